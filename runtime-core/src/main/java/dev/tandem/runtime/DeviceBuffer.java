@@ -1,0 +1,22 @@
+package dev.tandem.runtime;
+
+/**
+ * Device memory with a stream-ordered lifetime: it is allocated in the order of its allocation stream, and
+ * {@link #close()} frees it in that order too, after waiting (via events) for every other stream that used it.
+ * Close therefore never blocks the caller and never frees memory still in use.
+ */
+public interface DeviceBuffer extends AutoCloseable {
+
+    Device device();
+
+    long byteSize();
+
+    /** The stream the buffer was allocated on; its free is ordered on the same stream. */
+    Stream allocationStream();
+
+    boolean isClosed();
+
+    /** Stream-ordered free; idempotent and thread-safe. */
+    @Override
+    void close();
+}

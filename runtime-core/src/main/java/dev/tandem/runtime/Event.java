@@ -1,0 +1,29 @@
+package dev.tandem.runtime;
+
+/**
+ * A marker in a stream's work, with CUDA/ACL semantics: {@link Stream#record(Event)} captures the work
+ * enqueued so far on that stream; the event is done once that work has finished. A never-recorded event is
+ * done, and waiting on it does nothing. Recording again replaces the capture.
+ */
+public interface Event extends AutoCloseable {
+
+    Device device();
+
+    /** Whether this event captures timestamps (see {@link EventOptions#timing()}). */
+    boolean isTiming();
+
+    /** True when the event was never recorded, or its captured work has finished. */
+    boolean isDone();
+
+    /** Blocks until {@link #isDone()}; throws {@link StreamFailedException} if the captured work failed. */
+    void synchronize();
+
+    /**
+     * Milliseconds between {@code start}'s completion and this event's completion. Both must be timing events
+     * that were recorded and are done; otherwise {@link IllegalStateException} says which condition failed.
+     */
+    float elapsedMillis(Event start);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,104 @@
+package dev.tandem.runtime;
+
+/**
+ * The device operations a DeepSeek decoder layer needs. Every method validates shapes, dtypes, devices and
+ * aliasing <em>before</em> it enqueues anything (throwing {@link ShapeException}, {@link WrongDeviceException}
+ * or {@link OutOfRangeException}), then enqueues the work on {@code stream} and returns at once.
+ *
+ * <p>Floating inputs may be F32, BF16 or F16; arithmetic is done in F32 and rounded once when stored.
+ * Unless a method says otherwise, inputs may be strided views, outputs must be contiguous, and an output
+ * may alias an input only when shapes are equal (element-wise methods). Results are deterministic: the same
+ * inputs give bitwise the same outputs, whatever the thread count.
+ */
+public interface Kernels {
+
+    /**
+     * {@code out = op(a) x op(b)} with F32 accumulation, where op transposes the last two axes when its flag is
+     * set. Rank 2: {@code [m,k] x [k,n] -> [m,n]}. Rank 3: batched {@code [b,m,k] x [b,k,n] -> [b,m,n]};
+     * {@code b} may also be rank 2 and is then shared by every batch.
+     */
+    void matmul(Stream stream, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor out);
+
+    /** {@code out = a x b}; shorthand for {@link #matmul(Stream, Tensor, boolean, Tensor, boolean, Tensor)}. */
+    default void matmul(Stream stream, Tensor a, Tensor b, Tensor out) {
+        matmul(stream, a, false, b, false, out);
+    }
+
+    /** {@code out = x W^T}: a linear layer with a weight stored as {@code [out_features, in_features]}. */
+    default void linear(Stream stream, Tensor x, Tensor weight, Tensor out) {
+        matmul(stream, x, false, weight, true, out);
+    }
+
+    /** {@code out = a + b}; {@code b} has {@code a}'s shape or a suffix of it (broadcast over leading axes). */
+    void add(Stream stream, Tensor a, Tensor b, Tensor out);
+
+    /** {@code out = a * b}; broadcasting as in {@link #add}. */
+    void mul(Stream stream, Tensor a, Tensor b, Tensor out);
+
+    /** {@code out = a * alpha}. */
+    void scale(Stream stream, Tensor a, float alpha, Tensor out);
+
+    /** {@code out = a + alpha * b} (the residual update); broadcasting as in {@link #add}. */
+    void addScaled(Stream stream, Tensor a, Tensor b, float alpha, Tensor out);
+
+    /** RMSNorm over the last axis: {@code out = x / sqrt(mean(x^2) + eps) * weight}. */
+    void rmsNorm(Stream stream, Tensor x, Tensor weight, float eps, Tensor out);
+
+    /** {@code out = x * sigmoid(x)}. */
+    void silu(Stream stream, Tensor x, Tensor out);
+
+    /** SwiGLU: {@code out = silu(gate) * up}. */
+    void swiglu(Stream stream, Tensor gate, Tensor up, Tensor out);
+
+    /** {@code out = 1 / (1 + exp(-x))}. */
+    void sigmoid(Stream stream, Tensor x, Tensor out);
+
+    /** Softmax over the last axis. */
+    default void softmax(Stream stream, Tensor x, Tensor out) {
+        softmax(stream, x, out, -1);
+    }
+
+    /**
+     * Softmax over the last axis, optionally causal. With {@code causalOffset >= 0}, {@code x} is
+     * {@code [..., q, k]} and query row {@code i} sees key columns {@code j <= i + causalOffset} only (masked
+     * columns become 0); use {@code k - q} for queries that are the last {@code q} positions of the sequence.
+     * A negative offset means no mask.
+     */
+    void softmax(Stream stream, Tensor x, Tensor out, long causalOffset);
+
+    /**
+     * Rotary position embedding on interleaved pairs {@code (x[2i], x[2i+1])} of the last axis:
+     * the pair is rotated by angle {@code positions[t] * frequencies[i]}. {@code x} is {@code [t, d]} or
+     * {@code [t, h, d]}; {@code positions} is I32/I64 {@code [t]}; {@code frequencies} is F32 {@code [d/2]}.
+     */
+    void rope(Stream stream, Tensor x, Tensor positions, Tensor frequencies, Tensor out);
+
+    /**
+     * The {@code k} largest entries of each row of {@code x [n, m]}, in descending order; ties go to the lower
+     * index. {@code values [n, k]} is floating, {@code indices [n, k]} is I32 or I64.
+     */
+    void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices);
+
+    /** Gathers rows: {@code out[i] = source[indices[i]]} for {@code source [n, ...]}, {@code indices [m]}. */
+    void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out);
+
+    /**
+     * Scatter-add of rows: {@code target[indices[i]] += alpha * source[i]} for i in ascending order (so the
+     * result is deterministic even with repeated indices). {@code target} is updated in place.
+     */
+    void indexAdd(Stream stream, Tensor target, Tensor indices, Tensor source, float alpha);
+
+    /** Converts between dtypes (float to float with round-to-nearest-even, index to index, exact). */
+    void cast(Stream stream, Tensor source, Tensor out);
+
+    /** Copies any (strided) view into a contiguous tensor of the same shape and dtype. */
+    void copy(Stream stream, Tensor source, Tensor out);
+
+    /** Sets every element of {@code out} to {@code value} (converted to its dtype). */
+    void fill(Stream stream, Tensor out, double value);
+
+    /** Embedding lookup: {@code out[i] = table[ids[i]]}; ids are I32 or I64 and must be within the table. */
+    default void embedding(Stream stream, Tensor table, Tensor ids, Tensor out) {
+        indexSelect(stream, table, ids, out);
+    }
+}

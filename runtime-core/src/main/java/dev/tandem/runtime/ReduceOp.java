@@ -1,0 +1,9 @@
+package dev.tandem.runtime;
+
+/** Element-wise reduction of a collective. */
+public enum ReduceOp {
+    SUM,
+    PROD,
+    MAX,
+    MIN
+}

@@ -1,0 +1,32 @@
+package dev.tandem.runtime;
+
+/**
+ * An operation failed asynchronously inside a stream. The failure is sticky: every later
+ * synchronize of that stream, and every later enqueue on it, throws this again.
+ */
+public class StreamFailedException extends TandemException {
+    private static final long serialVersionUID = 1L;
+
+    private final String streamName;
+    private final String operation;
+
+    public StreamFailedException(String streamName, String operation, Throwable cause) {
+        super("stream '" + streamName + "' failed in operation '" + operation + "': " + describe(cause), cause);
+        this.streamName = streamName;
+        this.operation = operation;
+    }
+
+    private static String describe(Throwable cause) {
+        return cause == null ? "unknown cause" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
+    }
+
+    /** The stream on which the operation failed. */
+    public String streamName() {
+        return streamName;
+    }
+
+    /** The name of the operation that failed. */
+    public String operation() {
+        return operation;
+    }
+}

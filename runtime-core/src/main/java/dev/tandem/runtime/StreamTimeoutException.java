@@ -1,0 +1,10 @@
+package dev.tandem.runtime;
+
+/** {@link Stream#synchronize(java.time.Duration)} ran out of time before the stream drained. */
+public class StreamTimeoutException extends TandemException {
+    private static final long serialVersionUID = 1L;
+
+    public StreamTimeoutException(String message) {
+        super(message);
+    }
+}

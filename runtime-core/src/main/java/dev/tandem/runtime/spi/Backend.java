@@ -1,0 +1,23 @@
+package dev.tandem.runtime.spi;
+
+import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.RuntimeOptions;
+
+/**
+ * A device backend, found with {@link java.util.ServiceLoader}. Implementations must have a public no-argument
+ * constructor that does no native work: availability is probed lazily.
+ */
+public interface Backend {
+
+    /** The name users select it by, e.g. {@code host}. */
+    String name();
+
+    /** Whether the backend can open a runtime on this machine. */
+    boolean isAvailable();
+
+    /** Why {@link #isAvailable()} is false (what was looked for), or an empty string when available. */
+    String unavailableReason();
+
+    /** Opens a runtime; throws {@link dev.tandem.runtime.BackendNotFoundException} when unavailable. */
+    Runtime open(RuntimeOptions options);
+}

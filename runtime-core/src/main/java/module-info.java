@@ -1,0 +1,8 @@
+/** Tandem's backend-neutral runtime API and its pure-Java host backend. */
+module dev.tandem.runtime {
+    exports dev.tandem.runtime;
+    exports dev.tandem.runtime.spi;
+    exports dev.tandem.runtime.trace;
+
+    uses dev.tandem.runtime.spi.Backend;
+}
