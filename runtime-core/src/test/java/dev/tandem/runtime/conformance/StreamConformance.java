@@ -186,11 +186,14 @@ public abstract class StreamConformance extends ConformanceBase {
         Device dev = runtime().device(0);
         Stream a = dev.createStream("a");
         Stream b = dev.createStream("b");
+        CountDownLatch gate = new CountDownLatch(1);
         a.hostCallback(() -> {
+            await(gate);
             throw new IllegalArgumentException("bad");
         });
         Event e = a.record();
         b.waitEvent(e);
+        gate.countDown();
         assertThatThrownBy(b::synchronize).isInstanceOf(StreamFailedException.class).hasMessageContaining("bad");
         assertThatThrownBy(e::synchronize).isInstanceOf(StreamFailedException.class);
         e.close();
