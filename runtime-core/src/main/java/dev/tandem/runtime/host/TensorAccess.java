@@ -198,8 +198,12 @@ final class TensorAccess {
                 }
             }
             case BF16 -> {
-                for (int i = 0; i < length; i++) {
-                    dst[off + i] = FloatFormats.bf16ToFloat(segment.get(SHORT, (element + i * stride) * 2));
+                if (stride == 1) {
+                    readBf16Run(element, dst, off, length);
+                } else {
+                    for (int i = 0; i < length; i++) {
+                        dst[off + i] = FloatFormats.bf16ToFloat(segment.get(SHORT, (element + i * stride) * 2));
+                    }
                 }
             }
             case F16 -> {
@@ -208,6 +212,18 @@ final class TensorAccess {
                 }
             }
             default -> throw new IllegalStateException("not a floating tensor: " + dtype);
+        }
+    }
+
+    /** Dense BF16: bulk-copy the bits, then widen them in a loop HotSpot can vectorize. */
+    private void readBf16Run(long element, float[] dst, int off, int length) {
+        short[] bits = new short[Math.min(length, 2048)];
+        for (int done = 0; done < length; done += bits.length) {
+            int n = Math.min(bits.length, length - done);
+            MemorySegment.copy(segment, SHORT, (element + done) * 2, bits, 0, n);
+            for (int i = 0; i < n; i++) {
+                dst[off + done + i] = Float.intBitsToFloat(bits[i] << 16);
+            }
         }
     }
 

@@ -39,6 +39,28 @@ public final class HostKernelGemmBenchmark {
                 System.out.printf("matmul %dx%dx%d transposeB=%s threads=%d: %.2f GFLOP/s (best of 10, %.1f ms)%n",
                         size, size, size, transposeB, threads, gflops, best * 1e3);
             }
+            // Decode-shaped linear layers: a few token rows against a BF16 weight stored [out, in].
+            int features = 8 * size;
+            for (int rows : new int[] {1, 8, 64}) {
+                Tensor x = bench.tensor(DType.F32, rows, features);
+                Tensor w = bench.tensor(DType.BF16, features, features);
+                Tensor y = bench.tensor(DType.F32, rows, features);
+                float[] values = new float[features * features];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = random.nextFloat() - 0.5f;
+                }
+                bench.write(w, values);
+                bench.write(x, java.util.Arrays.copyOf(values, rows * features));
+                double best = Double.MAX_VALUE;
+                for (int rep = 0; rep < 5; rep++) {
+                    long t0 = System.nanoTime();
+                    bench.kernels.linear(bench.stream, x, w, y);
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e9);
+                }
+                double gflops = 2.0 * rows * features * features / best / 1e9;
+                System.out.printf("linear %dx%d by BF16 [%d, %d] threads=%d: %.2f GFLOP/s (best of 5, %.1f ms)%n",
+                        rows, features, features, features, threads, gflops, best * 1e3);
+            }
         }
     }
 }

@@ -85,24 +85,29 @@ class HostKernelMathTest {
 
     @Test
     void matmulIsIndependentOfThreadCount() {
-        int m = 100;
         int kk = 700;
         int n = 300;
-        float[] av = randoms(m * kk);
-        float[] bv = randoms(kk * n);
-        float[][] results = new float[2][];
-        for (int threads = 1; threads <= 2; threads++) {
-            try (HostKernelTestBench b2 = new HostKernelTestBench(threads)) {
-                Tensor a = b2.tensor(DType.F32, m, kk);
-                Tensor b = b2.tensor(DType.F32, n, kk);
-                Tensor c = b2.tensor(DType.F32, m, n);
-                b2.write(a, av);
-                b2.write(b, bv);
-                b2.kernels.linear(b2.stream, a, b, c);
-                results[threads - 1] = b2.read(c);
+        for (int m : new int[] {3, 100}) { // the in-place row path for few rows, the packed path for many
+            for (boolean transposeB : new boolean[] {false, true}) {
+                float[] av = randoms(m * kk);
+                float[] bv = randoms(kk * n);
+                float[][] results = new float[2][];
+                for (int threads = 1; threads <= 2; threads++) {
+                    try (HostKernelTestBench b2 = new HostKernelTestBench(threads)) {
+                        Tensor a = b2.tensor(DType.F32, m, kk);
+                        Tensor b = transposeB ? b2.tensor(DType.F32, n, kk) : b2.tensor(DType.F32, kk, n);
+                        Tensor c = b2.tensor(DType.F32, m, n);
+                        b2.write(a, av);
+                        b2.write(b, bv);
+                        b2.kernels.matmul(b2.stream, a, false, b, transposeB, c);
+                        results[threads - 1] = b2.read(c);
+                    }
+                }
+                assertThat(floatBits(results[1])).as("m=%d transposeB=%s", m, transposeB)
+                        .containsExactly(floatBits(results[0]));
+                assertThat(results[0]).containsExactly(naiveMatmul(av, false, bv, transposeB, m, kk, n));
             }
         }
-        assertThat(floatBits(results[1])).containsExactly(floatBits(results[0]));
     }
 
     @Test
