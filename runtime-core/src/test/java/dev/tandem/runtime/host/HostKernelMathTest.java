@@ -409,6 +409,46 @@ class HostKernelMathTest {
         assertThat(bench.launcher.launched).isEmpty();
     }
 
+    @Test
+    void oddLayoutsAreReadInLogicalOrder() {
+        Tensor storage = f32(new float[] {9, 9, 1, 2, 3, 4, 5, 6}, 8);
+        // Stride 0 repeats a row; a size-1 axis may carry any stride; column-major is a plain strided view.
+        Tensor repeated = Tensor.strided(storage.buffer(), DType.F32, 2, new long[] {3, 1, 4}, new long[] {0, 99, 1});
+        Tensor out = bench.tensor(DType.F32, 3, 1, 4);
+        k.copy(bench.stream, repeated, out);
+        assertThat(bench.read(out)).containsExactly(1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4);
+        Tensor columnMajor = Tensor.strided(storage.buffer(), DType.F32, 2, new long[] {2, 3}, new long[] {1, 2});
+        Tensor cm = bench.tensor(DType.BF16, 2, 3);
+        k.cast(bench.stream, columnMajor, cm);
+        assertThat(bench.read(cm)).containsExactly(1, 3, 5, 2, 4, 6);
+        Tensor sum = bench.tensor(DType.F32, 2, 3);
+        k.add(bench.stream, columnMajor, columnMajor.select(0, 1), sum); // b [3] broadcast from a strided row
+        assertThat(bench.read(sum)).containsExactly(3, 7, 11, 4, 8, 12);
+    }
+
+    @Test
+    void emptyTensorsAreNoOps() {
+        Tensor a = bench.tensor(DType.F32, 3, 0);
+        Tensor b = bench.tensor(DType.F32, 0, 4);
+        Tensor c = f32(new float[] {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}, 3, 4);
+        k.matmul(bench.stream, a, b, c);
+        assertThat(bench.read(c)).containsOnly(0f); // k = 0: every sum is empty
+        k.matmul(bench.stream, bench.tensor(DType.F32, 0, 5), bench.tensor(DType.F32, 5, 2), bench.tensor(DType.F32, 0, 2));
+        Tensor empty = bench.tensor(DType.F32, 2, 0);
+        k.add(bench.stream, empty, bench.tensor(DType.F32, 0), empty);
+        k.softmax(bench.stream, empty, empty, 0);
+        k.rmsNorm(bench.stream, empty, bench.tensor(DType.F32, 0), 1e-6f, empty);
+        k.topk(bench.stream, bench.tensor(DType.F32, 2, 3), 0, bench.tensor(DType.F32, 2, 0), bench.tensor(DType.I32, 2, 0));
+        k.indexSelect(bench.stream, c, bench.tensor(DType.I32, 0), bench.tensor(DType.F32, 0, 4));
+        k.indexAdd(bench.stream, c, bench.tensor(DType.I64, 0), bench.tensor(DType.F32, 0, 4), 1f);
+        k.rope(bench.stream, bench.tensor(DType.F32, 0, 2, 4), bench.tensor(DType.I32, 0), bench.tensor(DType.F32, 2),
+                bench.tensor(DType.F32, 0, 2, 4));
+        k.cast(bench.stream, empty, bench.tensor(DType.F16, 2, 0));
+        k.fill(bench.stream, empty, 1);
+        assertThat(bench.launcher.failures).isEmpty();
+        assertThat(bench.read(c)).containsOnly(0f);
+    }
+
     private static int[] floatBits(float[] values) {
         int[] bits = new int[values.length];
         for (int i = 0; i < values.length; i++) {
