@@ -75,7 +75,7 @@ public final class TimelineSvg {
             svg.append(String.format(Locale.ROOT, "<text x=\"10\" y=\"%d\">%s</text>%n", y + 15, xml(lane.getKey())));
         }
         for (TraceSpan s : spans) {
-            int y = TOP + lanes.get(laneKey(s));
+            int y = TOP + lanes.get(laneKey(s)) * LANE_HEIGHT;
             double x = LABEL_WIDTH + (s.startNanos() - origin) / span * plot;
             double w = Math.max(0.5, s.durationNanos() / span * plot);
             if (s.isWait()) {
