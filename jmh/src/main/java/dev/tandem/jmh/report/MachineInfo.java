@@ -11,7 +11,7 @@ public record MachineInfo(String cpuModel, int cores, long memoryBytes, String o
     /** This machine; parts /proc does not offer (other OSes, some ARM kernels) read as "unknown". */
     public static MachineInfo detect() {
         return fromProc(readOrEmpty(Path.of("/proc/cpuinfo")), readOrEmpty(Path.of("/proc/meminfo")),
-                java.lang.Runtime.getRuntime().availableProcessors(),
+                Runtime.getRuntime().availableProcessors(),
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
     }
 
