@@ -2,6 +2,8 @@ package dev.tandem.deepseek.config;
 
 /** An invalid, inconsistent or unsupported model configuration. */
 public class ConfigException extends IllegalArgumentException {
+    private static final long serialVersionUID = 1L;
+
     public ConfigException(String message) {
         super(message);
     }

@@ -61,6 +61,8 @@ public final class Json {
 
     /** Thrown for malformed JSON. */
     public static final class JsonException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
         public JsonException(String message) {
             super(message);
         }

@@ -83,23 +83,51 @@ public class MicroBatch implements AutoCloseable {
         state.put(name, t);
     }
 
-    /** Drops the layer's state (except carried names) and frees its buffers in stream order. */
+    /** Drops the layer's state (except carried names) and frees its buffers now (stream-ordered frees). */
     public void endLayer() {
+        endLayer(null);
+    }
+
+    /**
+     * Drops the layer's state (except carried names) and releases its buffers and events. With {@code after}
+     * non-null the release happens in a host callback once {@code after} has run everything enqueued so far (the
+     * scheduler passes the stream that last touched the layer's work); with null it happens now, relying on
+     * stream-ordered frees.
+     */
+    public void endLayer(dev.tandem.runtime.Stream after) {
         state.keySet().removeIf(k -> !CARRIED.contains(k));
+        List<AutoCloseable> release = new ArrayList<>();
         for (DeviceBuffer b : layerBuffers) {
             if (!carriedBuffers.containsValue(b)) {
-                b.close();
+                release.add(b);
             }
         }
+        release.addAll(layerResources);
         layerBuffers.clear();
-        for (AutoCloseable r : layerResources) {
+        layerResources.clear();
+        if (after == null) {
+            closeAll(release);
+        } else if (!release.isEmpty()) {
+            after.hostCallback(() -> closeAll(release));
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        RuntimeException failure = null;
+        for (AutoCloseable r : resources) {
             try {
                 r.close();
             } catch (Exception e) {
-                throw new IllegalStateException("closing " + r + " failed", e);
+                if (failure == null) {
+                    failure = new IllegalStateException("releasing " + r + " failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
             }
         }
-        layerResources.clear();
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     @Override

@@ -18,7 +18,7 @@ public final class SequentialScheduler implements Scheduler {
                 }
             }
             for (MicroBatch mb : microBatches) {
-                mb.endLayer();
+                mb.endLayer(compute);
             }
         }
     }

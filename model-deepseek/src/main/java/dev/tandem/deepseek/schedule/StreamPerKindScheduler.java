@@ -3,7 +3,6 @@ package dev.tandem.deepseek.schedule;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.Stream;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -15,47 +14,38 @@ import java.util.List;
 public final class StreamPerKindScheduler implements Scheduler {
     @Override
     public void run(List<LayerProgram> layers, List<? extends MicroBatch> microBatches, Stream compute, Stream comm) {
-        List<Event> events = new ArrayList<>();
-        try {
-            for (LayerProgram layer : layers) {
-                for (MicroBatch mb : microBatches) {
-                    List<Stage> stages = layer.stages();
-                    Stream[] ranOn = new Stream[stages.size()];
-                    Event[] done = new Event[stages.size()];
-                    for (int i = 0; i < stages.size(); i++) {
-                        Stage s = stages.get(i);
-                        Stream target = s.kind() == StageKind.COMM ? comm : compute;
-                        List<Integer> preds = layer.predecessors(i);
-                        boolean readsCarried = s.reads().stream().anyMatch(MicroBatch.CARRIED::contains);
-                        if (readsCarried && target != compute) {
-                            target.waitStream(compute); // carried state was last written on compute
-                        }
-                        for (int p : preds) {
-                            if (ranOn[p] != target) {
-                                target.waitEvent(done[p]);
-                            }
-                        }
-                        Scheduler.issueTagged(s, mb, layer.layer(), target);
-                        ranOn[i] = target;
-                        Event e = target.record();
-                        events.add(e);
-                        done[i] = e;
+        for (LayerProgram layer : layers) {
+            for (MicroBatch mb : microBatches) {
+                List<Stage> stages = layer.stages();
+                Stream[] ranOn = new Stream[stages.size()];
+                Event[] done = new Event[stages.size()];
+                for (int i = 0; i < stages.size(); i++) {
+                    Stage s = stages.get(i);
+                    Stream target = s.kind() == StageKind.COMM ? comm : compute;
+                    List<Integer> preds = layer.predecessors(i);
+                    boolean readsCarried = s.reads().stream().anyMatch(MicroBatch.CARRIED::contains);
+                    if (readsCarried && target != compute) {
+                        target.waitStream(compute); // carried state was last written on compute
                     }
-                    // The layer's buffers may be used on both streams; make compute (which frees them) wait for comm.
-                    Stream last = ranOn[stages.size() - 1];
-                    if (last != compute) {
-                        compute.waitStream(last);
+                    for (int p : preds) {
+                        if (ranOn[p] != target) {
+                            target.waitEvent(done[p]);
+                        }
                     }
+                    Scheduler.issueTagged(s, mb, layer.layer(), target);
+                    ranOn[i] = target;
+                    done[i] = mb.layerOwned(target.record()); // released with the layer's buffers
                 }
-                for (MicroBatch mb : microBatches) {
-                    mb.endLayer();
+                // The layer's buffers may be used on both streams; make compute (which frees them) wait for comm.
+                Stream last = ranOn[stages.size() - 1];
+                if (last != compute) {
+                    compute.waitStream(last);
                 }
             }
-            compute.waitStream(comm);
-        } finally {
-            for (Event e : events) {
-                e.close();
+            for (MicroBatch mb : microBatches) {
+                mb.endLayer(compute);
             }
         }
+        compute.waitStream(comm);
     }
 }

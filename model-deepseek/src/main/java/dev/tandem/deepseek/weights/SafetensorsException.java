@@ -4,7 +4,9 @@ import java.nio.file.Path;
 
 /** A safetensors file or checkpoint that is missing, truncated, corrupt, or lacks an expected tensor. */
 public class SafetensorsException extends RuntimeException {
-    private final Path file;
+    private static final long serialVersionUID = 1L;
+
+    private final transient Path file;
     private final String tensor;
 
     public SafetensorsException(Path file, String tensor, String message) {
