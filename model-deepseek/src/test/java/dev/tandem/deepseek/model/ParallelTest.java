@@ -1,0 +1,104 @@
+package dev.tandem.deepseek.model;
+
+import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.deepseek.schedule.StreamPerKindScheduler;
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.Runtime;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.List;
+
+import static dev.tandem.deepseek.model.ModelTestSupport.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Expert parallelism, TP attention and schedules must not change the numbers. */
+class ParallelTest extends LeakCheck {
+    static final DeepSeekConfig V3 = DeepSeekConfig.preset("tiny-v3");
+    static final int[] LENS = {5, 1, 4, 2, 3};
+
+    static float[] run(DeepSeekConfig c, DecoderRunner.Options o, float[] x, int[] lens) {
+        try (Runtime rt = host(o.ranks());
+             DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 7), 0, 2, o)) {
+            return r.forward(requests(c, x, lens));
+        }
+    }
+
+    @Test
+    void expertParallelRanksAgreeExactly() {
+        float[] x = randomHidden(15, V3.hiddenSize(), 3);
+        float[] p1 = run(V3, DecoderRunner.Options.defaults(1), x, LENS);
+        float[] p2 = run(V3, DecoderRunner.Options.defaults(2), x, LENS);
+        float[] p4 = run(V3, DecoderRunner.Options.defaults(4), x, LENS);
+        assertThat(p2).as("P=2 vs P=1").containsExactly(p1);
+        assertThat(p4).as("P=4 vs P=1").containsExactly(p1);
+    }
+
+    @Test
+    void moreRanksThanRequestsLeavesSomeRanksEmpty() {
+        float[] x = randomHidden(6, V3.hiddenSize(), 4);
+        int[] lens = {6};
+        float[] p1 = run(V3, DecoderRunner.Options.defaults(1), x, lens);
+        float[] p4 = run(V3, DecoderRunner.Options.defaults(4), x, lens);
+        assertThat(p4).containsExactly(p1);
+    }
+
+    @ParameterizedTest(name = "TP over {0} ranks")
+    @ValueSource(ints = {2, 4})
+    void tensorParallelAttentionMatchesDataParallel(int ranks) {
+        float[] x = randomHidden(15, V3.hiddenSize(), 3);
+        float[] dp = run(V3, DecoderRunner.Options.defaults(1), x, LENS);
+        float[] tp = run(V3, DecoderRunner.Options.defaults(ranks).withAttention(AttentionMode.TP), x, LENS);
+        assertThat(relErr(tp, dp)).isLessThan(1e-5);
+    }
+
+    @Test
+    void v2LiteWithoutQLoraAgreesAcrossRanksAndModes() {
+        DeepSeekConfig c = DeepSeekConfig.preset("tiny-v2lite");
+        float[] x = randomHidden(9, c.hiddenSize(), 8);
+        int[] lens = {4, 5};
+        float[] p1 = run(c, DecoderRunner.Options.defaults(1), x, lens);
+        assertThat(run(c, DecoderRunner.Options.defaults(2), x, lens)).containsExactly(p1);
+        assertThat(relErr(run(c, DecoderRunner.Options.defaults(4).withAttention(AttentionMode.TP), x, lens), p1))
+                .isLessThan(1e-5);
+    }
+
+    @Test
+    void streamPerKindScheduleMatchesSequential() {
+        float[] x = randomHidden(15, V3.hiddenSize(), 3);
+        float[] seq = run(V3, DecoderRunner.Options.defaults(2), x, LENS);
+        float[] perKind = run(V3, DecoderRunner.Options.defaults(2).withScheduler(new StreamPerKindScheduler()), x, LENS);
+        assertThat(perKind).containsExactly(seq);
+        float[] tp = run(V3, DecoderRunner.Options.defaults(2).withAttention(AttentionMode.TP)
+                .withScheduler(new StreamPerKindScheduler()), x, LENS);
+        assertThat(relErr(tp, seq)).isLessThan(1e-5);
+    }
+
+    @Test
+    void bf16WeightsStayClose() {
+        float[] x = randomHidden(15, V3.hiddenSize(), 3);
+        float[] f32 = run(V3, DecoderRunner.Options.defaults(1), x, LENS);
+        float[] bf16 = run(V3, DecoderRunner.Options.defaults(2).withWeightDType(DType.BF16), x, LENS);
+        assertThat(relErr(bf16, f32)).isLessThan(0.05);
+    }
+
+    @Test
+    void microBatchesOfDisjointRequestsMatchOneBatch() {
+        float[] x = randomHidden(15, V3.hiddenSize(), 3);
+        float[] one = run(V3, DecoderRunner.Options.defaults(2), x, LENS);
+        List<DecoderRunner.Request> reqs = requests(V3, x, LENS);
+        List<DecoderRunner.Request> split = new java.util.ArrayList<>();
+        for (int i = 0; i < reqs.size(); i++) {
+            DecoderRunner.Request q = reqs.get(i);
+            split.add(new DecoderRunner.Request(q.id(), q.hidden(), q.positions(), i % 2));
+        }
+        for (var sched : List.of(new dev.tandem.deepseek.schedule.SequentialScheduler(), new StreamPerKindScheduler())) {
+            try (Runtime rt = host(2);
+                 DecoderRunner r = new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 0, 2,
+                         DecoderRunner.Options.defaults(2).withScheduler(sched))) {
+                assertThat(r.forward(split)).containsExactly(one);
+            }
+        }
+    }
+}
