@@ -120,7 +120,7 @@ public final class SafetensorsWriter {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".tmp");
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             try (OutputStream out = Files.newOutputStream(tmp)) {
                 byte[] len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length).array();
                 out.write(len);
