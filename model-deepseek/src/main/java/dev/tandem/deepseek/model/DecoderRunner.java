@@ -108,6 +108,7 @@ public final class DecoderRunner implements AutoCloseable {
     private final List<Map<Long, RankSequence>> sequences = new ArrayList<>();
     private final Map<Long, Integer> homeRank = new HashMap<>();
     private final long[] rankTokens;
+    private final Map<Long, Long> sequenceTokens = new HashMap<>();
     private final ExecutorService pool;
 
     public DecoderRunner(Runtime runtime, DeepSeekConfig config, WeightSource weights, int firstLayer, int endLayer,
@@ -204,6 +205,10 @@ public final class DecoderRunner implements AutoCloseable {
         if (home == null) {
             return;
         }
+        Long tokens = sequenceTokens.remove(id);
+        if (tokens != null && options.attention() == AttentionMode.DP) {
+            rankTokens[home] -= tokens;
+        }
         for (Map<Long, RankSequence> m : sequences) {
             RankSequence s = m.remove(id);
             if (s != null) {
@@ -297,6 +302,9 @@ public final class DecoderRunner implements AutoCloseable {
         }
         for (int r = 0; r < p; r++) {
             rankTokens[r] += stepTokens[r];
+        }
+        for (Request q : requests) {
+            sequenceTokens.merge(q.id(), (long) q.tokens(), Long::sum);
         }
         return out;
     }
