@@ -3,6 +3,7 @@ package dev.tandem.deepseek.cli;
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.deepseek.model.DecoderRunner;
+import dev.tandem.deepseek.model.MlaMode;
 import dev.tandem.deepseek.model.WeightSource;
 import dev.tandem.deepseek.schedule.SequentialScheduler;
 import dev.tandem.deepseek.schedule.StreamPerKindScheduler;
@@ -60,6 +61,7 @@ public final class ForwardCommand {
               --micro-batches M      split the requests into M micro-batches (default 1)
               --schedule NAME        sequential or stream-per-kind (default sequential)
               --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
+              --mla auto|naive|absorbed  MLA form: absorbed (decode-friendly), naive (prefill), or per chunk (default auto)
               --trace FILE           write a Chrome trace of the run
               --help                 this text
             presets: %s
@@ -107,7 +109,8 @@ public final class ForwardCommand {
     }
 
     private static final List<String> FLAGS = List.of("model", "layers", "input", "output", "ranks", "attention",
-            "backend", "preset", "random-seed", "tokens", "seq-lens", "micro-batches", "schedule", "weight-dtype", "trace");
+            "backend", "preset", "random-seed", "tokens", "seq-lens", "micro-batches", "schedule", "weight-dtype", "trace",
+            "mla");
 
     static Map<String, String> parse(String[] args) {
         Map<String, String> opts = new LinkedHashMap<>();
@@ -232,6 +235,12 @@ public final class ForwardCommand {
             case "bf16" -> DType.BF16;
             default -> throw new UsageException("--weight-dtype must be f32 or bf16, got '" + o.get("weight-dtype") + "'");
         };
+        MlaMode mla = switch (o.getOrDefault("mla", "auto").toLowerCase(Locale.ROOT)) {
+            case "auto" -> MlaMode.AUTO;
+            case "naive" -> MlaMode.NAIVE;
+            case "absorbed" -> MlaMode.ABSORBED;
+            default -> throw new UsageException("--mla must be auto, naive or absorbed, got '" + o.get("mla") + "'");
+        };
         DeepSeekConfig config;
         WeightSource weights;
         Checkpoint ckpt = null;
@@ -288,7 +297,7 @@ public final class ForwardCommand {
             float[] result;
             try (Runtime rt = Runtime.open(ro)) {
                 DecoderRunner.Options opts = DecoderRunner.Options.defaults(ranks).withAttention(mode)
-                        .withScheduler(scheduler).withWeightDType(wdt);
+                        .withScheduler(scheduler).withWeightDType(wdt).withMla(mla);
                 try (DecoderRunner runner = new DecoderRunner(rt, config, weights, range[0], range[1], opts)) {
                     long loaded = System.nanoTime();
                     out.printf(Locale.ROOT, "loaded %s layers %d..%d on %d %s rank(s) (%s attention) in %.2f s%n",

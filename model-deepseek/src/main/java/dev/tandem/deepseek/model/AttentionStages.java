@@ -19,7 +19,7 @@ final class AttentionStages {
     }
 
     /**
-     * RMSNorm, MLA prefill in the non-absorbed form over each chunk's cached plus new tokens, o_proj. Under DP it
+     * RMSNorm, MLA over each chunk's cached plus new tokens (naive or weight-absorbed form per {@link MlaMode}), o_proj. Under DP it
      * also adds the residual and writes {@code h}; under TP it writes the rank's partial o_proj output.
      */
     static final class Attention extends BaseStage {
@@ -81,14 +81,27 @@ final class AttentionStages {
                     KvCache kv = chunk.sequence().cache(w.layer);
                     int prior = kv.append(k, s, ckv.slice(0, st, st + n), kpe.slice(0, st, st + n));
                     int len = prior + n;
-                    Tensor kvb = rc.temp(mb, s, len, (long) hl * (dn + dv));
-                    k.linear(s, kv.latent(len), w.kvB, kvb);
-                    Tensor kv3 = kvb.view(len, hl, dn + dv);
-                    Tensor kNope = kv3.slice(2, 0, dn).transpose(0, 1);       // [hl, len, dn]
-                    Tensor v = kv3.slice(2, dn, dn + dv).transpose(0, 1);     // [hl, len, dv]
                     Tensor qNope = q3.slice(0, st, st + n).slice(2, 0, dn).transpose(0, 1); // [hl, n, dn]
+                    Tensor latent = kv.latent(len);                                           // [len, rkv]
+                    boolean absorb = rc.mlaMode().absorb(n, len, rkv, dn, dr, dv);
                     Tensor scores = rc.temp(mb, s, hl, n, len);
-                    k.matmul(s, qNope, false, kNope, true, scores);
+                    Tensor v = null;
+                    Tensor wuv = null;
+                    if (absorb) {
+                        // q_lat[h] = W_UK[h]^T q_nope[h]; <q_nope, k_nope> = <q_lat, c>
+                        Tensor wkv = w.kvB.view(hl, dn + dv, rkv);
+                        wuv = wkv.slice(1, dn, dn + dv);                                     // [hl, dv, rkv]
+                        Tensor qLat = rc.temp(mb, s, hl, n, rkv);
+                        k.matmul(s, qNope, false, wkv.slice(1, 0, dn), false, qLat);
+                        k.matmul(s, qLat, false, latent, true, scores);
+                    } else {
+                        Tensor kvb = rc.temp(mb, s, len, (long) hl * (dn + dv));
+                        k.linear(s, latent, w.kvB, kvb);
+                        Tensor kv3 = kvb.view(len, hl, dn + dv);
+                        Tensor kNope = kv3.slice(2, 0, dn).transpose(0, 1);       // [hl, len, dn]
+                        v = kv3.slice(2, dn, dn + dv).transpose(0, 1);            // [hl, len, dv]
+                        k.matmul(s, qNope, false, kNope, true, scores);
+                    }
                     Tensor ropeScores = rc.temp(mb, s, hl, n, len);
                     k.matmul(s, qpe.slice(0, st, st + n).transpose(0, 1), false, kv.ropeKey(len), true, ropeScores);
                     k.add(s, scores, ropeScores, scores);
@@ -96,7 +109,14 @@ final class AttentionStages {
                     Tensor p = rc.temp(mb, s, hl, n, len);
                     k.softmax(s, scores, p, prior);
                     Tensor o = rc.temp(mb, s, hl, n, dv);
-                    k.matmul(s, p, v, o);
+                    if (absorb) {
+                        // attend over the latents, then up-project with W_UV
+                        Tensor ctx = rc.temp(mb, s, hl, n, rkv);
+                        k.matmul(s, p, false, latent, false, ctx);
+                        k.matmul(s, ctx, false, wuv, true, o);
+                    } else {
+                        k.matmul(s, p, v, o);
+                    }
                     k.copy(s, o.transpose(0, 1), attn.slice(0, st, st + n));
                 }
                 k.linear(s, attn.view(t, (long) hl * dv), w.o, out);

@@ -38,9 +38,10 @@ public final class DecoderRunner implements AutoCloseable {
      * @param weightDType F32 or BF16 storage of the large weights (compute is F32)
      * @param scheduler   schedule derived from the layer programs
      * @param comm        communicator options (timeout)
+     * @param mla         MLA form per chunk (AUTO: absorbed for decode-like chunks, naive for prefills)
      */
     public record Options(int ranks, AttentionMode attention, DType weightDType, Scheduler scheduler,
-                          CommunicatorOptions comm) {
+                          CommunicatorOptions comm, MlaMode mla) {
         public Options {
             if (ranks < 1) {
                 throw new IllegalArgumentException("ranks must be at least 1, got " + ranks);
@@ -51,22 +52,32 @@ public final class DecoderRunner implements AutoCloseable {
                 throw new IllegalArgumentException("weight dtype must be F32, BF16 or F16, got " + weightDType);
             }
             Objects.requireNonNull(comm, "comm");
+            Objects.requireNonNull(mla, "mla");
         }
 
         public static Options defaults(int ranks) {
-            return new Options(ranks, AttentionMode.DP, DType.F32, new SequentialScheduler(), CommunicatorOptions.defaults());
+            return new Options(ranks, AttentionMode.DP, DType.F32, new SequentialScheduler(), CommunicatorOptions.defaults(),
+                    MlaMode.AUTO);
         }
 
         public Options withAttention(AttentionMode mode) {
-            return new Options(ranks, mode, weightDType, scheduler, comm);
+            return new Options(ranks, mode, weightDType, scheduler, comm, mla);
         }
 
         public Options withScheduler(Scheduler s) {
-            return new Options(ranks, attention, weightDType, s, comm);
+            return new Options(ranks, attention, weightDType, s, comm, mla);
         }
 
         public Options withWeightDType(DType dtype) {
-            return new Options(ranks, attention, dtype, scheduler, comm);
+            return new Options(ranks, attention, dtype, scheduler, comm, mla);
+        }
+
+        public Options withMla(MlaMode mode) {
+            return new Options(ranks, attention, weightDType, scheduler, comm, mode);
+        }
+
+        public Options withCommunicatorOptions(CommunicatorOptions options) {
+            return new Options(ranks, attention, weightDType, scheduler, options, mla);
         }
     }
 
@@ -144,7 +155,7 @@ public final class DecoderRunner implements AutoCloseable {
         });
         try {
             for (int r = 0; r < p; r++) {
-                RankContext rc = new RankContext(config, options.attention(), comms.get(r), options.weightDType());
+                RankContext rc = new RankContext(config, options.attention(), comms.get(r), options.weightDType(), options.mla());
                 ranks.add(rc);
                 sequences.add(new HashMap<>());
             }

@@ -21,8 +21,10 @@ public final class RankContext implements AutoCloseable {
     private final Stream commStream;
     private final Tensor ropeFrequencies;
     private final DType weightDType;
+    private final MlaMode mlaMode;
 
-    RankContext(DeepSeekConfig config, AttentionMode mode, Communicator comm, DType weightDType) {
+    RankContext(DeepSeekConfig config, AttentionMode mode, Communicator comm, DType weightDType, MlaMode mlaMode) {
+        this.mlaMode = mlaMode;
         this.config = config;
         this.mode = mode;
         this.comm = comm;
@@ -78,6 +80,10 @@ public final class RankContext implements AutoCloseable {
 
     public DType weightDType() {
         return weightDType;
+    }
+
+    public MlaMode mlaMode() {
+        return mlaMode;
     }
 
     public Tensor ropeFrequencies() {

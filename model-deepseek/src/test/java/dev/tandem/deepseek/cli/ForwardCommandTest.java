@@ -122,7 +122,7 @@ class ForwardCommandTest {
         Path out = dir.resolve("preset.safetensors");
         Path trace = dir.resolve("trace.json");
         Result r = cli("forward", "--preset", "tiny-v2lite", "--random-seed", "5", "--tokens", "6", "--seq-lens", "2,4",
-                "--ranks", "2", "--micro-batches", "2", "--output", out.toString(), "--trace", trace.toString());
+                "--ranks", "2", "--micro-batches", "2", "--mla", "absorbed", "--output", out.toString(), "--trace", trace.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("forward of 6 tokens in 2 request(s)").doesNotContain("NON-FINITE");
         assertThat(trace).exists();

@@ -90,4 +90,29 @@ class KvCacheTest extends LeakCheck {
             assertThat(relErr(reordered, whole)).isLessThan(1e-5);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void absorbedAndNaiveMlaAgreeOnPrefillAndDecode() {
+        DeepSeekConfig c = DeepSeekConfig.preset("tiny-v3");
+        int d = c.hiddenSize();
+        float[] a = randomHidden(8, d, 41);
+        float[][] results = new float[2][];
+        MlaMode[] modes = {MlaMode.NAIVE, MlaMode.ABSORBED};
+        for (int m = 0; m < 2; m++) {
+            try (Runtime rt = host(2);
+                 DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2,
+                         DecoderRunner.Options.defaults(2).withMla(modes[m]))) {
+                float[] p = r.forward(List.of(new DecoderRunner.Request(1, rows(a, d, 0, 6), range(0, 6)),
+                        new DecoderRunner.Request(2, rows(a, d, 6, 8), range(0, 2))));
+                float[] q = r.forward(List.of(new DecoderRunner.Request(1, rows(a, d, 6, 7), range(6, 7)),
+                        new DecoderRunner.Request(2, rows(a, d, 7, 8), range(2, 3))));
+                results[m] = new float[p.length + q.length];
+                System.arraycopy(p, 0, results[m], 0, p.length);
+                System.arraycopy(q, 0, results[m], p.length, q.length);
+            }
+        }
+        assertThat(relErr(results[1], results[0])).isLessThan(1e-5);
+        assertThat(MlaMode.AUTO.absorb(1, 100, 128, 32, 16, 32)).isTrue();
+        assertThat(MlaMode.AUTO.absorb(100, 100, 128, 32, 16, 32)).isFalse();
+    }
 }
