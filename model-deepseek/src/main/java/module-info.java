@@ -5,6 +5,5 @@ module dev.tandem.deepseek {
     exports dev.tandem.deepseek.config;
     exports dev.tandem.deepseek.weights;
     exports dev.tandem.deepseek.model;
-    exports dev.tandem.deepseek.schedule;
     exports dev.tandem.deepseek.cli;
 }

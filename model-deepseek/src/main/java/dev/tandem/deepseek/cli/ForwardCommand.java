@@ -5,8 +5,6 @@ import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.deepseek.model.DecoderRunner;
 import dev.tandem.deepseek.model.MlaMode;
 import dev.tandem.deepseek.model.WeightSource;
-import dev.tandem.deepseek.schedule.SequentialScheduler;
-import dev.tandem.deepseek.schedule.StreamPerKindScheduler;
 import dev.tandem.deepseek.weights.Checkpoint;
 import dev.tandem.deepseek.weights.HostTensor;
 import dev.tandem.deepseek.weights.SafetensorsException;
@@ -59,7 +57,7 @@ public final class ForwardCommand {
               --backend NAME         runtime backend (default: -Dtandem.backend, TANDEM_BACKEND, else host)
               --seq-lens a,b,...     request lengths for --preset inputs (default: one request of T tokens)
               --micro-batches M      split the requests into M micro-batches (default 1)
-              --schedule NAME        sequential or stream-per-kind (default sequential)
+              --schedule NAME        sequential, or dbo: dual-batch overlap of the micro-batches (default sequential)
               --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
               --mla auto|naive|absorbed  MLA form: absorbed (decode-friendly), naive (prefill), or per chunk (default auto)
               --trace FILE           write a Chrome trace of the run
@@ -225,10 +223,10 @@ public final class ForwardCommand {
         }
         int microBatches = intOpt(o, "micro-batches", 1, 1);
         String schedule = o.getOrDefault("schedule", "sequential").toLowerCase(Locale.ROOT);
-        var scheduler = switch (schedule) {
-            case "sequential" -> new SequentialScheduler();
-            case "stream-per-kind" -> new StreamPerKindScheduler();
-            default -> throw new UsageException("--schedule must be sequential or stream-per-kind, got '" + schedule + "'");
+        DecoderRunner.Scheduling scheduling = switch (schedule) {
+            case "sequential" -> DecoderRunner.Scheduling.SEQUENTIAL;
+            case "dbo", "overlapped" -> DecoderRunner.Scheduling.OVERLAPPED;
+            default -> throw new UsageException("--schedule must be sequential or dbo, got '" + schedule + "'");
         };
         DType wdt = switch (o.getOrDefault("weight-dtype", "f32").toLowerCase(Locale.ROOT)) {
             case "f32" -> DType.F32;
@@ -297,7 +295,7 @@ public final class ForwardCommand {
             float[] result;
             try (Runtime rt = Runtime.open(ro)) {
                 DecoderRunner.Options opts = DecoderRunner.Options.defaults(ranks).withAttention(mode)
-                        .withScheduler(scheduler).withWeightDType(wdt).withMla(mla);
+                        .withScheduling(scheduling).withWeightDType(wdt).withMla(mla);
                 try (DecoderRunner runner = new DecoderRunner(rt, config, weights, range[0], range[1], opts)) {
                     long loaded = System.nanoTime();
                     out.printf(Locale.ROOT, "loaded %s layers %d..%d on %d %s rank(s) (%s attention) in %.2f s%n",

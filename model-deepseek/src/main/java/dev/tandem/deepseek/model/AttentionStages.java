@@ -1,12 +1,11 @@
 package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.deepseek.schedule.LayerProgram;
-import dev.tandem.deepseek.schedule.StageKind;
 import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.schedule.StageKind;
 
 import java.util.List;
 
@@ -18,14 +17,19 @@ final class AttentionStages {
     private AttentionStages() {
     }
 
+    /** The shared value standing for layer {@code w}'s KV caches (orders attention across micro-batches). */
+    static String kvName(DeviceLayer w) {
+        return dev.tandem.runtime.schedule.Stage.SHARED_PREFIX + "kv/L" + w.layer;
+    }
+
     /**
      * RMSNorm, MLA over each chunk's cached plus new tokens (naive or weight-absorbed form per {@link MlaMode}), o_proj. Under DP it
      * also adds the residual and writes {@code h}; under TP it writes the rank's partial o_proj output.
      */
     static final class Attention extends BaseStage {
         Attention(RankContext rc, DeviceLayer w) {
-            super(rc, w, "attention", StageKind.COMPUTE, List.of(LayerProgram.HIDDEN, "positions"),
-                    List.of(rc.mode() == AttentionMode.DP ? H : ATTN_PARTIAL), false);
+            super(rc, w, "attention", StageKind.COMPUTE, List.of(DecoderMicroBatch.HIDDEN, DecoderMicroBatch.POSITIONS,
+                    kvName(w)), List.of(rc.mode() == AttentionMode.DP ? H : ATTN_PARTIAL, kvName(w)), false);
         }
 
         @Override
@@ -40,10 +44,10 @@ final class AttentionStages {
             int dv = c.vHeadDim();
             int dqk = c.qkHeadDim();
             int rkv = c.kvLoraRank();
-            Tensor x = mb.tensor(LayerProgram.HIDDEN);
+            Tensor x = mb.tensor(DecoderMicroBatch.HIDDEN);
             Tensor out = rc.temp(mb, s, t, d);
             if (t > 0) {
-                Tensor pos = mb.tensor("positions");
+                Tensor pos = mb.tensor(DecoderMicroBatch.POSITIONS);
                 Tensor xn = rc.temp(mb, s, t, d);
                 k.rmsNorm(s, x, w.inputNorm, eps(), xn);
                 Tensor q = rc.temp(mb, s, t, (long) hl * dqk);
@@ -126,9 +130,9 @@ final class AttentionStages {
                 if (t > 0) {
                     k.add(s, x, out, h);
                 }
-                mb.put(H, h);
+                out(mb, H, h);
             } else {
-                mb.put(ATTN_PARTIAL, out);
+                out(mb, ATTN_PARTIAL, out);
             }
         }
     }
@@ -141,47 +145,47 @@ final class AttentionStages {
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
-            Tensor partial = mb.tensor(ATTN_PARTIAL);
+            Tensor partial = in(mb, ATTN_PARTIAL);
             if (mb.tokens() > 0) {
                 rc.communicator().allReduce(s, partial, partial, ReduceOp.SUM);
             }
-            mb.put("attn_out", partial);
+            out(mb, "attn_out", partial);
         }
     }
 
     /** TP: residual on the rows whose FFN this rank computes. */
     static final class Residual extends BaseStage {
         Residual(RankContext rc, DeviceLayer w) {
-            super(rc, w, "attn-residual", StageKind.COMPUTE, List.of(LayerProgram.HIDDEN, "attn_out"), List.of(H), false);
+            super(rc, w, "attn-residual", StageKind.COMPUTE, List.of(DecoderMicroBatch.HIDDEN, "attn_out"), List.of(H), false);
         }
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
-            Tensor x = mb.tensor(LayerProgram.HIDDEN);
-            Tensor a = mb.tensor("attn_out");
+            Tensor x = mb.tensor(DecoderMicroBatch.HIDDEN);
+            Tensor a = in(mb, "attn_out");
             int a0 = mb.ffnStart();
             int a1 = mb.ffnEnd();
             Tensor h = rc.temp(mb, s, a1 - a0, rc.config().hiddenSize());
             if (a1 > a0) {
                 rc.kernels().add(s, x.slice(0, a0, a1), a.slice(0, a0, a1), h);
             }
-            mb.put(H, h);
+            out(mb, H, h);
         }
     }
 
     /** TP: all-gather of the ranks' FFN row slices into the full layer output (slices padded to equal size). */
     static final class AllGather extends BaseStage {
         AllGather(RankContext rc, DeviceLayer w) {
-            super(rc, w, "tp-allgather", StageKind.COMM, List.of(FfnStages.FFN_OUT), List.of(LayerProgram.HIDDEN), false);
+            super(rc, w, "tp-allgather", StageKind.COMM, List.of(FfnStages.FFN_OUT), List.of(DecoderMicroBatch.HIDDEN), false);
         }
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
             int d = rc.config().hiddenSize();
             int c = mb.ffnRowsPerRank();
-            Tensor part = mb.tensor(FfnStages.FFN_OUT);
+            Tensor part = in(mb, FfnStages.FFN_OUT);
             if (mb.tokens() == 0) {
-                BaseStage.output(mb, LayerProgram.HIDDEN, rc.temp(mb, s, 0, d));
+                out(mb, DecoderMicroBatch.HIDDEN, rc.temp(mb, s, 0, d));
                 return;
             }
             Tensor padded = rc.temp(mb, s, c, d);
@@ -194,7 +198,7 @@ final class AttentionStages {
             }
             Tensor gathered = rc.temp(mb, s, (long) c * rc.size(), d);
             rc.communicator().allGather(s, padded, gathered);
-            BaseStage.output(mb, LayerProgram.HIDDEN, gathered.slice(0, 0, mb.tokens()));
+            out(mb, DecoderMicroBatch.HIDDEN, gathered.slice(0, 0, mb.tokens()));
         }
     }
 }

@@ -2,9 +2,6 @@ package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.ConfigException;
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.deepseek.schedule.LayerProgram;
-import dev.tandem.deepseek.schedule.Scheduler;
-import dev.tandem.deepseek.schedule.SequentialScheduler;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
@@ -12,6 +9,10 @@ import dev.tandem.runtime.Device;
 import dev.tandem.runtime.Runtime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.schedule.Schedule;
+import dev.tandem.runtime.schedule.ScheduleRunner;
+import dev.tandem.runtime.schedule.Schedules;
+import dev.tandem.runtime.schedule.StageProgram;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,7 +29,8 @@ import java.util.concurrent.Future;
  * Runs decoder layers {@code [firstLayer, endLayer)} over P in-process ranks (one device each): expert-parallel
  * MoE, data- or tensor-parallel attention, per-request MLA KV caches that persist across {@link #forward} calls
  * (so prefill then decode steps work, mixed in one batch). Each rank is driven by its own host thread, which
- * issues its layer programs through the configured {@link Scheduler}.
+ * issues the rank's {@link StageProgram} (from {@link DecoderLayers}) with a schedule derived by runtime-core's
+ * {@link Schedules}: sequential, or overlapped (dual-batch overlap) when there are several micro-batches.
  */
 public final class DecoderRunner implements AutoCloseable {
 
@@ -36,18 +38,18 @@ public final class DecoderRunner implements AutoCloseable {
      * @param ranks       number of ranks (devices); must divide n_routed_experts, and the head count under TP
      * @param attention   DP or TP attention
      * @param weightDType F32 or BF16 storage of the large weights (compute is F32)
-     * @param scheduler   schedule derived from the layer programs
+     * @param scheduling  how the schedule is derived from the stage program
      * @param comm        communicator options (timeout)
      * @param mla         MLA form per chunk (AUTO: absorbed for decode-like chunks, naive for prefills)
      */
-    public record Options(int ranks, AttentionMode attention, DType weightDType, Scheduler scheduler,
+    public record Options(int ranks, AttentionMode attention, DType weightDType, Scheduling scheduling,
                           CommunicatorOptions comm, MlaMode mla) {
         public Options {
             if (ranks < 1) {
                 throw new IllegalArgumentException("ranks must be at least 1, got " + ranks);
             }
             Objects.requireNonNull(attention, "attention");
-            Objects.requireNonNull(scheduler, "scheduler");
+            Objects.requireNonNull(scheduling, "scheduling");
             if (weightDType != DType.F32 && weightDType != DType.BF16 && weightDType != DType.F16) {
                 throw new IllegalArgumentException("weight dtype must be F32, BF16 or F16, got " + weightDType);
             }
@@ -56,29 +58,40 @@ public final class DecoderRunner implements AutoCloseable {
         }
 
         public static Options defaults(int ranks) {
-            return new Options(ranks, AttentionMode.DP, DType.F32, new SequentialScheduler(), CommunicatorOptions.defaults(),
+            return new Options(ranks, AttentionMode.DP, DType.F32, Scheduling.SEQUENTIAL, CommunicatorOptions.defaults(),
                     MlaMode.AUTO);
         }
 
         public Options withAttention(AttentionMode mode) {
-            return new Options(ranks, mode, weightDType, scheduler, comm, mla);
+            return new Options(ranks, mode, weightDType, scheduling, comm, mla);
         }
 
-        public Options withScheduler(Scheduler s) {
+        public Options withScheduling(Scheduling s) {
             return new Options(ranks, attention, weightDType, s, comm, mla);
         }
 
         public Options withWeightDType(DType dtype) {
-            return new Options(ranks, attention, dtype, scheduler, comm, mla);
+            return new Options(ranks, attention, dtype, scheduling, comm, mla);
         }
 
         public Options withMla(MlaMode mode) {
-            return new Options(ranks, attention, weightDType, scheduler, comm, mode);
+            return new Options(ranks, attention, weightDType, scheduling, comm, mode);
         }
 
         public Options withCommunicatorOptions(CommunicatorOptions options) {
-            return new Options(ranks, attention, weightDType, scheduler, options, mla);
+            return new Options(ranks, attention, weightDType, scheduling, options, mla);
         }
+    }
+
+    /** How a rank's schedule is derived from its stage program. */
+    public enum Scheduling {
+        /** Every stage of every micro-batch on the compute stream ({@code Schedules.sequential}). */
+        SEQUENTIAL,
+        /**
+         * Dual-batch overlap ({@code Schedules.overlapped}): one micro-batch's communication stages on the comm
+         * stream while another's compute runs, ordered by events; sequential for a single micro-batch.
+         */
+        OVERLAPPED
     }
 
     /**
@@ -115,7 +128,8 @@ public final class DecoderRunner implements AutoCloseable {
     private final List<Communicator> comms;
     private final List<RankContext> ranks = new ArrayList<>();
     private final List<List<DeviceLayer>> layers = new ArrayList<>();
-    private final List<List<LayerProgram>> programs = new ArrayList<>();
+    private final List<StageProgram<DecoderMicroBatch>> programs = new ArrayList<>();
+    private final List<ScheduleRunner> scheduleRunners = new ArrayList<>();
     private final List<Map<Long, RankSequence>> sequences = new ArrayList<>();
     private final Map<Long, Integer> homeRank = new HashMap<>();
     private final long[] rankTokens;
@@ -175,11 +189,8 @@ public final class DecoderRunner implements AutoCloseable {
             for (int r = 0; r < p; r++) {
                 List<DeviceLayer> ls = join(loads.get(r));
                 layers.add(ls);
-                List<LayerProgram> progs = new ArrayList<>();
-                for (DeviceLayer dl : ls) {
-                    progs.add(DecoderLayers.program(ranks.get(r), dl));
-                }
-                programs.add(progs);
+                programs.add(DecoderLayers.program(ranks.get(r), ls));
+                scheduleRunners.add(new ScheduleRunner(ranks.get(r).computeStream(), ranks.get(r).commStream()));
             }
         } catch (RuntimeException e) {
             close();
@@ -195,9 +206,16 @@ public final class DecoderRunner implements AutoCloseable {
         return options;
     }
 
-    /** The layer programs of rank {@code r} (for inspection and custom schedulers). */
-    public List<LayerProgram> programs(int r) {
-        return List.copyOf(programs.get(r));
+    /** The stage program of rank {@code r} (for inspection and custom schedules). */
+    public StageProgram<DecoderMicroBatch> program(int r) {
+        return programs.get(r);
+    }
+
+    /** The schedule a forward with {@code microBatches} micro-batches uses on rank {@code r}. */
+    public Schedule<DecoderMicroBatch> schedule(int r, int microBatches) {
+        return options.scheduling() == Scheduling.OVERLAPPED
+                ? Schedules.overlapped(programs.get(r), microBatches)
+                : Schedules.sequential(programs.get(r), microBatches);
     }
 
     /** Cached tokens of request {@code id} in the first layer (0 if unknown). */
@@ -370,15 +388,15 @@ public final class DecoderRunner implements AutoCloseable {
                     s.upload(hidden, h);
                     s.upload(pos, p);
                 }
-                mb.putCarried(LayerProgram.HIDDEN, h);
-                mb.putCarried("positions", p);
+                mb.putCarried(DecoderMicroBatch.HIDDEN, h);
+                mb.putCarried(DecoderMicroBatch.POSITIONS, p);
             }
-            options.scheduler().run(programs.get(rank), batches, s, rc.commStream());
+            scheduleRunners.get(rank).run(schedule(rank, mbs), batches);
             List<float[]> results = new ArrayList<>();
             for (DecoderMicroBatch mb : batches) {
                 float[] res = new float[mb.tokens() * d];
                 if (mb.tokens() > 0) {
-                    s.download(mb.tensor(LayerProgram.HIDDEN), res);
+                    s.download(mb.tensor(DecoderMicroBatch.HIDDEN), res);
                 }
                 results.add(res);
             }
@@ -396,7 +414,7 @@ public final class DecoderRunner implements AutoCloseable {
             }
         } finally {
             for (DecoderMicroBatch mb : batches) {
-                mb.closeQuietly();
+                mb.close();
             }
         }
     }
@@ -433,6 +451,10 @@ public final class DecoderRunner implements AutoCloseable {
             }
         }
         layers.clear();
+        for (ScheduleRunner sr : scheduleRunners) {
+            sr.close();
+        }
+        scheduleRunners.clear();
         for (RankContext rc : ranks) {
             rc.computeStream().synchronize();
             rc.close();

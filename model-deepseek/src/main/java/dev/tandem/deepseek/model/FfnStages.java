@@ -7,7 +7,7 @@ import dev.tandem.runtime.Event;
 import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
-import dev.tandem.deepseek.schedule.StageKind;
+import dev.tandem.runtime.schedule.StageKind;
 
 import java.util.List;
 
@@ -56,7 +56,7 @@ final class FfnStages {
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
-            Tensor h = mb.tensor(AttentionStages.H);
+            Tensor h = in(mb, AttentionStages.H);
             int m = h.size(0);
             int d = rc.config().hiddenSize();
             Tensor result = rc.temp(mb, s, m, d);
@@ -67,7 +67,7 @@ final class FfnStages {
                 swigluMlp(rc, mb, s, hn, w.mlpGateUp, w.mlpDown, y);
                 rc.kernels().add(s, h, y, result);
             }
-            output(mb, out, result);
+            out(mb, out, result);
         }
     }
 
@@ -81,7 +81,7 @@ final class FfnStages {
         void run(DecoderMicroBatch mb, Stream s) {
             DeepSeekConfig c = rc.config();
             Kernels k = rc.kernels();
-            Tensor h = mb.tensor(AttentionStages.H);
+            Tensor h = in(mb, AttentionStages.H);
             int m = h.size(0);
             int e = c.nRoutedExperts();
             Tensor hn = rc.temp(mb, s, m, c.hiddenSize());
@@ -99,8 +99,8 @@ final class FfnStages {
                 s.download(sc, scores);
             }
             Event ready = mb.layerOwned(s.record());
-            mb.put(FFN_IN, hn);
-            mb.put(SCORES, new PendingScores(scores, m, ready));
+            out(mb, FFN_IN, hn);
+            out(mb, SCORES, new PendingScores(scores, m, ready));
         }
     }
 
@@ -120,30 +120,35 @@ final class FfnStages {
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
-            Tensor hn = mb.tensor(FFN_IN);
+            Tensor hn = in(mb, FFN_IN);
             int m = hn.size(0);
             Tensor y = rc.temp(mb, s, m, rc.config().hiddenSize());
             if (m > 0) {
                 swigluMlp(rc, mb, s, hn, w.sharedGateUp, w.sharedDown, y);
             }
-            mb.put(SHARED_OUT, y);
+            out(mb, SHARED_OUT, y);
         }
     }
 
+    record Counts(int[] all, Event ready) {
+    }
+
     /**
-     * Host-visible step: waits for the scores, selects experts ({@link Router}), sorts the (token, slot) pairs by
-     * expert (stable in token order: rows for rank q are then contiguous), gathers the rows to send, and uploads
-     * the histogram, the combine gather index and the weights (in ascending expert order per token).
+     * Host-visible routing and the count exchange: waits for the scores, selects experts ({@link Router}), sorts
+     * the (token, slot) pairs by expert (stable in token order, so the rows for each rank are contiguous), gathers
+     * the rows to send, uploads the combine index and weights (ascending expert order per token), then issues the
+     * all-gather of the per-expert histograms and the download of the counts. It does not wait for the counts:
+     * {@link Dispatch} does.
      */
-    static final class Route extends BaseStage {
-        Route(RankContext rc, DeviceLayer w) {
-            super(rc, w, "route", StageKind.COMPUTE, List.of(SCORES, FFN_IN), List.of(ROUTE, SEND_ROWS), true);
+    static final class DispatchCounts extends BaseStage {
+        DispatchCounts(RankContext rc, DeviceLayer w) {
+            super(rc, w, "dispatch-counts", StageKind.COMM, List.of(SCORES, FFN_IN), List.of(ROUTE, SEND_ROWS, ALL_HIST), true);
         }
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
             DeepSeekConfig c = rc.config();
-            PendingScores pending = mb.get(SCORES, PendingScores.class);
+            PendingScores pending = in(mb, SCORES, PendingScores.class);
             pending.ready().synchronize();
             int m = pending.tokens();
             int e = c.nRoutedExperts();
@@ -164,36 +169,20 @@ final class FfnStages {
                     combineIndex[t * k + j] = pos;
                 }
             }
-            Tensor hn = mb.tensor(FFN_IN);
+            Tensor hn = in(mb, FFN_IN);
             Tensor send = rc.temp(mb, s, n, c.hiddenSize());
             if (n > 0) {
                 rc.kernels().indexSelect(s, hn, rc.upload(mb, s, sendIndex), send);
             }
             Tensor histDev = rc.upload(mb, s, hist);
             Tensor weights = rc.upload(mb, s, r.weights(), m, 1, k);
-            mb.put(ROUTE, new RoutePlan(r, hist, histDev, rc.upload(mb, s, combineIndex), weights));
-            mb.put(SEND_ROWS, send);
-        }
-    }
-
-    record Counts(int[] all, Event ready) {
-    }
-
-    /** Issues the exchange of per-expert counts (all-gather of the histograms) and their download. */
-    static final class DispatchCounts extends BaseStage {
-        DispatchCounts(RankContext rc, DeviceLayer w) {
-            super(rc, w, "dispatch-counts", StageKind.COMM, List.of(ROUTE), List.of(ALL_HIST), false);
-        }
-
-        @Override
-        void run(DecoderMicroBatch mb, Stream s) {
-            RoutePlan plan = mb.get(ROUTE, RoutePlan.class);
-            int e = rc.config().nRoutedExperts();
+            out(mb, ROUTE, new RoutePlan(r, hist, histDev, rc.upload(mb, s, combineIndex), weights));
+            out(mb, SEND_ROWS, send);
             Tensor all = rc.tempOf(mb, s, DType.I32, (long) e * rc.size());
-            rc.communicator().allGather(s, plan.histogramDevice(), all);
+            rc.communicator().allGather(s, histDev, all);
             int[] host = new int[e * rc.size()];
             s.download(all, host);
-            mb.put(ALL_HIST, new Counts(host, mb.layerOwned(s.record())));
+            out(mb, ALL_HIST, new Counts(host, mb.layerOwned(s.record())));
         }
     }
 
@@ -210,7 +199,7 @@ final class FfnStages {
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
-            Counts counts = mb.get(ALL_HIST, Counts.class);
+            Counts counts = in(mb, ALL_HIST, Counts.class);
             counts.ready().synchronize();
             int p = rc.size();
             int e = rc.config().nRoutedExperts();
@@ -232,12 +221,12 @@ final class FfnStages {
             long[] recvOff = offsets(recvRows);
             int sent = (int) (sendOff[p - 1] + sendRows[p - 1]);
             int received = (int) (recvOff[p - 1] + recvRows[p - 1]);
-            Tensor send = mb.tensor(SEND_ROWS);
+            Tensor send = in(mb, SEND_ROWS);
             Tensor recv = rc.temp(mb, s, received, d);
             rc.communicator().allToAllV(s, send, times(sendRows, d), times(sendOff, d), recv, times(recvRows, d),
                     times(recvOff, d));
-            mb.put(RECV_ROWS, recv);
-            mb.put(A2A, new A2aPlan(sendRows, sendOff, recvRows, recvOff, all, sent, received));
+            out(mb, RECV_ROWS, recv);
+            out(mb, A2A, new A2aPlan(sendRows, sendOff, recvRows, recvOff, all, sent, received));
         }
     }
 
@@ -269,8 +258,8 @@ final class FfnStages {
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
-            A2aPlan plan = mb.get(A2A, A2aPlan.class);
-            Tensor recv = mb.tensor(RECV_ROWS);
+            A2aPlan plan = in(mb, A2A, A2aPlan.class);
+            Tensor recv = in(mb, RECV_ROWS);
             int p = rc.size();
             int e = rc.config().nRoutedExperts();
             int per = rc.expertsPerRank();
@@ -278,7 +267,7 @@ final class FfnStages {
             int n = plan.received();
             Tensor out = rc.temp(mb, s, n, rc.config().hiddenSize());
             if (n == 0) {
-                mb.put(EXPERT_OUT, out);
+                out(mb, EXPERT_OUT, out);
                 return;
             }
             int[] regroup = new int[n];
@@ -314,7 +303,7 @@ final class FfnStages {
                 off += cnt;
             }
             k.indexSelect(s, y, rc.upload(mb, s, inverse), out);
-            mb.put(EXPERT_OUT, out);
+            out(mb, EXPERT_OUT, out);
         }
     }
 
@@ -326,12 +315,12 @@ final class FfnStages {
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
-            A2aPlan plan = mb.get(A2A, A2aPlan.class);
+            A2aPlan plan = in(mb, A2A, A2aPlan.class);
             int d = rc.config().hiddenSize();
             Tensor back = rc.temp(mb, s, plan.sent(), d);
-            rc.communicator().allToAllV(s, mb.tensor(EXPERT_OUT), times(plan.recvRows(), d), times(plan.recvOffsets(), d),
+            rc.communicator().allToAllV(s, in(mb, EXPERT_OUT), times(plan.recvRows(), d), times(plan.recvOffsets(), d),
                     back, times(plan.sendRows(), d), times(plan.sendOffsets(), d));
-            mb.put(COMBINED, back);
+            out(mb, COMBINED, back);
         }
     }
 
@@ -353,8 +342,8 @@ final class FfnStages {
 
         @Override
         void run(DecoderMicroBatch mb, Stream s) {
-            Tensor h = mb.tensor(AttentionStages.H);
-            RoutePlan plan = mb.get(ROUTE, RoutePlan.class);
+            Tensor h = in(mb, AttentionStages.H);
+            RoutePlan plan = in(mb, ROUTE, RoutePlan.class);
             int m = h.size(0);
             int d = rc.config().hiddenSize();
             int k = rc.config().numExpertsPerTok();
@@ -362,16 +351,16 @@ final class FfnStages {
             if (m > 0) {
                 Kernels ker = rc.kernels();
                 Tensor gathered = rc.temp(mb, s, (long) m * k, d);
-                ker.indexSelect(s, mb.tensor(COMBINED), plan.combineIndex(), gathered);
+                ker.indexSelect(s, in(mb, COMBINED), plan.combineIndex(), gathered);
                 Tensor routed = rc.temp(mb, s, m, 1, d);
                 ker.matmul(s, plan.weights(), gathered.view(m, k, d), routed);
                 Tensor moe = routed.view(m, d);
                 if (shared) {
-                    ker.add(s, moe, mb.tensor(SHARED_OUT), moe);
+                    ker.add(s, moe, in(mb, SHARED_OUT), moe);
                 }
                 ker.add(s, h, moe, result);
             }
-            output(mb, out, result);
+            out(mb, out, result);
         }
     }
 }

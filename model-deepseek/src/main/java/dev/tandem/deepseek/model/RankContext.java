@@ -1,7 +1,7 @@
 package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.deepseek.schedule.MicroBatch;
+
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
@@ -113,16 +113,16 @@ public final class RankContext implements AutoCloseable {
     }
 
     /** Allocates an F32 tensor owned by {@code mb}'s current layer, ordered on {@code stream}. */
-    public Tensor temp(MicroBatch mb, Stream stream, long... shape) {
+    public Tensor temp(DecoderMicroBatch mb, Stream stream, long... shape) {
         return mb.layerOwned(Tensor.allocate(device, stream, DType.F32, shape));
     }
 
-    public Tensor tempOf(MicroBatch mb, Stream stream, DType dtype, long... shape) {
+    public Tensor tempOf(DecoderMicroBatch mb, Stream stream, DType dtype, long... shape) {
         return mb.layerOwned(Tensor.allocate(device, stream, dtype, shape));
     }
 
     /** Uploads an index array as a layer-owned I32 tensor. */
-    public Tensor upload(MicroBatch mb, Stream stream, int[] values) {
+    public Tensor upload(DecoderMicroBatch mb, Stream stream, int[] values) {
         Tensor t = tempOf(mb, stream, DType.I32, Math.max(values.length, 0));
         if (values.length > 0) {
             stream.upload(values, t);
@@ -130,7 +130,7 @@ public final class RankContext implements AutoCloseable {
         return t;
     }
 
-    public Tensor upload(MicroBatch mb, Stream stream, float[] values, long... shape) {
+    public Tensor upload(DecoderMicroBatch mb, Stream stream, float[] values, long... shape) {
         Tensor t = temp(mb, stream, shape);
         if (values.length > 0) {
             stream.upload(values, t);

@@ -25,6 +25,10 @@ public final class SafetensorsWriter {
     private final List<Item> items = new ArrayList<>();
     private final Map<String, String> metadata = new LinkedHashMap<>();
 
+    /** An empty file under construction. */
+    public SafetensorsWriter() {
+    }
+
     public SafetensorsWriter metadata(String key, String value) {
         metadata.put(key, value);
         return this;

@@ -96,7 +96,7 @@ class ForwardCommandTest {
 
         Path tp = dir.resolve("tp.safetensors");
         r = cli("--model", model.toString(), "--layers", "0:2", "--input", input.toString(), "--output", tp.toString(),
-                "--ranks", "2", "--attention", "tp", "--schedule", "stream-per-kind");
+                "--ranks", "2", "--attention", "tp", "--schedule", "dbo", "--micro-batches", "2");
         assertThat(r.code()).as(r.err()).isZero();
         float[] a = readOutput(tp);
         float[] b = expected();

@@ -64,9 +64,9 @@ class KvCacheTest extends LeakCheck {
         }
     }
 
-    @ParameterizedTest(name = "split at {0}")
-    @CsvSource({"1", "4", "6"})
-    void prefillSplitAcrossMicroBatchesAttendsToTheFirstPart(int split) {
+    @ParameterizedTest(name = "split at {0}, {1}")
+    @CsvSource({"1, SEQUENTIAL", "4, SEQUENTIAL", "6, SEQUENTIAL", "4, OVERLAPPED", "1, OVERLAPPED"})
+    void prefillSplitAcrossMicroBatchesAttendsToTheFirstPart(int split, DecoderRunner.Scheduling scheduling) {
         DeepSeekConfig c = DeepSeekConfig.preset("tiny-v3");
         int d = c.hiddenSize();
         float[] a = randomHidden(7, d, 31);
@@ -77,7 +77,8 @@ class KvCacheTest extends LeakCheck {
             whole = r.forward(List.of(new DecoderRunner.Request(1, a, range(0, 7)), new DecoderRunner.Request(2, b, range(0, 3))));
         }
         try (Runtime rt = host(2);
-             DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2, DecoderRunner.Options.defaults(2))) {
+             DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2,
+                     DecoderRunner.Options.defaults(2).withScheduling(scheduling))) {
             List<DecoderRunner.Request> reqs = new ArrayList<>();
             reqs.add(new DecoderRunner.Request(1, rows(a, d, 0, split), range(0, split), 0));
             reqs.add(new DecoderRunner.Request(2, b, range(0, 3), 0));
