@@ -14,6 +14,8 @@ import dev.tandem.deepseek.weights.StDType;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Runtime;
 import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.schedule.MicroBatchPlan;
+import dev.tandem.runtime.schedule.MicroBatchPlanner;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -56,7 +58,7 @@ public final class ForwardCommand {
               --attention dp|tp      data-parallel attention (own requests per rank) or tensor-parallel heads (default dp)
               --backend NAME         runtime backend (default: -Dtandem.backend, TANDEM_BACKEND, else host)
               --seq-lens a,b,...     request lengths for --preset inputs (default: one request of T tokens)
-              --micro-batches M      split the requests into M micro-batches (default 1)
+              --micro-batches M      split the batch into M micro-batches (token-balanced; may cut a prefill) (default 1)
               --schedule NAME        sequential, or dbo: dual-batch overlap of the micro-batches (default sequential)
               --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
               --mla auto|naive|absorbed  MLA form: absorbed (decode-friendly), naive (prefill), or per chunk (default auto)
@@ -284,11 +286,10 @@ public final class ForwardCommand {
             int d = config.hiddenSize();
             List<DecoderRunner.Request> requests = new ArrayList<>();
             int row = 0;
-            int perMb = (seqLens.length + microBatches - 1) / microBatches;
             for (int r = 0; r < seqLens.length; r++) {
                 int n = seqLens[r];
                 requests.add(new DecoderRunner.Request(r, Arrays.copyOfRange(hidden, row * d, (row + n) * d),
-                        Arrays.copyOfRange(positions, row, row + n), Math.min(r / Math.max(perMb, 1), microBatches - 1)));
+                        Arrays.copyOfRange(positions, row, row + n)));
                 row += n;
             }
             long start = System.nanoTime();
@@ -301,8 +302,13 @@ public final class ForwardCommand {
                     out.printf(Locale.ROOT, "loaded %s layers %d..%d on %d %s rank(s) (%s attention) in %.2f s%n",
                             config, range[0], range[1] - 1, ranks, rt.backendName(), mode.name().toLowerCase(Locale.ROOT),
                             (loaded - start) / 1e9);
+                    MicroBatchPlan plan = new MicroBatchPlanner(1, 0.1, true, MicroBatchPlanner.CostModel.tokensOnly())
+                            .plan(runner.shapes(requests), microBatches);
+                    if (microBatches > 1) {
+                        out.printf(Locale.ROOT, "micro-batches: %d (%s)%n", plan.size(), plan.reason());
+                    }
                     long t0 = System.nanoTime();
-                    result = runner.forward(requests);
+                    result = runner.forward(requests, plan);
                     out.printf(Locale.ROOT, "forward of %d tokens in %d request(s): %.3f s%n", positions.length,
                             seqLens.length, (System.nanoTime() - t0) / 1e9);
                 }

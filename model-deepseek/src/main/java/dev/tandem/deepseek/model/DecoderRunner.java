@@ -9,6 +9,9 @@ import dev.tandem.runtime.Device;
 import dev.tandem.runtime.Runtime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.schedule.MicroBatchPlan;
+import dev.tandem.runtime.schedule.RequestShape;
+import dev.tandem.runtime.schedule.RequestSlice;
 import dev.tandem.runtime.schedule.Schedule;
 import dev.tandem.runtime.schedule.ScheduleRunner;
 import dev.tandem.runtime.schedule.Schedules;
@@ -244,6 +247,47 @@ public final class DecoderRunner implements AutoCloseable {
                 s.close();
             }
         }
+    }
+
+    /** What runtime-core's {@code MicroBatchPlanner} needs to know of {@code requests}: new and cached tokens. */
+    public List<RequestShape> shapes(List<Request> requests) {
+        List<RequestShape> out = new ArrayList<>();
+        for (Request q : requests) {
+            out.add(new RequestShape(q.tokens(), cachedTokens(q.id())));
+        }
+        return out;
+    }
+
+    /**
+     * Runs {@code requests} split into micro-batches as {@code plan} says (a {@code MicroBatchPlanner} result over
+     * {@link #shapes}): whole requests, or a prefill cut at a token boundary whose second part attends to the
+     * first part's KV. Returns the output rows in request order.
+     */
+    public float[] forward(List<Request> requests, MicroBatchPlan plan) {
+        int d = config.hiddenSize();
+        List<Request> sliced = new ArrayList<>();
+        int[] covered = new int[requests.size()];
+        for (int m = 0; m < plan.size(); m++) {
+            for (RequestSlice slice : plan.microBatches().get(m)) {
+                Request q = requests.get(slice.request());
+                if (slice.start() != covered[slice.request()] || slice.end() > q.tokens()) {
+                    throw new IllegalArgumentException("plan slice " + slice + " does not continue request "
+                            + q.id() + " at token " + covered[slice.request()]);
+                }
+                covered[slice.request()] = slice.end();
+                sliced.add(new Request(q.id(), java.util.Arrays.copyOfRange(q.hidden(), slice.start() * d, slice.end() * d),
+                        java.util.Arrays.copyOfRange(q.positions(), slice.start(), slice.end()), m));
+            }
+        }
+        for (int i = 0; i < requests.size(); i++) {
+            if (covered[i] != requests.get(i).tokens()) {
+                throw new IllegalArgumentException("plan covers " + covered[i] + " of request " + requests.get(i).id()
+                        + "'s " + requests.get(i).tokens() + " tokens");
+            }
+        }
+        float[] out = forward(sliced);
+        // the plan lists slices in batch order, so the rows already are in request order
+        return out;
     }
 
     /**

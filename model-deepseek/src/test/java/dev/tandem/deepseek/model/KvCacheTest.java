@@ -116,4 +116,25 @@ class KvCacheTest extends LeakCheck {
         assertThat(MlaMode.AUTO.absorb(1, 100, 128, 32, 16, 32)).isTrue();
         assertThat(MlaMode.AUTO.absorb(100, 100, 128, 32, 16, 32)).isFalse();
     }
+
+    @org.junit.jupiter.api.Test
+    void plannedMicroBatchesCutAPrefillAndMatchOneBatch() {
+        DeepSeekConfig c = DeepSeekConfig.preset("tiny-v3");
+        int d = c.hiddenSize();
+        float[] x = randomHidden(10, d, 51);
+        List<DecoderRunner.Request> reqs = requests(c, x, new int[]{8, 2});
+        float[] one;
+        try (Runtime rt = host(2);
+             DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2, DecoderRunner.Options.defaults(2))) {
+            one = r.forward(reqs);
+        }
+        try (Runtime rt = host(2);
+             DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2,
+                     DecoderRunner.Options.defaults(2).withScheduling(DecoderRunner.Scheduling.OVERLAPPED))) {
+            var plan = new dev.tandem.runtime.schedule.MicroBatchPlanner(1, 0.1, true,
+                    dev.tandem.runtime.schedule.MicroBatchPlanner.CostModel.tokensOnly()).plan(r.shapes(reqs), 2);
+            assertThat(plan.splitsARequest()).as(plan.reason()).isTrue();
+            assertThat(relErr(r.forward(reqs, plan), one)).isLessThan(1e-5);
+        }
+    }
 }
