@@ -113,6 +113,9 @@ public final class DecoderRunner implements AutoCloseable {
             if (microBatch < 0) {
                 throw new IllegalArgumentException("microBatch must not be negative");
             }
+            if (positions.length == 0) {
+                throw new IllegalArgumentException("request " + id + " has no tokens");
+            }
         }
 
         public Request(long id, float[] hidden, int[] positions) {
