@@ -11,11 +11,14 @@ import dev.tandem.deepseek.weights.SafetensorsException;
 import dev.tandem.deepseek.weights.SafetensorsFile;
 import dev.tandem.deepseek.weights.SafetensorsWriter;
 import dev.tandem.deepseek.weights.StDType;
+import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
+import dev.tandem.runtime.LinkModel;
 import dev.tandem.runtime.Runtime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
+import dev.tandem.runtime.trace.OverlapMetrics;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -62,7 +65,8 @@ public final class ForwardCommand {
               --schedule NAME        sequential, or dbo: dual-batch overlap of the micro-batches (default sequential)
               --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
               --mla auto|naive|absorbed  MLA form: absorbed (decode-friendly), naive (prefill), or per chunk (default auto)
-              --trace FILE           write a Chrome trace of the run
+              --link GBPS[:LAT_US]   emulate a link of GBPS GB/s and LAT_US us per collective (host backend)
+              --trace FILE           write a Chrome trace of the run and print per-rank overlap metrics
               --help                 this text
             presets: %s
             """.formatted(String.join(", ", DeepSeekConfig.presetNames()));
@@ -110,7 +114,7 @@ public final class ForwardCommand {
 
     private static final List<String> FLAGS = List.of("model", "layers", "input", "output", "ranks", "attention",
             "backend", "preset", "random-seed", "tokens", "seq-lens", "micro-batches", "schedule", "weight-dtype", "trace",
-            "mla");
+            "mla", "link");
 
     static Map<String, String> parse(String[] args) {
         Map<String, String> opts = new LinkedHashMap<>();
@@ -296,6 +300,7 @@ public final class ForwardCommand {
             float[] result;
             try (Runtime rt = Runtime.open(ro)) {
                 DecoderRunner.Options opts = DecoderRunner.Options.defaults(ranks).withAttention(mode)
+                        .withCommunicatorOptions(communicatorOptions(o))
                         .withScheduling(scheduling).withWeightDType(wdt).withMla(mla);
                 try (DecoderRunner runner = new DecoderRunner(rt, config, weights, range[0], range[1], opts)) {
                     long loaded = System.nanoTime();
@@ -315,6 +320,11 @@ public final class ForwardCommand {
                 if (o.containsKey("trace")) {
                     rt.tracer().writeChromeTrace(Path.of(o.get("trace")));
                     out.println("trace written to " + o.get("trace"));
+                    for (var m : OverlapMetrics.perDevice(rt.tracer().spans()).values()) {
+                        out.printf(Locale.ROOT, "device %d: wall %.1f ms, compute %.1f ms, comm %.1f ms, comm hidden %.0f%%%n",
+                                m.device(), m.wallNanos() / 1e6, m.computeNanos() / 1e6, m.commNanos() / 1e6,
+                                m.hiddenPercent());
+                    }
                 }
             } catch (IOException e) {
                 throw new IllegalArgumentException("cannot write trace " + o.get("trace") + ": " + e.getMessage(), e);
@@ -349,6 +359,25 @@ public final class ForwardCommand {
             if (ckpt != null) {
                 ckpt.close();
             }
+        }
+    }
+
+    static CommunicatorOptions communicatorOptions(Map<String, String> o) {
+        CommunicatorOptions c = CommunicatorOptions.defaults();
+        String spec = o.get("link");
+        if (spec == null) {
+            return c;
+        }
+        String[] parts = spec.split(":", -1);
+        try {
+            double gbps = Double.parseDouble(parts[0].trim());
+            double lat = parts.length > 1 ? Double.parseDouble(parts[1].trim()) : 0;
+            if (parts.length > 2) {
+                throw new NumberFormatException();
+            }
+            return c.withLink(new LinkModel(gbps, lat));
+        } catch (NumberFormatException | dev.tandem.runtime.InvalidArgumentException e) {
+            throw new UsageException("--link must be GBPS or GBPS:LATENCY_US with a positive bandwidth, got '" + spec + "'");
         }
     }
 

@@ -122,10 +122,11 @@ class ForwardCommandTest {
         Path out = dir.resolve("preset.safetensors");
         Path trace = dir.resolve("trace.json");
         Result r = cli("forward", "--preset", "tiny-v2lite", "--random-seed", "5", "--tokens", "6", "--seq-lens", "2,4",
-                "--ranks", "2", "--micro-batches", "2", "--mla", "absorbed", "--output", out.toString(), "--trace", trace.toString());
+                "--ranks", "2", "--micro-batches", "2", "--mla", "absorbed", "--schedule", "dbo", "--link", "100:5", "--output", out.toString(), "--trace", trace.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("forward of 6 tokens in 2 request(s)").doesNotContain("NON-FINITE");
         assertThat(trace).exists();
+        assertThat(r.out()).contains("micro-batches: 2").contains("device 1: wall");
         try (SafetensorsFile f = SafetensorsFile.open(out)) {
             assertThat(f.tensor("hidden_states").shape()).containsExactly(6, 256);
         }
@@ -156,6 +157,10 @@ class ForwardCommandTest {
                 .contains("unknown backend 'nosuch'");
         assertThat(cli("--model", dir.resolve("none").toString(), "--layers", "0:1", "--input", input.toString(),
                 "--output", "o").err()).contains("none").contains("not found");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--link", "fast").err())
+                .contains("--link must be GBPS or GBPS:LATENCY_US");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--schedule", "magic").err())
+                .contains("--schedule must be sequential or dbo");
         assertThat(cli("--help").out()).contains("usage:");
     }
 
