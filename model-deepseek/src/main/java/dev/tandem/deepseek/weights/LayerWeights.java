@@ -191,6 +191,19 @@ public final class LayerWeights {
         return s.clone();
     }
 
+    /** A copy with tensor {@code name} replaced by {@code values} (same shape), e.g. to isolate a block in tests. */
+    public LayerWeights with(String name, float[] values) {
+        long[] shape = shape(name);
+        if (values.length != get(name).length) {
+            throw new IllegalArgumentException(name + " needs " + get(name).length + " values, got " + values.length);
+        }
+        Map<String, float[]> t = new LinkedHashMap<>(tensors);
+        t.put(name, values.clone());
+        Map<String, long[]> sh = new LinkedHashMap<>(shapes);
+        sh.put(name, shape);
+        return new LayerWeights(layer, t, sh, expertStart, expertEnd);
+    }
+
     public List<String> names() {
         return List.copyOf(tensors.keySet());
     }
