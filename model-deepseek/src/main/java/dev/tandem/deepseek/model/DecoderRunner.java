@@ -484,32 +484,47 @@ public final class DecoderRunner implements AutoCloseable {
         }
     }
 
+    /** Frees caches, weights, streams and communicators; best effort after a failed forward (frees what it can). */
     @Override
     public void close() {
+        List<Runnable> steps = new ArrayList<>();
         for (Map<Long, RankSequence> m : sequences) {
             for (RankSequence s : m.values()) {
-                s.close();
+                steps.add(s::close);
             }
-            m.clear();
         }
         for (List<DeviceLayer> ls : layers) {
             for (DeviceLayer l : ls) {
-                l.close();
+                steps.add(l::close);
             }
         }
-        layers.clear();
         for (ScheduleRunner sr : scheduleRunners) {
-            sr.close();
+            steps.add(sr::close);
         }
-        scheduleRunners.clear();
         for (RankContext rc : ranks) {
-            rc.computeStream().synchronize();
-            rc.close();
+            steps.add(() -> rc.computeStream().synchronize());
+            steps.add(rc::close);
         }
-        ranks.clear();
         for (Communicator c : comms) {
-            c.close();
+            steps.add(c::close);
         }
+        RuntimeException failure = null;
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            }
+        }
+        sequences.forEach(Map::clear);
+        layers.clear();
+        scheduleRunners.clear();
+        ranks.clear();
         pool.shutdownNow();
+        if (failure != null && !(failure instanceof dev.tandem.runtime.StreamFailedException)) {
+            throw failure;
+        }
     }
 }

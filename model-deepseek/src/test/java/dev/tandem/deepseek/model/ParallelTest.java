@@ -97,4 +97,35 @@ class ParallelTest extends LeakCheck {
             }
         }
     }
+
+    @Test
+    void badRequestsAndPlacementsAreRejectedUpFront() {
+        try (Runtime rt = host(2);
+             DecoderRunner r = new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 0, 2, DecoderRunner.Options.defaults(2))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> r.forward(List.of(
+                    new DecoderRunner.Request(1, new float[5], new int[]{0})))).hasMessageContaining("expected 1 x 512");
+            float[] row = new float[V3.hiddenSize()];
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> r.forward(List.of(
+                    new DecoderRunner.Request(1, row, new int[]{0}, 1), new DecoderRunner.Request(1, row, new int[]{1}, 0))))
+                    .hasMessageContaining("increasing micro-batches");
+            // the runner still works afterwards
+            assertThat(r.forward(List.of(new DecoderRunner.Request(1, row, new int[]{0})))).hasSize(V3.hiddenSize());
+        }
+        try (Runtime rt = host(3)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 0, 2,
+                    DecoderRunner.Options.defaults(3))).hasMessageContaining("n_routed_experts (16) must be divisible by the 3");
+        }
+        try (Runtime rt = host(1)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 0, 2,
+                    DecoderRunner.Options.defaults(2))).hasMessageContaining("2 ranks need 2 devices");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 2, 5,
+                    DecoderRunner.Options.defaults(1))).hasMessageContaining("layers 2:5");
+        }
+        DeepSeekConfig small = DeepSeekConfig.preset("small-v2");
+        try (Runtime rt = host(8)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DecoderRunner(rt, small, WeightSource.random(small, 7), 0, 1,
+                    DecoderRunner.Options.defaults(8).withAttention(AttentionMode.TP)))
+                    .hasMessageContaining("num_attention_heads (12) must be divisible by the 8");
+        }
+    }
 }
