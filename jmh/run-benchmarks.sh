@@ -51,7 +51,8 @@ out_dir=$(cd "$out_dir" && pwd)
 
 # Rebuild when the jar is missing or any source or pom is newer, so a run never measures stale code.
 if [[ ! -f "$jar" ]] || [[ -n "$(find "$repo_root/pom.xml" "$repo_root/jmh/pom.xml" "$repo_root/jmh/src/main" \
-        "$repo_root/runtime-core/pom.xml" "$repo_root/runtime-core/src/main" -newer "$jar" -print -quit)" ]]; then
+        "$repo_root/runtime-core/pom.xml" "$repo_root/runtime-core/src/main" \
+        "$repo_root/model-deepseek/pom.xml" "$repo_root/model-deepseek/src/main" -newer "$jar" -print -quit)" ]]; then
     echo "run-benchmarks: building $jar" >&2
     (cd "$repo_root" && mvn -B -ntp -q -pl jmh -am package -DskipTests -Dtandem.jmh.smoke.skip=true) \
         || die "the build failed"
