@@ -15,7 +15,9 @@ public final class ReportRows {
     private static final Map<String, String> COUNTER_UNITS = Map.of(
             "gflop", "GFLOP",
             "gigabytes", "GB",
-            "megabytes", "MB");
+            "megabytes", "MB",
+            OverlapRows.COMPUTE_BUSY, "busy s",
+            OverlapRows.COMM_BUSY, "busy s");
 
     private ReportRows() {
     }
@@ -32,14 +34,14 @@ public final class ReportRows {
 
     /**
      * One row per result for the chart: the first derived rate when the benchmark counts work (GFLOP/s says more
-     * than invocations per second), otherwise the primary score.
+     * than invocations per second), otherwise the primary score. Busy fractions are not work, so they are skipped.
      */
     public static List<ReportRow> chartRows(List<BenchmarkResult> results) {
         List<ReportRow> rows = new ArrayList<>();
         for (BenchmarkResult result : results) {
             ReportRow chosen = primaryRow(result);
             for (var metric : result.secondary().entrySet()) {
-                if (isRate(metric.getValue())) {
+                if (isRate(metric.getValue()) && !isBusy(metric.getKey())) {
                     chosen = derivedRow(result, metric.getKey(), metric.getValue());
                     break;
                 }
@@ -64,6 +66,10 @@ public final class ReportRows {
         String unit = isRate(m) ? COUNTER_UNITS.getOrDefault(name, name) + m.unit().substring("ops".length()) : m.unit();
         return new ReportRow(result.className(), result.shortName() + ":" + name, params(result.params()),
                 m.score(), m.error(), unit, true);
+    }
+
+    private static boolean isBusy(String counter) {
+        return counter.equals(OverlapRows.COMPUTE_BUSY) || counter.equals(OverlapRows.COMM_BUSY);
     }
 
     /** An OPERATIONS counter in throughput mode: JMH labels it {@code ops/<time unit>}. */

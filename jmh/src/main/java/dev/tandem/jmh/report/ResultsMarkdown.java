@@ -10,8 +10,11 @@ public final class ResultsMarkdown {
     private ResultsMarkdown() {
     }
 
-    /** The document; {@code chartFile} (a sibling file name, or null for none) is embedded under the table. */
-    public static String render(ReportHeader header, List<ReportRow> rows, String chartFile) {
+    /**
+     * The document; {@code chartFile} (a sibling file name, or null for none) is embedded under the table, and an
+     * "Overlap" section follows when there are overlapped schedules to compare.
+     */
+    public static String render(ReportHeader header, List<ReportRow> rows, List<OverlapRow> overlap, String chartFile) {
         StringBuilder md = new StringBuilder();
         md.append("# Tandem JMH results\n\n");
         md.append("- Date: ").append(header.date()).append('\n');
@@ -20,11 +23,16 @@ public final class ResultsMarkdown {
         md.append("- Run: ").append(header.iterations()).append('\n');
         md.append('\n');
         md.append("Derived rows (`Class.method:counter`) are JMH auxiliary counters per second: `gflop` in GFLOP/s, "
-                + "`gigabytes` in GB/s, `megabytes` in MB/s. Error is JMH's 99.9% confidence half-width "
+                + "`gigabytes` in GB/s, `megabytes` in MB/s, `tokens` in tokens/s, `computeBusy` and `commBusy` in busy "
+                + "seconds per second (the fraction of wall time). Error is JMH's 99.9% confidence half-width "
                 + "(\u2013 where there were too few iterations for one). ").append(EMULATION_NOTE).append("\n\n");
         md.append(table(rows).render());
         if (chartFile != null) {
             md.append("\n![JMH results chart](").append(chartFile).append(")\n");
+        }
+        String section = OverlapTable.section(overlap);
+        if (!section.isEmpty()) {
+            md.append('\n').append(section);
         }
         return md.toString();
     }

@@ -44,8 +44,8 @@ public final class ResultsReport {
         Path svg = outDir.resolve(SVG_FILE);
         try {
             Files.createDirectories(outDir);
-            Files.writeString(markdown, ResultsMarkdown.render(header, ReportRows.tableRows(results), SVG_FILE),
-                    StandardCharsets.UTF_8);
+            Files.writeString(markdown, ResultsMarkdown.render(header, ReportRows.tableRows(results),
+                    OverlapRows.derive(results), SVG_FILE), StandardCharsets.UTF_8);
             Files.writeString(svg, chart(header, results), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new ReportException("cannot write the report to " + outDir + ": " + e.getMessage(), e);
@@ -63,6 +63,13 @@ public final class ResultsReport {
                     + " is better";
             bars.add(new ChartBar(group, label, row.score(), row.error(), row.unit(),
                     row.benchmark() + (row.params().isEmpty() ? "" : " [" + row.params() + "]")));
+        }
+        // The overlap speed-ups get a group of their own, so the headline figure is in the chart too.
+        for (OverlapRow r : OverlapRows.derive(results)) {
+            String label = r.schedule() + " (" + r.params() + ")";
+            bars.add(new ChartBar(r.benchmark() + " \u2014 speed-up over sequential, higher is better", label,
+                    r.speedup(), r.speedupError(), "x", r.benchmark() + " [" + label + "], ideal "
+                    + ScoreFormat.score(r.idealSpeedup()) + "x"));
         }
         List<String> subtitle = List.of(
                 header.date() + " \u00b7 " + header.machine(),

@@ -24,6 +24,19 @@ class ReportRowsTest {
     }
 
     @Test
+    void busyFractionsReadAsBusySecondsPerSecondAndTheChartShowsTokensInstead() {
+        List<BenchmarkResult> layers = JmhResultsFile.parse(Samples.text(Samples.LAYER_RESULTS)).subList(0, 1);
+
+        assertThat(ReportRows.tableRows(layers)).extracting(ReportRow::benchmark, ReportRow::unit).containsExactly(
+                tuple("LayerBenchmarks.forward", "ops/s"),
+                tuple("LayerBenchmarks.forward:commBusy", "busy s/s"),
+                tuple("LayerBenchmarks.forward:computeBusy", "busy s/s"),
+                tuple("LayerBenchmarks.forward:tokens", "tokens/s"));
+        assertThat(ReportRows.chartRows(layers)).extracting(ReportRow::benchmark)
+                .containsExactly("LayerBenchmarks.forward:tokens");
+    }
+
+    @Test
     void anUnknownCounterIsNamedInItsUnit() {
         BenchmarkResult result = new BenchmarkResult("x.Bench.run", "thrpt", Map.of(),
                 new Metric(1, Double.NaN, "ops/ms"), Map.of("requests", new Metric(5, Double.NaN, "ops/ms")),

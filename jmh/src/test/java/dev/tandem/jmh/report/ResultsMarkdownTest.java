@@ -31,7 +31,7 @@ class ResultsMarkdownTest {
     void headerStatesDateMachineJdkRunAndTheEmulationCaveat() {
         ReportHeader header = ReportHeader.of(results, Samples.machine(), Instant.parse("2026-11-28T15:40:00Z"));
 
-        String md = ResultsMarkdown.render(header, ReportRows.tableRows(results), "results.svg");
+        String md = ResultsMarkdown.render(header, ReportRows.tableRows(results), List.of(), "results.svg");
 
         assertThat(md).contains(
                 "- Date: 2026-11-28 15:40 UTC\n",

@@ -29,6 +29,21 @@ class ResultsReportTest {
     }
 
     @Test
+    void layerResultsGetAnOverlapSectionAndSpeedupBars(@TempDir Path dir) throws Exception {
+        Path json = Files.writeString(dir.resolve("results.json"), Samples.text(Samples.LAYER_RESULTS));
+
+        ResultsReport.write(json, dir, Samples.machine());
+
+        String md = Files.readString(dir.resolve("results.md"));
+        assertThat(md).contains("\n## Overlap\n", "| overlap3 | 1.200x | \u2013 | 1.500x | 40% | 60% | 30% |");
+        assertThat(md.indexOf("## Overlap")).isGreaterThan(md.indexOf("![JMH results chart]"));
+        String svg = Files.readString(dir.resolve("results.svg"));
+        assertThat(SvgBarChartTest.parse(svg).getDocumentElement().getLocalName()).isEqualTo("svg");
+        assertThat(svg).contains("LayerBenchmarks.forward \u2014 speed-up over sequential, higher is better",
+                "1.250 \u00b1 0.177 x", "LayerBenchmarks \u2014 tokens/s, higher is better");
+    }
+
+    @Test
     void badInputWritesNothing(@TempDir Path dir) throws IOException {
         Path json = Files.writeString(dir.resolve("results.json"), "[{\"benchmark\": ");
 

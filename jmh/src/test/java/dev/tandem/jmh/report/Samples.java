@@ -5,9 +5,11 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
-/** The hand-written JMH results sample in the test resources. */
+/** The hand-written JMH results samples in the test resources. */
 final class Samples {
     static final String RESULTS = "jmh-results.json";
+    /** LayerBenchmarks: sequential, dbo and overlap3 at two layer ranges; one overlapped run has no partner. */
+    static final String LAYER_RESULTS = "jmh-layer-results.json";
 
     private Samples() {
     }
