@@ -771,6 +771,15 @@ public class AclRt extends AclRt$shared {
     public static int ACL_ERROR_RT_SOCKET_CLOSE() {
         return ACL_ERROR_RT_SOCKET_CLOSE;
     }
+    private static final int ACL_ERROR_RT_COMM_OP_RETRY_FAIL = (int)507904L;
+    /**
+     * {@snippet lang=c :
+     * #define ACL_ERROR_RT_COMM_OP_RETRY_FAIL 507904
+     * }
+     */
+    public static int ACL_ERROR_RT_COMM_OP_RETRY_FAIL() {
+        return ACL_ERROR_RT_COMM_OP_RETRY_FAIL;
+    }
     /**
      * {@snippet lang=c :
      * typedef int aclError
