@@ -5,4 +5,5 @@ module dev.tandem.runtime {
     exports dev.tandem.runtime.trace;
 
     uses dev.tandem.runtime.spi.Backend;
+    provides dev.tandem.runtime.spi.Backend with dev.tandem.runtime.host.HostBackend;
 }

@@ -26,11 +26,11 @@ public final class Tensor {
 
     /** A contiguous tensor starting at the first byte of {@code buffer}. */
     public static Tensor of(DeviceBuffer buffer, DType dtype, long... shape) {
-        return of(buffer, dtype, 0, shape);
+        return at(buffer, dtype, 0, shape);
     }
 
     /** A contiguous tensor starting {@code elementOffset} elements into {@code buffer}. */
-    public static Tensor of(DeviceBuffer buffer, DType dtype, long elementOffset, long... shape) {
+    public static Tensor at(DeviceBuffer buffer, DType dtype, long elementOffset, long... shape) {
         Objects.requireNonNull(buffer, "buffer");
         Objects.requireNonNull(dtype, "dtype");
         long[] s = checkShape(shape);

@@ -1,0 +1,91 @@
+package dev.tandem.jmh;
+
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.Device;
+import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.Tensor;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Host GEMM at DeepSeek-like shapes. Floating-point operations are an auxiliary counter in throughput mode, so the
+ * {@code gflop} row reads as GFLOP/s (compare with an optimised BLAS on the same machine).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+public class GemmBenchmarks {
+
+    /** m x k x n: tiny-v3 attention projections, an expert's up-projection, and a square cache-stress case. */
+    @Param({"64x512x1344", "256x512x128", "512x512x512"})
+    public String gemm;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private Runtime runtime;
+    private Device dev;
+    private Stream stream;
+    private Tensor a;
+    private Tensor b;
+    private Tensor c;
+    private long flops;
+
+    /** Billions of floating-point operations; per second in the results, so GFLOP/s. */
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    @State(Scope.Thread)
+    public static class Flops {
+        public double gflop;
+    }
+
+    @Setup(Level.Trial)
+    public void open() {
+        String[] p = gemm.split("x");
+        int m = Integer.parseInt(p[0]);
+        int k = Integer.parseInt(p[1]);
+        int n = Integer.parseInt(p[2]);
+        runtime = Runtime.open(RuntimeOptions.defaults().withBackend("host").withComputeThreads(threads));
+        dev = runtime.device(0);
+        stream = dev.createStream("compute");
+        a = Tensor.allocate(dev, stream, DType.F32, m, k);
+        b = Tensor.allocate(dev, stream, DType.F32, n, k);
+        c = Tensor.allocate(dev, stream, DType.F32, m, n);
+        dev.kernels().fill(stream, a, 0.5);
+        dev.kernels().fill(stream, b, 0.25);
+        stream.synchronize();
+        flops = 2L * m * n * k;
+    }
+
+    @TearDown(Level.Trial)
+    public void close() {
+        runtime.close();
+    }
+
+    /** {@code c = a b^T}, the shape of a linear layer. */
+    @Benchmark
+    public void linear(Flops work) {
+        dev.kernels().linear(stream, a, b, c);
+        stream.synchronize();
+        work.gflop += flops / 1e9;
+    }
+
+}

@@ -1,0 +1,188 @@
+package dev.tandem.runtime.host;
+
+import dev.tandem.runtime.CollectiveException;
+import dev.tandem.runtime.CollectiveTimeoutException;
+import dev.tandem.runtime.Communicator;
+import dev.tandem.runtime.CommunicatorOptions;
+import dev.tandem.runtime.LinkModel;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The shared state of in-process ranks: a rendezvous per collective. Each participant arrives with a payload,
+ * waits for the others (up to the timeout), reads what it needs from their payloads, and leaves through a
+ * second barrier once everyone has read, so that no rank overwrites memory a peer is still reading.
+ * A timeout aborts the whole group: later collectives fail at once instead of waiting again.
+ */
+final class CollectiveGroup {
+    private final int size;
+    private final CommunicatorOptions options;
+    private final List<Communicator> communicators;
+    private final Object lock = new Object();
+    private final Map<String, Round> rounds = new HashMap<>();
+    private String abortReason;
+
+    /** One collective (or one point-to-point transfer) in flight. */
+    static final class Round {
+        final String key;
+        final int[] ranks;
+        final String[] signatures;
+        final Object[] payloads;
+        int arrived;
+        int read;
+        int left;
+        long allArrivedNanos;
+
+        Round(String key, int[] ranks) {
+            this.key = key;
+            this.ranks = ranks;
+            this.signatures = new String[ranks.length];
+            this.payloads = new Object[ranks.length];
+        }
+
+        /** The payload of {@code rank}, which must be a participant. */
+        Object payloadOf(int rank) {
+            for (int i = 0; i < ranks.length; i++) {
+                if (ranks[i] == rank) {
+                    return payloads[i];
+                }
+            }
+            throw new IllegalStateException("rank " + rank + " is not part of " + key);
+        }
+    }
+
+    CollectiveGroup(List<HostDevice> devices, CommunicatorOptions options) {
+        this.size = devices.size();
+        this.options = options;
+        List<Communicator> list = new ArrayList<>(size);
+        for (int r = 0; r < size; r++) {
+            HostCommunicator c = new HostCommunicator(this, devices.get(r), r);
+            devices.get(r).adopt(c);
+            list.add(c);
+        }
+        this.communicators = List.copyOf(list);
+    }
+
+    List<Communicator> communicators() {
+        return communicators;
+    }
+
+    int size() {
+        return size;
+    }
+
+    LinkModel link() {
+        return options.link();
+    }
+
+    /**
+     * Arrives at round {@code key} as participant {@code rank}, and waits for every rank in {@code ranks}.
+     * Signatures (operation, dtype, sizes) must agree, otherwise every participant fails.
+     */
+    Round arrive(String key, int[] ranks, int rank, String signature, Object payload, String description) {
+        long deadline = System.nanoTime() + options.timeout().toNanos();
+        synchronized (lock) {
+            checkNotAborted(description);
+            Round round = rounds.computeIfAbsent(key, k -> new Round(k, ranks));
+            int slot = indexOf(round.ranks, rank);
+            round.signatures[slot] = signature;
+            round.payloads[slot] = payload;
+            round.arrived++;
+            if (round.arrived == round.ranks.length) {
+                round.allArrivedNanos = System.nanoTime();
+                lock.notifyAll();
+            }
+            while (round.arrived < round.ranks.length) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    List<Integer> missing = new ArrayList<>();
+                    for (int i = 0; i < round.ranks.length; i++) {
+                        if (round.signatures[i] == null) {
+                            missing.add(round.ranks[i]);
+                        }
+                    }
+                    abortReason = description + " timed out on rank " + rank + ": rank(s) " + missing
+                            + " did not arrive within " + options.timeout();
+                    lock.notifyAll();
+                    throw new CollectiveTimeoutException(abortReason);
+                }
+                waitNanos(left);
+                checkNotAborted(description);
+            }
+            for (int i = 1; i < round.signatures.length; i++) {
+                if (!round.signatures[i].equals(round.signatures[0])) {
+                    throw new CollectiveException("mismatched collective calls at " + description + ": rank "
+                            + round.ranks[0] + " issued " + round.signatures[0] + " but rank " + round.ranks[i]
+                            + " issued " + round.signatures[i]);
+                }
+            }
+            return round;
+        }
+    }
+
+    /** Marks this participant's reads done and waits until every participant has read. */
+    void finishReading(Round round, String description) {
+        long deadline = System.nanoTime() + options.timeout().toNanos();
+        synchronized (lock) {
+            round.read++;
+            if (round.read == round.ranks.length) {
+                lock.notifyAll();
+            }
+            while (round.read < round.ranks.length) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    abortReason = description + ": a peer did not finish reading within " + options.timeout();
+                    lock.notifyAll();
+                    throw new CollectiveTimeoutException(abortReason);
+                }
+                waitNanos(left);
+                checkNotAborted(description);
+            }
+            round.left++;
+            if (round.left == round.ranks.length) {
+                rounds.remove(round.key);
+            }
+        }
+    }
+
+    /** Sleeps (without burning CPU) until the emulated link would have moved {@code bytes} since all arrived. */
+    void emulateTransfer(Round round, long bytes) {
+        LinkModel link = options.link();
+        if (link == null || round.ranks.length < 2) {
+            return;
+        }
+        long until = round.allArrivedNanos + link.transferNanos(bytes);
+        for (long left = until - System.nanoTime(); left > 0; left = until - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
+    private void checkNotAborted(String description) {
+        if (abortReason != null) {
+            throw new CollectiveException(description + " failed: the communicator group was aborted earlier ("
+                    + abortReason + ")");
+        }
+    }
+
+    private void waitNanos(long nanos) {
+        try {
+            lock.wait(Math.max(1, nanos / 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CollectiveException("interrupted while waiting at a collective rendezvous", e);
+        }
+    }
+
+    private static int indexOf(int[] ranks, int rank) {
+        for (int i = 0; i < ranks.length; i++) {
+            if (ranks[i] == rank) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("rank " + rank + " is not a participant");
+    }
+}

@@ -1,0 +1,33 @@
+package dev.tandem.runtime.host;
+
+import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.spi.Backend;
+
+/**
+ * The pure-Java backend: emulated devices whose streams are platform threads, kernels computed on the CPU and
+ * collectives between in-process ranks. Always available; the embedded default.
+ */
+public final class HostBackend implements Backend {
+    public static final String NAME = "host";
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public boolean isAvailable() {
+        return true;
+    }
+
+    @Override
+    public String unavailableReason() {
+        return "";
+    }
+
+    @Override
+    public Runtime open(RuntimeOptions options) {
+        return new HostRuntime(options);
+    }
+}

@@ -1,0 +1,437 @@
+package dev.tandem.runtime.host;
+
+import dev.tandem.runtime.Communicator;
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.LeakTracker;
+import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.ReduceOp;
+import dev.tandem.runtime.ShapeException;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.CollectiveException;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.stream.IntStream;
+
+/**
+ * One in-process rank. Arguments are validated when a collective is enqueued; the exchange itself runs on the
+ * stream's thread. Reductions add contributions in rank order, so every rank gets bitwise the same result.
+ */
+final class HostCommunicator implements Communicator {
+    private final CollectiveGroup group;
+    private final HostDevice device;
+    private final int rank;
+    private final AtomicLong collectives = new AtomicLong();
+    private final AtomicLongArray sent;
+    private final AtomicLongArray received;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final LeakTracker.Registration registration;
+
+    /** A contiguous run of elements on some rank's device. */
+    private record Region(MemorySegment segment, long byteOffset, long count, DType dtype) {
+        long bytes() {
+            return count * dtype.byteSize();
+        }
+    }
+
+    private record VPayload(Region send, long[] sendCounts, long[] sendDispls) {
+    }
+
+    HostCommunicator(CollectiveGroup group, HostDevice device, int rank) {
+        this.group = group;
+        this.device = device;
+        this.rank = rank;
+        this.sent = new AtomicLongArray(group.size());
+        this.received = new AtomicLongArray(group.size());
+        this.registration = LeakTracker.global().track("communicator rank " + rank + "/" + group.size() + " on " + device.name());
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return group.size();
+    }
+
+    @Override
+    public HostDevice device() {
+        return device;
+    }
+
+    // ---- collectives ----
+
+    @Override
+    public void allReduce(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
+        Objects.requireNonNull(op, "op");
+        checkPair("allReduce", send, recv);
+        if (send.numel() != recv.numel()) {
+            throw new ShapeException("allReduce: send has " + send.numel() + " elements but recv has " + recv.numel());
+        }
+        int n = elements("allReduce", send);
+        String sig = "allReduce(" + send.dtype() + " x" + n + ", " + op + ")";
+        long bytes = size() < 2 ? 0 : 2L * (size() - 1) * send.byteSize() / size();
+        collective(stream, "allReduce", sig, List.of(send), List.of(recv), region(send), (round, mine) -> {
+            return reduceLater(regions(round), 0, n, op, region(recv));
+        }, bytes);
+    }
+
+    @Override
+    public void allGather(Stream stream, Tensor send, Tensor recv) {
+        checkPair("allGather", send, recv);
+        if (recv.numel() != send.numel() * size()) {
+            throw new ShapeException("allGather: recv must hold " + size() + " x " + send.numel() + " elements, has "
+                    + recv.numel());
+        }
+        int n = elements("allGather", send);
+        String sig = "allGather(" + send.dtype() + " x" + n + ")";
+        collective(stream, "allGather", sig, List.of(send), List.of(recv), region(send), (round, mine) -> {
+            Region[] all = regions(round);
+            byte[][] copies = new byte[size()][];
+            for (int r = 0; r < size(); r++) {
+                copies[r] = bytesOf(all[r], 0, n);
+            }
+            Region out = region(recv);
+            return () -> {
+                for (int r = 0; r < size(); r++) {
+                    writeBytes(out, (long) r * n, copies[r]);
+                }
+            };
+        }, (size() - 1L) * send.byteSize());
+    }
+
+    @Override
+    public void reduceScatter(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
+        Objects.requireNonNull(op, "op");
+        checkPair("reduceScatter", send, recv);
+        if (send.numel() != recv.numel() * size()) {
+            throw new ShapeException("reduceScatter: send must hold " + size() + " x " + recv.numel()
+                    + " elements, has " + send.numel());
+        }
+        int n = elements("reduceScatter", recv);
+        String sig = "reduceScatter(" + send.dtype() + " x" + n + ", " + op + ")";
+        collective(stream, "reduceScatter", sig, List.of(send), List.of(recv), region(send), (round, mine) -> {
+            Region[] all = regions(round);
+            Region out = region(recv);
+            Runnable write = reduceLater(all, (long) rank * n, n, op, out);
+            return write;
+        }, (size() - 1L) * recv.byteSize());
+    }
+
+    @Override
+    public void allToAll(Stream stream, Tensor send, Tensor recv) {
+        checkPair("allToAll", send, recv);
+        if (send.numel() != recv.numel() || send.numel() % size() != 0) {
+            throw new ShapeException("allToAll: send and recv need equal element counts divisible by " + size()
+                    + ", got " + send.numel() + " and " + recv.numel());
+        }
+        long chunk = send.numel() / size();
+        long[] counts = new long[size()];
+        long[] displs = new long[size()];
+        for (int r = 0; r < size(); r++) {
+            counts[r] = chunk;
+            displs[r] = r * chunk;
+        }
+        exchangeV(stream, "allToAll", send, counts, displs, recv, counts, displs);
+    }
+
+    @Override
+    public void allToAllV(Stream stream, Tensor send, long[] sendCounts, long[] sendDispls,
+                          Tensor recv, long[] recvCounts, long[] recvDispls) {
+        checkPair("allToAllV", send, recv);
+        checkCounts("allToAllV send", send, sendCounts, sendDispls);
+        checkCounts("allToAllV recv", recv, recvCounts, recvDispls);
+        exchangeV(stream, "allToAllV", send, sendCounts.clone(), sendDispls.clone(), recv, recvCounts.clone(),
+                recvDispls.clone());
+    }
+
+    private void exchangeV(Stream stream, String name, Tensor send, long[] sendCounts, long[] sendDispls,
+                           Tensor recv, long[] recvCounts, long[] recvDispls) {
+        String sig = name + "(" + send.dtype() + ")";
+        long out = 0;
+        long in = 0;
+        for (int r = 0; r < size(); r++) {
+            if (r != rank) {
+                out += sendCounts[r];
+                in += recvCounts[r];
+            }
+        }
+        long bytes = Math.max(out, in) * send.dtype().byteSize();
+        VPayload payload = new VPayload(region(send), sendCounts, sendDispls);
+        collective(stream, name, sig, List.of(send), List.of(recv), payload, (round, mine) -> {
+            byte[][] pieces = new byte[size()][];
+            for (int r = 0; r < size(); r++) {
+                VPayload peer = (VPayload) round.payloadOf(r);
+                if (peer.sendCounts()[rank] != recvCounts[r]) {
+                    throw new CollectiveException(name + " on rank " + rank + ": expects " + recvCounts[r]
+                            + " elements from rank " + r + " but rank " + r + " sends " + peer.sendCounts()[rank]);
+                }
+                pieces[r] = bytesOf(peer.send(), peer.sendDispls()[rank], Math.toIntExact(recvCounts[r]));
+            }
+            Region target = region(recv);
+            return () -> {
+                for (int r = 0; r < size(); r++) {
+                    writeBytes(target, recvDispls[r], pieces[r]);
+                }
+            };
+        }, bytes);
+    }
+
+    @Override
+    public void broadcast(Stream stream, Tensor tensor, int root) {
+        checkTensor("broadcast", tensor);
+        checkPeer("broadcast", root, true);
+        int n = elements("broadcast", tensor);
+        String sig = "broadcast(" + tensor.dtype() + " x" + n + ", root " + root + ")";
+        collective(stream, "broadcast", sig, List.of(tensor), List.of(tensor), region(tensor), (round, mine) -> {
+            byte[] data = rank == root ? null : bytesOf((Region) round.payloadOf(root), 0, n);
+            Region out = region(tensor);
+            return () -> {
+                if (data != null) {
+                    writeBytes(out, 0, data);
+                }
+            };
+        }, tensor.byteSize());
+    }
+
+    @Override
+    public void send(Stream stream, Tensor tensor, int peer) {
+        checkTensor("send", tensor);
+        checkPeer("send", peer, false);
+        int n = elements("send", tensor);
+        synchronized (this) {
+            String key = "p2p " + rank + "->" + peer + " #" + sent.get(peer);
+            pointToPoint(stream, "send", key, peer, tensor, n, false);
+            sent.incrementAndGet(peer);
+        }
+    }
+
+    @Override
+    public void recv(Stream stream, Tensor tensor, int peer) {
+        checkTensor("recv", tensor);
+        checkPeer("recv", peer, false);
+        int n = elements("recv", tensor);
+        synchronized (this) {
+            String key = "p2p " + peer + "->" + rank + " #" + received.get(peer);
+            pointToPoint(stream, "recv", key, peer, tensor, n, true);
+            received.incrementAndGet(peer);
+        }
+    }
+
+    private void pointToPoint(Stream stream, String name, String key, int peer, Tensor tensor, int n, boolean receiving) {
+        HostStream s = ownStream(stream, name);
+        String sig = "p2p(" + tensor.dtype() + " x" + n + ")";
+        int[] ranks = receiving ? new int[]{peer, rank} : new int[]{rank, peer};
+        List<HostBuffer> touched = List.of(device.ownBuffer(tensor.buffer(), name));
+        Region mine = region(tensor);
+        s.enqueue(name + "(peer " + peer + ")", touched, () -> {
+            String description = name + " " + key;
+            CollectiveGroup.Round round = group.arrive(key, ranks, rank, sig, mine, description);
+            byte[] data;
+            try {
+                data = receiving ? bytesOf((Region) round.payloadOf(peer), 0, n) : null;
+            } finally {
+                group.finishReading(round, description);
+            }
+            if (data != null) {
+                writeBytes(mine, 0, data);
+            }
+            group.emulateTransfer(round, tensor.byteSize());
+        });
+    }
+
+    @Override
+    public void barrier(Stream stream) {
+        collective(stream, "barrier", "barrier", List.of(), List.of(), null, (round, mine) -> {
+            return () -> { };
+        }, 0);
+    }
+
+    // ---- common machinery ----
+
+    /** Reads peers during the rendezvous and returns the local writes to do once everyone has read. */
+    @FunctionalInterface
+    private interface Exchange {
+        Runnable readPeers(CollectiveGroup.Round round, Object mine);
+    }
+
+    private void collective(Stream stream, String name, String signature, List<Tensor> reads, List<Tensor> writes,
+                            Object payload, Exchange exchange, long linkBytes) {
+        checkOpen(name);
+        HostStream s = ownStream(stream, name);
+        List<HostBuffer> touched = new ArrayList<>();
+        for (Tensor t : reads) {
+            touched.add(device.ownBuffer(t.buffer(), name));
+        }
+        for (Tensor t : writes) {
+            touched.add(device.ownBuffer(t.buffer(), name));
+        }
+        int[] everyone = IntStream.range(0, size()).toArray();
+        // Each rank's n-th collective meets the others' n-th; the index advances only if the enqueue succeeded.
+        synchronized (this) {
+            String key = "collective #" + collectives.get();
+            s.enqueue(name, touched, () -> {
+                String description = name + " (" + key + ") on rank " + rank;
+                CollectiveGroup.Round round = group.arrive(key, everyone, rank, signature, payload, description);
+                Runnable write;
+                try {
+                    write = exchange.readPeers(round, payload);
+                } finally {
+                    group.finishReading(round, description);
+                }
+                write.run();
+                group.emulateTransfer(round, linkBytes);
+            });
+            collectives.incrementAndGet();
+        }
+    }
+
+    private Region[] regions(CollectiveGroup.Round round) {
+        Region[] all = new Region[size()];
+        for (int r = 0; r < size(); r++) {
+            all[r] = (Region) round.payloadOf(r);
+        }
+        return all;
+    }
+
+    private Runnable reduceLater(Region[] all, long elementOffset, int n, ReduceOp op, Region out) {
+        if (out.dtype().isFloatingPoint()) {
+            float[] acc = ElementCodec.readFloats(all[0].segment(), all[0].byteOffset() + elementOffset * out.dtype().byteSize(), n, out.dtype());
+            for (int r = 1; r < all.length; r++) {
+                float[] v = ElementCodec.readFloats(all[r].segment(), all[r].byteOffset() + elementOffset * out.dtype().byteSize(), n, out.dtype());
+                for (int i = 0; i < n; i++) {
+                    acc[i] = switch (op) {
+                        case SUM -> acc[i] + v[i];
+                        case PROD -> acc[i] * v[i];
+                        case MAX -> Math.max(acc[i], v[i]);
+                        case MIN -> Math.min(acc[i], v[i]);
+                    };
+                }
+            }
+            return () -> ElementCodec.writeFloats(out.segment(), out.byteOffset(), acc, out.dtype());
+        }
+        long[] acc = ElementCodec.readLongs(all[0].segment(), all[0].byteOffset() + elementOffset * out.dtype().byteSize(), n, out.dtype());
+        boolean bool = out.dtype() == DType.BOOL;
+        for (int r = 1; r < all.length; r++) {
+            long[] v = ElementCodec.readLongs(all[r].segment(), all[r].byteOffset() + elementOffset * out.dtype().byteSize(), n, out.dtype());
+            for (int i = 0; i < n; i++) {
+                acc[i] = switch (op) {
+                    case SUM -> bool ? (acc[i] | v[i]) : acc[i] + v[i];
+                    case PROD -> bool ? (acc[i] & v[i]) : acc[i] * v[i];
+                    case MAX -> Math.max(acc[i], v[i]);
+                    case MIN -> Math.min(acc[i], v[i]);
+                };
+            }
+        }
+        return () -> ElementCodec.writeLongs(out.segment(), out.byteOffset(), acc, out.dtype());
+    }
+
+    private static byte[] bytesOf(Region region, long elementOffset, int count) {
+        int w = region.dtype().byteSize();
+        byte[] data = new byte[Math.multiplyExact(count, w)];
+        MemorySegment.copy(region.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE,
+                region.byteOffset() + elementOffset * w, data, 0, data.length);
+        return data;
+    }
+
+    private static void writeBytes(Region region, long elementOffset, byte[] data) {
+        MemorySegment.copy(data, 0, region.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE,
+                region.byteOffset() + elementOffset * region.dtype().byteSize(), data.length);
+    }
+
+    private Region region(Tensor t) {
+        HostBuffer b = device.ownBuffer(t.buffer(), "collective");
+        return new Region(b.segment(), t.byteOffset(), t.numel(), t.dtype());
+    }
+
+    // ---- validation ----
+
+    private HostStream ownStream(Stream stream, String name) {
+        checkOpen(name);
+        return device.ownStream(stream, name);
+    }
+
+    private void checkTensor(String name, Tensor t) {
+        Objects.requireNonNull(t, name + " tensor");
+        if (t.device() != device) {
+            throw new dev.tandem.runtime.WrongDeviceException(name + ": tensor on " + t.device().name()
+                    + " passed to rank " + rank + " on " + device.name());
+        }
+        if (!t.isContiguous()) {
+            throw new ShapeException(name + ": collectives need contiguous tensors, got " + t);
+        }
+    }
+
+    private void checkPair(String name, Tensor send, Tensor recv) {
+        checkTensor(name, send);
+        checkTensor(name, recv);
+        if (send.dtype() != recv.dtype()) {
+            throw new ShapeException(name + ": send is " + send.dtype() + " but recv is " + recv.dtype());
+        }
+    }
+
+    private static int elements(String name, Tensor t) {
+        if (t.numel() > Integer.MAX_VALUE / 8) {
+            throw new OutOfRangeException(name + ": " + t.numel() + " elements exceed what one host collective moves");
+        }
+        return (int) t.numel();
+    }
+
+    private void checkPeer(String name, int peer, boolean selfAllowed) {
+        if (peer < 0 || peer >= size()) {
+            throw new OutOfRangeException(name + ": rank " + peer + " is outside the group of " + size());
+        }
+        if (!selfAllowed && peer == rank) {
+            throw new InvalidArgumentException(name + ": rank " + rank + " cannot address itself");
+        }
+    }
+
+    private void checkCounts(String name, Tensor t, long[] counts, long[] displs) {
+        Objects.requireNonNull(counts, name + " counts");
+        Objects.requireNonNull(displs, name + " displacements");
+        if (counts.length != size() || displs.length != size()) {
+            throw new InvalidArgumentException(name + ": counts and displacements need " + size() + " entries, got "
+                    + counts.length + " and " + displs.length);
+        }
+        for (int r = 0; r < size(); r++) {
+            if (counts[r] < 0 || displs[r] < 0) {
+                throw new OutOfRangeException(name + ": negative count or displacement for rank " + r + ": count "
+                        + counts[r] + ", displacement " + displs[r]);
+            }
+            if (counts[r] > t.numel() || displs[r] > t.numel() - counts[r]) {
+                throw new OutOfRangeException(name + ": rank " + r + "'s range [" + displs[r] + ", " + displs[r]
+                        + " + " + counts[r] + ") exceeds the tensor's " + t.numel() + " elements ("
+                        + Arrays.toString(counts) + ")");
+            }
+        }
+    }
+
+    private void checkOpen(String name) {
+        if (closed.get()) {
+            throw new IllegalStateException(name + ": communicator rank " + rank + " is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            device.forget(this);
+            registration.release();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "HostCommunicator[rank " + rank + "/" + size() + " on " + device.name() + "]";
+    }
+}

@@ -1,0 +1,274 @@
+package dev.tandem.runtime.host;
+
+import dev.tandem.runtime.Device;
+import dev.tandem.runtime.DeviceBuffer;
+import dev.tandem.runtime.DeviceOutOfMemoryException;
+import dev.tandem.runtime.Event;
+import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.LeakTracker;
+import dev.tandem.runtime.MemoryInfo;
+import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.StreamOptions;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.WrongDeviceException;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
+
+/** One emulated device: owns its streams, events, buffers and the threads its kernels may use. */
+final class HostDevice implements Device, KernelLauncher {
+    private final HostRuntime runtime;
+    private final int id;
+    private final long capacity;
+    private final AtomicLong used = new AtomicLong();
+    private final ComputePool pool;
+    private final HostKernels kernels;
+    private final List<HostStream> streams = new CopyOnWriteArrayList<>();
+    private final List<HostEvent> events = new CopyOnWriteArrayList<>();
+    private final List<HostBuffer> buffers = new CopyOnWriteArrayList<>();
+    private final List<HostCommunicator> communicators = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final LeakTracker.Registration registration;
+    private volatile int rank = -1;
+
+    HostDevice(HostRuntime runtime, int id, int computeThreads, long capacity) {
+        this.runtime = runtime;
+        this.id = id;
+        this.capacity = capacity;
+        this.pool = new ComputePool("tandem-host" + id + "-compute", computeThreads);
+        this.kernels = new HostKernels(this);
+        this.registration = LeakTracker.global().track(name());
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public String name() {
+        return "host:" + id;
+    }
+
+    @Override
+    public MemoryInfo memoryInfo() {
+        checkOpen();
+        return new MemoryInfo(capacity - used.get(), capacity);
+    }
+
+    @Override
+    public Runtime runtime() {
+        return runtime;
+    }
+
+    HostRuntime hostRuntime() {
+        return runtime;
+    }
+
+    @Override
+    public Stream createStream(StreamOptions options) {
+        checkOpen();
+        Objects.requireNonNull(options, "options");
+        HostStream stream = new HostStream(this, options);
+        streams.add(stream);
+        return stream;
+    }
+
+    @Override
+    public Event createEvent(EventOptions options) {
+        checkOpen();
+        Objects.requireNonNull(options, "options");
+        HostEvent event = new HostEvent(this, options.timing());
+        events.add(event);
+        return event;
+    }
+
+    @Override
+    public DeviceBuffer allocate(long bytes, Stream stream) {
+        checkOpen();
+        if (bytes <= 0) {
+            throw new InvalidArgumentException("allocation size must be positive, got " + bytes + " bytes");
+        }
+        HostStream owner = ownStream(stream, "allocate");
+        long now;
+        do {
+            now = used.get();
+            if (bytes > capacity - now) {
+                throw new DeviceOutOfMemoryException("cannot allocate " + bytes + " bytes on " + name() + ": "
+                        + (capacity - now) + " of " + capacity + " bytes free");
+            }
+        } while (!used.compareAndSet(now, now + bytes));
+        try {
+            HostBuffer buffer = new HostBuffer(this, owner, bytes);
+            buffers.add(buffer);
+            return buffer;
+        } catch (OutOfMemoryError e) {
+            used.addAndGet(-bytes);
+            throw new DeviceOutOfMemoryException("the JVM could not allocate " + bytes + " bytes for " + name(), e);
+        }
+    }
+
+    @Override
+    public Kernels kernels() {
+        checkOpen();
+        return kernels;
+    }
+
+    @Override
+    public void synchronize() {
+        checkOpen();
+        for (HostStream s : streams) {
+            if (!s.isClosed()) {
+                s.synchronize();
+            }
+        }
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        RuntimeException first = null;
+        // Children in reverse dependency order: collectives, then memory (stream-ordered frees), then streams (drain).
+        for (HostCommunicator c : communicators) {
+            first = closeQuietly(c::close, first);
+        }
+        for (HostBuffer b : buffers) {
+            first = closeQuietly(b::close, first);
+        }
+        for (HostEvent e : events) {
+            first = closeQuietly(e::close, first);
+        }
+        for (HostStream s : streams) {
+            first = closeQuietly(s::close, first);
+        }
+        pool.close();
+        registration.release();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private static RuntimeException closeQuietly(Runnable close, RuntimeException first) {
+        try {
+            close.run();
+        } catch (RuntimeException e) {
+            if (first == null) {
+                return e;
+            }
+            first.addSuppressed(e);
+        }
+        return first;
+    }
+
+    void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("device " + name() + " is closed");
+        }
+    }
+
+    // ---- children bookkeeping ----
+
+    void forget(HostStream stream) {
+        streams.remove(stream);
+    }
+
+    void forget(HostEvent event) {
+        events.remove(event);
+    }
+
+    void forget(HostBuffer buffer) {
+        buffers.remove(buffer);
+    }
+
+    void adopt(HostCommunicator communicator) {
+        communicators.add(communicator);
+        rank = communicator.rank();
+    }
+
+    void forget(HostCommunicator communicator) {
+        communicators.remove(communicator);
+    }
+
+    void release(long bytes) {
+        used.addAndGet(-bytes);
+    }
+
+    int rank() {
+        return rank;
+    }
+
+    List<HostStream> streams() {
+        return List.copyOf(streams);
+    }
+
+    /** A stream of this device, open, or a specific exception. */
+    HostStream ownStream(Stream stream, String operation) {
+        Objects.requireNonNull(stream, "stream");
+        if (!(stream instanceof HostStream hs) || hs.device() != this) {
+            throw new WrongDeviceException(operation + ": stream " + stream.name() + " does not belong to device " + name());
+        }
+        return hs;
+    }
+
+    /** A buffer of this device that is still open, or a specific exception. */
+    HostBuffer ownBuffer(DeviceBuffer buffer, String operation) {
+        Objects.requireNonNull(buffer, "buffer");
+        if (!(buffer instanceof HostBuffer hb) || hb.device() != this) {
+            throw new WrongDeviceException(operation + ": buffer on " + buffer.device().name()
+                    + " used on device " + name());
+        }
+        hb.checkOpen(operation);
+        return hb;
+    }
+
+    // ---- KernelLauncher ----
+
+    @Override
+    public void launch(Stream stream, String name, List<Tensor> reads, List<Tensor> writes, Runnable work) {
+        HostStream s = ownStream(stream, name);
+        List<HostBuffer> touched = new ArrayList<>(reads.size() + writes.size());
+        for (Tensor t : reads) {
+            touched.add(ownBuffer(t.buffer(), name));
+        }
+        for (Tensor t : writes) {
+            touched.add(ownBuffer(t.buffer(), name));
+        }
+        s.enqueue(name, touched, work);
+    }
+
+    @Override
+    public MemorySegment segment(DeviceBuffer buffer) {
+        return ((HostBuffer) buffer).segment();
+    }
+
+    @Override
+    public int computeThreads() {
+        return pool.threads();
+    }
+
+    @Override
+    public void parallelFor(int count, IntConsumer task) {
+        pool.parallelFor(count, task);
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+}

@@ -1,0 +1,408 @@
+package dev.tandem.runtime.host;
+
+import dev.tandem.runtime.DeviceBuffer;
+import dev.tandem.runtime.Event;
+import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.LeakTracker;
+import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.StreamOptions;
+import dev.tandem.runtime.StreamRole;
+import dev.tandem.runtime.StreamTimeoutException;
+import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.trace.TraceSpan;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A stream whose operations run in order on one platform thread of its own. Positions count enqueued operations:
+ * an operation at position p is finished once {@link #completed} reaches p. Events and waits capture positions.
+ */
+final class HostStream implements Stream {
+    private final HostDevice device;
+    private final StreamOptions options;
+    private final Object lock = new Object();
+    private final ArrayDeque<Operation> queue = new ArrayDeque<>();
+    private final Thread worker;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final LeakTracker.Registration registration;
+    private long enqueued;
+    private long completed;
+    private boolean stopping;
+    private boolean exited;
+    private volatile Failure failure;
+    private volatile String tag;
+
+    /** The first failure of this stream and the position of the operation that failed. */
+    record Failure(long position, String operation, Throwable cause) {
+    }
+
+    private record Operation(long position, String name, String tag, Runnable body) {
+    }
+
+    HostStream(HostDevice device, StreamOptions options) {
+        this.device = device;
+        this.options = options;
+        this.worker = Thread.ofPlatform()
+                .name("tandem-" + device.name().replace(':', '-') + "-" + options.name())
+                .daemon(true)
+                .unstarted(this::runLoop);
+        this.registration = LeakTracker.global().track("stream '" + options.name() + "' on " + device.name());
+        worker.start();
+    }
+
+    @Override
+    public String name() {
+        return options.name();
+    }
+
+    @Override
+    public StreamRole role() {
+        return options.role();
+    }
+
+    @Override
+    public int priority() {
+        return options.priority();
+    }
+
+    @Override
+    public HostDevice device() {
+        return device;
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    // ---- enqueue ----
+
+    /** Enqueues an operation touching {@code buffers}; returns its position. */
+    long enqueue(String name, List<HostBuffer> buffers, Runnable body) {
+        synchronized (lock) {
+            checkUsable(name);
+            long position = ++enqueued;
+            for (HostBuffer b : buffers) {
+                b.usedOn(this, position);
+            }
+            queue.addLast(new Operation(position, name, tag, body));
+            lock.notifyAll();
+            return position;
+        }
+    }
+
+    long enqueue(String name, Runnable body) {
+        return enqueue(name, List.of(), body);
+    }
+
+    private void checkUsable(String operation) {
+        if (closed.get()) {
+            throw new IllegalStateException(operation + ": stream '" + name() + "' is closed");
+        }
+        Failure f = failure;
+        if (f != null) {
+            throw failureException(f);
+        }
+    }
+
+    /** Orders a free after everything before it, even while the stream is closing. */
+    void enqueueRelease(String name, Runnable body) {
+        synchronized (lock) {
+            if (!exited) {
+                long position = ++enqueued;
+                queue.addLast(new Operation(position, name, tag, body));
+                lock.notifyAll();
+                return;
+            }
+        }
+        body.run(); // the worker has drained and exited: nothing on this stream can still use the memory
+    }
+
+    long position() {
+        synchronized (lock) {
+            return enqueued;
+        }
+    }
+
+    // ---- worker ----
+
+    private void runLoop() {
+        while (true) {
+            Operation op;
+            synchronized (lock) {
+                while (queue.isEmpty() && !stopping) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        // Streams stop only through close(); keep draining.
+                    }
+                }
+                if (queue.isEmpty()) {
+                    exited = true;
+                    return;
+                }
+                op = queue.pollFirst();
+            }
+            execute(op);
+            synchronized (lock) {
+                completed = op.position();
+                lock.notifyAll();
+            }
+        }
+    }
+
+    private void execute(Operation op) {
+        if (failure != null && !op.name().startsWith("free")) {
+            return; // sticky failure: later work is skipped, but frees still run so memory is returned
+        }
+        long start = System.nanoTime();
+        try {
+            op.body().run();
+        } catch (Throwable t) {
+            if (failure == null) {
+                failure = new Failure(op.position(), op.name(), t);
+            }
+        } finally {
+            long end = System.nanoTime();
+            if (!op.name().equals("record")) // markers take no time and would clutter every lane
+            device.hostRuntime().tracer().record(new TraceSpan(device.id(), device.rank(), name(), role(), op.name(),
+                    op.tag(), start, end));
+        }
+    }
+
+    /** Blocks the calling thread until this stream has finished position {@code position}. */
+    void awaitPosition(long position) {
+        synchronized (lock) {
+            while (completed < position) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for stream '" + name() + "'", e);
+                }
+            }
+        }
+    }
+
+    /** True when position {@code position} has finished. */
+    boolean reached(long position) {
+        synchronized (lock) {
+            return completed >= position;
+        }
+    }
+
+    /** The failure that affects work up to {@code position}, if any. */
+    Failure failureAtOrBefore(long position) {
+        Failure f = failure;
+        return f != null && f.position() <= position ? f : null;
+    }
+
+    StreamFailedException failureException(Failure f) {
+        return new StreamFailedException(name(), f.operation(), f.cause());
+    }
+
+    // ---- copies ----
+
+    @Override
+    public void copyFromHost(MemorySegment source, DeviceBuffer target, long targetOffset) {
+        Objects.requireNonNull(source, "source");
+        HostBuffer t = device.ownBuffer(target, "copyFromHost");
+        checkRange("copyFromHost", t, targetOffset, source.byteSize());
+        // Memory the stream thread may not touch (a confined arena) is staged now, as CUDA stages pageable memory.
+        MemorySegment from = source.isAccessibleBy(worker) ? source
+                : MemorySegment.ofArray(source.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        enqueue("copyFromHost", List.of(t), () -> MemorySegment.copy(from, 0, t.segment(), targetOffset, from.byteSize()));
+    }
+
+    @Override
+    public void copyToHost(DeviceBuffer source, long sourceOffset, MemorySegment target) {
+        Objects.requireNonNull(target, "target");
+        HostBuffer s = device.ownBuffer(source, "copyToHost");
+        checkRange("copyToHost", s, sourceOffset, target.byteSize());
+        if (!target.isAccessibleBy(worker)) {
+            throw new dev.tandem.runtime.InvalidArgumentException("copyToHost: the target segment is confined to another "
+                    + "thread; asynchronous copies need memory from a shared, global or automatic arena");
+        }
+        if (target.isReadOnly()) {
+            throw new dev.tandem.runtime.InvalidArgumentException("copyToHost: target host segment is read-only");
+        }
+        enqueue("copyToHost", List.of(s), () -> MemorySegment.copy(s.segment(), sourceOffset, target, 0, target.byteSize()));
+    }
+
+    @Override
+    public void copy(DeviceBuffer source, long sourceOffset, DeviceBuffer target, long targetOffset, long bytes) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(target, "target");
+        if (!(source instanceof HostBuffer s) || s.device().hostRuntime() != device.hostRuntime()) {
+            throw new WrongDeviceException("copy: source buffer belongs to another runtime");
+        }
+        if (!(target instanceof HostBuffer t) || t.device().hostRuntime() != device.hostRuntime()) {
+            throw new WrongDeviceException("copy: target buffer belongs to another runtime");
+        }
+        s.checkOpen("copy");
+        t.checkOpen("copy");
+        checkRange("copy (source)", s, sourceOffset, bytes);
+        checkRange("copy (target)", t, targetOffset, bytes);
+        enqueue("copy", List.of(s, t), () -> MemorySegment.copy(s.segment(), sourceOffset, t.segment(), targetOffset, bytes));
+    }
+
+    @Override
+    public void memset(DeviceBuffer target, long offset, long bytes, byte value) {
+        HostBuffer t = device.ownBuffer(target, "memset");
+        checkRange("memset", t, offset, bytes);
+        enqueue("memset", List.of(t), () -> t.segment().asSlice(offset, bytes).fill(value));
+    }
+
+    private static void checkRange(String operation, HostBuffer buffer, long offset, long bytes) {
+        if (offset < 0 || bytes < 0 || offset > buffer.byteSize() || bytes > buffer.byteSize() - offset) {
+            throw new OutOfRangeException(operation + ": range [" + offset + ", " + offset + " + " + bytes
+                    + ") is outside the buffer of " + buffer.byteSize() + " bytes");
+        }
+    }
+
+    // ---- events and waits ----
+
+    @Override
+    public void record(Event event) {
+        HostEvent e = ownEvent(event, "record");
+        e.capture(this);
+    }
+
+    @Override
+    public Event record() {
+        checkUsable("record");
+        Event event = device.createEvent(EventOptions.DEFAULT);
+        record(event);
+        return event;
+    }
+
+    @Override
+    public void waitEvent(Event event) {
+        HostEvent e = ownEvent(event, "waitEvent");
+        HostEvent.Capture capture = e.currentCapture();
+        checkUsable("waitEvent");
+        if (capture == null || capture.stream() == this) {
+            return; // never recorded, or already ordered by this stream itself
+        }
+        waitFor(capture.stream(), capture.position(), "waitEvent");
+    }
+
+    @Override
+    public void waitStream(Stream other) {
+        HostStream o = device.ownStream(other, "waitStream");
+        checkUsable("waitStream");
+        if (o == this) {
+            return;
+        }
+        waitFor(o, o.position(), "waitStream");
+    }
+
+    private void waitFor(HostStream other, long position, String name) {
+        enqueue(name + "(" + other.name() + ")", () -> {
+            other.awaitPosition(position);
+            Failure f = other.failureAtOrBefore(position);
+            if (f != null) {
+                throw new StreamFailedException(other.name(), f.operation(), f.cause());
+            }
+        });
+    }
+
+    private HostEvent ownEvent(Event event, String operation) {
+        Objects.requireNonNull(event, "event");
+        if (!(event instanceof HostEvent e) || e.device() != device) {
+            throw new WrongDeviceException(operation + ": event from " + event.device().name()
+                    + " used on stream '" + name() + "' of " + device.name());
+        }
+        e.checkOpen(operation);
+        return e;
+    }
+
+    @Override
+    public void hostCallback(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        enqueue("hostCallback", callback);
+    }
+
+    // ---- synchronisation ----
+
+    @Override
+    public void synchronize() {
+        long target = position();
+        awaitPosition(target);
+        Failure f = failure;
+        if (f != null) {
+            throw failureException(f);
+        }
+    }
+
+    @Override
+    public void synchronize(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lock) {
+            long target = enqueued;
+            while (completed < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new StreamTimeoutException("stream '" + name() + "' did not drain within " + timeout + ": "
+                            + (target - completed) + " operation(s) still pending");
+                }
+                try {
+                    lock.wait(Math.max(1, left / 1_000_000), 0);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while synchronizing stream '" + name() + "'", e);
+                }
+            }
+        }
+        Failure f = failure;
+        if (f != null) {
+            throw failureException(f);
+        }
+    }
+
+    @Override
+    public boolean isIdle() {
+        synchronized (lock) {
+            return completed == enqueued;
+        }
+    }
+
+    @Override
+    public String traceTag(String newTag) {
+        String previous = tag;
+        tag = newTag;
+        return previous;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        synchronized (lock) {
+            stopping = true;
+            lock.notifyAll();
+        }
+        if (Thread.currentThread() != worker) {
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        device.forget(this);
+        registration.release();
+    }
+
+    @Override
+    public String toString() {
+        return "HostStream[" + name() + " on " + device.name() + "]";
+    }
+}

@@ -1,0 +1,90 @@
+package dev.tandem.runtime.trace;
+
+import dev.tandem.runtime.StreamRole;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+
+/**
+ * How well communication hid under computation on one device, measured from its trace spans.
+ *
+ * @param device          device id
+ * @param wallNanos       first start to last end of the device's work
+ * @param computeNanos    C: time the compute stream(s) were busy (union of their spans, waits excluded)
+ * @param commNanos       M: time the communication stream(s) were busy
+ * @param hiddenCommNanos communication time during which compute was also busy
+ * @param bubbleNanos     time inside the wall during which the compute stream(s) did nothing
+ * @param bubbles         number of such idle gaps longer than the bubble threshold
+ */
+public record OverlapMetrics(int device, long wallNanos, long computeNanos, long commNanos, long hiddenCommNanos,
+                             long bubbleNanos, int bubbles) {
+
+    /** Idle gaps shorter than this are scheduling noise, not bubbles. */
+    public static final long BUBBLE_THRESHOLD_NANOS = 50_000;
+
+    /** Communication not hidden under compute. */
+    public long exposedCommNanos() {
+        return commNanos - hiddenCommNanos;
+    }
+
+    /** Percentage of communication time hidden under compute (100 when there was none). */
+    public double hiddenPercent() {
+        return commNanos == 0 ? 100.0 : 100.0 * hiddenCommNanos / commNanos;
+    }
+
+    /** max(C, M): the best a perfect overlap of this work could achieve. */
+    public long idealNanos() {
+        return Math.max(computeNanos, commNanos);
+    }
+
+    /** (C + M) / max(C, M): the speed-up of perfect overlap over running C and M back to back. */
+    public double idealSpeedup() {
+        return idealNanos() == 0 ? 1.0 : (double) (computeNanos + commNanos) / idealNanos();
+    }
+
+    /** Metrics of each device in {@code spans}, keyed by device id. */
+    public static Map<Integer, OverlapMetrics> perDevice(List<TraceSpan> spans) {
+        Map<Integer, List<TraceSpan>> byDevice = new TreeMap<>();
+        for (TraceSpan s : spans) {
+            byDevice.computeIfAbsent(s.device(), d -> new ArrayList<>()).add(s);
+        }
+        Map<Integer, OverlapMetrics> result = new TreeMap<>();
+        byDevice.forEach((d, list) -> result.put(d, of(d, list)));
+        return result;
+    }
+
+    /** Metrics of one device's spans. COPY-role streams count as communication. */
+    public static OverlapMetrics of(int device, List<TraceSpan> spans) {
+        List<TraceSpan> work = spans.stream().filter(Predicate.not(TraceSpan::isWait)).toList();
+        if (work.isEmpty()) {
+            return new OverlapMetrics(device, 0, 0, 0, 0, 0, 0);
+        }
+        long from = work.stream().mapToLong(TraceSpan::startNanos).min().orElseThrow();
+        long to = work.stream().mapToLong(TraceSpan::endNanos).max().orElseThrow();
+        List<Intervals.Interval> compute = Intervals.union(intervals(work, StreamRole.COMPUTE));
+        List<Intervals.Interval> comm = new ArrayList<>(intervals(work, StreamRole.COMM));
+        comm.addAll(intervals(work, StreamRole.COPY));
+        comm = Intervals.union(comm);
+        long c = Intervals.length(compute);
+        long m = Intervals.length(comm);
+        long hidden = Intervals.intersection(compute, comm);
+        List<Intervals.Interval> gaps = Intervals.gaps(compute, from, to);
+        long bubbleTime = 0;
+        int bubbleCount = 0;
+        for (Intervals.Interval g : gaps) {
+            if (g.length() >= BUBBLE_THRESHOLD_NANOS) {
+                bubbleTime += g.length();
+                bubbleCount++;
+            }
+        }
+        return new OverlapMetrics(device, to - from, c, m, hidden, bubbleTime, bubbleCount);
+    }
+
+    private static List<Intervals.Interval> intervals(List<TraceSpan> spans, StreamRole role) {
+        return spans.stream().filter(s -> s.role() == role)
+                .map(s -> new Intervals.Interval(s.startNanos(), s.endNanos())).toList();
+    }
+}
