@@ -3,7 +3,7 @@
  * checked-call layer {@code dev.tandem.ascend.internal} are deliberately not exported.
  */
 module dev.tandem.ascend {
-    requires dev.tandem.runtime;
+    requires transitive dev.tandem.runtime;
 
     exports dev.tandem.ascend;
 

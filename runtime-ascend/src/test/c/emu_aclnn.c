@@ -103,13 +103,14 @@ void emu_store(void *p, int t, double d) {
         case ACL_FLOAT16: { uint16_t v = float_to_half((float) d); memcpy(p, &v, 2); break; }
         case ACL_BF16: { uint16_t v = float_to_bf16((float) d); memcpy(p, &v, 2); break; }
         case ACL_DOUBLE: memcpy(p, &d, 8); break;
-        case ACL_INT8: *(int8_t *) p = (int8_t) d; break;
-        case ACL_UINT8: *(uint8_t *) p = (uint8_t) d; break;
+        /* Integers wrap like the device's integer units: convert through int64 first. */
+        case ACL_INT8: *(int8_t *) p = (int8_t) (int64_t) d; break;
+        case ACL_UINT8: *(uint8_t *) p = (uint8_t) (int64_t) d; break;
         case ACL_BOOL: *(uint8_t *) p = d != 0; break;
-        case ACL_INT16: { int16_t v = (int16_t) d; memcpy(p, &v, 2); break; }
-        case ACL_UINT16: { uint16_t v = (uint16_t) d; memcpy(p, &v, 2); break; }
-        case ACL_INT32: { int32_t v = (int32_t) d; memcpy(p, &v, 4); break; }
-        case ACL_UINT32: { uint32_t v = (uint32_t) d; memcpy(p, &v, 4); break; }
+        case ACL_INT16: { int16_t v = (int16_t) (int64_t) d; memcpy(p, &v, 2); break; }
+        case ACL_UINT16: { uint16_t v = (uint16_t) (int64_t) d; memcpy(p, &v, 2); break; }
+        case ACL_INT32: { int32_t v = (int32_t) (int64_t) d; memcpy(p, &v, 4); break; }
+        case ACL_UINT32: { uint32_t v = (uint32_t) (int64_t) d; memcpy(p, &v, 4); break; }
         case ACL_INT64: { int64_t v = (int64_t) d; memcpy(p, &v, 8); break; }
         case ACL_UINT64: { uint64_t v = (uint64_t) d; memcpy(p, &v, 8); break; }
         default: break;

@@ -14,6 +14,7 @@
 #define MAX_RANKS 64
 
 typedef struct post {
+    int kind;
     const char *send;
     char *recv;
     uint64_t count;
@@ -42,6 +43,7 @@ typedef struct group {
     int arrived;
     bool mask[MAX_RANKS];
     bool joined_mask[MAX_RANKS];
+    char missing[256];  /* ranks that did not arrive when the group was aborted */
     post posts[MAX_RANKS];
     mail *box[MAX_RANKS][MAX_RANKS];
     struct group *next;
@@ -343,8 +345,9 @@ static int group_barrier(comm *c, const char *what) {
     deadline_ms(&dl, c->exec_timeout_ms);
     pthread_mutex_lock(&g->mu);
     if (g->broken) {
+        emu_set_error("HCCL %s on rank %d: communicator aborted earlier; ranks [%s] did not arrive", what, c->rank,
+                      g->missing);
         pthread_mutex_unlock(&g->mu);
-        emu_set_error("%s: communicator %s is broken by an earlier failure or a destroyed rank", what, g->key);
         return ACL_ERROR_RT_COMM_OP_RETRY_FAIL;
     }
     uint64_t my = g->gen;
@@ -358,27 +361,27 @@ static int group_barrier(comm *c, const char *what) {
         return 0;
     }
     while (g->gen == my && !g->broken) {
-        if (pthread_cond_timedwait(&g->cv, &g->mu, &dl) == ETIMEDOUT && g->gen == my) {
-            char missing[256] = "";
+        if (pthread_cond_timedwait(&g->cv, &g->mu, &dl) == ETIMEDOUT && g->gen == my && !g->broken) {
             size_t len = 0;
-            for (int r = 0; r < g->n && len < sizeof missing - 8; r++) {
-                if (!g->mask[r]) len += (size_t) snprintf(missing + len, sizeof missing - len, len ? ",%d" : "%d", r);
+            g->missing[0] = 0;
+            for (int r = 0; r < g->n && len < sizeof g->missing - 8; r++) {
+                if (!g->mask[r]) len += (size_t) snprintf(g->missing + len, sizeof g->missing - len, len ? ",%d" : "%d", r);
             }
             g->broken = true;
             pthread_cond_broadcast(&g->cv);
+            emu_set_error("HCCL %s on rank %d: exec timeout, ranks [%s] did not arrive within %ld ms", what, c->rank,
+                          g->missing, c->exec_timeout_ms);
             pthread_mutex_unlock(&g->mu);
-            emu_set_error("HCCL %s on rank %d: exec timeout after %ld ms; missing ranks [%s]", what, c->rank,
-                          c->exec_timeout_ms, missing);
             return ACL_ERROR_RT_TASK_TIMEOUT;
         }
     }
     bool ok = g->gen != my;
-    pthread_mutex_unlock(&g->mu);
     if (!ok) {
-        emu_set_error("HCCL %s on rank %d: communicator broken while waiting", what, c->rank);
-        return ACL_ERROR_RT_COMM_OP_RETRY_FAIL;
+        emu_set_error("HCCL %s on rank %d: aborted, ranks [%s] did not arrive within %ld ms", what, c->rank, g->missing,
+                      c->exec_timeout_ms);
     }
-    return 0;
+    pthread_mutex_unlock(&g->mu);
+    return ok ? 0 : ACL_ERROR_RT_TASK_TIMEOUT;
 }
 
 static double reduce2(int op, double a, double b) {
@@ -413,8 +416,8 @@ static int run_p2p(coll_arg *a) {
             for (pp = &g->box[me][a->peer]; *pp; pp = &(*pp)->next) {
                 if (*pp == m) { *pp = m->next; break; }
             }
-            emu_set_error("HCCL HcclSend rank %d -> %u: exec timeout after %ld ms; missing ranks [%u]", me, a->peer,
-                          a->c->exec_timeout_ms, a->peer);
+            emu_set_error("HCCL HcclSend on rank %d: exec timeout, ranks [%u] did not arrive within %ld ms", me, a->peer,
+                          a->c->exec_timeout_ms);
             rc = ACL_ERROR_RT_TASK_TIMEOUT;
         }
         free(m);
@@ -424,11 +427,12 @@ static int run_p2p(coll_arg *a) {
         }
         mail *m = g->box[a->peer][me];
         if (!m) {
-            emu_set_error("HCCL HcclRecv rank %d <- %u: exec timeout after %ld ms; missing ranks [%u]", me, a->peer,
-                          a->c->exec_timeout_ms, a->peer);
+            emu_set_error("HCCL HcclRecv on rank %d: exec timeout, ranks [%u] did not arrive within %ld ms", me, a->peer,
+                          a->c->exec_timeout_ms);
             rc = ACL_ERROR_RT_TASK_TIMEOUT;
         } else if (m->bytes != bytes) {
-            emu_set_error("HCCL HcclRecv rank %d: peer sent %zu bytes, expected %zu", me, m->bytes, bytes);
+            emu_set_error("HCCL HcclRecv on rank %d: mismatched send/recv, peer sent %zu bytes, expected %zu", me,
+                          m->bytes, bytes);
             g->box[a->peer][me] = m->next;
             m->taken = true;
             rc = ACL_ERROR_RT_PARAM_INVALID;
@@ -457,7 +461,17 @@ static int run_coll(emu_task *t) {
     char *tmp = NULL;
     size_t tmp_bytes = 0;
     post *P = g->posts;
-    switch (a->kind) {
+    for (int r = 0; r < n; r++) {
+        if (P[r].kind != P[0].kind || P[r].dtype != P[0].dtype || P[r].op != P[0].op || P[r].root != P[0].root
+            || (P[r].kind != C_ALLTOALLV && P[r].count != P[0].count)) {
+            emu_set_error("HCCL %s on rank %d: mismatched collectives across ranks (rank 0: %s of %llu, rank %d: %s of %llu)",
+                          what, me, coll_names[P[0].kind], (unsigned long long) P[0].count, r, coll_names[P[r].kind],
+                          (unsigned long long) P[r].count);
+            rc = ACL_ERROR_RT_PARAM_INVALID;
+            break;
+        }
+    }
+    switch (rc ? C_BARRIER : a->kind) {
         case C_ALLREDUCE:
         case C_REDUCESCATTER: {
             uint64_t cnt = a->p.count;
@@ -561,6 +575,7 @@ static coll_arg *coll_new(enum coll kind, const void *send, void *recv, uint64_t
                           uint32_t root) {
     coll_arg *a = calloc(1, sizeof *a);
     a->kind = kind;
+    a->p.kind = kind;
     a->p.send = send;
     a->p.recv = recv;
     a->p.count = count;

@@ -13,6 +13,10 @@ import dev.tandem.runtime.spi.Backend;
 public final class AscendBackend implements Backend {
     public static final String NAME = "ascend";
 
+    /** Does no native work (the service loader instantiates every backend). */
+    public AscendBackend() {
+    }
+
     @Override
     public String name() {
         return NAME;

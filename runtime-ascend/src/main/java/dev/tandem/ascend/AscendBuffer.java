@@ -57,7 +57,7 @@ public final class AscendBuffer implements DeviceBuffer {
 
     void ensureOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("device buffer of " + byteSize + " bytes is closed");
+            throw new IllegalStateException("device buffer of " + byteSize + " bytes is closed (freed)");
         }
     }
 
@@ -101,7 +101,7 @@ public final class AscendBuffer implements DeviceBuffer {
                         }
                     }
                 }
-                allocationStream.callback(false, this::freeNow, "free");
+                allocationStream.callback(true, this::freeNow, "free");
                 return;
             } catch (RuntimeException e) {
                 // fall through to a synchronous free

@@ -27,8 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One NPU: an explicit ACL context, a report thread for host callbacks, and every stream, event, buffer and
- * communicator created on it. Native calls bind the context to the calling (platform) thread first.
+ * One NPU: an explicit ACL context and every stream, event, buffer and communicator created on it. Native calls bind the context to the calling (platform) thread first.
  */
 public final class AscendDevice implements Device {
     private static final ThreadLocal<AscendDevice> BOUND = new ThreadLocal<>();
@@ -37,7 +36,6 @@ public final class AscendDevice implements Device {
     private final int id;
     private final String name;
     private final MemorySegment context;
-    private final ReportThread reports;
     private final AscendKernels kernels;
     private final Set<AscendStream> streams = ConcurrentHashMap.newKeySet();
     private final Set<AscendEvent> events = ConcurrentHashMap.newKeySet();
@@ -65,7 +63,6 @@ public final class AscendDevice implements Device {
         BOUND.set(this);
         String soc = Check.string(AclRt.aclrtGetSocName());
         this.name = (soc.isEmpty() ? "Ascend" : soc) + ":" + id;
-        this.reports = new ReportThread(this);
         this.kernels = new AscendKernels(this);
         this.registration = LeakTracker.global().track("ascend device " + id);
     }
@@ -148,6 +145,13 @@ public final class AscendDevice implements Device {
             }
             AscendBuffer b = new AscendBuffer(this, s, out.get(ValueLayout.ADDRESS, 0).address(), bytes);
             buffers.add(b);
+            try {
+                // aclrtMalloc leaves memory uninitialised; Tandem buffers start zeroed, in the allocation stream's order.
+                s.memset(b, 0, bytes, (byte) 0);
+            } catch (RuntimeException e) {
+                b.close();
+                throw e;
+            }
             return b;
         }
     }
@@ -207,7 +211,6 @@ public final class AscendDevice implements Device {
             e.close();
         }
         kernels.close();
-        reports.stop();
         bind();
         int rc = AclRt.aclrtDestroyContext(context);
         BOUND.remove();
@@ -239,10 +242,6 @@ public final class AscendDevice implements Device {
                     + ", not device " + id);
         }
         return s;
-    }
-
-    ReportThread reports() {
-        return reports;
     }
 
     void forget(AscendStream s) {

@@ -40,6 +40,10 @@ public final class AscendEvent implements Event {
         return handle;
     }
 
+    AscendStream lastStream() {
+        return lastStream;
+    }
+
     boolean isRecorded() {
         return lastStream != null;
     }

@@ -3,10 +3,12 @@ package dev.tandem.ascend;
 import dev.tandem.ascend.ffi.acl.AclRt;
 import dev.tandem.ascend.internal.Callbacks;
 import dev.tandem.ascend.internal.Check;
+import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.Stream;
@@ -34,7 +36,10 @@ public final class AscendStream implements Stream {
     private final AscendDevice device;
     private final StreamOptions options;
     private final MemorySegment handle;
+    private final ReportThread reports;
     private final long subscribedThread;
+    /** Streams whose events this stream waited on: their failures reach this stream too. */
+    private final java.util.Set<AscendStream> upstream = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LeakTracker.Registration registration;
     private final Object enqueueLock = new Object();
@@ -51,10 +56,12 @@ public final class AscendStream implements Stream {
                     AclRt.ACL_STREAM_FAST_LAUNCH() | AclRt.ACL_STREAM_FAST_SYNC()));
             this.handle = out.get(ValueLayout.ADDRESS, 0);
         }
-        this.subscribedThread = device.reports().pthreadId();
+        this.reports = new ReportThread(device, options.name());
+        this.subscribedThread = reports.pthreadId();
         int rc = AclRt.aclrtSubscribeReport(subscribedThread, handle);
         if (rc != 0) {
             AclRt.aclrtDestroyStream(handle);
+            reports.stop();
             throw Check.aclError("aclrtSubscribeReport", rc);
         }
         this.registration = LeakTracker.global().track("ascend stream '" + options.name() + "' on device " + device.id());
@@ -154,6 +161,10 @@ public final class AscendStream implements Stream {
         AscendBuffer src = buffer(source);
         long bytes = target.byteSize();
         src.checkRange(sourceOffset, bytes, "copyToHost source");
+        if (!target.isAccessibleBy(reports.thread())) {
+            throw new InvalidArgumentException("copyToHost fills the target from the stream's callback thread, so it"
+                    + " cannot be a segment of a confined arena; use a shared, automatic or global arena or a heap segment");
+        }
         if (bytes == 0) {
             return;
         }
@@ -233,10 +244,18 @@ public final class AscendStream implements Stream {
     @Override
     public void waitEvent(Event event) {
         AscendEvent e = event(event);
+        if (e.device() != device) {
+            throw new WrongDeviceException("stream '" + name() + "' of device " + device.id()
+                    + " cannot wait on an event of device " + e.device().id());
+        }
         e.ensureOpen();
-        if (!e.isRecorded()) {
+        AscendStream source = e.lastStream();
+        if (source == null) {
             ensureUsable();
             return;
+        }
+        if (source != this) {
+            upstream.add(source);
         }
         enqueue("waitEvent", -1, () -> Check.acl("aclrtStreamWaitEvent", AclRt.aclrtStreamWaitEvent(handle, e.handle())));
     }
@@ -244,8 +263,8 @@ public final class AscendStream implements Stream {
     @Override
     public void waitStream(Stream other) {
         Objects.requireNonNull(other, "other");
-        if (!(other instanceof AscendStream o) || o.device().runtime() != device.runtime()) {
-            throw new WrongDeviceException(other + " is not a stream of this Ascend runtime");
+        if (!(other instanceof AscendStream o) || o.device() != device) {
+            throw new WrongDeviceException(other + " is not a stream of device " + device.id());
         }
         if (o == this) {
             return;
@@ -277,6 +296,19 @@ public final class AscendStream implements Stream {
         if (rc != 0) {
             failFromCode(rc);
         }
+        throwIfFailed();
+    }
+
+    private void throwIfFailed() {
+        if (failure == null) {
+            for (AscendStream u : upstream) {
+                StreamFailedException f = u.failure;
+                if (f != null) {
+                    fail("waitEvent", f);
+                    break;
+                }
+            }
+        }
         StreamFailedException f = failure;
         if (f != null) {
             throw f;
@@ -296,10 +328,7 @@ public final class AscendStream implements Stream {
         if (rc != 0) {
             failFromCode(rc);
         }
-        StreamFailedException f = failure;
-        if (f != null) {
-            throw f;
-        }
+        throwIfFailed();
     }
 
     private void failFromCode(int rc) {
@@ -307,11 +336,18 @@ public final class AscendStream implements Stream {
         String detail = cause.detail();
         String operation = operationOf(detail);
         RuntimeException reported = cause;
-        if (detail.contains("missing ranks")) {
-            reported = new CollectiveTimeoutException(detail, cause);
+        if (detail.startsWith("HCCL ")) {
+            // Collective failures are reported as the runtime's collective exceptions, with the code in the text.
+            String text = detail + " [" + cause.codeName() + " " + rc + "]";
+            reported = detail.contains("did not arrive") ? new CollectiveTimeoutException(text) : new CollectiveException(text);
         }
         fail(operation, reported);
     }
+
+    private static final java.util.Map<String, String> OPERATIONS = java.util.Map.of(
+            "HcclAllReduce", "allReduce", "HcclAllGather", "allGather", "HcclReduceScatter", "reduceScatter",
+            "HcclAlltoAll", "allToAll", "HcclAlltoAllV", "allToAllV", "HcclBroadcast", "broadcast",
+            "HcclSend", "send", "HcclRecv", "recv", "HcclBarrier", "barrier");
 
     private static String operationOf(String detail) {
         String d = detail.startsWith("HCCL ") ? detail.substring(5) : detail;
@@ -319,7 +355,11 @@ public final class AscendStream implements Stream {
         while (end < d.length() && (Character.isLetterOrDigit(d.charAt(end)) || d.charAt(end) == '_')) {
             end++;
         }
-        return end == 0 ? "device operation" : d.substring(0, end);
+        if (end == 0) {
+            return "device operation";
+        }
+        String fn = d.substring(0, end);
+        return OPERATIONS.getOrDefault(fn, fn);
     }
 
     void fail(String operation, Throwable cause) {
@@ -370,6 +410,7 @@ public final class AscendStream implements Stream {
         AclRt.aclrtSynchronizeStream(handle);
         int rc = AclRt.aclrtUnSubscribeReport(subscribedThread, handle);
         int rc2 = AclRt.aclrtDestroyStream(handle);
+        reports.stop();
         device.forget(this);
         registration.release();
         Check.acl("aclrtUnSubscribeReport", rc);

@@ -1,6 +1,5 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
 import dev.tandem.ascend.ffi.hccl.Hccl;
 import dev.tandem.ascend.ffi.hccl.HcclCommConfigDef;
 import dev.tandem.ascend.ffi.hccl.HcclRootInfoDef;
@@ -116,7 +115,7 @@ public final class HcclCommunicator implements Communicator {
         return result;
     }
 
-    /** Rank 0's bootstrap blob ({@code HcclGetRootInfo}, {@value #ROOT_INFO_BYTES_DOC} bytes) to hand to other ranks. */
+    /** Rank 0's bootstrap blob ({@code HcclGetRootInfo}, 4108 bytes) to hand to the other ranks. */
     public static byte[] rootInfo(AscendDevice device) {
         device.ensureOpen();
         device.bind();
@@ -126,8 +125,6 @@ public final class HcclCommunicator implements Communicator {
             return info.toArray(ValueLayout.JAVA_BYTE);
         }
     }
-
-    static final String ROOT_INFO_BYTES_DOC = "4108";
 
     /** Joins a group bootstrapped by {@code rootInfo}; blocks until every rank joined or HCCL's connect timeout. */
     static HcclCommunicator join(AscendDevice device, byte[] rootInfo, int size, int rank, CommunicatorOptions options) {
@@ -274,6 +271,14 @@ public final class HcclCommunicator implements Communicator {
         };
     }
 
+    /** HCCL has no boolean type: booleans travel as UINT8 0/1, where SUM is OR (MAX) and PROD is AND (MIN). */
+    static int boolOp(ReduceOp op) {
+        return switch (op) {
+            case SUM, MAX -> Hccl.HCCL_REDUCE_MAX();
+            case PROD, MIN -> Hccl.HCCL_REDUCE_MIN();
+        };
+    }
+
     private static MemorySegment at(AscendBuffer b, Tensor t) {
         return b.pointer(t.byteOffset());
     }
@@ -295,8 +300,9 @@ public final class HcclCommunicator implements Communicator {
         if (!send.sameShape(recv) || send.dtype() != recv.dtype()) {
             throw new ShapeException("allReduce needs send and recv of equal shape and dtype, got " + send + " and " + recv);
         }
+        int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
         launch(s, "allReduce", "HcclAllReduce", () -> Hccl.HcclAllReduce(at(sb, send), at(rb, recv), send.numel(),
-                hcclType(send.dtype()), hcclOp(op), handle, s.handle()));
+                hcclType(send.dtype()), hop, handle, s.handle()));
     }
 
     @Override
@@ -320,8 +326,9 @@ public final class HcclCommunicator implements Communicator {
         if (send.numel() != recv.numel() * size || send.dtype() != recv.dtype()) {
             throw new ShapeException("reduceScatter needs send with " + size + " times the elements of recv, got " + send + " and " + recv);
         }
+        int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
         launch(s, "reduceScatter", "HcclReduceScatter", () -> Hccl.HcclReduceScatter(at(sb, send), at(rb, recv),
-                recv.numel(), hcclType(send.dtype()), hcclOp(op), handle, s.handle()));
+                recv.numel(), hcclType(send.dtype()), hop, handle, s.handle()));
     }
 
     @Override
@@ -368,7 +375,11 @@ public final class HcclCommunicator implements Communicator {
             throw new ShapeException(what + " counts and displacements need " + size + " entries each");
         }
         for (int j = 0; j < size; j++) {
-            if (counts[j] < 0 || displs[j] < 0 || (counts[j] > 0 && displs[j] + counts[j] > numel)) {
+            if (counts[j] < 0 || displs[j] < 0) {
+                throw new OutOfRangeException(what + " chunk " + j + " has a negative count or displacement: "
+                        + counts[j] + " at " + displs[j]);
+            }
+            if (counts[j] > 0 && (displs[j] > numel || counts[j] > numel - displs[j])) {
                 throw new OutOfRangeException(what + " chunk " + j + " [" + displs[j] + ", +" + counts[j]
                         + ") is outside the tensor of " + numel + " elements");
             }
@@ -441,6 +452,5 @@ public final class HcclCommunicator implements Communicator {
         if (ROOT_INFO_BYTES != 4108) {
             throw new ExceptionInInitializerError("HcclRootInfo binding is " + ROOT_INFO_BYTES + " bytes, expected 4108");
         }
-        Objects.requireNonNull(AclRt.class);
     }
 }

@@ -6,8 +6,9 @@ import dev.tandem.ascend.internal.NativeThreads;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The platform thread that delivers one device's host callbacks: it loops on {@code aclrtProcessReport} and
- * every stream of the device is subscribed to it. Owned and stopped by the device.
+ * The platform thread that delivers one stream's host callbacks: it loops on {@code aclrtProcessReport}.
+ * One per stream, so that a blocking callback on one stream never holds up another stream's callbacks.
+ * Owned and stopped by the stream.
  */
 final class ReportThread {
     private static final int POLL_MS = 50;
@@ -18,9 +19,10 @@ final class ReportThread {
     private volatile boolean stopping;
     private volatile long pthreadId;
 
-    ReportThread(AscendDevice device) {
+    ReportThread(AscendDevice device, String streamName) {
         this.device = device;
-        this.thread = Thread.ofPlatform().daemon().name("tandem-ascend-report-" + device.id()).unstarted(this::loop);
+        this.thread = Thread.ofPlatform().daemon().name("tandem-ascend-callbacks-" + device.id() + "-" + streamName)
+                .unstarted(this::loop);
         thread.start();
         try {
             started.await();
@@ -28,6 +30,10 @@ final class ReportThread {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting the report thread", e);
         }
+    }
+
+    Thread thread() {
+        return thread;
     }
 
     long pthreadId() {
