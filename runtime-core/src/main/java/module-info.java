@@ -3,6 +3,7 @@ module dev.tandem.runtime {
     exports dev.tandem.runtime;
     exports dev.tandem.runtime.spi;
     exports dev.tandem.runtime.trace;
+    exports dev.tandem.runtime.schedule;
 
     uses dev.tandem.runtime.spi.Backend;
     provides dev.tandem.runtime.spi.Backend with dev.tandem.runtime.host.HostBackend;

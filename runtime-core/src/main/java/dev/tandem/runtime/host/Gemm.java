@@ -12,13 +12,18 @@ import dev.tandem.runtime.Tensor;
  *
  * <p>Speed: the inner loop runs along a row of {@code b} and a row of {@code c} ({@code c[i,j] += a[i,p] *
  * b[p,j]}), which HotSpot vectorizes because the lanes are independent sums; a {@code K_BLOCK x N_BLOCK} panel of
- * b stays in cache while a tile's rows sweep over it.
+ * b stays in cache while a tile's rows sweep over it. For {@code a x b^T} with few rows of a (decode steps and
+ * linear layers on a handful of tokens) b is instead read in place, four rows at a time, into four independent
+ * dot-product chains: no packing copy of the weight, and the same per-element summation order.
  */
 final class Gemm {
     private static final int M_BLOCK = 32;
     private static final int N_BLOCK = 256;
     private static final int K_BLOCK = 256;
     private static final int TRANSPOSE_BLOCK = 32;
+    /** Up to this many rows of a, {@code a x b^T} reads b's rows in place instead of packing b. */
+    private static final int ROW_DOT_MAX_M = 64;
+    private static final int ROW_GROUP = 4;
 
     private Gemm() {
     }
@@ -34,14 +39,72 @@ final class Gemm {
         int n = out.size(-1);
         int k = transposeA ? a.size(-2) : a.size(-1);
         TensorAccess outAccess = TensorAccess.of(launcher, out);
-        float[] sharedB = b.rank() == 2 ? pack(launcher, b, transposeB) : null;
+        boolean byRows = transposeB && m <= ROW_DOT_MAX_M;
+        float[] sharedB = b.rank() == 2 && !byRows ? pack(launcher, b, transposeB) : null;
         for (int batch = 0; batch < batches; batch++) {
             float[] packedA = pack(launcher, batched ? a.select(0, batch) : a, transposeA);
-            float[] packedB = sharedB != null ? sharedB : pack(launcher, b.select(0, batch), transposeB);
+            Tensor batchB = b.rank() == 3 ? b.select(0, batch) : b;
             float[] c = new float[Math.multiplyExact(m, n)];
-            multiply(launcher, packedA, packedB, c, m, n, k);
+            if (byRows) {
+                multiplyByRows(launcher, packedA, TensorAccess.of(launcher, batchB), c, m, n, k);
+            } else {
+                multiply(launcher, packedA, sharedB != null ? sharedB : pack(launcher, batchB, transposeB), c, m, n, k);
+            }
             outAccess.writeFloats((long) batch * m * n, c, 0, c.length);
         }
+    }
+
+    /**
+     * {@code c = a x w^T} for a [m,k] packed and w [n,k] read in place, one group of w rows at a time. For the
+     * few rows of a decode step this beats packing w: w is read once and never copied. Each output element is
+     * still one accumulator over ascending k, so the result is bitwise that of {@link #multiply}.
+     */
+    static void multiplyByRows(KernelLauncher launcher, float[] a, TensorAccess w, float[] c, int m, int n, int k) {
+        int groups = (n + ROW_GROUP - 1) / ROW_GROUP;
+        ParallelRanges.run(launcher, groups, (long) ROW_GROUP * k * Math.max(m, 1), (from, to) -> {
+            float[] rows = new float[ROW_GROUP * k];
+            for (long group = from; group < to; group++) {
+                int j0 = (int) group * ROW_GROUP;
+                int count = Math.min(ROW_GROUP, n - j0);
+                w.readFloats((long) j0 * k, rows, 0, count * k);
+                for (int i = 0; i < m; i++) {
+                    if (count == ROW_GROUP) {
+                        dot4(a, i * k, rows, k, c, i * n + j0);
+                    } else {
+                        for (int r = 0; r < count; r++) {
+                            c[i * n + j0 + r] = dot(a, i * k, rows, r * k, k);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** Four dot products of one row of a with four consecutive rows of w: four independent chains for ILP. */
+    private static void dot4(float[] a, int aOff, float[] w, int k, float[] c, int cOff) {
+        float s0 = 0;
+        float s1 = 0;
+        float s2 = 0;
+        float s3 = 0;
+        for (int p = 0; p < k; p++) {
+            float av = a[aOff + p];
+            s0 += av * w[p];
+            s1 += av * w[k + p];
+            s2 += av * w[2 * k + p];
+            s3 += av * w[3 * k + p];
+        }
+        c[cOff] = s0;
+        c[cOff + 1] = s1;
+        c[cOff + 2] = s2;
+        c[cOff + 3] = s3;
+    }
+
+    private static float dot(float[] a, int aOff, float[] w, int wOff, int k) {
+        float sum = 0;
+        for (int p = 0; p < k; p++) {
+            sum += a[aOff + p] * w[wOff + p];
+        }
+        return sum;
     }
 
     /** {@code c += a x b} for row-major a [m,k], b [k,n], c [m,n]; c is normally zero on entry. */

@@ -30,7 +30,8 @@ final class Softmax {
             double[] exps = new double[k];
             for (long r = from; r < to; r++) {
                 xAccess.readFloats(r * k, row, 0, k);
-                int visible = causalOffset >= 0 ? (int) Math.min(k, r % queries + causalOffset + 1) : k;
+                // min(causalOffset, k) first: a huge offset must not overflow into a negative column count.
+                int visible = causalOffset >= 0 ? (int) Math.min(k, r % queries + Math.min(causalOffset, k) + 1) : k;
                 softmaxRow(row, exps, visible);
                 outAccess.writeFloats(r * k, row, 0, k);
             }

@@ -20,6 +20,7 @@ final class TensorAccess {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED;
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final int HALF_CHUNK = 2048;
 
     private final MemorySegment segment;
     private final DType dtype;
@@ -197,18 +198,59 @@ final class TensorAccess {
                     }
                 }
             }
-            case BF16 -> {
-                for (int i = 0; i < length; i++) {
-                    dst[off + i] = FloatFormats.bf16ToFloat(segment.get(SHORT, (element + i * stride) * 2));
-                }
-            }
-            case F16 -> {
-                for (int i = 0; i < length; i++) {
-                    dst[off + i] = FloatFormats.f16ToFloat(segment.get(SHORT, (element + i * stride) * 2));
+            case BF16, F16 -> {
+                if (stride == 1) {
+                    readHalfRun(element, dst, off, length);
+                } else {
+                    for (int i = 0; i < length; i++) {
+                        dst[off + i] = widen(segment.get(SHORT, (element + i * stride) * 2));
+                    }
                 }
             }
             default -> throw new IllegalStateException("not a floating tensor: " + dtype);
         }
+    }
+
+    /** A dense run of a 16-bit format: bulk-copy the bits, then widen them in a tight loop. */
+    private void readHalfRun(long element, float[] dst, int off, int length) {
+        short[] bits = new short[Math.min(length, HALF_CHUNK)];
+        for (int done = 0; done < length; done += bits.length) {
+            int n = Math.min(bits.length, length - done);
+            MemorySegment.copy(segment, SHORT, (element + done) * 2, bits, 0, n);
+            if (dtype == DType.BF16) {
+                widenBf16(bits, dst, off + done, n);
+            } else {
+                for (int i = 0; i < n; i++) {
+                    dst[off + done + i] = FloatFormats.f16ToFloat(bits[i]);
+                }
+            }
+        }
+    }
+
+    /** A dense run of a 16-bit format: round into a chunk of bits, then bulk-copy it. */
+    private void writeHalfRun(long element, float[] src, int off, int length) {
+        short[] bits = new short[Math.min(length, HALF_CHUNK)];
+        for (int done = 0; done < length; done += bits.length) {
+            int n = Math.min(bits.length, length - done);
+            for (int i = 0; i < n; i++) {
+                bits[i] = narrow(src[off + done + i]);
+            }
+            MemorySegment.copy(bits, 0, segment, SHORT, (element + done) * 2, n);
+        }
+    }
+
+    private static void widenBf16(short[] bits, float[] dst, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[off + i] = Float.intBitsToFloat(bits[i] << 16);
+        }
+    }
+
+    private float widen(short bits) {
+        return dtype == DType.BF16 ? FloatFormats.bf16ToFloat(bits) : FloatFormats.f16ToFloat(bits);
+    }
+
+    private short narrow(float value) {
+        return dtype == DType.BF16 ? FloatFormats.floatToBf16(value) : FloatFormats.floatToF16(value);
     }
 
     private void writeFloatRun(long element, long stride, float[] src, int off, int length) {
@@ -222,14 +264,13 @@ final class TensorAccess {
                     }
                 }
             }
-            case BF16 -> {
-                for (int i = 0; i < length; i++) {
-                    segment.set(SHORT, (element + i * stride) * 2, FloatFormats.floatToBf16(src[off + i]));
-                }
-            }
-            case F16 -> {
-                for (int i = 0; i < length; i++) {
-                    segment.set(SHORT, (element + i * stride) * 2, FloatFormats.floatToF16(src[off + i]));
+            case BF16, F16 -> {
+                if (stride == 1) {
+                    writeHalfRun(element, src, off, length);
+                } else {
+                    for (int i = 0; i < length; i++) {
+                        segment.set(SHORT, (element + i * stride) * 2, narrow(src[off + i]));
+                    }
                 }
             }
             default -> throw new IllegalStateException("not a floating tensor: " + dtype);

@@ -1,0 +1,10 @@
+package dev.tandem.runtime.schedule;
+
+import dev.tandem.runtime.StreamRole;
+
+/**
+ * One issued unit of a schedule: stage {@code stage} of the program for micro-batch {@code microBatch}, on the
+ * stream with {@code role}, in time slot {@code slot} (steps of one slot are meant to run concurrently).
+ */
+public record Step(int microBatch, int stage, StreamRole stream, int slot) {
+}

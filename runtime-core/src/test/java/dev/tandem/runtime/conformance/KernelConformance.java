@@ -1,0 +1,735 @@
+package dev.tandem.runtime.conformance;
+
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.Device;
+import dev.tandem.runtime.FloatFormats;
+import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.ShapeException;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.WrongDeviceException;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+/**
+ * Every kernel against a plain Java reference written here, through the public API only: all floating dtypes,
+ * strided, transposed, sliced and offset inputs, broadcasting, masks, ties, repeated indices, round trips,
+ * determinism, and bad input (the right exception, a message naming the problem, and nothing enqueued).
+ * Results of narrow dtypes are compared with a tolerance that covers their storage rounding.
+ */
+public abstract class KernelConformance extends ConformanceBase {
+    private static final DType[] FLOATS = {DType.F32, DType.BF16, DType.F16};
+
+    private Device device;
+    private Stream stream;
+    private Kernels kernels;
+    private final Random random = new Random(20261128);
+
+    @BeforeEach
+    void openDevice() {
+        device = runtime().device(0);
+        stream = device.createStream("kernels");
+        kernels = device.kernels();
+    }
+
+    // ---- helpers ----
+
+    /** A device tensor and the values it holds (as stored, i.e. rounded to its dtype). */
+    private record Data(Tensor tensor, float[] values) {
+    }
+
+    private Tensor tensor(DType dtype, long... shape) {
+        return Tensor.allocate(device, stream, dtype, shape);
+    }
+
+    private float[] randoms(int n, float scale) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (random.nextFloat() * 2 - 1) * scale;
+        }
+        return v;
+    }
+
+    private Data upload(DType dtype, float[] values, long... shape) {
+        Tensor t = tensor(dtype, shape);
+        stream.upload(values, t);
+        return new Data(t, stored(dtype, values));
+    }
+
+    private Data random(DType dtype, long... shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return upload(dtype, randoms((int) n, 1f), shape);
+    }
+
+    private static float[] stored(DType dtype, float[] values) {
+        float[] r = new float[values.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = FloatFormats.roundTo(dtype, values[i]);
+        }
+        return r;
+    }
+
+    private Tensor indices(DType dtype, long... values) {
+        Tensor t = tensor(dtype, values.length);
+        if (dtype == DType.I64) {
+            stream.upload(values, t);
+        } else {
+            int[] ints = new int[values.length];
+            for (int i = 0; i < ints.length; i++) {
+                ints[i] = (int) values[i];
+            }
+            stream.upload(ints, t);
+        }
+        return t;
+    }
+
+    private float[] read(Tensor t) {
+        return stream.readFloats(t);
+    }
+
+    private long[] readIndices(Tensor t) {
+        long[] out = new long[Math.toIntExact(t.numel())];
+        if (t.dtype() == DType.I64) {
+            stream.download(t, out);
+        } else {
+            int[] ints = new int[out.length];
+            stream.download(t, ints);
+            stream.synchronize();
+            for (int i = 0; i < ints.length; i++) {
+                out[i] = ints[i];
+            }
+        }
+        stream.synchronize();
+        return out;
+    }
+
+    /** Relative tolerance (against max(1, |expected|)) for results stored in {@code dtype}. */
+    private static double tolerance(DType dtype) {
+        return switch (dtype) {
+            case BF16 -> 1.6e-2;
+            case F16 -> 2e-3;
+            default -> 2e-4;
+        };
+    }
+
+    private static void assertClose(float[] actual, double[] expected, DType dtype, String what) {
+        assertThat(actual).as(what).hasSize(expected.length);
+        double tol = tolerance(dtype);
+        for (int i = 0; i < expected.length; i++) {
+            double e = expected[i];
+            if (Math.abs(actual[i] - e) > tol * Math.max(1, Math.abs(e)) || Double.isNaN(actual[i]) != Double.isNaN(e)) {
+                fail(what + ": element " + i + " is " + actual[i] + " but expected " + e + " (tolerance " + tol + ")"
+                        + "\nactual   " + Arrays.toString(actual) + "\nexpected " + Arrays.toString(expected));
+            }
+        }
+    }
+
+    private static double[] toDoubles(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+
+    /** Values of a [rows, cols] row-major matrix, transposed. */
+    private static float[] transposed(float[] v, int rows, int cols) {
+        float[] t = new float[v.length];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                t[j * rows + i] = v[i * cols + j];
+            }
+        }
+        return t;
+    }
+
+    /** Reference matmul of row-major a [m,k] and b [k,n], in double. */
+    private static double[] matmul(float[] a, float[] b, int m, int k, int n) {
+        double[] c = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    sum += (double) a[i * k + p] * b[p * n + j];
+                }
+                c[i * n + j] = sum;
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Asserts that {@code call} throws {@code type} with a message containing every part, and that nothing was
+     * enqueued: the stream still works and {@code output} keeps the sentinel written before.
+     */
+    private void assertRejected(Class<? extends Exception> type, Tensor output, ThrowingCallable call, String... parts) {
+        float[] sentinel = new float[Math.toIntExact(output.numel())];
+        Arrays.fill(sentinel, 42f);
+        stream.upload(sentinel, output);
+        stream.synchronize();
+        var thrown = assertThatThrownBy(call).isInstanceOf(type);
+        for (String part : parts) {
+            thrown.hasMessageContaining(part);
+        }
+        stream.synchronize();
+        assertThat(read(output)).as("output after rejected call").containsOnly(42f);
+    }
+
+    // ---- matmul ----
+
+    @Test
+    void matmulMatchesReferenceForEveryDtypeAndTranspose() {
+        int[][] shapes = {{1, 1, 1}, {5, 7, 3}, {1, 64, 33}, {37, 70, 45}};
+        for (DType dtype : FLOATS) {
+            for (int[] s : shapes) {
+                int m = s[0];
+                int k = s[1];
+                int n = s[2];
+                for (boolean ta : new boolean[] {false, true}) {
+                    for (boolean tb : new boolean[] {false, true}) {
+                        Data a = ta ? random(dtype, k, m) : random(dtype, m, k);
+                        Data b = tb ? random(dtype, n, k) : random(dtype, k, n);
+                        Tensor out = tensor(dtype, m, n);
+                        kernels.matmul(stream, a.tensor(), ta, b.tensor(), tb, out);
+                        double[] expected = matmul(ta ? transposed(a.values(), k, m) : a.values(),
+                                tb ? transposed(b.values(), n, k) : b.values(), m, k, n);
+                        assertClose(read(out), expected, dtype,
+                                "matmul " + dtype + " " + Arrays.toString(s) + " ta=" + ta + " tb=" + tb);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void matmulTakesStridedViewsAndOffsets() {
+        // a is a [6, 5] window (row stride 9, offset 11) of a larger matrix; b is a transposed view.
+        Data big = random(DType.F32, 8, 9);
+        Tensor a = big.tensor().slice(0, 1, 7).slice(1, 2, 7);
+        float[] aValues = new float[30];
+        for (int i = 0; i < 6; i++) {
+            for (int j = 0; j < 5; j++) {
+                aValues[i * 5 + j] = big.values()[(i + 1) * 9 + j + 2];
+            }
+        }
+        Data bStored = random(DType.BF16, 4, 5);
+        Tensor b = bStored.tensor().transpose(0, 1); // [5, 4], not contiguous
+        Tensor out = tensor(DType.F32, 6, 4);
+        kernels.matmul(stream, a, b, out);
+        assertClose(read(out), matmul(aValues, transposed(bStored.values(), 4, 5), 6, 5, 4), DType.F32, "strided matmul");
+
+        Tensor outLinear = tensor(DType.F32, 6, 4);
+        kernels.linear(stream, a, bStored.tensor(), outLinear);
+        assertClose(read(outLinear), toDoubles(read(out)), DType.F32, "linear is matmul with a transposed weight");
+    }
+
+    @Test
+    void batchedMatmulWithSharedAndPerBatchRightOperand() {
+        for (DType dtype : FLOATS) {
+            Data a = random(dtype, 3, 4, 6);
+            Data shared = random(dtype, 6, 5);
+            Data perBatch = random(dtype, 3, 5, 6); // used transposed
+            Tensor out = tensor(dtype, 3, 4, 5);
+            kernels.matmul(stream, a.tensor(), shared.tensor(), out);
+            float[] got = read(out);
+            kernels.matmul(stream, a.tensor(), false, perBatch.tensor(), true, out);
+            float[] gotPerBatch = read(out);
+            for (int batch = 0; batch < 3; batch++) {
+                float[] aBatch = Arrays.copyOfRange(a.values(), batch * 24, batch * 24 + 24);
+                float[] bBatch = transposed(Arrays.copyOfRange(perBatch.values(), batch * 30, batch * 30 + 30), 5, 6);
+                assertClose(Arrays.copyOfRange(got, batch * 20, batch * 20 + 20),
+                        matmul(aBatch, shared.values(), 4, 6, 5), dtype, "shared b, batch " + batch);
+                assertClose(Arrays.copyOfRange(gotPerBatch, batch * 20, batch * 20 + 20),
+                        matmul(aBatch, bBatch, 4, 6, 5), dtype, "per-batch b, batch " + batch);
+            }
+        }
+    }
+
+    // ---- element-wise ----
+
+    @Test
+    void elementwiseArithmeticBroadcastsSuffixes() {
+        for (DType dtype : FLOATS) {
+            Data a = random(dtype, 2, 3, 4);
+            for (long[] bShape : new long[][] {{2, 3, 4}, {3, 4}, {4}, {}}) {
+                Data b = random(DType.F32, bShape);
+                int bn = b.values().length;
+                Tensor out = tensor(dtype, 2, 3, 4);
+                double[] sum = new double[24];
+                double[] product = new double[24];
+                double[] residual = new double[24];
+                double[] scaled = new double[24];
+                for (int i = 0; i < 24; i++) {
+                    float x = a.values()[i];
+                    float y = b.values()[i % bn];
+                    sum[i] = x + y;
+                    product[i] = x * y;
+                    residual[i] = x + 0.25 * y;
+                    scaled[i] = x * -3.0;
+                }
+                String shape = dtype + " b " + Arrays.toString(bShape);
+                kernels.add(stream, a.tensor(), b.tensor(), out);
+                assertClose(read(out), sum, dtype, "add " + shape);
+                kernels.mul(stream, a.tensor(), b.tensor(), out);
+                assertClose(read(out), product, dtype, "mul " + shape);
+                kernels.addScaled(stream, a.tensor(), b.tensor(), 0.25f, out);
+                assertClose(read(out), residual, dtype, "addScaled " + shape);
+                kernels.scale(stream, a.tensor(), -3f, out);
+                assertClose(read(out), scaled, dtype, "scale " + shape);
+            }
+        }
+    }
+
+    @Test
+    void elementwiseReadsTransposedInputsAndUpdatesInPlace() {
+        Data a = random(DType.F32, 4, 3);
+        Data b = random(DType.F16, 3, 4);
+        Tensor out = tensor(DType.F32, 3, 4);
+        kernels.add(stream, a.tensor().transpose(0, 1), b.tensor(), out);
+        float[] at = transposed(a.values(), 4, 3);
+        double[] expected = new double[12];
+        for (int i = 0; i < 12; i++) {
+            expected[i] = at[i] + b.values()[i];
+        }
+        assertClose(read(out), expected, DType.F32, "add of transposed view");
+
+        Data residual = random(DType.BF16, 3, 4);
+        kernels.addScaled(stream, residual.tensor(), out, 2f, residual.tensor());
+        double[] updated = new double[12];
+        for (int i = 0; i < 12; i++) {
+            updated[i] = residual.values()[i] + 2.0 * (float) expected[i];
+        }
+        assertClose(read(residual.tensor()), updated, DType.BF16, "in-place addScaled");
+    }
+
+    @Test
+    void activationsMatchTheirDefinitions() {
+        for (DType dtype : FLOATS) {
+            Data x = upload(dtype, randoms(200, 8f), 4, 50);
+            Data up = random(dtype, 4, 50);
+            Tensor out = tensor(dtype, 4, 50);
+            double[] silu = new double[200];
+            double[] sigmoid = new double[200];
+            double[] swiglu = new double[200];
+            for (int i = 0; i < 200; i++) {
+                double v = x.values()[i];
+                sigmoid[i] = 1 / (1 + Math.exp(-v));
+                silu[i] = v * sigmoid[i];
+                swiglu[i] = silu[i] * up.values()[i];
+            }
+            kernels.silu(stream, x.tensor(), out);
+            assertClose(read(out), silu, dtype, "silu " + dtype);
+            kernels.sigmoid(stream, x.tensor(), out);
+            assertClose(read(out), sigmoid, dtype, "sigmoid " + dtype);
+            kernels.swiglu(stream, x.tensor(), up.tensor(), out);
+            assertClose(read(out), swiglu, dtype, "swiglu " + dtype);
+            kernels.silu(stream, x.tensor(), x.tensor());
+            assertClose(read(x.tensor()), silu, dtype, "silu in place " + dtype);
+        }
+    }
+
+    // ---- normalization, softmax, rope ----
+
+    @Test
+    void rmsNormNormalizesEachRow() {
+        for (DType dtype : FLOATS) {
+            Data x = upload(dtype, randoms(3 * 2 * 16, 4f), 3, 2, 16);
+            Data weight = random(DType.F32, 16);
+            Tensor out = tensor(dtype, 3, 2, 16);
+            kernels.rmsNorm(stream, x.tensor(), weight.tensor(), 1e-5f, out);
+            double[] expected = new double[96];
+            for (int r = 0; r < 6; r++) {
+                double ss = 0;
+                for (int j = 0; j < 16; j++) {
+                    ss += x.values()[r * 16 + j] * x.values()[r * 16 + j];
+                }
+                double rms = Math.sqrt(ss / 16 + 1e-5);
+                for (int j = 0; j < 16; j++) {
+                    expected[r * 16 + j] = x.values()[r * 16 + j] / rms * weight.values()[j];
+                }
+            }
+            assertClose(read(out), expected, dtype, "rmsNorm " + dtype);
+        }
+        Data big = random(DType.F32, 4, 10);
+        Tensor window = big.tensor().slice(1, 3, 8); // [4, 5], row stride 10, offset 3
+        Tensor out = tensor(DType.F32, 4, 5);
+        kernels.rmsNorm(stream, window, upload(DType.F32, new float[] {1, 1, 1, 1, 1}, 5).tensor(), 0f, out);
+        float[] got = read(out);
+        for (int r = 0; r < 4; r++) {
+            double ss = 0;
+            for (int j = 0; j < 5; j++) {
+                ss += got[r * 5 + j] * got[r * 5 + j];
+            }
+            assertThat(ss / 5).as("mean square of normalized row %d", r).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+        }
+    }
+
+    /** Reference softmax of row-major rows of length k; row r is query r % q, which sees j <= query + offset. */
+    private static double[] softmaxReference(float[] x, int k, int q, long offset) {
+        double[] out = new double[x.length];
+        for (int r = 0; r < x.length / k; r++) {
+            int visible = offset < 0 ? k : (int) Math.min(k, r % q + offset + 1);
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < visible; j++) {
+                max = Math.max(max, x[r * k + j]);
+            }
+            double sum = 0;
+            for (int j = 0; j < visible; j++) {
+                sum += Math.exp(x[r * k + j] - max);
+            }
+            for (int j = 0; j < visible; j++) {
+                out[r * k + j] = Math.exp(x[r * k + j] - max) / sum;
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void softmaxPlainAndCausal() {
+        for (DType dtype : FLOATS) {
+            Data x = upload(dtype, randoms(2 * 3 * 4 * 7, 5f), 2, 3, 4, 7);
+            Tensor out = tensor(dtype, 2, 3, 4, 7);
+            for (long offset : new long[] {-1, 0, 3, 100}) {
+                kernels.softmax(stream, x.tensor(), out, offset);
+                assertClose(read(out), softmaxReference(x.values(), 7, 4, offset), dtype,
+                        "softmax " + dtype + " causalOffset " + offset);
+            }
+        }
+        // Large logits must not overflow: only differences matter.
+        Data large = upload(DType.F32, new float[] {1000, 999, 998, -1000}, 1, 4);
+        Tensor out = tensor(DType.F32, 1, 4);
+        kernels.softmax(stream, large.tensor(), out);
+        assertClose(read(out), softmaxReference(large.values(), 4, 1, -1), DType.F32, "softmax of large logits");
+        // Causal rows of a transposed (strided) input, and the default overload.
+        Data scores = random(DType.F32, 5, 3);
+        Tensor view = scores.tensor().transpose(0, 1); // [3, 5]
+        Tensor causal = tensor(DType.F32, 3, 5);
+        kernels.softmax(stream, view, causal, 5 - 3);
+        assertClose(read(causal), softmaxReference(transposed(scores.values(), 5, 3), 5, 3, 2), DType.F32,
+                "causal softmax of a transposed view");
+    }
+
+    @Test
+    void ropeRotatesInterleavedPairs() {
+        for (DType dtype : FLOATS) {
+            for (DType positionType : new DType[] {DType.I32, DType.I64}) {
+                for (long[] shape : new long[][] {{5, 8}, {5, 3, 8}}) {
+                    int heads = shape.length == 3 ? (int) shape[1] : 1;
+                    Data x = upload(dtype, randoms(5 * heads * 8, 2f), shape);
+                    long[] pos = {0, 1, 7, 300, 4095};
+                    Tensor positions = indices(positionType, pos);
+                    float[] freq = new float[4];
+                    for (int i = 0; i < 4; i++) {
+                        freq[i] = (float) Math.pow(10000, -2.0 * i / 8);
+                    }
+                    Tensor frequencies = upload(DType.F32, freq, 4).tensor();
+                    double[] expected = new double[x.values().length];
+                    for (int t = 0; t < 5; t++) {
+                        for (int h = 0; h < heads; h++) {
+                            for (int i = 0; i < 4; i++) {
+                                int at = (t * heads + h) * 8 + 2 * i;
+                                double angle = (float) pos[t] * freq[i];
+                                double x0 = x.values()[at];
+                                double x1 = x.values()[at + 1];
+                                expected[at] = x0 * Math.cos(angle) - x1 * Math.sin(angle);
+                                expected[at + 1] = x0 * Math.sin(angle) + x1 * Math.cos(angle);
+                            }
+                        }
+                    }
+                    Tensor out = tensor(dtype, shape);
+                    kernels.rope(stream, x.tensor(), positions, frequencies, out);
+                    String what = "rope " + dtype + " " + positionType + " " + Arrays.toString(shape);
+                    assertClose(read(out), expected, dtype, what);
+                    kernels.rope(stream, x.tensor(), positions, frequencies, x.tensor());
+                    assertClose(read(x.tensor()), expected, dtype, what + " in place");
+                }
+            }
+        }
+    }
+
+    // ---- topk and indexing ----
+
+    @Test
+    void topkIsDescendingWithTiesToTheLowerIndex() {
+        Data x = upload(DType.F32, new float[] {1, 5, 3, 5, 2, 5, 0, 0, 0, 0, 0, 0, -1, -2, -3, 4, -5, -6}, 3, 6);
+        Tensor values = tensor(DType.F32, 3, 3);
+        Tensor idx = tensor(DType.I64, 3, 3);
+        kernels.topk(stream, x.tensor(), 3, values, idx);
+        assertThat(readIndices(idx)).containsExactly(1, 3, 5, 0, 1, 2, 3, 0, 1);
+        assertThat(read(values)).containsExactly(5, 5, 5, 0, 0, 0, 4, -1, -2);
+        for (DType valueType : FLOATS) {
+            Data rows = upload(valueType, randoms(4 * 40, 3f), 4, 40);
+            for (int k : new int[] {1, 8, 40}) {
+                Tensor v = tensor(valueType, 4, k);
+                Tensor i = tensor(DType.I32, 4, k);
+                kernels.topk(stream, rows.tensor(), k, v, i);
+                long[] gotIndices = readIndices(i);
+                float[] gotValues = read(v);
+                for (int r = 0; r < 4; r++) {
+                    Integer[] order = new Integer[40];
+                    for (int j = 0; j < 40; j++) {
+                        order[j] = j;
+                    }
+                    int row = r;
+                    // Stable sort: equal values keep ascending index order.
+                    Arrays.sort(order, (p, q) -> Float.compare(rows.values()[row * 40 + q], rows.values()[row * 40 + p]));
+                    for (int j = 0; j < k; j++) {
+                        assertThat(gotIndices[r * k + j]).as("topk %s k=%d row %d rank %d", valueType, k, r, j)
+                                .isEqualTo(order[j].longValue());
+                        assertThat(gotValues[r * k + j]).isEqualTo(rows.values()[r * 40 + order[j]]);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void indexSelectGathersRowsAndEmbeddingIsIndexSelect() {
+        for (DType dtype : FLOATS) {
+            for (DType indexType : new DType[] {DType.I32, DType.I64}) {
+                Data table = random(dtype, 6, 2, 3);
+                Tensor ids = indices(indexType, 5, 0, 5, 2);
+                Tensor out = tensor(dtype, 4, 2, 3);
+                kernels.indexSelect(stream, table.tensor(), ids, out);
+                float[] expected = new float[24];
+                long[] rows = {5, 0, 5, 2};
+                for (int i = 0; i < 4; i++) {
+                    System.arraycopy(table.values(), (int) rows[i] * 6, expected, i * 6, 6);
+                }
+                assertThat(read(out)).as("indexSelect %s %s", dtype, indexType).containsExactly(expected);
+                Tensor embedded = tensor(dtype, 4, 2, 3);
+                kernels.embedding(stream, table.tensor(), ids, embedded);
+                assertThat(read(embedded)).containsExactly(expected);
+            }
+        }
+        Data wide = random(DType.F32, 4, 6);
+        Tensor columns = wide.tensor().slice(1, 1, 4); // rows of a strided view
+        Tensor out = tensor(DType.F32, 2, 3);
+        kernels.indexSelect(stream, columns, indices(DType.I32, 3, 1), out);
+        float[] w = wide.values();
+        assertThat(read(out)).containsExactly(w[19], w[20], w[21], w[7], w[8], w[9]);
+    }
+
+    @Test
+    void indexAddAccumulatesRepeatedIndicesInAscendingOrder() {
+        for (DType dtype : FLOATS) {
+            for (DType indexType : new DType[] {DType.I32, DType.I64}) {
+                Data target = random(dtype, 4, 3);
+                Data source = random(DType.F32, 6, 3);
+                long[] rows = {1, 3, 1, 1, 0, 3};
+                kernels.indexAdd(stream, target.tensor(), indices(indexType, rows), source.tensor(), 0.5f);
+                float[] expected = target.values().clone();
+                for (int i = 0; i < rows.length; i++) {
+                    for (int j = 0; j < 3; j++) {
+                        int at = (int) rows[i] * 3 + j;
+                        expected[at] = FloatFormats.roundTo(dtype, expected[at] + 0.5f * source.values()[i * 3 + j]);
+                    }
+                }
+                assertClose(read(target.tensor()), toDoubles(expected), dtype, "indexAdd " + dtype + " " + indexType);
+            }
+        }
+    }
+
+    @Test
+    void indexOutOfRangeFailsTheStreamWhenTheWorkRuns() {
+        Stream failing = device.createStream("failing");
+        Tensor table = Tensor.allocate(device, failing, DType.F32, 3, 2);
+        Tensor out = Tensor.allocate(device, failing, DType.F32, 2, 2);
+        Tensor ids = Tensor.allocate(device, failing, DType.I64, 2);
+        failing.upload(new long[] {0, 3}, ids);
+        kernels.indexSelect(failing, table, ids, out); // the call itself cannot know the values
+        assertThatThrownBy(failing::synchronize).isInstanceOf(StreamFailedException.class)
+                .hasMessageContaining("indexSelect").hasCauseInstanceOf(OutOfRangeException.class)
+                .hasMessageContaining("3");
+    }
+
+    // ---- cast, copy, fill ----
+
+    @Test
+    void castsRoundTripAndRoundOnce() {
+        float[] values = randoms(64, 100f);
+        values[0] = Float.intBitsToFloat(0x3F808000); // a BF16 tie: rounds to even (1.0)
+        values[1] = 1e-3f;
+        Data source = upload(DType.F32, values, 8, 8);
+        for (DType narrow : new DType[] {DType.BF16, DType.F16}) {
+            Tensor n = tensor(narrow, 8, 8);
+            Tensor back = tensor(DType.F32, 8, 8);
+            kernels.cast(stream, source.tensor(), n);
+            kernels.cast(stream, n, back);
+            assertThat(read(back)).as("F32 -> %s -> F32", narrow).containsExactly(stored(narrow, values));
+        }
+        Tensor bf16 = tensor(DType.BF16, 8, 8);
+        Tensor f16 = tensor(DType.F16, 8, 8);
+        kernels.cast(stream, upload(DType.F16, values, 8, 8).tensor(), bf16);
+        assertThat(read(bf16)).as("F16 -> BF16").containsExactly(stored(DType.BF16, stored(DType.F16, values)));
+        kernels.cast(stream, source.tensor().transpose(0, 1), f16);
+        assertThat(read(f16)).as("strided F32 -> F16").containsExactly(stored(DType.F16, transposed(values, 8, 8)));
+
+        Tensor ints = indices(DType.I32, -7, 0, Integer.MAX_VALUE, Integer.MIN_VALUE);
+        Tensor longs = tensor(DType.I64, 4);
+        Tensor again = tensor(DType.I32, 4);
+        kernels.cast(stream, ints, longs);
+        kernels.cast(stream, longs, again);
+        assertThat(readIndices(longs)).containsExactly(-7, 0, Integer.MAX_VALUE, Integer.MIN_VALUE);
+        assertThat(readIndices(again)).containsExactly(-7, 0, Integer.MAX_VALUE, Integer.MIN_VALUE);
+    }
+
+    @Test
+    void castOfAnI64ThatDoesNotFitI32FailsTheStream() {
+        Stream failing = device.createStream("failing");
+        Tensor longs = Tensor.allocate(device, failing, DType.I64, 2);
+        Tensor ints = Tensor.allocate(device, failing, DType.I32, 2);
+        failing.upload(new long[] {1, 1L << 35}, longs);
+        kernels.cast(failing, longs, ints);
+        assertThatThrownBy(failing::synchronize).isInstanceOf(StreamFailedException.class)
+                .hasMessageContaining("cast").hasCauseInstanceOf(OutOfRangeException.class);
+    }
+
+    @Test
+    void copyMakesStridedViewsContiguous() {
+        for (DType dtype : FLOATS) {
+            Data source = random(dtype, 3, 4, 5);
+            Tensor view = source.tensor().transpose(0, 2).slice(1, 1, 3); // [5, 2, 3]
+            Tensor out = tensor(dtype, 5, 2, 3);
+            kernels.copy(stream, view, out);
+            float[] expected = new float[30];
+            for (int i = 0; i < 5; i++) {
+                for (int j = 0; j < 2; j++) {
+                    for (int l = 0; l < 3; l++) {
+                        expected[(i * 2 + j) * 3 + l] = source.values()[(l * 4 + (j + 1)) * 5 + i];
+                    }
+                }
+            }
+            assertThat(read(out)).as("copy %s", dtype).containsExactly(expected);
+        }
+        Tensor ints = indices(DType.I64, 10, 11, 12, 13, 14, 15);
+        Tensor picked = tensor(DType.I64, 3);
+        kernels.copy(stream, Tensor.strided(ints.buffer(), DType.I64, 1, new long[] {3}, new long[] {2}), picked);
+        assertThat(readIndices(picked)).containsExactly(11, 13, 15);
+    }
+
+    @Test
+    void fillConvertsTheValueToTheDtype() {
+        for (DType dtype : FLOATS) {
+            Tensor t = tensor(dtype, 3, 5);
+            kernels.fill(stream, t, 0.1);
+            assertThat(read(t)).as("fill %s", dtype).containsOnly(FloatFormats.roundTo(dtype, 0.1f));
+        }
+        Tensor i32 = tensor(DType.I32, 4);
+        Tensor i64 = tensor(DType.I64, 4);
+        kernels.fill(stream, i32, -3);
+        kernels.fill(stream, i64, 1L << 40);
+        assertThat(readIndices(i32)).containsOnly(-3L);
+        assertThat(readIndices(i64)).containsOnly(1L << 40);
+        assertThatThrownBy(() -> kernels.fill(stream, i32, 0.5)).isInstanceOf(OutOfRangeException.class)
+                .hasMessageContaining("fill");
+    }
+
+    // ---- determinism ----
+
+    @Test
+    void sameInputsGiveBitwiseSameOutputs() {
+        Data a = random(DType.F32, 65, 300);
+        Data w = random(DType.BF16, 130, 300);
+        Tensor h = tensor(DType.F32, 65, 130);
+        Tensor n = tensor(DType.F32, 65, 130);
+        Tensor p = tensor(DType.F32, 65, 130);
+        Data weight = random(DType.F32, 130);
+        float[][] runs = new float[2][];
+        for (int run = 0; run < 2; run++) {
+            kernels.linear(stream, a.tensor(), w.tensor(), h);
+            kernels.rmsNorm(stream, h, weight.tensor(), 1e-6f, n);
+            kernels.softmax(stream, n, p, 65);
+            runs[run] = read(p);
+        }
+        int[][] bits = new int[2][runs[0].length];
+        for (int run = 0; run < 2; run++) {
+            for (int i = 0; i < runs[run].length; i++) {
+                bits[run][i] = Float.floatToRawIntBits(runs[run][i]);
+            }
+        }
+        assertThat(bits[1]).containsExactly(bits[0]);
+    }
+
+    // ---- bad input ----
+
+    @Test
+    void badShapesAndDtypesAreRejectedBeforeEnqueueing() {
+        Tensor a = tensor(DType.F32, 4, 8);
+        Tensor b = tensor(DType.F32, 9, 3);
+        Tensor out = tensor(DType.F32, 4, 3);
+        assertRejected(ShapeException.class, out, () -> kernels.matmul(stream, a, b, out), "matmul", "[4, 8]", "[9, 3]", "k");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.matmul(stream, tensor(DType.F32, 2, 4, 8), tensor(DType.F32, 3, 8, 3), tensor(DType.F32, 2, 4, 3)),
+                "matmul", "batch");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.matmul(stream, a, tensor(DType.F32, 8, 3), tensor(DType.F32, 4, 4)), "matmul", "out");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.matmul(stream, tensor(DType.I32, 4, 8), tensor(DType.F32, 8, 3), out), "matmul", "a");
+        assertRejected(ShapeException.class, a, () -> kernels.add(stream, a, tensor(DType.F32, 4), a), "add", "b", "[4]");
+        assertRejected(ShapeException.class, a, () -> kernels.mul(stream, a, a, tensor(DType.F32, 8, 4)), "mul", "out");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.scale(stream, out, 2f, tensor(DType.F32, 3, 4).transpose(0, 1)), "scale", "contiguous");
+        assertRejected(ShapeException.class, a,
+                () -> kernels.rmsNorm(stream, a, tensor(DType.F32, 4), 1e-6f, a), "rmsNorm", "weight", "[4]");
+        assertRejected(ShapeException.class, a,
+                () -> kernels.swiglu(stream, a, tensor(DType.F32, 4, 4), a), "swiglu", "up");
+        assertRejected(ShapeException.class, a,
+                () -> kernels.softmax(stream, a, tensor(DType.F32, 8, 4)), "softmax", "out");
+        assertRejected(ShapeException.class, a, () -> kernels.rope(stream, a, tensor(DType.F32, 4),
+                tensor(DType.F32, 4), a), "rope", "positions");
+        assertRejected(ShapeException.class, a, () -> kernels.rope(stream, a, indices(DType.I32, 0, 1, 2, 3),
+                tensor(DType.F32, 3), a), "rope", "frequencies", "[3]");
+        Tensor values = tensor(DType.F32, 4, 2);
+        assertRejected(OutOfRangeException.class, values,
+                () -> kernels.topk(stream, a, 9, tensor(DType.F32, 4, 9), tensor(DType.I32, 4, 9)), "topk", "9");
+        assertRejected(ShapeException.class, values,
+                () -> kernels.topk(stream, a, 2, values, tensor(DType.F32, 4, 2)), "topk", "indices");
+        assertRejected(ShapeException.class, a, () -> kernels.indexSelect(stream, tensor(DType.F32, 6, 8),
+                tensor(DType.F32, 4), a), "indexSelect", "indices");
+        assertRejected(ShapeException.class, a, () -> kernels.indexSelect(stream, tensor(DType.F32, 6, 7),
+                indices(DType.I32, 0, 1, 2, 3), a), "indexSelect", "out");
+        assertRejected(ShapeException.class, a, () -> kernels.indexAdd(stream, a, indices(DType.I64, 0, 1),
+                tensor(DType.F32, 2, 7), 1f), "indexAdd", "source");
+        assertRejected(ShapeException.class, a, () -> kernels.cast(stream, tensor(DType.I32, 4, 8), a), "cast");
+        assertRejected(ShapeException.class, a, () -> kernels.copy(stream, tensor(DType.BF16, 4, 8), a), "copy", "dtype");
+        assertRejected(ShapeException.class, a, () -> kernels.copy(stream, tensor(DType.F32, 8, 4), a), "copy", "[8, 4]");
+        assertRejected(OutOfRangeException.class, a, () -> kernels.fill(stream, tensor(DType.I32, 2), 1e12), "fill");
+        assertRejected(NullPointerException.class, a, () -> kernels.add(stream, a, null, a));
+        assertThat(stream.isIdle()).isTrue();
+    }
+
+    @Test
+    void tensorsOnAnotherDeviceAreRejected() {
+        Runtime two = runtime(2);
+        Device d0 = two.device(0);
+        Device d1 = two.device(1);
+        Stream s0 = d0.createStream("s0");
+        Stream s1 = d1.createStream("s1");
+        Tensor local = Tensor.allocate(d0, s0, DType.F32, 2, 2);
+        Tensor remote = Tensor.allocate(d1, s1, DType.F32, 2, 2);
+        Kernels k0 = d0.kernels();
+        assertThatThrownBy(() -> k0.add(s0, local, remote, local)).isInstanceOf(WrongDeviceException.class)
+                .hasMessageContaining("add").hasMessageContaining("b");
+        assertThatThrownBy(() -> k0.matmul(s0, local, local, remote)).isInstanceOf(WrongDeviceException.class)
+                .hasMessageContaining("matmul").hasMessageContaining("out");
+        assertThatThrownBy(() -> k0.fill(s1, local, 1)).isInstanceOf(WrongDeviceException.class)
+                .hasMessageContaining("fill");
+        s0.synchronize();
+        s1.synchronize();
+    }
+}
