@@ -257,7 +257,8 @@ aclnnStatus aclDestroyTensorList(const aclTensorList *array) {
 
 /* ---------- executors ---------- */
 enum opk { OP_MATMUL = 1, OP_ADD, OP_MUL, OP_MULS, OP_INPLACE_MUL, OP_RMSNORM, OP_SILU, OP_SIGMOID, OP_SOFTMAX,
-           OP_TOPK, OP_INDEX_SELECT, OP_INDEX_ADD, OP_CAST, OP_COPY, OP_FILL };
+           OP_TOPK, OP_INDEX_SELECT, OP_INDEX_ADD, OP_CAST, OP_COPY, OP_FILL, OP_MASKED_FILL, OP_COS, OP_SIN,
+           OP_ROPE };
 
 struct aclOpExecutor {
     int op;
@@ -398,8 +399,18 @@ static int run_matmul(aclOpExecutor *e) {
 }
 
 static int run_elementwise(aclOpExecutor *e) {
-    tens *out = e->op == OP_INPLACE_MUL || e->op == OP_COPY || e->op == OP_FILL ? &e->t[0] : &e->t[e->nt - 1];
+    bool in_place = e->op == OP_INPLACE_MUL || e->op == OP_FILL || e->op == OP_MASKED_FILL;
+    tens *out = in_place ? &e->t[0] : &e->t[e->nt - 1];
     int64_t n = numel(out), idx[MAXD];
+    if (e->op == OP_FILL) {
+        /* Through double, so that integer fills keep every bit (1 << 40 in I64). */
+        double v = is_float(out->dtype) ? (double) (float) e->s[0] : e->s[0];
+        for (int64_t i = 0; i < n; i++) {
+            unravel(i, out, idx);
+            emu_store(addr_of(out, idx), out->dtype, v);
+        }
+        return 0;
+    }
     float *vals = malloc(sizeof(float) * (size_t) (n ? n : 1));
     /* Compute everything first so outputs that alias inputs read the old values. */
     for (int64_t i = 0; i < n; i++) {
@@ -428,11 +439,15 @@ static int run_elementwise(aclOpExecutor *e) {
                 x = ld(&e->t[0], addr_of(&e->t[0], idx));
                 r = 1.0f / (1.0f + expf(-x));
                 break;
-            case OP_COPY:
-                vals[i] = 0;
+            case OP_COS:
+                r = cosf(ld(&e->t[0], addr_of(&e->t[0], idx)));
                 break;
-            case OP_FILL:
-                r = (float) e->s[0];
+            case OP_SIN:
+                r = sinf(ld(&e->t[0], addr_of(&e->t[0], idx)));
+                break;
+            case OP_MASKED_FILL:
+                r = emu_load(addr_bcast(&e->t[1], idx, out->ndim), e->t[1].dtype) != 0
+                        ? (float) e->s[0] : ld(out, addr_of(out, idx));
                 break;
             default:
                 break;
@@ -452,9 +467,25 @@ static int run_convert(aclOpExecutor *e) {
     tens *src = &e->t[e->op == OP_COPY ? 1 : 0], *dst = &e->t[e->op == OP_COPY ? 0 : 1];
     int64_t n = numel(dst), idx[MAXD];
     double *vals = malloc(sizeof(double) * (size_t) (n ? n : 1));
+    double lo = 0, hi = 0;
+    bool bounded = true;
+    switch (dst->dtype) {
+        case ACL_INT8: lo = -128; hi = 127; break;
+        case ACL_UINT8: lo = 0; hi = 255; break;
+        case ACL_INT16: lo = -32768; hi = 32767; break;
+        case ACL_INT32: lo = -2147483648.0; hi = 2147483647.0; break;
+        default: bounded = false; break;
+    }
     for (int64_t i = 0; i < n; i++) {
         unravel(i, dst, idx);
         vals[i] = emu_load(addr_bcast(src, idx, dst->ndim), src->dtype);
+        if (bounded && !is_float(src->dtype) && (vals[i] < lo || vals[i] > hi)) {
+            /* Deliberate emulator check (CANN's cast wraps): an index that does not fit is a bug upstream. */
+            emu_set_error("%s: value %.0f at element %lld is out of range for the target integer type", e->name,
+                          vals[i], (long long) i);
+            free(vals);
+            return ACL_ERROR_RT_AICORE_EXCEPTION;
+        }
     }
     for (int64_t i = 0; i < n; i++) {
         unravel(i, dst, idx);
@@ -576,6 +607,36 @@ static int run_index(aclOpExecutor *e) {
     return 0;
 }
 
+/* Rotary embedding: mode 1 rotates interleaved pairs (x[2i], x[2i+1]), mode 0 the two halves of the last axis. */
+static int run_rope(aclOpExecutor *e) {
+    tens *x = &e->t[0], *c = &e->t[1], *sn = &e->t[2], *out = &e->t[3];
+    int nd = x->ndim;
+    int64_t d = x->dims[nd - 1], n = numel(x), idx[MAXD], pidx[MAXD];
+    float *vals = malloc(sizeof(float) * (size_t) (n ? n : 1));
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, x, idx);
+        int64_t j = idx[nd - 1];
+        memcpy(pidx, idx, sizeof(int64_t) * (size_t) nd);
+        float sign;
+        if (e->k == 1) {
+            pidx[nd - 1] = (j % 2 == 0) ? j + 1 : j - 1;
+            sign = (j % 2 == 0) ? -1.0f : 1.0f;
+        } else {
+            pidx[nd - 1] = j < d / 2 ? j + d / 2 : j - d / 2;
+            sign = j < d / 2 ? -1.0f : 1.0f;
+        }
+        float xv = ld(x, addr_of(x, idx)), pv = ld(x, addr_of(x, pidx));
+        float cv = ld(c, addr_bcast(c, idx, nd)), sv = ld(sn, addr_bcast(sn, idx, nd));
+        vals[i] = xv * cv + sign * pv * sv;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, out, idx);
+        st(out, addr_of(out, idx), vals[i]);
+    }
+    free(vals);
+    return 0;
+}
+
 static int run_exec(emu_task *task) {
     aclOpExecutor *e = task->arg;
     for (int i = 0; i < e->nt; i++) {
@@ -589,6 +650,7 @@ static int run_exec(emu_task *task) {
         case OP_RMSNORM: case OP_SOFTMAX: case OP_TOPK: return run_rows(e);
         case OP_INDEX_SELECT: case OP_INDEX_ADD: return run_index(e);
         case OP_CAST: case OP_COPY: return run_convert(e);
+        case OP_ROPE: return run_rope(e);
         default: return run_elementwise(e);
     }
 }
@@ -640,6 +702,10 @@ PHASE2(aclnnIndexAdd)
 PHASE2(aclnnCast)
 PHASE2(aclnnInplaceCopy)
 PHASE2(aclnnInplaceFillScalar)
+PHASE2(aclnnInplaceMaskedFillScalar)
+PHASE2(aclnnCos)
+PHASE2(aclnnSin)
+PHASE2(aclnnRotaryPositionEmbedding)
 
 #define BEGIN(fn, op, ws, ...) \
     NENTER(fn "GetWorkspaceSize"); \
@@ -799,5 +865,40 @@ aclnnStatus aclnnInplaceFillScalarGetWorkspaceSize(aclTensor *selfRef, const acl
     BEGIN("aclnnInplaceFillScalar", OP_FILL, 0, selfRef);
     if (!emu_reg_has((void *) value, K_SCALAR)) return shape_error(e, "value is not a live aclScalar");
     e->s[0] = value->v;
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnInplaceMaskedFillScalarGetWorkspaceSize(aclTensor *selfRef, const aclTensor *mask,
+                                                         const aclScalar *value, uint64_t *workspaceSize,
+                                                         aclOpExecutor **executor) {
+    BEGIN("aclnnInplaceMaskedFillScalar", OP_MASKED_FILL, 0, selfRef, mask);
+    if (!emu_reg_has((void *) value, K_SCALAR)) return shape_error(e, "value is not a live aclScalar");
+    e->s[0] = value->v;
+    if (e->t[1].dtype != ACL_BOOL) return shape_error(e, "mask must be BOOL");
+    if (!broadcastable(&e->t[1], &e->t[0])) return shape_error(e, "mask does not broadcast to selfRef");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnCosGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize,
+                                     aclOpExecutor **executor) {
+    return unary("aclnnCosGetWorkspaceSize", OP_COS, self, out, workspaceSize, executor);
+}
+
+aclnnStatus aclnnSinGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize,
+                                     aclOpExecutor **executor) {
+    return unary("aclnnSinGetWorkspaceSize", OP_SIN, self, out, workspaceSize, executor);
+}
+
+aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, const aclTensor *cos,
+                                                         const aclTensor *sin, int64_t mode, aclTensor *out,
+                                                         uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnRotaryPositionEmbedding", OP_ROPE, 64, x, cos, sin, out);
+    tens *t = e->t;
+    e->k = mode;
+    if (mode != 0 && mode != 1) return shape_error(e, "the emulator supports mode 0 (half) and 1 (interleave)");
+    if (t[0].ndim < 1 || t[0].dims[t[0].ndim - 1] % 2 != 0) return shape_error(e, "the last axis must be even");
+    if (!same_shape(&t[0], &t[3]) || t[1].ndim != t[0].ndim || t[2].ndim != t[0].ndim
+        || !broadcastable(&t[1], &t[0]) || !broadcastable(&t[2], &t[0]))
+        return shape_error(e, "cos/sin must broadcast to x and out must have x's shape");
     return finish_exec(e, workspaceSize, executor);
 }

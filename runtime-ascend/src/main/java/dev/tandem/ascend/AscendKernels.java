@@ -134,40 +134,47 @@ final class AscendKernels implements Kernels {
         });
     }
 
-    // ---- validation ----
+    // ---- validation: every message names the operation and the argument ----
 
-    private AscendStream check(Stream stream, Tensor... tensors) {
-        AscendStream s = device.stream(stream);
-        s.ensureUsable();
-        for (Tensor t : tensors) {
-            java.util.Objects.requireNonNull(t, "tensor");
+    /** Checks the stream and the named tensors ({@code "a", a, "b", b, ...}) belong to this device. */
+    private AscendStream check(String op, Stream stream, Object... namedTensors) {
+        java.util.Objects.requireNonNull(stream, "stream");
+        for (int i = 0; i < namedTensors.length; i += 2) {
+            java.util.Objects.requireNonNull(namedTensors[i + 1], op + ": " + namedTensors[i]);
+        }
+        if (!(stream instanceof AscendStream as) || as.device() != device) {
+            throw new WrongDeviceException(op + ": stream " + stream + " is not a stream of device " + device.id());
+        }
+        as.ensureUsable();
+        for (int i = 0; i < namedTensors.length; i += 2) {
+            Tensor t = (Tensor) namedTensors[i + 1];
             if (t.device() != device) {
-                throw new WrongDeviceException(t + " is on device " + t.device().id() + ", not device " + device.id());
+                throw new WrongDeviceException(op + ": " + namedTensors[i] + " " + t + " is on device " + t.device().id()
+                        + ", not device " + device.id());
             }
             if (t.buffer().isClosed()) {
-                throw new IllegalStateException(t + " uses a closed buffer");
+                throw new IllegalStateException(op + ": " + namedTensors[i] + " " + t + " uses a closed (freed) buffer");
             }
         }
-        return s;
+        return as;
     }
 
-    private static void floating(String op, Tensor... ts) {
-        for (Tensor t : ts) {
-            if (!t.dtype().isFloatingPoint()) {
-                throw new ShapeException(op + " needs F32, BF16 or F16 tensors, got " + t);
-            }
+    private static void floating(String op, String name, Tensor t) {
+        if (!t.dtype().isFloatingPoint()) {
+            throw new ShapeException(op + ": " + name + " must be F32, BF16 or F16, got " + t);
         }
     }
 
-    private static void contiguous(String op, Tensor out) {
-        if (!out.isContiguous()) {
-            throw new ShapeException(op + " needs a contiguous output, got " + out);
+    private static void contiguous(String op, String name, Tensor t) {
+        if (!t.isContiguous()) {
+            throw new ShapeException(op + ": " + name + " must be contiguous, got " + t);
         }
     }
 
-    private static void sameShape(String op, Tensor a, Tensor b) {
-        if (!a.sameShape(b)) {
-            throw new ShapeException(op + ": shapes differ: " + a + " and " + b);
+    private static void sameShape(String op, String name, Tensor t, String refName, Tensor ref) {
+        if (!t.sameShape(ref)) {
+            throw new ShapeException(op + ": " + name + " " + Arrays.toString(t.shape()) + " must have the shape of "
+                    + refName + " " + Arrays.toString(ref.shape()));
         }
     }
 
@@ -175,7 +182,8 @@ final class AscendKernels implements Kernels {
         long[] as = a.shape();
         long[] bs = b.shape();
         if (bs.length > as.length || !Arrays.equals(bs, Arrays.copyOfRange(as, as.length - bs.length, as.length))) {
-            throw new ShapeException(op + ": " + b + " is neither the shape of " + a + " nor a suffix of it");
+            throw new ShapeException(op + ": b " + Arrays.toString(bs) + " must have the shape of a "
+                    + Arrays.toString(as) + " or a suffix of it");
         }
     }
 
@@ -187,29 +195,33 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void matmul(Stream stream, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor out) {
-        AscendStream s = check(stream, a, b, out);
-        floating("matmul", a, b, out);
-        contiguous("matmul", out);
+        AscendStream s = check("matmul", stream, "a", a, "b", b, "out", out);
+        floating("matmul", "a", a);
+        floating("matmul", "b", b);
+        floating("matmul", "out", out);
+        contiguous("matmul", "out", out);
         Tensor x = transposeA ? a.transpose(-1, -2) : a;
         Tensor y = transposeB ? b.transpose(-1, -2) : b;
         if (x.rank() < 2 || x.rank() > 3 || y.rank() < 2 || y.rank() > x.rank()) {
-            throw new ShapeException("matmul needs [m,k]x[k,n] or [b,m,k]x([b,k,n] or [k,n]), got " + x + " x " + y);
+            throw new ShapeException("matmul: needs a [m,k] x b [k,n] or a [b,m,k] x b ([b,k,n] or [k,n]), got "
+                    + x + " x " + y);
         }
         long m = x.dim(-2);
         long k = x.dim(-1);
         long n = y.dim(-1);
         if (y.dim(-2) != k) {
-            throw new ShapeException("matmul inner dimensions differ: " + x + " x " + y);
+            throw new ShapeException("matmul: inner dimensions differ (k = " + k + " vs " + y.dim(-2) + "): "
+                    + Arrays.toString(x.shape()) + " x " + Arrays.toString(y.shape()));
+        }
+        if (y.rank() == 3 && y.dim(0) != x.dim(0)) {
+            throw new ShapeException("matmul: batch sizes differ: " + x.dim(0) + " vs " + y.dim(0));
         }
         long[] expected = x.rank() == 3 ? new long[]{x.dim(0), m, n} : new long[]{m, n};
-        if (y.rank() == 3 && y.dim(0) != x.dim(0)) {
-            throw new ShapeException("matmul batch sizes differ: " + x + " x " + y);
-        }
         if (!Arrays.equals(out.shape(), expected)) {
-            throw new ShapeException("matmul output must be " + Arrays.toString(expected) + ", got " + out);
+            throw new ShapeException("matmul: out must be " + Arrays.toString(expected) + ", got " + out);
         }
         if (overlaps(out, a) || overlaps(out, b)) {
-            throw new ShapeException("matmul output must not alias an input");
+            throw new ShapeException("matmul: out must not alias an input");
         }
         if (out.numel() == 0) {
             return;
@@ -229,11 +241,13 @@ final class AscendKernels implements Kernels {
     }
 
     private void binary(Stream stream, String op, Tensor a, Tensor b, Tensor out, Float alpha, boolean multiply) {
-        AscendStream s = check(stream, a, b, out);
-        floating(op, a, b, out);
-        contiguous(op, out);
+        AscendStream s = check(op, stream, "a", a, "b", b, "out", out);
+        floating(op, "a", a);
+        floating(op, "b", b);
+        floating(op, "out", out);
+        contiguous(op, "out", out);
         suffix(op, a, b);
-        sameShape(op, a, out);
+        sameShape(op, "out", out, "a", a);
         if (out.numel() == 0) {
             return;
         }
@@ -272,10 +286,11 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void scale(Stream stream, Tensor a, float alpha, Tensor out) {
-        AscendStream s = check(stream, a, out);
-        floating("scale", a, out);
-        contiguous("scale", out);
-        sameShape("scale", a, out);
+        AscendStream s = check("scale", stream, "a", a, "out", out);
+        floating("scale", "a", a);
+        floating("scale", "out", out);
+        contiguous("scale", "out", out);
+        sameShape("scale", "out", out, "a", a);
         if (out.numel() == 0) {
             return;
         }
@@ -289,13 +304,16 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void rmsNorm(Stream stream, Tensor x, Tensor weight, float eps, Tensor out) {
-        AscendStream s = check(stream, x, weight, out);
-        floating("rmsNorm", x, weight, out);
-        contiguous("rmsNorm", out);
-        sameShape("rmsNorm", x, out);
+        AscendStream s = check("rmsNorm", stream, "x", x, "weight", weight, "out", out);
+        floating("rmsNorm", "x", x);
+        floating("rmsNorm", "weight", weight);
+        floating("rmsNorm", "out", out);
+        contiguous("rmsNorm", "out", out);
         if (x.rank() < 1 || weight.rank() != 1 || weight.dim(0) != x.dim(-1)) {
-            throw new ShapeException("rmsNorm weight must be [" + (x.rank() < 1 ? "?" : x.dim(-1)) + "], got " + weight);
+            throw new ShapeException("rmsNorm: weight must be [" + (x.rank() < 1 ? "?" : x.dim(-1)) + "], got "
+                    + Arrays.toString(weight.shape()));
         }
+        sameShape("rmsNorm", "out", out, "x", x);
         if (out.numel() == 0) {
             return;
         }
@@ -314,52 +332,61 @@ final class AscendKernels implements Kernels {
         }
     }
 
-    private void unary(Stream stream, String op, Tensor x, Tensor out, boolean sigmoid) {
-        AscendStream s = check(stream, x, out);
-        floating(op, x, out);
-        contiguous(op, out);
-        sameShape(op, x, out);
-        if (out.numel() == 0) {
-            return;
-        }
-        if (sigmoid) {
-            run(s, op, "aclnnSigmoid", o -> {
-                MemorySegment tx = o.tensor(x, s);
-                MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnSigmoidGetWorkspaceSize(tx, to, ws, ex);
-            }, Aclnn::aclnnSigmoid);
-        } else {
-            run(s, op, "aclnnSilu", o -> {
-                MemorySegment tx = o.tensor(x, s);
-                MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnSiluGetWorkspaceSize(tx, to, ws, ex);
-            }, Aclnn::aclnnSilu);
+    /** Element-wise one-input operators: silu, sigmoid, cos, sin. */
+    private void unary(AscendStream s, String op, String fn, Tensor x, Tensor out) {
+        run(s, op, fn, o -> {
+            MemorySegment tx = o.tensor(x, s);
+            MemorySegment to = o.tensor(out, s);
+            return switch (fn) {
+                case "aclnnSigmoid" -> (ws, ex) -> Aclnn.aclnnSigmoidGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnCos" -> (ws, ex) -> Aclnn.aclnnCosGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnSin" -> (ws, ex) -> Aclnn.aclnnSinGetWorkspaceSize(tx, to, ws, ex);
+                default -> (ws, ex) -> Aclnn.aclnnSiluGetWorkspaceSize(tx, to, ws, ex);
+            };
+        }, switch (fn) {
+            case "aclnnSigmoid" -> Aclnn::aclnnSigmoid;
+            case "aclnnCos" -> Aclnn::aclnnCos;
+            case "aclnnSin" -> Aclnn::aclnnSin;
+            default -> Aclnn::aclnnSilu;
+        });
+    }
+
+    private void activation(Stream stream, String op, String fn, Tensor x, Tensor out) {
+        AscendStream s = check(op, stream, "x", x, "out", out);
+        floating(op, "x", x);
+        floating(op, "out", out);
+        contiguous(op, "out", out);
+        sameShape(op, "out", out, "x", x);
+        if (out.numel() > 0) {
+            unary(s, op, fn, x, out);
         }
     }
 
     @Override
     public void silu(Stream stream, Tensor x, Tensor out) {
-        unary(stream, "silu", x, out, false);
+        activation(stream, "silu", "aclnnSilu", x, out);
     }
 
     @Override
     public void sigmoid(Stream stream, Tensor x, Tensor out) {
-        unary(stream, "sigmoid", x, out, true);
+        activation(stream, "sigmoid", "aclnnSigmoid", x, out);
     }
 
     @Override
     public void swiglu(Stream stream, Tensor gate, Tensor up, Tensor out) {
-        AscendStream s = check(stream, gate, up, out);
-        floating("swiglu", gate, up, out);
-        contiguous("swiglu", out);
-        sameShape("swiglu", gate, up);
-        sameShape("swiglu", gate, out);
+        AscendStream s = check("swiglu", stream, "gate", gate, "up", up, "out", out);
+        floating("swiglu", "gate", gate);
+        floating("swiglu", "up", up);
+        floating("swiglu", "out", out);
+        contiguous("swiglu", "out", out);
+        sameShape("swiglu", "up", up, "gate", gate);
+        sameShape("swiglu", "out", out, "gate", gate);
         if (out.numel() == 0) {
             return;
         }
         if (!overlaps(out, up)) {
             // out = silu(gate); out *= up
-            silu(stream, gate, out);
+            unary(s, "swiglu", "aclnnSilu", gate, out);
             run(s, "swiglu", "aclnnInplaceMul", o -> {
                 MemorySegment to = o.tensor(out, s);
                 MemorySegment tu = o.tensor(up, s);
@@ -369,59 +396,187 @@ final class AscendKernels implements Kernels {
         }
         Tensor tmp = Tensor.allocate(device, s, out.dtype(), out.shape());
         try {
-            silu(stream, gate, tmp);
-            mul(stream, tmp, up, out);
+            unary(s, "swiglu", "aclnnSilu", gate, tmp);
+            run(s, "swiglu", "aclnnMul", o -> {
+                MemorySegment ta = o.tensor(tmp, s);
+                MemorySegment tu = o.tensor(up, s);
+                MemorySegment to = o.tensor(out, s);
+                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(ta, tu, to, ws, ex);
+            }, Aclnn::aclnnMul);
         } finally {
             tmp.buffer().close();
         }
     }
 
+    /**
+     * Softmax over the last axis. The causal form copies x, fills masked columns with -inf
+     * ({@code aclnnInplaceMaskedFillScalar} with a boolean [q, k] mask built on the host, which depends only on
+     * the shape and the offset), then takes the softmax: exp(-inf) is exactly 0 and column 0 is never masked.
+     */
     @Override
     public void softmax(Stream stream, Tensor x, Tensor out, long causalOffset) {
-        AscendStream s = check(stream, x, out);
-        floating("softmax", x, out);
-        contiguous("softmax", out);
-        sameShape("softmax", x, out);
-        if (x.rank() < 1) {
-            throw new ShapeException("softmax needs rank >= 1, got " + x);
-        }
-        if (causalOffset >= 0) {
-            throw new UnsupportedOperationException("causal softmax is not implemented by the ascend backend yet");
+        AscendStream s = check("softmax", stream, "x", x, "out", out);
+        floating("softmax", "x", x);
+        floating("softmax", "out", out);
+        contiguous("softmax", "out", out);
+        sameShape("softmax", "out", out, "x", x);
+        if (x.rank() < 1 || (causalOffset >= 0 && x.rank() < 2)) {
+            throw new ShapeException("softmax: x needs rank >= " + (causalOffset >= 0 ? 2 : 1) + ", got " + x);
         }
         if (out.numel() == 0) {
             return;
         }
-        run(s, "softmax", "aclnnSoftmax", o -> {
-            MemorySegment tx = o.tensor(x, s);
-            MemorySegment to = o.tensor(out, s);
-            return (ws, ex) -> Aclnn.aclnnSoftmaxGetWorkspaceSize(tx, -1L, to, ws, ex);
-        }, Aclnn::aclnnSoftmax);
+        if (causalOffset < 0) {
+            run(s, "softmax", "aclnnSoftmax", o -> {
+                MemorySegment tx = o.tensor(x, s);
+                MemorySegment to = o.tensor(out, s);
+                return (ws, ex) -> Aclnn.aclnnSoftmaxGetWorkspaceSize(tx, -1L, to, ws, ex);
+            }, Aclnn::aclnnSoftmax);
+            return;
+        }
+        long q = x.dim(-2);
+        long k = x.dim(-1);
+        byte[] mask = new byte[Math.toIntExact(q * k)];
+        boolean any = false;
+        for (long i = 0; i < q; i++) {
+            for (long j = 0; j < k; j++) {
+                if (j > i + causalOffset) {
+                    mask[(int) (i * k + j)] = 1;
+                    any = true;
+                }
+            }
+        }
+        Tensor masked = Tensor.allocate(device, s, DType.F32, x.shape());
+        Tensor maskTensor = Tensor.allocate(device, s, DType.BOOL, q, k);
+        try {
+            s.copyFromHost(MemorySegment.ofArray(mask), maskTensor.buffer(), 0);
+            run(s, "softmax", "aclnnInplaceCopy", o -> {
+                MemorySegment tm = o.tensor(masked, s);
+                MemorySegment tx = o.tensor(x, s);
+                return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(tm, tx, ws, ex);
+            }, Aclnn::aclnnInplaceCopy);
+            if (any) {
+                run(s, "softmax", "aclnnInplaceMaskedFillScalar", o -> {
+                    MemorySegment tm = o.tensor(masked, s);
+                    MemorySegment mk = o.tensor(maskTensor, s);
+                    MemorySegment v = o.scalar(Double.NEGATIVE_INFINITY, DType.F32);
+                    return (ws, ex) -> Aclnn.aclnnInplaceMaskedFillScalarGetWorkspaceSize(tm, mk, v, ws, ex);
+                }, Aclnn::aclnnInplaceMaskedFillScalar);
+            }
+            run(s, "softmax", "aclnnSoftmax", o -> {
+                MemorySegment tm = o.tensor(masked, s);
+                MemorySegment to = o.tensor(out, s);
+                return (ws, ex) -> Aclnn.aclnnSoftmaxGetWorkspaceSize(tm, -1L, to, ws, ex);
+            }, Aclnn::aclnnSoftmax);
+        } finally {
+            masked.buffer().close();
+            maskTensor.buffer().close();
+        }
     }
 
+    /**
+     * Rotary embedding of interleaved pairs: angles = float(positions) x frequencies (aclnnCast, aclnnMul),
+     * cos/sin of them (aclnnCos, aclnnSin) repeated per pair (aclnnInplaceCopy with broadcasting), then
+     * aclnnRotaryPositionEmbedding in interleave mode (1) on 4-D BSND views.
+     */
     @Override
     public void rope(Stream stream, Tensor x, Tensor positions, Tensor frequencies, Tensor out) {
-        check(stream, x, positions, frequencies, out);
-        throw new UnsupportedOperationException("rope is not implemented by the ascend backend yet");
+        AscendStream s = check("rope", stream, "x", x, "positions", positions, "frequencies", frequencies, "out", out);
+        floating("rope", "x", x);
+        floating("rope", "out", out);
+        contiguous("rope", "out", out);
+        if (x.rank() != 2 && x.rank() != 3) {
+            throw new ShapeException("rope: x must be [t, d] or [t, h, d], got " + x);
+        }
+        long t = x.dim(0);
+        long d = x.dim(-1);
+        long heads = x.rank() == 3 ? x.dim(1) : 1;
+        if (d % 2 != 0) {
+            throw new ShapeException("rope: the last axis of x must be even, got " + x);
+        }
+        if (!positions.dtype().isIndex() || positions.rank() != 1 || positions.dim(0) != t) {
+            throw new ShapeException("rope: positions must be I32/I64 [" + t + "], got " + positions);
+        }
+        if (frequencies.dtype() != DType.F32 || frequencies.rank() != 1 || frequencies.dim(0) != d / 2) {
+            throw new ShapeException("rope: frequencies must be F32 [" + d / 2 + "], got "
+                    + Arrays.toString(frequencies.shape()) + " " + frequencies.dtype());
+        }
+        sameShape("rope", "out", out, "x", x);
+        if (x.numel() == 0) {
+            return;
+        }
+        long half = d / 2;
+        Tensor pos = Tensor.allocate(device, s, DType.F32, t, 1);
+        Tensor angles = Tensor.allocate(device, s, DType.F32, t, half);
+        Tensor cosHalf = Tensor.allocate(device, s, DType.F32, t, half, 1);
+        Tensor sinHalf = Tensor.allocate(device, s, DType.F32, t, half, 1);
+        Tensor cos = Tensor.allocate(device, s, DType.F32, t, half, 2);
+        Tensor sin = Tensor.allocate(device, s, DType.F32, t, half, 2);
+        try {
+            Tensor posView = positions.view(t, 1);
+            run(s, "rope", "aclnnCast", o -> {
+                MemorySegment tp = o.tensor(posView, s);
+                MemorySegment tf = o.tensor(pos, s);
+                int type = aclType(DType.F32);
+                return (ws, ex) -> Aclnn.aclnnCastGetWorkspaceSize(tp, type, tf, ws, ex);
+            }, Aclnn::aclnnCast);
+            run(s, "rope", "aclnnMul", o -> {
+                MemorySegment tp = o.tensor(pos, s);
+                MemorySegment tq = o.tensor(frequencies, s);
+                MemorySegment ta = o.tensor(angles, s);
+                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(tp, tq, ta, ws, ex);
+            }, Aclnn::aclnnMul);
+            Tensor angles3 = angles.view(t, half, 1);
+            unary(s, "rope", "aclnnCos", angles3, cosHalf);
+            unary(s, "rope", "aclnnSin", angles3, sinHalf);
+            for (Tensor[] pair : new Tensor[][]{{cos, cosHalf}, {sin, sinHalf}}) {
+                run(s, "rope", "aclnnInplaceCopy", o -> {
+                    MemorySegment dst = o.tensor(pair[0], s);
+                    MemorySegment src = o.tensor(pair[1], s);
+                    return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(dst, src, ws, ex);
+                }, Aclnn::aclnnInplaceCopy);
+            }
+            Tensor x4 = Tensor.strided(x.buffer(), x.dtype(), x.offset(), new long[]{1, t, heads, d},
+                    new long[]{x.numel(), x.stride(0), x.rank() == 3 ? x.stride(1) : d, x.stride(-1)});
+            Tensor out4 = out.view(1, t, heads, d);
+            Tensor cos4 = cos.view(1, t, 1, d);
+            Tensor sin4 = sin.view(1, t, 1, d);
+            run(s, "rope", "aclnnRotaryPositionEmbedding", o -> {
+                MemorySegment tx = o.tensor(x4, s);
+                MemorySegment tc = o.tensor(cos4, s);
+                MemorySegment ts = o.tensor(sin4, s);
+                MemorySegment to = o.tensor(out4, s);
+                return (ws, ex) -> Aclnn.aclnnRotaryPositionEmbeddingGetWorkspaceSize(tx, tc, ts, 1L, to, ws, ex);
+            }, Aclnn::aclnnRotaryPositionEmbedding);
+        } finally {
+            for (Tensor tmp : new Tensor[]{pos, angles, cosHalf, sinHalf, cos, sin}) {
+                tmp.buffer().close();
+            }
+        }
     }
 
     @Override
     public void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices) {
-        AscendStream s = check(stream, x, values, indices);
-        floating("topk", x, values);
-        contiguous("topk", values);
-        contiguous("topk", indices);
+        AscendStream s = check("topk", stream, "x", x, "values", values, "indices", indices);
+        floating("topk", "x", x);
+        floating("topk", "values", values);
+        contiguous("topk", "values", values);
+        contiguous("topk", "indices", indices);
         if (!indices.dtype().isIndex()) {
-            throw new ShapeException("topk indices must be I32 or I64, got " + indices);
+            throw new ShapeException("topk: indices must be I32 or I64, got " + indices);
         }
         if (x.rank() != 2) {
-            throw new ShapeException("topk needs x of rank 2, got " + x);
+            throw new ShapeException("topk: x must have rank 2, got " + x);
         }
         if (k < 0 || k > x.dim(1)) {
-            throw new OutOfRangeException("topk k=" + k + " out of range for rows of " + x.dim(1));
+            throw new OutOfRangeException("topk: k = " + k + " is out of range for rows of " + x.dim(1));
         }
         long[] expected = {x.dim(0), k};
-        if (!Arrays.equals(values.shape(), expected) || !Arrays.equals(indices.shape(), expected)) {
-            throw new ShapeException("topk outputs must be " + Arrays.toString(expected) + ", got " + values + " and " + indices);
+        if (!Arrays.equals(values.shape(), expected)) {
+            throw new ShapeException("topk: values must be " + Arrays.toString(expected) + ", got " + values);
+        }
+        if (!Arrays.equals(indices.shape(), expected)) {
+            throw new ShapeException("topk: indices must be " + Arrays.toString(expected) + ", got " + indices);
         }
         if (values.numel() == 0) {
             return;
@@ -436,17 +591,19 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out) {
-        AscendStream s = check(stream, source, indices, out);
-        contiguous("indexSelect", out);
+        AscendStream s = check("indexSelect", stream, "source", source, "indices", indices, "out", out);
+        contiguous("indexSelect", "out", out);
         if (!indices.dtype().isIndex() || indices.rank() != 1) {
-            throw new ShapeException("indexSelect indices must be a 1-D I32/I64 tensor, got " + indices);
+            throw new ShapeException("indexSelect: indices must be a 1-D I32/I64 tensor, got " + indices);
         }
-        if (source.rank() < 1 || out.rank() != source.rank() || out.dim(0) != indices.dim(0)
-                || !Arrays.equals(Arrays.copyOfRange(out.shape(), 1, out.rank()), Arrays.copyOfRange(source.shape(), 1, source.rank()))) {
-            throw new ShapeException("indexSelect output must be [" + indices.dim(0) + ", ...source rows], got " + out);
+        if (source.rank() < 1) {
+            throw new ShapeException("indexSelect: source must have rank >= 1, got " + source);
         }
-        if (source.dtype() != out.dtype()) {
-            throw new ShapeException("indexSelect needs out of the source dtype, got " + source + " and " + out);
+        long[] expected = source.shape();
+        expected[0] = indices.dim(0);
+        if (!Arrays.equals(out.shape(), expected) || source.dtype() != out.dtype()) {
+            throw new ShapeException("indexSelect: out must be " + source.dtype() + " " + Arrays.toString(expected)
+                    + ", got " + out);
         }
         if (out.numel() == 0) {
             return;
@@ -461,15 +618,20 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void indexAdd(Stream stream, Tensor target, Tensor indices, Tensor source, float alpha) {
-        AscendStream s = check(stream, target, indices, source);
-        floating("indexAdd", target, source);
-        contiguous("indexAdd", target);
+        AscendStream s = check("indexAdd", stream, "target", target, "indices", indices, "source", source);
+        floating("indexAdd", "target", target);
+        floating("indexAdd", "source", source);
+        contiguous("indexAdd", "target", target);
         if (!indices.dtype().isIndex() || indices.rank() != 1) {
-            throw new ShapeException("indexAdd indices must be a 1-D I32/I64 tensor, got " + indices);
+            throw new ShapeException("indexAdd: indices must be a 1-D I32/I64 tensor, got " + indices);
         }
-        if (target.rank() < 1 || source.rank() != target.rank() || source.dim(0) != indices.dim(0)
-                || !Arrays.equals(Arrays.copyOfRange(source.shape(), 1, source.rank()), Arrays.copyOfRange(target.shape(), 1, target.rank()))) {
-            throw new ShapeException("indexAdd source must be [" + indices.dim(0) + ", ...target rows], got " + source);
+        if (target.rank() < 1) {
+            throw new ShapeException("indexAdd: target must have rank >= 1, got " + target);
+        }
+        long[] expected = target.shape();
+        expected[0] = indices.dim(0);
+        if (!Arrays.equals(source.shape(), expected)) {
+            throw new ShapeException("indexAdd: source must be " + Arrays.toString(expected) + ", got " + source);
         }
         if (source.numel() == 0) {
             return;
@@ -485,11 +647,12 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void cast(Stream stream, Tensor source, Tensor out) {
-        AscendStream s = check(stream, source, out);
-        contiguous("cast", out);
-        sameShape("cast", source, out);
+        AscendStream s = check("cast", stream, "source", source, "out", out);
+        contiguous("cast", "out", out);
+        sameShape("cast", "out", out, "source", source);
         if (source.dtype().isFloatingPoint() != out.dtype().isFloatingPoint()) {
-            throw new ShapeException("cast converts float to float or index to index, got " + source + " to " + out);
+            throw new ShapeException("cast: converts float to float or index to index, got " + source.dtype()
+                    + " to " + out.dtype());
         }
         if (out.numel() == 0) {
             return;
@@ -504,12 +667,12 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void copy(Stream stream, Tensor source, Tensor out) {
-        AscendStream s = check(stream, source, out);
-        contiguous("copy", out);
-        sameShape("copy", source, out);
+        AscendStream s = check("copy", stream, "source", source, "out", out);
+        contiguous("copy", "out", out);
         if (source.dtype() != out.dtype()) {
-            throw new ShapeException("copy needs equal dtypes, got " + source + " and " + out);
+            throw new ShapeException("copy: needs equal dtypes, got " + source.dtype() + " and " + out.dtype());
         }
+        sameShape("copy", "source", source, "out", out);
         if (out.numel() == 0) {
             return;
         }
@@ -522,8 +685,26 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void fill(Stream stream, Tensor out, double value) {
-        AscendStream s = check(stream, out);
-        contiguous("fill", out);
+        AscendStream s = check("fill", stream, "out", out);
+        contiguous("fill", "out", out);
+        if (!out.dtype().isFloatingPoint()) {
+            double lo = switch (out.dtype()) {
+                case I8 -> Byte.MIN_VALUE;
+                case I32 -> Integer.MIN_VALUE;
+                case I64 -> -0x1p63;
+                default -> 0;
+            };
+            double hi = switch (out.dtype()) {
+                case I8 -> Byte.MAX_VALUE;
+                case U8 -> 255;
+                case BOOL -> 1;
+                case I32 -> Integer.MAX_VALUE;
+                default -> 0x1p63;
+            };
+            if (value != Math.rint(value) || value < lo || value >= hi + (out.dtype() == DType.I64 ? 0 : 1)) {
+                throw new OutOfRangeException("fill: " + value + " is not representable in " + out.dtype());
+            }
+        }
         if (out.numel() == 0) {
             return;
         }

@@ -340,14 +340,31 @@ public final class AscendStream implements Stream {
             // Collective failures are reported as the runtime's collective exceptions, with the code in the text.
             String text = detail + " [" + cause.codeName() + " " + rc + "]";
             reported = detail.contains("did not arrive") ? new CollectiveTimeoutException(text) : new CollectiveException(text);
+        } else if (detail.contains("out of range")) {
+            reported = new OutOfRangeException(detail, cause);
         }
         fail(operation, reported);
     }
 
-    private static final java.util.Map<String, String> OPERATIONS = java.util.Map.of(
-            "HcclAllReduce", "allReduce", "HcclAllGather", "allGather", "HcclReduceScatter", "reduceScatter",
-            "HcclAlltoAll", "allToAll", "HcclAlltoAllV", "allToAllV", "HcclBroadcast", "broadcast",
-            "HcclSend", "send", "HcclRecv", "recv", "HcclBarrier", "barrier");
+    /** Native function names in failure messages, mapped to the Tandem operations that issue them. */
+    private static final java.util.Map<String, String> OPERATIONS = java.util.Map.ofEntries(
+            java.util.Map.entry("HcclAllReduce", "allReduce"),
+            java.util.Map.entry("HcclAllGather", "allGather"),
+            java.util.Map.entry("HcclReduceScatter", "reduceScatter"),
+            java.util.Map.entry("HcclAlltoAll", "allToAll"),
+            java.util.Map.entry("HcclAlltoAllV", "allToAllV"),
+            java.util.Map.entry("HcclBroadcast", "broadcast"),
+            java.util.Map.entry("HcclSend", "send"),
+            java.util.Map.entry("HcclRecv", "recv"),
+            java.util.Map.entry("HcclBarrier", "barrier"),
+            java.util.Map.entry("aclnnIndexSelect", "indexSelect"),
+            java.util.Map.entry("aclnnIndexAdd", "indexAdd"),
+            java.util.Map.entry("aclnnCast", "cast"),
+            java.util.Map.entry("aclnnMatmul", "matmul"),
+            java.util.Map.entry("aclnnRmsNorm", "rmsNorm"),
+            java.util.Map.entry("aclnnTopk", "topk"),
+            java.util.Map.entry("aclnnInplaceCopy", "copy"),
+            java.util.Map.entry("aclnnInplaceFillScalar", "fill"));
 
     private static String operationOf(String detail) {
         String d = detail.startsWith("HCCL ") ? detail.substring(5) : detail;

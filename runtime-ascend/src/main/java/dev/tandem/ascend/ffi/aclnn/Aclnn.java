@@ -2586,5 +2586,513 @@ public class Aclnn extends Aclnn$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class aclnnInplaceMaskedFillScalarGetWorkspaceSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnInplaceMaskedFillScalarGetWorkspaceSize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnInplaceMaskedFillScalarGetWorkspaceSize(aclTensor *selfRef, const aclTensor *mask, const aclScalar *value, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static FunctionDescriptor aclnnInplaceMaskedFillScalarGetWorkspaceSize$descriptor() {
+        return aclnnInplaceMaskedFillScalarGetWorkspaceSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnInplaceMaskedFillScalarGetWorkspaceSize(aclTensor *selfRef, const aclTensor *mask, const aclScalar *value, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MethodHandle aclnnInplaceMaskedFillScalarGetWorkspaceSize$handle() {
+        return aclnnInplaceMaskedFillScalarGetWorkspaceSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnInplaceMaskedFillScalarGetWorkspaceSize(aclTensor *selfRef, const aclTensor *mask, const aclScalar *value, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MemorySegment aclnnInplaceMaskedFillScalarGetWorkspaceSize$address() {
+        return aclnnInplaceMaskedFillScalarGetWorkspaceSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnInplaceMaskedFillScalarGetWorkspaceSize(aclTensor *selfRef, const aclTensor *mask, const aclScalar *value, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static int aclnnInplaceMaskedFillScalarGetWorkspaceSize(MemorySegment selfRef, MemorySegment mask, MemorySegment value, MemorySegment workspaceSize, MemorySegment executor) {
+        var mh$ = aclnnInplaceMaskedFillScalarGetWorkspaceSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnInplaceMaskedFillScalarGetWorkspaceSize", selfRef, mask, value, workspaceSize, executor);
+            }
+            return (int)mh$.invokeExact(selfRef, mask, value, workspaceSize, executor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnInplaceMaskedFillScalar {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnInplaceMaskedFillScalar");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnInplaceMaskedFillScalar(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static FunctionDescriptor aclnnInplaceMaskedFillScalar$descriptor() {
+        return aclnnInplaceMaskedFillScalar.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnInplaceMaskedFillScalar(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MethodHandle aclnnInplaceMaskedFillScalar$handle() {
+        return aclnnInplaceMaskedFillScalar.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnInplaceMaskedFillScalar(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MemorySegment aclnnInplaceMaskedFillScalar$address() {
+        return aclnnInplaceMaskedFillScalar.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnInplaceMaskedFillScalar(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static int aclnnInplaceMaskedFillScalar(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream) {
+        var mh$ = aclnnInplaceMaskedFillScalar.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnInplaceMaskedFillScalar", workspace, workspaceSize, executor, stream);
+            }
+            return (int)mh$.invokeExact(workspace, workspaceSize, executor, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnCosGetWorkspaceSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnCosGetWorkspaceSize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnCosGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static FunctionDescriptor aclnnCosGetWorkspaceSize$descriptor() {
+        return aclnnCosGetWorkspaceSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnCosGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MethodHandle aclnnCosGetWorkspaceSize$handle() {
+        return aclnnCosGetWorkspaceSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnCosGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MemorySegment aclnnCosGetWorkspaceSize$address() {
+        return aclnnCosGetWorkspaceSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnCosGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static int aclnnCosGetWorkspaceSize(MemorySegment self, MemorySegment out, MemorySegment workspaceSize, MemorySegment executor) {
+        var mh$ = aclnnCosGetWorkspaceSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnCosGetWorkspaceSize", self, out, workspaceSize, executor);
+            }
+            return (int)mh$.invokeExact(self, out, workspaceSize, executor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnCos {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnCos");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnCos(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static FunctionDescriptor aclnnCos$descriptor() {
+        return aclnnCos.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnCos(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MethodHandle aclnnCos$handle() {
+        return aclnnCos.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnCos(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MemorySegment aclnnCos$address() {
+        return aclnnCos.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnCos(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static int aclnnCos(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream) {
+        var mh$ = aclnnCos.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnCos", workspace, workspaceSize, executor, stream);
+            }
+            return (int)mh$.invokeExact(workspace, workspaceSize, executor, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnSinGetWorkspaceSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnSinGetWorkspaceSize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSinGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static FunctionDescriptor aclnnSinGetWorkspaceSize$descriptor() {
+        return aclnnSinGetWorkspaceSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSinGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MethodHandle aclnnSinGetWorkspaceSize$handle() {
+        return aclnnSinGetWorkspaceSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSinGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MemorySegment aclnnSinGetWorkspaceSize$address() {
+        return aclnnSinGetWorkspaceSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSinGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static int aclnnSinGetWorkspaceSize(MemorySegment self, MemorySegment out, MemorySegment workspaceSize, MemorySegment executor) {
+        var mh$ = aclnnSinGetWorkspaceSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnSinGetWorkspaceSize", self, out, workspaceSize, executor);
+            }
+            return (int)mh$.invokeExact(self, out, workspaceSize, executor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnSin {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnSin");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSin(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static FunctionDescriptor aclnnSin$descriptor() {
+        return aclnnSin.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSin(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MethodHandle aclnnSin$handle() {
+        return aclnnSin.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSin(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MemorySegment aclnnSin$address() {
+        return aclnnSin.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSin(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static int aclnnSin(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream) {
+        var mh$ = aclnnSin.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnSin", workspace, workspaceSize, executor, stream);
+            }
+            return (int)mh$.invokeExact(workspace, workspaceSize, executor, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnRotaryPositionEmbeddingGetWorkspaceSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnRotaryPositionEmbeddingGetWorkspaceSize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, const aclTensor *cos, const aclTensor *sin, int64_t mode, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static FunctionDescriptor aclnnRotaryPositionEmbeddingGetWorkspaceSize$descriptor() {
+        return aclnnRotaryPositionEmbeddingGetWorkspaceSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, const aclTensor *cos, const aclTensor *sin, int64_t mode, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MethodHandle aclnnRotaryPositionEmbeddingGetWorkspaceSize$handle() {
+        return aclnnRotaryPositionEmbeddingGetWorkspaceSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, const aclTensor *cos, const aclTensor *sin, int64_t mode, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MemorySegment aclnnRotaryPositionEmbeddingGetWorkspaceSize$address() {
+        return aclnnRotaryPositionEmbeddingGetWorkspaceSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, const aclTensor *cos, const aclTensor *sin, int64_t mode, aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static int aclnnRotaryPositionEmbeddingGetWorkspaceSize(MemorySegment x, MemorySegment cos, MemorySegment sin, long mode, MemorySegment out, MemorySegment workspaceSize, MemorySegment executor) {
+        var mh$ = aclnnRotaryPositionEmbeddingGetWorkspaceSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnRotaryPositionEmbeddingGetWorkspaceSize", x, cos, sin, mode, out, workspaceSize, executor);
+            }
+            return (int)mh$.invokeExact(x, cos, sin, mode, out, workspaceSize, executor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnRotaryPositionEmbedding {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnRotaryPositionEmbedding");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnRotaryPositionEmbedding(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static FunctionDescriptor aclnnRotaryPositionEmbedding$descriptor() {
+        return aclnnRotaryPositionEmbedding.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnRotaryPositionEmbedding(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MethodHandle aclnnRotaryPositionEmbedding$handle() {
+        return aclnnRotaryPositionEmbedding.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnRotaryPositionEmbedding(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MemorySegment aclnnRotaryPositionEmbedding$address() {
+        return aclnnRotaryPositionEmbedding.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnRotaryPositionEmbedding(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static int aclnnRotaryPositionEmbedding(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream) {
+        var mh$ = aclnnRotaryPositionEmbedding.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnRotaryPositionEmbedding", workspace, workspaceSize, executor, stream);
+            }
+            return (int)mh$.invokeExact(workspace, workspaceSize, executor, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

@@ -1,0 +1,11 @@
+package dev.tandem.ascend;
+
+import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.conformance.KernelConformance;
+
+class AscendKernelConformanceTest extends KernelConformance {
+    @Override
+    protected Runtime openRuntime(int devices) {
+        return AscendFixture.open(devices);
+    }
+}
