@@ -139,6 +139,7 @@ public final class AscendRuntime implements Runtime {
     /** Joins the group described by a rank table file (HCCL's cluster-info JSON) as {@code rank}. */
     public Communicator joinCommunicator(AscendDevice device, Path rankTable, int rank) {
         ensureOpen();
+        RankTable.load(rankTable).rank(rank);
         return HcclCommunicator.fromRankTable(device, rankTable, rank);
     }
 
