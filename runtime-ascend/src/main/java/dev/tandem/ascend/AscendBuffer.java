@@ -2,6 +2,7 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.ffi.acl.AclRt;
 import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.LeakReporter;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.LeakTracker;
@@ -33,6 +34,7 @@ public final class AscendBuffer implements DeviceBuffer {
         this.address = address;
         this.byteSize = byteSize;
         this.registration = LeakTracker.global().track("ascend buffer of " + byteSize + " bytes on device " + device.id());
+        LeakReporter.watch(this, "ascend buffer of " + byteSize + " bytes on device " + device.id(), closed);
     }
 
     @Override

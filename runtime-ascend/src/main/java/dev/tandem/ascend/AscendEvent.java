@@ -2,6 +2,7 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.ffi.acl.AclRt;
 import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.LeakReporter;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.StreamFailedException;
@@ -34,6 +35,7 @@ public final class AscendEvent implements Event {
             this.handle = out.get(ValueLayout.ADDRESS, 0);
         }
         this.registration = LeakTracker.global().track("ascend event on device " + device.id());
+        LeakReporter.watch(this, "ascend event on device " + device.id(), closed);
     }
 
     MemorySegment handle() {

@@ -3,6 +3,7 @@ package dev.tandem.ascend;
 import dev.tandem.ascend.ffi.acl.AclRt;
 import dev.tandem.ascend.internal.Callbacks;
 import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.LeakReporter;
 import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.DeviceBuffer;
@@ -65,6 +66,7 @@ public final class AscendStream implements Stream {
             throw Check.aclError("aclrtSubscribeReport", rc);
         }
         this.registration = LeakTracker.global().track("ascend stream '" + options.name() + "' on device " + device.id());
+        LeakReporter.watch(this, "ascend stream '" + options.name() + "' on device " + device.id(), closed);
     }
 
     MemorySegment handle() {

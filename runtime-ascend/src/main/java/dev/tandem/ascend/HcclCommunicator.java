@@ -4,6 +4,7 @@ import dev.tandem.ascend.ffi.hccl.Hccl;
 import dev.tandem.ascend.ffi.hccl.HcclCommConfigDef;
 import dev.tandem.ascend.ffi.hccl.HcclRootInfoDef;
 import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.LeakReporter;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
@@ -56,6 +57,7 @@ public final class HcclCommunicator implements Communicator {
             this.size = v.get(ValueLayout.JAVA_INT, 0);
         }
         this.registration = LeakTracker.global().track("hccl communicator rank " + rank + " on device " + device.id());
+        LeakReporter.watch(this, "hccl communicator rank " + rank + " on device " + device.id(), closed);
         device.adopt(this);
     }
 

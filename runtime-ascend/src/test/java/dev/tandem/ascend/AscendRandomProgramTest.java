@@ -3,6 +3,7 @@ package dev.tandem.ascend;
 import dev.tandem.runtime.Runtime;
 import dev.tandem.runtime.conformance.RandomProgramConformance;
 
+@org.junit.jupiter.api.Tag("conformance")
 class AscendRandomProgramTest extends RandomProgramConformance {
     @Override
     protected Runtime openRuntime(int devices) {
