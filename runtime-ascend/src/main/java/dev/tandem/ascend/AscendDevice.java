@@ -125,8 +125,12 @@ public final class AscendDevice implements Device {
 
     @Override
     public DeviceBuffer allocate(long bytes, Stream stream) {
+        return allocate(bytes, stream(stream), true);
+    }
+
+    /** Allocates on {@code s}; {@code zeroed} = false for scratch memory such as operator workspaces. */
+    AscendBuffer allocate(long bytes, AscendStream s, boolean zeroed) {
         ensureOpen();
-        AscendStream s = stream(stream);
         if (bytes <= 0) {
             throw new InvalidArgumentException("buffer size must be positive, got " + bytes);
         }
@@ -145,12 +149,15 @@ public final class AscendDevice implements Device {
             }
             AscendBuffer b = new AscendBuffer(this, s, out.get(ValueLayout.ADDRESS, 0).address(), bytes);
             buffers.add(b);
-            try {
-                // aclrtMalloc leaves memory uninitialised; Tandem buffers start zeroed, in the allocation stream's order.
-                s.memset(b, 0, bytes, (byte) 0);
-            } catch (RuntimeException e) {
+            if (!zeroed) {
+                return b;
+            }
+            // aclrtMalloc leaves memory uninitialised; Tandem buffers start zeroed. The memory is new, so a
+            // synchronous memset cannot race with any stream, and the buffer is ready when allocate returns.
+            int zrc = AclRt.aclrtMemset(b.pointer(0), bytes, 0, bytes);
+            if (zrc != 0) {
                 b.close();
-                throw e;
+                throw Check.aclError("aclrtMemset", zrc);
             }
             return b;
         }

@@ -21,9 +21,9 @@ import java.util.Objects;
 
 /**
  * {@link Kernels} through aclnn's two-phase operators. Each call validates on the host, then, atomically on the
- * stream: phase 1 ({@code ...GetWorkspaceSize}) builds the executor, a workspace is taken from the stream-ordered
- * allocator when one is needed, phase 2 enqueues, and the host-side aclTensor/aclScalar objects are destroyed
- * right after phase 2 returns; the workspace is released in stream order after the operator.
+ * stream: phase 1 ({@code ...GetWorkspaceSize}) builds the executor, the stream's cached workspace (grown in
+ * stream order when too small) is passed to phase 2, which enqueues, and the host-side aclTensor/aclScalar objects
+ * are destroyed right after phase 2 returns.
  */
 final class AscendKernels implements Kernels {
     private static final byte KEEP_DTYPE = 0;
@@ -35,7 +35,7 @@ final class AscendKernels implements Kernels {
     }
 
     void close() {
-        // Nothing cached: workspaces are per call.
+        // Workspaces are cached per stream and released with the stream.
     }
 
     @FunctionalInterface
@@ -121,15 +121,8 @@ final class AscendKernels implements Kernels {
                 MemorySegment exec = arena.allocate(ValueLayout.ADDRESS);
                 Check.aclnn(fn + "GetWorkspaceSize", phase1.call(wsSize, exec));
                 long size = wsSize.get(ValueLayout.JAVA_LONG, 0);
-                AscendBuffer workspace = size > 0 ? (AscendBuffer) device.allocate(size, s) : null;
-                try {
-                    Check.aclnn(fn, phase2.call(workspace == null ? MemorySegment.NULL : workspace.pointer(0), size,
-                            exec.get(ValueLayout.ADDRESS, 0), s.handle()));
-                } finally {
-                    if (workspace != null) {
-                        workspace.close();
-                    }
-                }
+                MemorySegment workspace = size > 0 ? s.workspace(size).pointer(0) : MemorySegment.NULL;
+                Check.aclnn(fn, phase2.call(workspace, size, exec.get(ValueLayout.ADDRESS, 0), s.handle()));
             }
         });
     }

@@ -45,6 +45,8 @@ public final class AscendStream implements Stream {
     private final LeakTracker.Registration registration;
     private final Object enqueueLock = new Object();
     private volatile StreamFailedException failure;
+    /** This stream's operator workspace: ops on one stream run in order, so one growing buffer serves them all. */
+    private AscendBuffer workspace;
     private volatile String tag;
 
     AscendStream(AscendDevice device, StreamOptions options) {
@@ -282,6 +284,21 @@ public final class AscendStream implements Stream {
         enqueue("hostCallback", -1, () -> Callbacks.launch(handle, true, callback, t -> fail("hostCallback", t)));
     }
 
+    /**
+     * A workspace of at least {@code bytes} for an operator enqueued next on this stream (call under the enqueue
+     * lock, i.e. from inside {@link #enqueue}). A smaller cached one is released in stream order and replaced.
+     */
+    AscendBuffer workspace(long bytes) {
+        if (workspace == null || workspace.byteSize() < bytes) {
+            if (workspace != null) {
+                workspace.close();
+            }
+            long size = Math.max(bytes, workspace == null ? 0 : workspace.byteSize() * 2);
+            workspace = device.allocate(size, this, false);
+        }
+        return workspace;
+    }
+
     /** Stream-ordered host action used internally (frees, staging), never failing the stream silently. */
     void callback(boolean block, Runnable action, String operation) {
         device.bind();
@@ -426,6 +443,12 @@ public final class AscendStream implements Stream {
             return;
         }
         device.bind();
+        synchronized (enqueueLock) {
+            if (workspace != null) {
+                workspace.close();
+                workspace = null;
+            }
+        }
         AclRt.aclrtSynchronizeStream(handle);
         int rc = AclRt.aclrtUnSubscribeReport(subscribedThread, handle);
         int rc2 = AclRt.aclrtDestroyStream(handle);
