@@ -62,7 +62,7 @@ public interface Kernels {
      * Softmax over the last axis, optionally causal. With {@code causalOffset >= 0}, {@code x} is
      * {@code [..., q, k]} and query row {@code i} sees key columns {@code j <= i + causalOffset} only (masked
      * columns become 0); use {@code k - q} for queries that are the last {@code q} positions of the sequence.
-     * A negative offset means no mask.
+     * A negative offset means no mask. A row with no visible entry (or only negative infinities) becomes zeros.
      */
     void softmax(Stream stream, Tensor x, Tensor out, long causalOffset);
 
@@ -75,7 +75,7 @@ public interface Kernels {
 
     /**
      * The {@code k} largest entries of each row of {@code x [n, m]}, in descending order; ties go to the lower
-     * index. {@code values [n, k]} is floating, {@code indices [n, k]} is I32 or I64.
+     * index and NaN ranks below every number. {@code values [n, k]} is floating, {@code indices [n, k]} is I32 or I64.
      */
     void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices);
 
@@ -84,7 +84,7 @@ public interface Kernels {
 
     /**
      * Scatter-add of rows: {@code target[indices[i]] += alpha * source[i]} for i in ascending order (so the
-     * result is deterministic even with repeated indices). {@code target} is updated in place.
+     * result is deterministic even with repeated indices). {@code target} is updated in place and may be strided.
      */
     void indexAdd(Stream stream, Tensor target, Tensor indices, Tensor source, float alpha);
 
@@ -94,7 +94,10 @@ public interface Kernels {
     /** Copies any (strided) view into a contiguous tensor of the same shape and dtype. */
     void copy(Stream stream, Tensor source, Tensor out);
 
-    /** Sets every element of {@code out} to {@code value} (converted to its dtype). */
+    /**
+     * Sets every element of {@code out} to {@code value}: rounded to F32, then to the storage format, for float
+     * dtypes; integer dtypes need a whole number in range (0 or 1 for BOOL).
+     */
     void fill(Stream stream, Tensor out, double value);
 
     /** Embedding lookup: {@code out[i] = table[ids[i]]}; ids are I32 or I64 and must be within the table. */

@@ -115,6 +115,9 @@ public final class Tensor {
     }
 
     public boolean isContiguous() {
+        if (numel() == 0) {
+            return true; // no element to misplace
+        }
         long expected = 1;
         for (int i = shape.length - 1; i >= 0; i--) {
             if (shape[i] != 1 && strides[i] != expected) {

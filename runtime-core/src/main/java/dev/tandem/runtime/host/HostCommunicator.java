@@ -81,8 +81,9 @@ final class HostCommunicator implements Communicator {
         int n = elements("allReduce", send);
         String sig = "allReduce(" + send.dtype() + " x" + n + ", " + op + ")";
         long bytes = size() < 2 ? 0 : 2L * (size() - 1) * send.byteSize() / size();
+        Region out = region(recv); // resolved now: the buffer may be closed (stream-ordered) right after enqueue
         collective(stream, "allReduce", sig, List.of(send), List.of(recv), region(send), (round, mine) -> {
-            return reduceLater(regions(round), 0, n, op, region(recv));
+            return reduceLater(regions(round), 0, n, op, out);
         }, bytes);
     }
 
@@ -95,13 +96,13 @@ final class HostCommunicator implements Communicator {
         }
         int n = elements("allGather", send);
         String sig = "allGather(" + send.dtype() + " x" + n + ")";
+        Region out = region(recv);
         collective(stream, "allGather", sig, List.of(send), List.of(recv), region(send), (round, mine) -> {
             Region[] all = regions(round);
             byte[][] copies = new byte[size()][];
             for (int r = 0; r < size(); r++) {
                 copies[r] = bytesOf(all[r], 0, n);
             }
-            Region out = region(recv);
             return () -> {
                 for (int r = 0; r < size(); r++) {
                     writeBytes(out, (long) r * n, copies[r]);
@@ -120,9 +121,9 @@ final class HostCommunicator implements Communicator {
         }
         int n = elements("reduceScatter", recv);
         String sig = "reduceScatter(" + send.dtype() + " x" + n + ", " + op + ")";
+        Region out = region(recv);
         collective(stream, "reduceScatter", sig, List.of(send), List.of(recv), region(send), (round, mine) -> {
             Region[] all = regions(round);
-            Region out = region(recv);
             Runnable write = reduceLater(all, (long) rank * n, n, op, out);
             return write;
         }, (size() - 1L) * recv.byteSize());
@@ -168,6 +169,7 @@ final class HostCommunicator implements Communicator {
         }
         long bytes = Math.max(out, in) * send.dtype().byteSize();
         VPayload payload = new VPayload(region(send), sendCounts, sendDispls);
+        Region target = region(recv);
         collective(stream, name, sig, List.of(send), List.of(recv), payload, (round, mine) -> {
             byte[][] pieces = new byte[size()][];
             for (int r = 0; r < size(); r++) {
@@ -178,7 +180,6 @@ final class HostCommunicator implements Communicator {
                 }
                 pieces[r] = bytesOf(peer.send(), peer.sendDispls()[rank], Math.toIntExact(recvCounts[r]));
             }
-            Region target = region(recv);
             return () -> {
                 for (int r = 0; r < size(); r++) {
                     writeBytes(target, recvDispls[r], pieces[r]);
@@ -193,9 +194,9 @@ final class HostCommunicator implements Communicator {
         checkPeer("broadcast", root, true);
         int n = elements("broadcast", tensor);
         String sig = "broadcast(" + tensor.dtype() + " x" + n + ", root " + root + ")";
-        collective(stream, "broadcast", sig, List.of(tensor), List.of(tensor), region(tensor), (round, mine) -> {
+        Region out = region(tensor);
+        collective(stream, "broadcast", sig, List.of(tensor), List.of(tensor), out, (round, mine) -> {
             byte[] data = rank == root ? null : bytesOf((Region) round.payloadOf(root), 0, n);
-            Region out = region(tensor);
             return () -> {
                 if (data != null) {
                     writeBytes(out, 0, data);

@@ -22,8 +22,8 @@ final class ParallelRanges {
             return;
         }
         int threads = Math.max(1, launcher.computeThreads());
-        long work = Math.multiplyHigh(items, Math.max(1, workPerItem)) != 0
-                ? Long.MAX_VALUE : items * Math.max(1, workPerItem);
+        long perItem = Math.max(1, workPerItem);
+        long work = items > Long.MAX_VALUE / perItem ? Long.MAX_VALUE : items * perItem;
         long byWork = Math.max(1, work / MIN_WORK_PER_RANGE);
         int ranges = (int) Math.min(Math.min(items, byWork), threads * 4L);
         if (threads == 1 || ranges <= 1) {

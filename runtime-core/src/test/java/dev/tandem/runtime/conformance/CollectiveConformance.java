@@ -292,6 +292,30 @@ public abstract class CollectiveConformance extends ConformanceBase {
     }
 
     @Test
+    void buffersMayBeClosedRightAfterEnqueueingACollective() {
+        List<Rank> ranks = ranks(2, CommunicatorOptions.defaults());
+        List<Tensor> kept = new ArrayList<>();
+        for (Rank r : ranks) {
+            Tensor send = upload(r, DType.F32, new long[]{r.comm().rank() + 1L, 5});
+            Tensor recv = Tensor.allocate(r.device(), r.stream(), DType.F32, 4);
+            Tensor sum = upload(r, DType.F32, new long[]{1, 2});
+            Tensor reduced = Tensor.allocate(r.device(), r.stream(), DType.F32, 2);
+            r.comm().allGather(r.stream(), send, recv);
+            r.comm().allReduce(r.stream(), sum, reduced, ReduceOp.SUM);
+            Tensor copy = Tensor.allocate(r.device(), r.stream(), DType.F32, 4);
+            r.device().kernels().copy(r.stream(), recv, copy);
+            send.buffer().close();                 // stream-ordered: the collectives still see the memory
+            recv.buffer().close();
+            sum.buffer().close();
+            reduced.buffer().close();
+            kept.add(copy);
+        }
+        for (int i = 0; i < ranks.size(); i++) {
+            assertThat(download(ranks.get(i), kept.get(i))).containsExactly(1, 5, 2, 5);
+        }
+    }
+
+    @Test
     void mismatchedCollectivesFailOnEveryRank() {
         List<Rank> ranks = ranks(2, CommunicatorOptions.defaults().withTimeout(Duration.ofSeconds(5)));
         Rank a = ranks.get(0);

@@ -1,0 +1,10 @@
+package dev.tandem.deepseek.cli;
+
+/** A command-line mistake; the message says what is wrong and the usage is printed after it. */
+public final class UsageException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public UsageException(String message) {
+        super(message);
+    }
+}

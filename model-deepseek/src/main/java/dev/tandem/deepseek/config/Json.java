@@ -1,0 +1,376 @@
+package dev.tandem.deepseek.config;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A small strict JSON reader and writer (RFC 8259). Objects become {@code LinkedHashMap<String,Object>}, arrays
+ * {@code List<Object>}, numbers {@code Long} when integral and in range, else {@code Double}; {@code null} is
+ * Java null. Errors name the character offset.
+ */
+public final class Json {
+    private final String text;
+    private int pos;
+
+    private Json(String text) {
+        this.text = text;
+    }
+
+    /** Parses one JSON value; trailing non-space characters are an error. */
+    public static Object parse(String text) {
+        Json p = new Json(text);
+        p.skipSpace();
+        Object value = p.value(0);
+        p.skipSpace();
+        if (p.pos != text.length()) {
+            throw p.error("unexpected trailing characters");
+        }
+        return value;
+    }
+
+    /** Parses a JSON object. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> parseObject(String text) {
+        Object v = parse(text);
+        if (!(v instanceof Map)) {
+            throw new JsonException("expected a JSON object at top level, got " + typeName(v));
+        }
+        return (Map<String, Object>) v;
+    }
+
+    static String typeName(Object v) {
+        if (v == null) {
+            return "null";
+        }
+        if (v instanceof Map) {
+            return "object";
+        }
+        if (v instanceof List) {
+            return "array";
+        }
+        if (v instanceof String) {
+            return "string";
+        }
+        if (v instanceof Boolean) {
+            return "boolean";
+        }
+        return "number";
+    }
+
+    /** Thrown for malformed JSON. */
+    public static final class JsonException extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        public JsonException(String message) {
+            super(message);
+        }
+    }
+
+    private JsonException error(String message) {
+        return new JsonException("JSON " + message + " at offset " + pos);
+    }
+
+    private void skipSpace() {
+        while (pos < text.length()) {
+            char c = text.charAt(pos);
+            if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+                pos++;
+            } else {
+                break;
+            }
+        }
+    }
+
+    private Object value(int depth) {
+        if (depth > 512) {
+            throw error("nesting too deep");
+        }
+        if (pos >= text.length()) {
+            throw error("unexpected end of input");
+        }
+        char c = text.charAt(pos);
+        return switch (c) {
+            case '{' -> object(depth);
+            case '[' -> array(depth);
+            case '"' -> string();
+            case 't' -> literal("true", Boolean.TRUE);
+            case 'f' -> literal("false", Boolean.FALSE);
+            case 'n' -> literal("null", null);
+            default -> {
+                if (c == '-' || (c >= '0' && c <= '9')) {
+                    yield number();
+                }
+                throw error("unexpected character '" + c + "'");
+            }
+        };
+    }
+
+    private Object literal(String word, Object value) {
+        if (!text.startsWith(word, pos)) {
+            throw error("invalid literal");
+        }
+        pos += word.length();
+        return value;
+    }
+
+    private Map<String, Object> object(int depth) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        pos++;
+        skipSpace();
+        if (peek() == '}') {
+            pos++;
+            return map;
+        }
+        while (true) {
+            skipSpace();
+            if (peek() != '"') {
+                throw error("expected a string key");
+            }
+            String key = string();
+            skipSpace();
+            if (peek() != ':') {
+                throw error("expected ':'");
+            }
+            pos++;
+            skipSpace();
+            if (map.containsKey(key)) {
+                throw error("duplicate key \"" + key + "\"");
+            }
+            map.put(key, value(depth + 1));
+            skipSpace();
+            char c = peek();
+            pos++;
+            if (c == '}') {
+                return map;
+            }
+            if (c != ',') {
+                pos--;
+                throw error("expected ',' or '}'");
+            }
+        }
+    }
+
+    private List<Object> array(int depth) {
+        List<Object> list = new ArrayList<>();
+        pos++;
+        skipSpace();
+        if (peek() == ']') {
+            pos++;
+            return list;
+        }
+        while (true) {
+            skipSpace();
+            list.add(value(depth + 1));
+            skipSpace();
+            char c = peek();
+            pos++;
+            if (c == ']') {
+                return list;
+            }
+            if (c != ',') {
+                pos--;
+                throw error("expected ',' or ']'");
+            }
+        }
+    }
+
+    private char peek() {
+        if (pos >= text.length()) {
+            throw error("unexpected end of input");
+        }
+        return text.charAt(pos);
+    }
+
+    private String string() {
+        pos++;
+        StringBuilder sb = new StringBuilder();
+        while (true) {
+            if (pos >= text.length()) {
+                throw error("unterminated string");
+            }
+            char c = text.charAt(pos++);
+            if (c == '"') {
+                return sb.toString();
+            }
+            if (c < 0x20) {
+                pos--;
+                throw error("control character in string");
+            }
+            if (c != '\\') {
+                sb.append(c);
+                continue;
+            }
+            if (pos >= text.length()) {
+                throw error("unterminated escape");
+            }
+            char e = text.charAt(pos++);
+            switch (e) {
+                case '"' -> sb.append('"');
+                case '\\' -> sb.append('\\');
+                case '/' -> sb.append('/');
+                case 'b' -> sb.append('\b');
+                case 'f' -> sb.append('\f');
+                case 'n' -> sb.append('\n');
+                case 'r' -> sb.append('\r');
+                case 't' -> sb.append('\t');
+                case 'u' -> {
+                    if (pos + 4 > text.length()) {
+                        throw error("truncated \\u escape");
+                    }
+                    int cp = 0;
+                    for (int i = 0; i < 4; i++) {
+                        int d = Character.digit(text.charAt(pos++), 16);
+                        if (d < 0) {
+                            throw error("bad hex digit in \\u escape");
+                        }
+                        cp = cp * 16 + d;
+                    }
+                    sb.append((char) cp);
+                }
+                default -> throw error("invalid escape \\" + e);
+            }
+        }
+    }
+
+    private Object number() {
+        int start = pos;
+        if (peek() == '-') {
+            pos++;
+        }
+        if (pos >= text.length()) {
+            throw error("truncated number");
+        }
+        if (text.charAt(pos) == '0') {
+            pos++;
+        } else if (Character.isDigit(text.charAt(pos))) {
+            while (pos < text.length() && Character.isDigit(text.charAt(pos))) {
+                pos++;
+            }
+        } else {
+            throw error("invalid number");
+        }
+        boolean integral = true;
+        if (pos < text.length() && text.charAt(pos) == '.') {
+            integral = false;
+            pos++;
+            int digits = pos;
+            while (pos < text.length() && Character.isDigit(text.charAt(pos))) {
+                pos++;
+            }
+            if (pos == digits) {
+                throw error("digit expected after '.'");
+            }
+        }
+        if (pos < text.length() && (text.charAt(pos) == 'e' || text.charAt(pos) == 'E')) {
+            integral = false;
+            pos++;
+            if (pos < text.length() && (text.charAt(pos) == '+' || text.charAt(pos) == '-')) {
+                pos++;
+            }
+            int digits = pos;
+            while (pos < text.length() && Character.isDigit(text.charAt(pos))) {
+                pos++;
+            }
+            if (pos == digits) {
+                throw error("digit expected in exponent");
+            }
+        }
+        String s = text.substring(start, pos);
+        if (integral) {
+            try {
+                return Long.parseLong(s);
+            } catch (NumberFormatException tooBig) {
+                return Double.parseDouble(s);
+            }
+        }
+        return Double.parseDouble(s);
+    }
+
+    // ---- writing ----
+
+    /** Writes a value built from maps, lists, strings, numbers, booleans and null. */
+    public static String write(Object value) {
+        StringBuilder sb = new StringBuilder();
+        write(sb, value);
+        return sb.toString();
+    }
+
+    private static void write(StringBuilder sb, Object v) {
+        if (v == null) {
+            sb.append("null");
+        } else if (v instanceof String s) {
+            quote(sb, s);
+        } else if (v instanceof Boolean b) {
+            sb.append(b);
+        } else if (v instanceof Double || v instanceof Float) {
+            double d = ((Number) v).doubleValue();
+            if (Double.isNaN(d) || Double.isInfinite(d)) {
+                throw new JsonException("cannot write non-finite number " + d);
+            }
+            if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+                sb.append((long) d).append(".0");
+            } else {
+                sb.append(d);
+            }
+        } else if (v instanceof Number n) {
+            sb.append(n.longValue());
+        } else if (v instanceof Map<?, ?> m) {
+            sb.append('{');
+            boolean first = true;
+            for (var e : m.entrySet()) {
+                if (!first) {
+                    sb.append(',');
+                }
+                first = false;
+                quote(sb, String.valueOf(e.getKey()));
+                sb.append(':');
+                write(sb, e.getValue());
+            }
+            sb.append('}');
+        } else if (v instanceof List<?> l) {
+            sb.append('[');
+            for (int i = 0; i < l.size(); i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                write(sb, l.get(i));
+            }
+            sb.append(']');
+        } else if (v instanceof long[] arr) {
+            sb.append('[');
+            for (int i = 0; i < arr.length; i++) {
+                if (i > 0) {
+                    sb.append(',');
+                }
+                sb.append(arr[i]);
+            }
+            sb.append(']');
+        } else {
+            throw new JsonException("cannot write " + v.getClass().getName() + " as JSON");
+        }
+    }
+
+    private static void quote(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        sb.append('"');
+    }
+}

@@ -1,0 +1,204 @@
+package dev.tandem.deepseek.model;
+
+import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.ReduceOp;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.schedule.StageKind;
+
+import java.util.List;
+
+/** MLA attention and, under tensor-parallel attention, its all-reduce and residual. */
+final class AttentionStages {
+    static final String H = "h";
+    static final String ATTN_PARTIAL = "attn_partial";
+
+    private AttentionStages() {
+    }
+
+    /** The shared value standing for layer {@code w}'s KV caches (orders attention across micro-batches). */
+    static String kvName(DeviceLayer w) {
+        return dev.tandem.runtime.schedule.Stage.SHARED_PREFIX + "kv/L" + w.layer;
+    }
+
+    /**
+     * RMSNorm, MLA over each chunk's cached plus new tokens (naive or weight-absorbed form per {@link MlaMode}), o_proj. Under DP it
+     * also adds the residual and writes {@code h}; under TP it writes the rank's partial o_proj output.
+     */
+    static final class Attention extends BaseStage {
+        Attention(RankContext rc, DeviceLayer w) {
+            super(rc, w, "attention", StageKind.COMPUTE, List.of(DecoderMicroBatch.HIDDEN, DecoderMicroBatch.POSITIONS,
+                    kvName(w)), List.of(rc.mode() == AttentionMode.DP ? H : ATTN_PARTIAL, kvName(w)), false);
+        }
+
+        @Override
+        void run(DecoderMicroBatch mb, Stream s) {
+            DeepSeekConfig c = rc.config();
+            Kernels k = rc.kernels();
+            int t = mb.tokens();
+            int d = c.hiddenSize();
+            int hl = rc.localHeads();
+            int dn = c.qkNopeHeadDim();
+            int dr = c.qkRopeHeadDim();
+            int dv = c.vHeadDim();
+            int dqk = c.qkHeadDim();
+            int rkv = c.kvLoraRank();
+            Tensor x = mb.tensor(DecoderMicroBatch.HIDDEN);
+            Tensor out = rc.temp(mb, s, t, d);
+            if (t > 0) {
+                Tensor pos = mb.tensor(DecoderMicroBatch.POSITIONS);
+                Tensor xn = rc.temp(mb, s, t, d);
+                k.rmsNorm(s, x, w.inputNorm, eps(), xn);
+                Tensor q = rc.temp(mb, s, t, (long) hl * dqk);
+                if (c.hasQLora()) {
+                    Tensor cq = rc.temp(mb, s, t, c.qLoraRank());
+                    k.linear(s, xn, w.qA, cq);
+                    Tensor cqn = rc.temp(mb, s, t, c.qLoraRank());
+                    k.rmsNorm(s, cq, w.qANorm, eps(), cqn);
+                    k.linear(s, cqn, w.qB, q);
+                } else {
+                    k.linear(s, xn, w.qB, q);
+                }
+                Tensor a = rc.temp(mb, s, t, rkv + dr);
+                k.linear(s, xn, w.kvA, a);
+                Tensor ckv = rc.temp(mb, s, t, rkv);
+                k.rmsNorm(s, a.slice(1, 0, rkv), w.kvANorm, eps(), ckv);
+                Tensor kpe = rc.temp(mb, s, t, dr);
+                k.rope(s, a.slice(1, rkv, rkv + dr), pos, rc.ropeFrequencies(), kpe);
+                Tensor q3 = q.view(t, hl, dqk);
+                Tensor qpe = rc.temp(mb, s, t, hl, dr);
+                k.rope(s, q3.slice(2, dn, dqk), pos, rc.ropeFrequencies(), qpe);
+                float af = (float) c.ropeAttentionFactor();
+                if (af != 1f) {
+                    k.scale(s, kpe, af, kpe);
+                    k.scale(s, qpe, af, qpe);
+                }
+                float scale = (float) c.softmaxScale();
+                Tensor attn = rc.temp(mb, s, t, hl, dv);
+                for (Chunk chunk : mb.chunks()) {
+                    int n = chunk.length();
+                    if (n == 0) {
+                        continue;
+                    }
+                    int st = chunk.start();
+                    KvCache kv = chunk.sequence().cache(w.layer);
+                    int prior = kv.append(k, s, ckv.slice(0, st, st + n), kpe.slice(0, st, st + n));
+                    int len = prior + n;
+                    Tensor qNope = q3.slice(0, st, st + n).slice(2, 0, dn).transpose(0, 1); // [hl, n, dn]
+                    Tensor latent = kv.latent(len);                                           // [len, rkv]
+                    boolean absorb = rc.mlaMode().absorb(n, len, rkv, dn, dr, dv);
+                    Tensor scores = rc.temp(mb, s, hl, n, len);
+                    Tensor v = null;
+                    Tensor wuv = null;
+                    if (absorb) {
+                        // q_lat[h] = W_UK[h]^T q_nope[h]; <q_nope, k_nope> = <q_lat, c>
+                        Tensor wkv = w.kvB.view(hl, dn + dv, rkv);
+                        wuv = wkv.slice(1, dn, dn + dv);                                     // [hl, dv, rkv]
+                        Tensor qLat = rc.temp(mb, s, hl, n, rkv);
+                        k.matmul(s, qNope, false, wkv.slice(1, 0, dn), false, qLat);
+                        k.matmul(s, qLat, false, latent, true, scores);
+                    } else {
+                        Tensor kvb = rc.temp(mb, s, len, (long) hl * (dn + dv));
+                        k.linear(s, latent, w.kvB, kvb);
+                        Tensor kv3 = kvb.view(len, hl, dn + dv);
+                        Tensor kNope = kv3.slice(2, 0, dn).transpose(0, 1);       // [hl, len, dn]
+                        v = kv3.slice(2, dn, dn + dv).transpose(0, 1);            // [hl, len, dv]
+                        k.matmul(s, qNope, false, kNope, true, scores);
+                    }
+                    Tensor ropeScores = rc.temp(mb, s, hl, n, len);
+                    k.matmul(s, qpe.slice(0, st, st + n).transpose(0, 1), false, kv.ropeKey(len), true, ropeScores);
+                    k.add(s, scores, ropeScores, scores);
+                    k.scale(s, scores, scale, scores);
+                    Tensor p = rc.temp(mb, s, hl, n, len);
+                    k.softmax(s, scores, p, prior);
+                    Tensor o = rc.temp(mb, s, hl, n, dv);
+                    if (absorb) {
+                        // attend over the latents, then up-project with W_UV
+                        Tensor ctx = rc.temp(mb, s, hl, n, rkv);
+                        k.matmul(s, p, false, latent, false, ctx);
+                        k.matmul(s, ctx, false, wuv, true, o);
+                    } else {
+                        k.matmul(s, p, v, o);
+                    }
+                    k.copy(s, o.transpose(0, 1), attn.slice(0, st, st + n));
+                }
+                k.linear(s, attn.view(t, (long) hl * dv), w.o, out);
+            }
+            if (rc.mode() == AttentionMode.DP) {
+                Tensor h = rc.temp(mb, s, t, d);
+                if (t > 0) {
+                    k.add(s, x, out, h);
+                }
+                out(mb, H, h);
+            } else {
+                out(mb, ATTN_PARTIAL, out);
+            }
+        }
+    }
+
+    /** TP: sum of the ranks' partial o_proj outputs (row-parallel o_proj). */
+    static final class AllReduce extends BaseStage {
+        AllReduce(RankContext rc, DeviceLayer w) {
+            super(rc, w, "attn-allreduce", StageKind.COMM, List.of(ATTN_PARTIAL), List.of("attn_out"), false);
+        }
+
+        @Override
+        void run(DecoderMicroBatch mb, Stream s) {
+            Tensor partial = in(mb, ATTN_PARTIAL);
+            if (mb.tokens() > 0) {
+                rc.communicator().allReduce(s, partial, partial, ReduceOp.SUM);
+            }
+            out(mb, "attn_out", partial);
+        }
+    }
+
+    /** TP: residual on the rows whose FFN this rank computes. */
+    static final class Residual extends BaseStage {
+        Residual(RankContext rc, DeviceLayer w) {
+            super(rc, w, "attn-residual", StageKind.COMPUTE, List.of(DecoderMicroBatch.HIDDEN, "attn_out"), List.of(H), false);
+        }
+
+        @Override
+        void run(DecoderMicroBatch mb, Stream s) {
+            Tensor x = mb.tensor(DecoderMicroBatch.HIDDEN);
+            Tensor a = in(mb, "attn_out");
+            int a0 = mb.ffnStart();
+            int a1 = mb.ffnEnd();
+            Tensor h = rc.temp(mb, s, a1 - a0, rc.config().hiddenSize());
+            if (a1 > a0) {
+                rc.kernels().add(s, x.slice(0, a0, a1), a.slice(0, a0, a1), h);
+            }
+            out(mb, H, h);
+        }
+    }
+
+    /** TP: all-gather of the ranks' FFN row slices into the full layer output (slices padded to equal size). */
+    static final class AllGather extends BaseStage {
+        AllGather(RankContext rc, DeviceLayer w) {
+            super(rc, w, "tp-allgather", StageKind.COMM, List.of(FfnStages.FFN_OUT), List.of(DecoderMicroBatch.HIDDEN), false);
+        }
+
+        @Override
+        void run(DecoderMicroBatch mb, Stream s) {
+            int d = rc.config().hiddenSize();
+            int c = mb.ffnRowsPerRank();
+            Tensor part = in(mb, FfnStages.FFN_OUT);
+            if (mb.tokens() == 0) {
+                out(mb, DecoderMicroBatch.HIDDEN, rc.temp(mb, s, 0, d));
+                return;
+            }
+            Tensor padded = rc.temp(mb, s, c, d);
+            int m = part.size(0);
+            if (m < c) {
+                rc.kernels().fill(s, padded, 0.0);
+            }
+            if (m > 0) {
+                rc.kernels().copy(s, part, padded.slice(0, 0, m));
+            }
+            Tensor gathered = rc.temp(mb, s, (long) c * rc.size(), d);
+            rc.communicator().allGather(s, padded, gathered);
+            out(mb, DecoderMicroBatch.HIDDEN, gathered.slice(0, 0, mb.tokens()));
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package dev.tandem.deepseek.model;
+
+import dev.tandem.runtime.DeviceBuffer;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.Tensor;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The state of one micro-batch on one rank: its request chunks, and the named values its stages write and read
+ * (tensors, host-side plans, events), with the device buffers they own. Two micro-batches share nothing but the
+ * requests' KV caches, so two can be in flight at once on one rank.
+ *
+ * <p>Values are named {@code L<layer>/<name>} except the carried {@link #HIDDEN} and {@link #POSITIONS}. Buffers
+ * allocated for a layer are released by {@link #endLayer(int, Stream)}, which the last stage of each layer calls
+ * once it has issued its work; the carried hidden state survives until {@link #close()}.
+ *
+ * <p>{@code ffnStart..ffnEnd} are the rows whose FFN this rank computes: all rows under data-parallel attention;
+ * a contiguous slice of {@code ffnRowsPerRank} rows under tensor-parallel attention, where the layer ends with an
+ * all-gather.
+ */
+public final class DecoderMicroBatch implements AutoCloseable {
+    /** The layer input/output {@code [tokens, hidden]}, carried from layer to layer. */
+    public static final String HIDDEN = "hidden";
+    /** Rope positions {@code [tokens]} (I32). */
+    public static final String POSITIONS = "positions";
+
+    private final int index;
+    private final List<Chunk> chunks;
+    private final int tokens;
+    private final int ffnStart;
+    private final int ffnEnd;
+    private final int ffnRowsPerRank;
+    private final Map<String, Object> state = new HashMap<>();
+    private final List<DeviceBuffer> layerBuffers = new ArrayList<>();
+    private final List<AutoCloseable> layerResources = new ArrayList<>();
+    private final Map<String, DeviceBuffer> carried = new HashMap<>();
+
+    public DecoderMicroBatch(int index, List<Chunk> chunks, int ffnStart, int ffnEnd, int ffnRowsPerRank) {
+        this.index = index;
+        this.chunks = List.copyOf(chunks);
+        int t = 0;
+        for (Chunk c : chunks) {
+            if (c.start() != t) {
+                throw new IllegalArgumentException("chunks must tile the micro-batch rows in order");
+            }
+            t += c.length();
+        }
+        this.tokens = t;
+        this.ffnStart = ffnStart;
+        this.ffnEnd = ffnEnd;
+        this.ffnRowsPerRank = ffnRowsPerRank;
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public List<Chunk> chunks() {
+        return chunks;
+    }
+
+    public int tokens() {
+        return tokens;
+    }
+
+    public int ffnStart() {
+        return ffnStart;
+    }
+
+    public int ffnEnd() {
+        return ffnEnd;
+    }
+
+    public int ffnTokens() {
+        return ffnEnd - ffnStart;
+    }
+
+    public int ffnRowsPerRank() {
+        return ffnRowsPerRank;
+    }
+
+    // ---- named state ----
+
+    public void put(String name, Object value) {
+        state.put(name, value);
+    }
+
+    public boolean has(String name) {
+        return state.containsKey(name);
+    }
+
+    public <T> T get(String name, Class<T> type) {
+        Object v = state.get(name);
+        if (v == null) {
+            throw new IllegalStateException("micro-batch " + index + " has no value '" + name + "'");
+        }
+        return type.cast(v);
+    }
+
+    public Tensor tensor(String name) {
+        return get(name, Tensor.class);
+    }
+
+    /** Registers a buffer owned by the current layer. Returns the tensor. */
+    public Tensor layerOwned(Tensor t) {
+        layerBuffers.add(t.buffer());
+        return t;
+    }
+
+    /** Registers another resource (e.g. an event) released with the current layer. Returns it. */
+    public <T extends AutoCloseable> T layerOwned(T resource) {
+        layerResources.add(resource);
+        return resource;
+    }
+
+    /** Stores a carried tensor (hidden, positions); the previous one under that name is released with the layer. */
+    public void putCarried(String name, Tensor t) {
+        if (!name.equals(HIDDEN) && !name.equals(POSITIONS)) {
+            throw new IllegalArgumentException(name + " is not a carried value");
+        }
+        layerBuffers.remove(t.buffer());
+        DeviceBuffer old = carried.put(name, t.buffer());
+        if (old != null && old != t.buffer()) {
+            layerBuffers.add(old);
+        }
+        state.put(name, t);
+    }
+
+    /**
+     * Forgets layer {@code layer}'s values and releases its buffers and events in a host callback on
+     * {@code after}, once that stream has run everything enqueued so far (the caller is the layer's last stage,
+     * which every other stage of the layer precedes). Frees are stream-ordered anyway; the callback also keeps
+     * them after collectives that touched the buffers.
+     */
+    public void endLayer(int layer, Stream after) {
+        String prefix = "L" + layer + "/";
+        state.keySet().removeIf(k -> k.startsWith(prefix));
+        List<AutoCloseable> release = new ArrayList<>();
+        for (DeviceBuffer b : layerBuffers) {
+            if (!carried.containsValue(b)) {
+                release.add(b);
+            }
+        }
+        release.addAll(layerResources);
+        layerBuffers.clear();
+        layerResources.clear();
+        if (!release.isEmpty()) {
+            after.hostCallback(() -> closeAll(release));
+        }
+    }
+
+    private static void closeAll(List<AutoCloseable> resources) {
+        RuntimeException failure = null;
+        for (AutoCloseable r : resources) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = new IllegalStateException("releasing " + r + " failed", e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Releases everything now (call after the streams are synchronized, or after a failure). */
+    @Override
+    public void close() {
+        List<AutoCloseable> release = new ArrayList<>(layerBuffers);
+        release.addAll(layerResources);
+        for (DeviceBuffer b : carried.values()) {
+            if (!release.contains(b)) {
+                release.add(b);
+            }
+        }
+        layerBuffers.clear();
+        layerResources.clear();
+        carried.clear();
+        state.clear();
+        try {
+            closeAll(release);
+        } catch (RuntimeException ignored) {
+            // best effort: a failed stream already reported the cause
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "mb" + index + "[" + tokens + " tokens, " + chunks.size() + " chunks]";
+    }
+}

@@ -1,0 +1,22 @@
+package dev.tandem.deepseek.model;
+
+import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.deepseek.weights.Checkpoint;
+import dev.tandem.deepseek.weights.LayerWeights;
+
+/** Where a runner gets each layer's host weights, limited to a range of routed experts. */
+@FunctionalInterface
+public interface WeightSource {
+
+    LayerWeights load(int layer, int expertStart, int expertEnd);
+
+    /** Seeded random weights ({@link LayerWeights#random}); the same for every rank split. */
+    static WeightSource random(DeepSeekConfig config, long seed) {
+        return (layer, e0, e1) -> LayerWeights.random(config, layer, seed, e0, e1);
+    }
+
+    /** Layers from a HuggingFace checkpoint (only the requested experts are read). */
+    static WeightSource checkpoint(Checkpoint ckpt) {
+        return (layer, e0, e1) -> LayerWeights.load(ckpt, layer, e0, e1);
+    }
+}

@@ -1,0 +1,260 @@
+package dev.tandem.deepseek.weights;
+
+import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.deepseek.config.TopkMethod;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The host-side weights of one decoder layer, keyed by HuggingFace names relative to {@code model.layers.{i}.}
+ * (e.g. {@code self_attn.q_a_proj.weight}, {@code mlp.experts.7.down_proj.weight}), as F32 arrays in the
+ * checkpoint's {@code [out, in]} layout. Routed experts outside the requested range are not held.
+ */
+public final class LayerWeights {
+    private final int layer;
+    private final Map<String, float[]> tensors;
+    private final Map<String, long[]> shapes;
+    private final int expertStart;
+    private final int expertEnd;
+
+    private LayerWeights(int layer, Map<String, float[]> tensors, Map<String, long[]> shapes, int expertStart, int expertEnd) {
+        this.layer = layer;
+        this.tensors = Collections.unmodifiableMap(tensors);
+        this.shapes = Collections.unmodifiableMap(shapes);
+        this.expertStart = expertStart;
+        this.expertEnd = expertEnd;
+    }
+
+    /** One expected tensor: name relative to the layer prefix, shape, and how random init draws it. */
+    public record Spec(String name, long[] shape, Init init) {
+    }
+
+    public enum Init { LINEAR, NORM, BIAS }
+
+    public static String prefix(int layer) {
+        return "model.layers." + layer + ".";
+    }
+
+    /** Every tensor of layer {@code layer}, routed experts limited to {@code [expertStart, expertEnd)}. */
+    public static List<Spec> specs(DeepSeekConfig c, int layer, int expertStart, int expertEnd) {
+        int d = c.hiddenSize();
+        int h = c.numAttentionHeads();
+        List<Spec> s = new ArrayList<>();
+        s.add(new Spec("input_layernorm.weight", new long[]{d}, Init.NORM));
+        if (c.hasQLora()) {
+            s.add(new Spec("self_attn.q_a_proj.weight", new long[]{c.qLoraRank(), d}, Init.LINEAR));
+            s.add(new Spec("self_attn.q_a_layernorm.weight", new long[]{c.qLoraRank()}, Init.NORM));
+            s.add(new Spec("self_attn.q_b_proj.weight", new long[]{(long) h * c.qkHeadDim(), c.qLoraRank()}, Init.LINEAR));
+        } else {
+            s.add(new Spec("self_attn.q_proj.weight", new long[]{(long) h * c.qkHeadDim(), d}, Init.LINEAR));
+        }
+        s.add(new Spec("self_attn.kv_a_proj_with_mqa.weight", new long[]{c.kvLoraRank() + c.qkRopeHeadDim(), d}, Init.LINEAR));
+        s.add(new Spec("self_attn.kv_a_layernorm.weight", new long[]{c.kvLoraRank()}, Init.NORM));
+        s.add(new Spec("self_attn.kv_b_proj.weight", new long[]{(long) h * (c.qkNopeHeadDim() + c.vHeadDim()), c.kvLoraRank()}, Init.LINEAR));
+        s.add(new Spec("self_attn.o_proj.weight", new long[]{d, (long) h * c.vHeadDim()}, Init.LINEAR));
+        s.add(new Spec("post_attention_layernorm.weight", new long[]{d}, Init.NORM));
+        if (!c.isMoeLayer(layer)) {
+            int inter = c.intermediateSize();
+            s.add(new Spec("mlp.gate_proj.weight", new long[]{inter, d}, Init.LINEAR));
+            s.add(new Spec("mlp.up_proj.weight", new long[]{inter, d}, Init.LINEAR));
+            s.add(new Spec("mlp.down_proj.weight", new long[]{d, inter}, Init.LINEAR));
+            return s;
+        }
+        int e = c.nRoutedExperts();
+        int inter = c.moeIntermediateSize();
+        s.add(new Spec("mlp.gate.weight", new long[]{e, d}, Init.LINEAR));
+        if (c.topkMethod() == TopkMethod.NOAUX_TC) {
+            s.add(new Spec("mlp.gate.e_score_correction_bias", new long[]{e}, Init.BIAS));
+        }
+        for (int x = expertStart; x < expertEnd; x++) {
+            String p = "mlp.experts." + x + ".";
+            s.add(new Spec(p + "gate_proj.weight", new long[]{inter, d}, Init.LINEAR));
+            s.add(new Spec(p + "up_proj.weight", new long[]{inter, d}, Init.LINEAR));
+            s.add(new Spec(p + "down_proj.weight", new long[]{d, inter}, Init.LINEAR));
+        }
+        if (c.nSharedExperts() > 0) {
+            int si = inter * c.nSharedExperts();
+            s.add(new Spec("mlp.shared_experts.gate_proj.weight", new long[]{si, d}, Init.LINEAR));
+            s.add(new Spec("mlp.shared_experts.up_proj.weight", new long[]{si, d}, Init.LINEAR));
+            s.add(new Spec("mlp.shared_experts.down_proj.weight", new long[]{d, si}, Init.LINEAR));
+        }
+        return s;
+    }
+
+    /**
+     * Seeded random weights: linears N(0, 1/sqrt(fan_in)), norms 1 + 0.2 N(0,1), the V3 correction bias N(0, 0.1).
+     * Each tensor has its own generator derived from (seed, layer, name), so any subset of experts or layers
+     * draws exactly the values the full model would.
+     */
+    public static LayerWeights random(DeepSeekConfig c, int layer, long seed, int expertStart, int expertEnd) {
+        Map<String, float[]> t = new LinkedHashMap<>();
+        Map<String, long[]> sh = new LinkedHashMap<>();
+        for (Spec spec : specs(c, layer, expertStart, expertEnd)) {
+            t.put(spec.name, draw(spec, seed, layer));
+            sh.put(spec.name, spec.shape);
+        }
+        return new LayerWeights(layer, t, sh, expertStart, expertEnd);
+    }
+
+    public static LayerWeights random(DeepSeekConfig c, int layer, long seed) {
+        return random(c, layer, seed, 0, c.nRoutedExperts());
+    }
+
+    static float[] draw(Spec spec, long seed, int layer) {
+        long n = 1;
+        for (long d : spec.shape) {
+            n *= d;
+        }
+        long h = seed * 0x9E3779B97F4A7C15L + layer * 0xC2B2AE3D27D4EB4FL;
+        for (char ch : spec.name.toCharArray()) {
+            h = (h ^ ch) * 0x100000001B3L;
+        }
+        SplittableRandom rnd = new SplittableRandom(h);
+        float[] v = new float[Math.toIntExact(n)];
+        switch (spec.init) {
+            case LINEAR -> {
+                double std = 1.0 / Math.sqrt(spec.shape[spec.shape.length - 1]);
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (gaussian(rnd) * std);
+                }
+            }
+            case NORM -> {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (1 + 0.2 * gaussian(rnd));
+                }
+            }
+            case BIAS -> {
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (0.1 * gaussian(rnd));
+                }
+            }
+        }
+        return v;
+    }
+
+    private static double gaussian(SplittableRandom rnd) {
+        double u1;
+        do {
+            u1 = rnd.nextDouble();
+        } while (u1 <= 0);
+        double u2 = rnd.nextDouble();
+        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    /** Loads one layer from a checkpoint (only routed experts in range), checking every shape and dtype. */
+    public static LayerWeights load(Checkpoint ckpt, int layer, int expertStart, int expertEnd) {
+        DeepSeekConfig c = ckpt.config();
+        Map<String, float[]> t = new LinkedHashMap<>();
+        Map<String, long[]> sh = new LinkedHashMap<>();
+        for (Spec spec : specs(c, layer, expertStart, expertEnd)) {
+            t.put(spec.name, ckpt.floats(prefix(layer) + spec.name, spec.shape));
+            sh.put(spec.name, spec.shape);
+        }
+        return new LayerWeights(layer, t, sh, expertStart, expertEnd);
+    }
+
+    public int layer() {
+        return layer;
+    }
+
+    public int expertStart() {
+        return expertStart;
+    }
+
+    public int expertEnd() {
+        return expertEnd;
+    }
+
+    public boolean has(String name) {
+        return tensors.containsKey(name);
+    }
+
+    /** The tensor (shared array: do not modify). */
+    public float[] get(String name) {
+        float[] v = tensors.get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("layer " + layer + " holds no tensor " + name);
+        }
+        return v;
+    }
+
+    public long[] shape(String name) {
+        long[] s = shapes.get(name);
+        if (s == null) {
+            throw new IllegalArgumentException("layer " + layer + " holds no tensor " + name);
+        }
+        return s.clone();
+    }
+
+    /** A copy with tensor {@code name} replaced by {@code values} (same shape), e.g. to isolate a block in tests. */
+    public LayerWeights with(String name, float[] values) {
+        long[] shape = shape(name);
+        if (values.length != get(name).length) {
+            throw new IllegalArgumentException(name + " needs " + get(name).length + " values, got " + values.length);
+        }
+        Map<String, float[]> t = new LinkedHashMap<>(tensors);
+        t.put(name, values.clone());
+        Map<String, long[]> sh = new LinkedHashMap<>(shapes);
+        sh.put(name, shape);
+        return new LayerWeights(layer, t, sh, expertStart, expertEnd);
+    }
+
+    public List<String> names() {
+        return List.copyOf(tensors.keySet());
+    }
+
+    /**
+     * Writes these tensors with full HF names into {@code writer} in {@code dtype}; F8_E4M3 stores 2-D weights
+     * block-quantized with {@code _scale_inv} F32 scales (norms and the bias stay F32).
+     */
+    public void writeTo(SafetensorsWriter writer, StDType dtype, int[] fp8Block) {
+        for (String name : tensors.keySet()) {
+            long[] shape = shapes.get(name);
+            float[] v = tensors.get(name);
+            String full = prefix(layer) + name;
+            if (dtype == StDType.F8_E4M3) {
+                if (shape.length == 2) {
+                    Fp8Quantized q = Fp8Quantized.quantize(v, (int) shape[0], (int) shape[1], fp8Block[0], fp8Block[1]);
+                    writer.add(full, StDType.F8_E4M3, shape, q.bytes());
+                    writer.addF32(full + "_scale_inv", new long[]{q.scaleRows(), q.scaleCols()}, q.scaleInv());
+                } else {
+                    writer.addF32(full, shape, v);
+                }
+            } else if (name.endsWith("e_score_correction_bias")) {
+                writer.addF32(full, shape, v);
+            } else {
+                writer.addFloats(full, dtype, shape, v);
+            }
+        }
+    }
+
+    /** Block FP8 quantization of a weight: {@code q = round(W / s)}, with {@code scaleInv = s = amax / 448} per block. */
+    public record Fp8Quantized(byte[] bytes, float[] scaleInv, int scaleRows, int scaleCols) {
+        public static Fp8Quantized quantize(float[] w, int rows, int cols, int br, int bc) {
+            int sr = (rows + br - 1) / br;
+            int sc = (cols + bc - 1) / bc;
+            float[] scale = new float[sr * sc];
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    int s = (i / br) * sc + j / bc;
+                    scale[s] = Math.max(scale[s], Math.abs(w[i * cols + j]));
+                }
+            }
+            for (int s = 0; s < scale.length; s++) {
+                scale[s] = scale[s] == 0 ? 1f : scale[s] / Fp8.MAX;
+            }
+            byte[] q = new byte[rows * cols];
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    q[i * cols + j] = Fp8.floatToE4m3(w[i * cols + j] / scale[(i / br) * sc + j / bc]);
+                }
+            }
+            return new Fp8Quantized(q, scale, sr, sc);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package dev.tandem.deepseek.cli;
+
+import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.deepseek.model.DecoderRunner;
+import dev.tandem.deepseek.model.WeightSource;
+import dev.tandem.deepseek.weights.CheckpointWriter;
+import dev.tandem.deepseek.weights.LayerWeights;
+import dev.tandem.deepseek.weights.SafetensorsFile;
+import dev.tandem.deepseek.weights.SafetensorsWriter;
+import dev.tandem.deepseek.weights.StDType;
+import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.RuntimeOptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The forward CLI end to end on a small checkpoint written by the test. */
+class ForwardCommandTest {
+    static final DeepSeekConfig C = DeepSeekConfig.preset("tiny-v3");
+    static final int[] LENS = {4, 3};
+    static final int T = 7;
+
+    @TempDir
+    static Path dir;
+    static Path model;
+    static Path input;
+    static float[] hidden;
+    static long[] positions = {0, 1, 2, 3, 0, 1, 2};
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result cli(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = ForwardCommand.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @BeforeAll
+    static void checkpoint() {
+        model = dir.resolve("tiny");
+        CheckpointWriter.write(model, C, List.of(LayerWeights.random(C, 0, 3), LayerWeights.random(C, 1, 3)),
+                StDType.F32, true);
+        hidden = new float[T * C.hiddenSize()];
+        SplittableRandom r = new SplittableRandom(1);
+        for (int i = 0; i < hidden.length; i++) {
+            hidden[i] = (float) r.nextGaussian();
+        }
+        input = dir.resolve("in.safetensors");
+        new SafetensorsWriter().addF32("hidden_states", new long[]{T, C.hiddenSize()}, hidden)
+                .addI64("positions", new long[]{T}, positions)
+                .addI32("seq_lens", new long[]{2}, LENS)
+                .write(input);
+    }
+
+    static float[] expected() {
+        List<DecoderRunner.Request> reqs = new ArrayList<>();
+        int d = C.hiddenSize();
+        reqs.add(new DecoderRunner.Request(0, java.util.Arrays.copyOfRange(hidden, 0, 4 * d), new int[]{0, 1, 2, 3}));
+        reqs.add(new DecoderRunner.Request(1, java.util.Arrays.copyOfRange(hidden, 4 * d, 7 * d), new int[]{0, 1, 2}));
+        try (Runtime rt = Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(1));
+             DecoderRunner runner = new DecoderRunner(rt, C, WeightSource.random(C, 3), 0, 2, DecoderRunner.Options.defaults(1))) {
+            return runner.forward(reqs);
+        }
+    }
+
+    static float[] readOutput(Path p) {
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            assertThat(f.tensor("hidden_states").shape()).containsExactly(T, C.hiddenSize());
+            assertThat(f.tensor("hidden_states").dtype()).isEqualTo(StDType.F32);
+            assertThat(f.tensor("seq_lens").toLongs()).containsExactly(4, 3);
+            return f.tensor("hidden_states").toFloats();
+        }
+    }
+
+    @Test
+    void forwardOverACheckpointMatchesTheRunner() {
+        Path out = dir.resolve("out.safetensors");
+        Result r = cli("forward", "--model", model.toString(), "--layers", "0:2", "--input", input.toString(),
+                "--output", out.toString(), "--ranks", "2", "--backend", "host");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("forward of 7 tokens in 2 request(s)").contains("wrote");
+        assertThat(readOutput(out)).containsExactly(expected());
+
+        Path tp = dir.resolve("tp.safetensors");
+        r = cli("--model", model.toString(), "--layers", "0:2", "--input", input.toString(), "--output", tp.toString(),
+                "--ranks", "2", "--attention", "tp", "--schedule", "dbo", "--micro-batches", "2");
+        assertThat(r.code()).as(r.err()).isZero();
+        float[] a = readOutput(tp);
+        float[] b = expected();
+        for (int i = 0; i < a.length; i++) {
+            assertThat(Math.abs(a[i] - b[i])).isLessThan(1e-4f * Math.max(1, Math.abs(b[i])));
+        }
+    }
+
+    @Test
+    void onlyTheRequestedLayersAreRead() {
+        Path partial = dir.resolve("partial");
+        CheckpointWriter.write(partial, C, List.of(LayerWeights.random(C, 1, 3)), StDType.BF16, false);
+        Path out = dir.resolve("l1.safetensors");
+        Result r = cli("--model", partial.toString(), "--layers", "1:2", "--input", input.toString(), "--output", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        r = cli("--model", partial.toString(), "--layers", "0:2", "--input", input.toString(), "--output", out.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("model.safetensors").contains("model.layers.0.");
+    }
+
+    @Test
+    void presetRunsWithoutFiles() {
+        Path out = dir.resolve("preset.safetensors");
+        Path trace = dir.resolve("trace.json");
+        Result r = cli("forward", "--preset", "tiny-v2lite", "--random-seed", "5", "--tokens", "6", "--seq-lens", "2,4",
+                "--ranks", "2", "--micro-batches", "2", "--mla", "absorbed", "--schedule", "dbo", "--link", "100:5", "--output", out.toString(), "--trace", trace.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("forward of 6 tokens in 2 request(s)").doesNotContain("NON-FINITE");
+        assertThat(trace).exists();
+        assertThat(r.out()).contains("micro-batches: 2").contains("device 1: wall");
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            assertThat(f.tensor("hidden_states").shape()).containsExactly(6, 256);
+        }
+    }
+
+    @Test
+    void usageErrorsExplainThemselves() {
+        assertThat(cli()).satisfies(r -> {
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).contains("--model DIR or --preset NAME is required").contains("usage:");
+        });
+        assertThat(cli("--model", "x", "--layers", "0:1", "--input", "i").err()).contains("--output is required");
+        assertThat(cli("--preset", "tiny-v3", "--tokens", "3").err()).contains("--random-seed is required");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--bogus", "1").err())
+                .contains("unknown option --bogus");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--ranks", "0").err())
+                .contains("--ranks must be at least 1");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--layers", "2:1").err())
+                .contains("--layers 2:1 is not a non-empty range");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--attention", "pp").err())
+                .contains("--attention must be dp or tp");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--seq-lens", "1,1").err())
+                .contains("--seq-lens sum to 2 but --tokens is 3");
+        assertThat(cli("--preset", "nope", "--random-seed", "1", "--tokens", "3").err()).contains("unknown preset");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--ranks", "3").err())
+                .contains("n_routed_experts (16) must be divisible by the 3");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--backend", "nosuch").err())
+                .contains("unknown backend 'nosuch'");
+        assertThat(cli("--model", dir.resolve("none").toString(), "--layers", "0:1", "--input", input.toString(),
+                "--output", "o").err()).contains("none").contains("not found");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--link", "fast").err())
+                .contains("--link must be GBPS or GBPS:LATENCY_US");
+        assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--schedule", "magic").err())
+                .contains("--schedule must be sequential or dbo");
+        assertThat(cli("--help").out()).contains("usage:");
+    }
+
+    @Test
+    void badInputFilesNameTheTensor() {
+        Path bad = dir.resolve("bad.safetensors");
+        new SafetensorsWriter().addF32("hidden_states", new long[]{T, C.hiddenSize()}, hidden)
+                .addI64("positions", new long[]{T}, positions)
+                .addI32("seq_lens", new long[]{2}, new int[]{4, 4})
+                .write(bad);
+        Result r = cli("--model", model.toString(), "--layers", "0:1", "--input", bad.toString(), "--output", "o");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("bad.safetensors").contains("seq_lens").contains("sum to 8");
+        Path wrongDim = dir.resolve("dim.safetensors");
+        new SafetensorsWriter().addF32("hidden_states", new long[]{T, 3}, new float[T * 3])
+                .addI64("positions", new long[]{T}, positions).addI32("seq_lens", new long[]{1}, new int[]{T}).write(wrongDim);
+        r = cli("--model", model.toString(), "--layers", "0:1", "--input", wrongDim.toString(), "--output", "o");
+        assertThat(r.err()).contains("hidden_states").contains("must be [T, 512]");
+        Path noPos = dir.resolve("nopos.safetensors");
+        new SafetensorsWriter().addFloats("hidden_states", StDType.BF16, new long[]{T, C.hiddenSize()}, hidden)
+                .addI32("seq_lens", new long[]{1}, new int[]{T}).write(noPos);
+        r = cli("--model", model.toString(), "--layers", "0:1", "--input", noPos.toString(), "--output", "o");
+        assertThat(r.err()).contains("nopos.safetensors").contains("'positions'").contains("not found");
+    }
+}
