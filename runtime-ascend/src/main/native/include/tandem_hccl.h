@@ -61,7 +61,7 @@ typedef enum {
     HCCL_E_SUSPENDING = 22,
     HCCL_E_OPRETRY_FAIL = 23,
     HCCL_E_OOM = 24,
-    HCCL_E_RESERVED
+    HCCL_E_IN_STATUS = 1041
 } HcclResult;
 
 typedef enum {

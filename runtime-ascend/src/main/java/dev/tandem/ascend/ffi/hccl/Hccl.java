@@ -354,14 +354,14 @@ public class Hccl extends Hccl$shared {
     public static int HCCL_E_OOM() {
         return HCCL_E_OOM;
     }
-    private static final int HCCL_E_RESERVED = (int)25L;
+    private static final int HCCL_E_IN_STATUS = (int)1041L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.HCCL_E_RESERVED = 25
+     * enum <anonymous>.HCCL_E_IN_STATUS = 1041
      * }
      */
-    public static int HCCL_E_RESERVED() {
-        return HCCL_E_RESERVED;
+    public static int HCCL_E_IN_STATUS() {
+        return HCCL_E_IN_STATUS;
     }
     private static final int HCCL_REDUCE_SUM = (int)0L;
     /**
