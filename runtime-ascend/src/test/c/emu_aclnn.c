@@ -258,7 +258,7 @@ aclnnStatus aclDestroyTensorList(const aclTensorList *array) {
 /* ---------- executors ---------- */
 enum opk { OP_MATMUL = 1, OP_ADD, OP_MUL, OP_MULS, OP_INPLACE_MUL, OP_RMSNORM, OP_SILU, OP_SIGMOID, OP_SOFTMAX,
            OP_TOPK, OP_INDEX_SELECT, OP_INDEX_ADD, OP_CAST, OP_COPY, OP_FILL, OP_MASKED_FILL, OP_COS, OP_SIN,
-           OP_ROPE };
+           OP_ROPE, OP_GMM };
 
 struct aclOpExecutor {
     int op;
@@ -637,6 +637,37 @@ static int run_rope(aclOpExecutor *e) {
     return 0;
 }
 
+/* Grouped matmul, M-axis groups: rows [start_g, start_g + size_g) of x times weight[g]. */
+static int run_gmm(aclOpExecutor *e) {
+    tens *x = &e->t[0], *w = &e->t[1], *gl = &e->t[2], *y = &e->t[3];
+    int64_t m = x->dims[0], k = x->dims[1], groups = w->dims[0], n = w->dims[2];
+    int64_t start = 0, gi[1], xi[2], wi[3], yi[2];
+    for (int64_t g = 0; g < groups; g++) {
+        gi[0] = g;
+        int64_t v = (int64_t) emu_load(addr_of(gl, gi), gl->dtype);
+        int64_t end = e->k == 0 ? v : start + v; /* groupListType 0: cumulative ends, 1: sizes */
+        if (end < start || end > m) {
+            emu_set_error("%s: group list entry %lld (%lld) is out of range for %lld rows", e->name, (long long) g,
+                          (long long) v, (long long) m);
+            return ACL_ERROR_RT_AICORE_EXCEPTION;
+        }
+        for (int64_t r = start; r < end; r++) {
+            for (int64_t j = 0; j < n; j++) {
+                float acc = 0;
+                for (int64_t p = 0; p < k; p++) {
+                    xi[0] = r; xi[1] = p;
+                    wi[0] = g; wi[1] = p; wi[2] = j;
+                    acc += ld(x, addr_of(x, xi)) * ld(w, addr_of(w, wi));
+                }
+                yi[0] = r; yi[1] = j;
+                st(y, addr_of(y, yi), acc);
+            }
+        }
+        start = end;
+    }
+    return 0;
+}
+
 static int run_exec(emu_task *task) {
     aclOpExecutor *e = task->arg;
     for (int i = 0; i < e->nt; i++) {
@@ -651,6 +682,7 @@ static int run_exec(emu_task *task) {
         case OP_INDEX_SELECT: case OP_INDEX_ADD: return run_index(e);
         case OP_CAST: case OP_COPY: return run_convert(e);
         case OP_ROPE: return run_rope(e);
+        case OP_GMM: return run_gmm(e);
         default: return run_elementwise(e);
     }
 }
@@ -706,6 +738,7 @@ PHASE2(aclnnInplaceMaskedFillScalar)
 PHASE2(aclnnCos)
 PHASE2(aclnnSin)
 PHASE2(aclnnRotaryPositionEmbedding)
+PHASE2(aclnnGroupedMatmulV4)
 
 #define BEGIN(fn, op, ws, ...) \
     NENTER(fn "GetWorkspaceSize"); \
@@ -900,5 +933,44 @@ aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, con
     if (!same_shape(&t[0], &t[3]) || t[1].ndim != t[0].ndim || t[2].ndim != t[0].ndim
         || !broadcastable(&t[1], &t[0]) || !broadcastable(&t[2], &t[0]))
         return shape_error(e, "cos/sin must broadcast to x and out must have x's shape");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+static const aclTensor *single(const aclTensorList *l) {
+    if (!emu_reg_has((void *) l, K_TENSORLIST) || l->n != 1) return NULL;
+    return l->v[0];
+}
+
+aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight,
+    const aclTensorList *biasOptional, const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional,
+    const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional,
+    const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType, int64_t groupListType,
+    int64_t actType, aclTensorList *out, aclTensorList *activationFeatureOutOptional,
+    aclTensorList *dynQuantScaleOutOptional, uint64_t *workspaceSize, aclOpExecutor **executor) {
+    NENTER("aclnnGroupedMatmulV4GetWorkspaceSize");
+    if (biasOptional || scaleOptional || offsetOptional || antiquantScaleOptional || antiquantOffsetOptional
+        || perTokenScaleOptional || activationInputOptional || activationQuantScaleOptional
+        || activationQuantOffsetOptional || activationFeatureOutOptional || dynQuantScaleOutOptional) {
+        emu_set_error("aclnnGroupedMatmulV4GetWorkspaceSize: the emulator has no bias, quantisation or activation inputs");
+        return ACLNN_ERR_PARAM_INVALID;
+    }
+    if ((splitItem != 2 && splitItem != 3) || groupType != 0 || (groupListType != 0 && groupListType != 1) || actType != 0) {
+        emu_set_error("aclnnGroupedMatmulV4GetWorkspaceSize: the emulator supports splitItem 2/3, groupType 0 (M axis),"
+                      " groupListType 0/1 and actType 0");
+        return ACLNN_ERR_PARAM_INVALID;
+    }
+    const aclTensor *ts[] = {single(x), single(weight), groupListOptional, single(out)};
+    aclOpExecutor *e = NULL;
+    aclnnStatus rc = new_exec(OP_GMM, "aclnnGroupedMatmulV4", 1024, workspaceSize, executor, 4, ts, &e);
+    if (rc) return rc;
+    tens *t = e->t;
+    e->k = groupListType;
+    if (t[0].ndim != 2 || t[1].ndim != 3 || t[3].ndim != 2 || t[1].dims[1] != t[0].dims[1]
+        || t[3].dims[0] != t[0].dims[0] || t[3].dims[1] != t[1].dims[2])
+        return shape_error(e, "needs x [M,K], weight [E,K,N] and out [M,N]");
+    if (t[2].ndim != 1 || t[2].dims[0] != t[1].dims[0] || t[2].dtype != ACL_INT64)
+        return shape_error(e, "groupList must be INT64 [E]");
     return finish_exec(e, workspaceSize, executor);
 }

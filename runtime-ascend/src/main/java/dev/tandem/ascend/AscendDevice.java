@@ -169,6 +169,12 @@ public final class AscendDevice implements Device {
         return kernels;
     }
 
+    /** Ascend-only operators for mixture-of-experts layers (grouped matmul). */
+    public AscendMoeKernels moeKernels() {
+        ensureOpen();
+        return new AscendMoeKernels(kernels);
+    }
+
     @Override
     public void synchronize() {
         ensureOpen();

@@ -53,6 +53,7 @@ final class AscendKernels implements Kernels {
         final Arena arena = Arena.ofConfined();
         final List<MemorySegment> tensors = new ArrayList<>();
         final List<MemorySegment> scalars = new ArrayList<>();
+        final List<MemorySegment> lists = new ArrayList<>();
 
         MemorySegment tensor(Tensor t, AscendStream s) {
             AscendBuffer b = s.buffer(t.buffer());
@@ -65,6 +66,21 @@ final class AscendKernels implements Kernels {
                     aclType(t.dtype()), strides, t.offset(), AclRt.ACL_FORMAT_ND(),
                     arena.allocateFrom(ValueLayout.JAVA_LONG, storage), 1, b.pointer(0)));
             tensors.add(h);
+            return h;
+        }
+
+        /** A one-tensor aclTensorList; the list owns that tensor (aclDestroyTensorList destroys both). */
+        MemorySegment list(Tensor t, AscendStream s) {
+            MemorySegment tensor = tensor(t, s);
+            tensors.remove(tensors.size() - 1);
+            MemorySegment array = arena.allocate(ValueLayout.ADDRESS);
+            array.set(ValueLayout.ADDRESS, 0, tensor);
+            MemorySegment h = Aclnn.aclCreateTensorList(array, 1);
+            if (h.equals(MemorySegment.NULL)) {
+                Aclnn.aclDestroyTensor(tensor);
+            }
+            h = Check.aclnnObject("aclCreateTensorList", h);
+            lists.add(h);
             return h;
         }
 
@@ -94,6 +110,9 @@ final class AscendKernels implements Kernels {
             }
             for (MemorySegment s : scalars) {
                 Aclnn.aclDestroyScalar(s);
+            }
+            for (MemorySegment l : lists) {
+                Aclnn.aclDestroyTensorList(l);
             }
             arena.close();
         }
@@ -706,6 +725,42 @@ final class AscendKernels implements Kernels {
             MemorySegment v = o.scalar(value, out.dtype());
             return (ws, ex) -> Aclnn.aclnnInplaceFillScalarGetWorkspaceSize(to, v, ws, ex);
         }, Aclnn::aclnnInplaceFillScalar);
+    }
+
+    /** See {@link AscendMoeKernels#groupedMatmul}. */
+    void groupedMatmul(Stream stream, Tensor x, Tensor weights, Tensor groupSizes, Tensor out) {
+        String op = "groupedMatmul";
+        AscendStream s = check(op, stream, "x", x, "weights", weights, "groupSizes", groupSizes, "out", out);
+        floating(op, "x", x);
+        floating(op, "weights", weights);
+        floating(op, "out", out);
+        contiguous(op, "out", out);
+        if (x.rank() != 2 || weights.rank() != 3 || weights.dim(1) != x.dim(1)) {
+            throw new ShapeException(op + ": needs x [m, k] and weights [groups, k, n], got x " + x + " and weights " + weights);
+        }
+        if (groupSizes.dtype() != DType.I64 || groupSizes.rank() != 1 || groupSizes.dim(0) != weights.dim(0)) {
+            throw new ShapeException(op + ": groupSizes must be I64 [" + weights.dim(0) + "], got " + groupSizes);
+        }
+        long[] expected = {x.dim(0), weights.dim(2)};
+        if (!Arrays.equals(out.shape(), expected)) {
+            throw new ShapeException(op + ": out must be " + Arrays.toString(expected) + ", got " + out);
+        }
+        if (overlaps(out, x) || overlaps(out, weights)) {
+            throw new ShapeException(op + ": out must not alias an input");
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        run(s, op, "aclnnGroupedMatmulV4", o -> {
+            MemorySegment lx = o.list(x, s);
+            MemorySegment lw = o.list(weights, s);
+            MemorySegment gl = o.tensor(groupSizes, s);
+            MemorySegment ly = o.list(out, s);
+            MemorySegment none = MemorySegment.NULL;
+            // splitItem 3 (single x and out tensors), groupType 0 (groups along M), groupListType 1 (sizes), no activation
+            return (ws, ex) -> Aclnn.aclnnGroupedMatmulV4GetWorkspaceSize(lx, lw, none, none, none, none, none, none, gl,
+                    none, none, none, 3L, 0L, 1L, 0L, ly, none, none, ws, ex);
+        }, Aclnn::aclnnGroupedMatmulV4);
     }
 
     @Override

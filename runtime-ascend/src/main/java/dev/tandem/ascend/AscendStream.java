@@ -383,7 +383,8 @@ public final class AscendStream implements Stream {
             java.util.Map.entry("aclnnRmsNorm", "rmsNorm"),
             java.util.Map.entry("aclnnTopk", "topk"),
             java.util.Map.entry("aclnnInplaceCopy", "copy"),
-            java.util.Map.entry("aclnnInplaceFillScalar", "fill"));
+            java.util.Map.entry("aclnnInplaceFillScalar", "fill"),
+            java.util.Map.entry("aclnnGroupedMatmulV4", "groupedMatmul"));
 
     private static String operationOf(String detail) {
         String d = detail.startsWith("HCCL ") ? detail.substring(5) : detail;

@@ -3094,5 +3094,148 @@ public class Aclnn extends Aclnn$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class aclnnGroupedMatmulV4GetWorkspaceSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnGroupedMatmulV4GetWorkspaceSize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional, const aclTensorList *scaleOptional, const aclTensorList *offsetOptional, const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional, const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional, const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional, const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType, int64_t groupListType, int64_t actType, aclTensorList *out, aclTensorList *activationFeatureOutOptional, aclTensorList *dynQuantScaleOutOptional, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static FunctionDescriptor aclnnGroupedMatmulV4GetWorkspaceSize$descriptor() {
+        return aclnnGroupedMatmulV4GetWorkspaceSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional, const aclTensorList *scaleOptional, const aclTensorList *offsetOptional, const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional, const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional, const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional, const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType, int64_t groupListType, int64_t actType, aclTensorList *out, aclTensorList *activationFeatureOutOptional, aclTensorList *dynQuantScaleOutOptional, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MethodHandle aclnnGroupedMatmulV4GetWorkspaceSize$handle() {
+        return aclnnGroupedMatmulV4GetWorkspaceSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional, const aclTensorList *scaleOptional, const aclTensorList *offsetOptional, const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional, const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional, const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional, const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType, int64_t groupListType, int64_t actType, aclTensorList *out, aclTensorList *activationFeatureOutOptional, aclTensorList *dynQuantScaleOutOptional, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MemorySegment aclnnGroupedMatmulV4GetWorkspaceSize$address() {
+        return aclnnGroupedMatmulV4GetWorkspaceSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight, const aclTensorList *biasOptional, const aclTensorList *scaleOptional, const aclTensorList *offsetOptional, const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional, const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional, const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional, const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType, int64_t groupListType, int64_t actType, aclTensorList *out, aclTensorList *activationFeatureOutOptional, aclTensorList *dynQuantScaleOutOptional, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static int aclnnGroupedMatmulV4GetWorkspaceSize(MemorySegment x, MemorySegment weight, MemorySegment biasOptional, MemorySegment scaleOptional, MemorySegment offsetOptional, MemorySegment antiquantScaleOptional, MemorySegment antiquantOffsetOptional, MemorySegment perTokenScaleOptional, MemorySegment groupListOptional, MemorySegment activationInputOptional, MemorySegment activationQuantScaleOptional, MemorySegment activationQuantOffsetOptional, long splitItem, long groupType, long groupListType, long actType, MemorySegment out, MemorySegment activationFeatureOutOptional, MemorySegment dynQuantScaleOutOptional, MemorySegment workspaceSize, MemorySegment executor) {
+        var mh$ = aclnnGroupedMatmulV4GetWorkspaceSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnGroupedMatmulV4GetWorkspaceSize", x, weight, biasOptional, scaleOptional, offsetOptional, antiquantScaleOptional, antiquantOffsetOptional, perTokenScaleOptional, groupListOptional, activationInputOptional, activationQuantScaleOptional, activationQuantOffsetOptional, splitItem, groupType, groupListType, actType, out, activationFeatureOutOptional, dynQuantScaleOutOptional, workspaceSize, executor);
+            }
+            return (int)mh$.invokeExact(x, weight, biasOptional, scaleOptional, offsetOptional, antiquantScaleOptional, antiquantOffsetOptional, perTokenScaleOptional, groupListOptional, activationInputOptional, activationQuantScaleOptional, activationQuantOffsetOptional, splitItem, groupType, groupListType, actType, out, activationFeatureOutOptional, dynQuantScaleOutOptional, workspaceSize, executor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnGroupedMatmulV4 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnGroupedMatmulV4");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnGroupedMatmulV4(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static FunctionDescriptor aclnnGroupedMatmulV4$descriptor() {
+        return aclnnGroupedMatmulV4.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnGroupedMatmulV4(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MethodHandle aclnnGroupedMatmulV4$handle() {
+        return aclnnGroupedMatmulV4.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnGroupedMatmulV4(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MemorySegment aclnnGroupedMatmulV4$address() {
+        return aclnnGroupedMatmulV4.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnGroupedMatmulV4(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static int aclnnGroupedMatmulV4(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream) {
+        var mh$ = aclnnGroupedMatmulV4.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnGroupedMatmulV4", workspace, workspaceSize, executor, stream);
+            }
+            return (int)mh$.invokeExact(workspace, workspaceSize, executor, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 
