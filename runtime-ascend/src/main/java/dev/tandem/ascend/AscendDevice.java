@@ -208,20 +208,26 @@ public final class AscendDevice implements Device {
             return;
         }
         bind();
+        List<AutoCloseable> children = new ArrayList<>();
         for (AscendStream s : new ArrayList<>(streams)) {
             s.drainQuietly();
         }
-        for (HcclCommunicator c : new ArrayList<>(communicators)) {
-            c.close();
-        }
-        for (AscendBuffer b : new ArrayList<>(buffers)) {
-            b.close();
-        }
-        for (AscendStream s : new ArrayList<>(streams)) {
-            s.close();
-        }
-        for (AscendEvent e : new ArrayList<>(events)) {
-            e.close();
+        children.addAll(communicators);
+        children.addAll(buffers);
+        children.addAll(streams);
+        children.addAll(events);
+        RuntimeException failure = null;
+        for (AutoCloseable child : children) {
+            try {
+                child.close();
+            } catch (Exception e) {
+                // Keep closing the rest: one failing child must not leak its siblings or the context.
+                if (failure == null) {
+                    failure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
         }
         kernels.close();
         bind();
@@ -229,8 +235,19 @@ public final class AscendDevice implements Device {
         BOUND.remove();
         int rc2 = AclRt.aclrtResetDevice(id);
         registration.release();
-        Check.acl("aclrtDestroyContext", rc);
-        Check.acl("aclrtResetDevice", rc2);
+        try {
+            Check.acl("aclrtDestroyContext", rc);
+            Check.acl("aclrtResetDevice", rc2);
+        } catch (AclException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /** True once close has started: children then free synchronously instead of through stream callbacks. */

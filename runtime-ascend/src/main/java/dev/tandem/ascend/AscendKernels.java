@@ -49,7 +49,7 @@ final class AscendKernels implements Kernels {
     }
 
     /** Host-side aclnn objects of one call; destroyed when the call is done. */
-    private final class Objects implements AutoCloseable {
+    private final class Call implements AutoCloseable {
         final Arena arena = Arena.ofConfined();
         final List<MemorySegment> tensors = new ArrayList<>();
         final List<MemorySegment> scalars = new ArrayList<>();
@@ -132,9 +132,9 @@ final class AscendKernels implements Kernels {
     }
 
     /** Runs phase 1 and 2 of one operator on the stream; {@code build} creates the aclnn objects. */
-    private void run(AscendStream s, String op, String fn, java.util.function.Function<Objects, Phase1> build, Phase2 phase2) {
+    private void run(AscendStream s, String op, String fn, java.util.function.Function<Call, Phase1> build, Phase2 phase2) {
         s.enqueue(op, -1, () -> {
-            try (Objects o = new Objects(); Arena arena = Arena.ofConfined()) {
+            try (Call o = new Call(); Arena arena = Arena.ofConfined()) {
                 Phase1 phase1 = build.apply(o);
                 MemorySegment wsSize = arena.allocate(ValueLayout.JAVA_LONG);
                 MemorySegment exec = arena.allocate(ValueLayout.ADDRESS);
@@ -150,9 +150,9 @@ final class AscendKernels implements Kernels {
 
     /** Checks the stream and the named tensors ({@code "a", a, "b", b, ...}) belong to this device. */
     private AscendStream check(String op, Stream stream, Object... namedTensors) {
-        java.util.Objects.requireNonNull(stream, "stream");
+        Objects.requireNonNull(stream, "stream");
         for (int i = 0; i < namedTensors.length; i += 2) {
-            java.util.Objects.requireNonNull(namedTensors[i + 1], op + ": " + namedTensors[i]);
+            Objects.requireNonNull(namedTensors[i + 1], op + ": " + namedTensors[i]);
         }
         if (!(stream instanceof AscendStream as) || as.device() != device) {
             throw new WrongDeviceException(op + ": stream " + stream + " is not a stream of device " + device.id());

@@ -165,6 +165,8 @@ public final class AscendRuntime implements Runtime {
             } catch (RuntimeException e) {
                 if (first == null) {
                     first = e;
+                } else {
+                    first.addSuppressed(e);
                 }
             }
         }
