@@ -18,6 +18,9 @@ import dev.tandem.runtime.Runtime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
+import dev.tandem.runtime.schedule.OverlapAdvisor;
+import dev.tandem.deepseek.dbo.ComputeRate;
+import dev.tandem.deepseek.dbo.DeepSeekStageCosts;
 import dev.tandem.runtime.trace.OverlapMetrics;
 
 import java.io.IOException;
@@ -62,7 +65,8 @@ public final class ForwardCommand {
               --backend NAME         runtime backend (default: -Dtandem.backend, TANDEM_BACKEND, else host)
               --seq-lens a,b,...     request lengths for --preset inputs (default: one request of T tokens)
               --micro-batches M      split the batch into M micro-batches (token-balanced; may cut a prefill) (default 1)
-              --schedule NAME        sequential, or dbo: dual-batch overlap of the micro-batches (default sequential)
+              --schedule NAME        sequential; dbo: dual-batch overlap of the micro-batches (2 unless --micro-batches);
+                                     auto: overlap only where the cost model predicts a gain (default sequential)
               --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
               --mla auto|naive|absorbed  MLA form: absorbed (decode-friendly), naive (prefill), or per chunk (default auto)
               --link GBPS[:LAT_US]   emulate a link of GBPS GB/s and LAT_US us per collective (host backend)
@@ -231,9 +235,13 @@ public final class ForwardCommand {
         String schedule = o.getOrDefault("schedule", "sequential").toLowerCase(Locale.ROOT);
         DecoderRunner.Scheduling scheduling = switch (schedule) {
             case "sequential" -> DecoderRunner.Scheduling.SEQUENTIAL;
-            case "dbo", "overlapped" -> DecoderRunner.Scheduling.OVERLAPPED;
-            default -> throw new UsageException("--schedule must be sequential or dbo, got '" + schedule + "'");
+            case "dbo", "overlapped", "auto" -> DecoderRunner.Scheduling.OVERLAPPED;
+            default -> throw new UsageException("--schedule must be sequential, dbo or auto, got '" + schedule + "'");
         };
+        boolean auto = schedule.equals("auto");
+        if (!schedule.equals("sequential") && !o.containsKey("micro-batches")) {
+            microBatches = 2;   // dbo and auto mean two micro-batches unless told otherwise
+        }
         DType wdt = switch (o.getOrDefault("weight-dtype", "f32").toLowerCase(Locale.ROOT)) {
             case "f32" -> DType.F32;
             case "bf16" -> DType.BF16;
@@ -307,13 +315,28 @@ public final class ForwardCommand {
                     out.printf(Locale.ROOT, "loaded %s layers %d..%d on %d %s rank(s) (%s attention) in %.2f s%n",
                             config, range[0], range[1] - 1, ranks, rt.backendName(), mode.name().toLowerCase(Locale.ROOT),
                             (loaded - start) / 1e9);
-                    MicroBatchPlan plan = new MicroBatchPlanner(1, 0.1, true, MicroBatchPlanner.CostModel.tokensOnly())
-                            .plan(runner.shapes(requests), microBatches);
-                    if (microBatches > 1) {
-                        out.printf(Locale.ROOT, "micro-batches: %d (%s)%n", plan.size(), plan.reason());
+                    MicroBatchPlanner planner = new MicroBatchPlanner(1, 0.1, true,
+                            DeepSeekStageCosts.plannerCostModel(config));
+                    MicroBatchPlan plan;
+                    DecoderRunner.Scheduling use = scheduling;
+                    if (auto) {
+                        LinkModel link = communicatorOptions(o).link();
+                        double rate = ComputeRate.measure(rt.device(0), 128, 512, 512);
+                        var costs = new DeepSeekStageCosts(config, ranks, mode, rate,
+                                link != null ? link : new LinkModel(25, 20));
+                        var advice = new OverlapAdvisor(planner, costs, microBatches, 0.05)
+                                .advise(runner.program(0), runner.shapes(requests));
+                        plan = advice.plan();
+                        use = advice.overlap() ? DecoderRunner.Scheduling.OVERLAPPED : DecoderRunner.Scheduling.SEQUENTIAL;
+                        out.printf(Locale.ROOT, "schedule auto (measured %.2f GFLOP/s): %s%n", rate / 1e9, advice.reason());
+                    } else {
+                        plan = planner.plan(runner.shapes(requests), microBatches);
+                        if (microBatches > 1) {
+                            out.printf(Locale.ROOT, "micro-batches: %d (%s)%n", plan.size(), plan.reason());
+                        }
                     }
                     long t0 = System.nanoTime();
-                    result = runner.forward(requests, plan);
+                    result = runner.forward(requests, plan, use);
                     out.printf(Locale.ROOT, "forward of %d tokens in %d request(s): %.3f s%n", positions.length,
                             seqLens.length, (System.nanoTime() - t0) / 1e9);
                 }

@@ -141,6 +141,7 @@ public final class DecoderRunner implements AutoCloseable {
     private final long[] rankTokens;
     private final Map<Long, Long> sequenceTokens = new HashMap<>();
     private final ExecutorService pool;
+    private final Map<String, Schedule<DecoderMicroBatch>> schedules = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DecoderRunner(Runtime runtime, DeepSeekConfig config, WeightSource weights, int firstLayer, int endLayer,
                          Options options) {
@@ -219,9 +220,15 @@ public final class DecoderRunner implements AutoCloseable {
 
     /** The schedule a forward with {@code microBatches} micro-batches uses on rank {@code r}. */
     public Schedule<DecoderMicroBatch> schedule(int r, int microBatches) {
-        return options.scheduling() == Scheduling.OVERLAPPED
-                ? Schedules.overlapped(programs.get(r), microBatches)
-                : Schedules.sequential(programs.get(r), microBatches);
+        return schedule(r, microBatches, options.scheduling());
+    }
+
+    /** The schedule of rank {@code r} for {@code microBatches} micro-batches under {@code scheduling} (cached). */
+    public Schedule<DecoderMicroBatch> schedule(int r, int microBatches, Scheduling scheduling) {
+        return schedules.computeIfAbsent(r + "/" + microBatches + "/" + scheduling, k ->
+                scheduling == Scheduling.OVERLAPPED
+                        ? Schedules.overlapped(programs.get(r), microBatches)
+                        : Schedules.sequential(programs.get(r), microBatches));
     }
 
     /** Cached tokens of request {@code id} in the first layer (0 if unknown). */
@@ -267,6 +274,11 @@ public final class DecoderRunner implements AutoCloseable {
      * first part's KV. Returns the output rows in request order.
      */
     public float[] forward(List<Request> requests, MicroBatchPlan plan) {
+        return forward(requests, plan, options.scheduling());
+    }
+
+    /** As {@link #forward(List, MicroBatchPlan)}, with the scheduling chosen for this call. */
+    public float[] forward(List<Request> requests, MicroBatchPlan plan, Scheduling scheduling) {
         int d = config.hiddenSize();
         List<Request> sliced = new ArrayList<>();
         int[] covered = new int[requests.size()];
@@ -288,7 +300,7 @@ public final class DecoderRunner implements AutoCloseable {
                         + "'s " + requests.get(i).tokens() + " tokens");
             }
         }
-        float[] out = forward(sliced);
+        float[] out = forward(sliced, scheduling);
         // the plan lists slices in batch order, so the rows already are in request order
         return out;
     }
@@ -298,6 +310,12 @@ public final class DecoderRunner implements AutoCloseable {
      * request order.
      */
     public float[] forward(List<Request> requests) {
+        return forward(requests, options.scheduling());
+    }
+
+    /** As {@link #forward(List)}, with the scheduling chosen for this call. */
+    public float[] forward(List<Request> requests, Scheduling scheduling) {
+        Objects.requireNonNull(scheduling, "scheduling");
         int d = config.hiddenSize();
         int p = ranks.size();
         int microBatches = 0;
@@ -359,7 +377,7 @@ public final class DecoderRunner implements AutoCloseable {
         for (int r = 0; r < p; r++) {
             final int rank = r;
             futures.add(pool.submit(() -> runRank(rank, requests, perRank.get(rank), mbs, out, rowOf,
-                    options.attention() == AttentionMode.DP || rank == 0)));
+                    options.attention() == AttentionMode.DP || rank == 0, scheduling)));
         }
         RuntimeException failure = null;
         for (Future<?> f : futures) {
@@ -386,7 +404,7 @@ public final class DecoderRunner implements AutoCloseable {
     }
 
     private void runRank(int rank, List<Request> requests, List<Integer> mine, int mbs, float[] out, int[] rowOf,
-                         boolean writesOutput) {
+                         boolean writesOutput, Scheduling scheduling) {
         RankContext rc = ranks.get(rank);
         Stream s = rc.computeStream();
         int d = config.hiddenSize();
@@ -438,7 +456,7 @@ public final class DecoderRunner implements AutoCloseable {
                 mb.putCarried(DecoderMicroBatch.HIDDEN, h);
                 mb.putCarried(DecoderMicroBatch.POSITIONS, p);
             }
-            scheduleRunners.get(rank).run(schedule(rank, mbs), batches);
+            scheduleRunners.get(rank).run(schedule(rank, mbs, scheduling), batches);
             List<float[]> results = new ArrayList<>();
             for (DecoderMicroBatch mb : batches) {
                 float[] res = new float[mb.tokens() * d];

@@ -160,7 +160,7 @@ class ForwardCommandTest {
         assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--link", "fast").err())
                 .contains("--link must be GBPS or GBPS:LATENCY_US");
         assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--schedule", "magic").err())
-                .contains("--schedule must be sequential or dbo");
+                .contains("--schedule must be sequential, dbo or auto");
         assertThat(cli("--help").out()).contains("usage:");
     }
 

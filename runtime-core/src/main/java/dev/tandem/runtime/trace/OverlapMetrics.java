@@ -13,10 +13,10 @@ import java.util.function.Predicate;
  *
  * @param device          device id
  * @param wallNanos       first start to last end of the device's work
- * @param computeNanos    C: time the compute stream(s) were busy (union of their spans, waits excluded)
- * @param commNanos       M: time the communication stream(s) were busy
+ * @param computeNanos    C: time the device computed (union of its compute spans, waits and collectives excluded)
+ * @param commNanos       M: time the device communicated (communication streams and collectives anywhere)
  * @param hiddenCommNanos communication time during which compute was also busy
- * @param bubbleNanos     time inside the wall during which the compute stream(s) did nothing
+ * @param bubbleNanos     time inside the wall during which the device computed nothing
  * @param bubbles         number of such idle gaps longer than the bubble threshold
  */
 public record OverlapMetrics(int device, long wallNanos, long computeNanos, long commNanos, long hiddenCommNanos,
@@ -56,7 +56,7 @@ public record OverlapMetrics(int device, long wallNanos, long computeNanos, long
         return result;
     }
 
-    /** Metrics of one device's spans. COPY-role streams count as communication. */
+    /** Metrics of one device's spans; see {@link #isCommunication(TraceSpan)} for what counts as M. */
     public static OverlapMetrics of(int device, List<TraceSpan> spans) {
         List<TraceSpan> work = spans.stream().filter(Predicate.not(TraceSpan::isWait)).toList();
         if (work.isEmpty()) {
@@ -64,10 +64,10 @@ public record OverlapMetrics(int device, long wallNanos, long computeNanos, long
         }
         long from = work.stream().mapToLong(TraceSpan::startNanos).min().orElseThrow();
         long to = work.stream().mapToLong(TraceSpan::endNanos).max().orElseThrow();
-        List<Intervals.Interval> compute = Intervals.union(intervals(work, StreamRole.COMPUTE));
-        List<Intervals.Interval> comm = new ArrayList<>(intervals(work, StreamRole.COMM));
-        comm.addAll(intervals(work, StreamRole.COPY));
-        comm = Intervals.union(comm);
+        List<Intervals.Interval> compute = Intervals.union(work.stream().filter(s -> !isCommunication(s))
+                .map(s -> new Intervals.Interval(s.startNanos(), s.endNanos())).toList());
+        List<Intervals.Interval> comm = Intervals.union(work.stream().filter(OverlapMetrics::isCommunication)
+                .map(s -> new Intervals.Interval(s.startNanos(), s.endNanos())).toList());
         long c = Intervals.length(compute);
         long m = Intervals.length(comm);
         long hidden = Intervals.intersection(compute, comm);
@@ -83,8 +83,20 @@ public record OverlapMetrics(int device, long wallNanos, long computeNanos, long
         return new OverlapMetrics(device, to - from, c, m, hidden, bubbleTime, bubbleCount);
     }
 
-    private static List<Intervals.Interval> intervals(List<TraceSpan> spans, StreamRole role) {
-        return spans.stream().filter(s -> s.role() == role)
-                .map(s -> new Intervals.Interval(s.startNanos(), s.endNanos())).toList();
+    private static final java.util.Set<String> COLLECTIVES = java.util.Set.of("allReduce", "allGather",
+            "reduceScatter", "allToAll", "allToAllV", "broadcast", "barrier");
+
+    /**
+     * Communication is everything on a COMM or COPY stream, plus collectives wherever they run (a sequential
+     * schedule issues them on the compute stream, and they are still communication time M).
+     */
+    public static boolean isCommunication(TraceSpan span) {
+        if (span.role() != StreamRole.COMPUTE) {
+            return true;
+        }
+        String name = span.name();
+        int paren = name.indexOf('(');
+        String op = paren >= 0 ? name.substring(0, paren) : name;
+        return COLLECTIVES.contains(op) || op.equals("send") || op.equals("recv");
     }
 }

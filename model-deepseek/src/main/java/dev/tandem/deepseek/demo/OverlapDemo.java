@@ -1,0 +1,165 @@
+package dev.tandem.deepseek.demo;
+
+import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.deepseek.model.DecoderRunner;
+import dev.tandem.deepseek.model.DecoderRunner.Scheduling;
+import dev.tandem.deepseek.model.WeightSource;
+import dev.tandem.runtime.CommunicatorOptions;
+import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.schedule.MicroBatchPlan;
+import dev.tandem.runtime.schedule.MicroBatchPlanner;
+import dev.tandem.runtime.trace.OverlapReport;
+import dev.tandem.runtime.trace.TimelineSvg;
+import dev.tandem.runtime.trace.TraceSpan;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The main job: a DeepSeek-V3-shaped MoE layer stack on several in-process expert-parallel ranks, run
+ * sequentially and with dual-batch overlap over an <b>emulated</b> link, checked for bitwise equality, measured,
+ * and drawn. Prints a table and writes {@code trace.json} (Perfetto / chrome://tracing) and {@code timeline.svg}.
+ */
+public final class OverlapDemo {
+    private OverlapDemo() {
+    }
+
+    public static void main(String[] args) {
+        int rc = run(args, System.out, System.err);
+        if (rc != 0) {
+            System.exit(rc);
+        }
+    }
+
+    /** Runs the demo; returns 0, 1 on failure, 2 on a usage error. */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        DemoOptions options;
+        try {
+            options = DemoOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("overlap-demo: " + e.getMessage());
+            err.print(DemoOptions.USAGE);
+            return 2;
+        }
+        if (options.help()) {
+            out.print(DemoOptions.USAGE);
+            return 0;
+        }
+        try {
+            execute(options, out);
+            return 0;
+        } catch (RuntimeException | IOException e) {
+            err.println("overlap-demo: failed: " + e);
+            return 1;
+        }
+    }
+
+    static DemoResult execute(DemoOptions o, PrintStream out) throws IOException {
+        DeepSeekConfig config = DeepSeekConfig.preset(o.preset());
+        int[] range = layerRange(o.layers(), config);
+        out.printf(Locale.ROOT, "Tandem dual-batch overlap demo: %s (d=%d, %d experts, top-%d), layers %d..%d, %d %s rank(s)%n",
+                o.preset(), config.hiddenSize(), config.nRoutedExperts(), config.numExpertsPerTok(), range[0],
+                range[1] - 1, o.ranks(), o.backend());
+        LinkModel link = o.link();
+        out.printf(Locale.ROOT, "emulated link: %.3f GB/s per rank, %.0f us per collective (emulation, not a real interconnect)%n",
+                link.bandwidthGBps(), link.latencyMicros());
+        RuntimeOptions ro = RuntimeOptions.defaults().withBackend(o.backend()).withDeviceCount(o.ranks())
+                .withComputeThreads(1).withTracing(true);
+        try (Runtime runtime = Runtime.open(ro)) {
+            long t0 = System.nanoTime();
+            DecoderRunner.Options options = DecoderRunner.Options.defaults(o.ranks())
+                    .withCommunicatorOptions(CommunicatorOptions.defaults().withLink(link));
+            try (DecoderRunner runner = new DecoderRunner(runtime, config, WeightSource.random(config, o.seed()),
+                    range[0], range[1], options)) {
+                out.printf(Locale.ROOT, "[1/4] weights ready in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+                DemoBatch batch = DemoBatch.random(config, o.requests(), o.tokens(), o.seed());
+                MicroBatchPlanner planner = new MicroBatchPlanner(1, 0.1, true,
+                        new MicroBatchPlanner.CostModel(1, 0));
+                MicroBatchPlan whole = planner.plan(batch.shapes(), 1);
+                MicroBatchPlan split = planner.plan(batch.shapes(), o.microBatches());
+                out.println("      plan: " + split.reason());
+                out.printf(Locale.ROOT, "[2/4] warming up (%d forward(s) per schedule)%n", o.warmup());
+                for (int i = 0; i < o.warmup(); i++) {
+                    batch.run(runner, whole, Scheduling.SEQUENTIAL);
+                    batch.run(runner, split, Scheduling.OVERLAPPED);
+                }
+                out.printf(Locale.ROOT, "[3/4] measuring %d forward(s) per schedule%n", o.iterations());
+                Measured sequential = measure(runtime, runner, batch, whole, Scheduling.SEQUENTIAL, o.iterations());
+                Measured overlapped = measure(runtime, runner, batch, split, Scheduling.OVERLAPPED, o.iterations());
+                boolean identical = Arrays.equals(sequential.output(), overlapped.output());
+                Path dir = o.outputDirectory();
+                Files.createDirectories(dir);
+                Path trace = dir.resolve("trace.json");
+                Path svg = dir.resolve("timeline.svg");
+                dev.tandem.runtime.trace.ChromeTrace.write(overlapped.spans(), trace);
+                dev.tandem.runtime.trace.ChromeTrace.write(sequential.spans(), dir.resolve("trace-sequential.json"));
+                TimelineSvg.write(overlapped.spans(), svg, String.format(Locale.ROOT,
+                        "Dual-batch overlap: %s, %d ranks, %d tokens, %d micro-batches (one forward)", o.preset(),
+                        o.ranks(), batch.tokens(), split.size()), 1600);
+                out.println("[4/4] done");
+                DemoResult result = new DemoResult(sequential, overlapped, identical, split.size());
+                out.println();
+                out.print(result.table());
+                out.println();
+                out.print(overlapped.report().describe());
+                out.println("trace:    " + trace.toAbsolutePath() + " (open in Perfetto or chrome://tracing)");
+                out.println("timeline: " + svg.toAbsolutePath());
+                if (!identical) {
+                    throw new IllegalStateException("dual-batch overlap changed the result: outputs differ bitwise");
+                }
+                return result;
+            }
+        }
+    }
+
+    /** A:B from the option, or the preset's MoE layers (dense layers have no communication to hide). */
+    static int[] layerRange(String spec, DeepSeekConfig config) {
+        if (spec == null) {
+            int first = Math.min(config.firstKDenseReplace(), config.numHiddenLayers() - 1);
+            return new int[]{first, config.numHiddenLayers()};
+        }
+        String[] parts = spec.split(":");
+        try {
+            int a = Integer.parseInt(parts[0].trim());
+            int b = parts.length > 1 ? Integer.parseInt(parts[1].trim()) : a + 1;
+            if (a < 0 || b <= a || b > config.numHiddenLayers()) {
+                throw new IllegalArgumentException("--layers " + spec + " is not a non-empty range within the "
+                        + config.numHiddenLayers() + " layers of the preset");
+            }
+            return new int[]{a, b};
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--layers needs A:B, got '" + spec + "'");
+        }
+    }
+
+    private static Measured measure(Runtime runtime, DecoderRunner runner, DemoBatch batch, MicroBatchPlan plan,
+                                    Scheduling scheduling, int iterations) {
+        long[] times = new long[iterations];
+        float[] output = null;
+        List<TraceSpan> spans = new ArrayList<>();
+        OverlapReport report = null;
+        for (int i = 0; i < iterations; i++) {
+            runtime.tracer().clear();
+            long start = System.nanoTime();
+            output = batch.run(runner, plan, scheduling);
+            times[i] = System.nanoTime() - start;
+            spans = runtime.tracer().spans();
+            report = OverlapReport.of(spans);
+        }
+        Arrays.sort(times);
+        return new Measured(scheduling == Scheduling.SEQUENTIAL ? "sequential" : "dbo", times[iterations / 2], output,
+                spans, report);
+    }
+
+    /** The median forward of one schedule, with the spans and overlap report of its last run. */
+    record Measured(String name, long medianNanos, float[] output, List<TraceSpan> spans, OverlapReport report) {
+    }
+}
