@@ -69,6 +69,27 @@ class SchedulesTest {
     }
 
     @Test
+    void hostBlockingStagesAreIssuedAfterTheOtherMicroBatchsIndependentCompute() {
+        StageProgram<Object> program = new StageProgram<>(moeLayers(3, 0));
+        for (int n = 2; n <= 4; n++) {
+            Schedule<Object> schedule = Schedules.overlapped(program, n);
+            List<Step> steps = schedule.steps();
+            for (int i = 0; i < steps.size(); i++) {
+                Step blocking = steps.get(i);
+                if (!program.stage(blocking.stage()).blocksHost()) {
+                    continue;
+                }
+                for (int j = i + 1; j < steps.size(); j++) {
+                    Step later = steps.get(j);
+                    boolean independentCompute = later.stream() == StreamRole.COMPUTE
+                            && later.microBatch() != blocking.microBatch() && later.slot() <= blocking.slot();
+                    assertThat(independentCompute).as("%s issued after host-blocking %s", later, blocking).isFalse();
+                }
+            }
+        }
+    }
+
+    @Test
     void predictedOverlapApproachesMaxOfComputeAndComm() {
         StageProgram<Object> program = new StageProgram<>(moeLayers(4, 0));
         Schedule<Object> dbo = Schedules.overlapped(program, 2);

@@ -1,0 +1,305 @@
+package dev.tandem.ascend;
+
+import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.NativeThreads;
+import dev.tandem.runtime.Device;
+import dev.tandem.runtime.DeviceBuffer;
+import dev.tandem.runtime.DeviceOutOfMemoryException;
+import dev.tandem.runtime.Event;
+import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.LeakTracker;
+import dev.tandem.runtime.MemoryInfo;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.StreamOptions;
+import dev.tandem.runtime.WrongDeviceException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One NPU: an explicit ACL context and every stream, event, buffer and communicator created on it. Native calls bind the context to the calling (platform) thread first.
+ */
+public final class AscendDevice implements Device {
+    private static final ThreadLocal<AscendDevice> BOUND = new ThreadLocal<>();
+
+    private final AscendRuntime runtime;
+    private final int id;
+    private final String name;
+    private final MemorySegment context;
+    private final AscendKernels kernels;
+    private final Set<AscendStream> streams = ConcurrentHashMap.newKeySet();
+    private final Set<AscendEvent> events = ConcurrentHashMap.newKeySet();
+    private final Set<AscendBuffer> buffers = ConcurrentHashMap.newKeySet();
+    private final Set<HcclCommunicator> communicators = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final LeakTracker.Registration registration;
+    /** HCCL requires the operations of one device to be launched one at a time. */
+    final Object hcclLock = new Object();
+
+    AscendDevice(AscendRuntime runtime, int id) {
+        this.runtime = runtime;
+        this.id = id;
+        Check.acl("aclrtSetDevice", AclRt.aclrtSetDevice(id));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            int rc = AclRt.aclrtCreateContext(out, id);
+            if (rc != 0) {
+                AclException e = Check.aclError("aclrtCreateContext", rc);
+                AclRt.aclrtResetDevice(id);
+                throw e;
+            }
+            this.context = out.get(ValueLayout.ADDRESS, 0);
+        }
+        BOUND.set(this);
+        String soc = Check.string(AclRt.aclrtGetSocName());
+        this.name = (soc.isEmpty() ? "Ascend" : soc) + ":" + id;
+        this.kernels = new AscendKernels(this);
+        this.registration = LeakTracker.global().track("ascend device " + id);
+    }
+
+    /** Makes this device's context current on the calling thread (a platform thread). */
+    void bind() {
+        NativeThreads.requirePlatformThread("Ascend device work");
+        if (BOUND.get() != this) {
+            Check.acl("aclrtSetCurrentContext", AclRt.aclrtSetCurrentContext(context));
+            BOUND.set(this);
+        }
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public MemoryInfo memoryInfo() {
+        ensureOpen();
+        bind();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
+            Check.acl("aclrtGetMemInfo", AclRt.aclrtGetMemInfo(AclRt.ACL_HBM_MEM(), free, total));
+            return new MemoryInfo(free.get(ValueLayout.JAVA_LONG, 0), total.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    @Override
+    public AscendRuntime runtime() {
+        return runtime;
+    }
+
+    @Override
+    public Stream createStream(StreamOptions options) {
+        Objects.requireNonNull(options, "options");
+        ensureOpen();
+        bind();
+        AscendStream s = new AscendStream(this, options);
+        streams.add(s);
+        return s;
+    }
+
+    @Override
+    public Event createEvent(EventOptions options) {
+        Objects.requireNonNull(options, "options");
+        ensureOpen();
+        bind();
+        AscendEvent e = new AscendEvent(this, options.timing());
+        events.add(e);
+        return e;
+    }
+
+    @Override
+    public DeviceBuffer allocate(long bytes, Stream stream) {
+        return allocate(bytes, stream(stream), true);
+    }
+
+    /** Allocates on {@code s}; {@code zeroed} = false for scratch memory such as operator workspaces. */
+    AscendBuffer allocate(long bytes, AscendStream s, boolean zeroed) {
+        ensureOpen();
+        if (bytes <= 0) {
+            throw new InvalidArgumentException("buffer size must be positive, got " + bytes);
+        }
+        s.ensureUsable();
+        bind();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            int rc = AclRt.aclrtMalloc(out, bytes, AclRt.ACL_MEM_MALLOC_HUGE_FIRST());
+            if (rc != 0) {
+                AclException e = Check.aclError("aclrtMalloc", rc);
+                if (rc == AclRt.ACL_ERROR_RT_MEMORY_ALLOCATION() || rc == AclRt.ACL_ERROR_RT_DEVICE_OOM()
+                        || rc == AclRt.ACL_ERROR_BAD_ALLOC()) {
+                    throw new DeviceOutOfMemoryException("device " + id + " cannot allocate " + bytes + " bytes", e);
+                }
+                throw e;
+            }
+            AscendBuffer b = new AscendBuffer(this, s, out.get(ValueLayout.ADDRESS, 0).address(), bytes);
+            buffers.add(b);
+            if (!zeroed) {
+                return b;
+            }
+            // aclrtMalloc leaves memory uninitialised; Tandem buffers start zeroed. The memory is new, so a
+            // synchronous memset cannot race with any stream, and the buffer is ready when allocate returns.
+            int zrc = AclRt.aclrtMemset(b.pointer(0), bytes, 0, bytes);
+            if (zrc != 0) {
+                b.close();
+                throw Check.aclError("aclrtMemset", zrc);
+            }
+            return b;
+        }
+    }
+
+    @Override
+    public Kernels kernels() {
+        ensureOpen();
+        return kernels;
+    }
+
+    /** Ascend-only operators for mixture-of-experts layers (grouped matmul). */
+    public AscendMoeKernels moeKernels() {
+        ensureOpen();
+        return new AscendMoeKernels(kernels);
+    }
+
+    @Override
+    public void synchronize() {
+        ensureOpen();
+        RuntimeException first = null;
+        for (AscendStream s : new ArrayList<>(streams)) {
+            try {
+                s.synchronize();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /**
+     * Drains every stream, then destroys communicators, buffers, streams and events, stops the report thread
+     * and releases the context. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        bind();
+        List<AutoCloseable> children = new ArrayList<>();
+        for (AscendStream s : new ArrayList<>(streams)) {
+            s.drainQuietly();
+        }
+        children.addAll(communicators);
+        children.addAll(buffers);
+        children.addAll(streams);
+        children.addAll(events);
+        RuntimeException failure = null;
+        for (AutoCloseable child : children) {
+            try {
+                child.close();
+            } catch (Exception e) {
+                // Keep closing the rest: one failing child must not leak its siblings or the context.
+                if (failure == null) {
+                    failure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        kernels.close();
+        bind();
+        int rc = AclRt.aclrtDestroyContext(context);
+        BOUND.remove();
+        int rc2 = AclRt.aclrtResetDevice(id);
+        registration.release();
+        try {
+            Check.acl("aclrtDestroyContext", rc);
+            Check.acl("aclrtResetDevice", rc2);
+        } catch (AclException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** True once close has started: children then free synchronously instead of through stream callbacks. */
+    boolean isClosedForWork() {
+        return closed.get();
+    }
+
+    void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("Ascend device " + id + " is closed");
+        }
+    }
+
+    /** The stream as one of this device's open streams. */
+    AscendStream stream(Stream stream) {
+        Objects.requireNonNull(stream, "stream");
+        if (!(stream instanceof AscendStream s)) {
+            throw new WrongDeviceException(stream + " is not an Ascend stream");
+        }
+        if (s.device() != this) {
+            throw new WrongDeviceException("stream '" + s.name() + "' belongs to device " + s.device().id()
+                    + ", not device " + id);
+        }
+        return s;
+    }
+
+    void forget(AscendStream s) {
+        streams.remove(s);
+    }
+
+    void forget(AscendEvent e) {
+        events.remove(e);
+    }
+
+    void forget(AscendBuffer b) {
+        buffers.remove(b);
+    }
+
+    void adopt(HcclCommunicator c) {
+        communicators.add(c);
+    }
+
+    void forget(HcclCommunicator c) {
+        communicators.remove(c);
+    }
+
+    MemorySegment context() {
+        return context;
+    }
+
+    @Override
+    public String toString() {
+        return "AscendDevice[" + name + "]";
+    }
+}

@@ -1,0 +1,771 @@
+package dev.tandem.ascend;
+
+import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.ffi.aclnn.Aclnn;
+import dev.tandem.ascend.internal.Check;
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.ShapeException;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.WrongDeviceException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * {@link Kernels} through aclnn's two-phase operators. Each call validates on the host, then, atomically on the
+ * stream: phase 1 ({@code ...GetWorkspaceSize}) builds the executor, the stream's cached workspace (grown in
+ * stream order when too small) is passed to phase 2, which enqueues, and the host-side aclTensor/aclScalar objects
+ * are destroyed right after phase 2 returns.
+ */
+final class AscendKernels implements Kernels {
+    private static final byte KEEP_DTYPE = 0;
+
+    private final AscendDevice device;
+
+    AscendKernels(AscendDevice device) {
+        this.device = device;
+    }
+
+    void close() {
+        // Workspaces are cached per stream and released with the stream.
+    }
+
+    @FunctionalInterface
+    private interface Phase1 {
+        int call(MemorySegment workspaceSize, MemorySegment executor);
+    }
+
+    @FunctionalInterface
+    private interface Phase2 {
+        int call(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream);
+    }
+
+    /** Host-side aclnn objects of one call; destroyed when the call is done. */
+    private final class Call implements AutoCloseable {
+        final Arena arena = Arena.ofConfined();
+        final List<MemorySegment> tensors = new ArrayList<>();
+        final List<MemorySegment> scalars = new ArrayList<>();
+        final List<MemorySegment> lists = new ArrayList<>();
+
+        MemorySegment tensor(Tensor t, AscendStream s) {
+            AscendBuffer b = s.buffer(t.buffer());
+            b.markUsed(s);
+            long[] shape = t.shape();
+            long[] storage = {b.byteSize() / t.dtype().byteSize()};
+            MemorySegment dims = arena.allocateFrom(ValueLayout.JAVA_LONG, shape.length == 0 ? new long[]{1} : shape);
+            MemorySegment strides = arena.allocateFrom(ValueLayout.JAVA_LONG, shape.length == 0 ? new long[]{1} : t.strides());
+            MemorySegment h = Check.aclnnObject("aclCreateTensor", Aclnn.aclCreateTensor(dims, Math.max(1, shape.length),
+                    aclType(t.dtype()), strides, t.offset(), AclRt.ACL_FORMAT_ND(),
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, storage), 1, b.pointer(0)));
+            tensors.add(h);
+            return h;
+        }
+
+        /** A one-tensor aclTensorList; the list owns that tensor (aclDestroyTensorList destroys both). */
+        MemorySegment list(Tensor t, AscendStream s) {
+            MemorySegment tensor = tensor(t, s);
+            tensors.remove(tensors.size() - 1);
+            MemorySegment array = arena.allocate(ValueLayout.ADDRESS);
+            array.set(ValueLayout.ADDRESS, 0, tensor);
+            MemorySegment h = Aclnn.aclCreateTensorList(array, 1);
+            if (h.equals(MemorySegment.NULL)) {
+                Aclnn.aclDestroyTensor(tensor);
+            }
+            h = Check.aclnnObject("aclCreateTensorList", h);
+            lists.add(h);
+            return h;
+        }
+
+        MemorySegment scalar(double value, DType like) {
+            MemorySegment v;
+            int type;
+            if (like.isFloatingPoint()) {
+                v = arena.allocateFrom(ValueLayout.JAVA_FLOAT, (float) value);
+                type = AclRt.ACL_FLOAT();
+            } else {
+                v = arena.allocateFrom(ValueLayout.JAVA_LONG, (long) value);
+                type = AclRt.ACL_INT64();
+            }
+            MemorySegment h = Check.aclnnObject("aclCreateScalar", Aclnn.aclCreateScalar(v, type));
+            scalars.add(h);
+            return h;
+        }
+
+        MemorySegment out() {
+            return arena.allocate(ValueLayout.ADDRESS);
+        }
+
+        @Override
+        public void close() {
+            for (MemorySegment t : tensors) {
+                Aclnn.aclDestroyTensor(t);
+            }
+            for (MemorySegment s : scalars) {
+                Aclnn.aclDestroyScalar(s);
+            }
+            for (MemorySegment l : lists) {
+                Aclnn.aclDestroyTensorList(l);
+            }
+            arena.close();
+        }
+    }
+
+    static int aclType(DType t) {
+        return switch (t) {
+            case F32 -> AclRt.ACL_FLOAT();
+            case F16 -> AclRt.ACL_FLOAT16();
+            case BF16 -> AclRt.ACL_BF16();
+            case I8 -> AclRt.ACL_INT8();
+            case I32 -> AclRt.ACL_INT32();
+            case I64 -> AclRt.ACL_INT64();
+            case U8 -> AclRt.ACL_UINT8();
+            case BOOL -> AclRt.ACL_BOOL();
+        };
+    }
+
+    /** Runs phase 1 and 2 of one operator on the stream; {@code build} creates the aclnn objects. */
+    private void run(AscendStream s, String op, String fn, java.util.function.Function<Call, Phase1> build, Phase2 phase2) {
+        s.enqueue(op, -1, () -> {
+            try (Call o = new Call(); Arena arena = Arena.ofConfined()) {
+                Phase1 phase1 = build.apply(o);
+                MemorySegment wsSize = arena.allocate(ValueLayout.JAVA_LONG);
+                MemorySegment exec = arena.allocate(ValueLayout.ADDRESS);
+                Check.aclnn(fn + "GetWorkspaceSize", phase1.call(wsSize, exec));
+                long size = wsSize.get(ValueLayout.JAVA_LONG, 0);
+                MemorySegment workspace = size > 0 ? s.workspace(size).pointer(0) : MemorySegment.NULL;
+                Check.aclnn(fn, phase2.call(workspace, size, exec.get(ValueLayout.ADDRESS, 0), s.handle()));
+            }
+        });
+    }
+
+    // ---- validation: every message names the operation and the argument ----
+
+    /** Checks the stream and the named tensors ({@code "a", a, "b", b, ...}) belong to this device. */
+    private AscendStream check(String op, Stream stream, Object... namedTensors) {
+        Objects.requireNonNull(stream, "stream");
+        for (int i = 0; i < namedTensors.length; i += 2) {
+            Objects.requireNonNull(namedTensors[i + 1], op + ": " + namedTensors[i]);
+        }
+        if (!(stream instanceof AscendStream as) || as.device() != device) {
+            throw new WrongDeviceException(op + ": stream " + stream + " is not a stream of device " + device.id());
+        }
+        as.ensureUsable();
+        for (int i = 0; i < namedTensors.length; i += 2) {
+            Tensor t = (Tensor) namedTensors[i + 1];
+            if (t.device() != device) {
+                throw new WrongDeviceException(op + ": " + namedTensors[i] + " " + t + " is on device " + t.device().id()
+                        + ", not device " + device.id());
+            }
+            if (t.buffer().isClosed()) {
+                throw new IllegalStateException(op + ": " + namedTensors[i] + " " + t + " uses a closed (freed) buffer");
+            }
+        }
+        return as;
+    }
+
+    private static void floating(String op, String name, Tensor t) {
+        if (!t.dtype().isFloatingPoint()) {
+            throw new ShapeException(op + ": " + name + " must be F32, BF16 or F16, got " + t);
+        }
+    }
+
+    private static void contiguous(String op, String name, Tensor t) {
+        if (!t.isContiguous()) {
+            throw new ShapeException(op + ": " + name + " must be contiguous, got " + t);
+        }
+    }
+
+    private static void sameShape(String op, String name, Tensor t, String refName, Tensor ref) {
+        if (!t.sameShape(ref)) {
+            throw new ShapeException(op + ": " + name + " " + Arrays.toString(t.shape()) + " must have the shape of "
+                    + refName + " " + Arrays.toString(ref.shape()));
+        }
+    }
+
+    private static void suffix(String op, Tensor a, Tensor b) {
+        long[] as = a.shape();
+        long[] bs = b.shape();
+        if (bs.length > as.length || !Arrays.equals(bs, Arrays.copyOfRange(as, as.length - bs.length, as.length))) {
+            throw new ShapeException(op + ": b " + Arrays.toString(bs) + " must have the shape of a "
+                    + Arrays.toString(as) + " or a suffix of it");
+        }
+    }
+
+    private static boolean overlaps(Tensor a, Tensor b) {
+        return a.buffer() == b.buffer();
+    }
+
+    // ---- operators ----
+
+    @Override
+    public void matmul(Stream stream, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor out) {
+        AscendStream s = check("matmul", stream, "a", a, "b", b, "out", out);
+        floating("matmul", "a", a);
+        floating("matmul", "b", b);
+        floating("matmul", "out", out);
+        contiguous("matmul", "out", out);
+        Tensor x = transposeA ? a.transpose(-1, -2) : a;
+        Tensor y = transposeB ? b.transpose(-1, -2) : b;
+        if (x.rank() < 2 || x.rank() > 3 || y.rank() < 2 || y.rank() > x.rank()) {
+            throw new ShapeException("matmul: needs a [m,k] x b [k,n] or a [b,m,k] x b ([b,k,n] or [k,n]), got "
+                    + x + " x " + y);
+        }
+        long m = x.dim(-2);
+        long k = x.dim(-1);
+        long n = y.dim(-1);
+        if (y.dim(-2) != k) {
+            throw new ShapeException("matmul: inner dimensions differ (k = " + k + " vs " + y.dim(-2) + "): "
+                    + Arrays.toString(x.shape()) + " x " + Arrays.toString(y.shape()));
+        }
+        if (y.rank() == 3 && y.dim(0) != x.dim(0)) {
+            throw new ShapeException("matmul: batch sizes differ: " + x.dim(0) + " vs " + y.dim(0));
+        }
+        long[] expected = x.rank() == 3 ? new long[]{x.dim(0), m, n} : new long[]{m, n};
+        if (!Arrays.equals(out.shape(), expected)) {
+            throw new ShapeException("matmul: out must be " + Arrays.toString(expected) + ", got " + out);
+        }
+        if (overlaps(out, a) || overlaps(out, b)) {
+            throw new ShapeException("matmul: out must not alias an input");
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        if (k == 0) {
+            fill(stream, out, 0.0);
+            return;
+        }
+        run(s, "matmul", "aclnnMatmul",
+                o -> {
+                    MemorySegment tx = o.tensor(x, s);
+                    MemorySegment ty = o.tensor(y, s);
+                    MemorySegment to = o.tensor(out, s);
+                    return (ws, ex) -> Aclnn.aclnnMatmulGetWorkspaceSize(tx, ty, to, KEEP_DTYPE, ws, ex);
+                },
+                Aclnn::aclnnMatmul);
+    }
+
+    private void binary(Stream stream, String op, Tensor a, Tensor b, Tensor out, Float alpha, boolean multiply) {
+        AscendStream s = check(op, stream, "a", a, "b", b, "out", out);
+        floating(op, "a", a);
+        floating(op, "b", b);
+        floating(op, "out", out);
+        contiguous(op, "out", out);
+        suffix(op, a, b);
+        sameShape(op, "out", out, "a", a);
+        if (out.numel() == 0) {
+            return;
+        }
+        if (multiply) {
+            run(s, op, "aclnnMul", o -> {
+                MemorySegment ta = o.tensor(a, s);
+                MemorySegment tb = o.tensor(b, s);
+                MemorySegment to = o.tensor(out, s);
+                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(ta, tb, to, ws, ex);
+            }, Aclnn::aclnnMul);
+        } else {
+            run(s, op, "aclnnAdd", o -> {
+                MemorySegment ta = o.tensor(a, s);
+                MemorySegment tb = o.tensor(b, s);
+                MemorySegment to = o.tensor(out, s);
+                MemorySegment al = o.scalar(alpha, DType.F32);
+                return (ws, ex) -> Aclnn.aclnnAddGetWorkspaceSize(ta, tb, al, to, ws, ex);
+            }, Aclnn::aclnnAdd);
+        }
+    }
+
+    @Override
+    public void add(Stream stream, Tensor a, Tensor b, Tensor out) {
+        binary(stream, "add", a, b, out, 1.0f, false);
+    }
+
+    @Override
+    public void mul(Stream stream, Tensor a, Tensor b, Tensor out) {
+        binary(stream, "mul", a, b, out, null, true);
+    }
+
+    @Override
+    public void addScaled(Stream stream, Tensor a, Tensor b, float alpha, Tensor out) {
+        binary(stream, "addScaled", a, b, out, alpha, false);
+    }
+
+    @Override
+    public void scale(Stream stream, Tensor a, float alpha, Tensor out) {
+        AscendStream s = check("scale", stream, "a", a, "out", out);
+        floating("scale", "a", a);
+        floating("scale", "out", out);
+        contiguous("scale", "out", out);
+        sameShape("scale", "out", out, "a", a);
+        if (out.numel() == 0) {
+            return;
+        }
+        run(s, "scale", "aclnnMuls", o -> {
+            MemorySegment ta = o.tensor(a, s);
+            MemorySegment to = o.tensor(out, s);
+            MemorySegment al = o.scalar(alpha, DType.F32);
+            return (ws, ex) -> Aclnn.aclnnMulsGetWorkspaceSize(ta, al, to, ws, ex);
+        }, Aclnn::aclnnMuls);
+    }
+
+    @Override
+    public void rmsNorm(Stream stream, Tensor x, Tensor weight, float eps, Tensor out) {
+        AscendStream s = check("rmsNorm", stream, "x", x, "weight", weight, "out", out);
+        floating("rmsNorm", "x", x);
+        floating("rmsNorm", "weight", weight);
+        floating("rmsNorm", "out", out);
+        contiguous("rmsNorm", "out", out);
+        if (x.rank() < 1 || weight.rank() != 1 || weight.dim(0) != x.dim(-1)) {
+            throw new ShapeException("rmsNorm: weight must be [" + (x.rank() < 1 ? "?" : x.dim(-1)) + "], got "
+                    + Arrays.toString(weight.shape()));
+        }
+        sameShape("rmsNorm", "out", out, "x", x);
+        if (out.numel() == 0) {
+            return;
+        }
+        long rows = x.numel() / x.dim(-1);
+        Tensor rstd = Tensor.allocate(device, s, DType.F32, rows);
+        try {
+            run(s, "rmsNorm", "aclnnRmsNorm", o -> {
+                MemorySegment tx = o.tensor(x, s);
+                MemorySegment tw = o.tensor(weight, s);
+                MemorySegment to = o.tensor(out, s);
+                MemorySegment tr = o.tensor(rstd, s);
+                return (ws, ex) -> Aclnn.aclnnRmsNormGetWorkspaceSize(tx, tw, eps, to, tr, ws, ex);
+            }, Aclnn::aclnnRmsNorm);
+        } finally {
+            rstd.buffer().close();
+        }
+    }
+
+    /** Element-wise one-input operators: silu, sigmoid, cos, sin. */
+    private void unary(AscendStream s, String op, String fn, Tensor x, Tensor out) {
+        run(s, op, fn, o -> {
+            MemorySegment tx = o.tensor(x, s);
+            MemorySegment to = o.tensor(out, s);
+            return switch (fn) {
+                case "aclnnSigmoid" -> (ws, ex) -> Aclnn.aclnnSigmoidGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnCos" -> (ws, ex) -> Aclnn.aclnnCosGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnSin" -> (ws, ex) -> Aclnn.aclnnSinGetWorkspaceSize(tx, to, ws, ex);
+                default -> (ws, ex) -> Aclnn.aclnnSiluGetWorkspaceSize(tx, to, ws, ex);
+            };
+        }, switch (fn) {
+            case "aclnnSigmoid" -> Aclnn::aclnnSigmoid;
+            case "aclnnCos" -> Aclnn::aclnnCos;
+            case "aclnnSin" -> Aclnn::aclnnSin;
+            default -> Aclnn::aclnnSilu;
+        });
+    }
+
+    private void activation(Stream stream, String op, String fn, Tensor x, Tensor out) {
+        AscendStream s = check(op, stream, "x", x, "out", out);
+        floating(op, "x", x);
+        floating(op, "out", out);
+        contiguous(op, "out", out);
+        sameShape(op, "out", out, "x", x);
+        if (out.numel() > 0) {
+            unary(s, op, fn, x, out);
+        }
+    }
+
+    @Override
+    public void silu(Stream stream, Tensor x, Tensor out) {
+        activation(stream, "silu", "aclnnSilu", x, out);
+    }
+
+    @Override
+    public void sigmoid(Stream stream, Tensor x, Tensor out) {
+        activation(stream, "sigmoid", "aclnnSigmoid", x, out);
+    }
+
+    @Override
+    public void swiglu(Stream stream, Tensor gate, Tensor up, Tensor out) {
+        AscendStream s = check("swiglu", stream, "gate", gate, "up", up, "out", out);
+        floating("swiglu", "gate", gate);
+        floating("swiglu", "up", up);
+        floating("swiglu", "out", out);
+        contiguous("swiglu", "out", out);
+        sameShape("swiglu", "up", up, "gate", gate);
+        sameShape("swiglu", "out", out, "gate", gate);
+        if (out.numel() == 0) {
+            return;
+        }
+        if (!overlaps(out, up)) {
+            // out = silu(gate); out *= up
+            unary(s, "swiglu", "aclnnSilu", gate, out);
+            run(s, "swiglu", "aclnnInplaceMul", o -> {
+                MemorySegment to = o.tensor(out, s);
+                MemorySegment tu = o.tensor(up, s);
+                return (ws, ex) -> Aclnn.aclnnInplaceMulGetWorkspaceSize(to, tu, ws, ex);
+            }, Aclnn::aclnnInplaceMul);
+            return;
+        }
+        Tensor tmp = Tensor.allocate(device, s, out.dtype(), out.shape());
+        try {
+            unary(s, "swiglu", "aclnnSilu", gate, tmp);
+            run(s, "swiglu", "aclnnMul", o -> {
+                MemorySegment ta = o.tensor(tmp, s);
+                MemorySegment tu = o.tensor(up, s);
+                MemorySegment to = o.tensor(out, s);
+                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(ta, tu, to, ws, ex);
+            }, Aclnn::aclnnMul);
+        } finally {
+            tmp.buffer().close();
+        }
+    }
+
+    /**
+     * Softmax over the last axis. The causal form copies x, fills masked columns with -inf
+     * ({@code aclnnInplaceMaskedFillScalar} with a boolean [q, k] mask built on the host, which depends only on
+     * the shape and the offset), then takes the softmax: exp(-inf) is exactly 0 and column 0 is never masked.
+     */
+    @Override
+    public void softmax(Stream stream, Tensor x, Tensor out, long causalOffset) {
+        AscendStream s = check("softmax", stream, "x", x, "out", out);
+        floating("softmax", "x", x);
+        floating("softmax", "out", out);
+        contiguous("softmax", "out", out);
+        sameShape("softmax", "out", out, "x", x);
+        if (x.rank() < 1 || (causalOffset >= 0 && x.rank() < 2)) {
+            throw new ShapeException("softmax: x needs rank >= " + (causalOffset >= 0 ? 2 : 1) + ", got " + x);
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        if (causalOffset < 0) {
+            run(s, "softmax", "aclnnSoftmax", o -> {
+                MemorySegment tx = o.tensor(x, s);
+                MemorySegment to = o.tensor(out, s);
+                return (ws, ex) -> Aclnn.aclnnSoftmaxGetWorkspaceSize(tx, -1L, to, ws, ex);
+            }, Aclnn::aclnnSoftmax);
+            return;
+        }
+        long q = x.dim(-2);
+        long k = x.dim(-1);
+        byte[] mask = new byte[Math.toIntExact(q * k)];
+        boolean any = false;
+        for (long i = 0; i < q; i++) {
+            for (long j = 0; j < k; j++) {
+                if (j > i + causalOffset) {
+                    mask[(int) (i * k + j)] = 1;
+                    any = true;
+                }
+            }
+        }
+        Tensor masked = Tensor.allocate(device, s, DType.F32, x.shape());
+        Tensor maskTensor = Tensor.allocate(device, s, DType.BOOL, q, k);
+        try {
+            s.copyFromHost(MemorySegment.ofArray(mask), maskTensor.buffer(), 0);
+            run(s, "softmax", "aclnnInplaceCopy", o -> {
+                MemorySegment tm = o.tensor(masked, s);
+                MemorySegment tx = o.tensor(x, s);
+                return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(tm, tx, ws, ex);
+            }, Aclnn::aclnnInplaceCopy);
+            if (any) {
+                run(s, "softmax", "aclnnInplaceMaskedFillScalar", o -> {
+                    MemorySegment tm = o.tensor(masked, s);
+                    MemorySegment mk = o.tensor(maskTensor, s);
+                    MemorySegment v = o.scalar(Double.NEGATIVE_INFINITY, DType.F32);
+                    return (ws, ex) -> Aclnn.aclnnInplaceMaskedFillScalarGetWorkspaceSize(tm, mk, v, ws, ex);
+                }, Aclnn::aclnnInplaceMaskedFillScalar);
+            }
+            run(s, "softmax", "aclnnSoftmax", o -> {
+                MemorySegment tm = o.tensor(masked, s);
+                MemorySegment to = o.tensor(out, s);
+                return (ws, ex) -> Aclnn.aclnnSoftmaxGetWorkspaceSize(tm, -1L, to, ws, ex);
+            }, Aclnn::aclnnSoftmax);
+        } finally {
+            masked.buffer().close();
+            maskTensor.buffer().close();
+        }
+    }
+
+    /**
+     * Rotary embedding of interleaved pairs: angles = float(positions) x frequencies (aclnnCast, aclnnMul),
+     * cos/sin of them (aclnnCos, aclnnSin) repeated per pair (aclnnInplaceCopy with broadcasting), then
+     * aclnnRotaryPositionEmbedding in interleave mode (1) on 4-D BSND views.
+     */
+    @Override
+    public void rope(Stream stream, Tensor x, Tensor positions, Tensor frequencies, Tensor out) {
+        AscendStream s = check("rope", stream, "x", x, "positions", positions, "frequencies", frequencies, "out", out);
+        floating("rope", "x", x);
+        floating("rope", "out", out);
+        contiguous("rope", "out", out);
+        if (x.rank() != 2 && x.rank() != 3) {
+            throw new ShapeException("rope: x must be [t, d] or [t, h, d], got " + x);
+        }
+        long t = x.dim(0);
+        long d = x.dim(-1);
+        long heads = x.rank() == 3 ? x.dim(1) : 1;
+        if (d % 2 != 0) {
+            throw new ShapeException("rope: the last axis of x must be even, got " + x);
+        }
+        if (!positions.dtype().isIndex() || positions.rank() != 1 || positions.dim(0) != t) {
+            throw new ShapeException("rope: positions must be I32/I64 [" + t + "], got " + positions);
+        }
+        if (frequencies.dtype() != DType.F32 || frequencies.rank() != 1 || frequencies.dim(0) != d / 2) {
+            throw new ShapeException("rope: frequencies must be F32 [" + d / 2 + "], got "
+                    + Arrays.toString(frequencies.shape()) + " " + frequencies.dtype());
+        }
+        sameShape("rope", "out", out, "x", x);
+        if (x.numel() == 0) {
+            return;
+        }
+        long half = d / 2;
+        Tensor pos = Tensor.allocate(device, s, DType.F32, t, 1);
+        Tensor angles = Tensor.allocate(device, s, DType.F32, t, half);
+        Tensor cosHalf = Tensor.allocate(device, s, DType.F32, t, half, 1);
+        Tensor sinHalf = Tensor.allocate(device, s, DType.F32, t, half, 1);
+        Tensor cos = Tensor.allocate(device, s, DType.F32, t, half, 2);
+        Tensor sin = Tensor.allocate(device, s, DType.F32, t, half, 2);
+        try {
+            Tensor posView = positions.view(t, 1);
+            run(s, "rope", "aclnnCast", o -> {
+                MemorySegment tp = o.tensor(posView, s);
+                MemorySegment tf = o.tensor(pos, s);
+                int type = aclType(DType.F32);
+                return (ws, ex) -> Aclnn.aclnnCastGetWorkspaceSize(tp, type, tf, ws, ex);
+            }, Aclnn::aclnnCast);
+            run(s, "rope", "aclnnMul", o -> {
+                MemorySegment tp = o.tensor(pos, s);
+                MemorySegment tq = o.tensor(frequencies, s);
+                MemorySegment ta = o.tensor(angles, s);
+                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(tp, tq, ta, ws, ex);
+            }, Aclnn::aclnnMul);
+            Tensor angles3 = angles.view(t, half, 1);
+            unary(s, "rope", "aclnnCos", angles3, cosHalf);
+            unary(s, "rope", "aclnnSin", angles3, sinHalf);
+            for (Tensor[] pair : new Tensor[][]{{cos, cosHalf}, {sin, sinHalf}}) {
+                run(s, "rope", "aclnnInplaceCopy", o -> {
+                    MemorySegment dst = o.tensor(pair[0], s);
+                    MemorySegment src = o.tensor(pair[1], s);
+                    return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(dst, src, ws, ex);
+                }, Aclnn::aclnnInplaceCopy);
+            }
+            Tensor x4 = Tensor.strided(x.buffer(), x.dtype(), x.offset(), new long[]{1, t, heads, d},
+                    new long[]{x.numel(), x.stride(0), x.rank() == 3 ? x.stride(1) : d, x.stride(-1)});
+            Tensor out4 = out.view(1, t, heads, d);
+            Tensor cos4 = cos.view(1, t, 1, d);
+            Tensor sin4 = sin.view(1, t, 1, d);
+            run(s, "rope", "aclnnRotaryPositionEmbedding", o -> {
+                MemorySegment tx = o.tensor(x4, s);
+                MemorySegment tc = o.tensor(cos4, s);
+                MemorySegment ts = o.tensor(sin4, s);
+                MemorySegment to = o.tensor(out4, s);
+                return (ws, ex) -> Aclnn.aclnnRotaryPositionEmbeddingGetWorkspaceSize(tx, tc, ts, 1L, to, ws, ex);
+            }, Aclnn::aclnnRotaryPositionEmbedding);
+        } finally {
+            for (Tensor tmp : new Tensor[]{pos, angles, cosHalf, sinHalf, cos, sin}) {
+                tmp.buffer().close();
+            }
+        }
+    }
+
+    @Override
+    public void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices) {
+        AscendStream s = check("topk", stream, "x", x, "values", values, "indices", indices);
+        floating("topk", "x", x);
+        floating("topk", "values", values);
+        contiguous("topk", "values", values);
+        contiguous("topk", "indices", indices);
+        if (!indices.dtype().isIndex()) {
+            throw new ShapeException("topk: indices must be I32 or I64, got " + indices);
+        }
+        if (x.rank() != 2) {
+            throw new ShapeException("topk: x must have rank 2, got " + x);
+        }
+        if (k < 0 || k > x.dim(1)) {
+            throw new OutOfRangeException("topk: k = " + k + " is out of range for rows of " + x.dim(1));
+        }
+        long[] expected = {x.dim(0), k};
+        if (!Arrays.equals(values.shape(), expected)) {
+            throw new ShapeException("topk: values must be " + Arrays.toString(expected) + ", got " + values);
+        }
+        if (!Arrays.equals(indices.shape(), expected)) {
+            throw new ShapeException("topk: indices must be " + Arrays.toString(expected) + ", got " + indices);
+        }
+        if (values.numel() == 0) {
+            return;
+        }
+        run(s, "topk", "aclnnTopk", o -> {
+            MemorySegment tx = o.tensor(x, s);
+            MemorySegment tv = o.tensor(values, s);
+            MemorySegment ti = o.tensor(indices, s);
+            return (ws, ex) -> Aclnn.aclnnTopkGetWorkspaceSize(tx, k, -1L, true, true, tv, ti, ws, ex);
+        }, Aclnn::aclnnTopk);
+    }
+
+    @Override
+    public void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out) {
+        AscendStream s = check("indexSelect", stream, "source", source, "indices", indices, "out", out);
+        contiguous("indexSelect", "out", out);
+        if (!indices.dtype().isIndex() || indices.rank() != 1) {
+            throw new ShapeException("indexSelect: indices must be a 1-D I32/I64 tensor, got " + indices);
+        }
+        if (source.rank() < 1) {
+            throw new ShapeException("indexSelect: source must have rank >= 1, got " + source);
+        }
+        long[] expected = source.shape();
+        expected[0] = indices.dim(0);
+        if (!Arrays.equals(out.shape(), expected) || source.dtype() != out.dtype()) {
+            throw new ShapeException("indexSelect: out must be " + source.dtype() + " " + Arrays.toString(expected)
+                    + ", got " + out);
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        run(s, "indexSelect", "aclnnIndexSelect", o -> {
+            MemorySegment ts = o.tensor(source, s);
+            MemorySegment ti = o.tensor(indices, s);
+            MemorySegment to = o.tensor(out, s);
+            return (ws, ex) -> Aclnn.aclnnIndexSelectGetWorkspaceSize(ts, 0L, ti, to, ws, ex);
+        }, Aclnn::aclnnIndexSelect);
+    }
+
+    @Override
+    public void indexAdd(Stream stream, Tensor target, Tensor indices, Tensor source, float alpha) {
+        AscendStream s = check("indexAdd", stream, "target", target, "indices", indices, "source", source);
+        floating("indexAdd", "target", target);
+        floating("indexAdd", "source", source);
+        contiguous("indexAdd", "target", target);
+        if (!indices.dtype().isIndex() || indices.rank() != 1) {
+            throw new ShapeException("indexAdd: indices must be a 1-D I32/I64 tensor, got " + indices);
+        }
+        if (target.rank() < 1) {
+            throw new ShapeException("indexAdd: target must have rank >= 1, got " + target);
+        }
+        long[] expected = target.shape();
+        expected[0] = indices.dim(0);
+        if (!Arrays.equals(source.shape(), expected)) {
+            throw new ShapeException("indexAdd: source must be " + Arrays.toString(expected) + ", got " + source);
+        }
+        if (source.numel() == 0) {
+            return;
+        }
+        run(s, "indexAdd", "aclnnIndexAdd", o -> {
+            MemorySegment tt = o.tensor(target, s);
+            MemorySegment ti = o.tensor(indices, s);
+            MemorySegment ts = o.tensor(source, s);
+            MemorySegment al = o.scalar(alpha, DType.F32);
+            return (ws, ex) -> Aclnn.aclnnIndexAddGetWorkspaceSize(tt, 0L, ti, ts, al, tt, ws, ex);
+        }, Aclnn::aclnnIndexAdd);
+    }
+
+    @Override
+    public void cast(Stream stream, Tensor source, Tensor out) {
+        AscendStream s = check("cast", stream, "source", source, "out", out);
+        contiguous("cast", "out", out);
+        sameShape("cast", "out", out, "source", source);
+        if (source.dtype().isFloatingPoint() != out.dtype().isFloatingPoint()) {
+            throw new ShapeException("cast: converts float to float or index to index, got " + source.dtype()
+                    + " to " + out.dtype());
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        int type = aclType(out.dtype());
+        run(s, "cast", "aclnnCast", o -> {
+            MemorySegment ts = o.tensor(source, s);
+            MemorySegment to = o.tensor(out, s);
+            return (ws, ex) -> Aclnn.aclnnCastGetWorkspaceSize(ts, type, to, ws, ex);
+        }, Aclnn::aclnnCast);
+    }
+
+    @Override
+    public void copy(Stream stream, Tensor source, Tensor out) {
+        AscendStream s = check("copy", stream, "source", source, "out", out);
+        contiguous("copy", "out", out);
+        if (source.dtype() != out.dtype()) {
+            throw new ShapeException("copy: needs equal dtypes, got " + source.dtype() + " and " + out.dtype());
+        }
+        sameShape("copy", "source", source, "out", out);
+        if (out.numel() == 0) {
+            return;
+        }
+        run(s, "copy", "aclnnInplaceCopy", o -> {
+            MemorySegment to = o.tensor(out, s);
+            MemorySegment ts = o.tensor(source, s);
+            return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(to, ts, ws, ex);
+        }, Aclnn::aclnnInplaceCopy);
+    }
+
+    @Override
+    public void fill(Stream stream, Tensor out, double value) {
+        AscendStream s = check("fill", stream, "out", out);
+        contiguous("fill", "out", out);
+        if (!out.dtype().isFloatingPoint()) {
+            double lo = switch (out.dtype()) {
+                case I8 -> Byte.MIN_VALUE;
+                case I32 -> Integer.MIN_VALUE;
+                case I64 -> -0x1p63;
+                default -> 0;
+            };
+            double hi = switch (out.dtype()) {
+                case I8 -> Byte.MAX_VALUE;
+                case U8 -> 255;
+                case BOOL -> 1;
+                case I32 -> Integer.MAX_VALUE;
+                default -> 0x1p63;
+            };
+            if (value != Math.rint(value) || value < lo || value >= hi + (out.dtype() == DType.I64 ? 0 : 1)) {
+                throw new OutOfRangeException("fill: " + value + " is not representable in " + out.dtype());
+            }
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        run(s, "fill", "aclnnInplaceFillScalar", o -> {
+            MemorySegment to = o.tensor(out, s);
+            MemorySegment v = o.scalar(value, out.dtype());
+            return (ws, ex) -> Aclnn.aclnnInplaceFillScalarGetWorkspaceSize(to, v, ws, ex);
+        }, Aclnn::aclnnInplaceFillScalar);
+    }
+
+    /** See {@link AscendMoeKernels#groupedMatmul}. */
+    void groupedMatmul(Stream stream, Tensor x, Tensor weights, Tensor groupSizes, Tensor out) {
+        String op = "groupedMatmul";
+        AscendStream s = check(op, stream, "x", x, "weights", weights, "groupSizes", groupSizes, "out", out);
+        floating(op, "x", x);
+        floating(op, "weights", weights);
+        floating(op, "out", out);
+        contiguous(op, "out", out);
+        if (x.rank() != 2 || weights.rank() != 3 || weights.dim(1) != x.dim(1)) {
+            throw new ShapeException(op + ": needs x [m, k] and weights [groups, k, n], got x " + x + " and weights " + weights);
+        }
+        if (groupSizes.dtype() != DType.I64 || groupSizes.rank() != 1 || groupSizes.dim(0) != weights.dim(0)) {
+            throw new ShapeException(op + ": groupSizes must be I64 [" + weights.dim(0) + "], got " + groupSizes);
+        }
+        long[] expected = {x.dim(0), weights.dim(2)};
+        if (!Arrays.equals(out.shape(), expected)) {
+            throw new ShapeException(op + ": out must be " + Arrays.toString(expected) + ", got " + out);
+        }
+        if (overlaps(out, x) || overlaps(out, weights)) {
+            throw new ShapeException(op + ": out must not alias an input");
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        run(s, op, "aclnnGroupedMatmulV4", o -> {
+            MemorySegment lx = o.list(x, s);
+            MemorySegment lw = o.list(weights, s);
+            MemorySegment gl = o.tensor(groupSizes, s);
+            MemorySegment ly = o.list(out, s);
+            MemorySegment none = MemorySegment.NULL;
+            // splitItem 3 (single x and out tensors), groupType 0 (groups along M), groupListType 1 (sizes), no activation
+            return (ws, ex) -> Aclnn.aclnnGroupedMatmulV4GetWorkspaceSize(lx, lw, none, none, none, none, none, none, gl,
+                    none, none, none, 3L, 0L, 1L, 0L, ly, none, none, ws, ex);
+        }, Aclnn::aclnnGroupedMatmulV4);
+    }
+
+    @Override
+    public String toString() {
+        return "AscendKernels[device " + device.id() + "]";
+    }
+
+}

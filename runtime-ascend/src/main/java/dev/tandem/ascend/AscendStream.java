@@ -1,0 +1,493 @@
+package dev.tandem.ascend;
+
+import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.internal.Callbacks;
+import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.LeakReporter;
+import dev.tandem.runtime.CollectiveException;
+import dev.tandem.runtime.CollectiveTimeoutException;
+import dev.tandem.runtime.DeviceBuffer;
+import dev.tandem.runtime.Event;
+import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.LeakTracker;
+import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.StreamOptions;
+import dev.tandem.runtime.StreamRole;
+import dev.tandem.runtime.StreamTimeoutException;
+import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.trace.TraceSpan;
+import dev.tandem.runtime.trace.Tracer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * An ACL stream. Host memory for asynchronous copies is staged through pinned memory ({@code aclrtMallocHost}),
+ * released by a stream-ordered callback once the copy has run. A failure seen at synchronize (or raised by a
+ * host callback) is sticky.
+ */
+public final class AscendStream implements Stream {
+    private final AscendDevice device;
+    private final StreamOptions options;
+    private final MemorySegment handle;
+    private final ReportThread reports;
+    private final long subscribedThread;
+    /** Streams whose events this stream waited on: their failures reach this stream too. */
+    private final java.util.Set<AscendStream> upstream = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final LeakTracker.Registration registration;
+    private final Object enqueueLock = new Object();
+    private volatile StreamFailedException failure;
+    /** This stream's operator workspace: ops on one stream run in order, so one growing buffer serves them all. */
+    private AscendBuffer workspace;
+    private volatile String tag;
+
+    AscendStream(AscendDevice device, StreamOptions options) {
+        this.device = device;
+        this.options = options;
+        int priority = Math.clamp(-options.priority(), 0, 7);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.acl("aclrtCreateStreamWithConfig", AclRt.aclrtCreateStreamWithConfig(out, priority,
+                    AclRt.ACL_STREAM_FAST_LAUNCH() | AclRt.ACL_STREAM_FAST_SYNC()));
+            this.handle = out.get(ValueLayout.ADDRESS, 0);
+        }
+        this.reports = new ReportThread(device, options.name());
+        this.subscribedThread = reports.pthreadId();
+        int rc = AclRt.aclrtSubscribeReport(subscribedThread, handle);
+        if (rc != 0) {
+            AclRt.aclrtDestroyStream(handle);
+            reports.stop();
+            throw Check.aclError("aclrtSubscribeReport", rc);
+        }
+        this.registration = LeakTracker.global().track("ascend stream '" + options.name() + "' on device " + device.id());
+        LeakReporter.watch(this, "ascend stream '" + options.name() + "' on device " + device.id(), closed);
+    }
+
+    MemorySegment handle() {
+        return handle;
+    }
+
+    @Override
+    public String name() {
+        return options.name();
+    }
+
+    @Override
+    public StreamRole role() {
+        return options.role();
+    }
+
+    @Override
+    public int priority() {
+        return options.priority();
+    }
+
+    @Override
+    public AscendDevice device() {
+        return device;
+    }
+
+    boolean isOpen() {
+        return !closed.get();
+    }
+
+    void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("stream '" + name() + "' is closed");
+        }
+    }
+
+    /** Open and not failed: enqueueing is allowed. */
+    void ensureUsable() {
+        ensureOpen();
+        StreamFailedException f = failure;
+        if (f != null) {
+            throw f;
+        }
+    }
+
+    /**
+     * Enqueues native work under the stream's lock so that each enqueue (and its trace callbacks) is atomic.
+     * With tracing on, callbacks around the work stamp its start and end.
+     */
+    void enqueue(String operation, int rank, Runnable work) {
+        ensureUsable();
+        device.bind();
+        Tracer tracer = device.runtime().tracer();
+        synchronized (enqueueLock) {
+            if (!tracer.isEnabled()) {
+                work.run();
+                return;
+            }
+            String spanTag = tag;
+            long[] start = new long[1];
+            Callbacks.launch(handle, true, () -> start[0] = System.nanoTime(), t -> fail("trace", t));
+            work.run();
+            Callbacks.launch(handle, true, () -> tracer.record(new TraceSpan(device.id(), rank, name(), role(), operation,
+                    spanTag, start[0], System.nanoTime())), t -> fail("trace", t));
+        }
+    }
+
+    @Override
+    public void copyFromHost(MemorySegment source, DeviceBuffer target, long targetOffset) {
+        Objects.requireNonNull(source, "source");
+        AscendBuffer dst = buffer(target);
+        long bytes = source.byteSize();
+        dst.checkRange(targetOffset, bytes, "copyFromHost target");
+        if (bytes == 0) {
+            return;
+        }
+        PinnedHost staging = PinnedHost.allocate(device, bytes);
+        MemorySegment.copy(source, 0, staging.segment(), 0, bytes);
+        dst.markUsed(this);
+        enqueue("copyFromHost", -1, () -> {
+            int rc = AclRt.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes, staging.segment(), bytes,
+                    AclRt.ACL_MEMCPY_HOST_TO_DEVICE(), handle);
+            if (rc != 0) {
+                staging.free();
+                throw Check.aclError("aclrtMemcpyAsync", rc);
+            }
+            Callbacks.launch(handle, false, staging::free, t -> fail("copyFromHost", t));
+        });
+    }
+
+    @Override
+    public void copyToHost(DeviceBuffer source, long sourceOffset, MemorySegment target) {
+        Objects.requireNonNull(target, "target");
+        AscendBuffer src = buffer(source);
+        long bytes = target.byteSize();
+        src.checkRange(sourceOffset, bytes, "copyToHost source");
+        if (!target.isAccessibleBy(reports.thread())) {
+            throw new InvalidArgumentException("copyToHost fills the target from the stream's callback thread, so it"
+                    + " cannot be a segment of a confined arena; use a shared, automatic or global arena or a heap segment");
+        }
+        if (bytes == 0) {
+            return;
+        }
+        PinnedHost staging = PinnedHost.allocate(device, bytes);
+        src.markUsed(this);
+        enqueue("copyToHost", -1, () -> {
+            int rc = AclRt.aclrtMemcpyAsync(staging.segment(), bytes, src.pointer(sourceOffset), bytes,
+                    AclRt.ACL_MEMCPY_DEVICE_TO_HOST(), handle);
+            if (rc != 0) {
+                staging.free();
+                throw Check.aclError("aclrtMemcpyAsync", rc);
+            }
+            Callbacks.launch(handle, true, () -> {
+                try {
+                    MemorySegment.copy(staging.segment(), 0, target, 0, bytes);
+                } finally {
+                    staging.free();
+                }
+            }, t -> fail("copyToHost", t));
+        });
+    }
+
+    @Override
+    public void copy(DeviceBuffer source, long sourceOffset, DeviceBuffer target, long targetOffset, long bytes) {
+        AscendBuffer src = anyDeviceBuffer(source);
+        AscendBuffer dst = anyDeviceBuffer(target);
+        if (bytes < 0) {
+            throw new OutOfRangeException("negative copy size " + bytes);
+        }
+        src.checkRange(sourceOffset, bytes, "copy source");
+        dst.checkRange(targetOffset, bytes, "copy target");
+        if (bytes == 0) {
+            return;
+        }
+        src.markUsed(this);
+        dst.markUsed(this);
+        enqueue("copy", -1, () -> Check.acl("aclrtMemcpyAsync", AclRt.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes,
+                src.pointer(sourceOffset), bytes, AclRt.ACL_MEMCPY_DEVICE_TO_DEVICE(), handle)));
+    }
+
+    @Override
+    public void memset(DeviceBuffer target, long offset, long bytes, byte value) {
+        AscendBuffer dst = buffer(target);
+        if (bytes < 0) {
+            throw new OutOfRangeException("negative memset size " + bytes);
+        }
+        dst.checkRange(offset, bytes, "memset target");
+        if (bytes == 0) {
+            return;
+        }
+        dst.markUsed(this);
+        enqueue("memset", -1, () -> Check.acl("aclrtMemsetAsync",
+                AclRt.aclrtMemsetAsync(dst.pointer(offset), bytes, value & 0xFF, bytes, handle)));
+    }
+
+    @Override
+    public void record(Event event) {
+        AscendEvent e = event(event);
+        if (e.device() != device) {
+            throw new WrongDeviceException("event of device " + e.device().id() + " cannot be recorded on device " + device.id());
+        }
+        enqueue("record", -1, () -> e.recordOn(this));
+    }
+
+    @Override
+    public Event record() {
+        Event e = device.createEvent(EventOptions.DEFAULT);
+        try {
+            record(e);
+        } catch (RuntimeException ex) {
+            e.close();
+            throw ex;
+        }
+        return e;
+    }
+
+    @Override
+    public void waitEvent(Event event) {
+        AscendEvent e = event(event);
+        if (e.device() != device) {
+            throw new WrongDeviceException("stream '" + name() + "' of device " + device.id()
+                    + " cannot wait on an event of device " + e.device().id());
+        }
+        e.ensureOpen();
+        AscendStream source = e.lastStream();
+        if (source == null) {
+            ensureUsable();
+            return;
+        }
+        if (source != this) {
+            upstream.add(source);
+        }
+        enqueue("waitEvent", -1, () -> Check.acl("aclrtStreamWaitEvent", AclRt.aclrtStreamWaitEvent(handle, e.handle())));
+    }
+
+    @Override
+    public void waitStream(Stream other) {
+        Objects.requireNonNull(other, "other");
+        if (!(other instanceof AscendStream o) || o.device() != device) {
+            throw new WrongDeviceException(other + " is not a stream of device " + device.id());
+        }
+        if (o == this) {
+            return;
+        }
+        try (Event e = o.record()) {
+            waitEvent(e);
+        }
+    }
+
+    @Override
+    public void hostCallback(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        enqueue("hostCallback", -1, () -> Callbacks.launch(handle, true, callback, t -> fail("hostCallback", t)));
+    }
+
+    /**
+     * A workspace of at least {@code bytes} for an operator enqueued next on this stream (call under the enqueue
+     * lock, i.e. from inside {@link #enqueue}). A smaller cached one is released in stream order and replaced.
+     */
+    AscendBuffer workspace(long bytes) {
+        if (workspace == null || workspace.byteSize() < bytes) {
+            if (workspace != null) {
+                workspace.close();
+            }
+            long size = Math.max(bytes, workspace == null ? 0 : workspace.byteSize() * 2);
+            workspace = device.allocate(size, this, false);
+        }
+        return workspace;
+    }
+
+    /** Stream-ordered host action used internally (frees, staging), never failing the stream silently. */
+    void callback(boolean block, Runnable action, String operation) {
+        device.bind();
+        synchronized (enqueueLock) {
+            Callbacks.launch(handle, block, action, t -> fail(operation, t));
+        }
+    }
+
+    @Override
+    public void synchronize() {
+        ensureOpen();
+        device.bind();
+        int rc = AclRt.aclrtSynchronizeStream(handle);
+        if (rc != 0) {
+            failFromCode(rc);
+        }
+        throwIfFailed();
+    }
+
+    private void throwIfFailed() {
+        if (failure == null) {
+            for (AscendStream u : upstream) {
+                StreamFailedException f = u.failure;
+                if (f != null) {
+                    fail("waitEvent", f);
+                    break;
+                }
+            }
+        }
+        StreamFailedException f = failure;
+        if (f != null) {
+            throw f;
+        }
+    }
+
+    @Override
+    public void synchronize(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        ensureOpen();
+        device.bind();
+        long ms = Math.max(0, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
+        int rc = AclRt.aclrtSynchronizeStreamWithTimeout(handle, (int) ms);
+        if (rc == AclRt.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == AclRt.ACL_ERROR_RT_WAIT_TIMEOUT()) {
+            throw new StreamTimeoutException("stream '" + name() + "' did not finish within " + timeout);
+        }
+        if (rc != 0) {
+            failFromCode(rc);
+        }
+        throwIfFailed();
+    }
+
+    private void failFromCode(int rc) {
+        AclException cause = Check.aclError("aclrtSynchronizeStream", rc);
+        String detail = cause.detail();
+        String operation = operationOf(detail);
+        RuntimeException reported = cause;
+        if (detail.startsWith("HCCL ")) {
+            // Collective failures are reported as the runtime's collective exceptions, with the code in the text.
+            String text = detail + " [" + cause.codeName() + " " + rc + "]";
+            reported = detail.contains("did not arrive") ? new CollectiveTimeoutException(text) : new CollectiveException(text);
+        } else if (detail.contains("out of range")) {
+            reported = new OutOfRangeException(detail, cause);
+        }
+        fail(operation, reported);
+    }
+
+    /** Native function names in failure messages, mapped to the Tandem operations that issue them. */
+    private static final java.util.Map<String, String> OPERATIONS = java.util.Map.ofEntries(
+            java.util.Map.entry("HcclAllReduce", "allReduce"),
+            java.util.Map.entry("HcclAllGather", "allGather"),
+            java.util.Map.entry("HcclReduceScatter", "reduceScatter"),
+            java.util.Map.entry("HcclAlltoAll", "allToAll"),
+            java.util.Map.entry("HcclAlltoAllV", "allToAllV"),
+            java.util.Map.entry("HcclBroadcast", "broadcast"),
+            java.util.Map.entry("HcclSend", "send"),
+            java.util.Map.entry("HcclRecv", "recv"),
+            java.util.Map.entry("HcclBarrier", "barrier"),
+            java.util.Map.entry("aclnnIndexSelect", "indexSelect"),
+            java.util.Map.entry("aclnnIndexAdd", "indexAdd"),
+            java.util.Map.entry("aclnnCast", "cast"),
+            java.util.Map.entry("aclnnMatmul", "matmul"),
+            java.util.Map.entry("aclnnRmsNorm", "rmsNorm"),
+            java.util.Map.entry("aclnnTopk", "topk"),
+            java.util.Map.entry("aclnnInplaceCopy", "copy"),
+            java.util.Map.entry("aclnnInplaceFillScalar", "fill"),
+            java.util.Map.entry("aclnnGroupedMatmulV4", "groupedMatmul"));
+
+    private static String operationOf(String detail) {
+        String d = detail.startsWith("HCCL ") ? detail.substring(5) : detail;
+        int end = 0;
+        while (end < d.length() && (Character.isLetterOrDigit(d.charAt(end)) || d.charAt(end) == '_')) {
+            end++;
+        }
+        if (end == 0) {
+            return "device operation";
+        }
+        String fn = d.substring(0, end);
+        return OPERATIONS.getOrDefault(fn, fn);
+    }
+
+    void fail(String operation, Throwable cause) {
+        synchronized (this) {
+            if (failure == null) {
+                failure = new StreamFailedException(name(), operation, cause);
+            }
+        }
+    }
+
+    StreamFailedException failure() {
+        return failure;
+    }
+
+    @Override
+    public boolean isIdle() {
+        ensureOpen();
+        device.bind();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
+            Check.acl("aclrtStreamQuery", AclRt.aclrtStreamQuery(handle, status));
+            return status.get(ValueLayout.JAVA_INT, 0) == AclRt.ACL_STREAM_STATUS_COMPLETE();
+        }
+    }
+
+    @Override
+    public String traceTag(String newTag) {
+        String old = tag;
+        tag = newTag;
+        return old;
+    }
+
+    void drainQuietly() {
+        if (closed.get()) {
+            return;
+        }
+        device.bind();
+        AclRt.aclrtSynchronizeStream(handle);
+    }
+
+    /** Drains (queued work still runs), unsubscribes the report thread and destroys the stream. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        device.bind();
+        synchronized (enqueueLock) {
+            if (workspace != null) {
+                workspace.close();
+                workspace = null;
+            }
+        }
+        AclRt.aclrtSynchronizeStream(handle);
+        int rc = AclRt.aclrtUnSubscribeReport(subscribedThread, handle);
+        int rc2 = AclRt.aclrtDestroyStream(handle);
+        reports.stop();
+        device.forget(this);
+        registration.release();
+        Check.acl("aclrtUnSubscribeReport", rc);
+        Check.acl("aclrtDestroyStream", rc2);
+    }
+
+    AscendBuffer buffer(DeviceBuffer b) {
+        AscendBuffer ab = anyDeviceBuffer(b);
+        if (ab.device() != device) {
+            throw new WrongDeviceException("buffer of device " + ab.device().id() + " used on stream '" + name()
+                    + "' of device " + device.id());
+        }
+        return ab;
+    }
+
+    AscendBuffer anyDeviceBuffer(DeviceBuffer b) {
+        Objects.requireNonNull(b, "buffer");
+        if (!(b instanceof AscendBuffer ab) || ab.device().runtime() != device.runtime()) {
+            throw new WrongDeviceException(b + " is not a buffer of this Ascend runtime");
+        }
+        ab.ensureOpen();
+        return ab;
+    }
+
+    private AscendEvent event(Event e) {
+        Objects.requireNonNull(e, "event");
+        if (!(e instanceof AscendEvent ae) || ae.device().runtime() != device.runtime()) {
+            throw new WrongDeviceException(e + " is not an event of this Ascend runtime");
+        }
+        return ae;
+    }
+
+    @Override
+    public String toString() {
+        return "AscendStream['" + name() + "' on device " + device.id() + "]";
+    }
+}

@@ -1,0 +1,458 @@
+package dev.tandem.ascend;
+
+import dev.tandem.ascend.ffi.hccl.Hccl;
+import dev.tandem.ascend.ffi.hccl.HcclCommConfigDef;
+import dev.tandem.ascend.ffi.hccl.HcclRootInfoDef;
+import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.LeakReporter;
+import dev.tandem.runtime.Communicator;
+import dev.tandem.runtime.CommunicatorOptions;
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.LeakTracker;
+import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.ReduceOp;
+import dev.tandem.runtime.ShapeException;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.WrongDeviceException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One rank of an HCCL communicator. Collectives are enqueued on the given stream of this rank's device; the
+ * launches of one device are serialised, as HCCL requires.
+ */
+public final class HcclCommunicator implements Communicator {
+    /** Size of {@code HcclRootInfo}. */
+    public static final int ROOT_INFO_BYTES = (int) HcclRootInfoDef.layout().byteSize();
+
+    private final AscendDevice device;
+    private final MemorySegment handle;
+    private final int rank;
+    private final int size;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final LeakTracker.Registration registration;
+
+    private HcclCommunicator(AscendDevice device, MemorySegment handle) {
+        this.device = device;
+        this.handle = handle;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
+            Check.hccl("HcclGetRankId", Hccl.HcclGetRankId(handle, v));
+            this.rank = v.get(ValueLayout.JAVA_INT, 0);
+            Check.hccl("HcclGetRankSize", Hccl.HcclGetRankSize(handle, v));
+            this.size = v.get(ValueLayout.JAVA_INT, 0);
+        }
+        this.registration = LeakTracker.global().track("hccl communicator rank " + rank + " on device " + device.id());
+        LeakReporter.watch(this, "hccl communicator rank " + rank + " on device " + device.id(), closed);
+        device.adopt(this);
+    }
+
+    /**
+     * One process driving several devices. With the default timeout this is {@code HcclCommInitAll}; with an
+     * explicit timeout each rank joins through {@code HcclCommInitRootInfoConfig} (one thread per device, as HCCL
+     * asks) so that the configured {@code hcclExecTimeOut} applies.
+     */
+    static List<HcclCommunicator> createGroup(List<AscendDevice> devices, CommunicatorOptions options) {
+        int n = devices.size();
+        if (options.timeout().equals(CommunicatorOptions.DEFAULT_TIMEOUT)) {
+            AscendDevice first = devices.getFirst();
+            first.bind();
+            List<HcclCommunicator> result = new ArrayList<>();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment ids = arena.allocate(ValueLayout.JAVA_INT, n);
+                for (int i = 0; i < n; i++) {
+                    ids.setAtIndex(ValueLayout.JAVA_INT, i, devices.get(i).id());
+                }
+                MemorySegment comms = arena.allocate(ValueLayout.ADDRESS, n);
+                synchronized (first.hcclLock) {
+                    Check.hccl("HcclCommInitAll", Hccl.HcclCommInitAll(n, ids, comms));
+                }
+                for (int i = 0; i < n; i++) {
+                    result.add(new HcclCommunicator(devices.get(i), comms.getAtIndex(ValueLayout.ADDRESS, i)));
+                }
+            }
+            return result;
+        }
+        AscendDevice root = devices.getFirst();
+        byte[] rootInfo = rootInfo(root);
+        List<HcclCommunicator> result = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(n, Thread.ofPlatform().daemon().name("tandem-hccl-init-", 0).factory())) {
+            List<Future<HcclCommunicator>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int r = i;
+                futures.add(pool.submit(() -> join(devices.get(r), rootInfo, n, r, options)));
+            }
+            RuntimeException failure = null;
+            for (Future<HcclCommunicator> f : futures) {
+                try {
+                    result.add(f.get());
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failure = new IllegalStateException("interrupted while creating communicators", e);
+                }
+            }
+            if (failure != null) {
+                result.forEach(HcclCommunicator::close);
+                throw failure;
+            }
+        }
+        return result;
+    }
+
+    /** Rank 0's bootstrap blob ({@code HcclGetRootInfo}, 4108 bytes) to hand to the other ranks. */
+    public static byte[] rootInfo(AscendDevice device) {
+        device.ensureOpen();
+        device.bind();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = HcclRootInfoDef.allocate(arena);
+            Check.hccl("HcclGetRootInfo", Hccl.HcclGetRootInfo(info));
+            return info.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** Joins a group bootstrapped by {@code rootInfo}; blocks until every rank joined or HCCL's connect timeout. */
+    static HcclCommunicator join(AscendDevice device, byte[] rootInfo, int size, int rank, CommunicatorOptions options) {
+        Objects.requireNonNull(rootInfo, "rootInfo");
+        if (rootInfo.length != ROOT_INFO_BYTES) {
+            throw new InvalidArgumentException("root info must be " + ROOT_INFO_BYTES + " bytes, got " + rootInfo.length);
+        }
+        if (size <= 0 || rank < 0 || rank >= size) {
+            throw new OutOfRangeException("rank " + rank + " out of range for a group of " + size);
+        }
+        device.ensureOpen();
+        device.bind();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(HcclRootInfoDef.layout());
+            MemorySegment.copy(rootInfo, 0, info, ValueLayout.JAVA_BYTE, 0, rootInfo.length);
+            MemorySegment config = commConfig(arena, options);
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.hccl("HcclCommInitRootInfoConfig", Hccl.HcclCommInitRootInfoConfig(size, info, rank, config, out));
+            return new HcclCommunicator(device, out.get(ValueLayout.ADDRESS, 0));
+        }
+    }
+
+    /** Same as {@link #join} without a config ({@code HcclCommInitRootInfo}); HCCL's environment decides timeouts. */
+    public static HcclCommunicator join(AscendDevice device, byte[] rootInfo, int size, int rank) {
+        if (rootInfo.length != ROOT_INFO_BYTES) {
+            throw new InvalidArgumentException("root info must be " + ROOT_INFO_BYTES + " bytes, got " + rootInfo.length);
+        }
+        device.ensureOpen();
+        device.bind();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = arena.allocate(HcclRootInfoDef.layout());
+            MemorySegment.copy(rootInfo, 0, info, ValueLayout.JAVA_BYTE, 0, rootInfo.length);
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.hccl("HcclCommInitRootInfo", Hccl.HcclCommInitRootInfo(size, info, rank, out));
+            return new HcclCommunicator(device, out.get(ValueLayout.ADDRESS, 0));
+        }
+    }
+
+    static HcclCommunicator fromRankTable(AscendDevice device, Path rankTable, int rank) {
+        if (!Files.isRegularFile(rankTable)) {
+            throw new InvalidArgumentException("rank table " + rankTable + " does not exist");
+        }
+        device.ensureOpen();
+        device.bind();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.hccl("HcclCommInitClusterInfo", Hccl.HcclCommInitClusterInfo(
+                    arena.allocateFrom(rankTable.toAbsolutePath().toString()), rank, out));
+            return new HcclCommunicator(device, out.get(ValueLayout.ADDRESS, 0));
+        }
+    }
+
+    /** HcclCommConfigInit re-implemented (it is an inline function in hccl.h, not exported). */
+    static MemorySegment commConfig(Arena arena, CommunicatorOptions options) {
+        MemorySegment c = HcclCommConfigDef.allocate(arena);
+        long size = HcclCommConfigDef.layout().byteSize();
+        MemorySegment reserved = HcclCommConfigDef.reserved(c);
+        reserved.set(ValueLayout.JAVA_LONG, 0, size);
+        reserved.set(ValueLayout.JAVA_INT, 8, Hccl.HCCL_COMM_CONFIG_MAGIC_WORD());
+        reserved.set(ValueLayout.JAVA_INT, 12, Hccl.HCCL_COMM_CONFIG_VERSION());
+        reserved.set(ValueLayout.JAVA_LONG, 16, 0L);
+        HcclCommConfigDef.hcclBufferSize(c, Hccl.HCCL_COMM_BUFFSIZE_CONFIG_NOT_SET());
+        HcclCommConfigDef.hcclDeterministic(c, Hccl.HCCL_COMM_DETERMINISTIC_CONFIG_NOT_SET());
+        HcclCommConfigDef.hcclOpExpansionMode(c, Hccl.HCCL_COMM_DEFAULT_OP_EXPANSION_MODE());
+        HcclCommConfigDef.hcclRdmaTrafficClass(c, Hccl.HCCL_COMM_TRAFFIC_CLASS_CONFIG_NOT_SET());
+        HcclCommConfigDef.hcclRdmaServiceLevel(c, Hccl.HCCL_COMM_SERVICE_LEVEL_CONFIG_NOT_SET());
+        HcclCommConfigDef.hcclWorldRankID(c, 0);
+        HcclCommConfigDef.hcclJobID(c, 0L);
+        HcclCommConfigDef.aclGraphZeroCopyEnable(c, (byte) 0);
+        long seconds = Math.max(1, (options.timeout().toMillis() + 999) / 1000);
+        HcclCommConfigDef.hcclExecTimeOut(c, (int) Math.min(Integer.MAX_VALUE, seconds));
+        HcclCommConfigDef.hcclQos(c, Hccl.HCCL_COMM_QOS_CONFIG_NOT_SET());
+        return c;
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return size;
+    }
+
+    @Override
+    public AscendDevice device() {
+        return device;
+    }
+
+    /** HCCL's name for this communicator (what fused MoE operators take as their group). */
+    public String name() {
+        ensureOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Hccl.COMM_NAME_MAX_LENGTH());
+            Check.hccl("HcclGetCommName", Hccl.HcclGetCommName(handle, buf));
+            return buf.getString(0);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("communicator rank " + rank + " is closed");
+        }
+    }
+
+    private AscendStream stream(Stream s) {
+        ensureOpen();
+        return device.stream(s);
+    }
+
+    private AscendBuffer tensorBuffer(AscendStream s, Tensor t, String what) {
+        Objects.requireNonNull(t, what);
+        if (!t.isContiguous()) {
+            throw new ShapeException(what + " must be contiguous for a collective, got " + t);
+        }
+        if (t.device() != device) {
+            throw new WrongDeviceException(what + " is on device " + t.device().id() + " but rank " + rank
+                    + " drives device " + device.id());
+        }
+        AscendBuffer b = s.buffer(t.buffer());
+        b.markUsed(s);
+        return b;
+    }
+
+    static int hcclType(DType t) {
+        return switch (t) {
+            case F32 -> Hccl.HCCL_DATA_TYPE_FP32();
+            case F16 -> Hccl.HCCL_DATA_TYPE_FP16();
+            case BF16 -> Hccl.HCCL_DATA_TYPE_BFP16();
+            case I8 -> Hccl.HCCL_DATA_TYPE_INT8();
+            case I32 -> Hccl.HCCL_DATA_TYPE_INT32();
+            case I64 -> Hccl.HCCL_DATA_TYPE_INT64();
+            case U8, BOOL -> Hccl.HCCL_DATA_TYPE_UINT8();
+        };
+    }
+
+    static int hcclOp(ReduceOp op) {
+        return switch (op) {
+            case SUM -> Hccl.HCCL_REDUCE_SUM();
+            case PROD -> Hccl.HCCL_REDUCE_PROD();
+            case MAX -> Hccl.HCCL_REDUCE_MAX();
+            case MIN -> Hccl.HCCL_REDUCE_MIN();
+        };
+    }
+
+    /** HCCL has no boolean type: booleans travel as UINT8 0/1, where SUM is OR (MAX) and PROD is AND (MIN). */
+    static int boolOp(ReduceOp op) {
+        return switch (op) {
+            case SUM, MAX -> Hccl.HCCL_REDUCE_MAX();
+            case PROD, MIN -> Hccl.HCCL_REDUCE_MIN();
+        };
+    }
+
+    private static MemorySegment at(AscendBuffer b, Tensor t) {
+        return b.pointer(t.byteOffset());
+    }
+
+    private void launch(AscendStream s, String op, String function, java.util.function.IntSupplier call) {
+        s.enqueue(op, rank, () -> {
+            synchronized (device.hcclLock) {
+                Check.hccl(function, call.getAsInt());
+            }
+        });
+    }
+
+    @Override
+    public void allReduce(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
+        AscendStream s = stream(stream);
+        Objects.requireNonNull(op, "op");
+        AscendBuffer sb = tensorBuffer(s, send, "send");
+        AscendBuffer rb = tensorBuffer(s, recv, "recv");
+        if (!send.sameShape(recv) || send.dtype() != recv.dtype()) {
+            throw new ShapeException("allReduce needs send and recv of equal shape and dtype, got " + send + " and " + recv);
+        }
+        int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
+        launch(s, "allReduce", "HcclAllReduce", () -> Hccl.HcclAllReduce(at(sb, send), at(rb, recv), send.numel(),
+                hcclType(send.dtype()), hop, handle, s.handle()));
+    }
+
+    @Override
+    public void allGather(Stream stream, Tensor send, Tensor recv) {
+        AscendStream s = stream(stream);
+        AscendBuffer sb = tensorBuffer(s, send, "send");
+        AscendBuffer rb = tensorBuffer(s, recv, "recv");
+        if (recv.numel() != send.numel() * size || send.dtype() != recv.dtype()) {
+            throw new ShapeException("allGather needs recv with " + size + " times the elements of send, got " + send + " and " + recv);
+        }
+        launch(s, "allGather", "HcclAllGather", () -> Hccl.HcclAllGather(at(sb, send), at(rb, recv), send.numel(),
+                hcclType(send.dtype()), handle, s.handle()));
+    }
+
+    @Override
+    public void reduceScatter(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
+        AscendStream s = stream(stream);
+        Objects.requireNonNull(op, "op");
+        AscendBuffer sb = tensorBuffer(s, send, "send");
+        AscendBuffer rb = tensorBuffer(s, recv, "recv");
+        if (send.numel() != recv.numel() * size || send.dtype() != recv.dtype()) {
+            throw new ShapeException("reduceScatter needs send with " + size + " times the elements of recv, got " + send + " and " + recv);
+        }
+        int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
+        launch(s, "reduceScatter", "HcclReduceScatter", () -> Hccl.HcclReduceScatter(at(sb, send), at(rb, recv),
+                recv.numel(), hcclType(send.dtype()), hop, handle, s.handle()));
+    }
+
+    @Override
+    public void allToAll(Stream stream, Tensor send, Tensor recv) {
+        AscendStream s = stream(stream);
+        AscendBuffer sb = tensorBuffer(s, send, "send");
+        AscendBuffer rb = tensorBuffer(s, recv, "recv");
+        if (send.numel() != recv.numel() || send.numel() % size != 0 || send.dtype() != recv.dtype()) {
+            throw new ShapeException("allToAll needs send and recv with equal element counts divisible by " + size
+                    + ", got " + send + " and " + recv);
+        }
+        long chunk = send.numel() / size;
+        int type = hcclType(send.dtype());
+        launch(s, "allToAll", "HcclAlltoAll", () -> Hccl.HcclAlltoAll(at(sb, send), chunk, type, at(rb, recv), chunk,
+                type, handle, s.handle()));
+    }
+
+    @Override
+    public void allToAllV(Stream stream, Tensor send, long[] sendCounts, long[] sendDispls, Tensor recv,
+                          long[] recvCounts, long[] recvDispls) {
+        AscendStream s = stream(stream);
+        AscendBuffer sb = tensorBuffer(s, send, "send");
+        AscendBuffer rb = tensorBuffer(s, recv, "recv");
+        if (send.dtype() != recv.dtype()) {
+            throw new ShapeException("allToAllV needs send and recv of one dtype, got " + send + " and " + recv);
+        }
+        checkCounts("send", sendCounts, sendDispls, send.numel());
+        checkCounts("recv", recvCounts, recvDispls, recv.numel());
+        int type = hcclType(send.dtype());
+        launch(s, "allToAllV", "HcclAlltoAllV", () -> {
+            try (Arena arena = Arena.ofConfined()) {
+                return Hccl.HcclAlltoAllV(at(sb, send), arena.allocateFrom(ValueLayout.JAVA_LONG, sendCounts),
+                        arena.allocateFrom(ValueLayout.JAVA_LONG, sendDispls), type, at(rb, recv),
+                        arena.allocateFrom(ValueLayout.JAVA_LONG, recvCounts),
+                        arena.allocateFrom(ValueLayout.JAVA_LONG, recvDispls), type, handle, s.handle());
+            }
+        });
+    }
+
+    private void checkCounts(String what, long[] counts, long[] displs, long numel) {
+        Objects.requireNonNull(counts, what + "Counts");
+        Objects.requireNonNull(displs, what + "Displs");
+        if (counts.length != size || displs.length != size) {
+            throw new ShapeException(what + " counts and displacements need " + size + " entries each");
+        }
+        for (int j = 0; j < size; j++) {
+            if (counts[j] < 0 || displs[j] < 0) {
+                throw new OutOfRangeException(what + " chunk " + j + " has a negative count or displacement: "
+                        + counts[j] + " at " + displs[j]);
+            }
+            if (counts[j] > 0 && (displs[j] > numel || counts[j] > numel - displs[j])) {
+                throw new OutOfRangeException(what + " chunk " + j + " [" + displs[j] + ", +" + counts[j]
+                        + ") is outside the tensor of " + numel + " elements");
+            }
+        }
+    }
+
+    @Override
+    public void broadcast(Stream stream, Tensor tensor, int root) {
+        AscendStream s = stream(stream);
+        AscendBuffer b = tensorBuffer(s, tensor, "tensor");
+        if (root < 0 || root >= size) {
+            throw new OutOfRangeException("broadcast root " + root + " out of range for " + size + " ranks");
+        }
+        launch(s, "broadcast", "HcclBroadcast", () -> Hccl.HcclBroadcast(at(b, tensor), tensor.numel(),
+                hcclType(tensor.dtype()), root, handle, s.handle()));
+    }
+
+    @Override
+    public void send(Stream stream, Tensor tensor, int peer) {
+        AscendStream s = stream(stream);
+        AscendBuffer b = tensorBuffer(s, tensor, "tensor");
+        checkPeer(peer);
+        launch(s, "send", "HcclSend", () -> Hccl.HcclSend(at(b, tensor), tensor.numel(), hcclType(tensor.dtype()), peer,
+                handle, s.handle()));
+    }
+
+    @Override
+    public void recv(Stream stream, Tensor tensor, int peer) {
+        AscendStream s = stream(stream);
+        AscendBuffer b = tensorBuffer(s, tensor, "tensor");
+        checkPeer(peer);
+        launch(s, "recv", "HcclRecv", () -> Hccl.HcclRecv(at(b, tensor), tensor.numel(), hcclType(tensor.dtype()), peer,
+                handle, s.handle()));
+    }
+
+    private void checkPeer(int peer) {
+        if (peer < 0 || peer >= size || peer == rank) {
+            throw new OutOfRangeException("peer " + peer + " is not another rank of this " + size + "-rank group");
+        }
+    }
+
+    @Override
+    public void barrier(Stream stream) {
+        AscendStream s = stream(stream);
+        launch(s, "barrier", "HcclBarrier", () -> Hccl.HcclBarrier(handle, s.handle()));
+    }
+
+    /** Destroys the communicator after this device's streams drained. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        device.bind();
+        int rc;
+        synchronized (device.hcclLock) {
+            rc = Hccl.HcclCommDestroy(handle);
+        }
+        device.forget(this);
+        registration.release();
+        Check.hccl("HcclCommDestroy", rc);
+    }
+
+    @Override
+    public String toString() {
+        return "HcclCommunicator[rank " + rank + " of " + size + " on device " + device.id() + "]";
+    }
+
+    static {
+        if (ROOT_INFO_BYTES != 4108) {
+            throw new ExceptionInInitializerError("HcclRootInfo binding is " + ROOT_INFO_BYTES + " bytes, expected 4108");
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package dev.tandem.ascend.internal;
+
+import dev.tandem.ascend.AclException;
+import dev.tandem.ascend.AclnnException;
+import dev.tandem.ascend.HcclException;
+import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.ffi.hccl.Hccl;
+
+import java.lang.foreign.MemorySegment;
+
+/** Turns return codes into exceptions, with the code's header name and the library's last error text. */
+public final class Check {
+    private Check() {
+    }
+
+    public static void acl(String function, int rc) {
+        if (rc != 0) {
+            throw aclError(function, rc);
+        }
+    }
+
+    public static AclException aclError(String function, int rc) {
+        return new AclException(function, rc, NativeCodes.aclName(rc), recentMessage());
+    }
+
+    public static void hccl(String function, int rc) {
+        if (rc != 0) {
+            throw hcclError(function, rc);
+        }
+    }
+
+    public static HcclException hcclError(String function, int rc) {
+        String text = recentMessage();
+        String lib = string(Hccl.HcclGetErrorString(rc));
+        return new HcclException(function, rc, NativeCodes.hcclName(rc),
+                text.isEmpty() ? lib : text + (lib.isEmpty() ? "" : " [" + lib + "]"));
+    }
+
+    public static void aclnn(String function, int rc) {
+        if (rc != 0) {
+            throw new AclnnException(function, rc, NativeCodes.aclnnName(rc), recentMessage());
+        }
+    }
+
+    /** A pointer result that is NULL on failure (aclCreateTensor and friends). */
+    public static MemorySegment aclnnObject(String function, MemorySegment result) {
+        if (result == null || result.equals(MemorySegment.NULL)) {
+            throw new AclnnException(function, -1, NativeCodes.UNKNOWN, recentMessage());
+        }
+        return result;
+    }
+
+    /** {@code aclGetRecentErrMsg()} of the calling thread, or an empty string. */
+    public static String recentMessage() {
+        try {
+            return string(AclRt.aclGetRecentErrMsg());
+        } catch (RuntimeException | LinkageError e) {
+            return "";
+        }
+    }
+
+    public static String string(MemorySegment cString) {
+        if (cString == null || cString.equals(MemorySegment.NULL)) {
+            return "";
+        }
+        return cString.reinterpret(Integer.MAX_VALUE).getString(0);
+    }
+}

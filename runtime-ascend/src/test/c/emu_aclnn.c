@@ -1,0 +1,976 @@
+/* aclnn part of the emulator (test fixture): operators computed on the CPU in the stream's worker thread. */
+#define _GNU_SOURCE
+#include "emu_internal.h"
+#include "tandem_aclnn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------- element types ---------- */
+size_t emu_dtype_size(int t) {
+    switch (t) {
+        case ACL_FLOAT: case ACL_INT32: case ACL_UINT32: return 4;
+        case ACL_FLOAT16: case ACL_BF16: case ACL_INT16: case ACL_UINT16: return 2;
+        case ACL_INT8: case ACL_UINT8: case ACL_BOOL: return 1;
+        case ACL_INT64: case ACL_UINT64: case ACL_DOUBLE: return 8;
+        default: return 0;
+    }
+}
+
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t) (h & 0x8000) << 16, exp = (h >> 10) & 0x1F, man = h & 0x3FF, bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else {
+            exp = 127 - 15 + 1;
+            while (!(man & 0x400)) { man <<= 1; exp--; }
+            bits = sign | (exp << 23) | ((man & 0x3FF) << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7F800000 | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static uint16_t float_to_half(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000;
+    int32_t exp = (int32_t) ((x >> 23) & 0xFF);
+    uint32_t man = x & 0x7FFFFF;
+    if (exp == 255) return (uint16_t) (sign | 0x7C00 | (man ? 0x200 : 0));
+    int32_t e = exp - 127 + 15;
+    if (e >= 31) return (uint16_t) (sign | 0x7C00);
+    if (e <= 0) {
+        if (e < -10) return (uint16_t) sign;
+        man |= 0x800000;
+        uint32_t shift = (uint32_t) (14 - e);
+        uint32_t half = man >> shift;
+        uint32_t rem = man & ((1U << shift) - 1), mid = 1U << (shift - 1);
+        if (rem > mid || (rem == mid && (half & 1))) half++;
+        return (uint16_t) (sign | half);
+    }
+    uint32_t half = sign | ((uint32_t) e << 10) | (man >> 13);
+    uint32_t rem = man & 0x1FFF;
+    if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) half++;
+    return (uint16_t) half;
+}
+
+static float bf16_to_float(uint16_t b) {
+    uint32_t bits = (uint32_t) b << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+static uint16_t float_to_bf16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7FFFFFFF) > 0x7F800000) return (uint16_t) ((x >> 16) | 0x40);
+    x += 0x7FFF + ((x >> 16) & 1);
+    return (uint16_t) (x >> 16);
+}
+
+double emu_load(const void *p, int t) {
+    switch (t) {
+        case ACL_FLOAT: { float v; memcpy(&v, p, 4); return v; }
+        case ACL_FLOAT16: { uint16_t v; memcpy(&v, p, 2); return half_to_float(v); }
+        case ACL_BF16: { uint16_t v; memcpy(&v, p, 2); return bf16_to_float(v); }
+        case ACL_DOUBLE: { double v; memcpy(&v, p, 8); return v; }
+        case ACL_INT8: return *(const int8_t *) p;
+        case ACL_UINT8: return *(const uint8_t *) p;
+        case ACL_BOOL: return *(const uint8_t *) p != 0;
+        case ACL_INT16: { int16_t v; memcpy(&v, p, 2); return v; }
+        case ACL_UINT16: { uint16_t v; memcpy(&v, p, 2); return v; }
+        case ACL_INT32: { int32_t v; memcpy(&v, p, 4); return v; }
+        case ACL_UINT32: { uint32_t v; memcpy(&v, p, 4); return v; }
+        case ACL_INT64: { int64_t v; memcpy(&v, p, 8); return (double) v; }
+        case ACL_UINT64: { uint64_t v; memcpy(&v, p, 8); return (double) v; }
+        default: return 0;
+    }
+}
+
+void emu_store(void *p, int t, double d) {
+    switch (t) {
+        case ACL_FLOAT: { float v = (float) d; memcpy(p, &v, 4); break; }
+        case ACL_FLOAT16: { uint16_t v = float_to_half((float) d); memcpy(p, &v, 2); break; }
+        case ACL_BF16: { uint16_t v = float_to_bf16((float) d); memcpy(p, &v, 2); break; }
+        case ACL_DOUBLE: memcpy(p, &d, 8); break;
+        /* Integers wrap like the device's integer units: convert through int64 first. */
+        case ACL_INT8: *(int8_t *) p = (int8_t) (int64_t) d; break;
+        case ACL_UINT8: *(uint8_t *) p = (uint8_t) (int64_t) d; break;
+        case ACL_BOOL: *(uint8_t *) p = d != 0; break;
+        case ACL_INT16: { int16_t v = (int16_t) (int64_t) d; memcpy(p, &v, 2); break; }
+        case ACL_UINT16: { uint16_t v = (uint16_t) (int64_t) d; memcpy(p, &v, 2); break; }
+        case ACL_INT32: { int32_t v = (int32_t) (int64_t) d; memcpy(p, &v, 4); break; }
+        case ACL_UINT32: { uint32_t v = (uint32_t) (int64_t) d; memcpy(p, &v, 4); break; }
+        case ACL_INT64: { int64_t v = (int64_t) d; memcpy(p, &v, 8); break; }
+        case ACL_UINT64: { uint64_t v = (uint64_t) d; memcpy(p, &v, 8); break; }
+        default: break;
+    }
+}
+
+/* ---------- objects ---------- */
+#define MAXD 8
+typedef struct tens {
+    int dtype;
+    int ndim;
+    int64_t dims[MAXD];
+    int64_t strides[MAXD];
+    int64_t offset;
+    char *data;
+} tens;
+
+struct aclTensor { tens t; };
+struct aclScalar { double v; int dtype; };
+struct aclIntArray { uint64_t n; int64_t *v; };
+struct aclTensorList { uint64_t n; aclTensor **v; };
+
+#define NENTER(fn) do { int inj_ = emu_enter(fn); if (inj_) return inj_; } while (0)
+
+static int64_t numel(const tens *t) {
+    int64_t n = 1;
+    for (int i = 0; i < t->ndim; i++) n *= t->dims[i];
+    return n;
+}
+
+/* Highest element offset + 1 that the view touches, in elements from data. */
+static int64_t extent(const tens *t) {
+    if (numel(t) == 0) return 0;
+    int64_t last = t->offset;
+    for (int i = 0; i < t->ndim; i++) last += (t->dims[i] - 1) * t->strides[i];
+    return last + 1;
+}
+
+static bool data_live(const tens *t) {
+    int dev = -1;
+    int64_t ext = extent(t);
+    if (ext == 0) return true;
+    return emu_mem_check(t->data, (size_t) ext * emu_dtype_size(t->dtype), &dev) && dev >= 0;
+}
+
+aclTensor *aclCreateTensor(const int64_t *viewDims, uint64_t viewDimsNum, aclDataType dataType, const int64_t *stride,
+                           int64_t offset, aclFormat format, const int64_t *storageDims, uint64_t storageDimsNum,
+                           void *tensorData) {
+    (void) format;
+    (void) storageDims;
+    (void) storageDimsNum;
+    if (emu_enter("aclCreateTensor")) return NULL;
+    if (viewDimsNum > MAXD || (viewDimsNum && (!viewDims || !stride)) || emu_dtype_size(dataType) == 0 || offset < 0) {
+        emu_set_error("aclCreateTensor: invalid arguments (rank %llu, dtype %d)", (unsigned long long) viewDimsNum,
+                      (int) dataType);
+        return NULL;
+    }
+    aclTensor *a = calloc(1, sizeof *a);
+    a->t.dtype = dataType;
+    a->t.ndim = (int) viewDimsNum;
+    for (uint64_t i = 0; i < viewDimsNum; i++) {
+        a->t.dims[i] = viewDims[i];
+        a->t.strides[i] = stride[i];
+    }
+    a->t.offset = offset;
+    a->t.data = tensorData;
+    emu_reg_add(a, K_TENSOR);
+    return a;
+}
+
+aclnnStatus aclDestroyTensor(const aclTensor *tensor) {
+    NENTER("aclDestroyTensor");
+    if (!emu_reg_has((void *) tensor, K_TENSOR)) return ACLNN_ERR_PARAM_INVALID;
+    emu_reg_del((void *) tensor);
+    free((void *) tensor);
+    return ACLNN_SUCCESS;
+}
+
+aclScalar *aclCreateScalar(void *value, aclDataType dataType) {
+    if (emu_enter("aclCreateScalar")) return NULL;
+    if (!value || emu_dtype_size(dataType) == 0) return NULL;
+    aclScalar *s = calloc(1, sizeof *s);
+    s->v = emu_load(value, dataType);
+    s->dtype = dataType;
+    emu_reg_add(s, K_SCALAR);
+    return s;
+}
+
+aclnnStatus aclDestroyScalar(const aclScalar *scalar) {
+    NENTER("aclDestroyScalar");
+    if (!emu_reg_has((void *) scalar, K_SCALAR)) return ACLNN_ERR_PARAM_INVALID;
+    emu_reg_del((void *) scalar);
+    free((void *) scalar);
+    return ACLNN_SUCCESS;
+}
+
+aclIntArray *aclCreateIntArray(const int64_t *value, uint64_t size) {
+    if (emu_enter("aclCreateIntArray")) return NULL;
+    if (size && !value) return NULL;
+    aclIntArray *a = calloc(1, sizeof *a);
+    a->n = size;
+    a->v = malloc(sizeof(int64_t) * (size ? size : 1));
+    if (size) memcpy(a->v, value, sizeof(int64_t) * size);
+    emu_reg_add(a, K_INTARRAY);
+    return a;
+}
+
+aclnnStatus aclDestroyIntArray(const aclIntArray *array) {
+    NENTER("aclDestroyIntArray");
+    if (!emu_reg_has((void *) array, K_INTARRAY)) return ACLNN_ERR_PARAM_INVALID;
+    emu_reg_del((void *) array);
+    free(array->v);
+    free((void *) array);
+    return ACLNN_SUCCESS;
+}
+
+aclTensorList *aclCreateTensorList(const aclTensor *const *value, uint64_t size) {
+    if (emu_enter("aclCreateTensorList")) return NULL;
+    if (size && !value) return NULL;
+    for (uint64_t i = 0; i < size; i++) {
+        if (!emu_reg_has((void *) value[i], K_TENSOR)) return NULL;
+    }
+    aclTensorList *l = calloc(1, sizeof *l);
+    l->n = size;
+    l->v = malloc(sizeof(aclTensor *) * (size ? size : 1));
+    for (uint64_t i = 0; i < size; i++) l->v[i] = (aclTensor *) value[i];
+    emu_reg_add(l, K_TENSORLIST);
+    return l;
+}
+
+aclnnStatus aclDestroyTensorList(const aclTensorList *array) {
+    NENTER("aclDestroyTensorList");
+    if (!emu_reg_has((void *) array, K_TENSORLIST)) return ACLNN_ERR_PARAM_INVALID;
+    emu_reg_del((void *) array);
+    /* As in CANN, the list owns its tensors. */
+    for (uint64_t i = 0; i < array->n; i++) {
+        emu_reg_del(array->v[i]);
+        free(array->v[i]);
+    }
+    free(array->v);
+    free((void *) array);
+    return ACLNN_SUCCESS;
+}
+
+/* ---------- executors ---------- */
+enum opk { OP_MATMUL = 1, OP_ADD, OP_MUL, OP_MULS, OP_INPLACE_MUL, OP_RMSNORM, OP_SILU, OP_SIGMOID, OP_SOFTMAX,
+           OP_TOPK, OP_INDEX_SELECT, OP_INDEX_ADD, OP_CAST, OP_COPY, OP_FILL, OP_MASKED_FILL, OP_COS, OP_SIN,
+           OP_ROPE, OP_GMM };
+
+struct aclOpExecutor {
+    int op;
+    char name[40];
+    int nt;
+    tens t[5];
+    double s[2];
+    int64_t k;
+    bool largest;
+    uint64_t workspace;
+};
+
+static aclnnStatus new_exec(int op, const char *name, uint64_t ws, uint64_t *workspaceSize, aclOpExecutor **executor,
+                            int nt, const aclTensor *const *ts, aclOpExecutor **out) {
+    if (!workspaceSize || !executor) return ACLNN_ERR_PARAM_NULLPTR;
+    for (int i = 0; i < nt; i++) {
+        if (!ts[i]) {
+            emu_set_error("%sGetWorkspaceSize: tensor argument %d is NULL", name, i);
+            return ACLNN_ERR_PARAM_NULLPTR;
+        }
+        if (!emu_reg_has((void *) ts[i], K_TENSOR)) {
+            emu_set_error("%sGetWorkspaceSize: tensor argument %d is not a live aclTensor", name, i);
+            return ACLNN_ERR_PARAM_INVALID;
+        }
+        if (!data_live(&ts[i]->t)) {
+            emu_set_error("%sGetWorkspaceSize: tensor argument %d does not lie inside live device memory", name, i);
+            return ACLNN_ERR_PARAM_INVALID;
+        }
+    }
+    if (emu_current_device() < 0) {
+        emu_set_error("%sGetWorkspaceSize: no current device on this thread", name);
+        return ACLNN_ERR_RUNTIME_ERROR;
+    }
+    aclOpExecutor *e = calloc(1, sizeof *e);
+    e->op = op;
+    snprintf(e->name, sizeof e->name, "%s", name);
+    e->nt = nt;
+    for (int i = 0; i < nt; i++) e->t[i] = ts[i]->t;
+    e->workspace = ws;
+    *out = e;
+    return ACLNN_SUCCESS;
+}
+
+static aclnnStatus finish_exec(aclOpExecutor *e, uint64_t *workspaceSize, aclOpExecutor **executor) {
+    *workspaceSize = e->workspace;
+    *executor = e;
+    emu_reg_add(e, K_EXECUTOR);
+    return ACLNN_SUCCESS;
+}
+
+static aclnnStatus shape_error(aclOpExecutor *e, const char *why) {
+    emu_set_error("%sGetWorkspaceSize: %s", e->name, why);
+    free(e);
+    return ACLNN_ERR_PARAM_INVALID;
+}
+
+static bool same_shape(const tens *a, const tens *b) {
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++) {
+        if (a->dims[i] != b->dims[i]) return false;
+    }
+    return true;
+}
+
+static bool broadcastable(const tens *small, const tens *big) {
+    if (small->ndim > big->ndim) return false;
+    for (int i = 1; i <= small->ndim; i++) {
+        int64_t s = small->dims[small->ndim - i], b = big->dims[big->ndim - i];
+        if (s != b && s != 1) return false;
+    }
+    return true;
+}
+
+static bool is_float(int dt) {
+    return dt == ACL_FLOAT || dt == ACL_FLOAT16 || dt == ACL_BF16;
+}
+
+static char *addr_of(const tens *t, const int64_t *idx) {
+    int64_t off = t->offset;
+    for (int i = 0; i < t->ndim; i++) off += idx[i] * t->strides[i];
+    return t->data + off * (int64_t) emu_dtype_size(t->dtype);
+}
+
+/* Address of the element of t that broadcasts onto index idx of a rank-nd shape. */
+static char *addr_bcast(const tens *t, const int64_t *idx, int nd) {
+    int64_t off = t->offset;
+    for (int i = 1; i <= t->ndim; i++) {
+        int64_t d = t->dims[t->ndim - i];
+        int64_t j = d == 1 ? 0 : idx[nd - i];
+        off += j * t->strides[t->ndim - i];
+    }
+    return t->data + off * (int64_t) emu_dtype_size(t->dtype);
+}
+
+static void unravel(int64_t lin, const tens *t, int64_t *idx) {
+    for (int i = t->ndim - 1; i >= 0; i--) {
+        idx[i] = t->dims[i] ? lin % t->dims[i] : 0;
+        lin = t->dims[i] ? lin / t->dims[i] : 0;
+    }
+}
+
+static float ld(const tens *t, const char *p) {
+    return (float) emu_load(p, t->dtype);
+}
+
+static void st(const tens *t, char *p, float v) {
+    emu_store(p, t->dtype, v);
+}
+
+static int run_matmul(aclOpExecutor *e) {
+    tens *a = &e->t[0], *b = &e->t[1], *o = &e->t[2];
+    int64_t m = a->dims[a->ndim - 2], k = a->dims[a->ndim - 1], n = b->dims[b->ndim - 1];
+    int64_t batch = o->ndim == 3 ? o->dims[0] : 1;
+    int64_t ia[3], ib[3], io[3];
+    for (int64_t bb = 0; bb < batch; bb++) {
+        for (int64_t i = 0; i < m; i++) {
+            for (int64_t j = 0; j < n; j++) {
+                float acc = 0;
+                for (int64_t p = 0; p < k; p++) {
+                    int na = 0, nb = 0;
+                    if (a->ndim == 3) ia[na++] = bb;
+                    ia[na++] = i;
+                    ia[na++] = p;
+                    if (b->ndim == 3) ib[nb++] = bb;
+                    ib[nb++] = p;
+                    ib[nb++] = j;
+                    acc += ld(a, addr_of(a, ia)) * ld(b, addr_of(b, ib));
+                }
+                int no = 0;
+                if (o->ndim == 3) io[no++] = bb;
+                io[no++] = i;
+                io[no++] = j;
+                st(o, addr_of(o, io), acc);
+            }
+        }
+    }
+    return 0;
+}
+
+static int run_elementwise(aclOpExecutor *e) {
+    bool in_place = e->op == OP_INPLACE_MUL || e->op == OP_FILL || e->op == OP_MASKED_FILL;
+    tens *out = in_place ? &e->t[0] : &e->t[e->nt - 1];
+    int64_t n = numel(out), idx[MAXD];
+    if (e->op == OP_FILL) {
+        /* Through double, so that integer fills keep every bit (1 << 40 in I64). */
+        double v = is_float(out->dtype) ? (double) (float) e->s[0] : e->s[0];
+        for (int64_t i = 0; i < n; i++) {
+            unravel(i, out, idx);
+            emu_store(addr_of(out, idx), out->dtype, v);
+        }
+        return 0;
+    }
+    float *vals = malloc(sizeof(float) * (size_t) (n ? n : 1));
+    /* Compute everything first so outputs that alias inputs read the old values. */
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, out, idx);
+        float x = 0, y = 0, r = 0;
+        switch (e->op) {
+            case OP_ADD:
+                x = ld(&e->t[0], addr_bcast(&e->t[0], idx, out->ndim));
+                y = ld(&e->t[1], addr_bcast(&e->t[1], idx, out->ndim));
+                r = x + (float) e->s[0] * y;
+                break;
+            case OP_MUL:
+                r = ld(&e->t[0], addr_bcast(&e->t[0], idx, out->ndim)) * ld(&e->t[1], addr_bcast(&e->t[1], idx, out->ndim));
+                break;
+            case OP_INPLACE_MUL:
+                r = ld(&e->t[0], addr_of(&e->t[0], idx)) * ld(&e->t[1], addr_bcast(&e->t[1], idx, out->ndim));
+                break;
+            case OP_MULS:
+                r = ld(&e->t[0], addr_of(&e->t[0], idx)) * (float) e->s[0];
+                break;
+            case OP_SILU:
+                x = ld(&e->t[0], addr_of(&e->t[0], idx));
+                r = x / (1.0f + expf(-x));
+                break;
+            case OP_SIGMOID:
+                x = ld(&e->t[0], addr_of(&e->t[0], idx));
+                r = 1.0f / (1.0f + expf(-x));
+                break;
+            case OP_COS:
+                r = cosf(ld(&e->t[0], addr_of(&e->t[0], idx)));
+                break;
+            case OP_SIN:
+                r = sinf(ld(&e->t[0], addr_of(&e->t[0], idx)));
+                break;
+            case OP_MASKED_FILL:
+                r = emu_load(addr_bcast(&e->t[1], idx, out->ndim), e->t[1].dtype) != 0
+                        ? (float) e->s[0] : ld(out, addr_of(out, idx));
+                break;
+            default:
+                break;
+        }
+        vals[i] = r;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, out, idx);
+        st(out, addr_of(out, idx), vals[i]);
+    }
+    free(vals);
+    return 0;
+}
+
+/* Copies and casts go through double so that integers keep their exact value. */
+static int run_convert(aclOpExecutor *e) {
+    tens *src = &e->t[e->op == OP_COPY ? 1 : 0], *dst = &e->t[e->op == OP_COPY ? 0 : 1];
+    int64_t n = numel(dst), idx[MAXD];
+    double *vals = malloc(sizeof(double) * (size_t) (n ? n : 1));
+    double lo = 0, hi = 0;
+    bool bounded = true;
+    switch (dst->dtype) {
+        case ACL_INT8: lo = -128; hi = 127; break;
+        case ACL_UINT8: lo = 0; hi = 255; break;
+        case ACL_INT16: lo = -32768; hi = 32767; break;
+        case ACL_INT32: lo = -2147483648.0; hi = 2147483647.0; break;
+        default: bounded = false; break;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, dst, idx);
+        vals[i] = emu_load(addr_bcast(src, idx, dst->ndim), src->dtype);
+        if (bounded && !is_float(src->dtype) && (vals[i] < lo || vals[i] > hi)) {
+            /* Deliberate emulator check (CANN's cast wraps): an index that does not fit is a bug upstream. */
+            emu_set_error("%s: value %.0f at element %lld is out of range for the target integer type", e->name,
+                          vals[i], (long long) i);
+            free(vals);
+            return ACL_ERROR_RT_AICORE_EXCEPTION;
+        }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, dst, idx);
+        double v = vals[i];
+        if (is_float(dst->dtype) && dst->dtype != ACL_FLOAT) v = (float) v;
+        emu_store(addr_of(dst, idx), dst->dtype, v);
+    }
+    free(vals);
+    return 0;
+}
+
+/* Row-wise ops over the last axis: rows are all index combinations of the leading axes. */
+static int run_rows(aclOpExecutor *e) {
+    tens *x = &e->t[0];
+    int nd = x->ndim;
+    int64_t cols = x->dims[nd - 1], rows = cols ? numel(x) / cols : 0;
+    tens lead = *x;
+    lead.ndim = nd - 1;
+    float *buf = malloc(sizeof(float) * (size_t) (cols ? cols : 1));
+    int64_t idx[MAXD];
+    for (int64_t r = 0; r < rows; r++) {
+        unravel(r, &lead, idx);
+        for (int64_t c = 0; c < cols; c++) {
+            idx[nd - 1] = c;
+            buf[c] = ld(x, addr_of(x, idx));
+        }
+        if (e->op == OP_RMSNORM) {
+            tens *g = &e->t[1], *y = &e->t[2], *rs = &e->t[3];
+            float ss = 0;
+            for (int64_t c = 0; c < cols; c++) ss += buf[c] * buf[c];
+            float rstd = 1.0f / sqrtf(ss / (float) cols + (float) e->s[0]);
+            for (int64_t c = 0; c < cols; c++) {
+                idx[nd - 1] = c;
+                int64_t gi[1] = {c};
+                st(y, addr_of(y, idx), buf[c] * rstd * ld(g, addr_of(g, gi)));
+            }
+            int64_t ri[MAXD];
+            unravel(r, rs, ri);
+            if (numel(rs) == rows) st(rs, addr_of(rs, ri), rstd);
+        } else if (e->op == OP_SOFTMAX) {
+            tens *o = &e->t[1];
+            float mx = -INFINITY, sum = 0;
+            for (int64_t c = 0; c < cols; c++) mx = buf[c] > mx ? buf[c] : mx;
+            for (int64_t c = 0; c < cols; c++) { buf[c] = expf(buf[c] - mx); sum += buf[c]; }
+            for (int64_t c = 0; c < cols; c++) { idx[nd - 1] = c; st(o, addr_of(o, idx), buf[c] / sum); }
+        } else if (e->op == OP_TOPK) {
+            tens *vals = &e->t[1], *inds = &e->t[2];
+            int64_t k = e->k;
+            bool *used = calloc((size_t) (cols ? cols : 1), 1);
+            for (int64_t j = 0; j < k; j++) {
+                int64_t best = -1;
+                for (int64_t c = 0; c < cols; c++) {
+                    if (used[c]) continue;
+                    if (best < 0 || (e->largest ? buf[c] > buf[best] : buf[c] < buf[best])) best = c;
+                }
+                used[best] = true;
+                idx[nd - 1] = j;
+                st(vals, addr_of(vals, idx), buf[best]);
+                emu_store(addr_of(inds, idx), inds->dtype, (double) best);
+            }
+            free(used);
+        }
+    }
+    free(buf);
+    return 0;
+}
+
+static int run_index(aclOpExecutor *e) {
+    tens *self = &e->t[0], *index = &e->t[1];
+    int64_t m = numel(index), rows = self->dims[0];
+    int64_t inner = rows ? numel(self) / rows : 0;
+    tens row = *self;
+    row.ndim = self->ndim - 1;
+    for (int i = 0; i < row.ndim; i++) { row.dims[i] = self->dims[i + 1]; row.strides[i] = self->strides[i + 1]; }
+    int64_t ii[1], idx[MAXD], sidx[MAXD];
+    for (int64_t i = 0; i < m; i++) {
+        ii[0] = i;
+        int64_t r = (int64_t) emu_load(addr_of(index, ii), index->dtype);
+        if (r < 0 || r >= rows) {
+            emu_set_error("%s: index %lld at position %lld is out of range [0, %lld)", e->name, (long long) r,
+                          (long long) i, (long long) rows);
+            return ACL_ERROR_RT_AICORE_EXCEPTION;
+        }
+    }
+    if (e->op == OP_INDEX_SELECT) {
+        tens *out = &e->t[2];
+        for (int64_t i = 0; i < m; i++) {
+            ii[0] = i;
+            int64_t r = (int64_t) emu_load(addr_of(index, ii), index->dtype);
+            for (int64_t c = 0; c < inner; c++) {
+                unravel(c, &row, idx + 1);
+                idx[0] = r;
+                sidx[0] = i;
+                memcpy(sidx + 1, idx + 1, sizeof(int64_t) * (size_t) row.ndim);
+                emu_store(addr_of(out, sidx), out->dtype, emu_load(addr_of(self, idx), self->dtype));
+            }
+        }
+    } else {
+        tens *src = &e->t[2], *out = &e->t[3];
+        if (out->data != self->data || out->offset != self->offset) {
+            for (int64_t c = 0; c < numel(self); c++) {
+                unravel(c, self, idx);
+                emu_store(addr_of(out, idx), out->dtype, emu_load(addr_of(self, idx), self->dtype));
+            }
+        }
+        for (int64_t i = 0; i < m; i++) {
+            ii[0] = i;
+            int64_t r = (int64_t) emu_load(addr_of(index, ii), index->dtype);
+            for (int64_t c = 0; c < inner; c++) {
+                unravel(c, &row, idx + 1);
+                idx[0] = r;
+                sidx[0] = i;
+                memcpy(sidx + 1, idx + 1, sizeof(int64_t) * (size_t) row.ndim);
+                float v = ld(out, addr_of(out, idx)) + (float) e->s[0] * ld(src, addr_of(src, sidx));
+                st(out, addr_of(out, idx), v);
+            }
+        }
+    }
+    return 0;
+}
+
+/* Rotary embedding: mode 1 rotates interleaved pairs (x[2i], x[2i+1]), mode 0 the two halves of the last axis. */
+static int run_rope(aclOpExecutor *e) {
+    tens *x = &e->t[0], *c = &e->t[1], *sn = &e->t[2], *out = &e->t[3];
+    int nd = x->ndim;
+    int64_t d = x->dims[nd - 1], n = numel(x), idx[MAXD], pidx[MAXD];
+    float *vals = malloc(sizeof(float) * (size_t) (n ? n : 1));
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, x, idx);
+        int64_t j = idx[nd - 1];
+        memcpy(pidx, idx, sizeof(int64_t) * (size_t) nd);
+        float sign;
+        if (e->k == 1) {
+            pidx[nd - 1] = (j % 2 == 0) ? j + 1 : j - 1;
+            sign = (j % 2 == 0) ? -1.0f : 1.0f;
+        } else {
+            pidx[nd - 1] = j < d / 2 ? j + d / 2 : j - d / 2;
+            sign = j < d / 2 ? -1.0f : 1.0f;
+        }
+        float xv = ld(x, addr_of(x, idx)), pv = ld(x, addr_of(x, pidx));
+        float cv = ld(c, addr_bcast(c, idx, nd)), sv = ld(sn, addr_bcast(sn, idx, nd));
+        vals[i] = xv * cv + sign * pv * sv;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, out, idx);
+        st(out, addr_of(out, idx), vals[i]);
+    }
+    free(vals);
+    return 0;
+}
+
+/* Grouped matmul, M-axis groups: rows [start_g, start_g + size_g) of x times weight[g]. */
+static int run_gmm(aclOpExecutor *e) {
+    tens *x = &e->t[0], *w = &e->t[1], *gl = &e->t[2], *y = &e->t[3];
+    int64_t m = x->dims[0], k = x->dims[1], groups = w->dims[0], n = w->dims[2];
+    int64_t start = 0, gi[1], xi[2], wi[3], yi[2];
+    for (int64_t g = 0; g < groups; g++) {
+        gi[0] = g;
+        int64_t v = (int64_t) emu_load(addr_of(gl, gi), gl->dtype);
+        int64_t end = e->k == 0 ? v : start + v; /* groupListType 0: cumulative ends, 1: sizes */
+        if (end < start || end > m) {
+            emu_set_error("%s: group list entry %lld (%lld) is out of range for %lld rows", e->name, (long long) g,
+                          (long long) v, (long long) m);
+            return ACL_ERROR_RT_AICORE_EXCEPTION;
+        }
+        for (int64_t r = start; r < end; r++) {
+            for (int64_t j = 0; j < n; j++) {
+                float acc = 0;
+                for (int64_t p = 0; p < k; p++) {
+                    xi[0] = r; xi[1] = p;
+                    wi[0] = g; wi[1] = p; wi[2] = j;
+                    acc += ld(x, addr_of(x, xi)) * ld(w, addr_of(w, wi));
+                }
+                yi[0] = r; yi[1] = j;
+                st(y, addr_of(y, yi), acc);
+            }
+        }
+        start = end;
+    }
+    return 0;
+}
+
+static int run_exec(emu_task *task) {
+    aclOpExecutor *e = task->arg;
+    for (int i = 0; i < e->nt; i++) {
+        if (!data_live(&e->t[i])) {
+            emu_set_error("%s: tensor %d's memory was freed before the operator ran", e->name, i);
+            return ACL_ERROR_RT_DEVICE_MEM_ERROR;
+        }
+    }
+    switch (e->op) {
+        case OP_MATMUL: return run_matmul(e);
+        case OP_RMSNORM: case OP_SOFTMAX: case OP_TOPK: return run_rows(e);
+        case OP_INDEX_SELECT: case OP_INDEX_ADD: return run_index(e);
+        case OP_CAST: case OP_COPY: return run_convert(e);
+        case OP_ROPE: return run_rope(e);
+        case OP_GMM: return run_gmm(e);
+        default: return run_elementwise(e);
+    }
+}
+
+static void dispose_exec(emu_task *t) {
+    free(t->arg);
+}
+
+static aclnnStatus launch(const char *fn, void *workspace, uint64_t workspaceSize, aclOpExecutor *e, aclrtStream stream) {
+    if (!emu_reg_has(e, K_EXECUTOR)) {
+        emu_set_error("%s: executor is invalid or was already run", fn);
+        return ACLNN_ERR_PARAM_INVALID;
+    }
+    if (e->workspace > 0) {
+        int dev = -1;
+        if (!workspace || workspaceSize < e->workspace || !emu_mem_check(workspace, e->workspace, &dev) || dev < 0) {
+            emu_set_error("%s: needs %llu bytes of device workspace", fn, (unsigned long long) e->workspace);
+            return ACLNN_ERR_PARAM_NULLPTR;
+        }
+    }
+    int err;
+    emu_stream *s = emu_stream_resolve(stream, &err);
+    if (!s) return ACLNN_ERR_RUNTIME_ERROR;
+    emu_reg_del(e);
+    emu_task *t = emu_task_new(fn, run_exec, e);
+    t->dispose = dispose_exec;
+    emu_stream_submit(s, t);
+    return ACLNN_SUCCESS;
+}
+
+#define PHASE2(name) \
+    aclnnStatus name(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream) { \
+        NENTER(#name); \
+        return launch(#name, workspace, workspaceSize, executor, stream); \
+    }
+
+PHASE2(aclnnMatmul)
+PHASE2(aclnnAdd)
+PHASE2(aclnnMul)
+PHASE2(aclnnMuls)
+PHASE2(aclnnInplaceMul)
+PHASE2(aclnnRmsNorm)
+PHASE2(aclnnSilu)
+PHASE2(aclnnSigmoid)
+PHASE2(aclnnSoftmax)
+PHASE2(aclnnTopk)
+PHASE2(aclnnIndexSelect)
+PHASE2(aclnnIndexAdd)
+PHASE2(aclnnCast)
+PHASE2(aclnnInplaceCopy)
+PHASE2(aclnnInplaceFillScalar)
+PHASE2(aclnnInplaceMaskedFillScalar)
+PHASE2(aclnnCos)
+PHASE2(aclnnSin)
+PHASE2(aclnnRotaryPositionEmbedding)
+PHASE2(aclnnGroupedMatmulV4)
+
+#define BEGIN(fn, op, ws, ...) \
+    NENTER(fn "GetWorkspaceSize"); \
+    const aclTensor *ts_[] = {__VA_ARGS__}; \
+    aclOpExecutor *e = NULL; \
+    aclnnStatus rc_ = new_exec(op, fn, ws, workspaceSize, executor, (int) (sizeof ts_ / sizeof ts_[0]), ts_, &e); \
+    if (rc_) return rc_
+
+aclnnStatus aclnnMatmulGetWorkspaceSize(const aclTensor *self, const aclTensor *mat2, aclTensor *out,
+                                        int8_t cubeMathType, uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnMatmul", OP_MATMUL, 0, self, mat2, out);
+    tens *a = &e->t[0], *b = &e->t[1], *o = &e->t[2];
+    if (cubeMathType < 0 || cubeMathType > 3) return shape_error(e, "cubeMathType must be 0..3");
+    if (a->ndim < 2 || a->ndim > 3 || b->ndim < 2 || b->ndim > 3 || o->ndim != (a->ndim > b->ndim ? a->ndim : b->ndim))
+        return shape_error(e, "ranks must be 2 or 3");
+    int64_t m = a->dims[a->ndim - 2], k = a->dims[a->ndim - 1], k2 = b->dims[b->ndim - 2], n = b->dims[b->ndim - 1];
+    if (k != k2 || o->dims[o->ndim - 2] != m || o->dims[o->ndim - 1] != n) return shape_error(e, "shapes do not chain");
+    if (o->ndim == 3 && ((a->ndim == 3 && a->dims[0] != o->dims[0]) || (b->ndim == 3 && b->dims[0] != o->dims[0])))
+        return shape_error(e, "batch sizes differ");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnAddGetWorkspaceSize(const aclTensor *self, const aclTensor *other, const aclScalar *alpha,
+                                     aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnAdd", OP_ADD, 0, self, other, out);
+    if (!emu_reg_has((void *) alpha, K_SCALAR)) return shape_error(e, "alpha is not a live aclScalar");
+    e->s[0] = alpha->v;
+    if (!broadcastable(&e->t[0], &e->t[2]) || !broadcastable(&e->t[1], &e->t[2])) return shape_error(e, "shapes do not broadcast to out");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnMulGetWorkspaceSize(const aclTensor *self, const aclTensor *other, aclTensor *out,
+                                     uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnMul", OP_MUL, 0, self, other, out);
+    if (!broadcastable(&e->t[0], &e->t[2]) || !broadcastable(&e->t[1], &e->t[2])) return shape_error(e, "shapes do not broadcast to out");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnMulsGetWorkspaceSize(const aclTensor *self, const aclScalar *other, aclTensor *out,
+                                      uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnMuls", OP_MULS, 0, self, out);
+    if (!emu_reg_has((void *) other, K_SCALAR)) return shape_error(e, "other is not a live aclScalar");
+    e->s[0] = other->v;
+    if (!same_shape(&e->t[0], &e->t[1])) return shape_error(e, "self and out shapes differ");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnInplaceMulGetWorkspaceSize(aclTensor *selfRef, const aclTensor *other, uint64_t *workspaceSize,
+                                            aclOpExecutor **executor) {
+    BEGIN("aclnnInplaceMul", OP_INPLACE_MUL, 0, selfRef, other);
+    if (!broadcastable(&e->t[1], &e->t[0])) return shape_error(e, "other does not broadcast to selfRef");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *gamma, double epsilon,
+                                         const aclTensor *yOut, const aclTensor *rstdOut, uint64_t *workspaceSize,
+                                         aclOpExecutor **executor) {
+    BEGIN("aclnnRmsNorm", OP_RMSNORM, 256, x, gamma, yOut, rstdOut);
+    e->s[0] = epsilon;
+    tens *t = e->t;
+    if (t[0].ndim < 1 || t[1].ndim != 1 || t[1].dims[0] != t[0].dims[t[0].ndim - 1] || !same_shape(&t[0], &t[2]))
+        return shape_error(e, "gamma must be 1-D over x's last axis and y must have x's shape");
+    if (t[3].dtype != ACL_FLOAT) return shape_error(e, "rstd must be FLOAT");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+static aclnnStatus unary(const char *fn, int op, const aclTensor *self, aclTensor *out, uint64_t *workspaceSize,
+                         aclOpExecutor **executor) {
+    NENTER(fn);
+    const aclTensor *ts[] = {self, out};
+    aclOpExecutor *e = NULL;
+    char base[40];
+    snprintf(base, sizeof base, "%.*s", (int) (strlen(fn) - strlen("GetWorkspaceSize")), fn);
+    aclnnStatus rc = new_exec(op, base, 0, workspaceSize, executor, 2, ts, &e);
+    if (rc) return rc;
+    if (!same_shape(&e->t[0], &e->t[1])) return shape_error(e, "self and out shapes differ");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnSiluGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize,
+                                      aclOpExecutor **executor) {
+    return unary("aclnnSiluGetWorkspaceSize", OP_SILU, self, out, workspaceSize, executor);
+}
+
+aclnnStatus aclnnSigmoidGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize,
+                                         aclOpExecutor **executor) {
+    return unary("aclnnSigmoidGetWorkspaceSize", OP_SIGMOID, self, out, workspaceSize, executor);
+}
+
+aclnnStatus aclnnSoftmaxGetWorkspaceSize(const aclTensor *self, int64_t dim, aclTensor *out,
+                                         uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnSoftmax", OP_SOFTMAX, 128, self, out);
+    if (!same_shape(&e->t[0], &e->t[1]) || e->t[0].ndim < 1) return shape_error(e, "self and out shapes differ");
+    if (dim != -1 && dim != e->t[0].ndim - 1) return shape_error(e, "the emulator supports the last axis only");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnTopkGetWorkspaceSize(const aclTensor *self, int64_t k, int64_t dim, bool largest, bool sorted,
+                                      aclTensor *valuesOut, aclTensor *indicesOut, uint64_t *workspaceSize,
+                                      aclOpExecutor **executor) {
+    BEGIN("aclnnTopk", OP_TOPK, 512, self, valuesOut, indicesOut);
+    tens *t = e->t;
+    e->k = k;
+    e->largest = largest;
+    (void) sorted;
+    int nd = t[0].ndim;
+    if (nd < 1 || (dim != -1 && dim != nd - 1)) return shape_error(e, "the emulator supports the last axis only");
+    if (k < 0 || k > t[0].dims[nd - 1]) return shape_error(e, "k out of range");
+    if (t[1].ndim != nd || t[2].ndim != nd || t[1].dims[nd - 1] != k || t[2].dims[nd - 1] != k)
+        return shape_error(e, "values/indices must have k entries on the last axis");
+    if (t[2].dtype != ACL_INT64 && t[2].dtype != ACL_INT32) return shape_error(e, "indices must be INT64 or INT32");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnIndexSelectGetWorkspaceSize(const aclTensor *self, int64_t dim, const aclTensor *index,
+                                             aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnIndexSelect", OP_INDEX_SELECT, 0, self, index, out);
+    tens *t = e->t;
+    if (dim != 0) return shape_error(e, "the emulator supports dim 0 only");
+    if (t[1].ndim != 1 || (t[1].dtype != ACL_INT64 && t[1].dtype != ACL_INT32)) return shape_error(e, "index must be 1-D INT32/INT64");
+    if (t[2].ndim != t[0].ndim || t[2].dims[0] != t[1].dims[0]) return shape_error(e, "out shape mismatch");
+    for (int i = 1; i < t[0].ndim; i++) {
+        if (t[2].dims[i] != t[0].dims[i]) return shape_error(e, "out shape mismatch");
+    }
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnIndexAddGetWorkspaceSize(const aclTensor *self, const int64_t dim, const aclTensor *index,
+                                          const aclTensor *source, const aclScalar *alpha, aclTensor *out,
+                                          uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnIndexAdd", OP_INDEX_ADD, 0, self, index, source, out);
+    tens *t = e->t;
+    if (!emu_reg_has((void *) alpha, K_SCALAR)) return shape_error(e, "alpha is not a live aclScalar");
+    e->s[0] = alpha->v;
+    if (dim != 0) return shape_error(e, "the emulator supports dim 0 only");
+    if (t[1].ndim != 1 || (t[1].dtype != ACL_INT64 && t[1].dtype != ACL_INT32)) return shape_error(e, "index must be 1-D INT32/INT64");
+    if (!same_shape(&t[0], &t[3]) || t[2].ndim != t[0].ndim || t[2].dims[0] != t[1].dims[0]) return shape_error(e, "shape mismatch");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnCastGetWorkspaceSize(const aclTensor *self, const aclDataType dtype, aclTensor *out,
+                                      uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnCast", OP_CAST, 0, self, out);
+    if (!same_shape(&e->t[0], &e->t[1]) || (int) dtype != e->t[1].dtype) return shape_error(e, "out must have self's shape and the target dtype");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnInplaceCopyGetWorkspaceSize(aclTensor *selfRef, const aclTensor *src, uint64_t *workspaceSize,
+                                             aclOpExecutor **executor) {
+    BEGIN("aclnnInplaceCopy", OP_COPY, 0, selfRef, src);
+    if (!broadcastable(&e->t[1], &e->t[0])) return shape_error(e, "src does not broadcast to selfRef");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnInplaceFillScalarGetWorkspaceSize(aclTensor *selfRef, const aclScalar *value,
+                                                   uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnInplaceFillScalar", OP_FILL, 0, selfRef);
+    if (!emu_reg_has((void *) value, K_SCALAR)) return shape_error(e, "value is not a live aclScalar");
+    e->s[0] = value->v;
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnInplaceMaskedFillScalarGetWorkspaceSize(aclTensor *selfRef, const aclTensor *mask,
+                                                         const aclScalar *value, uint64_t *workspaceSize,
+                                                         aclOpExecutor **executor) {
+    BEGIN("aclnnInplaceMaskedFillScalar", OP_MASKED_FILL, 0, selfRef, mask);
+    if (!emu_reg_has((void *) value, K_SCALAR)) return shape_error(e, "value is not a live aclScalar");
+    e->s[0] = value->v;
+    if (e->t[1].dtype != ACL_BOOL) return shape_error(e, "mask must be BOOL");
+    if (!broadcastable(&e->t[1], &e->t[0])) return shape_error(e, "mask does not broadcast to selfRef");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnCosGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize,
+                                     aclOpExecutor **executor) {
+    return unary("aclnnCosGetWorkspaceSize", OP_COS, self, out, workspaceSize, executor);
+}
+
+aclnnStatus aclnnSinGetWorkspaceSize(const aclTensor *self, aclTensor *out, uint64_t *workspaceSize,
+                                     aclOpExecutor **executor) {
+    return unary("aclnnSinGetWorkspaceSize", OP_SIN, self, out, workspaceSize, executor);
+}
+
+aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, const aclTensor *cos,
+                                                         const aclTensor *sin, int64_t mode, aclTensor *out,
+                                                         uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnRotaryPositionEmbedding", OP_ROPE, 64, x, cos, sin, out);
+    tens *t = e->t;
+    e->k = mode;
+    if (mode != 0 && mode != 1) return shape_error(e, "the emulator supports mode 0 (half) and 1 (interleave)");
+    if (t[0].ndim < 1 || t[0].dims[t[0].ndim - 1] % 2 != 0) return shape_error(e, "the last axis must be even");
+    if (!same_shape(&t[0], &t[3]) || t[1].ndim != t[0].ndim || t[2].ndim != t[0].ndim
+        || !broadcastable(&t[1], &t[0]) || !broadcastable(&t[2], &t[0]))
+        return shape_error(e, "cos/sin must broadcast to x and out must have x's shape");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+static const aclTensor *single(const aclTensorList *l) {
+    if (!emu_reg_has((void *) l, K_TENSORLIST) || l->n != 1) return NULL;
+    return l->v[0];
+}
+
+aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const aclTensorList *weight,
+    const aclTensorList *biasOptional, const aclTensorList *scaleOptional, const aclTensorList *offsetOptional,
+    const aclTensorList *antiquantScaleOptional, const aclTensorList *antiquantOffsetOptional,
+    const aclTensorList *perTokenScaleOptional, const aclTensor *groupListOptional,
+    const aclTensorList *activationInputOptional, const aclTensorList *activationQuantScaleOptional,
+    const aclTensorList *activationQuantOffsetOptional, int64_t splitItem, int64_t groupType, int64_t groupListType,
+    int64_t actType, aclTensorList *out, aclTensorList *activationFeatureOutOptional,
+    aclTensorList *dynQuantScaleOutOptional, uint64_t *workspaceSize, aclOpExecutor **executor) {
+    NENTER("aclnnGroupedMatmulV4GetWorkspaceSize");
+    if (biasOptional || scaleOptional || offsetOptional || antiquantScaleOptional || antiquantOffsetOptional
+        || perTokenScaleOptional || activationInputOptional || activationQuantScaleOptional
+        || activationQuantOffsetOptional || activationFeatureOutOptional || dynQuantScaleOutOptional) {
+        emu_set_error("aclnnGroupedMatmulV4GetWorkspaceSize: the emulator has no bias, quantisation or activation inputs");
+        return ACLNN_ERR_PARAM_INVALID;
+    }
+    if ((splitItem != 2 && splitItem != 3) || groupType != 0 || (groupListType != 0 && groupListType != 1) || actType != 0) {
+        emu_set_error("aclnnGroupedMatmulV4GetWorkspaceSize: the emulator supports splitItem 2/3, groupType 0 (M axis),"
+                      " groupListType 0/1 and actType 0");
+        return ACLNN_ERR_PARAM_INVALID;
+    }
+    const aclTensor *ts[] = {single(x), single(weight), groupListOptional, single(out)};
+    aclOpExecutor *e = NULL;
+    aclnnStatus rc = new_exec(OP_GMM, "aclnnGroupedMatmulV4", 1024, workspaceSize, executor, 4, ts, &e);
+    if (rc) return rc;
+    tens *t = e->t;
+    e->k = groupListType;
+    if (t[0].ndim != 2 || t[1].ndim != 3 || t[3].ndim != 2 || t[1].dims[1] != t[0].dims[1]
+        || t[3].dims[0] != t[0].dims[0] || t[3].dims[1] != t[1].dims[2])
+        return shape_error(e, "needs x [M,K], weight [E,K,N] and out [M,N]");
+    if (t[2].ndim != 1 || t[2].dims[0] != t[1].dims[0] || t[2].dtype != ACL_INT64)
+        return shape_error(e, "groupList must be INT64 [E]");
+    return finish_exec(e, workspaceSize, executor);
+}
