@@ -60,7 +60,9 @@ fi
 
 results="$out_dir/results.json"
 rm -f "$results"
-# JMH forks inherit these flags; the benchmarks' @Fork adds native access too, this covers -f 0.
+# From the repository root, so relative paths in parameters (FfmDowncallBenchmarks' emulator) resolve the same
+# wherever the script was started. JMH forks inherit these flags; the @Forks add native access too, this covers -f 0.
+cd "$repo_root"
 "$java" --enable-native-access=ALL-UNNAMED -jar "$jar" "$include" "${jmh_args[@]}" -rf json -rff "$results"
 [[ -s "$results" ]] || die "JMH wrote no results to $results"
 "$java" -cp "$jar" dev.tandem.jmh.report.ResultsReport "$results" "$out_dir"
