@@ -178,6 +178,10 @@ final class HostStream implements Stream {
 
     /** Blocks the calling thread until this stream has finished position {@code position}. */
     void awaitPosition(long position) {
+        if (Thread.currentThread() == worker && !reached(position)) {
+            throw new IllegalStateException("stream '" + name() + "' cannot wait for its own later work from one of its "
+                    + "operations or callbacks: that would deadlock");
+        }
         synchronized (lock) {
             while (completed < position) {
                 try {
@@ -344,6 +348,10 @@ final class HostStream implements Stream {
     @Override
     public void synchronize(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
+        if (Thread.currentThread() == worker) {
+            throw new IllegalStateException("synchronize called from a callback of stream '" + name()
+                    + "' would deadlock");
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (lock) {
             long target = enqueued;
