@@ -1,0 +1,23 @@
+package dev.tandem.deepseek.dbo;
+
+import dev.tandem.runtime.LeakTracker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Base class: leak tracking on, and zero live handles after each test (overlapped runs must free everything too). */
+abstract class DboLeakCheck {
+    @BeforeEach
+    void enableLeakTracking() {
+        LeakTracker.global().enable();
+        LeakTracker.global().reset();
+    }
+
+    @AfterEach
+    void assertNoLeaks() {
+        String report = LeakTracker.global().report();
+        LeakTracker.global().reset();
+        assertThat(report).as("leaked handles").isEmpty();
+    }
+}

@@ -1,0 +1,73 @@
+package dev.tandem.deepseek.dbo;
+
+import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.deepseek.model.DecoderRunner;
+import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.RuntimeOptions;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** Helpers shared by the dual-batch-overlap tests (the model package's helpers are package-private). */
+final class DboSupport {
+    private DboSupport() {
+    }
+
+    /** A host runtime with {@code devices} devices, as the model tests open it. */
+    static Runtime host(int devices, boolean tracing) {
+        return Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(devices)
+                .withComputeThreads(1).withTracing(tracing));
+    }
+
+    static float[] randomHidden(int tokens, int d, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        float[] x = new float[tokens * d];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (r.nextDouble() * 2 - 1) * 1.5f;
+        }
+        return x;
+    }
+
+    static int[] range(int from, int count) {
+        int[] p = new int[count];
+        for (int i = 0; i < count; i++) {
+            p[i] = from + i;
+        }
+        return p;
+    }
+
+    /** Prefill requests {@code 0..lens.length-1} of the given lengths, all in micro-batch {@code mbOf[i]}. */
+    static List<DecoderRunner.Request> prefill(DeepSeekConfig c, int[] lens, int[] mbOf, long seed) {
+        List<DecoderRunner.Request> out = new ArrayList<>();
+        for (int i = 0; i < lens.length; i++) {
+            out.add(new DecoderRunner.Request(i, randomHidden(lens[i], c.hiddenSize(), seed * 31 + i), range(0, lens[i]),
+                    mbOf == null ? 0 : mbOf[i]));
+        }
+        return out;
+    }
+
+    /** max |a-b| / max(1, max |b|). */
+    static double relErr(float[] a, float[] b) {
+        double max = 1;
+        double err = 0;
+        for (int i = 0; i < b.length; i++) {
+            max = Math.max(max, Math.abs(b[i]));
+            err = Math.max(err, Math.abs(a[i] - b[i]));
+        }
+        return err / max;
+    }
+
+    /** Index and values of the first difference, for failure messages. */
+    static String firstDifference(float[] a, float[] b) {
+        if (a.length != b.length) {
+            return "lengths " + a.length + " vs " + b.length;
+        }
+        for (int i = 0; i < a.length; i++) {
+            if (Float.floatToRawIntBits(a[i]) != Float.floatToRawIntBits(b[i])) {
+                return "first difference at " + i + ": " + a[i] + " vs " + b[i] + " (rel err " + relErr(a, b) + ")";
+            }
+        }
+        return "identical";
+    }
+}
