@@ -105,47 +105,27 @@ public interface Stream extends AutoCloseable {
     /** Copies {@code source} into {@code values} (converted to F32) once the stream reaches this point. */
     default void download(Tensor source, float[] values) {
         TensorCopies.checkHostCopy(source, values.length, true);
-        Arena arena = Arena.ofShared();
-        MemorySegment staging = arena.allocate(source.byteSize(), 8);
+        // An automatic arena: the staging memory goes with the garbage collector, so no stream pays for a close.
+        MemorySegment staging = Arena.ofAuto().allocate(source.byteSize(), 8);
         copyToHost(source.buffer(), source.byteOffset(), staging);
         DType dtype = source.dtype();
-        hostCallback(() -> {
-            try {
-                TensorCopies.decodeFloats(staging, dtype, values);
-            } finally {
-                arena.close();
-            }
-        });
+        hostCallback(() -> TensorCopies.decodeFloats(staging, dtype, values));
     }
 
     /** Copies an I32 tensor into {@code values} once the stream reaches this point. */
     default void download(Tensor source, int[] values) {
         TensorCopies.checkHostCopy(source, values.length, DType.I32);
-        Arena arena = Arena.ofShared();
-        MemorySegment staging = arena.allocate(source.byteSize(), 8);
+        MemorySegment staging = Arena.ofAuto().allocate(source.byteSize(), 8);
         copyToHost(source.buffer(), source.byteOffset(), staging);
-        hostCallback(() -> {
-            try {
-                MemorySegment.copy(staging, ValueLayout.JAVA_INT, 0, values, 0, values.length);
-            } finally {
-                arena.close();
-            }
-        });
+        hostCallback(() -> MemorySegment.copy(staging, ValueLayout.JAVA_INT, 0, values, 0, values.length));
     }
 
     /** Copies an I64 tensor into {@code values} once the stream reaches this point. */
     default void download(Tensor source, long[] values) {
         TensorCopies.checkHostCopy(source, values.length, DType.I64);
-        Arena arena = Arena.ofShared();
-        MemorySegment staging = arena.allocate(source.byteSize(), 8);
+        MemorySegment staging = Arena.ofAuto().allocate(source.byteSize(), 8);
         copyToHost(source.buffer(), source.byteOffset(), staging);
-        hostCallback(() -> {
-            try {
-                MemorySegment.copy(staging, ValueLayout.JAVA_LONG, 0, values, 0, values.length);
-            } finally {
-                arena.close();
-            }
-        });
+        hostCallback(() -> MemorySegment.copy(staging, ValueLayout.JAVA_LONG, 0, values, 0, values.length));
     }
 
     /** Downloads and waits: a convenience for tests, examples and small results. */

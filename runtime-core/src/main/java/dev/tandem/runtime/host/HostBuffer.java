@@ -73,17 +73,22 @@ final class HostBuffer implements DeviceBuffer {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        // Capture the other streams' last uses now; the free waits for them on the allocation stream.
-        Map<HostStream, Long> waits = Map.copyOf(lastUse);
-        allocationStream.enqueueRelease("free", () -> {
-            for (var use : waits.entrySet()) {
-                if (use.getKey() != allocationStream) {
-                    use.getKey().awaitPosition(use.getValue());
-                }
-            }
+        // Stream-ordered free without blocking any stream: the memory goes back once the allocation stream has
+        // reached this point and every other stream has passed its last use of the buffer.
+        Map<HostStream, Long> waits = new java.util.HashMap<>(lastUse);
+        waits.merge(allocationStream, allocationStream.enqueuedPosition(), Math::max);
+        java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger(waits.size());
+        Runnable release = () -> device.releaser().execute(() -> {
             arena.close();
             device.release(bytes);
         });
+        for (var use : waits.entrySet()) {
+            use.getKey().whenReached(use.getValue(), () -> {
+                if (pending.decrementAndGet() == 0) {
+                    release.run();
+                }
+            });
+        }
         device.forget(this);
         registration.release();
     }

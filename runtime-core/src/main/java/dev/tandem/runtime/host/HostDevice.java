@@ -39,6 +39,7 @@ final class HostDevice implements Device, KernelLauncher {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LeakTracker.Registration registration;
     private volatile int rank = -1;
+    private final java.util.concurrent.ExecutorService releaser;
 
     HostDevice(HostRuntime runtime, int id, int computeThreads, long capacity) {
         this.runtime = runtime;
@@ -46,6 +47,9 @@ final class HostDevice implements Device, KernelLauncher {
         this.capacity = capacity;
         this.pool = new ComputePool("tandem-host" + id + "-compute", computeThreads);
         this.kernels = new HostKernels(this);
+        // Closing an arena costs a handshake with every thread; do it off the streams' threads.
+        this.releaser = java.util.concurrent.Executors.newSingleThreadExecutor(
+                r -> Thread.ofPlatform().name("tandem-host" + id + "-release").daemon(true).unstarted(r));
         this.registration = LeakTracker.global().track(name());
     }
 
@@ -62,6 +66,7 @@ final class HostDevice implements Device, KernelLauncher {
     @Override
     public MemoryInfo memoryInfo() {
         checkOpen();
+        drainReleases();
         return new MemoryInfo(capacity - used.get(), capacity);
     }
 
@@ -99,6 +104,9 @@ final class HostDevice implements Device, KernelLauncher {
             throw new InvalidArgumentException("allocation size must be positive, got " + bytes + " bytes");
         }
         HostStream owner = ownStream(stream, "allocate");
+        if (bytes > capacity - used.get()) {
+            drainReleases();   // memory whose uses have finished may still be on its way back
+        }
         long now;
         do {
             now = used.get();
@@ -158,6 +166,16 @@ final class HostDevice implements Device, KernelLauncher {
             first = closeQuietly(s::close, first);
         }
         pool.close();
+        releaser.shutdown();
+        try {
+            if (!releaser.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+                first = closeQuietly(() -> {
+                    throw new IllegalStateException("device " + name() + ": memory releases did not finish within a minute");
+                }, first);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         registration.release();
         if (first != null) {
             throw first;
@@ -207,6 +225,22 @@ final class HostDevice implements Device, KernelLauncher {
 
     void release(long bytes) {
         used.addAndGet(-bytes);
+    }
+
+    /** Where buffers whose uses have all finished give their memory back. */
+    java.util.concurrent.Executor releaser() {
+        return releaser;
+    }
+
+    /** Waits until every release that is already due has happened, so memory accounting is current. */
+    private void drainReleases() {
+        try {
+            releaser.submit(() -> { }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+            // nothing pending to wait for
+        }
     }
 
     int rank() {

@@ -38,6 +38,12 @@ final class HostStream implements Stream {
     private boolean exited;
     private volatile Failure failure;
     private volatile String tag;
+    private final java.util.PriorityQueue<Watcher> watchers =
+            new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Watcher::position));
+
+    /** An action to run once the stream has finished {@code position}. */
+    private record Watcher(long position, Runnable action) {
+    }
 
     /** The first failure of this stream and the position of the operation that failed. */
     record Failure(long position, String operation, Throwable cause) {
@@ -111,17 +117,26 @@ final class HostStream implements Stream {
         }
     }
 
-    /** Orders a free after everything before it, even while the stream is closing. */
-    void enqueueRelease(String name, Runnable body) {
+    /**
+     * Runs {@code action} (which must be quick and must not block) once this stream has finished {@code position}:
+     * at once if it already has, otherwise on the stream's thread right after that operation. Never blocks the
+     * stream itself, which is what lets frees wait for other streams without stalling anyone.
+     */
+    void whenReached(long position, Runnable action) {
         synchronized (lock) {
-            if (!exited) {
-                long position = ++enqueued;
-                queue.addLast(new Operation(position, name, tag, body));
-                lock.notifyAll();
+            if (completed < position && !exited) {
+                watchers.add(new Watcher(position, action));
                 return;
             }
         }
-        body.run(); // the worker has drained and exited: nothing on this stream can still use the memory
+        action.run();
+    }
+
+    /** The position the next enqueued operation will get minus one: everything enqueued so far. */
+    long enqueuedPosition() {
+        synchronized (lock) {
+            return enqueued;
+        }
     }
 
     long position() {
@@ -145,21 +160,32 @@ final class HostStream implements Stream {
                 }
                 if (queue.isEmpty()) {
                     exited = true;
+                    List<Runnable> rest = new java.util.ArrayList<>();
+                    while (!watchers.isEmpty()) {
+                        rest.add(watchers.poll().action());
+                    }
+                    lock.notifyAll();
+                    rest.forEach(Runnable::run);
                     return;
                 }
                 op = queue.pollFirst();
             }
             execute(op);
+            List<Runnable> due = new java.util.ArrayList<>();
             synchronized (lock) {
                 completed = op.position();
+                while (!watchers.isEmpty() && watchers.peek().position() <= completed) {
+                    due.add(watchers.poll().action());
+                }
                 lock.notifyAll();
             }
+            due.forEach(Runnable::run);
         }
     }
 
     private void execute(Operation op) {
-        if (failure != null && !op.name().startsWith("free")) {
-            return; // sticky failure: later work is skipped, but frees still run so memory is returned
+        if (failure != null) {
+            return; // sticky failure: later work is skipped
         }
         long start = System.nanoTime();
         try {
