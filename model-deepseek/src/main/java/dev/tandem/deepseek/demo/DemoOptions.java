@@ -5,18 +5,19 @@ import dev.tandem.runtime.LinkModel;
 import java.nio.file.Path;
 
 /** Command-line options of {@link OverlapDemo}. */
-record DemoOptions(String preset, String layers, int ranks, int tokens, int requests, int microBatches, LinkModel link,
+record DemoOptions(String preset, String layers, int moeLayers, int ranks, int tokens, int requests, int microBatches, LinkModel link,
                    String backend, long seed, int warmup, int iterations, Path outputDirectory, boolean help) {
 
     static final String USAGE = """
             usage: overlap-demo [options]
               --preset NAME          model shape (default tiny-v3; also tiny-v2lite, small-v2)
-              --layers A:B           decoder layers A..B-1 to run (default: the preset's MoE layers)
+              --moe-layers N         stack N MoE layers of the preset's shape (default 4)
+              --layers A:B           run exactly the preset's decoder layers A..B-1 instead
               --ranks P              expert-parallel in-process ranks (default 2)
-              --tokens T             prefill tokens in the batch, over all ranks (default 1024)
+              --tokens T             prefill tokens in the batch, over all ranks (default 512)
               --requests R           requests the tokens are split into (default 8)
               --micro-batches N      micro-batches of the overlapped schedule (default 2)
-              --link GBPS[:US]       emulated link: bandwidth per rank and latency per collective (default 0.2:50)
+              --link GBPS[:US]       emulated link: bandwidth per rank and latency per collective (default 0.02:50)
               --backend NAME         runtime backend (default host)
               --seed S               weights and inputs (default 1)
               --warmup W             forwards per schedule before measuring (default 2)
@@ -28,11 +29,12 @@ record DemoOptions(String preset, String layers, int ranks, int tokens, int requ
     static DemoOptions parse(String[] args) {
         String preset = "tiny-v3";
         String layers = null;
+        int moeLayers = 4;
         int ranks = 2;
-        int tokens = 1024;
+        int tokens = 512;
         int requests = 8;
         int microBatches = 2;
-        LinkModel link = new LinkModel(0.2, 50);
+        LinkModel link = new LinkModel(0.02, 50);
         String backend = "host";
         long seed = 1;
         int warmup = 2;
@@ -52,6 +54,7 @@ record DemoOptions(String preset, String layers, int ranks, int tokens, int requ
             switch (a) {
                 case "--preset" -> preset = v;
                 case "--layers" -> layers = v;
+                case "--moe-layers" -> moeLayers = positive(a, v);
                 case "--ranks" -> ranks = positive(a, v);
                 case "--tokens" -> tokens = positive(a, v);
                 case "--requests" -> requests = positive(a, v);
@@ -65,7 +68,7 @@ record DemoOptions(String preset, String layers, int ranks, int tokens, int requ
                 default -> throw new IllegalArgumentException("unknown option " + a);
             }
         }
-        return new DemoOptions(preset, layers, ranks, tokens, requests, microBatches, link, backend, seed, warmup,
+        return new DemoOptions(preset, layers, moeLayers, ranks, tokens, requests, microBatches, link, backend, seed, warmup,
                 iterations, out, help);
     }
 

@@ -64,7 +64,10 @@ public final class OverlapDemo {
     }
 
     static DemoResult execute(DemoOptions o, PrintStream out) throws IOException {
-        DeepSeekConfig config = DeepSeekConfig.preset(o.preset());
+        DeepSeekConfig preset = DeepSeekConfig.preset(o.preset());
+        // A deeper stack of the preset's MoE layer, so the pipeline's fill and drain matter as little as in a model.
+        DeepSeekConfig config = o.layers() != null ? preset
+                : preset.withNumHiddenLayers(preset.firstKDenseReplace() + o.moeLayers());
         int[] range = layerRange(o.layers(), config);
         out.printf(Locale.ROOT, "Tandem dual-batch overlap demo: %s (d=%d, %d experts, top-%d), layers %d..%d, %d %s rank(s)%n",
                 o.preset(), config.hiddenSize(), config.nRoutedExperts(), config.numExpertsPerTok(), range[0],
@@ -115,8 +118,8 @@ public final class OverlapDemo {
                 out.print(result.table());
                 out.println();
                 out.print(overlapped.report().describe());
-                out.println("trace:    " + trace.toAbsolutePath() + " (open in Perfetto or chrome://tracing)");
-                out.println("timeline: " + svg.toAbsolutePath());
+                out.println("trace:    " + trace.toAbsolutePath().normalize() + " (open in Perfetto or chrome://tracing)");
+                out.println("timeline: " + svg.toAbsolutePath().normalize());
                 if (!identical) {
                     throw new IllegalStateException("dual-batch overlap changed the result: outputs differ bitwise");
                 }
