@@ -151,47 +151,31 @@ final class HostDevice implements Device, KernelLauncher {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        RuntimeException first = null;
-        // Children in reverse dependency order: collectives, then memory (stream-ordered frees), then streams (drain).
-        for (HostCommunicator c : communicators) {
-            first = closeQuietly(c::close, first);
+        // Children in dependency order: collectives, then memory (stream-ordered frees), then streams (drain),
+        // then the threads that return memory.
+        List<Runnable> closes = new ArrayList<>();
+        communicators.forEach(c -> closes.add(c::close));
+        buffers.forEach(b -> closes.add(b::close));
+        events.forEach(e -> closes.add(e::close));
+        streams.forEach(st -> closes.add(st::close));
+        closes.add(pool::close);
+        closes.add(this::stopReleaser);
+        try {
+            dev.tandem.runtime.spi.Closer.runAll(closes);
+        } finally {
+            registration.release();
         }
-        for (HostBuffer b : buffers) {
-            first = closeQuietly(b::close, first);
-        }
-        for (HostEvent e : events) {
-            first = closeQuietly(e::close, first);
-        }
-        for (HostStream s : streams) {
-            first = closeQuietly(s::close, first);
-        }
-        pool.close();
+    }
+
+    private void stopReleaser() {
         releaser.shutdown();
         try {
             if (!releaser.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
-                first = closeQuietly(() -> {
-                    throw new IllegalStateException("device " + name() + ": memory releases did not finish within a minute");
-                }, first);
+                throw new IllegalStateException("device " + name() + ": memory releases did not finish within a minute");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        registration.release();
-        if (first != null) {
-            throw first;
-        }
-    }
-
-    private static RuntimeException closeQuietly(Runnable close, RuntimeException first) {
-        try {
-            close.run();
-        } catch (RuntimeException e) {
-            if (first == null) {
-                return e;
-            }
-            first.addSuppressed(e);
-        }
-        return first;
     }
 
     void checkOpen() {

@@ -90,21 +90,14 @@ final class HostRuntime implements Runtime {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        RuntimeException first = null;
+        List<Runnable> closes = new ArrayList<>();
         for (int i = devices.size() - 1; i >= 0; i--) {
-            try {
-                devices.get(i).close();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
+            closes.add(devices.get(i)::close);
         }
-        registration.release();
-        if (first != null) {
-            throw first;
+        try {
+            dev.tandem.runtime.spi.Closer.runAll(closes);
+        } finally {
+            registration.release();
         }
     }
 

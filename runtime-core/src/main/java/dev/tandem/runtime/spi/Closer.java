@@ -1,0 +1,31 @@
+package dev.tandem.runtime.spi;
+
+import java.util.List;
+
+/**
+ * Closes several children so that one failure neither stops the others nor hides itself: the first failure is
+ * thrown after everything was tried, later ones are attached to it as suppressed.
+ */
+public final class Closer {
+    private Closer() {
+    }
+
+    /** Runs every action in order, then throws the first failure (with the rest suppressed), if any. */
+    public static void runAll(List<? extends Runnable> actions) {
+        RuntimeException first = null;
+        for (Runnable action : actions) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}
