@@ -54,6 +54,7 @@ final class AscendKernels implements Kernels {
         final List<MemorySegment> tensors = new ArrayList<>();
         final List<MemorySegment> scalars = new ArrayList<>();
         final List<MemorySegment> lists = new ArrayList<>();
+        final List<MemorySegment> arrays = new ArrayList<>();
 
         MemorySegment tensor(Tensor t, AscendStream s) {
             AscendBuffer b = s.buffer(t.buffer());
@@ -99,6 +100,13 @@ final class AscendKernels implements Kernels {
             return h;
         }
 
+        MemorySegment intArray(long... values) {
+            MemorySegment h = Check.aclnnObject("aclCreateIntArray",
+                    Aclnn.aclCreateIntArray(arena.allocateFrom(ValueLayout.JAVA_LONG, values), values.length));
+            arrays.add(h);
+            return h;
+        }
+
         MemorySegment out() {
             return arena.allocate(ValueLayout.ADDRESS);
         }
@@ -113,6 +121,9 @@ final class AscendKernels implements Kernels {
             }
             for (MemorySegment l : lists) {
                 Aclnn.aclDestroyTensorList(l);
+            }
+            for (MemorySegment a : arrays) {
+                Aclnn.aclDestroyIntArray(a);
             }
             arena.close();
         }
@@ -761,6 +772,155 @@ final class AscendKernels implements Kernels {
             return (ws, ex) -> Aclnn.aclnnGroupedMatmulV4GetWorkspaceSize(lx, lw, none, none, none, none, none, none, gl,
                     none, none, none, 3L, 0L, 1L, 0L, ly, none, none, ws, ex);
         }, Aclnn::aclnnGroupedMatmulV4);
+    }
+
+    /** See {@link AscendMoeKernels#initRouting}. */
+    void moeInitRouting(Stream stream, Tensor x, Tensor expertIdx, int expertNum, int expertStart, int expertEnd,
+                        Tensor expandedX, Tensor expandedRowIdx, Tensor expertTokens, boolean cumulative) {
+        String op = "initRouting";
+        AscendStream s = check(op, stream, "x", x, "expertIdx", expertIdx, "expandedX", expandedX,
+                "expandedRowIdx", expandedRowIdx, "expertTokens", expertTokens);
+        floating(op, "x", x);
+        for (Object[] named : new Object[][]{{"expandedX", expandedX}, {"expandedRowIdx", expandedRowIdx},
+                {"expertTokens", expertTokens}}) {
+            contiguous(op, (String) named[0], (Tensor) named[1]);
+        }
+        if (x.rank() != 2) {
+            throw new ShapeException(op + ": x must be [tokens, hidden], got " + x);
+        }
+        long tokens = x.dim(0);
+        long hidden = x.dim(1);
+        if (expertIdx.dtype() != DType.I32 || expertIdx.rank() != 2 || expertIdx.dim(0) != tokens) {
+            throw new ShapeException(op + ": expertIdx must be I32 [" + tokens + ", k], got " + expertIdx);
+        }
+        long k = expertIdx.dim(1);
+        if (expertNum < 1 || expertNum > 10240) {
+            throw new OutOfRangeException(op + ": expertNum = " + expertNum + " must be in [1, 10240]");
+        }
+        if (expertStart < 0 || expertEnd <= expertStart || expertEnd > expertNum) {
+            throw new OutOfRangeException(op + ": expert range [" + expertStart + ", " + expertEnd
+                    + ") must satisfy 0 <= start < end <= expertNum = " + expertNum);
+        }
+        if (expandedX.dtype() != x.dtype() || !Arrays.equals(expandedX.shape(), new long[]{tokens * k, hidden})) {
+            throw new ShapeException(op + ": expandedX must be " + x.dtype() + " [" + tokens * k + ", " + hidden
+                    + "], got " + expandedX);
+        }
+        if (expandedRowIdx.dtype() != DType.I32 || !Arrays.equals(expandedRowIdx.shape(), new long[]{tokens * k})) {
+            throw new ShapeException(op + ": expandedRowIdx must be I32 [" + tokens * k + "], got " + expandedRowIdx);
+        }
+        long experts = expertEnd - expertStart;
+        if (expertTokens.dtype() != DType.I64 || !Arrays.equals(expertTokens.shape(), new long[]{experts})) {
+            throw new ShapeException(op + ": expertTokens must be I64 [" + experts + "], got " + expertTokens);
+        }
+        Tensor[] outs = {expandedX, expandedRowIdx, expertTokens};
+        for (int i = 0; i < outs.length; i++) {
+            if (overlaps(outs[i], x) || overlaps(outs[i], expertIdx)) {
+                throw new ShapeException(op + ": outputs must not alias an input");
+            }
+            for (int j = i + 1; j < outs.length; j++) {
+                if (overlaps(outs[i], outs[j])) {
+                    throw new ShapeException(op + ": outputs must not alias each other");
+                }
+            }
+        }
+        if (tokens * k == 0) {
+            fill(stream, expertTokens, 0);
+            return;
+        }
+        // CANN writes expandedScaleOut even without quantisation; give it scratch space
+        Tensor expandedScale = Tensor.allocate(device, s, DType.F32, tokens * k);
+        try {
+            long activeNum = tokens * k;
+            long tokensType = cumulative ? 0 : 1;
+            run(s, op, "aclnnMoeInitRoutingV3", o -> {
+                MemorySegment tx = o.tensor(x, s);
+                MemorySegment ti = o.tensor(expertIdx, s);
+                MemorySegment te = o.tensor(expandedX, s);
+                MemorySegment tr = o.tensor(expandedRowIdx, s);
+                MemorySegment tc = o.tensor(expertTokens, s);
+                MemorySegment ts = o.tensor(expandedScale, s);
+                MemorySegment range = o.intArray(expertStart, expertEnd);
+                MemorySegment none = MemorySegment.NULL;
+                // expertCapacity 0 and dropPadMode 0 (dropless), token counts on, quantMode -1 (none),
+                // rowIdxType 0: expandedRowIdx[t * k + j] = row of expandedX that holds token t's copy for expert j
+                return (ws, ex) -> Aclnn.aclnnMoeInitRoutingV3GetWorkspaceSize(tx, ti, none, none, activeNum, 0L,
+                        expertNum, 0L, tokensType, true, -1L, range, 0L, te, tr, tc, ts, ws, ex);
+            }, Aclnn::aclnnMoeInitRoutingV3);
+        } finally {
+            expandedScale.buffer().close();
+        }
+    }
+
+    /** See {@link AscendMoeKernels#finalizeRouting}. */
+    void moeFinalizeRouting(Stream stream, Tensor expandedX, Tensor expandedRowIdx, Tensor scales, Tensor expertIdx,
+                            Tensor bias, Tensor skip1, Tensor skip2, Tensor out) {
+        String op = "finalizeRouting";
+        AscendStream s = check(op, stream, "expandedX", expandedX, "expandedRowIdx", expandedRowIdx, "scales", scales,
+                "out", out);
+        if (bias != null) {
+            Objects.requireNonNull(expertIdx, op + ": expertIdx (needed with bias)");
+        }
+        if (skip2 != null) {
+            Objects.requireNonNull(skip1, op + ": skip1 (needed with skip2)");
+        }
+        for (Object[] named : new Object[][]{{"expertIdx", expertIdx}, {"bias", bias}, {"skip1", skip1}, {"skip2", skip2}}) {
+            if (named[1] != null) {
+                check(op, stream, named[0], named[1]);
+            }
+        }
+        floating(op, "expandedX", expandedX);
+        contiguous(op, "out", out);
+        if (scales.rank() != 2 || scales.dtype() != expandedX.dtype()) {
+            throw new ShapeException(op + ": scales must be " + expandedX.dtype() + " [tokens, k], got " + scales);
+        }
+        long tokens = scales.dim(0);
+        long k = scales.dim(1);
+        if (expandedX.rank() != 2 || expandedX.dim(0) != tokens * k) {
+            throw new ShapeException(op + ": expandedX must be [" + tokens * k + ", hidden], got " + expandedX);
+        }
+        long hidden = expandedX.dim(1);
+        if (expandedRowIdx.dtype() != DType.I32 || !Arrays.equals(expandedRowIdx.shape(), new long[]{tokens * k})) {
+            throw new ShapeException(op + ": expandedRowIdx must be I32 [" + tokens * k + "], got " + expandedRowIdx);
+        }
+        long[] rowShape = {tokens, hidden};
+        if (out.dtype() != expandedX.dtype() || !Arrays.equals(out.shape(), rowShape)) {
+            throw new ShapeException(op + ": out must be " + expandedX.dtype() + " " + Arrays.toString(rowShape)
+                    + ", got " + out);
+        }
+        if (expertIdx != null && (expertIdx.dtype() != DType.I32 || !Arrays.equals(expertIdx.shape(), new long[]{tokens, k}))) {
+            throw new ShapeException(op + ": expertIdx must be I32 [" + tokens + ", " + k + "], got " + expertIdx);
+        }
+        if (bias != null && (bias.dtype() != expandedX.dtype() || bias.rank() != 2 || bias.dim(1) != hidden)) {
+            throw new ShapeException(op + ": bias must be " + expandedX.dtype() + " [experts, " + hidden + "], got " + bias);
+        }
+        for (Object[] named : new Object[][]{{"skip1", skip1}, {"skip2", skip2}}) {
+            Tensor t = (Tensor) named[1];
+            if (t != null && (t.dtype() != expandedX.dtype() || !Arrays.equals(t.shape(), rowShape))) {
+                throw new ShapeException(op + ": " + named[0] + " must be " + expandedX.dtype() + " "
+                        + Arrays.toString(rowShape) + ", got " + t);
+            }
+        }
+        for (Tensor in : new Tensor[]{expandedX, expandedRowIdx, scales, expertIdx, bias, skip1, skip2}) {
+            if (in != null && overlaps(out, in)) {
+                throw new ShapeException(op + ": out must not alias an input");
+            }
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        run(s, op, "aclnnMoeFinalizeRoutingV2", o -> {
+            MemorySegment none = MemorySegment.NULL;
+            MemorySegment te = o.tensor(expandedX, s);
+            MemorySegment tr = o.tensor(expandedRowIdx, s);
+            MemorySegment t1 = skip1 == null ? none : o.tensor(skip1, s);
+            MemorySegment t2 = skip2 == null ? none : o.tensor(skip2, s);
+            MemorySegment tb = bias == null ? none : o.tensor(bias, s);
+            MemorySegment tsc = o.tensor(scales, s);
+            MemorySegment ti = expertIdx == null ? none : o.tensor(expertIdx, s);
+            MemorySegment to = o.tensor(out, s);
+            // dropPadMode 2: dropless, expandedRowIdx in row-major (token, k) order, as initRouting's rowIdxType 0 writes it
+            return (ws, ex) -> Aclnn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(te, tr, t1, t2, tb, tsc, ti, 2L, to, ws, ex);
+        }, Aclnn::aclnnMoeFinalizeRoutingV2);
     }
 
     @Override
