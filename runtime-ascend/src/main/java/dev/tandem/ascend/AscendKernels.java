@@ -1,7 +1,7 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
-import dev.tandem.ascend.ffi.aclnn.Aclnn;
+import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.Nn;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
@@ -40,12 +40,14 @@ final class AscendKernels implements Kernels {
 
     @FunctionalInterface
     private interface Phase1 {
-        int call(MemorySegment workspaceSize, MemorySegment executor);
+        /** A checked {@link Nn} phase-1 call: throws on a failure code. */
+        void call(MemorySegment workspaceSize, MemorySegment executor);
     }
 
     @FunctionalInterface
     private interface Phase2 {
-        int call(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream);
+        /** A checked {@link Nn} phase-2 call: throws on a failure code. */
+        void call(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream);
     }
 
     /** Host-side aclnn objects of one call; destroyed when the call is done. */
@@ -63,9 +65,9 @@ final class AscendKernels implements Kernels {
             long[] storage = {b.byteSize() / t.dtype().byteSize()};
             MemorySegment dims = arena.allocateFrom(ValueLayout.JAVA_LONG, shape.length == 0 ? new long[]{1} : shape);
             MemorySegment strides = arena.allocateFrom(ValueLayout.JAVA_LONG, shape.length == 0 ? new long[]{1} : t.strides());
-            MemorySegment h = Check.aclnnObject("aclCreateTensor", Aclnn.aclCreateTensor(dims, Math.max(1, shape.length),
-                    aclType(t.dtype()), strides, t.offset(), AclRt.ACL_FORMAT_ND(),
-                    arena.allocateFrom(ValueLayout.JAVA_LONG, storage), 1, b.pointer(0)));
+            MemorySegment h = Nn.aclCreateTensor(dims, Math.max(1, shape.length),
+                    aclType(t.dtype()), strides, t.offset(), Acl.ACL_FORMAT_ND(),
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, storage), 1, b.pointer(0));
             tensors.add(h);
             return h;
         }
@@ -76,9 +78,9 @@ final class AscendKernels implements Kernels {
             tensors.remove(tensors.size() - 1);
             MemorySegment array = arena.allocate(ValueLayout.ADDRESS);
             array.set(ValueLayout.ADDRESS, 0, tensor);
-            MemorySegment h = Aclnn.aclCreateTensorList(array, 1);
+            MemorySegment h = Nn.Raw.aclCreateTensorList(array, 1);
             if (h.equals(MemorySegment.NULL)) {
-                Aclnn.aclDestroyTensor(tensor);
+                Nn.Raw.aclDestroyTensor(tensor);
             }
             h = Check.aclnnObject("aclCreateTensorList", h);
             lists.add(h);
@@ -90,19 +92,18 @@ final class AscendKernels implements Kernels {
             int type;
             if (like.isFloatingPoint()) {
                 v = arena.allocateFrom(ValueLayout.JAVA_FLOAT, (float) value);
-                type = AclRt.ACL_FLOAT();
+                type = Acl.ACL_FLOAT();
             } else {
                 v = arena.allocateFrom(ValueLayout.JAVA_LONG, (long) value);
-                type = AclRt.ACL_INT64();
+                type = Acl.ACL_INT64();
             }
-            MemorySegment h = Check.aclnnObject("aclCreateScalar", Aclnn.aclCreateScalar(v, type));
+            MemorySegment h = Nn.aclCreateScalar(v, type);
             scalars.add(h);
             return h;
         }
 
         MemorySegment intArray(long... values) {
-            MemorySegment h = Check.aclnnObject("aclCreateIntArray",
-                    Aclnn.aclCreateIntArray(arena.allocateFrom(ValueLayout.JAVA_LONG, values), values.length));
+            MemorySegment h = Nn.aclCreateIntArray(arena.allocateFrom(ValueLayout.JAVA_LONG, values), values.length);
             arrays.add(h);
             return h;
         }
@@ -114,16 +115,16 @@ final class AscendKernels implements Kernels {
         @Override
         public void close() {
             for (MemorySegment t : tensors) {
-                Aclnn.aclDestroyTensor(t);
+                Nn.Raw.aclDestroyTensor(t);
             }
             for (MemorySegment s : scalars) {
-                Aclnn.aclDestroyScalar(s);
+                Nn.Raw.aclDestroyScalar(s);
             }
             for (MemorySegment l : lists) {
-                Aclnn.aclDestroyTensorList(l);
+                Nn.Raw.aclDestroyTensorList(l);
             }
             for (MemorySegment a : arrays) {
-                Aclnn.aclDestroyIntArray(a);
+                Nn.Raw.aclDestroyIntArray(a);
             }
             arena.close();
         }
@@ -131,14 +132,14 @@ final class AscendKernels implements Kernels {
 
     static int aclType(DType t) {
         return switch (t) {
-            case F32 -> AclRt.ACL_FLOAT();
-            case F16 -> AclRt.ACL_FLOAT16();
-            case BF16 -> AclRt.ACL_BF16();
-            case I8 -> AclRt.ACL_INT8();
-            case I32 -> AclRt.ACL_INT32();
-            case I64 -> AclRt.ACL_INT64();
-            case U8 -> AclRt.ACL_UINT8();
-            case BOOL -> AclRt.ACL_BOOL();
+            case F32 -> Acl.ACL_FLOAT();
+            case F16 -> Acl.ACL_FLOAT16();
+            case BF16 -> Acl.ACL_BF16();
+            case I8 -> Acl.ACL_INT8();
+            case I32 -> Acl.ACL_INT32();
+            case I64 -> Acl.ACL_INT64();
+            case U8 -> Acl.ACL_UINT8();
+            case BOOL -> Acl.ACL_BOOL();
         };
     }
 
@@ -149,10 +150,10 @@ final class AscendKernels implements Kernels {
                 Phase1 phase1 = build.apply(o);
                 MemorySegment wsSize = arena.allocate(ValueLayout.JAVA_LONG);
                 MemorySegment exec = arena.allocate(ValueLayout.ADDRESS);
-                Check.aclnn(fn + "GetWorkspaceSize", phase1.call(wsSize, exec));
+                phase1.call(wsSize, exec);
                 long size = wsSize.get(ValueLayout.JAVA_LONG, 0);
                 MemorySegment workspace = size > 0 ? s.workspace(size).pointer(0) : MemorySegment.NULL;
-                Check.aclnn(fn, phase2.call(workspace, size, exec.get(ValueLayout.ADDRESS, 0), s.handle()));
+                phase2.call(workspace, size, exec.get(ValueLayout.ADDRESS, 0), s.handle());
             }
         });
     }
@@ -258,9 +259,9 @@ final class AscendKernels implements Kernels {
                     MemorySegment tx = o.tensor(x, s);
                     MemorySegment ty = o.tensor(y, s);
                     MemorySegment to = o.tensor(out, s);
-                    return (ws, ex) -> Aclnn.aclnnMatmulGetWorkspaceSize(tx, ty, to, KEEP_DTYPE, ws, ex);
+                    return (ws, ex) -> Nn.aclnnMatmulGetWorkspaceSize(tx, ty, to, KEEP_DTYPE, ws, ex);
                 },
-                Aclnn::aclnnMatmul);
+                Nn::aclnnMatmul);
     }
 
     private void binary(Stream stream, String op, Tensor a, Tensor b, Tensor out, Float alpha, boolean multiply) {
@@ -279,16 +280,16 @@ final class AscendKernels implements Kernels {
                 MemorySegment ta = o.tensor(a, s);
                 MemorySegment tb = o.tensor(b, s);
                 MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(ta, tb, to, ws, ex);
-            }, Aclnn::aclnnMul);
+                return (ws, ex) -> Nn.aclnnMulGetWorkspaceSize(ta, tb, to, ws, ex);
+            }, Nn::aclnnMul);
         } else {
             run(s, op, "aclnnAdd", o -> {
                 MemorySegment ta = o.tensor(a, s);
                 MemorySegment tb = o.tensor(b, s);
                 MemorySegment to = o.tensor(out, s);
                 MemorySegment al = o.scalar(alpha, DType.F32);
-                return (ws, ex) -> Aclnn.aclnnAddGetWorkspaceSize(ta, tb, al, to, ws, ex);
-            }, Aclnn::aclnnAdd);
+                return (ws, ex) -> Nn.aclnnAddGetWorkspaceSize(ta, tb, al, to, ws, ex);
+            }, Nn::aclnnAdd);
         }
     }
 
@@ -321,8 +322,8 @@ final class AscendKernels implements Kernels {
             MemorySegment ta = o.tensor(a, s);
             MemorySegment to = o.tensor(out, s);
             MemorySegment al = o.scalar(alpha, DType.F32);
-            return (ws, ex) -> Aclnn.aclnnMulsGetWorkspaceSize(ta, al, to, ws, ex);
-        }, Aclnn::aclnnMuls);
+            return (ws, ex) -> Nn.aclnnMulsGetWorkspaceSize(ta, al, to, ws, ex);
+        }, Nn::aclnnMuls);
     }
 
     @Override
@@ -348,8 +349,8 @@ final class AscendKernels implements Kernels {
                 MemorySegment tw = o.tensor(weight, s);
                 MemorySegment to = o.tensor(out, s);
                 MemorySegment tr = o.tensor(rstd, s);
-                return (ws, ex) -> Aclnn.aclnnRmsNormGetWorkspaceSize(tx, tw, eps, to, tr, ws, ex);
-            }, Aclnn::aclnnRmsNorm);
+                return (ws, ex) -> Nn.aclnnRmsNormGetWorkspaceSize(tx, tw, eps, to, tr, ws, ex);
+            }, Nn::aclnnRmsNorm);
         } finally {
             rstd.buffer().close();
         }
@@ -361,16 +362,16 @@ final class AscendKernels implements Kernels {
             MemorySegment tx = o.tensor(x, s);
             MemorySegment to = o.tensor(out, s);
             return switch (fn) {
-                case "aclnnSigmoid" -> (ws, ex) -> Aclnn.aclnnSigmoidGetWorkspaceSize(tx, to, ws, ex);
-                case "aclnnCos" -> (ws, ex) -> Aclnn.aclnnCosGetWorkspaceSize(tx, to, ws, ex);
-                case "aclnnSin" -> (ws, ex) -> Aclnn.aclnnSinGetWorkspaceSize(tx, to, ws, ex);
-                default -> (ws, ex) -> Aclnn.aclnnSiluGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnSigmoid" -> (ws, ex) -> Nn.aclnnSigmoidGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnCos" -> (ws, ex) -> Nn.aclnnCosGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnSin" -> (ws, ex) -> Nn.aclnnSinGetWorkspaceSize(tx, to, ws, ex);
+                default -> (ws, ex) -> Nn.aclnnSiluGetWorkspaceSize(tx, to, ws, ex);
             };
         }, switch (fn) {
-            case "aclnnSigmoid" -> Aclnn::aclnnSigmoid;
-            case "aclnnCos" -> Aclnn::aclnnCos;
-            case "aclnnSin" -> Aclnn::aclnnSin;
-            default -> Aclnn::aclnnSilu;
+            case "aclnnSigmoid" -> Nn::aclnnSigmoid;
+            case "aclnnCos" -> Nn::aclnnCos;
+            case "aclnnSin" -> Nn::aclnnSin;
+            default -> Nn::aclnnSilu;
         });
     }
 
@@ -413,8 +414,8 @@ final class AscendKernels implements Kernels {
             run(s, "swiglu", "aclnnInplaceMul", o -> {
                 MemorySegment to = o.tensor(out, s);
                 MemorySegment tu = o.tensor(up, s);
-                return (ws, ex) -> Aclnn.aclnnInplaceMulGetWorkspaceSize(to, tu, ws, ex);
-            }, Aclnn::aclnnInplaceMul);
+                return (ws, ex) -> Nn.aclnnInplaceMulGetWorkspaceSize(to, tu, ws, ex);
+            }, Nn::aclnnInplaceMul);
             return;
         }
         Tensor tmp = Tensor.allocate(device, s, out.dtype(), out.shape());
@@ -424,8 +425,8 @@ final class AscendKernels implements Kernels {
                 MemorySegment ta = o.tensor(tmp, s);
                 MemorySegment tu = o.tensor(up, s);
                 MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(ta, tu, to, ws, ex);
-            }, Aclnn::aclnnMul);
+                return (ws, ex) -> Nn.aclnnMulGetWorkspaceSize(ta, tu, to, ws, ex);
+            }, Nn::aclnnMul);
         } finally {
             tmp.buffer().close();
         }
@@ -453,8 +454,8 @@ final class AscendKernels implements Kernels {
             run(s, "softmax", "aclnnSoftmax", o -> {
                 MemorySegment tx = o.tensor(x, s);
                 MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnSoftmaxGetWorkspaceSize(tx, -1L, to, ws, ex);
-            }, Aclnn::aclnnSoftmax);
+                return (ws, ex) -> Nn.aclnnSoftmaxGetWorkspaceSize(tx, -1L, to, ws, ex);
+            }, Nn::aclnnSoftmax);
             return;
         }
         long q = x.dim(-2);
@@ -476,21 +477,21 @@ final class AscendKernels implements Kernels {
             run(s, "softmax", "aclnnInplaceCopy", o -> {
                 MemorySegment tm = o.tensor(masked, s);
                 MemorySegment tx = o.tensor(x, s);
-                return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(tm, tx, ws, ex);
-            }, Aclnn::aclnnInplaceCopy);
+                return (ws, ex) -> Nn.aclnnInplaceCopyGetWorkspaceSize(tm, tx, ws, ex);
+            }, Nn::aclnnInplaceCopy);
             if (any) {
                 run(s, "softmax", "aclnnInplaceMaskedFillScalar", o -> {
                     MemorySegment tm = o.tensor(masked, s);
                     MemorySegment mk = o.tensor(maskTensor, s);
                     MemorySegment v = o.scalar(Double.NEGATIVE_INFINITY, DType.F32);
-                    return (ws, ex) -> Aclnn.aclnnInplaceMaskedFillScalarGetWorkspaceSize(tm, mk, v, ws, ex);
-                }, Aclnn::aclnnInplaceMaskedFillScalar);
+                    return (ws, ex) -> Nn.aclnnInplaceMaskedFillScalarGetWorkspaceSize(tm, mk, v, ws, ex);
+                }, Nn::aclnnInplaceMaskedFillScalar);
             }
             run(s, "softmax", "aclnnSoftmax", o -> {
                 MemorySegment tm = o.tensor(masked, s);
                 MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnSoftmaxGetWorkspaceSize(tm, -1L, to, ws, ex);
-            }, Aclnn::aclnnSoftmax);
+                return (ws, ex) -> Nn.aclnnSoftmaxGetWorkspaceSize(tm, -1L, to, ws, ex);
+            }, Nn::aclnnSoftmax);
         } finally {
             masked.buffer().close();
             maskTensor.buffer().close();
@@ -541,14 +542,14 @@ final class AscendKernels implements Kernels {
                 MemorySegment tp = o.tensor(posView, s);
                 MemorySegment tf = o.tensor(pos, s);
                 int type = aclType(DType.F32);
-                return (ws, ex) -> Aclnn.aclnnCastGetWorkspaceSize(tp, type, tf, ws, ex);
-            }, Aclnn::aclnnCast);
+                return (ws, ex) -> Nn.aclnnCastGetWorkspaceSize(tp, type, tf, ws, ex);
+            }, Nn::aclnnCast);
             run(s, "rope", "aclnnMul", o -> {
                 MemorySegment tp = o.tensor(pos, s);
                 MemorySegment tq = o.tensor(frequencies, s);
                 MemorySegment ta = o.tensor(angles, s);
-                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(tp, tq, ta, ws, ex);
-            }, Aclnn::aclnnMul);
+                return (ws, ex) -> Nn.aclnnMulGetWorkspaceSize(tp, tq, ta, ws, ex);
+            }, Nn::aclnnMul);
             Tensor angles3 = angles.view(t, half, 1);
             unary(s, "rope", "aclnnCos", angles3, cosHalf);
             unary(s, "rope", "aclnnSin", angles3, sinHalf);
@@ -556,8 +557,8 @@ final class AscendKernels implements Kernels {
                 run(s, "rope", "aclnnInplaceCopy", o -> {
                     MemorySegment dst = o.tensor(pair[0], s);
                     MemorySegment src = o.tensor(pair[1], s);
-                    return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(dst, src, ws, ex);
-                }, Aclnn::aclnnInplaceCopy);
+                    return (ws, ex) -> Nn.aclnnInplaceCopyGetWorkspaceSize(dst, src, ws, ex);
+                }, Nn::aclnnInplaceCopy);
             }
             Tensor x4 = Tensor.strided(x.buffer(), x.dtype(), x.offset(), new long[]{1, t, heads, d},
                     new long[]{x.numel(), x.stride(0), x.rank() == 3 ? x.stride(1) : d, x.stride(-1)});
@@ -569,8 +570,8 @@ final class AscendKernels implements Kernels {
                 MemorySegment tc = o.tensor(cos4, s);
                 MemorySegment ts = o.tensor(sin4, s);
                 MemorySegment to = o.tensor(out4, s);
-                return (ws, ex) -> Aclnn.aclnnRotaryPositionEmbeddingGetWorkspaceSize(tx, tc, ts, 1L, to, ws, ex);
-            }, Aclnn::aclnnRotaryPositionEmbedding);
+                return (ws, ex) -> Nn.aclnnRotaryPositionEmbeddingGetWorkspaceSize(tx, tc, ts, 1L, to, ws, ex);
+            }, Nn::aclnnRotaryPositionEmbedding);
         } finally {
             for (Tensor tmp : new Tensor[]{pos, angles, cosHalf, sinHalf, cos, sin}) {
                 tmp.buffer().close();
@@ -608,8 +609,8 @@ final class AscendKernels implements Kernels {
             MemorySegment tx = o.tensor(x, s);
             MemorySegment tv = o.tensor(values, s);
             MemorySegment ti = o.tensor(indices, s);
-            return (ws, ex) -> Aclnn.aclnnTopkGetWorkspaceSize(tx, k, -1L, true, true, tv, ti, ws, ex);
-        }, Aclnn::aclnnTopk);
+            return (ws, ex) -> Nn.aclnnTopkGetWorkspaceSize(tx, k, -1L, true, true, tv, ti, ws, ex);
+        }, Nn::aclnnTopk);
     }
 
     @Override
@@ -635,8 +636,8 @@ final class AscendKernels implements Kernels {
             MemorySegment ts = o.tensor(source, s);
             MemorySegment ti = o.tensor(indices, s);
             MemorySegment to = o.tensor(out, s);
-            return (ws, ex) -> Aclnn.aclnnIndexSelectGetWorkspaceSize(ts, 0L, ti, to, ws, ex);
-        }, Aclnn::aclnnIndexSelect);
+            return (ws, ex) -> Nn.aclnnIndexSelectGetWorkspaceSize(ts, 0L, ti, to, ws, ex);
+        }, Nn::aclnnIndexSelect);
     }
 
     @Override
@@ -664,8 +665,8 @@ final class AscendKernels implements Kernels {
             MemorySegment ti = o.tensor(indices, s);
             MemorySegment ts = o.tensor(source, s);
             MemorySegment al = o.scalar(alpha, DType.F32);
-            return (ws, ex) -> Aclnn.aclnnIndexAddGetWorkspaceSize(tt, 0L, ti, ts, al, tt, ws, ex);
-        }, Aclnn::aclnnIndexAdd);
+            return (ws, ex) -> Nn.aclnnIndexAddGetWorkspaceSize(tt, 0L, ti, ts, al, tt, ws, ex);
+        }, Nn::aclnnIndexAdd);
     }
 
     @Override
@@ -684,8 +685,8 @@ final class AscendKernels implements Kernels {
         run(s, "cast", "aclnnCast", o -> {
             MemorySegment ts = o.tensor(source, s);
             MemorySegment to = o.tensor(out, s);
-            return (ws, ex) -> Aclnn.aclnnCastGetWorkspaceSize(ts, type, to, ws, ex);
-        }, Aclnn::aclnnCast);
+            return (ws, ex) -> Nn.aclnnCastGetWorkspaceSize(ts, type, to, ws, ex);
+        }, Nn::aclnnCast);
     }
 
     @Override
@@ -702,8 +703,8 @@ final class AscendKernels implements Kernels {
         run(s, "copy", "aclnnInplaceCopy", o -> {
             MemorySegment to = o.tensor(out, s);
             MemorySegment ts = o.tensor(source, s);
-            return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(to, ts, ws, ex);
-        }, Aclnn::aclnnInplaceCopy);
+            return (ws, ex) -> Nn.aclnnInplaceCopyGetWorkspaceSize(to, ts, ws, ex);
+        }, Nn::aclnnInplaceCopy);
     }
 
     @Override
@@ -734,8 +735,8 @@ final class AscendKernels implements Kernels {
         run(s, "fill", "aclnnInplaceFillScalar", o -> {
             MemorySegment to = o.tensor(out, s);
             MemorySegment v = o.scalar(value, out.dtype());
-            return (ws, ex) -> Aclnn.aclnnInplaceFillScalarGetWorkspaceSize(to, v, ws, ex);
-        }, Aclnn::aclnnInplaceFillScalar);
+            return (ws, ex) -> Nn.aclnnInplaceFillScalarGetWorkspaceSize(to, v, ws, ex);
+        }, Nn::aclnnInplaceFillScalar);
     }
 
     /** See {@link AscendMoeKernels#groupedMatmul}. */
@@ -769,9 +770,9 @@ final class AscendKernels implements Kernels {
             MemorySegment ly = o.list(out, s);
             MemorySegment none = MemorySegment.NULL;
             // splitItem 3 (single x and out tensors), groupType 0 (groups along M), groupListType 1 (sizes), no activation
-            return (ws, ex) -> Aclnn.aclnnGroupedMatmulV4GetWorkspaceSize(lx, lw, none, none, none, none, none, none, gl,
+            return (ws, ex) -> Nn.aclnnGroupedMatmulV4GetWorkspaceSize(lx, lw, none, none, none, none, none, none, gl,
                     none, none, none, 3L, 0L, 1L, 0L, ly, none, none, ws, ex);
-        }, Aclnn::aclnnGroupedMatmulV4);
+        }, Nn::aclnnGroupedMatmulV4);
     }
 
     /** See {@link AscendMoeKernels#initRouting}. */
@@ -843,9 +844,9 @@ final class AscendKernels implements Kernels {
                 MemorySegment none = MemorySegment.NULL;
                 // expertCapacity 0 and dropPadMode 0 (dropless), token counts on, quantMode -1 (none),
                 // rowIdxType 0: expandedRowIdx[t * k + j] = row of expandedX that holds token t's copy for expert j
-                return (ws, ex) -> Aclnn.aclnnMoeInitRoutingV3GetWorkspaceSize(tx, ti, none, none, activeNum, 0L,
+                return (ws, ex) -> Nn.aclnnMoeInitRoutingV3GetWorkspaceSize(tx, ti, none, none, activeNum, 0L,
                         expertNum, 0L, tokensType, true, -1L, range, 0L, te, tr, tc, ts, ws, ex);
-            }, Aclnn::aclnnMoeInitRoutingV3);
+            }, Nn::aclnnMoeInitRoutingV3);
         } finally {
             expandedScale.buffer().close();
         }
@@ -919,8 +920,8 @@ final class AscendKernels implements Kernels {
             MemorySegment ti = expertIdx == null ? none : o.tensor(expertIdx, s);
             MemorySegment to = o.tensor(out, s);
             // dropPadMode 2: dropless, expandedRowIdx in row-major (token, k) order, as initRouting's rowIdxType 0 writes it
-            return (ws, ex) -> Aclnn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(te, tr, t1, t2, tb, tsc, ti, 2L, to, ws, ex);
-        }, Aclnn::aclnnMoeFinalizeRoutingV2);
+            return (ws, ex) -> Nn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(te, tr, t1, t2, tb, tsc, ti, 2L, to, ws, ex);
+        }, Nn::aclnnMoeFinalizeRoutingV2);
     }
 
     @Override
