@@ -144,7 +144,7 @@ final class AscendKernels implements Kernels {
     }
 
     /** Runs phase 1 and 2 of one operator on the stream; {@code build} creates the aclnn objects. */
-    private void run(AscendStream s, String op, String fn, java.util.function.Function<Call, Phase1> build, Phase2 phase2) {
+    private void run(AscendStream s, String op, java.util.function.Function<Call, Phase1> build, Phase2 phase2) {
         s.enqueue(op, -1, () -> {
             try (Call o = new Call(); Arena arena = Arena.ofConfined()) {
                 Phase1 phase1 = build.apply(o);
@@ -254,7 +254,7 @@ final class AscendKernels implements Kernels {
             fill(stream, out, 0.0);
             return;
         }
-        run(s, "matmul", "aclnnMatmul",
+        run(s, "matmul",
                 o -> {
                     MemorySegment tx = o.tensor(x, s);
                     MemorySegment ty = o.tensor(y, s);
@@ -276,14 +276,14 @@ final class AscendKernels implements Kernels {
             return;
         }
         if (multiply) {
-            run(s, op, "aclnnMul", o -> {
+            run(s, op, o -> {
                 MemorySegment ta = o.tensor(a, s);
                 MemorySegment tb = o.tensor(b, s);
                 MemorySegment to = o.tensor(out, s);
                 return (ws, ex) -> Nn.aclnnMulGetWorkspaceSize(ta, tb, to, ws, ex);
             }, Nn::aclnnMul);
         } else {
-            run(s, op, "aclnnAdd", o -> {
+            run(s, op, o -> {
                 MemorySegment ta = o.tensor(a, s);
                 MemorySegment tb = o.tensor(b, s);
                 MemorySegment to = o.tensor(out, s);
@@ -318,7 +318,7 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, "scale", "aclnnMuls", o -> {
+        run(s, "scale", o -> {
             MemorySegment ta = o.tensor(a, s);
             MemorySegment to = o.tensor(out, s);
             MemorySegment al = o.scalar(alpha, DType.F32);
@@ -344,7 +344,7 @@ final class AscendKernels implements Kernels {
         long rows = x.numel() / x.dim(-1);
         Tensor rstd = Tensor.allocate(device, s, DType.F32, rows);
         try {
-            run(s, "rmsNorm", "aclnnRmsNorm", o -> {
+            run(s, "rmsNorm", o -> {
                 MemorySegment tx = o.tensor(x, s);
                 MemorySegment tw = o.tensor(weight, s);
                 MemorySegment to = o.tensor(out, s);
@@ -358,7 +358,7 @@ final class AscendKernels implements Kernels {
 
     /** Element-wise one-input operators: silu, sigmoid, cos, sin. */
     private void unary(AscendStream s, String op, String fn, Tensor x, Tensor out) {
-        run(s, op, fn, o -> {
+        run(s, op, o -> {
             MemorySegment tx = o.tensor(x, s);
             MemorySegment to = o.tensor(out, s);
             return switch (fn) {
@@ -411,7 +411,7 @@ final class AscendKernels implements Kernels {
         if (!overlaps(out, up)) {
             // out = silu(gate); out *= up
             unary(s, "swiglu", "aclnnSilu", gate, out);
-            run(s, "swiglu", "aclnnInplaceMul", o -> {
+            run(s, "swiglu", o -> {
                 MemorySegment to = o.tensor(out, s);
                 MemorySegment tu = o.tensor(up, s);
                 return (ws, ex) -> Nn.aclnnInplaceMulGetWorkspaceSize(to, tu, ws, ex);
@@ -421,7 +421,7 @@ final class AscendKernels implements Kernels {
         Tensor tmp = Tensor.allocate(device, s, out.dtype(), out.shape());
         try {
             unary(s, "swiglu", "aclnnSilu", gate, tmp);
-            run(s, "swiglu", "aclnnMul", o -> {
+            run(s, "swiglu", o -> {
                 MemorySegment ta = o.tensor(tmp, s);
                 MemorySegment tu = o.tensor(up, s);
                 MemorySegment to = o.tensor(out, s);
@@ -451,7 +451,7 @@ final class AscendKernels implements Kernels {
             return;
         }
         if (causalOffset < 0) {
-            run(s, "softmax", "aclnnSoftmax", o -> {
+            run(s, "softmax", o -> {
                 MemorySegment tx = o.tensor(x, s);
                 MemorySegment to = o.tensor(out, s);
                 return (ws, ex) -> Nn.aclnnSoftmaxGetWorkspaceSize(tx, -1L, to, ws, ex);
@@ -474,20 +474,20 @@ final class AscendKernels implements Kernels {
         Tensor maskTensor = Tensor.allocate(device, s, DType.BOOL, q, k);
         try {
             s.copyFromHost(MemorySegment.ofArray(mask), maskTensor.buffer(), 0);
-            run(s, "softmax", "aclnnInplaceCopy", o -> {
+            run(s, "softmax", o -> {
                 MemorySegment tm = o.tensor(masked, s);
                 MemorySegment tx = o.tensor(x, s);
                 return (ws, ex) -> Nn.aclnnInplaceCopyGetWorkspaceSize(tm, tx, ws, ex);
             }, Nn::aclnnInplaceCopy);
             if (any) {
-                run(s, "softmax", "aclnnInplaceMaskedFillScalar", o -> {
+                run(s, "softmax", o -> {
                     MemorySegment tm = o.tensor(masked, s);
                     MemorySegment mk = o.tensor(maskTensor, s);
                     MemorySegment v = o.scalar(Double.NEGATIVE_INFINITY, DType.F32);
                     return (ws, ex) -> Nn.aclnnInplaceMaskedFillScalarGetWorkspaceSize(tm, mk, v, ws, ex);
                 }, Nn::aclnnInplaceMaskedFillScalar);
             }
-            run(s, "softmax", "aclnnSoftmax", o -> {
+            run(s, "softmax", o -> {
                 MemorySegment tm = o.tensor(masked, s);
                 MemorySegment to = o.tensor(out, s);
                 return (ws, ex) -> Nn.aclnnSoftmaxGetWorkspaceSize(tm, -1L, to, ws, ex);
@@ -538,13 +538,13 @@ final class AscendKernels implements Kernels {
         Tensor sin = Tensor.allocate(device, s, DType.F32, t, half, 2);
         try {
             Tensor posView = positions.view(t, 1);
-            run(s, "rope", "aclnnCast", o -> {
+            run(s, "rope", o -> {
                 MemorySegment tp = o.tensor(posView, s);
                 MemorySegment tf = o.tensor(pos, s);
                 int type = aclType(DType.F32);
                 return (ws, ex) -> Nn.aclnnCastGetWorkspaceSize(tp, type, tf, ws, ex);
             }, Nn::aclnnCast);
-            run(s, "rope", "aclnnMul", o -> {
+            run(s, "rope", o -> {
                 MemorySegment tp = o.tensor(pos, s);
                 MemorySegment tq = o.tensor(frequencies, s);
                 MemorySegment ta = o.tensor(angles, s);
@@ -554,7 +554,7 @@ final class AscendKernels implements Kernels {
             unary(s, "rope", "aclnnCos", angles3, cosHalf);
             unary(s, "rope", "aclnnSin", angles3, sinHalf);
             for (Tensor[] pair : new Tensor[][]{{cos, cosHalf}, {sin, sinHalf}}) {
-                run(s, "rope", "aclnnInplaceCopy", o -> {
+                run(s, "rope", o -> {
                     MemorySegment dst = o.tensor(pair[0], s);
                     MemorySegment src = o.tensor(pair[1], s);
                     return (ws, ex) -> Nn.aclnnInplaceCopyGetWorkspaceSize(dst, src, ws, ex);
@@ -565,7 +565,7 @@ final class AscendKernels implements Kernels {
             Tensor out4 = out.view(1, t, heads, d);
             Tensor cos4 = cos.view(1, t, 1, d);
             Tensor sin4 = sin.view(1, t, 1, d);
-            run(s, "rope", "aclnnRotaryPositionEmbedding", o -> {
+            run(s, "rope", o -> {
                 MemorySegment tx = o.tensor(x4, s);
                 MemorySegment tc = o.tensor(cos4, s);
                 MemorySegment ts = o.tensor(sin4, s);
@@ -605,7 +605,7 @@ final class AscendKernels implements Kernels {
         if (values.numel() == 0) {
             return;
         }
-        run(s, "topk", "aclnnTopk", o -> {
+        run(s, "topk", o -> {
             MemorySegment tx = o.tensor(x, s);
             MemorySegment tv = o.tensor(values, s);
             MemorySegment ti = o.tensor(indices, s);
@@ -632,7 +632,7 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, "indexSelect", "aclnnIndexSelect", o -> {
+        run(s, "indexSelect", o -> {
             MemorySegment ts = o.tensor(source, s);
             MemorySegment ti = o.tensor(indices, s);
             MemorySegment to = o.tensor(out, s);
@@ -660,7 +660,7 @@ final class AscendKernels implements Kernels {
         if (source.numel() == 0) {
             return;
         }
-        run(s, "indexAdd", "aclnnIndexAdd", o -> {
+        run(s, "indexAdd", o -> {
             MemorySegment tt = o.tensor(target, s);
             MemorySegment ti = o.tensor(indices, s);
             MemorySegment ts = o.tensor(source, s);
@@ -682,7 +682,7 @@ final class AscendKernels implements Kernels {
             return;
         }
         int type = aclType(out.dtype());
-        run(s, "cast", "aclnnCast", o -> {
+        run(s, "cast", o -> {
             MemorySegment ts = o.tensor(source, s);
             MemorySegment to = o.tensor(out, s);
             return (ws, ex) -> Nn.aclnnCastGetWorkspaceSize(ts, type, to, ws, ex);
@@ -700,7 +700,7 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, "copy", "aclnnInplaceCopy", o -> {
+        run(s, "copy", o -> {
             MemorySegment to = o.tensor(out, s);
             MemorySegment ts = o.tensor(source, s);
             return (ws, ex) -> Nn.aclnnInplaceCopyGetWorkspaceSize(to, ts, ws, ex);
@@ -732,7 +732,7 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, "fill", "aclnnInplaceFillScalar", o -> {
+        run(s, "fill", o -> {
             MemorySegment to = o.tensor(out, s);
             MemorySegment v = o.scalar(value, out.dtype());
             return (ws, ex) -> Nn.aclnnInplaceFillScalarGetWorkspaceSize(to, v, ws, ex);
@@ -763,7 +763,7 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, op, "aclnnGroupedMatmulV4", o -> {
+        run(s, op, o -> {
             MemorySegment lx = o.list(x, s);
             MemorySegment lw = o.list(weights, s);
             MemorySegment gl = o.tensor(groupSizes, s);
@@ -833,7 +833,7 @@ final class AscendKernels implements Kernels {
         try {
             long activeNum = tokens * k;
             long tokensType = cumulative ? 0 : 1;
-            run(s, op, "aclnnMoeInitRoutingV3", o -> {
+            run(s, op, o -> {
                 MemorySegment tx = o.tensor(x, s);
                 MemorySegment ti = o.tensor(expertIdx, s);
                 MemorySegment te = o.tensor(expandedX, s);
@@ -909,7 +909,7 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, op, "aclnnMoeFinalizeRoutingV2", o -> {
+        run(s, op, o -> {
             MemorySegment none = MemorySegment.NULL;
             MemorySegment te = o.tensor(expandedX, s);
             MemorySegment tr = o.tensor(expandedRowIdx, s);
