@@ -153,4 +153,36 @@ class EmulatorMoeAbiTest {
             }
         }
     }
+
+    @Test
+    void finalizeRoutingDropPadReadsExpertCapacitySlotsAndAddsBiasForDroppedRows() {
+        try (Runtime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
+            AscendDevice dev = (AscendDevice) rt.device(0);
+            AscendStream s = (AscendStream) dev.createStream("abi");
+            Env env = new Env(dev, s, arena);
+            Tensor ex = Tensor.allocate(dev, s, DType.F32, 2, 2, 1);   // experts 2, capacity 2, hidden 1
+            Tensor rows = Tensor.allocate(dev, s, DType.I32, 2);       // tokens 2, k 1
+            Tensor ids = Tensor.allocate(dev, s, DType.I32, 2, 1);
+            Tensor bias = Tensor.allocate(dev, s, DType.F32, 2, 1);
+            Tensor out = Tensor.allocate(dev, s, DType.F32, 2, 1);
+            s.upload(new float[]{1, 10, 100, 1000}, ex);
+            s.upload(new int[]{3, -1}, rows);                          // token 1 was dropped
+            s.upload(new int[]{1, 0}, ids);
+            s.upload(new float[]{5, 7}, bias);
+            dev.bind();
+            MemorySegment te = env.tensor(ex), tr = env.tensor(rows), ti = env.tensor(ids), tb = env.tensor(bias),
+                    to = env.tensor(out);
+            MemorySegment ws = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment exec = arena.allocate(ValueLayout.ADDRESS);
+            MemorySegment none = MemorySegment.NULL;
+            assertThat(env.run(ws, exec, Aclnn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(te, tr, none, none, tb, none,
+                    ti, 3, to, ws, exec), false)).isZero();
+            assertThat(s.readFloats(out)).containsExactly(1000 + 7, 0 + 5);   // slot e*C + c; -1 adds only the bias
+            assertThat(Aclnn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(te, tr, none, none, tb, none, none, 3, to, ws,
+                    exec)).as("bias without expertIdx").isEqualTo(Aclnn.ACLNN_ERR_PARAM_INVALID());
+            for (MemorySegment t : new MemorySegment[]{te, tr, ti, tb, to}) {
+                Aclnn.aclDestroyTensor(t);
+            }
+        }
+    }
 }
