@@ -258,23 +258,28 @@ aclnnStatus aclDestroyTensorList(const aclTensorList *array) {
 /* ---------- executors ---------- */
 enum opk { OP_MATMUL = 1, OP_ADD, OP_MUL, OP_MULS, OP_INPLACE_MUL, OP_RMSNORM, OP_SILU, OP_SIGMOID, OP_SOFTMAX,
            OP_TOPK, OP_INDEX_SELECT, OP_INDEX_ADD, OP_CAST, OP_COPY, OP_FILL, OP_MASKED_FILL, OP_COS, OP_SIN,
-           OP_ROPE, OP_GMM };
+           OP_ROPE, OP_GMM, OP_MOE_INIT, OP_MOE_FINALIZE };
 
 struct aclOpExecutor {
     int op;
     char name[40];
     int nt;
-    tens t[5];
+    tens t[8];
+    bool has[8];  /* false for an optional tensor passed as NULL */
     double s[2];
     int64_t k;
+    int64_t attr[6];
     bool largest;
     uint64_t workspace;
 };
 
-static aclnnStatus new_exec(int op, const char *name, uint64_t ws, uint64_t *workspaceSize, aclOpExecutor **executor,
-                            int nt, const aclTensor *const *ts, aclOpExecutor **out) {
+/* optional: bit i set means tensor i may be NULL (an absent optional input or output). */
+static aclnnStatus new_exec_opt(int op, const char *name, uint64_t ws, uint64_t *workspaceSize,
+                                aclOpExecutor **executor, int nt, const aclTensor *const *ts, unsigned optional,
+                                aclOpExecutor **out) {
     if (!workspaceSize || !executor) return ACLNN_ERR_PARAM_NULLPTR;
     for (int i = 0; i < nt; i++) {
+        if (!ts[i] && (optional & (1u << i))) continue;
         if (!ts[i]) {
             emu_set_error("%sGetWorkspaceSize: tensor argument %d is NULL", name, i);
             return ACLNN_ERR_PARAM_NULLPTR;
@@ -296,10 +301,18 @@ static aclnnStatus new_exec(int op, const char *name, uint64_t ws, uint64_t *wor
     e->op = op;
     snprintf(e->name, sizeof e->name, "%s", name);
     e->nt = nt;
-    for (int i = 0; i < nt; i++) e->t[i] = ts[i]->t;
+    for (int i = 0; i < nt; i++) {
+        e->has[i] = ts[i] != NULL;
+        if (ts[i]) e->t[i] = ts[i]->t;
+    }
     e->workspace = ws;
     *out = e;
     return ACLNN_SUCCESS;
+}
+
+static aclnnStatus new_exec(int op, const char *name, uint64_t ws, uint64_t *workspaceSize, aclOpExecutor **executor,
+                            int nt, const aclTensor *const *ts, aclOpExecutor **out) {
+    return new_exec_opt(op, name, ws, workspaceSize, executor, nt, ts, 0, out);
 }
 
 static aclnnStatus finish_exec(aclOpExecutor *e, uint64_t *workspaceSize, aclOpExecutor **executor) {
@@ -668,10 +681,141 @@ static int run_gmm(aclOpExecutor *e) {
     return 0;
 }
 
+
+/* ---------- MoE routing (semantics: see VERIFIED.md, "MoeInitRoutingV3 / MoeFinalizeRoutingV2") ---------- */
+typedef struct { int64_t key, idx; } emu_kv;
+
+static int kv_cmp(const void *a, const void *b) {
+    const emu_kv *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
+    return x->idx < y->idx ? -1 : (x->idx > y->idx); /* stable: ties keep the flat (row-major) order */
+}
+
+static int64_t ld_i(const tens *t, int64_t i0, int64_t i1) {
+    int64_t idx[2] = {i0, i1};
+    return (int64_t) emu_load(addr_of(t, idx), t->dtype);
+}
+
+static void st_i(const tens *t, int64_t i0, int64_t v) {
+    int64_t idx[1] = {i0};
+    emu_store(addr_of(t, idx), t->dtype, (double) v);
+}
+
+/* t: x [N,H], expertIdx [N,K], scale [N]?, expandedX [N*K,H], expandedRowIdx [N*K], tokens [E']?, expandedScale [N*K]?
+   attr: expertNum, expertStart, expertEnd, rowIdxType, tokensType (0 cumsum, 1 count), tokensFlag */
+static int run_moe_init(aclOpExecutor *e) {
+    tens *x = &e->t[0], *ids = &e->t[1], *scale = &e->t[2], *ex = &e->t[3], *ri = &e->t[4], *cnt = &e->t[5],
+         *es = &e->t[6];
+    int64_t rows = x->dims[0], h = x->dims[1], k = ids->dims[1], n = rows * k;
+    int64_t expertNum = e->attr[0], start = e->attr[1], end = e->attr[2];
+    emu_kv *kv = malloc(sizeof(emu_kv) * (size_t) (n ? n : 1));
+    int64_t avail = 0;
+    for (int64_t j = 0; j < n; j++) {
+        int64_t id = ld_i(ids, j / k, j % k);
+        if (id < 0 || id >= expertNum) {
+            emu_set_error("%s: expertIdx[%lld][%lld] = %lld is outside [0, %lld)", e->name, (long long) (j / k),
+                          (long long) (j % k), (long long) id, (long long) expertNum);
+            free(kv);
+            return ACL_ERROR_RT_AICORE_EXCEPTION;
+        }
+        if (id >= start && id < end) avail++;
+        kv[j].key = id < start ? INT32_MAX : id; /* experts below the active range sort last */
+        kv[j].idx = j;
+    }
+    qsort(kv, (size_t) n, sizeof(emu_kv), kv_cmp);
+    if (e->attr[3] == 1) {          /* rowIdxType 1: expandedRowIdx[i] = flat source index of expanded row i */
+        for (int64_t i = 0; i < n; i++) st_i(ri, i, kv[i].idx);
+    } else {                        /* rowIdxType 0: expandedRowIdx[flat source index] = expanded row, else -1 */
+        for (int64_t j = 0; j < n; j++) st_i(ri, j, -1);
+        for (int64_t i = 0; i < avail; i++) st_i(ri, kv[i].idx, i);
+    }
+    int64_t xi[2], oi[2];
+    for (int64_t i = 0; i < avail; i++) {
+        int64_t src = kv[i].idx / k;
+        for (int64_t c = 0; c < h; c++) {
+            xi[0] = src; xi[1] = c;
+            oi[0] = i; oi[1] = c;
+            st(ex, addr_of(ex, oi), ld(x, addr_of(x, xi)));
+        }
+        if (e->has[2] && e->has[6]) {
+            int64_t si[1] = {src}, di[1] = {i};
+            st(es, addr_of(es, di), ld(scale, addr_of(scale, si)));
+        }
+    }
+    if (e->attr[5] && e->has[5]) {
+        int64_t total = 0, i = 0;
+        for (int64_t x2 = start; x2 < end; x2++) {
+            int64_t c = 0;
+            while (i < avail && kv[i].key == x2) { c++; i++; }
+            total += c;
+            st_i(cnt, x2 - start, e->attr[4] == 0 ? total : c);
+        }
+    }
+    free(kv);
+    return 0;
+}
+
+/* t: expandedX [N*K,H] or [E,C,H], expandedRowIdx [N*K], x1 [N,H]?, x2 [N,H]?, bias [E,H]?, scales [N,K]?,
+   expertIdx [N,K]?, out [N,H]; k = K; attr[0] = dropPadMode (0/1 column-major index k*N+i, 2/3 row-major i*K+k) */
+static int run_moe_finalize(aclOpExecutor *e) {
+    tens *ex = &e->t[0], *ri = &e->t[1], *x1 = &e->t[2], *x2 = &e->t[3], *bias = &e->t[4], *sc = &e->t[5],
+         *ids = &e->t[6], *out = &e->t[7];
+    int64_t rows = out->dims[0], h = out->dims[1], k = e->k, mode = e->attr[0];
+    int64_t exRows = ex->ndim == 3 ? ex->dims[0] * ex->dims[1] : ex->dims[0];
+    double *acc = malloc(sizeof(double) * (size_t) (h ? h : 1));
+    int64_t i2[2], i3[3];
+    for (int64_t r = 0; r < rows; r++) {
+        for (int64_t c = 0; c < h; c++) {
+            i2[0] = r; i2[1] = c;
+            acc[c] = (e->has[2] ? ld(x1, addr_of(x1, i2)) : 0.0) + (e->has[3] ? ld(x2, addr_of(x2, i2)) : 0.0);
+        }
+        for (int64_t kk = 0; kk < k; kk++) {
+            int64_t pos = (mode == 0 || mode == 1) ? kk * rows + r : r * k + kk;
+            int64_t idx1[1] = {pos};
+            int64_t v = (int64_t) emu_load(addr_of(ri, idx1), ri->dtype);
+            if (v < -1 || v >= exRows) {
+                emu_set_error("%s: expandedRowIdx[%lld] = %lld is outside [-1, %lld)", e->name, (long long) pos,
+                              (long long) v, (long long) exRows);
+                free(acc);
+                return ACL_ERROR_RT_AICORE_EXCEPTION;
+            }
+            double w = 1.0;
+            if (e->has[5]) { i2[0] = r; i2[1] = kk; w = ld(sc, addr_of(sc, i2)); }
+            int64_t expert = e->has[6] ? ld_i(ids, r, kk) : 0;
+            if (e->has[4] && (expert < 0 || expert >= bias->dims[0])) {
+                emu_set_error("%s: expertIdx[%lld][%lld] = %lld has no bias row", e->name, (long long) r,
+                              (long long) kk, (long long) expert);
+                free(acc);
+                return ACL_ERROR_RT_AICORE_EXCEPTION;
+            }
+            for (int64_t c = 0; c < h; c++) {
+                double val = 0.0;  /* a dropped (-1) row contributes zero, plus its bias */
+                if (v >= 0) {
+                    if (ex->ndim == 3) {
+                        i3[0] = v / ex->dims[1]; i3[1] = v % ex->dims[1]; i3[2] = c;
+                        val = ld(ex, addr_of(ex, i3));
+                    } else {
+                        i2[0] = v; i2[1] = c;
+                        val = ld(ex, addr_of(ex, i2));
+                    }
+                }
+                if (e->has[4]) { i2[0] = expert; i2[1] = c; val += ld(bias, addr_of(bias, i2)); }
+                acc[c] += w * val;
+            }
+        }
+        for (int64_t c = 0; c < h; c++) {
+            i2[0] = r; i2[1] = c;
+            st(out, addr_of(out, i2), (float) acc[c]);
+        }
+    }
+    free(acc);
+    return 0;
+}
+
 static int run_exec(emu_task *task) {
     aclOpExecutor *e = task->arg;
     for (int i = 0; i < e->nt; i++) {
-        if (!data_live(&e->t[i])) {
+        if (e->has[i] && !data_live(&e->t[i])) {
             emu_set_error("%s: tensor %d's memory was freed before the operator ran", e->name, i);
             return ACL_ERROR_RT_DEVICE_MEM_ERROR;
         }
@@ -683,6 +827,8 @@ static int run_exec(emu_task *task) {
         case OP_CAST: case OP_COPY: return run_convert(e);
         case OP_ROPE: return run_rope(e);
         case OP_GMM: return run_gmm(e);
+        case OP_MOE_INIT: return run_moe_init(e);
+        case OP_MOE_FINALIZE: return run_moe_finalize(e);
         default: return run_elementwise(e);
     }
 }
@@ -739,6 +885,8 @@ PHASE2(aclnnCos)
 PHASE2(aclnnSin)
 PHASE2(aclnnRotaryPositionEmbedding)
 PHASE2(aclnnGroupedMatmulV4)
+PHASE2(aclnnMoeInitRoutingV3)
+PHASE2(aclnnMoeFinalizeRoutingV2)
 
 #define BEGIN(fn, op, ws, ...) \
     NENTER(fn "GetWorkspaceSize"); \
@@ -972,5 +1120,116 @@ aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const a
         return shape_error(e, "needs x [M,K], weight [E,K,N] and out [M,N]");
     if (t[2].ndim != 1 || t[2].dims[0] != t[1].dims[0] || t[2].dtype != ACL_INT64)
         return shape_error(e, "groupList must be INT64 [E]");
+    return finish_exec(e, workspaceSize, executor);
+}
+
+/* The aclnn docs report attributes and shapes outside the supported range as ACLNN_ERR_INNER_TILING_ERROR. */
+static aclnnStatus tiling_error(aclOpExecutor *e, const char *why) {
+    emu_set_error("%sGetWorkspaceSize: %s", e->name, why);
+    free(e);
+    return ACLNN_ERR_INNER_TILING_ERROR;
+}
+
+static aclnnStatus dtype_error(aclOpExecutor *e, const char *why) {
+    emu_set_error("%sGetWorkspaceSize: %s", e->name, why);
+    free(e);
+    return ACLNN_ERR_PARAM_INVALID;
+}
+
+static bool is_shape(const tens *t, int nd, int64_t d0, int64_t d1) {
+    return t->ndim == nd && t->dims[0] == d0 && (nd < 2 || t->dims[1] == d1);
+}
+
+aclnnStatus aclnnMoeInitRoutingV3GetWorkspaceSize(const aclTensor *x, const aclTensor *expertIdx,
+    const aclTensor *scaleOptional, const aclTensor *offsetOptional, int64_t activeNum, int64_t expertCapacity,
+    int64_t expertNum, int64_t dropPadMode, int64_t expertTokensNumType, bool expertTokensNumFlag, int64_t quantMode,
+    const aclIntArray *activeExpertRangeOptional, int64_t rowIdxType, const aclTensor *expandedXOut,
+    const aclTensor *expandedRowIdxOut, const aclTensor *expertTokensCountOrCumsumOut,
+    const aclTensor *expandedScaleOut, uint64_t *workspaceSize, aclOpExecutor **executor) {
+    NENTER("aclnnMoeInitRoutingV3GetWorkspaceSize");
+    const aclTensor *ts[] = {x, expertIdx, scaleOptional, expandedXOut, expandedRowIdxOut,
+                             expertTokensCountOrCumsumOut, expandedScaleOut};
+    aclOpExecutor *e = NULL;
+    /* optional: scale (2), the token counts when the flag is off (5), expandedScale (6) */
+    aclnnStatus rc = new_exec_opt(OP_MOE_INIT, "aclnnMoeInitRoutingV3", 4096, workspaceSize, executor, 7, ts,
+                                  (1u << 2) | (expertTokensNumFlag ? 0 : (1u << 5)) | (1u << 6), &e);
+    if (rc) return rc;
+    tens *t = e->t;
+    if (offsetOptional) return dtype_error(e, "offsetOptional must be NULL without quantisation");
+    if (quantMode != -1) return tiling_error(e, "the emulator supports quantMode -1 (no quantisation) only");
+    if (dropPadMode != 0) return tiling_error(e, "dropPadMode must be 0 (dropless); drop/pad is not supported");
+    if (expertTokensNumType != 0 && expertTokensNumType != 1)
+        return tiling_error(e, "the emulator supports expertTokensNumType 0 (cumsum) and 1 (count); 2 (key-value) is not supported");
+    if (rowIdxType != 0 && rowIdxType != 1) return tiling_error(e, "rowIdxType must be 0 or 1");
+    if (expertNum < 0 || expertNum > 10240 || expertCapacity < 0) return tiling_error(e, "expertNum must be in [0, 10240]");
+    int64_t start = 0, end = expertNum;
+    if (activeExpertRangeOptional) {
+        if (!emu_reg_has((void *) activeExpertRangeOptional, K_INTARRAY) || activeExpertRangeOptional->n != 2)
+            return tiling_error(e, "activeExpertRange must be [expertStart, expertEnd]");
+        start = activeExpertRangeOptional->v[0];
+        end = activeExpertRangeOptional->v[1];
+        if (start < 0 || end <= start || end > expertNum)
+            return tiling_error(e, "activeExpertRange needs 0 <= expertStart < expertEnd <= expertNum");
+    }
+    if (!is_float(t[0].dtype) || t[3].dtype != t[0].dtype)
+        return dtype_error(e, "x must be FLOAT16, BFLOAT16 or FLOAT32 and expandedXOut must have x's type");
+    if (t[1].dtype != ACL_INT32 || t[4].dtype != ACL_INT32) return dtype_error(e, "expertIdx and expandedRowIdxOut must be INT32");
+    if (e->has[5] && t[5].dtype != ACL_INT64) return dtype_error(e, "expertTokensCountOrCumsumOut must be INT64");
+    if ((e->has[2] && t[2].dtype != ACL_FLOAT) || (e->has[6] && t[6].dtype != ACL_FLOAT))
+        return dtype_error(e, "scaleOptional and expandedScaleOut must be FLOAT32");
+    if (t[0].ndim != 2 || t[1].ndim != 2 || t[1].dims[0] != t[0].dims[0]) return tiling_error(e, "needs x [N,H] and expertIdx [N,K]");
+    int64_t rows = t[0].dims[0], h = t[0].dims[1], k = t[1].dims[1];
+    if (activeNum != rows * k) return tiling_error(e, "activeNum must equal N*K");
+    if (!is_shape(&t[3], 2, rows * k, h) || !is_shape(&t[4], 1, rows * k, 0))
+        return tiling_error(e, "needs expandedXOut [N*K,H] and expandedRowIdxOut [N*K]");
+    if (e->has[5] && !is_shape(&t[5], 1, end - start, 0))
+        return tiling_error(e, "expertTokensCountOrCumsumOut must be [expertEnd - expertStart]");
+    if ((e->has[2] && !is_shape(&t[2], 1, rows, 0)) || (e->has[6] && !is_shape(&t[6], 1, rows * k, 0)))
+        return tiling_error(e, "needs scaleOptional [N] and expandedScaleOut [N*K]");
+    e->attr[0] = expertNum;
+    e->attr[1] = start;
+    e->attr[2] = end;
+    e->attr[3] = rowIdxType;
+    e->attr[4] = expertTokensNumType;
+    e->attr[5] = expertTokensNumFlag;
+    return finish_exec(e, workspaceSize, executor);
+}
+
+aclnnStatus aclnnMoeFinalizeRoutingV2GetWorkspaceSize(const aclTensor *expandedX, const aclTensor *expandedRowIdx,
+    const aclTensor *x1Optional, const aclTensor *x2Optional, const aclTensor *biasOptional,
+    const aclTensor *scalesOptional, const aclTensor *expertIdxOptional, int64_t dropPadMode, const aclTensor *out,
+    uint64_t *workspaceSize, aclOpExecutor **executor) {
+    NENTER("aclnnMoeFinalizeRoutingV2GetWorkspaceSize");
+    const aclTensor *ts[] = {expandedX, expandedRowIdx, x1Optional, x2Optional, biasOptional, scalesOptional,
+                             expertIdxOptional, out};
+    aclOpExecutor *e = NULL;
+    aclnnStatus rc = new_exec_opt(OP_MOE_FINALIZE, "aclnnMoeFinalizeRoutingV2", 0, workspaceSize, executor, 8, ts,
+                                  0x7cu, &e);
+    if (rc) return rc;
+    tens *t = e->t;
+    if (dropPadMode < 0 || dropPadMode > 3) return tiling_error(e, "dropPadMode must be 0..3");
+    if (!e->has[2] && e->has[3]) return dtype_error(e, "x2Optional needs x1Optional");
+    if (e->has[4] && !e->has[6]) return dtype_error(e, "biasOptional needs expertIdxOptional");
+    int dt = t[0].dtype;
+    if (!is_float(dt) || t[7].dtype != dt) return dtype_error(e, "expandedX must be FLOAT16, BFLOAT16 or FLOAT32 and out the same");
+    for (int i = 2; i <= 5; i++) {
+        if (e->has[i] && t[i].dtype != dt) return dtype_error(e, "x1, x2, bias and scales must have expandedX's type");
+    }
+    if (t[1].dtype != ACL_INT32 || (e->has[6] && t[6].dtype != ACL_INT32))
+        return dtype_error(e, "expandedRowIdx and expertIdx must be INT32");
+    if (t[7].ndim != 2) return tiling_error(e, "out must be [N,H]");
+    int64_t rows = t[7].dims[0], h = t[7].dims[1];
+    int64_t k = e->has[5] ? (t[5].ndim == 2 ? t[5].dims[1] : -1) : e->has[6] ? (t[6].ndim == 2 ? t[6].dims[1] : -1) : 1;
+    if (k < 0 || (e->has[5] && !is_shape(&t[5], 2, rows, k)) || (e->has[6] && !is_shape(&t[6], 2, rows, k)))
+        return tiling_error(e, "scales and expertIdx must be [N,K]");
+    if (!is_shape(&t[1], 1, rows * k, 0)) return tiling_error(e, "expandedRowIdx must be [N*K]");
+    bool pad = dropPadMode == 1 || dropPadMode == 3;
+    if (pad ? (t[0].ndim != 3 || t[0].dims[2] != h) : !is_shape(&t[0], 2, rows * k, h))
+        return tiling_error(e, "expandedX must be [N*K,H] (dropless) or [E,C,H] (drop/pad)");
+    if ((e->has[2] && !is_shape(&t[2], 2, rows, h)) || (e->has[3] && !is_shape(&t[3], 2, rows, h)))
+        return tiling_error(e, "x1 and x2 must be [N,H]");
+    if (e->has[4] && (t[4].ndim != 2 || t[4].dims[1] != h)) return tiling_error(e, "bias must be [E,H]");
+    e->k = k;
+    e->attr[0] = dropPadMode;
     return finish_exec(e, workspaceSize, executor);
 }

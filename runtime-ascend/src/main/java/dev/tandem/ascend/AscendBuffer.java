@@ -1,6 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.LeakReporter;
 import dev.tandem.runtime.DeviceBuffer;
@@ -123,7 +123,7 @@ public final class AscendBuffer implements DeviceBuffer {
     private void freeNow() {
         if (freed.compareAndSet(false, true)) {
             device.bind();
-            Check.acl("aclrtFree", AclRt.aclrtFree(MemorySegment.ofAddress(address)));
+            Acl.aclrtFree(MemorySegment.ofAddress(address));
         }
     }
 

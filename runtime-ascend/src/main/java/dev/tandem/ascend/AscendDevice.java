@@ -1,6 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.NativeThreads;
 import dev.tandem.runtime.Device;
@@ -49,19 +49,19 @@ public final class AscendDevice implements Device {
     AscendDevice(AscendRuntime runtime, int id) {
         this.runtime = runtime;
         this.id = id;
-        Check.acl("aclrtSetDevice", AclRt.aclrtSetDevice(id));
+        Acl.aclrtSetDevice(id);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            int rc = AclRt.aclrtCreateContext(out, id);
+            int rc = Acl.Raw.aclrtCreateContext(out, id);
             if (rc != 0) {
                 AclException e = Check.aclError("aclrtCreateContext", rc);
-                AclRt.aclrtResetDevice(id);
+                Acl.Raw.aclrtResetDevice(id);
                 throw e;
             }
             this.context = out.get(ValueLayout.ADDRESS, 0);
         }
         BOUND.set(this);
-        String soc = Check.string(AclRt.aclrtGetSocName());
+        String soc = Check.string(Acl.Raw.aclrtGetSocName());
         this.name = (soc.isEmpty() ? "Ascend" : soc) + ":" + id;
         this.kernels = new AscendKernels(this);
         this.registration = LeakTracker.global().track("ascend device " + id);
@@ -71,7 +71,7 @@ public final class AscendDevice implements Device {
     void bind() {
         NativeThreads.requirePlatformThread("Ascend device work");
         if (BOUND.get() != this) {
-            Check.acl("aclrtSetCurrentContext", AclRt.aclrtSetCurrentContext(context));
+            Acl.aclrtSetCurrentContext(context);
             BOUND.set(this);
         }
     }
@@ -93,7 +93,7 @@ public final class AscendDevice implements Device {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
             MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
-            Check.acl("aclrtGetMemInfo", AclRt.aclrtGetMemInfo(AclRt.ACL_HBM_MEM(), free, total));
+            Acl.aclrtGetMemInfo(Acl.ACL_HBM_MEM(), free, total);
             return new MemoryInfo(free.get(ValueLayout.JAVA_LONG, 0), total.get(ValueLayout.JAVA_LONG, 0));
         }
     }
@@ -138,11 +138,11 @@ public final class AscendDevice implements Device {
         bind();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            int rc = AclRt.aclrtMalloc(out, bytes, AclRt.ACL_MEM_MALLOC_HUGE_FIRST());
+            int rc = Acl.Raw.aclrtMalloc(out, bytes, Acl.ACL_MEM_MALLOC_HUGE_FIRST());
             if (rc != 0) {
                 AclException e = Check.aclError("aclrtMalloc", rc);
-                if (rc == AclRt.ACL_ERROR_RT_MEMORY_ALLOCATION() || rc == AclRt.ACL_ERROR_RT_DEVICE_OOM()
-                        || rc == AclRt.ACL_ERROR_BAD_ALLOC()) {
+                if (rc == Acl.ACL_ERROR_RT_MEMORY_ALLOCATION() || rc == Acl.ACL_ERROR_RT_DEVICE_OOM()
+                        || rc == Acl.ACL_ERROR_BAD_ALLOC()) {
                     throw new DeviceOutOfMemoryException("device " + id + " cannot allocate " + bytes + " bytes", e);
                 }
                 throw e;
@@ -154,7 +154,7 @@ public final class AscendDevice implements Device {
             }
             // aclrtMalloc leaves memory uninitialised; Tandem buffers start zeroed. The memory is new, so a
             // synchronous memset cannot race with any stream, and the buffer is ready when allocate returns.
-            int zrc = AclRt.aclrtMemset(b.pointer(0), bytes, 0, bytes);
+            int zrc = Acl.Raw.aclrtMemset(b.pointer(0), bytes, 0, bytes);
             if (zrc != 0) {
                 b.close();
                 throw Check.aclError("aclrtMemset", zrc);
@@ -231,9 +231,9 @@ public final class AscendDevice implements Device {
         }
         kernels.close();
         bind();
-        int rc = AclRt.aclrtDestroyContext(context);
+        int rc = Acl.Raw.aclrtDestroyContext(context);
         BOUND.remove();
-        int rc2 = AclRt.aclrtResetDevice(id);
+        int rc2 = Acl.Raw.aclrtResetDevice(id);
         registration.release();
         try {
             Check.acl("aclrtDestroyContext", rc);

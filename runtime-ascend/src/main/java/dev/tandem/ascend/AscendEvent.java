@@ -1,6 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.LeakReporter;
 import dev.tandem.runtime.Event;
@@ -28,10 +28,10 @@ public final class AscendEvent implements Event {
     AscendEvent(AscendDevice device, boolean timing) {
         this.device = device;
         this.timing = timing;
-        int flags = AclRt.ACL_EVENT_SYNC() | (timing ? AclRt.ACL_EVENT_TIME_LINE() : 0);
+        int flags = Acl.ACL_EVENT_SYNC() | (timing ? Acl.ACL_EVENT_TIME_LINE() : 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Check.acl("aclrtCreateEventWithFlag", AclRt.aclrtCreateEventWithFlag(out, flags));
+            Acl.aclrtCreateEventWithFlag(out, flags);
             this.handle = out.get(ValueLayout.ADDRESS, 0);
         }
         this.registration = LeakTracker.global().track("ascend event on device " + device.id());
@@ -53,7 +53,7 @@ public final class AscendEvent implements Event {
     /** Called by {@link AscendStream#record(Event)} under the stream's enqueue lock. */
     void recordOn(AscendStream stream) {
         ensureOpen();
-        Check.acl("aclrtRecordEvent", AclRt.aclrtRecordEvent(handle, stream.handle()));
+        Acl.aclrtRecordEvent(handle, stream.handle());
         lastStream = stream;
     }
 
@@ -76,8 +76,8 @@ public final class AscendEvent implements Event {
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
-            Check.acl("aclrtQueryEventStatus", AclRt.aclrtQueryEventStatus(handle, status));
-            return status.get(ValueLayout.JAVA_INT, 0) == AclRt.ACL_EVENT_RECORDED_STATUS_COMPLETE();
+            Acl.aclrtQueryEventStatus(handle, status);
+            return status.get(ValueLayout.JAVA_INT, 0) == Acl.ACL_EVENT_RECORDED_STATUS_COMPLETE();
         }
     }
 
@@ -89,7 +89,7 @@ public final class AscendEvent implements Event {
             return;
         }
         device.bind();
-        int rc = AclRt.aclrtSynchronizeEvent(handle);
+        int rc = Acl.Raw.aclrtSynchronizeEvent(handle);
         if (rc != 0) {
             if (s.isOpen()) {
                 try {
@@ -129,7 +129,7 @@ public final class AscendEvent implements Event {
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ms = arena.allocate(ValueLayout.JAVA_FLOAT);
-            Check.acl("aclrtEventElapsedTime", AclRt.aclrtEventElapsedTime(ms, s.handle, handle));
+            Acl.aclrtEventElapsedTime(ms, s.handle, handle);
             return ms.get(ValueLayout.JAVA_FLOAT, 0);
         }
     }
@@ -147,7 +147,7 @@ public final class AscendEvent implements Event {
             return;
         }
         device.bind();
-        int rc = AclRt.aclrtDestroyEvent(handle);
+        int rc = Acl.Raw.aclrtDestroyEvent(handle);
         device.forget(this);
         registration.release();
         Check.acl("aclrtDestroyEvent", rc);

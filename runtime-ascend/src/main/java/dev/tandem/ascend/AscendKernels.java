@@ -1,7 +1,7 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
-import dev.tandem.ascend.ffi.aclnn.Aclnn;
+import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.Nn;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
@@ -40,12 +40,14 @@ final class AscendKernels implements Kernels {
 
     @FunctionalInterface
     private interface Phase1 {
-        int call(MemorySegment workspaceSize, MemorySegment executor);
+        /** A checked {@link Nn} phase-1 call: throws on a failure code. */
+        void call(MemorySegment workspaceSize, MemorySegment executor);
     }
 
     @FunctionalInterface
     private interface Phase2 {
-        int call(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream);
+        /** A checked {@link Nn} phase-2 call: throws on a failure code. */
+        void call(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream);
     }
 
     /** Host-side aclnn objects of one call; destroyed when the call is done. */
@@ -54,6 +56,7 @@ final class AscendKernels implements Kernels {
         final List<MemorySegment> tensors = new ArrayList<>();
         final List<MemorySegment> scalars = new ArrayList<>();
         final List<MemorySegment> lists = new ArrayList<>();
+        final List<MemorySegment> arrays = new ArrayList<>();
 
         MemorySegment tensor(Tensor t, AscendStream s) {
             AscendBuffer b = s.buffer(t.buffer());
@@ -62,9 +65,9 @@ final class AscendKernels implements Kernels {
             long[] storage = {b.byteSize() / t.dtype().byteSize()};
             MemorySegment dims = arena.allocateFrom(ValueLayout.JAVA_LONG, shape.length == 0 ? new long[]{1} : shape);
             MemorySegment strides = arena.allocateFrom(ValueLayout.JAVA_LONG, shape.length == 0 ? new long[]{1} : t.strides());
-            MemorySegment h = Check.aclnnObject("aclCreateTensor", Aclnn.aclCreateTensor(dims, Math.max(1, shape.length),
-                    aclType(t.dtype()), strides, t.offset(), AclRt.ACL_FORMAT_ND(),
-                    arena.allocateFrom(ValueLayout.JAVA_LONG, storage), 1, b.pointer(0)));
+            MemorySegment h = Nn.aclCreateTensor(dims, Math.max(1, shape.length),
+                    aclType(t.dtype()), strides, t.offset(), Acl.ACL_FORMAT_ND(),
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, storage), 1, b.pointer(0));
             tensors.add(h);
             return h;
         }
@@ -75,9 +78,9 @@ final class AscendKernels implements Kernels {
             tensors.remove(tensors.size() - 1);
             MemorySegment array = arena.allocate(ValueLayout.ADDRESS);
             array.set(ValueLayout.ADDRESS, 0, tensor);
-            MemorySegment h = Aclnn.aclCreateTensorList(array, 1);
+            MemorySegment h = Nn.Raw.aclCreateTensorList(array, 1);
             if (h.equals(MemorySegment.NULL)) {
-                Aclnn.aclDestroyTensor(tensor);
+                Nn.Raw.aclDestroyTensor(tensor);
             }
             h = Check.aclnnObject("aclCreateTensorList", h);
             lists.add(h);
@@ -89,13 +92,19 @@ final class AscendKernels implements Kernels {
             int type;
             if (like.isFloatingPoint()) {
                 v = arena.allocateFrom(ValueLayout.JAVA_FLOAT, (float) value);
-                type = AclRt.ACL_FLOAT();
+                type = Acl.ACL_FLOAT();
             } else {
                 v = arena.allocateFrom(ValueLayout.JAVA_LONG, (long) value);
-                type = AclRt.ACL_INT64();
+                type = Acl.ACL_INT64();
             }
-            MemorySegment h = Check.aclnnObject("aclCreateScalar", Aclnn.aclCreateScalar(v, type));
+            MemorySegment h = Nn.aclCreateScalar(v, type);
             scalars.add(h);
+            return h;
+        }
+
+        MemorySegment intArray(long... values) {
+            MemorySegment h = Nn.aclCreateIntArray(arena.allocateFrom(ValueLayout.JAVA_LONG, values), values.length);
+            arrays.add(h);
             return h;
         }
 
@@ -106,13 +115,16 @@ final class AscendKernels implements Kernels {
         @Override
         public void close() {
             for (MemorySegment t : tensors) {
-                Aclnn.aclDestroyTensor(t);
+                Nn.Raw.aclDestroyTensor(t);
             }
             for (MemorySegment s : scalars) {
-                Aclnn.aclDestroyScalar(s);
+                Nn.Raw.aclDestroyScalar(s);
             }
             for (MemorySegment l : lists) {
-                Aclnn.aclDestroyTensorList(l);
+                Nn.Raw.aclDestroyTensorList(l);
+            }
+            for (MemorySegment a : arrays) {
+                Nn.Raw.aclDestroyIntArray(a);
             }
             arena.close();
         }
@@ -120,28 +132,28 @@ final class AscendKernels implements Kernels {
 
     static int aclType(DType t) {
         return switch (t) {
-            case F32 -> AclRt.ACL_FLOAT();
-            case F16 -> AclRt.ACL_FLOAT16();
-            case BF16 -> AclRt.ACL_BF16();
-            case I8 -> AclRt.ACL_INT8();
-            case I32 -> AclRt.ACL_INT32();
-            case I64 -> AclRt.ACL_INT64();
-            case U8 -> AclRt.ACL_UINT8();
-            case BOOL -> AclRt.ACL_BOOL();
+            case F32 -> Acl.ACL_FLOAT();
+            case F16 -> Acl.ACL_FLOAT16();
+            case BF16 -> Acl.ACL_BF16();
+            case I8 -> Acl.ACL_INT8();
+            case I32 -> Acl.ACL_INT32();
+            case I64 -> Acl.ACL_INT64();
+            case U8 -> Acl.ACL_UINT8();
+            case BOOL -> Acl.ACL_BOOL();
         };
     }
 
     /** Runs phase 1 and 2 of one operator on the stream; {@code build} creates the aclnn objects. */
-    private void run(AscendStream s, String op, String fn, java.util.function.Function<Call, Phase1> build, Phase2 phase2) {
+    private void run(AscendStream s, String op, java.util.function.Function<Call, Phase1> build, Phase2 phase2) {
         s.enqueue(op, -1, () -> {
             try (Call o = new Call(); Arena arena = Arena.ofConfined()) {
                 Phase1 phase1 = build.apply(o);
                 MemorySegment wsSize = arena.allocate(ValueLayout.JAVA_LONG);
                 MemorySegment exec = arena.allocate(ValueLayout.ADDRESS);
-                Check.aclnn(fn + "GetWorkspaceSize", phase1.call(wsSize, exec));
+                phase1.call(wsSize, exec);
                 long size = wsSize.get(ValueLayout.JAVA_LONG, 0);
                 MemorySegment workspace = size > 0 ? s.workspace(size).pointer(0) : MemorySegment.NULL;
-                Check.aclnn(fn, phase2.call(workspace, size, exec.get(ValueLayout.ADDRESS, 0), s.handle()));
+                phase2.call(workspace, size, exec.get(ValueLayout.ADDRESS, 0), s.handle());
             }
         });
     }
@@ -242,14 +254,14 @@ final class AscendKernels implements Kernels {
             fill(stream, out, 0.0);
             return;
         }
-        run(s, "matmul", "aclnnMatmul",
+        run(s, "matmul",
                 o -> {
                     MemorySegment tx = o.tensor(x, s);
                     MemorySegment ty = o.tensor(y, s);
                     MemorySegment to = o.tensor(out, s);
-                    return (ws, ex) -> Aclnn.aclnnMatmulGetWorkspaceSize(tx, ty, to, KEEP_DTYPE, ws, ex);
+                    return (ws, ex) -> Nn.aclnnMatmulGetWorkspaceSize(tx, ty, to, KEEP_DTYPE, ws, ex);
                 },
-                Aclnn::aclnnMatmul);
+                Nn::aclnnMatmul);
     }
 
     private void binary(Stream stream, String op, Tensor a, Tensor b, Tensor out, Float alpha, boolean multiply) {
@@ -264,20 +276,20 @@ final class AscendKernels implements Kernels {
             return;
         }
         if (multiply) {
-            run(s, op, "aclnnMul", o -> {
+            run(s, op, o -> {
                 MemorySegment ta = o.tensor(a, s);
                 MemorySegment tb = o.tensor(b, s);
                 MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(ta, tb, to, ws, ex);
-            }, Aclnn::aclnnMul);
+                return (ws, ex) -> Nn.aclnnMulGetWorkspaceSize(ta, tb, to, ws, ex);
+            }, Nn::aclnnMul);
         } else {
-            run(s, op, "aclnnAdd", o -> {
+            run(s, op, o -> {
                 MemorySegment ta = o.tensor(a, s);
                 MemorySegment tb = o.tensor(b, s);
                 MemorySegment to = o.tensor(out, s);
                 MemorySegment al = o.scalar(alpha, DType.F32);
-                return (ws, ex) -> Aclnn.aclnnAddGetWorkspaceSize(ta, tb, al, to, ws, ex);
-            }, Aclnn::aclnnAdd);
+                return (ws, ex) -> Nn.aclnnAddGetWorkspaceSize(ta, tb, al, to, ws, ex);
+            }, Nn::aclnnAdd);
         }
     }
 
@@ -306,12 +318,12 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, "scale", "aclnnMuls", o -> {
+        run(s, "scale", o -> {
             MemorySegment ta = o.tensor(a, s);
             MemorySegment to = o.tensor(out, s);
             MemorySegment al = o.scalar(alpha, DType.F32);
-            return (ws, ex) -> Aclnn.aclnnMulsGetWorkspaceSize(ta, al, to, ws, ex);
-        }, Aclnn::aclnnMuls);
+            return (ws, ex) -> Nn.aclnnMulsGetWorkspaceSize(ta, al, to, ws, ex);
+        }, Nn::aclnnMuls);
     }
 
     @Override
@@ -332,13 +344,13 @@ final class AscendKernels implements Kernels {
         long rows = x.numel() / x.dim(-1);
         Tensor rstd = Tensor.allocate(device, s, DType.F32, rows);
         try {
-            run(s, "rmsNorm", "aclnnRmsNorm", o -> {
+            run(s, "rmsNorm", o -> {
                 MemorySegment tx = o.tensor(x, s);
                 MemorySegment tw = o.tensor(weight, s);
                 MemorySegment to = o.tensor(out, s);
                 MemorySegment tr = o.tensor(rstd, s);
-                return (ws, ex) -> Aclnn.aclnnRmsNormGetWorkspaceSize(tx, tw, eps, to, tr, ws, ex);
-            }, Aclnn::aclnnRmsNorm);
+                return (ws, ex) -> Nn.aclnnRmsNormGetWorkspaceSize(tx, tw, eps, to, tr, ws, ex);
+            }, Nn::aclnnRmsNorm);
         } finally {
             rstd.buffer().close();
         }
@@ -346,20 +358,20 @@ final class AscendKernels implements Kernels {
 
     /** Element-wise one-input operators: silu, sigmoid, cos, sin. */
     private void unary(AscendStream s, String op, String fn, Tensor x, Tensor out) {
-        run(s, op, fn, o -> {
+        run(s, op, o -> {
             MemorySegment tx = o.tensor(x, s);
             MemorySegment to = o.tensor(out, s);
             return switch (fn) {
-                case "aclnnSigmoid" -> (ws, ex) -> Aclnn.aclnnSigmoidGetWorkspaceSize(tx, to, ws, ex);
-                case "aclnnCos" -> (ws, ex) -> Aclnn.aclnnCosGetWorkspaceSize(tx, to, ws, ex);
-                case "aclnnSin" -> (ws, ex) -> Aclnn.aclnnSinGetWorkspaceSize(tx, to, ws, ex);
-                default -> (ws, ex) -> Aclnn.aclnnSiluGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnSigmoid" -> (ws, ex) -> Nn.aclnnSigmoidGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnCos" -> (ws, ex) -> Nn.aclnnCosGetWorkspaceSize(tx, to, ws, ex);
+                case "aclnnSin" -> (ws, ex) -> Nn.aclnnSinGetWorkspaceSize(tx, to, ws, ex);
+                default -> (ws, ex) -> Nn.aclnnSiluGetWorkspaceSize(tx, to, ws, ex);
             };
         }, switch (fn) {
-            case "aclnnSigmoid" -> Aclnn::aclnnSigmoid;
-            case "aclnnCos" -> Aclnn::aclnnCos;
-            case "aclnnSin" -> Aclnn::aclnnSin;
-            default -> Aclnn::aclnnSilu;
+            case "aclnnSigmoid" -> Nn::aclnnSigmoid;
+            case "aclnnCos" -> Nn::aclnnCos;
+            case "aclnnSin" -> Nn::aclnnSin;
+            default -> Nn::aclnnSilu;
         });
     }
 
@@ -399,22 +411,22 @@ final class AscendKernels implements Kernels {
         if (!overlaps(out, up)) {
             // out = silu(gate); out *= up
             unary(s, "swiglu", "aclnnSilu", gate, out);
-            run(s, "swiglu", "aclnnInplaceMul", o -> {
+            run(s, "swiglu", o -> {
                 MemorySegment to = o.tensor(out, s);
                 MemorySegment tu = o.tensor(up, s);
-                return (ws, ex) -> Aclnn.aclnnInplaceMulGetWorkspaceSize(to, tu, ws, ex);
-            }, Aclnn::aclnnInplaceMul);
+                return (ws, ex) -> Nn.aclnnInplaceMulGetWorkspaceSize(to, tu, ws, ex);
+            }, Nn::aclnnInplaceMul);
             return;
         }
         Tensor tmp = Tensor.allocate(device, s, out.dtype(), out.shape());
         try {
             unary(s, "swiglu", "aclnnSilu", gate, tmp);
-            run(s, "swiglu", "aclnnMul", o -> {
+            run(s, "swiglu", o -> {
                 MemorySegment ta = o.tensor(tmp, s);
                 MemorySegment tu = o.tensor(up, s);
                 MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(ta, tu, to, ws, ex);
-            }, Aclnn::aclnnMul);
+                return (ws, ex) -> Nn.aclnnMulGetWorkspaceSize(ta, tu, to, ws, ex);
+            }, Nn::aclnnMul);
         } finally {
             tmp.buffer().close();
         }
@@ -439,11 +451,11 @@ final class AscendKernels implements Kernels {
             return;
         }
         if (causalOffset < 0) {
-            run(s, "softmax", "aclnnSoftmax", o -> {
+            run(s, "softmax", o -> {
                 MemorySegment tx = o.tensor(x, s);
                 MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnSoftmaxGetWorkspaceSize(tx, -1L, to, ws, ex);
-            }, Aclnn::aclnnSoftmax);
+                return (ws, ex) -> Nn.aclnnSoftmaxGetWorkspaceSize(tx, -1L, to, ws, ex);
+            }, Nn::aclnnSoftmax);
             return;
         }
         long q = x.dim(-2);
@@ -462,24 +474,24 @@ final class AscendKernels implements Kernels {
         Tensor maskTensor = Tensor.allocate(device, s, DType.BOOL, q, k);
         try {
             s.copyFromHost(MemorySegment.ofArray(mask), maskTensor.buffer(), 0);
-            run(s, "softmax", "aclnnInplaceCopy", o -> {
+            run(s, "softmax", o -> {
                 MemorySegment tm = o.tensor(masked, s);
                 MemorySegment tx = o.tensor(x, s);
-                return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(tm, tx, ws, ex);
-            }, Aclnn::aclnnInplaceCopy);
+                return (ws, ex) -> Nn.aclnnInplaceCopyGetWorkspaceSize(tm, tx, ws, ex);
+            }, Nn::aclnnInplaceCopy);
             if (any) {
-                run(s, "softmax", "aclnnInplaceMaskedFillScalar", o -> {
+                run(s, "softmax", o -> {
                     MemorySegment tm = o.tensor(masked, s);
                     MemorySegment mk = o.tensor(maskTensor, s);
                     MemorySegment v = o.scalar(Double.NEGATIVE_INFINITY, DType.F32);
-                    return (ws, ex) -> Aclnn.aclnnInplaceMaskedFillScalarGetWorkspaceSize(tm, mk, v, ws, ex);
-                }, Aclnn::aclnnInplaceMaskedFillScalar);
+                    return (ws, ex) -> Nn.aclnnInplaceMaskedFillScalarGetWorkspaceSize(tm, mk, v, ws, ex);
+                }, Nn::aclnnInplaceMaskedFillScalar);
             }
-            run(s, "softmax", "aclnnSoftmax", o -> {
+            run(s, "softmax", o -> {
                 MemorySegment tm = o.tensor(masked, s);
                 MemorySegment to = o.tensor(out, s);
-                return (ws, ex) -> Aclnn.aclnnSoftmaxGetWorkspaceSize(tm, -1L, to, ws, ex);
-            }, Aclnn::aclnnSoftmax);
+                return (ws, ex) -> Nn.aclnnSoftmaxGetWorkspaceSize(tm, -1L, to, ws, ex);
+            }, Nn::aclnnSoftmax);
         } finally {
             masked.buffer().close();
             maskTensor.buffer().close();
@@ -526,40 +538,40 @@ final class AscendKernels implements Kernels {
         Tensor sin = Tensor.allocate(device, s, DType.F32, t, half, 2);
         try {
             Tensor posView = positions.view(t, 1);
-            run(s, "rope", "aclnnCast", o -> {
+            run(s, "rope", o -> {
                 MemorySegment tp = o.tensor(posView, s);
                 MemorySegment tf = o.tensor(pos, s);
                 int type = aclType(DType.F32);
-                return (ws, ex) -> Aclnn.aclnnCastGetWorkspaceSize(tp, type, tf, ws, ex);
-            }, Aclnn::aclnnCast);
-            run(s, "rope", "aclnnMul", o -> {
+                return (ws, ex) -> Nn.aclnnCastGetWorkspaceSize(tp, type, tf, ws, ex);
+            }, Nn::aclnnCast);
+            run(s, "rope", o -> {
                 MemorySegment tp = o.tensor(pos, s);
                 MemorySegment tq = o.tensor(frequencies, s);
                 MemorySegment ta = o.tensor(angles, s);
-                return (ws, ex) -> Aclnn.aclnnMulGetWorkspaceSize(tp, tq, ta, ws, ex);
-            }, Aclnn::aclnnMul);
+                return (ws, ex) -> Nn.aclnnMulGetWorkspaceSize(tp, tq, ta, ws, ex);
+            }, Nn::aclnnMul);
             Tensor angles3 = angles.view(t, half, 1);
             unary(s, "rope", "aclnnCos", angles3, cosHalf);
             unary(s, "rope", "aclnnSin", angles3, sinHalf);
             for (Tensor[] pair : new Tensor[][]{{cos, cosHalf}, {sin, sinHalf}}) {
-                run(s, "rope", "aclnnInplaceCopy", o -> {
+                run(s, "rope", o -> {
                     MemorySegment dst = o.tensor(pair[0], s);
                     MemorySegment src = o.tensor(pair[1], s);
-                    return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(dst, src, ws, ex);
-                }, Aclnn::aclnnInplaceCopy);
+                    return (ws, ex) -> Nn.aclnnInplaceCopyGetWorkspaceSize(dst, src, ws, ex);
+                }, Nn::aclnnInplaceCopy);
             }
             Tensor x4 = Tensor.strided(x.buffer(), x.dtype(), x.offset(), new long[]{1, t, heads, d},
                     new long[]{x.numel(), x.stride(0), x.rank() == 3 ? x.stride(1) : d, x.stride(-1)});
             Tensor out4 = out.view(1, t, heads, d);
             Tensor cos4 = cos.view(1, t, 1, d);
             Tensor sin4 = sin.view(1, t, 1, d);
-            run(s, "rope", "aclnnRotaryPositionEmbedding", o -> {
+            run(s, "rope", o -> {
                 MemorySegment tx = o.tensor(x4, s);
                 MemorySegment tc = o.tensor(cos4, s);
                 MemorySegment ts = o.tensor(sin4, s);
                 MemorySegment to = o.tensor(out4, s);
-                return (ws, ex) -> Aclnn.aclnnRotaryPositionEmbeddingGetWorkspaceSize(tx, tc, ts, 1L, to, ws, ex);
-            }, Aclnn::aclnnRotaryPositionEmbedding);
+                return (ws, ex) -> Nn.aclnnRotaryPositionEmbeddingGetWorkspaceSize(tx, tc, ts, 1L, to, ws, ex);
+            }, Nn::aclnnRotaryPositionEmbedding);
         } finally {
             for (Tensor tmp : new Tensor[]{pos, angles, cosHalf, sinHalf, cos, sin}) {
                 tmp.buffer().close();
@@ -593,12 +605,12 @@ final class AscendKernels implements Kernels {
         if (values.numel() == 0) {
             return;
         }
-        run(s, "topk", "aclnnTopk", o -> {
+        run(s, "topk", o -> {
             MemorySegment tx = o.tensor(x, s);
             MemorySegment tv = o.tensor(values, s);
             MemorySegment ti = o.tensor(indices, s);
-            return (ws, ex) -> Aclnn.aclnnTopkGetWorkspaceSize(tx, k, -1L, true, true, tv, ti, ws, ex);
-        }, Aclnn::aclnnTopk);
+            return (ws, ex) -> Nn.aclnnTopkGetWorkspaceSize(tx, k, -1L, true, true, tv, ti, ws, ex);
+        }, Nn::aclnnTopk);
     }
 
     @Override
@@ -620,12 +632,12 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, "indexSelect", "aclnnIndexSelect", o -> {
+        run(s, "indexSelect", o -> {
             MemorySegment ts = o.tensor(source, s);
             MemorySegment ti = o.tensor(indices, s);
             MemorySegment to = o.tensor(out, s);
-            return (ws, ex) -> Aclnn.aclnnIndexSelectGetWorkspaceSize(ts, 0L, ti, to, ws, ex);
-        }, Aclnn::aclnnIndexSelect);
+            return (ws, ex) -> Nn.aclnnIndexSelectGetWorkspaceSize(ts, 0L, ti, to, ws, ex);
+        }, Nn::aclnnIndexSelect);
     }
 
     @Override
@@ -648,13 +660,13 @@ final class AscendKernels implements Kernels {
         if (source.numel() == 0) {
             return;
         }
-        run(s, "indexAdd", "aclnnIndexAdd", o -> {
+        run(s, "indexAdd", o -> {
             MemorySegment tt = o.tensor(target, s);
             MemorySegment ti = o.tensor(indices, s);
             MemorySegment ts = o.tensor(source, s);
             MemorySegment al = o.scalar(alpha, DType.F32);
-            return (ws, ex) -> Aclnn.aclnnIndexAddGetWorkspaceSize(tt, 0L, ti, ts, al, tt, ws, ex);
-        }, Aclnn::aclnnIndexAdd);
+            return (ws, ex) -> Nn.aclnnIndexAddGetWorkspaceSize(tt, 0L, ti, ts, al, tt, ws, ex);
+        }, Nn::aclnnIndexAdd);
     }
 
     @Override
@@ -670,11 +682,11 @@ final class AscendKernels implements Kernels {
             return;
         }
         int type = aclType(out.dtype());
-        run(s, "cast", "aclnnCast", o -> {
+        run(s, "cast", o -> {
             MemorySegment ts = o.tensor(source, s);
             MemorySegment to = o.tensor(out, s);
-            return (ws, ex) -> Aclnn.aclnnCastGetWorkspaceSize(ts, type, to, ws, ex);
-        }, Aclnn::aclnnCast);
+            return (ws, ex) -> Nn.aclnnCastGetWorkspaceSize(ts, type, to, ws, ex);
+        }, Nn::aclnnCast);
     }
 
     @Override
@@ -688,11 +700,11 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, "copy", "aclnnInplaceCopy", o -> {
+        run(s, "copy", o -> {
             MemorySegment to = o.tensor(out, s);
             MemorySegment ts = o.tensor(source, s);
-            return (ws, ex) -> Aclnn.aclnnInplaceCopyGetWorkspaceSize(to, ts, ws, ex);
-        }, Aclnn::aclnnInplaceCopy);
+            return (ws, ex) -> Nn.aclnnInplaceCopyGetWorkspaceSize(to, ts, ws, ex);
+        }, Nn::aclnnInplaceCopy);
     }
 
     @Override
@@ -720,11 +732,11 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, "fill", "aclnnInplaceFillScalar", o -> {
+        run(s, "fill", o -> {
             MemorySegment to = o.tensor(out, s);
             MemorySegment v = o.scalar(value, out.dtype());
-            return (ws, ex) -> Aclnn.aclnnInplaceFillScalarGetWorkspaceSize(to, v, ws, ex);
-        }, Aclnn::aclnnInplaceFillScalar);
+            return (ws, ex) -> Nn.aclnnInplaceFillScalarGetWorkspaceSize(to, v, ws, ex);
+        }, Nn::aclnnInplaceFillScalar);
     }
 
     /** See {@link AscendMoeKernels#groupedMatmul}. */
@@ -751,16 +763,165 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        run(s, op, "aclnnGroupedMatmulV4", o -> {
+        run(s, op, o -> {
             MemorySegment lx = o.list(x, s);
             MemorySegment lw = o.list(weights, s);
             MemorySegment gl = o.tensor(groupSizes, s);
             MemorySegment ly = o.list(out, s);
             MemorySegment none = MemorySegment.NULL;
             // splitItem 3 (single x and out tensors), groupType 0 (groups along M), groupListType 1 (sizes), no activation
-            return (ws, ex) -> Aclnn.aclnnGroupedMatmulV4GetWorkspaceSize(lx, lw, none, none, none, none, none, none, gl,
+            return (ws, ex) -> Nn.aclnnGroupedMatmulV4GetWorkspaceSize(lx, lw, none, none, none, none, none, none, gl,
                     none, none, none, 3L, 0L, 1L, 0L, ly, none, none, ws, ex);
-        }, Aclnn::aclnnGroupedMatmulV4);
+        }, Nn::aclnnGroupedMatmulV4);
+    }
+
+    /** See {@link AscendMoeKernels#initRouting}. */
+    void moeInitRouting(Stream stream, Tensor x, Tensor expertIdx, int expertNum, int expertStart, int expertEnd,
+                        Tensor expandedX, Tensor expandedRowIdx, Tensor expertTokens, boolean cumulative) {
+        String op = "initRouting";
+        AscendStream s = check(op, stream, "x", x, "expertIdx", expertIdx, "expandedX", expandedX,
+                "expandedRowIdx", expandedRowIdx, "expertTokens", expertTokens);
+        floating(op, "x", x);
+        for (Object[] named : new Object[][]{{"expandedX", expandedX}, {"expandedRowIdx", expandedRowIdx},
+                {"expertTokens", expertTokens}}) {
+            contiguous(op, (String) named[0], (Tensor) named[1]);
+        }
+        if (x.rank() != 2) {
+            throw new ShapeException(op + ": x must be [tokens, hidden], got " + x);
+        }
+        long tokens = x.dim(0);
+        long hidden = x.dim(1);
+        if (expertIdx.dtype() != DType.I32 || expertIdx.rank() != 2 || expertIdx.dim(0) != tokens) {
+            throw new ShapeException(op + ": expertIdx must be I32 [" + tokens + ", k], got " + expertIdx);
+        }
+        long k = expertIdx.dim(1);
+        if (expertNum < 1 || expertNum > 10240) {
+            throw new OutOfRangeException(op + ": expertNum = " + expertNum + " must be in [1, 10240]");
+        }
+        if (expertStart < 0 || expertEnd <= expertStart || expertEnd > expertNum) {
+            throw new OutOfRangeException(op + ": expert range [" + expertStart + ", " + expertEnd
+                    + ") must satisfy 0 <= start < end <= expertNum = " + expertNum);
+        }
+        if (expandedX.dtype() != x.dtype() || !Arrays.equals(expandedX.shape(), new long[]{tokens * k, hidden})) {
+            throw new ShapeException(op + ": expandedX must be " + x.dtype() + " [" + tokens * k + ", " + hidden
+                    + "], got " + expandedX);
+        }
+        if (expandedRowIdx.dtype() != DType.I32 || !Arrays.equals(expandedRowIdx.shape(), new long[]{tokens * k})) {
+            throw new ShapeException(op + ": expandedRowIdx must be I32 [" + tokens * k + "], got " + expandedRowIdx);
+        }
+        long experts = expertEnd - expertStart;
+        if (expertTokens.dtype() != DType.I64 || !Arrays.equals(expertTokens.shape(), new long[]{experts})) {
+            throw new ShapeException(op + ": expertTokens must be I64 [" + experts + "], got " + expertTokens);
+        }
+        Tensor[] outs = {expandedX, expandedRowIdx, expertTokens};
+        for (int i = 0; i < outs.length; i++) {
+            if (overlaps(outs[i], x) || overlaps(outs[i], expertIdx)) {
+                throw new ShapeException(op + ": outputs must not alias an input");
+            }
+            for (int j = i + 1; j < outs.length; j++) {
+                if (overlaps(outs[i], outs[j])) {
+                    throw new ShapeException(op + ": outputs must not alias each other");
+                }
+            }
+        }
+        if (tokens * k == 0) {
+            fill(stream, expertTokens, 0);
+            return;
+        }
+        // CANN writes expandedScaleOut even without quantisation; give it scratch space
+        Tensor expandedScale = Tensor.allocate(device, s, DType.F32, tokens * k);
+        try {
+            long activeNum = tokens * k;
+            long tokensType = cumulative ? 0 : 1;
+            run(s, op, o -> {
+                MemorySegment tx = o.tensor(x, s);
+                MemorySegment ti = o.tensor(expertIdx, s);
+                MemorySegment te = o.tensor(expandedX, s);
+                MemorySegment tr = o.tensor(expandedRowIdx, s);
+                MemorySegment tc = o.tensor(expertTokens, s);
+                MemorySegment ts = o.tensor(expandedScale, s);
+                MemorySegment range = o.intArray(expertStart, expertEnd);
+                MemorySegment none = MemorySegment.NULL;
+                // expertCapacity 0 and dropPadMode 0 (dropless), token counts on, quantMode -1 (none),
+                // rowIdxType 0: expandedRowIdx[t * k + j] = row of expandedX that holds token t's copy for expert j
+                return (ws, ex) -> Nn.aclnnMoeInitRoutingV3GetWorkspaceSize(tx, ti, none, none, activeNum, 0L,
+                        expertNum, 0L, tokensType, true, -1L, range, 0L, te, tr, tc, ts, ws, ex);
+            }, Nn::aclnnMoeInitRoutingV3);
+        } finally {
+            expandedScale.buffer().close();
+        }
+    }
+
+    /** See {@link AscendMoeKernels#finalizeRouting}. */
+    void moeFinalizeRouting(Stream stream, Tensor expandedX, Tensor expandedRowIdx, Tensor scales, Tensor expertIdx,
+                            Tensor bias, Tensor skip1, Tensor skip2, Tensor out) {
+        String op = "finalizeRouting";
+        AscendStream s = check(op, stream, "expandedX", expandedX, "expandedRowIdx", expandedRowIdx, "scales", scales,
+                "out", out);
+        if (bias != null) {
+            Objects.requireNonNull(expertIdx, op + ": expertIdx (needed with bias)");
+        }
+        if (skip2 != null) {
+            Objects.requireNonNull(skip1, op + ": skip1 (needed with skip2)");
+        }
+        for (Object[] named : new Object[][]{{"expertIdx", expertIdx}, {"bias", bias}, {"skip1", skip1}, {"skip2", skip2}}) {
+            if (named[1] != null) {
+                check(op, stream, named[0], named[1]);
+            }
+        }
+        floating(op, "expandedX", expandedX);
+        contiguous(op, "out", out);
+        if (scales.rank() != 2 || scales.dtype() != expandedX.dtype()) {
+            throw new ShapeException(op + ": scales must be " + expandedX.dtype() + " [tokens, k], got " + scales);
+        }
+        long tokens = scales.dim(0);
+        long k = scales.dim(1);
+        if (expandedX.rank() != 2 || expandedX.dim(0) != tokens * k) {
+            throw new ShapeException(op + ": expandedX must be [" + tokens * k + ", hidden], got " + expandedX);
+        }
+        long hidden = expandedX.dim(1);
+        if (expandedRowIdx.dtype() != DType.I32 || !Arrays.equals(expandedRowIdx.shape(), new long[]{tokens * k})) {
+            throw new ShapeException(op + ": expandedRowIdx must be I32 [" + tokens * k + "], got " + expandedRowIdx);
+        }
+        long[] rowShape = {tokens, hidden};
+        if (out.dtype() != expandedX.dtype() || !Arrays.equals(out.shape(), rowShape)) {
+            throw new ShapeException(op + ": out must be " + expandedX.dtype() + " " + Arrays.toString(rowShape)
+                    + ", got " + out);
+        }
+        if (expertIdx != null && (expertIdx.dtype() != DType.I32 || !Arrays.equals(expertIdx.shape(), new long[]{tokens, k}))) {
+            throw new ShapeException(op + ": expertIdx must be I32 [" + tokens + ", " + k + "], got " + expertIdx);
+        }
+        if (bias != null && (bias.dtype() != expandedX.dtype() || bias.rank() != 2 || bias.dim(1) != hidden)) {
+            throw new ShapeException(op + ": bias must be " + expandedX.dtype() + " [experts, " + hidden + "], got " + bias);
+        }
+        for (Object[] named : new Object[][]{{"skip1", skip1}, {"skip2", skip2}}) {
+            Tensor t = (Tensor) named[1];
+            if (t != null && (t.dtype() != expandedX.dtype() || !Arrays.equals(t.shape(), rowShape))) {
+                throw new ShapeException(op + ": " + named[0] + " must be " + expandedX.dtype() + " "
+                        + Arrays.toString(rowShape) + ", got " + t);
+            }
+        }
+        for (Tensor in : new Tensor[]{expandedX, expandedRowIdx, scales, expertIdx, bias, skip1, skip2}) {
+            if (in != null && overlaps(out, in)) {
+                throw new ShapeException(op + ": out must not alias an input");
+            }
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        run(s, op, o -> {
+            MemorySegment none = MemorySegment.NULL;
+            MemorySegment te = o.tensor(expandedX, s);
+            MemorySegment tr = o.tensor(expandedRowIdx, s);
+            MemorySegment t1 = skip1 == null ? none : o.tensor(skip1, s);
+            MemorySegment t2 = skip2 == null ? none : o.tensor(skip2, s);
+            MemorySegment tb = bias == null ? none : o.tensor(bias, s);
+            MemorySegment tsc = o.tensor(scales, s);
+            MemorySegment ti = expertIdx == null ? none : o.tensor(expertIdx, s);
+            MemorySegment to = o.tensor(out, s);
+            // dropPadMode 2: dropless, expandedRowIdx in row-major (token, k) order, as initRouting's rowIdxType 0 writes it
+            return (ws, ex) -> Nn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(te, tr, t1, t2, tb, tsc, ti, 2L, to, ws, ex);
+        }, Nn::aclnnMoeFinalizeRoutingV2);
     }
 
     @Override

@@ -1,6 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.AscendLibraries;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.NativeThreads;
@@ -49,7 +49,7 @@ public final class AscendRuntime implements Runtime {
             int count;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment n = arena.allocate(ValueLayout.JAVA_INT);
-                Check.acl("aclrtGetDeviceCount", AclRt.aclrtGetDeviceCount(n));
+                Acl.aclrtGetDeviceCount(n);
                 count = n.get(ValueLayout.JAVA_INT, 0);
             }
             int wanted = options.deviceCount() == 0 ? count : options.deviceCount();
@@ -78,7 +78,7 @@ public final class AscendRuntime implements Runtime {
     private static void acquireProcess() {
         synchronized (PROCESS_LOCK) {
             if (processRefs == 0) {
-                Check.acl("aclInit", AclRt.aclInit(MemorySegment.NULL));
+                Acl.aclInit(MemorySegment.NULL);
             }
             processRefs++;
         }
@@ -87,7 +87,7 @@ public final class AscendRuntime implements Runtime {
     private static void releaseProcess() {
         synchronized (PROCESS_LOCK) {
             if (--processRefs == 0 && !Boolean.getBoolean("tandem.ascend.keepInitialized")) {
-                Check.acl("aclFinalize", AclRt.aclFinalize());
+                Acl.aclFinalize();
             }
         }
     }

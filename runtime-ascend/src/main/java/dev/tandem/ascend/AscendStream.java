@@ -1,6 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Callbacks;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.LeakReporter;
@@ -55,15 +55,15 @@ public final class AscendStream implements Stream {
         int priority = Math.clamp(-options.priority(), 0, 7);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Check.acl("aclrtCreateStreamWithConfig", AclRt.aclrtCreateStreamWithConfig(out, priority,
-                    AclRt.ACL_STREAM_FAST_LAUNCH() | AclRt.ACL_STREAM_FAST_SYNC()));
+            Acl.aclrtCreateStreamWithConfig(out, priority,
+                    Acl.ACL_STREAM_FAST_LAUNCH() | Acl.ACL_STREAM_FAST_SYNC());
             this.handle = out.get(ValueLayout.ADDRESS, 0);
         }
         this.reports = new ReportThread(device, options.name());
         this.subscribedThread = reports.pthreadId();
-        int rc = AclRt.aclrtSubscribeReport(subscribedThread, handle);
+        int rc = Acl.Raw.aclrtSubscribeReport(subscribedThread, handle);
         if (rc != 0) {
-            AclRt.aclrtDestroyStream(handle);
+            Acl.Raw.aclrtDestroyStream(handle);
             reports.stop();
             throw Check.aclError("aclrtSubscribeReport", rc);
         }
@@ -149,8 +149,8 @@ public final class AscendStream implements Stream {
         MemorySegment.copy(source, 0, staging.segment(), 0, bytes);
         dst.markUsed(this);
         enqueue("copyFromHost", -1, () -> {
-            int rc = AclRt.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes, staging.segment(), bytes,
-                    AclRt.ACL_MEMCPY_HOST_TO_DEVICE(), handle);
+            int rc = Acl.Raw.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes, staging.segment(), bytes,
+                    Acl.ACL_MEMCPY_HOST_TO_DEVICE(), handle);
             if (rc != 0) {
                 staging.free();
                 throw Check.aclError("aclrtMemcpyAsync", rc);
@@ -175,8 +175,8 @@ public final class AscendStream implements Stream {
         PinnedHost staging = PinnedHost.allocate(device, bytes);
         src.markUsed(this);
         enqueue("copyToHost", -1, () -> {
-            int rc = AclRt.aclrtMemcpyAsync(staging.segment(), bytes, src.pointer(sourceOffset), bytes,
-                    AclRt.ACL_MEMCPY_DEVICE_TO_HOST(), handle);
+            int rc = Acl.Raw.aclrtMemcpyAsync(staging.segment(), bytes, src.pointer(sourceOffset), bytes,
+                    Acl.ACL_MEMCPY_DEVICE_TO_HOST(), handle);
             if (rc != 0) {
                 staging.free();
                 throw Check.aclError("aclrtMemcpyAsync", rc);
@@ -205,8 +205,8 @@ public final class AscendStream implements Stream {
         }
         src.markUsed(this);
         dst.markUsed(this);
-        enqueue("copy", -1, () -> Check.acl("aclrtMemcpyAsync", AclRt.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes,
-                src.pointer(sourceOffset), bytes, AclRt.ACL_MEMCPY_DEVICE_TO_DEVICE(), handle)));
+        enqueue("copy", -1, () -> Acl.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes,
+                src.pointer(sourceOffset), bytes, Acl.ACL_MEMCPY_DEVICE_TO_DEVICE(), handle));
     }
 
     @Override
@@ -220,8 +220,7 @@ public final class AscendStream implements Stream {
             return;
         }
         dst.markUsed(this);
-        enqueue("memset", -1, () -> Check.acl("aclrtMemsetAsync",
-                AclRt.aclrtMemsetAsync(dst.pointer(offset), bytes, value & 0xFF, bytes, handle)));
+        enqueue("memset", -1, () -> Acl.aclrtMemsetAsync(dst.pointer(offset), bytes, value & 0xFF, bytes, handle));
     }
 
     @Override
@@ -261,7 +260,7 @@ public final class AscendStream implements Stream {
         if (source != this) {
             upstream.add(source);
         }
-        enqueue("waitEvent", -1, () -> Check.acl("aclrtStreamWaitEvent", AclRt.aclrtStreamWaitEvent(handle, e.handle())));
+        enqueue("waitEvent", -1, () -> Acl.aclrtStreamWaitEvent(handle, e.handle()));
     }
 
     @Override
@@ -311,7 +310,7 @@ public final class AscendStream implements Stream {
     public void synchronize() {
         ensureOpen();
         device.bind();
-        int rc = AclRt.aclrtSynchronizeStream(handle);
+        int rc = Acl.Raw.aclrtSynchronizeStream(handle);
         if (rc != 0) {
             failFromCode(rc);
         }
@@ -340,8 +339,8 @@ public final class AscendStream implements Stream {
         ensureOpen();
         device.bind();
         long ms = Math.max(0, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-        int rc = AclRt.aclrtSynchronizeStreamWithTimeout(handle, (int) ms);
-        if (rc == AclRt.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == AclRt.ACL_ERROR_RT_WAIT_TIMEOUT()) {
+        int rc = Acl.Raw.aclrtSynchronizeStreamWithTimeout(handle, (int) ms);
+        if (rc == Acl.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == Acl.ACL_ERROR_RT_WAIT_TIMEOUT()) {
             throw new StreamTimeoutException("stream '" + name() + "' did not finish within " + timeout);
         }
         if (rc != 0) {
@@ -417,8 +416,8 @@ public final class AscendStream implements Stream {
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
-            Check.acl("aclrtStreamQuery", AclRt.aclrtStreamQuery(handle, status));
-            return status.get(ValueLayout.JAVA_INT, 0) == AclRt.ACL_STREAM_STATUS_COMPLETE();
+            Acl.aclrtStreamQuery(handle, status);
+            return status.get(ValueLayout.JAVA_INT, 0) == Acl.ACL_STREAM_STATUS_COMPLETE();
         }
     }
 
@@ -434,7 +433,7 @@ public final class AscendStream implements Stream {
             return;
         }
         device.bind();
-        AclRt.aclrtSynchronizeStream(handle);
+        Acl.Raw.aclrtSynchronizeStream(handle);
     }
 
     /** Drains (queued work still runs), unsubscribes the report thread and destroys the stream. Idempotent. */
@@ -450,9 +449,9 @@ public final class AscendStream implements Stream {
                 workspace = null;
             }
         }
-        AclRt.aclrtSynchronizeStream(handle);
-        int rc = AclRt.aclrtUnSubscribeReport(subscribedThread, handle);
-        int rc2 = AclRt.aclrtDestroyStream(handle);
+        Acl.Raw.aclrtSynchronizeStream(handle);
+        int rc = Acl.Raw.aclrtUnSubscribeReport(subscribedThread, handle);
+        int rc2 = Acl.Raw.aclrtDestroyStream(handle);
         reports.stop();
         device.forget(this);
         registration.release();

@@ -1,8 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.hccl.Hccl;
-import dev.tandem.ascend.ffi.hccl.HcclCommConfigDef;
-import dev.tandem.ascend.ffi.hccl.HcclRootInfoDef;
+import dev.tandem.ascend.internal.Hc;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.LeakReporter;
 import dev.tandem.runtime.Communicator;
@@ -37,7 +35,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class HcclCommunicator implements Communicator {
     /** Size of {@code HcclRootInfo}. */
-    public static final int ROOT_INFO_BYTES = (int) HcclRootInfoDef.layout().byteSize();
+    public static final int ROOT_INFO_BYTES = Hc.ROOT_INFO_BYTES;
 
     private final AscendDevice device;
     private final MemorySegment handle;
@@ -51,9 +49,9 @@ public final class HcclCommunicator implements Communicator {
         this.handle = handle;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
-            Check.hccl("HcclGetRankId", Hccl.HcclGetRankId(handle, v));
+            Hc.HcclGetRankId(handle, v);
             this.rank = v.get(ValueLayout.JAVA_INT, 0);
-            Check.hccl("HcclGetRankSize", Hccl.HcclGetRankSize(handle, v));
+            Hc.HcclGetRankSize(handle, v);
             this.size = v.get(ValueLayout.JAVA_INT, 0);
         }
         this.registration = LeakTracker.global().track("hccl communicator rank " + rank + " on device " + device.id());
@@ -79,7 +77,7 @@ public final class HcclCommunicator implements Communicator {
                 }
                 MemorySegment comms = arena.allocate(ValueLayout.ADDRESS, n);
                 synchronized (first.hcclLock) {
-                    Check.hccl("HcclCommInitAll", Hccl.HcclCommInitAll(n, ids, comms));
+                    Hc.HcclCommInitAll(n, ids, comms);
                 }
                 for (int i = 0; i < n; i++) {
                     result.add(new HcclCommunicator(devices.get(i), comms.getAtIndex(ValueLayout.ADDRESS, i)));
@@ -122,8 +120,8 @@ public final class HcclCommunicator implements Communicator {
         device.ensureOpen();
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = HcclRootInfoDef.allocate(arena);
-            Check.hccl("HcclGetRootInfo", Hccl.HcclGetRootInfo(info));
+            MemorySegment info = Hc.allocateRootInfo(arena);
+            Hc.HcclGetRootInfo(info);
             return info.toArray(ValueLayout.JAVA_BYTE);
         }
     }
@@ -140,11 +138,11 @@ public final class HcclCommunicator implements Communicator {
         device.ensureOpen();
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = arena.allocate(HcclRootInfoDef.layout());
+            MemorySegment info = Hc.allocateRootInfo(arena);
             MemorySegment.copy(rootInfo, 0, info, ValueLayout.JAVA_BYTE, 0, rootInfo.length);
             MemorySegment config = commConfig(arena, options);
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Check.hccl("HcclCommInitRootInfoConfig", Hccl.HcclCommInitRootInfoConfig(size, info, rank, config, out));
+            Hc.HcclCommInitRootInfoConfig(size, info, rank, config, out);
             return new HcclCommunicator(device, out.get(ValueLayout.ADDRESS, 0));
         }
     }
@@ -157,10 +155,10 @@ public final class HcclCommunicator implements Communicator {
         device.ensureOpen();
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = arena.allocate(HcclRootInfoDef.layout());
+            MemorySegment info = Hc.allocateRootInfo(arena);
             MemorySegment.copy(rootInfo, 0, info, ValueLayout.JAVA_BYTE, 0, rootInfo.length);
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Check.hccl("HcclCommInitRootInfo", Hccl.HcclCommInitRootInfo(size, info, rank, out));
+            Hc.HcclCommInitRootInfo(size, info, rank, out);
             return new HcclCommunicator(device, out.get(ValueLayout.ADDRESS, 0));
         }
     }
@@ -173,33 +171,16 @@ public final class HcclCommunicator implements Communicator {
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Check.hccl("HcclCommInitClusterInfo", Hccl.HcclCommInitClusterInfo(
-                    arena.allocateFrom(rankTable.toAbsolutePath().toString()), rank, out));
+            Hc.HcclCommInitClusterInfo(
+                    arena.allocateFrom(rankTable.toAbsolutePath().toString()), rank, out);
             return new HcclCommunicator(device, out.get(ValueLayout.ADDRESS, 0));
         }
     }
 
-    /** HcclCommConfigInit re-implemented (it is an inline function in hccl.h, not exported). */
+    /** A version-10 HcclCommConfig with the options' timeout as hcclExecTimeOut; see {@link Hc#commConfig}. */
     static MemorySegment commConfig(Arena arena, CommunicatorOptions options) {
-        MemorySegment c = HcclCommConfigDef.allocate(arena);
-        long size = HcclCommConfigDef.layout().byteSize();
-        MemorySegment reserved = HcclCommConfigDef.reserved(c);
-        reserved.set(ValueLayout.JAVA_LONG, 0, size);
-        reserved.set(ValueLayout.JAVA_INT, 8, Hccl.HCCL_COMM_CONFIG_MAGIC_WORD());
-        reserved.set(ValueLayout.JAVA_INT, 12, Hccl.HCCL_COMM_CONFIG_VERSION());
-        reserved.set(ValueLayout.JAVA_LONG, 16, 0L);
-        HcclCommConfigDef.hcclBufferSize(c, Hccl.HCCL_COMM_BUFFSIZE_CONFIG_NOT_SET());
-        HcclCommConfigDef.hcclDeterministic(c, Hccl.HCCL_COMM_DETERMINISTIC_CONFIG_NOT_SET());
-        HcclCommConfigDef.hcclOpExpansionMode(c, Hccl.HCCL_COMM_DEFAULT_OP_EXPANSION_MODE());
-        HcclCommConfigDef.hcclRdmaTrafficClass(c, Hccl.HCCL_COMM_TRAFFIC_CLASS_CONFIG_NOT_SET());
-        HcclCommConfigDef.hcclRdmaServiceLevel(c, Hccl.HCCL_COMM_SERVICE_LEVEL_CONFIG_NOT_SET());
-        HcclCommConfigDef.hcclWorldRankID(c, 0);
-        HcclCommConfigDef.hcclJobID(c, 0L);
-        HcclCommConfigDef.aclGraphZeroCopyEnable(c, (byte) 0);
         long seconds = Math.max(1, (options.timeout().toMillis() + 999) / 1000);
-        HcclCommConfigDef.hcclExecTimeOut(c, (int) Math.min(Integer.MAX_VALUE, seconds));
-        HcclCommConfigDef.hcclQos(c, Hccl.HCCL_COMM_QOS_CONFIG_NOT_SET());
-        return c;
+        return Hc.commConfig(arena, (int) Math.min(Integer.MAX_VALUE, seconds));
     }
 
     @Override
@@ -221,8 +202,8 @@ public final class HcclCommunicator implements Communicator {
     public String name() {
         ensureOpen();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(Hccl.COMM_NAME_MAX_LENGTH());
-            Check.hccl("HcclGetCommName", Hccl.HcclGetCommName(handle, buf));
+            MemorySegment buf = arena.allocate(Hc.COMM_NAME_MAX_LENGTH());
+            Hc.HcclGetCommName(handle, buf);
             return buf.getString(0);
         }
     }
@@ -254,30 +235,30 @@ public final class HcclCommunicator implements Communicator {
 
     static int hcclType(DType t) {
         return switch (t) {
-            case F32 -> Hccl.HCCL_DATA_TYPE_FP32();
-            case F16 -> Hccl.HCCL_DATA_TYPE_FP16();
-            case BF16 -> Hccl.HCCL_DATA_TYPE_BFP16();
-            case I8 -> Hccl.HCCL_DATA_TYPE_INT8();
-            case I32 -> Hccl.HCCL_DATA_TYPE_INT32();
-            case I64 -> Hccl.HCCL_DATA_TYPE_INT64();
-            case U8, BOOL -> Hccl.HCCL_DATA_TYPE_UINT8();
+            case F32 -> Hc.HCCL_DATA_TYPE_FP32();
+            case F16 -> Hc.HCCL_DATA_TYPE_FP16();
+            case BF16 -> Hc.HCCL_DATA_TYPE_BFP16();
+            case I8 -> Hc.HCCL_DATA_TYPE_INT8();
+            case I32 -> Hc.HCCL_DATA_TYPE_INT32();
+            case I64 -> Hc.HCCL_DATA_TYPE_INT64();
+            case U8, BOOL -> Hc.HCCL_DATA_TYPE_UINT8();
         };
     }
 
     static int hcclOp(ReduceOp op) {
         return switch (op) {
-            case SUM -> Hccl.HCCL_REDUCE_SUM();
-            case PROD -> Hccl.HCCL_REDUCE_PROD();
-            case MAX -> Hccl.HCCL_REDUCE_MAX();
-            case MIN -> Hccl.HCCL_REDUCE_MIN();
+            case SUM -> Hc.HCCL_REDUCE_SUM();
+            case PROD -> Hc.HCCL_REDUCE_PROD();
+            case MAX -> Hc.HCCL_REDUCE_MAX();
+            case MIN -> Hc.HCCL_REDUCE_MIN();
         };
     }
 
     /** HCCL has no boolean type: booleans travel as UINT8 0/1, where SUM is OR (MAX) and PROD is AND (MIN). */
     static int boolOp(ReduceOp op) {
         return switch (op) {
-            case SUM, MAX -> Hccl.HCCL_REDUCE_MAX();
-            case PROD, MIN -> Hccl.HCCL_REDUCE_MIN();
+            case SUM, MAX -> Hc.HCCL_REDUCE_MAX();
+            case PROD, MIN -> Hc.HCCL_REDUCE_MIN();
         };
     }
 
@@ -285,10 +266,11 @@ public final class HcclCommunicator implements Communicator {
         return b.pointer(t.byteOffset());
     }
 
-    private void launch(AscendStream s, String op, String function, java.util.function.IntSupplier call) {
+    /** Enqueues a collective; {@code call} is a checked {@link Hc} call that throws on a failure code. */
+    private void launch(AscendStream s, String op, Runnable call) {
         s.enqueue(op, rank, () -> {
             synchronized (device.hcclLock) {
-                Check.hccl(function, call.getAsInt());
+                call.run();
             }
         });
     }
@@ -303,7 +285,7 @@ public final class HcclCommunicator implements Communicator {
             throw new ShapeException("allReduce needs send and recv of equal shape and dtype, got " + send + " and " + recv);
         }
         int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
-        launch(s, "allReduce", "HcclAllReduce", () -> Hccl.HcclAllReduce(at(sb, send), at(rb, recv), send.numel(),
+        launch(s, "allReduce", () -> Hc.HcclAllReduce(at(sb, send), at(rb, recv), send.numel(),
                 hcclType(send.dtype()), hop, handle, s.handle()));
     }
 
@@ -315,7 +297,7 @@ public final class HcclCommunicator implements Communicator {
         if (recv.numel() != send.numel() * size || send.dtype() != recv.dtype()) {
             throw new ShapeException("allGather needs recv with " + size + " times the elements of send, got " + send + " and " + recv);
         }
-        launch(s, "allGather", "HcclAllGather", () -> Hccl.HcclAllGather(at(sb, send), at(rb, recv), send.numel(),
+        launch(s, "allGather", () -> Hc.HcclAllGather(at(sb, send), at(rb, recv), send.numel(),
                 hcclType(send.dtype()), handle, s.handle()));
     }
 
@@ -329,7 +311,7 @@ public final class HcclCommunicator implements Communicator {
             throw new ShapeException("reduceScatter needs send with " + size + " times the elements of recv, got " + send + " and " + recv);
         }
         int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
-        launch(s, "reduceScatter", "HcclReduceScatter", () -> Hccl.HcclReduceScatter(at(sb, send), at(rb, recv),
+        launch(s, "reduceScatter", () -> Hc.HcclReduceScatter(at(sb, send), at(rb, recv),
                 recv.numel(), hcclType(send.dtype()), hop, handle, s.handle()));
     }
 
@@ -344,7 +326,7 @@ public final class HcclCommunicator implements Communicator {
         }
         long chunk = send.numel() / size;
         int type = hcclType(send.dtype());
-        launch(s, "allToAll", "HcclAlltoAll", () -> Hccl.HcclAlltoAll(at(sb, send), chunk, type, at(rb, recv), chunk,
+        launch(s, "allToAll", () -> Hc.HcclAlltoAll(at(sb, send), chunk, type, at(rb, recv), chunk,
                 type, handle, s.handle()));
     }
 
@@ -360,9 +342,9 @@ public final class HcclCommunicator implements Communicator {
         checkCounts("send", sendCounts, sendDispls, send.numel());
         checkCounts("recv", recvCounts, recvDispls, recv.numel());
         int type = hcclType(send.dtype());
-        launch(s, "allToAllV", "HcclAlltoAllV", () -> {
+        launch(s, "allToAllV", () -> {
             try (Arena arena = Arena.ofConfined()) {
-                return Hccl.HcclAlltoAllV(at(sb, send), arena.allocateFrom(ValueLayout.JAVA_LONG, sendCounts),
+                Hc.HcclAlltoAllV(at(sb, send), arena.allocateFrom(ValueLayout.JAVA_LONG, sendCounts),
                         arena.allocateFrom(ValueLayout.JAVA_LONG, sendDispls), type, at(rb, recv),
                         arena.allocateFrom(ValueLayout.JAVA_LONG, recvCounts),
                         arena.allocateFrom(ValueLayout.JAVA_LONG, recvDispls), type, handle, s.handle());
@@ -395,7 +377,7 @@ public final class HcclCommunicator implements Communicator {
         if (root < 0 || root >= size) {
             throw new OutOfRangeException("broadcast root " + root + " out of range for " + size + " ranks");
         }
-        launch(s, "broadcast", "HcclBroadcast", () -> Hccl.HcclBroadcast(at(b, tensor), tensor.numel(),
+        launch(s, "broadcast", () -> Hc.HcclBroadcast(at(b, tensor), tensor.numel(),
                 hcclType(tensor.dtype()), root, handle, s.handle()));
     }
 
@@ -404,7 +386,7 @@ public final class HcclCommunicator implements Communicator {
         AscendStream s = stream(stream);
         AscendBuffer b = tensorBuffer(s, tensor, "tensor");
         checkPeer(peer);
-        launch(s, "send", "HcclSend", () -> Hccl.HcclSend(at(b, tensor), tensor.numel(), hcclType(tensor.dtype()), peer,
+        launch(s, "send", () -> Hc.HcclSend(at(b, tensor), tensor.numel(), hcclType(tensor.dtype()), peer,
                 handle, s.handle()));
     }
 
@@ -413,7 +395,7 @@ public final class HcclCommunicator implements Communicator {
         AscendStream s = stream(stream);
         AscendBuffer b = tensorBuffer(s, tensor, "tensor");
         checkPeer(peer);
-        launch(s, "recv", "HcclRecv", () -> Hccl.HcclRecv(at(b, tensor), tensor.numel(), hcclType(tensor.dtype()), peer,
+        launch(s, "recv", () -> Hc.HcclRecv(at(b, tensor), tensor.numel(), hcclType(tensor.dtype()), peer,
                 handle, s.handle()));
     }
 
@@ -426,7 +408,7 @@ public final class HcclCommunicator implements Communicator {
     @Override
     public void barrier(Stream stream) {
         AscendStream s = stream(stream);
-        launch(s, "barrier", "HcclBarrier", () -> Hccl.HcclBarrier(handle, s.handle()));
+        launch(s, "barrier", () -> Hc.HcclBarrier(handle, s.handle()));
     }
 
     /** Destroys the communicator after this device's streams drained. Idempotent. */
@@ -438,7 +420,7 @@ public final class HcclCommunicator implements Communicator {
         device.bind();
         int rc;
         synchronized (device.hcclLock) {
-            rc = Hccl.HcclCommDestroy(handle);
+            rc = Hc.Raw.HcclCommDestroy(handle);
         }
         device.forget(this);
         registration.release();

@@ -1,6 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
 
 import java.lang.foreign.Arena;
@@ -21,7 +21,7 @@ final class PinnedHost {
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Check.acl("aclrtMallocHost", AclRt.aclrtMallocHost(out, bytes));
+            Acl.aclrtMallocHost(out, bytes);
             return new PinnedHost(out.get(ValueLayout.ADDRESS, 0).reinterpret(bytes));
         }
     }
@@ -32,7 +32,7 @@ final class PinnedHost {
 
     void free() {
         if (freed.compareAndSet(false, true)) {
-            Check.acl("aclrtFreeHost", AclRt.aclrtFreeHost(segment));
+            Acl.aclrtFreeHost(segment);
         }
     }
 }

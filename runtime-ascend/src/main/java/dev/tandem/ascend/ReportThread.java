@@ -1,6 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.NativeThreads;
 
 import java.util.concurrent.CountDownLatch;
@@ -48,8 +48,8 @@ final class ReportThread {
             started.countDown();
         }
         while (!stopping) {
-            int rc = AclRt.aclrtProcessReport(POLL_MS);
-            if (rc != 0 && rc != AclRt.ACL_ERROR_WAIT_CALLBACK_TIMEOUT()) {
+            int rc = Acl.Raw.aclrtProcessReport(POLL_MS);
+            if (rc != 0 && rc != Acl.ACL_ERROR_WAIT_CALLBACK_TIMEOUT()) {
                 // No stream subscribed yet (or between streams): nothing to deliver.
                 try {
                     Thread.sleep(2);

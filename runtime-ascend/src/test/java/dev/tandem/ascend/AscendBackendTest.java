@@ -72,6 +72,26 @@ class AscendBackendTest {
     }
 
     @Test
+    void featureNotSupportedHasItsOwnExceptionType() {
+        try (Runtime rt = AscendFixture.open(1)) {
+            Device dev = rt.device(0);
+            Emulator.failures("aclrtCreateEventWithFlag=207000");
+            assertThatThrownBy(() -> dev.createEvent())
+                    .isInstanceOfSatisfying(FeatureNotSupportedException.class, e -> {
+                        assertThat(e).isInstanceOf(AclException.class);
+                        assertThat(e.code()).isEqualTo(207000);
+                        assertThat(e.codeName()).isEqualTo("ACL_ERROR_RT_FEATURE_NOT_SUPPORT");
+                        assertThat(e.function()).isEqualTo("aclrtCreateEventWithFlag");
+                    });
+            Emulator.failures("aclrtCreateEventWithFlag=107000");   // any other code stays a plain AclException
+            assertThatThrownBy(() -> dev.createEvent())
+                    .isInstanceOf(AclException.class).isNotInstanceOf(FeatureNotSupportedException.class);
+            Emulator.failures("");
+            dev.createEvent().close();
+        }
+    }
+
+    @Test
     void anAsynchronousFailureFailsTheStreamWithTheNativeCode() {
         try (Runtime rt = AscendFixture.open(1)) {
             Device dev = rt.device(0);

@@ -2,6 +2,7 @@ package dev.tandem.ascend.internal;
 
 import dev.tandem.ascend.AclException;
 import dev.tandem.ascend.AclnnException;
+import dev.tandem.ascend.FeatureNotSupportedException;
 import dev.tandem.ascend.HcclException;
 import dev.tandem.ascend.ffi.acl.AclRt;
 import dev.tandem.ascend.ffi.hccl.Hccl;
@@ -19,7 +20,11 @@ public final class Check {
         }
     }
 
+    /** The exception for an AscendCL code: {@link FeatureNotSupportedException} for 207000, else {@link AclException}. */
     public static AclException aclError(String function, int rc) {
+        if (rc == AclRt.ACL_ERROR_RT_FEATURE_NOT_SUPPORT()) {
+            return new FeatureNotSupportedException(function, rc, NativeCodes.aclName(rc), recentMessage());
+        }
         return new AclException(function, rc, NativeCodes.aclName(rc), recentMessage());
     }
 

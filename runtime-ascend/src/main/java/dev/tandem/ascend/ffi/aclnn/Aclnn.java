@@ -3237,5 +3237,279 @@ public class Aclnn extends Aclnn$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class aclnnMoeInitRoutingV3GetWorkspaceSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_BOOL,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnMoeInitRoutingV3GetWorkspaceSize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeInitRoutingV3GetWorkspaceSize(const aclTensor *x, const aclTensor *expertIdx, const aclTensor *scaleOptional, const aclTensor *offsetOptional, int64_t activeNum, int64_t expertCapacity, int64_t expertNum, int64_t dropPadMode, int64_t expertTokensNumType, _Bool expertTokensNumFlag, int64_t quantMode, const aclIntArray *activeExpertRangeOptional, int64_t rowIdxType, const aclTensor *expandedXOut, const aclTensor *expandedRowIdxOut, const aclTensor *expertTokensCountOrCumsumOut, const aclTensor *expandedScaleOut, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static FunctionDescriptor aclnnMoeInitRoutingV3GetWorkspaceSize$descriptor() {
+        return aclnnMoeInitRoutingV3GetWorkspaceSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeInitRoutingV3GetWorkspaceSize(const aclTensor *x, const aclTensor *expertIdx, const aclTensor *scaleOptional, const aclTensor *offsetOptional, int64_t activeNum, int64_t expertCapacity, int64_t expertNum, int64_t dropPadMode, int64_t expertTokensNumType, _Bool expertTokensNumFlag, int64_t quantMode, const aclIntArray *activeExpertRangeOptional, int64_t rowIdxType, const aclTensor *expandedXOut, const aclTensor *expandedRowIdxOut, const aclTensor *expertTokensCountOrCumsumOut, const aclTensor *expandedScaleOut, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MethodHandle aclnnMoeInitRoutingV3GetWorkspaceSize$handle() {
+        return aclnnMoeInitRoutingV3GetWorkspaceSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeInitRoutingV3GetWorkspaceSize(const aclTensor *x, const aclTensor *expertIdx, const aclTensor *scaleOptional, const aclTensor *offsetOptional, int64_t activeNum, int64_t expertCapacity, int64_t expertNum, int64_t dropPadMode, int64_t expertTokensNumType, _Bool expertTokensNumFlag, int64_t quantMode, const aclIntArray *activeExpertRangeOptional, int64_t rowIdxType, const aclTensor *expandedXOut, const aclTensor *expandedRowIdxOut, const aclTensor *expertTokensCountOrCumsumOut, const aclTensor *expandedScaleOut, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MemorySegment aclnnMoeInitRoutingV3GetWorkspaceSize$address() {
+        return aclnnMoeInitRoutingV3GetWorkspaceSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeInitRoutingV3GetWorkspaceSize(const aclTensor *x, const aclTensor *expertIdx, const aclTensor *scaleOptional, const aclTensor *offsetOptional, int64_t activeNum, int64_t expertCapacity, int64_t expertNum, int64_t dropPadMode, int64_t expertTokensNumType, _Bool expertTokensNumFlag, int64_t quantMode, const aclIntArray *activeExpertRangeOptional, int64_t rowIdxType, const aclTensor *expandedXOut, const aclTensor *expandedRowIdxOut, const aclTensor *expertTokensCountOrCumsumOut, const aclTensor *expandedScaleOut, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static int aclnnMoeInitRoutingV3GetWorkspaceSize(MemorySegment x, MemorySegment expertIdx, MemorySegment scaleOptional, MemorySegment offsetOptional, long activeNum, long expertCapacity, long expertNum, long dropPadMode, long expertTokensNumType, boolean expertTokensNumFlag, long quantMode, MemorySegment activeExpertRangeOptional, long rowIdxType, MemorySegment expandedXOut, MemorySegment expandedRowIdxOut, MemorySegment expertTokensCountOrCumsumOut, MemorySegment expandedScaleOut, MemorySegment workspaceSize, MemorySegment executor) {
+        var mh$ = aclnnMoeInitRoutingV3GetWorkspaceSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnMoeInitRoutingV3GetWorkspaceSize", x, expertIdx, scaleOptional, offsetOptional, activeNum, expertCapacity, expertNum, dropPadMode, expertTokensNumType, expertTokensNumFlag, quantMode, activeExpertRangeOptional, rowIdxType, expandedXOut, expandedRowIdxOut, expertTokensCountOrCumsumOut, expandedScaleOut, workspaceSize, executor);
+            }
+            return (int)mh$.invokeExact(x, expertIdx, scaleOptional, offsetOptional, activeNum, expertCapacity, expertNum, dropPadMode, expertTokensNumType, expertTokensNumFlag, quantMode, activeExpertRangeOptional, rowIdxType, expandedXOut, expandedRowIdxOut, expertTokensCountOrCumsumOut, expandedScaleOut, workspaceSize, executor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnMoeInitRoutingV3 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnMoeInitRoutingV3");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeInitRoutingV3(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static FunctionDescriptor aclnnMoeInitRoutingV3$descriptor() {
+        return aclnnMoeInitRoutingV3.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeInitRoutingV3(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MethodHandle aclnnMoeInitRoutingV3$handle() {
+        return aclnnMoeInitRoutingV3.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeInitRoutingV3(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MemorySegment aclnnMoeInitRoutingV3$address() {
+        return aclnnMoeInitRoutingV3.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeInitRoutingV3(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static int aclnnMoeInitRoutingV3(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream) {
+        var mh$ = aclnnMoeInitRoutingV3.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnMoeInitRoutingV3", workspace, workspaceSize, executor, stream);
+            }
+            return (int)mh$.invokeExact(workspace, workspaceSize, executor, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnMoeFinalizeRoutingV2GetWorkspaceSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnMoeFinalizeRoutingV2GetWorkspaceSize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeFinalizeRoutingV2GetWorkspaceSize(const aclTensor *expandedX, const aclTensor *expandedRowIdx, const aclTensor *x1Optional, const aclTensor *x2Optional, const aclTensor *biasOptional, const aclTensor *scalesOptional, const aclTensor *expertIdxOptional, int64_t dropPadMode, const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static FunctionDescriptor aclnnMoeFinalizeRoutingV2GetWorkspaceSize$descriptor() {
+        return aclnnMoeFinalizeRoutingV2GetWorkspaceSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeFinalizeRoutingV2GetWorkspaceSize(const aclTensor *expandedX, const aclTensor *expandedRowIdx, const aclTensor *x1Optional, const aclTensor *x2Optional, const aclTensor *biasOptional, const aclTensor *scalesOptional, const aclTensor *expertIdxOptional, int64_t dropPadMode, const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MethodHandle aclnnMoeFinalizeRoutingV2GetWorkspaceSize$handle() {
+        return aclnnMoeFinalizeRoutingV2GetWorkspaceSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeFinalizeRoutingV2GetWorkspaceSize(const aclTensor *expandedX, const aclTensor *expandedRowIdx, const aclTensor *x1Optional, const aclTensor *x2Optional, const aclTensor *biasOptional, const aclTensor *scalesOptional, const aclTensor *expertIdxOptional, int64_t dropPadMode, const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MemorySegment aclnnMoeFinalizeRoutingV2GetWorkspaceSize$address() {
+        return aclnnMoeFinalizeRoutingV2GetWorkspaceSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeFinalizeRoutingV2GetWorkspaceSize(const aclTensor *expandedX, const aclTensor *expandedRowIdx, const aclTensor *x1Optional, const aclTensor *x2Optional, const aclTensor *biasOptional, const aclTensor *scalesOptional, const aclTensor *expertIdxOptional, int64_t dropPadMode, const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static int aclnnMoeFinalizeRoutingV2GetWorkspaceSize(MemorySegment expandedX, MemorySegment expandedRowIdx, MemorySegment x1Optional, MemorySegment x2Optional, MemorySegment biasOptional, MemorySegment scalesOptional, MemorySegment expertIdxOptional, long dropPadMode, MemorySegment out, MemorySegment workspaceSize, MemorySegment executor) {
+        var mh$ = aclnnMoeFinalizeRoutingV2GetWorkspaceSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnMoeFinalizeRoutingV2GetWorkspaceSize", expandedX, expandedRowIdx, x1Optional, x2Optional, biasOptional, scalesOptional, expertIdxOptional, dropPadMode, out, workspaceSize, executor);
+            }
+            return (int)mh$.invokeExact(expandedX, expandedRowIdx, x1Optional, x2Optional, biasOptional, scalesOptional, expertIdxOptional, dropPadMode, out, workspaceSize, executor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnMoeFinalizeRoutingV2 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnMoeFinalizeRoutingV2");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeFinalizeRoutingV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static FunctionDescriptor aclnnMoeFinalizeRoutingV2$descriptor() {
+        return aclnnMoeFinalizeRoutingV2.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeFinalizeRoutingV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MethodHandle aclnnMoeFinalizeRoutingV2$handle() {
+        return aclnnMoeFinalizeRoutingV2.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeFinalizeRoutingV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MemorySegment aclnnMoeFinalizeRoutingV2$address() {
+        return aclnnMoeFinalizeRoutingV2.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeFinalizeRoutingV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static int aclnnMoeFinalizeRoutingV2(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream) {
+        var mh$ = aclnnMoeFinalizeRoutingV2.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnMoeFinalizeRoutingV2", workspace, workspaceSize, executor, stream);
+            }
+            return (int)mh$.invokeExact(workspace, workspaceSize, executor, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

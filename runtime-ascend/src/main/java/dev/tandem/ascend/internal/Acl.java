@@ -1,0 +1,264 @@
+package dev.tandem.ascend.internal;
+
+import dev.tandem.ascend.ffi.acl.AclRt;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Checked AscendCL runtime calls (libascendcl) for the safe classes, which never touch the generated {@code ffi}
+ * packages.
+ * Each method takes the C arguments, calls the downcall and turns a failure code into an exception
+ * ({@link Check}). {@link Raw} returns the code instead, for the few callers that handle specific codes
+ * (timeouts, out-of-memory) or clean up on a path that must not throw.
+ */
+public final class Acl {
+    private Acl() {
+    }
+
+    public static int ACL_BF16() {
+        return AclRt.ACL_BF16();
+    }
+
+    public static int ACL_BOOL() {
+        return AclRt.ACL_BOOL();
+    }
+
+    public static int ACL_ERROR_BAD_ALLOC() {
+        return AclRt.ACL_ERROR_BAD_ALLOC();
+    }
+
+    public static int ACL_ERROR_RT_DEVICE_OOM() {
+        return AclRt.ACL_ERROR_RT_DEVICE_OOM();
+    }
+
+    public static int ACL_ERROR_RT_MEMORY_ALLOCATION() {
+        return AclRt.ACL_ERROR_RT_MEMORY_ALLOCATION();
+    }
+
+    public static int ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() {
+        return AclRt.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT();
+    }
+
+    public static int ACL_ERROR_RT_WAIT_TIMEOUT() {
+        return AclRt.ACL_ERROR_RT_WAIT_TIMEOUT();
+    }
+
+    public static int ACL_ERROR_WAIT_CALLBACK_TIMEOUT() {
+        return AclRt.ACL_ERROR_WAIT_CALLBACK_TIMEOUT();
+    }
+
+    public static int ACL_EVENT_RECORDED_STATUS_COMPLETE() {
+        return AclRt.ACL_EVENT_RECORDED_STATUS_COMPLETE();
+    }
+
+    public static int ACL_EVENT_SYNC() {
+        return AclRt.ACL_EVENT_SYNC();
+    }
+
+    public static int ACL_EVENT_TIME_LINE() {
+        return AclRt.ACL_EVENT_TIME_LINE();
+    }
+
+    public static int ACL_FLOAT() {
+        return AclRt.ACL_FLOAT();
+    }
+
+    public static int ACL_FLOAT16() {
+        return AclRt.ACL_FLOAT16();
+    }
+
+    public static int ACL_FORMAT_ND() {
+        return AclRt.ACL_FORMAT_ND();
+    }
+
+    public static int ACL_HBM_MEM() {
+        return AclRt.ACL_HBM_MEM();
+    }
+
+    public static int ACL_INT32() {
+        return AclRt.ACL_INT32();
+    }
+
+    public static int ACL_INT64() {
+        return AclRt.ACL_INT64();
+    }
+
+    public static int ACL_INT8() {
+        return AclRt.ACL_INT8();
+    }
+
+    public static int ACL_MEMCPY_DEVICE_TO_DEVICE() {
+        return AclRt.ACL_MEMCPY_DEVICE_TO_DEVICE();
+    }
+
+    public static int ACL_MEMCPY_DEVICE_TO_HOST() {
+        return AclRt.ACL_MEMCPY_DEVICE_TO_HOST();
+    }
+
+    public static int ACL_MEMCPY_HOST_TO_DEVICE() {
+        return AclRt.ACL_MEMCPY_HOST_TO_DEVICE();
+    }
+
+    public static int ACL_MEM_MALLOC_HUGE_FIRST() {
+        return AclRt.ACL_MEM_MALLOC_HUGE_FIRST();
+    }
+
+    public static int ACL_STREAM_FAST_LAUNCH() {
+        return AclRt.ACL_STREAM_FAST_LAUNCH();
+    }
+
+    public static int ACL_STREAM_FAST_SYNC() {
+        return AclRt.ACL_STREAM_FAST_SYNC();
+    }
+
+    public static int ACL_STREAM_STATUS_COMPLETE() {
+        return AclRt.ACL_STREAM_STATUS_COMPLETE();
+    }
+
+    public static int ACL_UINT8() {
+        return AclRt.ACL_UINT8();
+    }
+
+    public static void aclFinalize() {
+        Check.acl("aclFinalize", AclRt.aclFinalize());
+    }
+
+    public static void aclInit(MemorySegment configPath) {
+        Check.acl("aclInit", AclRt.aclInit(configPath));
+    }
+
+    public static void aclrtCreateEventWithFlag(MemorySegment event, int flag) {
+        Check.acl("aclrtCreateEventWithFlag", AclRt.aclrtCreateEventWithFlag(event, flag));
+    }
+
+    public static void aclrtCreateStreamWithConfig(MemorySegment stream, int priority, int flag) {
+        Check.acl("aclrtCreateStreamWithConfig", AclRt.aclrtCreateStreamWithConfig(stream, priority, flag));
+    }
+
+    public static void aclrtEventElapsedTime(MemorySegment ms, MemorySegment startEvent, MemorySegment endEvent) {
+        Check.acl("aclrtEventElapsedTime", AclRt.aclrtEventElapsedTime(ms, startEvent, endEvent));
+    }
+
+    public static void aclrtFree(MemorySegment devPtr) {
+        Check.acl("aclrtFree", AclRt.aclrtFree(devPtr));
+    }
+
+    public static void aclrtFreeHost(MemorySegment hostPtr) {
+        Check.acl("aclrtFreeHost", AclRt.aclrtFreeHost(hostPtr));
+    }
+
+    public static void aclrtGetDeviceCount(MemorySegment count) {
+        Check.acl("aclrtGetDeviceCount", AclRt.aclrtGetDeviceCount(count));
+    }
+
+    public static void aclrtGetMemInfo(int attr, MemorySegment free, MemorySegment total) {
+        Check.acl("aclrtGetMemInfo", AclRt.aclrtGetMemInfo(attr, free, total));
+    }
+
+    public static void aclrtMallocHost(MemorySegment hostPtr, long size) {
+        Check.acl("aclrtMallocHost", AclRt.aclrtMallocHost(hostPtr, size));
+    }
+
+    public static void aclrtMemcpyAsync(MemorySegment dst, long destMax, MemorySegment src, long count, int kind,
+            MemorySegment stream) {
+        Check.acl("aclrtMemcpyAsync", AclRt.aclrtMemcpyAsync(dst, destMax, src, count, kind, stream));
+    }
+
+    public static void aclrtMemsetAsync(MemorySegment devPtr, long maxCount, int value, long count,
+            MemorySegment stream) {
+        Check.acl("aclrtMemsetAsync", AclRt.aclrtMemsetAsync(devPtr, maxCount, value, count, stream));
+    }
+
+    public static void aclrtQueryEventStatus(MemorySegment event, MemorySegment status) {
+        Check.acl("aclrtQueryEventStatus", AclRt.aclrtQueryEventStatus(event, status));
+    }
+
+    public static void aclrtRecordEvent(MemorySegment event, MemorySegment stream) {
+        Check.acl("aclrtRecordEvent", AclRt.aclrtRecordEvent(event, stream));
+    }
+
+    public static void aclrtSetCurrentContext(MemorySegment context) {
+        Check.acl("aclrtSetCurrentContext", AclRt.aclrtSetCurrentContext(context));
+    }
+
+    public static void aclrtSetDevice(int deviceId) {
+        Check.acl("aclrtSetDevice", AclRt.aclrtSetDevice(deviceId));
+    }
+
+    public static void aclrtStreamQuery(MemorySegment stream, MemorySegment status) {
+        Check.acl("aclrtStreamQuery", AclRt.aclrtStreamQuery(stream, status));
+    }
+
+    public static void aclrtStreamWaitEvent(MemorySegment stream, MemorySegment event) {
+        Check.acl("aclrtStreamWaitEvent", AclRt.aclrtStreamWaitEvent(stream, event));
+    }
+
+    /** The downcalls themselves, returning the code (or pointer) unchecked. */
+    public static final class Raw {
+        private Raw() {
+        }
+
+        public static int aclrtCreateContext(MemorySegment context, int deviceId) {
+            return AclRt.aclrtCreateContext(context, deviceId);
+        }
+
+        public static int aclrtDestroyContext(MemorySegment context) {
+            return AclRt.aclrtDestroyContext(context);
+        }
+
+        public static int aclrtDestroyEvent(MemorySegment event) {
+            return AclRt.aclrtDestroyEvent(event);
+        }
+
+        public static int aclrtDestroyStream(MemorySegment stream) {
+            return AclRt.aclrtDestroyStream(stream);
+        }
+
+        public static MemorySegment aclrtGetSocName() {
+            return AclRt.aclrtGetSocName();
+        }
+
+        public static int aclrtMalloc(MemorySegment devPtr, long size, int policy) {
+            return AclRt.aclrtMalloc(devPtr, size, policy);
+        }
+
+        public static int aclrtMemcpyAsync(MemorySegment dst, long destMax, MemorySegment src, long count, int kind,
+                MemorySegment stream) {
+            return AclRt.aclrtMemcpyAsync(dst, destMax, src, count, kind, stream);
+        }
+
+        public static int aclrtMemset(MemorySegment devPtr, long maxCount, int value, long count) {
+            return AclRt.aclrtMemset(devPtr, maxCount, value, count);
+        }
+
+        public static int aclrtProcessReport(int timeout) {
+            return AclRt.aclrtProcessReport(timeout);
+        }
+
+        public static int aclrtResetDevice(int deviceId) {
+            return AclRt.aclrtResetDevice(deviceId);
+        }
+
+        public static int aclrtSubscribeReport(long threadId, MemorySegment stream) {
+            return AclRt.aclrtSubscribeReport(threadId, stream);
+        }
+
+        public static int aclrtSynchronizeEvent(MemorySegment event) {
+            return AclRt.aclrtSynchronizeEvent(event);
+        }
+
+        public static int aclrtSynchronizeStream(MemorySegment stream) {
+            return AclRt.aclrtSynchronizeStream(stream);
+        }
+
+        public static int aclrtSynchronizeStreamWithTimeout(MemorySegment stream, int timeout) {
+            return AclRt.aclrtSynchronizeStreamWithTimeout(stream, timeout);
+        }
+
+        public static int aclrtUnSubscribeReport(long threadId, MemorySegment stream) {
+            return AclRt.aclrtUnSubscribeReport(threadId, stream);
+        }
+
+    }
+
+}
