@@ -78,10 +78,17 @@ final class HostBuffer implements DeviceBuffer {
         Map<HostStream, Long> waits = new java.util.HashMap<>(lastUse);
         waits.merge(allocationStream, allocationStream.enqueuedPosition(), Math::max);
         java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger(waits.size());
-        Runnable release = () -> device.releaser().execute(() -> {
+        Runnable free = () -> {
             arena.close();
             device.release(bytes);
-        });
+        };
+        Runnable release = () -> {
+            try {
+                device.releaser().execute(free);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                free.run();   // the owning device is closing and its releaser has stopped: free here
+            }
+        };
         for (var use : waits.entrySet()) {
             use.getKey().whenReached(use.getValue(), () -> {
                 if (pending.decrementAndGet() == 0) {

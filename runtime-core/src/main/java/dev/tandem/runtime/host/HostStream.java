@@ -165,7 +165,7 @@ final class HostStream implements Stream {
                         rest.add(watchers.poll().action());
                     }
                     lock.notifyAll();
-                    rest.forEach(Runnable::run);
+                    runWatchers(rest);
                     return;
                 }
                 op = queue.pollFirst();
@@ -179,7 +179,7 @@ final class HostStream implements Stream {
                 }
                 lock.notifyAll();
             }
-            due.forEach(Runnable::run);
+            runWatchers(due);
         }
     }
 
@@ -199,6 +199,19 @@ final class HostStream implements Stream {
             if (!op.name().equals("record")) // markers take no time and would clutter every lane
             device.hostRuntime().tracer().record(new TraceSpan(device.id(), device.rank(), name(), role(), op.name(),
                     op.tag(), start, end));
+        }
+    }
+
+    /** Watchers must not throw; if one does anyway, the stream fails rather than losing its thread. */
+    private void runWatchers(List<Runnable> due) {
+        for (Runnable action : due) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = new Failure(completed, "free", e);
+                }
+            }
         }
     }
 
