@@ -152,6 +152,19 @@ long tandemEmuCallCount(const char *fn) {
     return n;
 }
 
+/*
+ * Benchmark hook: calls aclrtGetSocName `times` times from C through a volatile function pointer (so gcc cannot
+ * inline it), the baseline that jmh's FfmDowncallBenchmarks sets an FFM downcall of the same function against.
+ */
+long tandemEmuDirectSocNameCalls(int times) {
+    const char *(*volatile fn)(void) = aclrtGetSocName;
+    long checksum = 0;
+    for (int i = 0; i < times; i++) {
+        checksum += (long) (fn()[0]);
+    }
+    return checksum;
+}
+
 static __thread char tl_errmsg[512];
 
 void emu_set_error(const char *fmt, ...) {

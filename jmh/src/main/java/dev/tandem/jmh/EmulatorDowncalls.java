@@ -24,12 +24,21 @@ final class EmulatorDowncalls {
     static final MethodHandle SOC_NAME_CRITICAL =
             Linker.nativeLinker().downcallHandle(SYMBOL, POINTER, Linker.Option.critical(false));
 
+    /** The emulator's C loop that calls {@code aclrtGetSocName} directly, {@code times} times (a test-only export). */
+    static final MethodHandle DIRECT_LOOP = Linker.nativeLinker().downcallHandle(
+            lookup(Path.of(System.getProperty(PROPERTY)), "tandemEmuDirectSocNameCalls"),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), Linker.Option.critical(false));
+
     private EmulatorDowncalls() {
     }
 
     /** The global arena keeps the library loaded for the JVM's lifetime; nothing else is allocated. */
     private static MemorySegment symbol(Path library) {
-        return SymbolLookup.libraryLookup(library, Arena.global()).find("aclrtGetSocName")
-                .orElseThrow(() -> new IllegalStateException(library + " has no aclrtGetSocName"));
+        return lookup(library, "aclrtGetSocName");
+    }
+
+    private static MemorySegment lookup(Path library, String name) {
+        return SymbolLookup.libraryLookup(library, Arena.global()).find(name)
+                .orElseThrow(() -> new IllegalStateException(library + " has no " + name));
     }
 }

@@ -7,6 +7,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -26,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * the ABI emulator's {@code aclrtGetSocName} (transition plus the emulator's per-call bookkeeping: a mutex and a
  * call-count lookup by name). Each downcall is also measured with {@code Linker.Option.critical}, which skips the
  * thread-state transition and is allowed only for short calls that never block for long or call back into Java.
- * The emulator is a CPU test fixture, so none of this is the cost of a call into real CANN.
+ * {@code emulatorGetSocNameFromC} calls the same emulator function directly from C, the baseline an FFM downcall
+ * is compared with. The emulator is a CPU test fixture, so none of this is the cost of a call into real CANN.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -94,5 +96,17 @@ public class FfmDowncallBenchmarks {
     @Benchmark
     public MemorySegment emulatorGetSocNameCritical(Emulator lib) throws Throwable {
         return (MemorySegment) EmulatorDowncalls.SOC_NAME_CRITICAL.invokeExact();
+    }
+
+    private static final int DIRECT_CALLS = 1000;
+
+    /**
+     * The baseline: the same emulator function called directly from C (a loop inside the emulator, through a
+     * function pointer so it is not inlined); one downcall per 1000 C calls, so the score is the C call's cost.
+     */
+    @Benchmark
+    @OperationsPerInvocation(DIRECT_CALLS)
+    public long emulatorGetSocNameFromC(Emulator lib) throws Throwable {
+        return (long) EmulatorDowncalls.DIRECT_LOOP.invokeExact(DIRECT_CALLS);
     }
 }
