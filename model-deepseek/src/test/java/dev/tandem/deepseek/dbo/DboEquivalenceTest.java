@@ -38,7 +38,20 @@ class DboEquivalenceTest extends DboLeakCheck {
     static final DeepSeekConfig CONFIG = DeepSeekConfig.preset("tiny-v2lite"); // 8 experts, 4 heads, layer 0 dense
     static final long BASE_SEED = Long.getLong("dbo.seed", 0x5EED_DB0L);
     static final int CASES = Integer.getInteger("dbo.cases", 24);
-    static final int[] RANKS = {1, 2, 4};
+    static final int[] RANKS = {1, 2, 3, 4};
+
+    /** For 3 ranks: the same shape with 6 routed experts (2 per rank); its 4 heads allow DP attention only. */
+    static final DeepSeekConfig CONFIG_3 = sixExperts();
+
+    private static DeepSeekConfig sixExperts() {
+        var map = new java.util.LinkedHashMap<>(dev.tandem.deepseek.config.Json.parseObject(CONFIG.toJson()));
+        map.put("n_routed_experts", 6L);
+        return DeepSeekConfig.fromMap(map);
+    }
+
+    static DeepSeekConfig config(Case c) {
+        return c.ranks() == 3 ? CONFIG_3 : CONFIG;
+    }
 
     static final AtomicInteger splitPlans = new AtomicInteger();
     static final AtomicInteger tokenCuts = new AtomicInteger();
@@ -66,13 +79,13 @@ class DboEquivalenceTest extends DboLeakCheck {
     static Case generate(int index) {
         long seed = BASE_SEED + index;
         Random rnd = new Random(seed);
-        int ranks = RANKS[rnd.nextInt(RANKS.length)];
+        int ranks = index == 3 ? 3 : RANKS[rnd.nextInt(RANKS.length)];   // case 3: three ranks guaranteed
         int mbs = 2 + rnd.nextInt(3);
         // case 0: dense first layer forced; otherwise mostly one MoE layer, sometimes dense + MoE
         boolean dense = index == 0 || rnd.nextInt(4) == 0;
         int first = dense ? 0 : 1;
         int end = first + 1 + (dense ? 1 : 0);
-        AttentionMode mode = index > 2 && rnd.nextInt(5) == 0 ? AttentionMode.TP : AttentionMode.DP;
+        AttentionMode mode = index > 2 && ranks != 3 && rnd.nextInt(5) == 0 ? AttentionMode.TP : AttentionMode.DP;
         MlaMode mla = MlaMode.values()[rnd.nextInt(MlaMode.values().length)];
         int n = 1 + rnd.nextInt(6);
         boolean decodeOnly = index == 1 || rnd.nextInt(8) == 0;
@@ -158,7 +171,7 @@ class DboEquivalenceTest extends DboLeakCheck {
     void overlappedEqualsSequentialBitwise(int index) {
         Case c = generate(index);
         try (Runtime rt = DboSupport.host(c.ranks(), false);
-             DecoderRunner runner = new DecoderRunner(rt, CONFIG, WeightSource.random(CONFIG, c.seed()), c.firstLayer(),
+             DecoderRunner runner = new DecoderRunner(rt, config(c), WeightSource.random(config(c), c.seed()), c.firstLayer(),
                      c.endLayer(), DecoderRunner.Options.defaults(c.ranks()).withAttention(c.mode()).withMla(c.mla()))) {
             Outputs seq = run(runner, c, c.planner(), Scheduling.SEQUENTIAL);
             Outputs dbo = run(runner, c, c.planner(), Scheduling.OVERLAPPED);
