@@ -36,6 +36,15 @@ final class CollectiveGroup {
         int read;
         int left;
         long allArrivedNanos;
+        private Object shared;
+
+        /** Scratch shared by the participants of this round (created by the first to ask). */
+        synchronized Object shared(java.util.function.Supplier<Object> create) {
+            if (shared == null) {
+                shared = create.get();
+            }
+            return shared;
+        }
 
         Round(String key, int[] ranks) {
             this.key = key;

@@ -83,7 +83,22 @@ final class HostCommunicator implements Communicator {
         long bytes = size() < 2 ? 0 : 2L * (size() - 1) * send.byteSize() / size();
         Region out = region(recv); // resolved now: the buffer may be closed (stream-ordered) right after enqueue
         collective(stream, "allReduce", sig, List.of(send), List.of(recv), region(send), (round, mine) -> {
-            return reduceLater(regions(round), 0, n, op, out);
+            if (size() == 1 || n < size() * 1024) {
+                return reduceLater(regions(round), 0, n, op, out);
+            }
+            // Each rank reduces its own 1/P of the elements into a shared result (in rank order, like everyone
+            // else would), then every rank copies the whole result: P times less reading than each reducing all.
+            int from = (int) ((long) n * rank / size());
+            int to = (int) ((long) n * (rank + 1) / size());
+            Region[] all = regions(round);
+            if (out.dtype().isFloatingPoint()) {
+                float[] result = (float[]) round.shared(() -> new float[n]);
+                System.arraycopy(reduceFloats(all, from, to - from, op, out.dtype()), 0, result, from, to - from);
+                return () -> ElementCodec.writeFloats(out.segment(), out.byteOffset(), result, out.dtype());
+            }
+            long[] result = (long[]) round.shared(() -> new long[n]);
+            System.arraycopy(reduceLongs(all, from, to - from, op, out.dtype()), 0, result, from, to - from);
+            return () -> ElementCodec.writeLongs(out.segment(), out.byteOffset(), result, out.dtype());
         }, bytes);
     }
 
@@ -307,24 +322,35 @@ final class HostCommunicator implements Communicator {
 
     private Runnable reduceLater(Region[] all, long elementOffset, int n, ReduceOp op, Region out) {
         if (out.dtype().isFloatingPoint()) {
-            float[] acc = ElementCodec.readFloats(all[0].segment(), all[0].byteOffset() + elementOffset * out.dtype().byteSize(), n, out.dtype());
-            for (int r = 1; r < all.length; r++) {
-                float[] v = ElementCodec.readFloats(all[r].segment(), all[r].byteOffset() + elementOffset * out.dtype().byteSize(), n, out.dtype());
-                for (int i = 0; i < n; i++) {
-                    acc[i] = switch (op) {
-                        case SUM -> acc[i] + v[i];
-                        case PROD -> acc[i] * v[i];
-                        case MAX -> Math.max(acc[i], v[i]);
-                        case MIN -> Math.min(acc[i], v[i]);
-                    };
-                }
-            }
+            float[] acc = reduceFloats(all, elementOffset, n, op, out.dtype());
             return () -> ElementCodec.writeFloats(out.segment(), out.byteOffset(), acc, out.dtype());
         }
-        long[] acc = ElementCodec.readLongs(all[0].segment(), all[0].byteOffset() + elementOffset * out.dtype().byteSize(), n, out.dtype());
-        boolean bool = out.dtype() == DType.BOOL;
+        long[] acc = reduceLongs(all, elementOffset, n, op, out.dtype());
+        return () -> ElementCodec.writeLongs(out.segment(), out.byteOffset(), acc, out.dtype());
+    }
+
+    /** Elements [offset, offset + n) of every rank's contribution, combined in rank order. */
+    private static float[] reduceFloats(Region[] all, long elementOffset, int n, ReduceOp op, DType dtype) {
+        float[] acc = ElementCodec.readFloats(all[0].segment(), all[0].byteOffset() + elementOffset * dtype.byteSize(), n, dtype);
         for (int r = 1; r < all.length; r++) {
-            long[] v = ElementCodec.readLongs(all[r].segment(), all[r].byteOffset() + elementOffset * out.dtype().byteSize(), n, out.dtype());
+            float[] v = ElementCodec.readFloats(all[r].segment(), all[r].byteOffset() + elementOffset * dtype.byteSize(), n, dtype);
+            for (int i = 0; i < n; i++) {
+                acc[i] = switch (op) {
+                    case SUM -> acc[i] + v[i];
+                    case PROD -> acc[i] * v[i];
+                    case MAX -> Math.max(acc[i], v[i]);
+                    case MIN -> Math.min(acc[i], v[i]);
+                };
+            }
+        }
+        return acc;
+    }
+
+    private static long[] reduceLongs(Region[] all, long elementOffset, int n, ReduceOp op, DType dtype) {
+        long[] acc = ElementCodec.readLongs(all[0].segment(), all[0].byteOffset() + elementOffset * dtype.byteSize(), n, dtype);
+        boolean bool = dtype == DType.BOOL;
+        for (int r = 1; r < all.length; r++) {
+            long[] v = ElementCodec.readLongs(all[r].segment(), all[r].byteOffset() + elementOffset * dtype.byteSize(), n, dtype);
             for (int i = 0; i < n; i++) {
                 acc[i] = switch (op) {
                     case SUM -> bool ? (acc[i] | v[i]) : acc[i] + v[i];
@@ -334,7 +360,7 @@ final class HostCommunicator implements Communicator {
                 };
             }
         }
-        return () -> ElementCodec.writeLongs(out.segment(), out.byteOffset(), acc, out.dtype());
+        return acc;
     }
 
     private static byte[] bytesOf(Region region, long elementOffset, int count) {

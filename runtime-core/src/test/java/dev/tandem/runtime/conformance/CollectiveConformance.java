@@ -103,6 +103,40 @@ public abstract class CollectiveConformance extends ConformanceBase {
         }
     }
 
+    @ParameterizedTest(name = "large allReduce {0} ranks")
+    @MethodSource("sizes")
+    void largeAllReduceMatchesOracle(int size) {
+        List<Rank> ranks = ranks(size, CommunicatorOptions.defaults());
+        int n = 10_007;   // large enough for chunked implementations, and not a multiple of the rank count
+        for (DType dtype : new DType[]{DType.F32, DType.BF16, DType.I32, DType.I64}) {
+            long[][] inputs = new long[size][n];
+            Random random = new Random(size * 101L + dtype.ordinal());
+            for (int r = 0; r < size; r++) {
+                for (int i = 0; i < n; i++) {
+                    inputs[r][i] = sample(dtype, random, ReduceOp.MAX);
+                }
+            }
+            List<Tensor> tensors = new ArrayList<>();
+            for (int r = 0; r < size; r++) {
+                Tensor t = upload(ranks.get(r), dtype, inputs[r]);
+                ranks.get(r).comm().allReduce(ranks.get(r).stream(), t, t, ReduceOp.SUM);   // in place
+                tensors.add(t);
+            }
+            for (int r = 0; r < size; r++) {
+                long[] got = download(ranks.get(r), tensors.get(r));
+                for (int i = 0; i < n; i++) {
+                    long acc = inputs[0][i];
+                    for (int q = 1; q < size; q++) {
+                        acc = apply(dtype, ReduceOp.SUM, acc, inputs[q][i]);
+                    }
+                    if (got[i] != acc) {
+                        assertThat(got[i]).as("%s rank %d element %d", dtype, r, i).isEqualTo(acc);
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "allGather+reduceScatter+broadcast {0} ranks {1}")
     @MethodSource("sizesAndDtypes")
     void gatherScatterBroadcastMatchOracle(int size, DType dtype) {
