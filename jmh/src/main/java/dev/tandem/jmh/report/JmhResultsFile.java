@@ -74,7 +74,7 @@ public final class JmhResultsFile {
     private static Metric metric(Object value, String name) {
         Map<String, Object> m = object(value, name);
         try {
-            return new Metric(JsonReader.toDouble(m.get("score")), JsonReader.toDouble(m.get("scoreError")),
+            return new Metric(JsonReader.numberValue(m.get("score")), JsonReader.numberValue(m.get("scoreError")),
                     required(m, "scoreUnit", String.class));
         } catch (ReportException e) {
             throw new ReportException(name + ": " + e.getMessage(), e);

@@ -9,7 +9,7 @@ import java.util.Map;
  * A small recursive-descent JSON parser, enough for JMH's result files (the jmh module has no JSON dependency).
  * Objects become insertion-ordered {@code Map<String, Object>}, arrays {@code List<Object>}, numbers
  * {@code Double}, plus {@code String}, {@code Boolean} and {@code null}. JMH writes non-finite scores as the
- * strings {@code "NaN"} and {@code "Infinity"}; {@link #toDouble} reads those, and bare {@code NaN} /
+ * strings {@code "NaN"} and {@code "Infinity"}; {@link #numberValue} reads those, and bare {@code NaN} /
  * {@code Infinity} tokens are accepted as numbers too.
  */
 public final class JsonReader {
@@ -33,7 +33,7 @@ public final class JsonReader {
     }
 
     /** A JSON number, or one of the strings JMH writes for non-finite numbers ("NaN", "Infinity", "-Infinity"). */
-    public static double toDouble(Object value) {
+    public static double numberValue(Object value) {
         return switch (value) {
             case Double d -> d;
             case String s when s.equals("NaN") -> Double.NaN;

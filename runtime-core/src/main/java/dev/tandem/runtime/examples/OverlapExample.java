@@ -70,7 +70,7 @@ public final class OverlapExample {
             System.out.printf(Locale.ROOT, "rank 0: compute %.1f ms, comm %.1f ms, %.0f%% of comm hidden, ideal max(C,M) %.1f ms%n",
                     m.computeNanos() / 1e6, m.commNanos() / 1e6, m.hiddenPercent(), m.idealNanos() / 1e6);
             System.out.println("timeline written to " + svg.toAbsolutePath());
-            System.out.println("trace written to " + trace.toAbsolutePath() + " (open it in https://ui.perfetto.dev)");
+            System.out.println("trace written to " + trace.toAbsolutePath() + " (open it in Perfetto or chrome://tracing)");
         }
     }
 
