@@ -15,6 +15,7 @@ import dev.tandem.runtime.MemoryInfo;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.Closer;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -178,19 +179,11 @@ public final class AscendDevice implements Device {
     @Override
     public void synchronize() {
         ensureOpen();
-        RuntimeException first = null;
+        List<Runnable> syncs = new ArrayList<>();
         for (AscendStream s : new ArrayList<>(streams)) {
-            try {
-                s.synchronize();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                }
-            }
+            syncs.add(s::synchronize);
         }
-        if (first != null) {
-            throw first;
-        }
+        Closer.runAll(syncs);
     }
 
     @Override
@@ -216,38 +209,22 @@ public final class AscendDevice implements Device {
         children.addAll(buffers);
         children.addAll(streams);
         children.addAll(events);
-        RuntimeException failure = null;
-        for (AutoCloseable child : children) {
-            try {
-                child.close();
-            } catch (Exception e) {
-                // Keep closing the rest: one failing child must not leak its siblings or the context.
-                if (failure == null) {
-                    failure = e instanceof RuntimeException re ? re : new IllegalStateException(e);
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        kernels.close();
+        List<Runnable> steps = new ArrayList<>();
+        // Keep closing the rest: one failing child must not leak its siblings or the context.
+        children.forEach(child -> steps.add(Closer.closing(child)));
+        steps.add(kernels::close);
+        steps.add(this::releaseContext);
+        Closer.runAll(steps);
+    }
+
+    private void releaseContext() {
         bind();
         int rc = Acl.Raw.aclrtDestroyContext(context);
         BOUND.remove();
         int rc2 = Acl.Raw.aclrtResetDevice(id);
         registration.release();
-        try {
-            Check.acl("aclrtDestroyContext", rc);
-            Check.acl("aclrtResetDevice", rc2);
-        } catch (AclException e) {
-            if (failure == null) {
-                failure = e;
-            } else {
-                failure.addSuppressed(e);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        Check.acl("aclrtDestroyContext", rc);
+        Check.acl("aclrtResetDevice", rc2);
     }
 
     /** True once close has started: children then free synchronously instead of through stream callbacks. */

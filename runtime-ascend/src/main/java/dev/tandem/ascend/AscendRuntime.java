@@ -10,6 +10,7 @@ import dev.tandem.runtime.Device;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.spi.Closer;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.WrongDeviceException;
 import dev.tandem.runtime.trace.Tracer;
@@ -158,22 +159,15 @@ public final class AscendRuntime implements Runtime {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        RuntimeException first = null;
+        List<Runnable> closes = new ArrayList<>();
         for (int i = devices.size() - 1; i >= 0; i--) {
-            try {
-                devices.get(i).close();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
+            closes.add(devices.get(i)::close);
         }
-        registration.release();
-        releaseProcess();
-        if (first != null) {
-            throw first;
+        try {
+            Closer.runAll(closes);
+        } finally {
+            registration.release();
+            releaseProcess();
         }
     }
 

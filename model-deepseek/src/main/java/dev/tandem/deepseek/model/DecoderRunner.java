@@ -527,14 +527,10 @@ public final class DecoderRunner implements AutoCloseable {
             steps.add(c::close);
         }
         RuntimeException failure = null;
-        for (Runnable step : steps) {
-            try {
-                step.run();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                }
-            }
+        try {
+            dev.tandem.runtime.spi.Closer.runAll(steps);
+        } catch (RuntimeException e) {
+            failure = e;
         }
         sequences.forEach(Map::clear);
         layers.clear();

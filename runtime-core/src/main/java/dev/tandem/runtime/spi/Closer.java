@@ -10,6 +10,19 @@ public final class Closer {
     private Closer() {
     }
 
+    /** A close as an action for {@link #runAll}; a checked exception from it becomes an unchecked one. */
+    public static Runnable closing(AutoCloseable resource) {
+        return () -> {
+            try {
+                resource.close();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("closing " + resource + " failed", e);
+            }
+        };
+    }
+
     /** Runs every action in order, then throws the first failure (with the rest suppressed), if any. */
     public static void runAll(List<? extends Runnable> actions) {
         RuntimeException first = null;
