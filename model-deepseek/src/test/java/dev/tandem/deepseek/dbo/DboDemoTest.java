@@ -1,5 +1,6 @@
 package dev.tandem.deepseek.dbo;
 
+import dev.tandem.deepseek.model.LeakCheck;
 import dev.tandem.deepseek.demo.OverlapDemo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -13,7 +14,7 @@ import java.nio.file.Path;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The overlap demo end to end on a small batch: exit code, the table, and the trace and timeline files. */
-class DboDemoTest extends DboLeakCheck {
+class DboDemoTest extends LeakCheck {
 
     record Result(int rc, String out, String err) {
     }

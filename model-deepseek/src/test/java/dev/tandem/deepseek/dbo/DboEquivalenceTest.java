@@ -1,5 +1,6 @@
 package dev.tandem.deepseek.dbo;
 
+import dev.tandem.deepseek.model.LeakCheck;
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.deepseek.model.DecoderRunner;
@@ -34,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <p>Reproduce one case with {@code -Ddbo.seed=<printed seed>} (the base seed; case k uses base + k).
  */
-class DboEquivalenceTest extends DboLeakCheck {
+class DboEquivalenceTest extends LeakCheck {
     static final DeepSeekConfig CONFIG = DeepSeekConfig.preset("tiny-v2lite"); // 8 experts, 4 heads, layer 0 dense
     static final long BASE_SEED = Long.getLong("dbo.seed", 0x5EED_DB0L);
     static final int CASES = Integer.getInteger("dbo.cases", 24);

@@ -1,5 +1,6 @@
 package dev.tandem.deepseek.dbo;
 
+import dev.tandem.deepseek.model.LeakCheck;
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.DecoderRunner;
 import dev.tandem.deepseek.model.DecoderRunner.Request;
@@ -26,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>Robust on a loaded machine by construction: the emulated link sleeps instead of computing, so extra CPU load
  * inflates C in both schedules alike and only makes the hidden part larger; best-of-N discards the unlucky runs.
  */
-class DboSpeedTest extends DboLeakCheck {
+class DboSpeedTest extends LeakCheck {
     static final DeepSeekConfig CONFIG = DeepSeekConfig.preset("tiny-v2lite");
     static final int RANKS = 2;
     static final int[] LENS = {32, 32, 32, 32};

@@ -1,5 +1,6 @@
 package dev.tandem.deepseek.dbo;
 
+import dev.tandem.deepseek.model.LeakCheck;
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.DecoderMicroBatch;
 import dev.tandem.deepseek.model.DecoderRunner;
@@ -30,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * never starts before its producer finished, and one micro-batch's communication really ran while the other
  * micro-batch computed.
  */
-class DboStructureTest extends DboLeakCheck {
+class DboStructureTest extends LeakCheck {
     static final DeepSeekConfig CONFIG = DeepSeekConfig.preset("tiny-v2lite");
     static final int RANKS = 2;
     /** Slow enough that every collective takes milliseconds (the latency alone is 3 ms). */

@@ -2,14 +2,14 @@ package dev.tandem.deepseek.dbo;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.DecoderRunner;
+import dev.tandem.deepseek.model.ModelTestSupport;
 import dev.tandem.runtime.Runtime;
 import dev.tandem.runtime.RuntimeOptions;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 
-/** Helpers shared by the dual-batch-overlap tests (the model package's helpers are package-private). */
+/** Helpers of the dual-batch-overlap tests, on top of {@link ModelTestSupport}. */
 final class DboSupport {
     private DboSupport() {
     }
@@ -21,12 +21,7 @@ final class DboSupport {
     }
 
     static float[] randomHidden(int tokens, int d, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        float[] x = new float[tokens * d];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) (r.nextDouble() * 2 - 1) * 1.5f;
-        }
-        return x;
+        return ModelTestSupport.randomHidden(tokens, d, seed);
     }
 
     static int[] range(int from, int count) {
@@ -47,15 +42,8 @@ final class DboSupport {
         return out;
     }
 
-    /** max |a-b| / max(1, max |b|). */
     static double relErr(float[] a, float[] b) {
-        double max = 1;
-        double err = 0;
-        for (int i = 0; i < b.length; i++) {
-            max = Math.max(max, Math.abs(b[i]));
-            err = Math.max(err, Math.abs(a[i] - b[i]));
-        }
-        return err / max;
+        return ModelTestSupport.relErr(a, b);
     }
 
     /** Index and values of the first difference, for failure messages. */

@@ -2,10 +2,7 @@ package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.weights.LayerWeights;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.Runtime;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -13,20 +10,7 @@ import static dev.tandem.deepseek.model.ModelTestSupport.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Each layer kind (dense, MoE for every router) against the plain double-precision reference. */
-class DecoderLayerTest {
-
-    @BeforeEach
-    void leaks() {
-        LeakTracker.global().enable();
-        LeakTracker.global().reset();
-    }
-
-    @AfterEach
-    void noLeaks() {
-        String report = LeakTracker.global().report();
-        LeakTracker.global().reset();
-        assertThat(report).as("leaked handles").isEmpty();
-    }
+class DecoderLayerTest extends LeakCheck {
 
     @ParameterizedTest(name = "{0} layer {1}")
     @CsvSource({

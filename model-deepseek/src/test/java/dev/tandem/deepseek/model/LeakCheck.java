@@ -6,16 +6,16 @@ import org.junit.jupiter.api.BeforeEach;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Base class: leak tracking on, and zero live handles after each test. */
-abstract class LeakCheck {
+/** Base class: leak tracking on, and zero live handles after each test (overlapped runs must free everything too). */
+public abstract class LeakCheck {
     @BeforeEach
-    void enableLeakTracking() {
+    protected void enableLeakTracking() {
         LeakTracker.global().enable();
         LeakTracker.global().reset();
     }
 
     @AfterEach
-    void assertNoLeaks() {
+    protected void assertNoLeaks() {
         String report = LeakTracker.global().report();
         LeakTracker.global().reset();
         assertThat(report).as("leaked handles").isEmpty();

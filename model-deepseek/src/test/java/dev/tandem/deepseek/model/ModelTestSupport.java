@@ -8,7 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-final class ModelTestSupport {
+/** Helpers for the model tests, also used by the dual-batch-overlap tests. */
+public final class ModelTestSupport {
     private ModelTestSupport() {
     }
 
@@ -16,7 +17,7 @@ final class ModelTestSupport {
         return Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(devices).withComputeThreads(2));
     }
 
-    static float[] randomHidden(int tokens, int d, long seed) {
+    public static float[] randomHidden(int tokens, int d, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         float[] x = new float[tokens * d];
         for (int i = 0; i < x.length; i++) {
@@ -56,7 +57,7 @@ final class ModelTestSupport {
     }
 
     /** max |a-b| / max(1, max |b|). */
-    static double relErr(float[] a, double[] b) {
+    public static double relErr(float[] a, double[] b) {
         double max = 1;
         double err = 0;
         for (int i = 0; i < b.length; i++) {
@@ -66,7 +67,7 @@ final class ModelTestSupport {
         return err / max;
     }
 
-    static double relErr(float[] a, float[] b) {
+    public static double relErr(float[] a, float[] b) {
         double[] bd = new double[b.length];
         for (int i = 0; i < b.length; i++) {
             bd[i] = b[i];
