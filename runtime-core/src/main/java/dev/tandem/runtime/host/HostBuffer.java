@@ -76,7 +76,7 @@ final class HostBuffer implements DeviceBuffer {
         // Stream-ordered free without blocking any stream: the memory goes back once the allocation stream has
         // reached this point and every other stream has passed its last use of the buffer.
         Map<HostStream, Long> waits = new java.util.HashMap<>(lastUse);
-        waits.merge(allocationStream, allocationStream.enqueuedPosition(), Math::max);
+        waits.merge(allocationStream, allocationStream.position(), Math::max);
         java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger(waits.size());
         Runnable free = () -> {
             arena.close();

@@ -34,9 +34,11 @@ final class HostCommunicator implements Communicator {
     private final AtomicLongArray received;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LeakTracker.Registration registration;
+    private final int[] everyone;
 
     /** A contiguous run of elements on some rank's device. */
-    private record Region(MemorySegment segment, long byteOffset, long count, DType dtype) {
+    /** {@code access} converts elements for reductions; segment and byte offset serve raw copies. */
+    private record Region(MemorySegment segment, long byteOffset, long count, DType dtype, TensorAccess access) {
         long bytes() {
             return count * dtype.byteSize();
         }
@@ -51,6 +53,7 @@ final class HostCommunicator implements Communicator {
         this.rank = rank;
         this.sent = new AtomicLongArray(group.size());
         this.received = new AtomicLongArray(group.size());
+        this.everyone = IntStream.range(0, group.size()).toArray();
         this.registration = LeakTracker.global().track("communicator rank " + rank + "/" + group.size() + " on " + device.name());
     }
 
@@ -93,12 +96,12 @@ final class HostCommunicator implements Communicator {
             Region[] all = regions(round);
             if (out.dtype().isFloatingPoint()) {
                 float[] result = (float[]) round.shared(() -> new float[n]);
-                System.arraycopy(reduceFloats(all, from, to - from, op, out.dtype()), 0, result, from, to - from);
-                return () -> ElementCodec.writeFloats(out.segment(), out.byteOffset(), result, out.dtype());
+                System.arraycopy(reduceFloats(all, from, to - from, op), 0, result, from, to - from);
+                return () -> out.access().writeFloats(0, result, 0, result.length);
             }
             long[] result = (long[]) round.shared(() -> new long[n]);
             System.arraycopy(reduceLongs(all, from, to - from, op, out.dtype()), 0, result, from, to - from);
-            return () -> ElementCodec.writeLongs(out.segment(), out.byteOffset(), result, out.dtype());
+            return () -> out.access().writeLongs(0, result, 0, result.length);
         }, bytes);
     }
 
@@ -292,7 +295,6 @@ final class HostCommunicator implements Communicator {
         for (Tensor t : writes) {
             touched.add(device.ownBuffer(t.buffer(), name));
         }
-        int[] everyone = IntStream.range(0, size()).toArray();
         // Each rank's n-th collective meets the others' n-th; the index advances only if the enqueue succeeded.
         synchronized (this) {
             String key = "collective #" + collectives.get();
@@ -322,18 +324,20 @@ final class HostCommunicator implements Communicator {
 
     private Runnable reduceLater(Region[] all, long elementOffset, int n, ReduceOp op, Region out) {
         if (out.dtype().isFloatingPoint()) {
-            float[] acc = reduceFloats(all, elementOffset, n, op, out.dtype());
-            return () -> ElementCodec.writeFloats(out.segment(), out.byteOffset(), acc, out.dtype());
+            float[] acc = reduceFloats(all, elementOffset, n, op);
+            return () -> out.access().writeFloats(0, acc, 0, acc.length);
         }
         long[] acc = reduceLongs(all, elementOffset, n, op, out.dtype());
-        return () -> ElementCodec.writeLongs(out.segment(), out.byteOffset(), acc, out.dtype());
+        return () -> out.access().writeLongs(0, acc, 0, acc.length);
     }
 
     /** Elements [offset, offset + n) of every rank's contribution, combined in rank order. */
-    private static float[] reduceFloats(Region[] all, long elementOffset, int n, ReduceOp op, DType dtype) {
-        float[] acc = ElementCodec.readFloats(all[0].segment(), all[0].byteOffset() + elementOffset * dtype.byteSize(), n, dtype);
+    private static float[] reduceFloats(Region[] all, long elementOffset, int n, ReduceOp op) {
+        float[] acc = new float[n];
+        all[0].access().readFloats(elementOffset, acc, 0, n);
+        float[] v = new float[n];
         for (int r = 1; r < all.length; r++) {
-            float[] v = ElementCodec.readFloats(all[r].segment(), all[r].byteOffset() + elementOffset * dtype.byteSize(), n, dtype);
+            all[r].access().readFloats(elementOffset, v, 0, n);
             for (int i = 0; i < n; i++) {
                 acc[i] = switch (op) {
                     case SUM -> acc[i] + v[i];
@@ -347,10 +351,12 @@ final class HostCommunicator implements Communicator {
     }
 
     private static long[] reduceLongs(Region[] all, long elementOffset, int n, ReduceOp op, DType dtype) {
-        long[] acc = ElementCodec.readLongs(all[0].segment(), all[0].byteOffset() + elementOffset * dtype.byteSize(), n, dtype);
+        long[] acc = new long[n];
+        all[0].access().readLongs(elementOffset, acc, 0, n);
+        long[] v = new long[n];
         boolean bool = dtype == DType.BOOL;
         for (int r = 1; r < all.length; r++) {
-            long[] v = ElementCodec.readLongs(all[r].segment(), all[r].byteOffset() + elementOffset * dtype.byteSize(), n, dtype);
+            all[r].access().readLongs(elementOffset, v, 0, n);
             for (int i = 0; i < n; i++) {
                 acc[i] = switch (op) {
                     case SUM -> bool ? (acc[i] | v[i]) : acc[i] + v[i];
@@ -378,7 +384,7 @@ final class HostCommunicator implements Communicator {
 
     private Region region(Tensor t) {
         HostBuffer b = device.ownBuffer(t.buffer(), "collective");
-        return new Region(b.segment(), t.byteOffset(), t.numel(), t.dtype());
+        return new Region(b.segment(), t.byteOffset(), t.numel(), t.dtype(), new TensorAccess(b.segment(), t));
     }
 
     // ---- validation ----

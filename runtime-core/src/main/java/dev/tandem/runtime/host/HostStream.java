@@ -132,13 +132,7 @@ final class HostStream implements Stream {
         action.run();
     }
 
-    /** The position the next enqueued operation will get minus one: everything enqueued so far. */
-    long enqueuedPosition() {
-        synchronized (lock) {
-            return enqueued;
-        }
-    }
-
+    /** Everything enqueued so far: the position an event recorded now would capture. */
     long position() {
         synchronized (lock) {
             return enqueued;
@@ -196,9 +190,11 @@ final class HostStream implements Stream {
             }
         } finally {
             long end = System.nanoTime();
-            if (!op.name().equals("record")) // markers take no time and would clutter every lane
-            device.hostRuntime().tracer().record(new TraceSpan(device.id(), device.rank(), name(), role(), op.name(),
-                    op.tag(), start, end));
+            var tracer = device.hostRuntime().tracer();
+            // Record markers take no time and would clutter every lane.
+            if (tracer.isEnabled() && !op.name().equals("record")) {
+                tracer.record(new TraceSpan(device.id(), device.rank(), name(), role(), op.name(), op.tag(), start, end));
+            }
         }
     }
 
