@@ -6,7 +6,7 @@ module dev.tandem.deepseek {
     exports dev.tandem.deepseek.weights;
     exports dev.tandem.deepseek.model;
     exports dev.tandem.deepseek.cli;
-    exports dev.tandem.deepseek.dbo;
+    exports dev.tandem.deepseek.cost;
     exports dev.tandem.deepseek.serving;
     exports dev.tandem.deepseek.demo;
 }

@@ -3,7 +3,7 @@ package dev.tandem.jmh;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
@@ -46,7 +46,7 @@ public class CollectiveBenchmarks {
     @Param({"2", "1048576"})
     public int elements;
 
-    private Runtime runtime;
+    private TandemRuntime runtime;
     private final List<Stream> streams = new ArrayList<>();
     private final List<Communicator> comms = new ArrayList<>();
     private final List<Tensor> tensors = new ArrayList<>();
@@ -61,7 +61,7 @@ public class CollectiveBenchmarks {
 
     @Setup(Level.Trial)
     public void open() {
-        runtime = Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(ranks).withComputeThreads(1));
+        runtime = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(ranks).withComputeThreads(1));
         comms.addAll(runtime.createCommunicators(runtime.devices()));
         for (int r = 0; r < ranks; r++) {
             var dev = runtime.device(r);

@@ -2,7 +2,7 @@ package dev.tandem.jmh;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
@@ -42,7 +42,7 @@ public class GemmBenchmarks {
     @Param({"1", "2"})
     public int threads;
 
-    private Runtime runtime;
+    private TandemRuntime runtime;
     private Device dev;
     private Stream stream;
     private Tensor a;
@@ -63,7 +63,7 @@ public class GemmBenchmarks {
         int m = Integer.parseInt(p[0]);
         int k = Integer.parseInt(p[1]);
         int n = Integer.parseInt(p[2]);
-        runtime = Runtime.open(RuntimeOptions.defaults().withBackend("host").withComputeThreads(threads));
+        runtime = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withComputeThreads(threads));
         dev = runtime.device(0);
         stream = dev.createStream("compute");
         a = Tensor.allocate(dev, stream, DType.F32, m, k);

@@ -2,7 +2,7 @@ package dev.tandem.jmh;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
@@ -35,7 +35,7 @@ public class RowKernelBenchmarks {
     @Param({"1024x512", "256x7168"})
     public String rows;
 
-    private Runtime runtime;
+    private TandemRuntime runtime;
     private Device dev;
     private Stream stream;
     private Tensor input;
@@ -55,7 +55,7 @@ public class RowKernelBenchmarks {
         String[] p = rows.split("x");
         int n = Integer.parseInt(p[0]);
         int d = Integer.parseInt(p[1]);
-        runtime = Runtime.open(RuntimeOptions.defaults().withBackend("host").withComputeThreads(1));
+        runtime = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withComputeThreads(1));
         dev = runtime.device(0);
         stream = dev.createStream("compute");
         input = Tensor.allocate(dev, stream, DType.F32, n, d);

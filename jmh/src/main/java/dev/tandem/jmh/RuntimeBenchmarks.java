@@ -3,7 +3,7 @@ package dev.tandem.jmh;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
@@ -37,7 +37,7 @@ public class RuntimeBenchmarks {
     @Param({"host"})
     public String backend;
 
-    private Runtime runtime;
+    private TandemRuntime runtime;
     private Stream compute;
     private Stream comm;
     private Event event;
@@ -45,7 +45,7 @@ public class RuntimeBenchmarks {
 
     @Setup(Level.Trial)
     public void open() {
-        runtime = Runtime.open(RuntimeOptions.defaults().withBackend(backend));
+        runtime = TandemRuntime.open(RuntimeOptions.defaults().withBackend(backend));
         Device dev = runtime.device(0);
         compute = dev.createStream(StreamOptions.compute("compute"));
         comm = dev.createStream(StreamOptions.comm("comm"));

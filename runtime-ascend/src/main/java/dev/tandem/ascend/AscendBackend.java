@@ -2,7 +2,7 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.AscendLibraries;
 import dev.tandem.runtime.BackendNotFoundException;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.spi.Backend;
 
@@ -33,7 +33,7 @@ public final class AscendBackend implements Backend {
     }
 
     @Override
-    public Runtime open(RuntimeOptions options) {
+    public TandemRuntime open(RuntimeOptions options) {
         if (!isAvailable()) {
             throw new BackendNotFoundException("backend 'ascend' is not available: " + unavailableReason());
         }

@@ -9,7 +9,7 @@ import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.LeakTracker;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.spi.Closer;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.WrongDeviceException;
@@ -29,7 +29,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * process closes (never from a shutdown hook), after every handle was destroyed; with
  * {@code -Dtandem.ascend.keepInitialized=true} it never runs (for CANN releases that cannot re-initialise).
  */
-public final class AscendRuntime implements Runtime {
+public final class AscendRuntime implements TandemRuntime {
     private static final Object PROCESS_LOCK = new Object();
     private static int processRefs;
 

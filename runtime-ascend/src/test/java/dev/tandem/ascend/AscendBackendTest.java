@@ -5,7 +5,7 @@ import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.DeviceOutOfMemoryException;
 import dev.tandem.runtime.LeakTracker;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
@@ -55,7 +55,7 @@ class AscendBackendTest {
 
     @Test
     void injectedAllocationFailureBecomesDeviceOutOfMemoryWithTheAclCode() {
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             Device dev = rt.device(0);
             Stream s = dev.createStream("alloc");
             Emulator.failures("aclrtMalloc=207001");
@@ -73,7 +73,7 @@ class AscendBackendTest {
 
     @Test
     void featureNotSupportedHasItsOwnExceptionType() {
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             Device dev = rt.device(0);
             Emulator.failures("aclrtCreateEventWithFlag=207000");
             assertThatThrownBy(() -> dev.createEvent())
@@ -93,7 +93,7 @@ class AscendBackendTest {
 
     @Test
     void anAsynchronousFailureFailsTheStreamWithTheNativeCode() {
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             Device dev = rt.device(0);
             Stream s = dev.createStream("async");
             Tensor t = Tensor.allocate(dev, s, DType.F32, 4);
@@ -110,7 +110,7 @@ class AscendBackendTest {
 
     @Test
     void virtualThreadsAreRejectedWithAClearMessage() throws Exception {
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             Device dev = rt.device(0);
             AtomicReference<Throwable> error = new AtomicReference<>();
             Thread.ofVirtual().start(() -> {
@@ -126,7 +126,7 @@ class AscendBackendTest {
 
     @Test
     void tracingRecordsOneSpanPerOperation() {
-        try (Runtime rt = Runtime.open(RuntimeOptions.defaults().withBackend("ascend").withDeviceCount(1).withTracing(true))) {
+        try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withBackend("ascend").withDeviceCount(1).withTracing(true))) {
             Device dev = rt.device(0);
             Stream s = dev.createStream("traced");
             s.traceTag("mb0");
@@ -148,7 +148,7 @@ class AscendBackendTest {
     void closingTheRuntimeReleasesEveryHandle() {
         LeakTracker.global().enable();
         LeakTracker.global().reset();
-        Runtime rt = AscendFixture.open(2);
+        TandemRuntime rt = AscendFixture.open(2);
         Stream s = rt.device(1).createStream("s");
         rt.device(1).allocate(64, s);
         rt.device(0).createEvent();

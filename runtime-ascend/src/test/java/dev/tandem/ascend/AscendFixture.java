@@ -1,6 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 
 /** Opens the ascend backend for tests: over the CPU emulator unless run with -Pnpu on a CANN machine. */
@@ -8,7 +8,7 @@ final class AscendFixture {
     private AscendFixture() {
     }
 
-    static Runtime open(int devices) {
-        return Runtime.open(RuntimeOptions.defaults().withBackend("ascend").withDeviceCount(devices));
+    static TandemRuntime open(int devices) {
+        return TandemRuntime.open(RuntimeOptions.defaults().withBackend("ascend").withDeviceCount(devices));
     }
 }

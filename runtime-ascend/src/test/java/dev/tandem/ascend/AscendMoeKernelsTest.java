@@ -2,7 +2,7 @@ package dev.tandem.ascend;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.OutOfRangeException;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
@@ -21,7 +21,7 @@ class AscendMoeKernelsTest {
 
     @Test
     void groupedMatmulMultipliesEachRowGroupByItsExpert() {
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             AscendDevice dev = (AscendDevice) rt.device(0);
             Stream s = dev.createStream("moe");
             int m = 7, k = 5, n = 3, groups = 3;
@@ -78,7 +78,7 @@ class AscendMoeKernelsTest {
 
     @Test
     void groupedMatmulRejectsBadShapesBeforeEnqueueing() {
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             AscendDevice dev = (AscendDevice) rt.device(0);
             Stream s = dev.createStream("moe");
             Tensor x = Tensor.allocate(dev, s, DType.F32, 4, 5);

@@ -2,7 +2,7 @@ package dev.tandem.ascend;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.OutOfRangeException;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
@@ -54,7 +54,7 @@ class AscendMoeRoutingTest {
         float[] bias = floats(random, experts * hidden);
         float[] skip1 = floats(random, tokens * hidden);
         float[] skip2 = floats(random, tokens * hidden);
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             AscendDevice dev = (AscendDevice) rt.device(0);
             Stream s = dev.createStream("moe");
             AscendMoeKernels moe = dev.moeKernels();
@@ -160,7 +160,7 @@ class AscendMoeRoutingTest {
             ids[f] = random.nextInt(experts);
         }
         float[] x = floats(random, tokens * hidden);
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             AscendDevice dev = (AscendDevice) rt.device(0);
             Stream s = dev.createStream("moe");
             Tensor tx = Tensor.allocate(dev, s, DType.F32, tokens, hidden);
@@ -204,7 +204,7 @@ class AscendMoeRoutingTest {
 
     @Test
     void routingRejectsBadArgumentsBeforeEnqueueing() {
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             AscendDevice dev = (AscendDevice) rt.device(0);
             Stream s = dev.createStream("moe");
             AscendMoeKernels moe = dev.moeKernels();

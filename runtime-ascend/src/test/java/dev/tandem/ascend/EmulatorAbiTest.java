@@ -5,7 +5,7 @@ import dev.tandem.ascend.ffi.aclnn.Aclnn;
 import dev.tandem.ascend.ffi.hccl.Hccl;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.NativeCodes;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +29,7 @@ class EmulatorAbiTest {
 
     @Test
     void deviceAndContextAreBoundToTheCallingThread() throws Exception {
-        try (Runtime rt = AscendFixture.open(2); Arena arena = Arena.ofConfined()) {
+        try (TandemRuntime rt = AscendFixture.open(2); Arena arena = Arena.ofConfined()) {
             AscendDevice d1 = (AscendDevice) rt.device(1);
             d1.bind();
             MemorySegment id = arena.allocate(ValueLayout.JAVA_INT);
@@ -54,7 +54,7 @@ class EmulatorAbiTest {
 
     @Test
     void misuseReturnsDocumentedCodesInsteadOfCrashing() {
-        try (Runtime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
+        try (TandemRuntime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
             ((AscendDevice) rt.device(0)).bind();
             MemorySegment out = pointer(arena);
             Check.acl("aclrtMalloc", AclRt.aclrtMalloc(out, 64, AclRt.ACL_MEM_MALLOC_HUGE_FIRST()));
@@ -91,7 +91,7 @@ class EmulatorAbiTest {
 
     @Test
     void eventsFollowAclSemantics() {
-        try (Runtime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
+        try (TandemRuntime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
             ((AscendDevice) rt.device(0)).bind();
             MemorySegment p = pointer(arena);
             Check.acl("aclrtCreateStream", AclRt.aclrtCreateStream(p));
@@ -116,7 +116,7 @@ class EmulatorAbiTest {
 
     @Test
     void aclnnObjectsAreCreatedAndDestroyed() {
-        try (Runtime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
+        try (TandemRuntime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
             ((AscendDevice) rt.device(0)).bind();
             MemorySegment ints = Check.aclnnObject("aclCreateIntArray",
                     Aclnn.aclCreateIntArray(arena.allocateFrom(ValueLayout.JAVA_LONG, 1, 2, 3), 3));

@@ -4,7 +4,7 @@ import dev.tandem.ascend.ffi.acl.AclRt;
 import dev.tandem.ascend.ffi.aclnn.Aclnn;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.runtime.DType;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Tensor;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -55,7 +55,7 @@ class EmulatorMoeAbiTest {
 
     @Test
     void initRoutingRowIndexTypesAndUnsupportedModes() {
-        try (Runtime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
+        try (TandemRuntime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
             AscendDevice dev = (AscendDevice) rt.device(0);
             AscendStream s = (AscendStream) dev.createStream("abi");
             Env env = new Env(dev, s, arena);
@@ -111,7 +111,7 @@ class EmulatorMoeAbiTest {
 
     @Test
     void finalizeRoutingReadsColumnMajorIndicesInModeZeroAndRowMajorInModeTwo() {
-        try (Runtime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
+        try (TandemRuntime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
             AscendDevice dev = (AscendDevice) rt.device(0);
             AscendStream s = (AscendStream) dev.createStream("abi");
             Env env = new Env(dev, s, arena);
@@ -156,7 +156,7 @@ class EmulatorMoeAbiTest {
 
     @Test
     void finalizeRoutingDropPadReadsExpertCapacitySlotsAndAddsBiasForDroppedRows() {
-        try (Runtime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
+        try (TandemRuntime rt = AscendFixture.open(1); Arena arena = Arena.ofConfined()) {
             AscendDevice dev = (AscendDevice) rt.device(0);
             AscendStream s = (AscendStream) dev.createStream("abi");
             Env env = new Env(dev, s, arena);

@@ -5,7 +5,7 @@ import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import org.junit.jupiter.api.Tag;
@@ -49,7 +49,7 @@ class HcclMultiProcessTest {
 
     @Test
     void rootInfoReachesRanksInOtherProcesses() throws Exception {
-        try (Runtime rt = AscendFixture.open(1)) {
+        try (TandemRuntime rt = AscendFixture.open(1)) {
             byte[] info = HcclCommunicator.rootInfo((AscendDevice) rt.device(0));
             assertThat(info).hasSize(4108);
             InetSocketAddress bind = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
@@ -86,7 +86,7 @@ class HcclMultiProcessTest {
 
     @Test
     void ranksJoinThroughASharedFileAndThroughARankTable(@TempDir Path dir) throws Exception {
-        try (Runtime rt = AscendFixture.open(2); ExecutorService pool = Executors.newFixedThreadPool(2)) {
+        try (TandemRuntime rt = AscendFixture.open(2); ExecutorService pool = Executors.newFixedThreadPool(2)) {
             AscendRuntime art = (AscendRuntime) rt;
             Path file = dir.resolve("root.info");
             HcclRendezvous.publish(file, HcclCommunicator.rootInfo((AscendDevice) rt.device(0)));
@@ -123,7 +123,7 @@ class HcclMultiProcessTest {
 
     @Test
     void joiningThroughRootInfoWithOptions() throws Exception {
-        try (Runtime rt = AscendFixture.open(2); ExecutorService pool = Executors.newFixedThreadPool(2)) {
+        try (TandemRuntime rt = AscendFixture.open(2); ExecutorService pool = Executors.newFixedThreadPool(2)) {
             AscendRuntime art = (AscendRuntime) rt;
             byte[] info = HcclCommunicator.rootInfo((AscendDevice) rt.device(0));
             CommunicatorOptions options = CommunicatorOptions.defaults().withTimeout(Duration.ofSeconds(10));
@@ -136,7 +136,7 @@ class HcclMultiProcessTest {
         }
     }
 
-    private static void allReduceOnce(Runtime rt, List<Communicator> comms) {
+    private static void allReduceOnce(TandemRuntime rt, List<Communicator> comms) {
         List<Stream> streams = new ArrayList<>();
         List<Tensor> tensors = new ArrayList<>();
         for (Communicator c : comms) {

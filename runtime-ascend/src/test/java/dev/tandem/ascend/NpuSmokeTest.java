@@ -6,7 +6,7 @@ import dev.tandem.runtime.Device;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import org.junit.jupiter.api.Tag;
@@ -22,7 +22,7 @@ class NpuSmokeTest {
 
     @Test
     void copiesKernelsEventsAndCollectivesOnRealDevices() {
-        try (Runtime rt = AscendFixture.open(0)) {
+        try (TandemRuntime rt = AscendFixture.open(0)) {
             assertThat(((AscendRuntime) rt).isEmulator()).as("-Pnpu must use CANN, not the emulator").isFalse();
             Device dev = rt.device(0);
             assertThat(dev.memoryInfo().totalBytes()).isPositive();

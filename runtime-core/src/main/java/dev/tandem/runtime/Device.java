@@ -12,7 +12,7 @@ public interface Device extends AutoCloseable {
 
     MemoryInfo memoryInfo();
 
-    Runtime runtime();
+    TandemRuntime runtime();
 
     Stream createStream(StreamOptions options);
 

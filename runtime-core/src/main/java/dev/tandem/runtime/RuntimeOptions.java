@@ -3,7 +3,7 @@ package dev.tandem.runtime;
 import java.util.Map;
 
 /**
- * How to open a {@link Runtime}. Zero means "the backend's default" for the numeric fields.
+ * How to open a {@link TandemRuntime}. Zero means "the backend's default" for the numeric fields.
  *
  * @param backend           backend name, or null to use {@code -Dtandem.backend}, {@code TANDEM_BACKEND}, else {@code host}
  * @param deviceCount       devices to open (host backend: emulated devices; others: the first N visible)

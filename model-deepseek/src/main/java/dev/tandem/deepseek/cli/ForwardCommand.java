@@ -14,13 +14,13 @@ import dev.tandem.deepseek.weights.StDType;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.LinkModel;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
 import dev.tandem.runtime.schedule.OverlapAdvisor;
-import dev.tandem.deepseek.dbo.ComputeRate;
-import dev.tandem.deepseek.dbo.DeepSeekStageCosts;
+import dev.tandem.deepseek.cost.ComputeRate;
+import dev.tandem.deepseek.cost.DeepSeekStageCosts;
 import dev.tandem.runtime.trace.OverlapMetrics;
 
 import java.io.IOException;
@@ -306,7 +306,7 @@ public final class ForwardCommand {
             }
             long start = System.nanoTime();
             float[] result;
-            try (Runtime rt = Runtime.open(ro)) {
+            try (TandemRuntime rt = TandemRuntime.open(ro)) {
                 DecoderRunner.Options opts = DecoderRunner.Options.defaults(ranks).withAttention(mode)
                         .withCommunicatorOptions(communicatorOptions(o))
                         .withScheduling(scheduling).withWeightDType(wdt).withMla(mla);

@@ -7,7 +7,7 @@ import dev.tandem.deepseek.model.MlaMode;
 import dev.tandem.deepseek.model.WeightSource;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.LinkModel;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
@@ -77,7 +77,7 @@ public final class OverlapDemo {
                 link.bandwidthGBps(), link.latencyMicros());
         RuntimeOptions ro = RuntimeOptions.defaults().withBackend(o.backend()).withDeviceCount(o.ranks())
                 .withComputeThreads(1).withTracing(true);
-        try (Runtime runtime = Runtime.open(ro)) {
+        try (TandemRuntime runtime = TandemRuntime.open(ro)) {
             long t0 = System.nanoTime();
             // A fixed MLA form: AUTO picks it per chunk, and the second part of a prefill cut at a token boundary
             // (few queries over a longer context) would go absorbed where the unsplit reference goes naive; the
@@ -148,7 +148,7 @@ public final class OverlapDemo {
         }
     }
 
-    private static Measured measure(Runtime runtime, DecoderRunner runner, DemoBatch batch, MicroBatchPlan plan,
+    private static Measured measure(TandemRuntime runtime, DecoderRunner runner, DemoBatch batch, MicroBatchPlan plan,
                                     Scheduling scheduling, int iterations) {
         long[] times = new long[iterations];
         float[] output = null;

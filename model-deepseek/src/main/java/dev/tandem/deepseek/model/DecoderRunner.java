@@ -6,7 +6,7 @@ import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
@@ -143,7 +143,7 @@ public final class DecoderRunner implements AutoCloseable {
     private final ExecutorService pool;
     private final Map<String, Schedule<DecoderMicroBatch>> schedules = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public DecoderRunner(Runtime runtime, DeepSeekConfig config, WeightSource weights, int firstLayer, int endLayer,
+    public DecoderRunner(TandemRuntime runtime, DeepSeekConfig config, WeightSource weights, int firstLayer, int endLayer,
                          Options options) {
         this.config = config;
         this.options = options;

@@ -1,8 +1,8 @@
 package dev.tandem.deepseek.serving;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.deepseek.dbo.ComputeRate;
-import dev.tandem.deepseek.dbo.DeepSeekStageCosts;
+import dev.tandem.deepseek.cost.ComputeRate;
+import dev.tandem.deepseek.cost.DeepSeekStageCosts;
 import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.deepseek.model.DecoderRunner;
 import dev.tandem.deepseek.model.DecoderRunner.Request;
@@ -12,7 +12,7 @@ import dev.tandem.deepseek.weights.Checkpoint;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.LinkModel;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
@@ -39,7 +39,7 @@ import java.util.Objects;
  * }</pre>
  */
 public final class DeepSeekEngine implements AutoCloseable {
-    private final Runtime runtime;
+    private final TandemRuntime runtime;
     private final DecoderRunner runner;
     private final Checkpoint checkpoint;
     private final DeepSeekConfig config;
@@ -54,7 +54,7 @@ public final class DeepSeekEngine implements AutoCloseable {
         WeightSource weights = ckpt != null ? WeightSource.checkpoint(ckpt) : WeightSource.random(config, b.seed);
         int first = b.firstLayer < 0 ? 0 : b.firstLayer;
         int end = b.endLayer < 0 ? config.numHiddenLayers() : b.endLayer;
-        this.runtime = Runtime.open(RuntimeOptions.defaults().withBackend(b.backend).withDeviceCount(b.ranks)
+        this.runtime = TandemRuntime.open(RuntimeOptions.defaults().withBackend(b.backend).withDeviceCount(b.ranks)
                 .withComputeThreads(b.computeThreads).withTracing(b.tracing));
         try {
             CommunicatorOptions comm = CommunicatorOptions.defaults().withLink(b.link);
@@ -84,7 +84,7 @@ public final class DeepSeekEngine implements AutoCloseable {
         return runner;
     }
 
-    public Runtime runtime() {
+    public TandemRuntime runtime() {
         return runtime;
     }
 

@@ -8,7 +8,7 @@ import dev.tandem.deepseek.weights.LayerWeights;
 import dev.tandem.deepseek.weights.SafetensorsFile;
 import dev.tandem.deepseek.weights.SafetensorsWriter;
 import dev.tandem.deepseek.weights.StDType;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,7 +70,7 @@ class ForwardCommandTest {
         int d = C.hiddenSize();
         reqs.add(new DecoderRunner.Request(0, java.util.Arrays.copyOfRange(hidden, 0, 4 * d), new int[]{0, 1, 2, 3}));
         reqs.add(new DecoderRunner.Request(1, java.util.Arrays.copyOfRange(hidden, 4 * d, 7 * d), new int[]{0, 1, 2}));
-        try (Runtime rt = Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(1));
+        try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(1));
              DecoderRunner runner = new DecoderRunner(rt, C, WeightSource.random(C, 3), 0, 2, DecoderRunner.Options.defaults(1))) {
             return runner.forward(reqs);
         }

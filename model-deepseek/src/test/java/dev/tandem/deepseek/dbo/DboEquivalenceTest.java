@@ -8,7 +8,7 @@ import dev.tandem.deepseek.model.DecoderRunner.Request;
 import dev.tandem.deepseek.model.DecoderRunner.Scheduling;
 import dev.tandem.deepseek.model.MlaMode;
 import dev.tandem.deepseek.model.WeightSource;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
 import org.junit.jupiter.api.AfterAll;
@@ -171,7 +171,7 @@ class DboEquivalenceTest extends LeakCheck {
     @MethodSource("cases")
     void overlappedEqualsSequentialBitwise(int index) {
         Case c = generate(index);
-        try (Runtime rt = DboSupport.host(c.ranks(), false);
+        try (TandemRuntime rt = DboSupport.host(c.ranks(), false);
              DecoderRunner runner = new DecoderRunner(rt, config(c), WeightSource.random(config(c), c.seed()), c.firstLayer(),
                      c.endLayer(), DecoderRunner.Options.defaults(c.ranks()).withAttention(c.mode()).withMla(c.mla()))) {
             Outputs seq = run(runner, c, c.planner(), Scheduling.SEQUENTIAL);

@@ -8,7 +8,7 @@ import dev.tandem.deepseek.model.DecoderRunner.Scheduling;
 import dev.tandem.deepseek.model.WeightSource;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.LinkModel;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.StreamRole;
 import dev.tandem.runtime.schedule.Schedule;
 import dev.tandem.runtime.schedule.Step;
@@ -39,7 +39,7 @@ class DboStructureTest extends LeakCheck {
 
     @Test
     void traceRealisesTheOverlappedSchedule() {
-        try (Runtime rt = DboSupport.host(RANKS, true);
+        try (TandemRuntime rt = DboSupport.host(RANKS, true);
              DecoderRunner runner = new DecoderRunner(rt, CONFIG, WeightSource.random(CONFIG, 11), 1, 3,
                      DecoderRunner.Options.defaults(RANKS)
                              .withCommunicatorOptions(CommunicatorOptions.defaults().withLink(LINK)))) {

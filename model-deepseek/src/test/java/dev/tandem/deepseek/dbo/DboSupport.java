@@ -3,7 +3,7 @@ package dev.tandem.deepseek.dbo;
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.DecoderRunner;
 import dev.tandem.deepseek.model.ModelTestSupport;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 
 import java.util.ArrayList;
@@ -15,8 +15,8 @@ final class DboSupport {
     }
 
     /** A host runtime with {@code devices} devices, as the model tests open it. */
-    static Runtime host(int devices, boolean tracing) {
-        return Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(devices)
+    static TandemRuntime host(int devices, boolean tracing) {
+        return TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(devices)
                 .withComputeThreads(1).withTracing(tracing));
     }
 

@@ -2,7 +2,7 @@ package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.weights.LayerWeights;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -26,7 +26,7 @@ class BlockTest extends LeakCheck {
 
     static double[] run(DeepSeekConfig c, int layer, UnaryOperator<LayerWeights> edit, int ranks, float[] x, int[] lens) {
         WeightSource src = (l, e0, e1) -> edit.apply(LayerWeights.random(c, l, 13, e0, e1));
-        try (Runtime rt = host(ranks);
+        try (TandemRuntime rt = host(ranks);
              DecoderRunner r = new DecoderRunner(rt, c, src, layer, layer + 1, DecoderRunner.Options.defaults(ranks))) {
             float[] out = r.forward(requests(c, x, lens));
             double[] delta = new double[out.length];

@@ -2,7 +2,7 @@ package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.weights.LayerWeights;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -27,7 +27,7 @@ class DecoderLayerTest extends LeakCheck {
         long seed = 11;
         float[] x = randomHidden(t, c.hiddenSize(), 5);
         float[] got;
-        try (Runtime rt = host(1);
+        try (TandemRuntime rt = host(1);
              DecoderRunner runner = new DecoderRunner(rt, c, WeightSource.random(c, seed), layer, layer + 1,
                      DecoderRunner.Options.defaults(1))) {
             got = runner.forward(requests(c, x, seqLens));

@@ -1,7 +1,7 @@
 package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -39,12 +39,12 @@ class KvCacheTest extends LeakCheck {
         DecoderRunner.Options o = DecoderRunner.Options.defaults(ranks).withAttention(mode);
         float[] full;
         float[] fullB;
-        try (Runtime rt = host(ranks);
+        try (TandemRuntime rt = host(ranks);
              DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2, o)) {
             full = r.forward(List.of(new DecoderRunner.Request(1, a, range(0, n + k))));
             fullB = r.forward(List.of(new DecoderRunner.Request(2, b, range(0, 4))));
         }
-        try (Runtime rt = host(ranks);
+        try (TandemRuntime rt = host(ranks);
              DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2, o)) {
             float[] out = new float[(n + k) * d];
             System.arraycopy(r.forward(List.of(new DecoderRunner.Request(1, rows(a, d, 0, n), range(0, n)))), 0, out, 0, n * d);
@@ -72,11 +72,11 @@ class KvCacheTest extends LeakCheck {
         float[] a = randomHidden(7, d, 31);
         float[] b = randomHidden(3, d, 32);
         float[] whole;
-        try (Runtime rt = host(2);
+        try (TandemRuntime rt = host(2);
              DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2, DecoderRunner.Options.defaults(2))) {
             whole = r.forward(List.of(new DecoderRunner.Request(1, a, range(0, 7)), new DecoderRunner.Request(2, b, range(0, 3))));
         }
-        try (Runtime rt = host(2);
+        try (TandemRuntime rt = host(2);
              DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2,
                      DecoderRunner.Options.defaults(2).withScheduling(scheduling))) {
             List<DecoderRunner.Request> reqs = new ArrayList<>();
@@ -100,7 +100,7 @@ class KvCacheTest extends LeakCheck {
         float[][] results = new float[2][];
         MlaMode[] modes = {MlaMode.NAIVE, MlaMode.ABSORBED};
         for (int m = 0; m < 2; m++) {
-            try (Runtime rt = host(2);
+            try (TandemRuntime rt = host(2);
                  DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2,
                          DecoderRunner.Options.defaults(2).withMla(modes[m]))) {
                 float[] p = r.forward(List.of(new DecoderRunner.Request(1, rows(a, d, 0, 6), range(0, 6)),
@@ -124,11 +124,11 @@ class KvCacheTest extends LeakCheck {
         float[] x = randomHidden(10, d, 51);
         List<DecoderRunner.Request> reqs = requests(c, x, new int[]{8, 2});
         float[] one;
-        try (Runtime rt = host(2);
+        try (TandemRuntime rt = host(2);
              DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2, DecoderRunner.Options.defaults(2))) {
             one = r.forward(reqs);
         }
-        try (Runtime rt = host(2);
+        try (TandemRuntime rt = host(2);
              DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 3), 0, 2,
                      DecoderRunner.Options.defaults(2).withScheduling(DecoderRunner.Scheduling.OVERLAPPED))) {
             var plan = new dev.tandem.runtime.schedule.MicroBatchPlanner(1, 0.1, true,

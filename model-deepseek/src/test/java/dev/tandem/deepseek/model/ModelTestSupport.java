@@ -1,7 +1,7 @@
 package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 
 import java.util.ArrayList;
@@ -13,8 +13,8 @@ public final class ModelTestSupport {
     private ModelTestSupport() {
     }
 
-    static Runtime host(int devices) {
-        return Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(devices).withComputeThreads(2));
+    static TandemRuntime host(int devices) {
+        return TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(devices).withComputeThreads(2));
     }
 
     public static float[] randomHidden(int tokens, int d, long seed) {

@@ -2,7 +2,7 @@ package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.runtime.DType;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -18,7 +18,7 @@ class ParallelTest extends LeakCheck {
     static final int[] LENS = {5, 1, 4, 2, 3};
 
     static float[] run(DeepSeekConfig c, DecoderRunner.Options o, float[] x, int[] lens) {
-        try (Runtime rt = host(o.ranks());
+        try (TandemRuntime rt = host(o.ranks());
              DecoderRunner r = new DecoderRunner(rt, c, WeightSource.random(c, 7), 0, 2, o)) {
             return r.forward(requests(c, x, lens));
         }
@@ -84,7 +84,7 @@ class ParallelTest extends LeakCheck {
         }
         for (var sched : DecoderRunner.Scheduling.values()) {
             for (AttentionMode mode : AttentionMode.values()) {
-                try (Runtime rt = host(2);
+                try (TandemRuntime rt = host(2);
                      DecoderRunner r = new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 0, 2,
                              DecoderRunner.Options.defaults(2).withScheduling(sched).withAttention(mode))) {
                     float[] got = r.forward(split);
@@ -100,7 +100,7 @@ class ParallelTest extends LeakCheck {
 
     @Test
     void badRequestsAndPlacementsAreRejectedUpFront() {
-        try (Runtime rt = host(2);
+        try (TandemRuntime rt = host(2);
              DecoderRunner r = new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 0, 2, DecoderRunner.Options.defaults(2))) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> r.forward(List.of(
                     new DecoderRunner.Request(1, new float[5], new int[]{0})))).hasMessageContaining("expected 1 x 512");
@@ -111,18 +111,18 @@ class ParallelTest extends LeakCheck {
             // the runner still works afterwards
             assertThat(r.forward(List.of(new DecoderRunner.Request(1, row, new int[]{0})))).hasSize(V3.hiddenSize());
         }
-        try (Runtime rt = host(3)) {
+        try (TandemRuntime rt = host(3)) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 0, 2,
                     DecoderRunner.Options.defaults(3))).hasMessageContaining("n_routed_experts (16) must be divisible by the 3");
         }
-        try (Runtime rt = host(1)) {
+        try (TandemRuntime rt = host(1)) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 0, 2,
                     DecoderRunner.Options.defaults(2))).hasMessageContaining("2 ranks need 2 devices");
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DecoderRunner(rt, V3, WeightSource.random(V3, 7), 2, 5,
                     DecoderRunner.Options.defaults(1))).hasMessageContaining("layers 2:5");
         }
         DeepSeekConfig small = DeepSeekConfig.preset("small-v2");
-        try (Runtime rt = host(8)) {
+        try (TandemRuntime rt = host(8)) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> new DecoderRunner(rt, small, WeightSource.random(small, 7), 0, 1,
                     DecoderRunner.Options.defaults(8).withAttention(AttentionMode.TP)))
                     .hasMessageContaining("num_attention_heads (12) must be divisible by the 8");

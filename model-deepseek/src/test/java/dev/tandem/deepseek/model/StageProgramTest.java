@@ -1,7 +1,7 @@
 package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.StreamRole;
 import dev.tandem.runtime.schedule.Schedule;
@@ -32,7 +32,7 @@ class StageProgramTest extends LeakCheck {
 
     @Test
     void stageListsPerLayerKindAndAttentionMode() {
-        try (Runtime rt = host(2);
+        try (TandemRuntime rt = host(2);
              DecoderRunner dp = new DecoderRunner(rt, V3, WeightSource.random(V3, 1), 0, 2, DecoderRunner.Options.defaults(2))) {
             StageProgram<DecoderMicroBatch> p = dp.program(1);
             assertThat(names(p)).containsExactly("L0/attention", "L0/mlp", "L1/attention", "L1/gate", "L1/shared",
@@ -53,7 +53,7 @@ class StageProgramTest extends LeakCheck {
             assertThat(dbo.steps().stream().filter(s -> s.stream() == StreamRole.COMM)
                     .map(s -> p.stage(s.stage()).kind()).distinct()).containsExactly(StageKind.COMM);
         }
-        try (Runtime rt = host(2);
+        try (TandemRuntime rt = host(2);
              DecoderRunner tp = new DecoderRunner(rt, V3, WeightSource.random(V3, 1), 0, 2,
                      DecoderRunner.Options.defaults(2).withAttention(AttentionMode.TP))) {
             assertThat(names(tp.program(0))).startsWith("L0/attention", "L0/attn-allreduce", "L0/attn-residual", "L0/mlp",
@@ -65,7 +65,7 @@ class StageProgramTest extends LeakCheck {
     @Test
     void everyOperationIsTaggedWithMicroBatchLayerAndStage() {
         for (DecoderRunner.Scheduling sched : DecoderRunner.Scheduling.values()) {
-            try (Runtime rt = Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(2).withTracing(true));
+            try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(2).withTracing(true));
                  DecoderRunner r = new DecoderRunner(rt, V3, WeightSource.random(V3, 1), 0, 2,
                          DecoderRunner.Options.defaults(2).withScheduling(sched))) {
                 rt.tracer().clear();

@@ -7,7 +7,7 @@ import dev.tandem.runtime.Device;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.LinkModel;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
@@ -40,7 +40,7 @@ public final class OverlapExample {
         double latency = args.length > 3 ? Double.parseDouble(args[3]) : 200;
         Path trace = Path.of(args.length > 4 ? args[4] : "trace.json");
         int ranks = 2;
-        try (Runtime rt = Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(ranks)
+        try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(ranks)
                 .withComputeThreads(1).withTracing(true))) {
             LinkModel link = new LinkModel(bandwidth, latency);
             List<Communicator> comms = rt.createCommunicators(rt.devices(), CommunicatorOptions.defaults().withLink(link));

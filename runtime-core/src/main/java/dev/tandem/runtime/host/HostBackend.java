@@ -1,6 +1,6 @@
 package dev.tandem.runtime.host;
 
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.spi.Backend;
 
@@ -27,7 +27,7 @@ public final class HostBackend implements Backend {
     }
 
     @Override
-    public Runtime open(RuntimeOptions options) {
+    public TandemRuntime open(RuntimeOptions options) {
         return new HostRuntime(options);
     }
 }

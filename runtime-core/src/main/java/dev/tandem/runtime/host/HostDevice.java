@@ -9,7 +9,7 @@ import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.MemoryInfo;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.Tensor;
@@ -71,7 +71,7 @@ final class HostDevice implements Device, KernelLauncher {
     }
 
     @Override
-    public Runtime runtime() {
+    public TandemRuntime runtime() {
         return runtime;
     }
 

@@ -5,7 +5,7 @@ import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.LeakTracker;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.WrongDeviceException;
 import dev.tandem.runtime.trace.Tracer;
@@ -17,7 +17,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A host runtime: N emulated devices sharing one tracer. */
-final class HostRuntime implements Runtime {
+final class HostRuntime implements TandemRuntime {
     /** Default capacity of an emulated device; only accounting, memory is taken when allocated. */
     static final long DEFAULT_DEVICE_MEMORY = 16L << 30;
 

@@ -1,6 +1,6 @@
 package dev.tandem.runtime.spi;
 
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 
 /**
@@ -19,5 +19,5 @@ public interface Backend {
     String unavailableReason();
 
     /** Opens a runtime; throws {@link dev.tandem.runtime.BackendNotFoundException} when unavailable. */
-    Runtime open(RuntimeOptions options);
+    TandemRuntime open(RuntimeOptions options);
 }

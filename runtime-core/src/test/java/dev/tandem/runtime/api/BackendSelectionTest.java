@@ -1,7 +1,7 @@
 package dev.tandem.runtime.api;
 
 import dev.tandem.runtime.BackendNotFoundException;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.spi.Backends;
 import org.junit.jupiter.api.AfterEach;
@@ -19,7 +19,7 @@ class BackendSelectionTest {
 
     @Test
     void defaultIsTheHostBackend() {
-        try (Runtime rt = Runtime.open()) {
+        try (TandemRuntime rt = TandemRuntime.open()) {
             assertThat(rt.backendName()).isEqualTo("host");
             assertThat(rt.devices()).hasSize(1);
             assertThat(rt.device(0).name()).isEqualTo("host:0");
@@ -38,17 +38,17 @@ class BackendSelectionTest {
 
     @Test
     void unknownBackendListsTheAvailableOnes() {
-        assertThatThrownBy(() -> Runtime.open("tpu"))
+        assertThatThrownBy(() -> TandemRuntime.open("tpu"))
                 .isInstanceOf(BackendNotFoundException.class)
                 .hasMessageContaining("unknown backend 'tpu'")
                 .hasMessageContaining("host");
         System.setProperty(Backends.PROPERTY, "gpu");
-        assertThatThrownBy(Runtime::open).isInstanceOf(BackendNotFoundException.class).hasMessageContaining("'gpu'");
+        assertThatThrownBy(TandemRuntime::open).isInstanceOf(BackendNotFoundException.class).hasMessageContaining("'gpu'");
     }
 
     @Test
     void optionsShapeTheHostRuntime() {
-        try (Runtime rt = Runtime.open(RuntimeOptions.defaults().withDeviceCount(3).withDeviceMemoryBytes(1 << 20))) {
+        try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withDeviceCount(3).withDeviceMemoryBytes(1 << 20))) {
             assertThat(rt.devices()).hasSize(3);
             assertThat(rt.device(2).memoryInfo().totalBytes()).isEqualTo(1 << 20);
             var s = rt.device(0).createStream("s");
@@ -62,7 +62,7 @@ class BackendSelectionTest {
 
     @Test
     void closingTheRuntimeClosesEverything() {
-        Runtime rt = Runtime.open(RuntimeOptions.defaults().withDeviceCount(2));
+        TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withDeviceCount(2));
         var dev = rt.device(1);
         var s = dev.createStream("s");
         var buffer = dev.allocate(16, s);

@@ -1,7 +1,7 @@
 package dev.tandem.runtime.api;
 
 import dev.tandem.runtime.LeakTracker;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -13,7 +13,7 @@ class LeakTrackerTest {
         LeakTracker tracker = LeakTracker.global();
         tracker.enable();
         tracker.reset();
-        Runtime rt = Runtime.open("host");
+        TandemRuntime rt = TandemRuntime.open("host");
         var s = rt.device(0).createStream("forgotten");
         var buffer = rt.device(0).allocate(64, s);
         assertThat(tracker.report()).contains("stream 'forgotten'").contains("64-byte buffer")

@@ -2,7 +2,7 @@ package dev.tandem.runtime.api;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.Tensor;
@@ -16,7 +16,7 @@ class QuickStartTest {
     @Test
     void readmeQuickStartRuns() {
         float[] result;
-        try (Runtime rt = Runtime.open()) {
+        try (TandemRuntime rt = TandemRuntime.open()) {
             Device dev = rt.device(0);
             Stream compute = dev.createStream(StreamOptions.compute("compute"));
             Tensor x = Tensor.allocate(dev, compute, DType.F32, 2, 3);

@@ -3,7 +3,7 @@ package dev.tandem.runtime.api;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.OutOfRangeException;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
@@ -15,12 +15,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class TensorTest {
-    private Runtime rt;
+    private TandemRuntime rt;
     private DeviceBuffer buffer;
 
     @BeforeEach
     void open() {
-        rt = Runtime.open("host");
+        rt = TandemRuntime.open("host");
         Stream s = rt.device(0).createStream("s");
         buffer = rt.device(0).allocate(4 * 24, s);
     }

@@ -2,7 +2,7 @@ package dev.tandem.runtime.api;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
@@ -21,7 +21,7 @@ class TracingTest {
 
     @Test
     void operationsAreRecordedWithTagsAndExportedAsChromeTrace(@TempDir Path dir) throws Exception {
-        try (Runtime rt = Runtime.open(RuntimeOptions.defaults().withTracing(true).withDeviceCount(2))) {
+        try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withTracing(true).withDeviceCount(2))) {
             Device dev = rt.device(0);
             Stream compute = dev.createStream(StreamOptions.compute("compute"));
             Stream comm = dev.createStream(StreamOptions.comm("comm"));
@@ -52,7 +52,7 @@ class TracingTest {
 
     @Test
     void disabledTracerRecordsNothing() {
-        try (Runtime rt = Runtime.open("host")) {
+        try (TandemRuntime rt = TandemRuntime.open("host")) {
             Stream s = rt.device(0).createStream("s");
             s.hostCallback(() -> { });
             s.synchronize();

@@ -9,7 +9,7 @@ import dev.tandem.runtime.Device;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
@@ -40,7 +40,7 @@ public abstract class CollectiveConformance extends ConformanceBase {
     }
 
     protected List<Rank> ranks(int size, CommunicatorOptions options) {
-        Runtime rt = runtime(size);
+        TandemRuntime rt = runtime(size);
         List<Device> devices = rt.devices().subList(0, size);
         List<Communicator> comms = rt.createCommunicators(devices, options);
         List<Rank> ranks = new ArrayList<>();

@@ -1,7 +1,7 @@
 package dev.tandem.runtime.conformance;
 
 import dev.tandem.runtime.LeakTracker;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
@@ -16,19 +16,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  * leak tracker must then be at zero.
  */
 public abstract class ConformanceBase {
-    private final List<Runtime> opened = new ArrayList<>();
+    private final List<TandemRuntime> opened = new ArrayList<>();
 
     /** Opens the backend under test with at least {@code devices} devices. */
-    protected abstract Runtime openRuntime(int devices);
+    protected abstract TandemRuntime openRuntime(int devices);
 
     /** Opens a runtime that is closed automatically after the test. */
-    protected final Runtime runtime(int devices) {
-        Runtime rt = openRuntime(devices);
+    protected final TandemRuntime runtime(int devices) {
+        TandemRuntime rt = openRuntime(devices);
         opened.add(rt);
         return rt;
     }
 
-    protected final Runtime runtime() {
+    protected final TandemRuntime runtime() {
         return runtime(1);
     }
 

@@ -5,7 +5,7 @@ import dev.tandem.runtime.Device;
 import dev.tandem.runtime.FloatFormats;
 import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.OutOfRangeException;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
@@ -715,7 +715,7 @@ public abstract class KernelConformance extends ConformanceBase {
 
     @Test
     void tensorsOnAnotherDeviceAreRejected() {
-        Runtime two = runtime(2);
+        TandemRuntime two = runtime(2);
         Device d0 = two.device(0);
         Device d1 = two.device(1);
         Stream s0 = d0.createStream("s0");

@@ -6,7 +6,7 @@ import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
 import dev.tandem.runtime.OutOfRangeException;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.StreamOptions;
@@ -301,7 +301,7 @@ public abstract class StreamConformance extends ConformanceBase {
 
     @Test
     void handlesFromAnotherDeviceAreRejected() {
-        Runtime rt = runtime(2);
+        TandemRuntime rt = runtime(2);
         Device d0 = rt.device(0);
         Device d1 = rt.device(1);
         Stream s0 = d0.createStream("s0");
@@ -368,7 +368,7 @@ public abstract class StreamConformance extends ConformanceBase {
 
     @Test
     void useAfterCloseThrowsIllegalState() {
-        Runtime rt = runtime();
+        TandemRuntime rt = runtime();
         Device dev = rt.device(0);
         Stream s = dev.createStream("s");
         DeviceBuffer b = dev.allocate(8, s);
@@ -389,7 +389,7 @@ public abstract class StreamConformance extends ConformanceBase {
 
     @Test
     void closingTheDeviceClosesItsChildren() {
-        Runtime rt = runtime();
+        TandemRuntime rt = runtime();
         Device dev = rt.device(0);
         Stream s = dev.createStream("s");
         DeviceBuffer b = dev.allocate(8, s);

@@ -1,7 +1,7 @@
 package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.DeviceBuffer;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import org.junit.jupiter.api.Test;
 
@@ -15,7 +15,7 @@ class CrossDeviceFreeTest {
 
     @Test
     void freeWaitsForAnotherDevicesStreamAfterItsOwnDeviceClosed() throws Exception {
-        try (Runtime rt = HostFixture.open(2)) {
+        try (TandemRuntime rt = HostFixture.open(2)) {
             Stream s0 = rt.device(0).createStream("s0");
             Stream s1 = rt.device(1).createStream("s1");
             DeviceBuffer target = rt.device(0).allocate(64, s0);

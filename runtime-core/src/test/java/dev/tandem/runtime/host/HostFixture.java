@@ -1,6 +1,6 @@
 package dev.tandem.runtime.host;
 
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 
 /** Opens the host backend for the conformance suite. */
@@ -8,7 +8,7 @@ final class HostFixture {
     private HostFixture() {
     }
 
-    static Runtime open(int devices) {
-        return Runtime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(devices).withComputeThreads(2));
+    static TandemRuntime open(int devices) {
+        return TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(devices).withComputeThreads(2));
     }
 }

@@ -1,11 +1,11 @@
 package dev.tandem.runtime.host;
 
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.conformance.StreamConformance;
 
 class HostStreamConformanceTest extends StreamConformance {
     @Override
-    protected Runtime openRuntime(int devices) {
+    protected TandemRuntime openRuntime(int devices) {
         return HostFixture.open(devices);
     }
 }

@@ -1,6 +1,6 @@
 package dev.tandem.runtime.host;
 
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
 import org.junit.jupiter.api.Test;
@@ -14,7 +14,7 @@ class HostStreamSelfWaitTest {
 
     @Test
     void synchronizingAStreamFromItsOwnCallbackFailsInsteadOfDeadlocking() {
-        try (Runtime rt = HostFixture.open(1)) {
+        try (TandemRuntime rt = HostFixture.open(1)) {
             Stream s = rt.device(0).createStream("self");
             s.hostCallback(s::synchronize);
             assertThatThrownBy(() -> s.synchronize(Duration.ofSeconds(10))).isInstanceOf(StreamFailedException.class)

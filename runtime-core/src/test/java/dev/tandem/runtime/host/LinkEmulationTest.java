@@ -5,7 +5,7 @@ import dev.tandem.runtime.DType;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.LinkModel;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import org.junit.jupiter.api.Test;
@@ -23,7 +23,7 @@ class LinkEmulationTest {
     void aCollectiveTakesAtLeastLatencyPlusBytesOverBandwidth() {
         LinkModel link = new LinkModel(0.01, 2_000);   // 10 MB/s, 2 ms
         assertThat(link.transferNanos(10_000)).isEqualTo(3_000_000);
-        try (Runtime rt = HostFixture.open(2)) {
+        try (TandemRuntime rt = HostFixture.open(2)) {
             var comms = rt.createCommunicators(rt.devices(), CommunicatorOptions.defaults().withLink(link));
             List<Stream> streams = new ArrayList<>();
             long start = System.nanoTime();

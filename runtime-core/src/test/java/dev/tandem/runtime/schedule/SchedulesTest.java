@@ -6,7 +6,7 @@ import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.Runtime;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
@@ -119,7 +119,7 @@ class SchedulesTest {
 
     @Test
     void issuedProgramOrdersEveryDependencyAcrossStreams() {
-        try (Runtime rt = Runtime.open(RuntimeOptions.defaults().withTracing(true))) {
+        try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withTracing(true))) {
             Device dev = rt.device(0);
             Stream compute = dev.createStream(StreamOptions.compute("compute"));
             Stream comm = dev.createStream(StreamOptions.comm("comm"));
@@ -174,7 +174,7 @@ class SchedulesTest {
     /** Per micro-batch: 4 value slots of 8 floats; stages transform slots with kernels or all-reduce them. */
     private static float[][] runRandomProgram(long seed, int length, int microBatches, boolean overlap) {
         int ranks = 2;
-        try (Runtime rt = Runtime.open(RuntimeOptions.defaults().withDeviceCount(ranks).withComputeThreads(1))) {
+        try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withDeviceCount(ranks).withComputeThreads(1))) {
             List<Communicator> comms = rt.createCommunicators(rt.devices(), CommunicatorOptions.defaults());
             Random random = new Random(seed);
             record Slots(Device dev, Communicator comm, Tensor[] slot) {

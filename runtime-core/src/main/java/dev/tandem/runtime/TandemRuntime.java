@@ -9,27 +9,27 @@ import java.util.List;
  * An opened backend: its devices, communicators and tracer. Closing the runtime closes everything it created.
  *
  * <pre>{@code
- * try (Runtime rt = Runtime.open()) {             // host backend unless configured otherwise
+ * try (TandemRuntime rt = TandemRuntime.open()) {             // host backend unless configured otherwise
  *     Device dev = rt.device(0);
  *     Stream s = dev.createStream("compute");
  *     ...
  * }
  * }</pre>
  */
-public interface Runtime extends AutoCloseable {
+public interface TandemRuntime extends AutoCloseable {
 
     /** Opens the backend named by {@code -Dtandem.backend}, else {@code TANDEM_BACKEND}, else {@code host}. */
-    static Runtime open() {
+    static TandemRuntime open() {
         return open(RuntimeOptions.defaults());
     }
 
     /** Opens the named backend with default options. */
-    static Runtime open(String backend) {
+    static TandemRuntime open(String backend) {
         return open(RuntimeOptions.defaults().withBackend(backend));
     }
 
     /** Opens a backend with options; an unknown name fails with a message listing the available backends. */
-    static Runtime open(RuntimeOptions options) {
+    static TandemRuntime open(RuntimeOptions options) {
         return Backends.resolve(options.backend()).open(options);
     }
 

@@ -1,4 +1,4 @@
-package dev.tandem.deepseek.dbo;
+package dev.tandem.deepseek.cost;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
