@@ -2,10 +2,9 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
-import dev.tandem.ascend.internal.LeakReporter;
+import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.OutOfRangeException;
 
 import java.lang.foreign.MemorySegment;
@@ -18,23 +17,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * wait (through events) for every other stream that used the buffer, then frees it from a stream-ordered host
  * callback, so close never blocks and never frees memory that queued work still uses.
  */
-public final class AscendBuffer implements DeviceBuffer {
+public final class AscendBuffer extends Handle implements DeviceBuffer {
     private final AscendDevice device;
     private final AscendStream allocationStream;
     private final long address;
     private final long byteSize;
     private final Set<AscendStream> users = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean freed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
 
     AscendBuffer(AscendDevice device, AscendStream allocationStream, long address, long byteSize) {
+        super("ascend buffer of " + byteSize + " bytes on device " + device.id());
         this.device = device;
         this.allocationStream = allocationStream;
         this.address = address;
         this.byteSize = byteSize;
-        this.registration = LeakTracker.global().track("ascend buffer of " + byteSize + " bytes on device " + device.id());
-        LeakReporter.watch(this, "ascend buffer of " + byteSize + " bytes on device " + device.id(), closed);
     }
 
     @Override
@@ -52,15 +48,8 @@ public final class AscendBuffer implements DeviceBuffer {
         return allocationStream;
     }
 
-    @Override
-    public boolean isClosed() {
-        return closed.get();
-    }
-
     void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("device buffer of " + byteSize + " bytes is closed (freed)");
-        }
+        ensureOpen("device buffer");
     }
 
     void checkRange(long offset, long bytes, String what) {
@@ -88,11 +77,7 @@ public final class AscendBuffer implements DeviceBuffer {
     }
 
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        registration.release();
+    protected void release() {
         device.forget(this);
         if (allocationStream.isOpen() && allocationStream.failure() == null && !device.isClosedForWork()) {
             try {
@@ -129,6 +114,6 @@ public final class AscendBuffer implements DeviceBuffer {
 
     @Override
     public String toString() {
-        return "AscendBuffer[" + byteSize + " bytes on device " + device.id() + (closed.get() ? ", closed" : "") + "]";
+        return "AscendBuffer[" + byteSize + " bytes on device " + device.id() + (isClosed() ? ", closed" : "") + "]";
     }
 }

@@ -10,12 +10,13 @@ import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.Kernels;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.MemoryInfo;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.WrongDeviceException;
 import dev.tandem.runtime.spi.Closer;
+import dev.tandem.runtime.spi.Handle;
+import dev.tandem.runtime.spi.KernelContract;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,12 +26,11 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One NPU: an explicit ACL context and every stream, event, buffer and communicator created on it. Native calls bind the context to the calling (platform) thread first.
  */
-public final class AscendDevice implements Device {
+public final class AscendDevice extends Handle implements Device {
     private static final ThreadLocal<AscendDevice> BOUND = new ThreadLocal<>();
 
     private final AscendRuntime runtime;
@@ -38,19 +38,17 @@ public final class AscendDevice implements Device {
     private final String name;
     private final MemorySegment context;
     private final AscendKernels kernels;
+    private final Kernels checkedKernels;
     private final Set<AscendStream> streams = ConcurrentHashMap.newKeySet();
     private final Set<AscendEvent> events = ConcurrentHashMap.newKeySet();
     private final Set<AscendBuffer> buffers = ConcurrentHashMap.newKeySet();
     private final Set<HcclCommunicator> communicators = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
     /** HCCL requires the operations of one device to be launched one at a time. */
     final Object hcclLock = new Object();
 
     AscendDevice(AscendRuntime runtime, int id) {
-        this.runtime = runtime;
-        this.id = id;
         Acl.aclrtSetDevice(id);
+        MemorySegment created;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             int rc = Acl.Raw.aclrtCreateContext(out, id);
@@ -59,13 +57,17 @@ public final class AscendDevice implements Device {
                 Acl.Raw.aclrtResetDevice(id);
                 throw e;
             }
-            this.context = out.get(ValueLayout.ADDRESS, 0);
+            created = out.get(ValueLayout.ADDRESS, 0);
         }
+        super("ascend device " + id);
+        this.runtime = runtime;
+        this.id = id;
+        this.context = created;
         BOUND.set(this);
         String soc = Check.string(Acl.Raw.aclrtGetSocName());
         this.name = (soc.isEmpty() ? "Ascend" : soc) + ":" + id;
         this.kernels = new AscendKernels(this);
-        this.registration = LeakTracker.global().track("ascend device " + id);
+        this.checkedKernels = KernelContract.wrap(kernels);
     }
 
     /** Makes this device's context current on the calling thread (a platform thread). */
@@ -167,7 +169,7 @@ public final class AscendDevice implements Device {
     @Override
     public Kernels kernels() {
         ensureOpen();
-        return kernels;
+        return checkedKernels;
     }
 
     /** Ascend-only operators for mixture-of-experts layers (grouped matmul). */
@@ -186,20 +188,12 @@ public final class AscendDevice implements Device {
         Closer.runAll(syncs);
     }
 
-    @Override
-    public boolean isClosed() {
-        return closed.get();
-    }
-
     /**
      * Drains every stream, then destroys communicators, buffers, streams and events, stops the report thread
      * and releases the context. Idempotent.
      */
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+    protected void release() {
         bind();
         List<AutoCloseable> children = new ArrayList<>();
         for (AscendStream s : new ArrayList<>(streams)) {
@@ -222,20 +216,17 @@ public final class AscendDevice implements Device {
         int rc = Acl.Raw.aclrtDestroyContext(context);
         BOUND.remove();
         int rc2 = Acl.Raw.aclrtResetDevice(id);
-        registration.release();
         Check.acl("aclrtDestroyContext", rc);
         Check.acl("aclrtResetDevice", rc2);
     }
 
     /** True once close has started: children then free synchronously instead of through stream callbacks. */
     boolean isClosedForWork() {
-        return closed.get();
+        return isClosed();
     }
 
     void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("Ascend device " + id + " is closed");
-        }
+        ensureOpen("Ascend device " + id);
     }
 
     /** The stream as one of this device's open streams. */
@@ -248,6 +239,7 @@ public final class AscendDevice implements Device {
             throw new WrongDeviceException("stream '" + s.name() + "' belongs to device " + s.device().id()
                     + ", not device " + id);
         }
+        s.ensureOpen();
         return s;
     }
 

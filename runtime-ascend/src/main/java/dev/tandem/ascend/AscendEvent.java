@@ -2,40 +2,38 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
-import dev.tandem.ascend.internal.LeakReporter;
+import dev.tandem.runtime.spi.EventRules;
+import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.Event;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.StreamFailedException;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An ACL event created with {@code ACL_EVENT_SYNC} (so streams can wait on it), plus {@code ACL_EVENT_TIME_LINE}
  * for timing events. A never-recorded event is done and waiting on it does nothing (the wait is not issued).
  */
-public final class AscendEvent implements Event {
+public final class AscendEvent extends Handle implements Event {
     private final AscendDevice device;
     private final boolean timing;
     private final MemorySegment handle;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
     private volatile AscendStream lastStream;
 
     AscendEvent(AscendDevice device, boolean timing) {
-        this.device = device;
-        this.timing = timing;
         int flags = Acl.ACL_EVENT_SYNC() | (timing ? Acl.ACL_EVENT_TIME_LINE() : 0);
+        MemorySegment created;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Acl.aclrtCreateEventWithFlag(out, flags);
-            this.handle = out.get(ValueLayout.ADDRESS, 0);
+            created = out.get(ValueLayout.ADDRESS, 0);
         }
-        this.registration = LeakTracker.global().track("ascend event on device " + device.id());
-        LeakReporter.watch(this, "ascend event on device " + device.id(), closed);
+        super("ascend event on device " + device.id());
+        this.device = device;
+        this.timing = timing;
+        this.handle = created;
     }
 
     MemorySegment handle() {
@@ -108,24 +106,8 @@ public final class AscendEvent implements Event {
 
     @Override
     public float elapsedMillis(Event start) {
-        Objects.requireNonNull(start, "start");
-        ensureOpen();
-        if (!(start instanceof AscendEvent s) || s.device().runtime() != device.runtime()) {
-            throw new IllegalStateException(start + " is not an event of this Ascend runtime");
-        }
-        s.ensureOpen();
-        if (!timing || !s.timing) {
-            throw new IllegalStateException("elapsedMillis needs two timing events (EventOptions.TIMING); "
-                    + (!s.timing ? "the start event" : "this event") + " is not one");
-        }
-        if (!s.isRecorded() || !isRecorded()) {
-            throw new IllegalStateException("elapsedMillis needs both events recorded; "
-                    + (!s.isRecorded() ? "the start event" : "this event") + " was never recorded");
-        }
-        if (!s.isDone() || !isDone()) {
-            throw new IllegalStateException("elapsedMillis needs both events done; "
-                    + (!s.isDone() ? "the start event" : "this event") + " has not completed yet");
-        }
+        EventRules.checkElapsed(this, start, e -> ((AscendEvent) e).isRecorded());
+        AscendEvent s = (AscendEvent) start;
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ms = arena.allocate(ValueLayout.JAVA_FLOAT);
@@ -135,21 +117,15 @@ public final class AscendEvent implements Event {
     }
 
     void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("event is closed");
-        }
+        ensureOpen("event");
     }
 
     /** Destroying is asynchronous in ACL: waits already enqueued on streams keep their capture. Idempotent. */
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+    protected void release() {
         device.bind();
         int rc = Acl.Raw.aclrtDestroyEvent(handle);
         device.forget(this);
-        registration.release();
         Check.acl("aclrtDestroyEvent", rc);
     }
 }

@@ -4,6 +4,7 @@ import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Nn;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.runtime.DType;
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ShapeException;
@@ -177,7 +178,7 @@ final class AscendKernels implements Kernels {
                         + ", not device " + device.id());
             }
             if (t.buffer().isClosed()) {
-                throw new IllegalStateException(op + ": " + namedTensors[i] + " " + t + " uses a closed (freed) buffer");
+                throw new HandleClosedException(op + ": " + namedTensors[i] + " " + t + " uses a closed (freed) buffer");
             }
         }
         return as;
@@ -243,9 +244,6 @@ final class AscendKernels implements Kernels {
         long[] expected = x.rank() == 3 ? new long[]{x.dim(0), m, n} : new long[]{m, n};
         if (!Arrays.equals(out.shape(), expected)) {
             throw new ShapeException("matmul: out must be " + Arrays.toString(expected) + ", got " + out);
-        }
-        if (overlaps(out, a) || overlaps(out, b)) {
-            throw new ShapeException("matmul: out must not alias an input");
         }
         if (out.numel() == 0) {
             return;

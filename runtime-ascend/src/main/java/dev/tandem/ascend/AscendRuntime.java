@@ -8,9 +8,9 @@ import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.InvalidArgumentException;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.spi.Closer;
+import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.WrongDeviceException;
 import dev.tandem.runtime.trace.Tracer;
@@ -21,7 +21,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An opened Ascend runtime: {@code aclInit} (reference-counted across runtimes of this process), one
@@ -29,19 +28,24 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * process closes (never from a shutdown hook), after every handle was destroyed; with
  * {@code -Dtandem.ascend.keepInitialized=true} it never runs (for CANN releases that cannot re-initialise).
  */
-public final class AscendRuntime implements TandemRuntime {
+public final class AscendRuntime extends Handle implements TandemRuntime {
     private static final Object PROCESS_LOCK = new Object();
     private static int processRefs;
 
     private final List<AscendDevice> devices;
     private final Tracer tracer;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
     private final boolean emulator;
 
     private AscendRuntime(RuntimeOptions options) {
+        super("ascend runtime");
         NativeThreads.requirePlatformThread("opening the Ascend runtime");
-        AscendLibraries.Discovery libs = AscendLibraries.load();
+        AscendLibraries.Discovery libs;
+        try {
+            libs = AscendLibraries.load();
+        } catch (RuntimeException e) {
+            abandon();
+            throw e;
+        }
         this.emulator = libs.emulator();
         this.tracer = new Tracer(options.tracing());
         acquireProcess();
@@ -66,10 +70,10 @@ public final class AscendRuntime implements TandemRuntime {
                 opened.get(i).close();
             }
             releaseProcess();
+            abandon();
             throw e;
         }
         this.devices = List.copyOf(opened);
-        this.registration = LeakTracker.global().track("ascend runtime with " + devices.size() + " device(s)");
     }
 
     static AscendRuntime open(RuntimeOptions options) {
@@ -149,32 +153,18 @@ public final class AscendRuntime implements TandemRuntime {
         return tracer;
     }
 
+    /** Devices in reverse order of creation, then the process-wide ACL initialisation. */
     @Override
-    public boolean isClosed() {
-        return closed.get();
-    }
-
-    @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        List<Runnable> closes = new ArrayList<>();
-        for (int i = devices.size() - 1; i >= 0; i--) {
-            closes.add(devices.get(i)::close);
-        }
+    protected void release() {
         try {
-            Closer.runAll(closes);
+            Closer.closeAll(devices.reversed());
         } finally {
-            registration.release();
             releaseProcess();
         }
     }
 
     void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("the Ascend runtime is closed");
-        }
+        ensureOpen("the Ascend runtime");
     }
 
     @Override

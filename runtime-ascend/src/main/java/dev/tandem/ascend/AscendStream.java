@@ -3,20 +3,20 @@ package dev.tandem.ascend;
 import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Callbacks;
 import dev.tandem.ascend.internal.Check;
-import dev.tandem.ascend.internal.LeakReporter;
+import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
 import dev.tandem.runtime.InvalidArgumentException;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.StreamRole;
 import dev.tandem.runtime.StreamTimeoutException;
+import dev.tandem.runtime.WaitInterruptedException;
 import dev.tandem.runtime.WrongDeviceException;
 import dev.tandem.runtime.trace.TraceSpan;
 import dev.tandem.runtime.trace.Tracer;
@@ -26,14 +26,16 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An ACL stream. Host memory for asynchronous copies is staged through pinned memory ({@code aclrtMallocHost}),
  * released by a stream-ordered callback once the copy has run. A failure seen at synchronize (or raised by a
  * host callback) is sticky.
  */
-public final class AscendStream implements Stream {
+public final class AscendStream extends Handle implements Stream {
+    /** How long one slice of a blocking synchronize waits before it checks for an interrupt. */
+    private static final int INTERRUPT_POLL_MILLIS = 50;
+
     private final AscendDevice device;
     private final StreamOptions options;
     private final MemorySegment handle;
@@ -41,8 +43,6 @@ public final class AscendStream implements Stream {
     private final long subscribedThread;
     /** Streams whose events this stream waited on: their failures reach this stream too. */
     private final java.util.Set<AscendStream> upstream = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
     private final Object enqueueLock = new Object();
     private volatile StreamFailedException failure;
     /** This stream's operator workspace: ops on one stream run in order, so one growing buffer serves them all. */
@@ -50,25 +50,27 @@ public final class AscendStream implements Stream {
     private volatile String tag;
 
     AscendStream(AscendDevice device, StreamOptions options) {
-        this.device = device;
-        this.options = options;
         int priority = Math.clamp(-options.priority(), 0, 7);
+        MemorySegment created;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Acl.aclrtCreateStreamWithConfig(out, priority,
                     Acl.ACL_STREAM_FAST_LAUNCH() | Acl.ACL_STREAM_FAST_SYNC());
-            this.handle = out.get(ValueLayout.ADDRESS, 0);
+            created = out.get(ValueLayout.ADDRESS, 0);
         }
-        this.reports = new ReportThread(device, options.name());
-        this.subscribedThread = reports.pthreadId();
-        int rc = Acl.Raw.aclrtSubscribeReport(subscribedThread, handle);
+        ReportThread reportThread = new ReportThread(device, options.name());
+        int rc = Acl.Raw.aclrtSubscribeReport(reportThread.pthreadId(), created);
         if (rc != 0) {
-            Acl.Raw.aclrtDestroyStream(handle);
-            reports.stop();
+            Acl.Raw.aclrtDestroyStream(created);
+            reportThread.stop();
             throw Check.aclError("aclrtSubscribeReport", rc);
         }
-        this.registration = LeakTracker.global().track("ascend stream '" + options.name() + "' on device " + device.id());
-        LeakReporter.watch(this, "ascend stream '" + options.name() + "' on device " + device.id(), closed);
+        super("ascend stream '" + options.name() + "' on device " + device.id());
+        this.device = device;
+        this.options = options;
+        this.handle = created;
+        this.reports = reportThread;
+        this.subscribedThread = reportThread.pthreadId();
     }
 
     MemorySegment handle() {
@@ -96,13 +98,11 @@ public final class AscendStream implements Stream {
     }
 
     boolean isOpen() {
-        return !closed.get();
+        return !isClosed();
     }
 
     void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("stream '" + name() + "' is closed");
-        }
+        ensureOpen("stream");
     }
 
     /** Open and not failed: enqueueing is allowed. */
@@ -119,6 +119,13 @@ public final class AscendStream implements Stream {
      * With tracing on, callbacks around the work stamp its start and end.
      */
     void enqueue(String operation, int rank, Runnable work) {
+        // The use keeps close() from destroying the native stream between this check and the launch.
+        try (var use = use(operation)) {
+            enqueueOpen(operation, rank, work);
+        }
+    }
+
+    private void enqueueOpen(String operation, int rank, Runnable work) {
         ensureUsable();
         device.bind();
         Tracer tracer = device.runtime().tracer();
@@ -306,13 +313,27 @@ public final class AscendStream implements Stream {
         }
     }
 
+    /**
+     * Waits in slices so that an interrupt is noticed: the thread then gets {@link WaitInterruptedException} with
+     * its interrupt flag kept, as on the host backend. The use keeps close() from destroying the stream meanwhile.
+     */
     @Override
     public void synchronize() {
-        ensureOpen();
-        device.bind();
-        int rc = Acl.Raw.aclrtSynchronizeStream(handle);
-        if (rc != 0) {
-            failFromCode(rc);
+        try (var use = use("synchronize")) {
+            device.bind();
+            while (true) {
+                if (Thread.interrupted()) {
+                    throw WaitInterruptedException.of("stream '" + name() + "'", new InterruptedException());
+                }
+                int rc = Acl.Raw.aclrtSynchronizeStreamWithTimeout(handle, INTERRUPT_POLL_MILLIS);
+                if (rc == Acl.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == Acl.ACL_ERROR_RT_WAIT_TIMEOUT()) {
+                    continue;
+                }
+                if (rc != 0) {
+                    failFromCode(rc);
+                }
+                break;
+            }
         }
         throwIfFailed();
     }
@@ -429,7 +450,7 @@ public final class AscendStream implements Stream {
     }
 
     void drainQuietly() {
-        if (closed.get()) {
+        if (isClosed()) {
             return;
         }
         device.bind();
@@ -438,10 +459,7 @@ public final class AscendStream implements Stream {
 
     /** Drains (queued work still runs), unsubscribes the report thread and destroys the stream. Idempotent. */
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+    protected void release() {
         device.bind();
         synchronized (enqueueLock) {
             if (workspace != null) {
@@ -454,7 +472,6 @@ public final class AscendStream implements Stream {
         int rc2 = Acl.Raw.aclrtDestroyStream(handle);
         reports.stop();
         device.forget(this);
-        registration.release();
         Check.acl("aclrtUnSubscribeReport", rc);
         Check.acl("aclrtDestroyStream", rc2);
     }

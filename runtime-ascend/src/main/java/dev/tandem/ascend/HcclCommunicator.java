@@ -2,12 +2,12 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Hc;
 import dev.tandem.ascend.internal.Check;
-import dev.tandem.ascend.internal.LeakReporter;
+import dev.tandem.runtime.spi.CollectiveContract;
+import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.InvalidArgumentException;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.ShapeException;
@@ -27,13 +27,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One rank of an HCCL communicator. Collectives are enqueued on the given stream of this rank's device; the
  * launches of one device are serialised, as HCCL requires.
  */
-public final class HcclCommunicator implements Communicator {
+public final class HcclCommunicator extends Handle implements Communicator {
     /** Size of {@code HcclRootInfo}. */
     public static final int ROOT_INFO_BYTES = Hc.ROOT_INFO_BYTES;
 
@@ -41,21 +40,22 @@ public final class HcclCommunicator implements Communicator {
     private final MemorySegment handle;
     private final int rank;
     private final int size;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
 
     private HcclCommunicator(AscendDevice device, MemorySegment handle) {
-        this.device = device;
-        this.handle = handle;
+        int rankId;
+        int rankSize;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
             Hc.HcclGetRankId(handle, v);
-            this.rank = v.get(ValueLayout.JAVA_INT, 0);
+            rankId = v.get(ValueLayout.JAVA_INT, 0);
             Hc.HcclGetRankSize(handle, v);
-            this.size = v.get(ValueLayout.JAVA_INT, 0);
+            rankSize = v.get(ValueLayout.JAVA_INT, 0);
         }
-        this.registration = LeakTracker.global().track("hccl communicator rank " + rank + " on device " + device.id());
-        LeakReporter.watch(this, "hccl communicator rank " + rank + " on device " + device.id(), closed);
+        super("hccl communicator rank " + rankId + " on device " + device.id());
+        this.device = device;
+        this.handle = handle;
+        this.rank = rankId;
+        this.size = rankSize;
         device.adopt(this);
     }
 
@@ -209,9 +209,7 @@ public final class HcclCommunicator implements Communicator {
     }
 
     private void ensureOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("communicator rank " + rank + " is closed");
-        }
+        ensureOpen("communicator");
     }
 
     private AscendStream stream(Stream s) {
@@ -219,15 +217,8 @@ public final class HcclCommunicator implements Communicator {
         return device.stream(s);
     }
 
+    /** The tensor's buffer, marked as used on {@code s}; the tensor passed {@link CollectiveContract} already. */
     private AscendBuffer tensorBuffer(AscendStream s, Tensor t, String what) {
-        Objects.requireNonNull(t, what);
-        if (!t.isContiguous()) {
-            throw new ShapeException(what + " must be contiguous for a collective, got " + t);
-        }
-        if (t.device() != device) {
-            throw new WrongDeviceException(what + " is on device " + t.device().id() + " but rank " + rank
-                    + " drives device " + device.id());
-        }
         AscendBuffer b = s.buffer(t.buffer());
         b.markUsed(s);
         return b;
@@ -277,13 +268,10 @@ public final class HcclCommunicator implements Communicator {
 
     @Override
     public void allReduce(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
+        CollectiveContract.allReduce(this, stream, send, recv, op);
         AscendStream s = stream(stream);
-        Objects.requireNonNull(op, "op");
         AscendBuffer sb = tensorBuffer(s, send, "send");
         AscendBuffer rb = tensorBuffer(s, recv, "recv");
-        if (!send.sameShape(recv) || send.dtype() != recv.dtype()) {
-            throw new ShapeException("allReduce needs send and recv of equal shape and dtype, got " + send + " and " + recv);
-        }
         int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
         launch(s, "allReduce", () -> Hc.HcclAllReduce(at(sb, send), at(rb, recv), send.numel(),
                 hcclType(send.dtype()), hop, handle, s.handle()));
@@ -291,25 +279,20 @@ public final class HcclCommunicator implements Communicator {
 
     @Override
     public void allGather(Stream stream, Tensor send, Tensor recv) {
+        CollectiveContract.allGather(this, stream, send, recv);
         AscendStream s = stream(stream);
         AscendBuffer sb = tensorBuffer(s, send, "send");
         AscendBuffer rb = tensorBuffer(s, recv, "recv");
-        if (recv.numel() != send.numel() * size || send.dtype() != recv.dtype()) {
-            throw new ShapeException("allGather needs recv with " + size + " times the elements of send, got " + send + " and " + recv);
-        }
         launch(s, "allGather", () -> Hc.HcclAllGather(at(sb, send), at(rb, recv), send.numel(),
                 hcclType(send.dtype()), handle, s.handle()));
     }
 
     @Override
     public void reduceScatter(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
+        CollectiveContract.reduceScatter(this, stream, send, recv, op);
         AscendStream s = stream(stream);
-        Objects.requireNonNull(op, "op");
         AscendBuffer sb = tensorBuffer(s, send, "send");
         AscendBuffer rb = tensorBuffer(s, recv, "recv");
-        if (send.numel() != recv.numel() * size || send.dtype() != recv.dtype()) {
-            throw new ShapeException("reduceScatter needs send with " + size + " times the elements of recv, got " + send + " and " + recv);
-        }
         int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
         launch(s, "reduceScatter", () -> Hc.HcclReduceScatter(at(sb, send), at(rb, recv),
                 recv.numel(), hcclType(send.dtype()), hop, handle, s.handle()));
@@ -317,13 +300,10 @@ public final class HcclCommunicator implements Communicator {
 
     @Override
     public void allToAll(Stream stream, Tensor send, Tensor recv) {
+        CollectiveContract.allToAll(this, stream, send, recv);
         AscendStream s = stream(stream);
         AscendBuffer sb = tensorBuffer(s, send, "send");
         AscendBuffer rb = tensorBuffer(s, recv, "recv");
-        if (send.numel() != recv.numel() || send.numel() % size != 0 || send.dtype() != recv.dtype()) {
-            throw new ShapeException("allToAll needs send and recv with equal element counts divisible by " + size
-                    + ", got " + send + " and " + recv);
-        }
         long chunk = send.numel() / size;
         int type = hcclType(send.dtype());
         launch(s, "allToAll", () -> Hc.HcclAlltoAll(at(sb, send), chunk, type, at(rb, recv), chunk,
@@ -333,14 +313,10 @@ public final class HcclCommunicator implements Communicator {
     @Override
     public void allToAllV(Stream stream, Tensor send, long[] sendCounts, long[] sendDispls, Tensor recv,
                           long[] recvCounts, long[] recvDispls) {
+        CollectiveContract.allToAllV(this, stream, send, sendCounts, sendDispls, recv, recvCounts, recvDispls);
         AscendStream s = stream(stream);
         AscendBuffer sb = tensorBuffer(s, send, "send");
         AscendBuffer rb = tensorBuffer(s, recv, "recv");
-        if (send.dtype() != recv.dtype()) {
-            throw new ShapeException("allToAllV needs send and recv of one dtype, got " + send + " and " + recv);
-        }
-        checkCounts("send", sendCounts, sendDispls, send.numel());
-        checkCounts("recv", recvCounts, recvDispls, recv.numel());
         int type = hcclType(send.dtype());
         launch(s, "allToAllV", () -> {
             try (Arena arena = Arena.ofConfined()) {
@@ -352,78 +328,49 @@ public final class HcclCommunicator implements Communicator {
         });
     }
 
-    private void checkCounts(String what, long[] counts, long[] displs, long numel) {
-        Objects.requireNonNull(counts, what + "Counts");
-        Objects.requireNonNull(displs, what + "Displs");
-        if (counts.length != size || displs.length != size) {
-            throw new ShapeException(what + " counts and displacements need " + size + " entries each");
-        }
-        for (int j = 0; j < size; j++) {
-            if (counts[j] < 0 || displs[j] < 0) {
-                throw new OutOfRangeException(what + " chunk " + j + " has a negative count or displacement: "
-                        + counts[j] + " at " + displs[j]);
-            }
-            if (counts[j] > 0 && (displs[j] > numel || counts[j] > numel - displs[j])) {
-                throw new OutOfRangeException(what + " chunk " + j + " [" + displs[j] + ", +" + counts[j]
-                        + ") is outside the tensor of " + numel + " elements");
-            }
-        }
-    }
-
     @Override
     public void broadcast(Stream stream, Tensor tensor, int root) {
+        CollectiveContract.broadcast(this, stream, tensor, root);
         AscendStream s = stream(stream);
         AscendBuffer b = tensorBuffer(s, tensor, "tensor");
-        if (root < 0 || root >= size) {
-            throw new OutOfRangeException("broadcast root " + root + " out of range for " + size + " ranks");
-        }
         launch(s, "broadcast", () -> Hc.HcclBroadcast(at(b, tensor), tensor.numel(),
                 hcclType(tensor.dtype()), root, handle, s.handle()));
     }
 
     @Override
     public void send(Stream stream, Tensor tensor, int peer) {
+        CollectiveContract.pointToPoint(this, "send", stream, tensor, peer);
         AscendStream s = stream(stream);
         AscendBuffer b = tensorBuffer(s, tensor, "tensor");
-        checkPeer(peer);
         launch(s, "send", () -> Hc.HcclSend(at(b, tensor), tensor.numel(), hcclType(tensor.dtype()), peer,
                 handle, s.handle()));
     }
 
     @Override
     public void recv(Stream stream, Tensor tensor, int peer) {
+        CollectiveContract.pointToPoint(this, "recv", stream, tensor, peer);
         AscendStream s = stream(stream);
         AscendBuffer b = tensorBuffer(s, tensor, "tensor");
-        checkPeer(peer);
         launch(s, "recv", () -> Hc.HcclRecv(at(b, tensor), tensor.numel(), hcclType(tensor.dtype()), peer,
                 handle, s.handle()));
     }
 
-    private void checkPeer(int peer) {
-        if (peer < 0 || peer >= size || peer == rank) {
-            throw new OutOfRangeException("peer " + peer + " is not another rank of this " + size + "-rank group");
-        }
-    }
-
     @Override
     public void barrier(Stream stream) {
+        CollectiveContract.barrier(this, stream);
         AscendStream s = stream(stream);
         launch(s, "barrier", () -> Hc.HcclBarrier(handle, s.handle()));
     }
 
     /** Destroys the communicator after this device's streams drained. Idempotent. */
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+    protected void release() {
         device.bind();
         int rc;
         synchronized (device.hcclLock) {
             rc = Hc.Raw.HcclCommDestroy(handle);
         }
         device.forget(this);
-        registration.release();
         Check.hccl("HcclCommDestroy", rc);
     }
 

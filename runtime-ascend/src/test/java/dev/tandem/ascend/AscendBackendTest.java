@@ -1,6 +1,7 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.AscendLibraries;
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.DeviceOutOfMemoryException;
@@ -157,6 +158,6 @@ class AscendBackendTest {
         rt.close();
         assertThat(LeakTracker.global().report()).isEmpty();
         assertThat(rt.isClosed()).isTrue();
-        assertThatThrownBy(rt::devices).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(rt::devices).isExactlyInstanceOf(HandleClosedException.class);
     }
 }

@@ -48,6 +48,9 @@ public interface Communicator extends AutoCloseable {
     /** Completes on each rank's stream only after every rank's stream has reached it. */
     void barrier(Stream stream);
 
+    /** True once {@link #close()} has begun. */
+    boolean isClosed();
+
     @Override
     void close();
 }

@@ -20,9 +20,16 @@ public interface Event extends AutoCloseable {
 
     /**
      * Milliseconds between {@code start}'s completion and this event's completion. Both must be timing events
-     * that were recorded and are done; otherwise {@link IllegalStateException} says which condition failed.
+     * that were recorded and are done. Every backend applies the same rules
+     * ({@link dev.tandem.runtime.spi.EventRules#checkElapsed}): a null {@code start} throws
+     * {@code NullPointerException}; a closed event {@link HandleClosedException}; a start event of another device
+     * {@link WrongDeviceException}; an event without timing {@link InvalidArgumentException}; an event never
+     * recorded or not done yet {@link NotReadyException}.
      */
     float elapsedMillis(Event start);
+
+    /** True once {@link #close()} has begun. */
+    boolean isClosed();
 
     @Override
     void close();

@@ -77,7 +77,17 @@ public interface Stream extends AutoCloseable {
      */
     String traceTag(String tag);
 
-    /** Drains the stream and releases it; idempotent. Work enqueued before close still runs. */
+    /** True once {@link #close()} has begun. */
+    boolean isClosed();
+
+    /**
+     * Aborts the stream and releases it; idempotent and thread-safe. Work not started yet is dropped and fails
+     * with {@link HandleClosedException} (events recorded after it and streams waiting on them see that failure);
+     * the running operation is interrupted. A host callback that ignores the interrupt is reported with
+     * {@link StreamTimeoutException} once the backend's bound passes (host backend: property
+     * {@code host.closeGraceMillis}, default 5000). Synchronize first to let queued work finish. The Ascend backend
+     * cannot abort native work that is already queued: it drains it.
+     */
     @Override
     void close();
 

@@ -1,35 +1,35 @@
 package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.DeviceBuffer;
-import dev.tandem.runtime.LeakTracker;
+import dev.tandem.runtime.spi.Handle;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Host memory standing in for device memory. It remembers the last position of every stream that used it, so
  * that its free, ordered on the allocation stream, first waits for those uses.
  */
-final class HostBuffer implements DeviceBuffer {
+final class HostBuffer extends Handle implements DeviceBuffer {
     private final HostDevice device;
     private final HostStream allocationStream;
     private final long bytes;
     private final Arena arena;
     private final MemorySegment segment;
     private final Map<HostStream, Long> lastUse = new ConcurrentHashMap<>();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
 
     HostBuffer(HostDevice device, HostStream allocationStream, long bytes) {
+        super(bytes + "-byte buffer on " + device.name());
         this.device = device;
         this.allocationStream = allocationStream;
         this.bytes = bytes;
         this.arena = Arena.ofShared();
         this.segment = arena.allocate(bytes, 64);
-        this.registration = LeakTracker.global().track(bytes + "-byte buffer on " + device.name());
     }
 
     @Override
@@ -47,20 +47,12 @@ final class HostBuffer implements DeviceBuffer {
         return allocationStream;
     }
 
-    @Override
-    public boolean isClosed() {
-        return closed.get();
-    }
-
     MemorySegment segment() {
         return segment;
     }
 
     void checkOpen(String operation) {
-        if (closed.get()) {
-            throw new IllegalStateException(operation + ": buffer of " + bytes + " bytes on " + device.name()
-                    + " has been freed");
-        }
+        ensureOpen(operation);
     }
 
     /** Records that {@code stream} uses this buffer at {@code position} (called under the stream's enqueue lock). */
@@ -69,15 +61,12 @@ final class HostBuffer implements DeviceBuffer {
     }
 
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+    protected void release() {
         // Stream-ordered free without blocking any stream: the memory goes back once the allocation stream has
         // reached this point and every other stream has passed its last use of the buffer.
-        Map<HostStream, Long> waits = new java.util.HashMap<>(lastUse);
+        Map<HostStream, Long> waits = new HashMap<>(lastUse);
         waits.merge(allocationStream, allocationStream.position(), Math::max);
-        java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger(waits.size());
+        AtomicInteger pending = new AtomicInteger(waits.size());
         Runnable free = () -> {
             arena.close();
             device.release(bytes);
@@ -85,7 +74,7 @@ final class HostBuffer implements DeviceBuffer {
         Runnable release = () -> {
             try {
                 device.releaser().execute(free);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
+            } catch (RejectedExecutionException e) {
                 free.run();   // the owning device is closing and its releaser has stopped: free here
             }
         };
@@ -97,7 +86,6 @@ final class HostBuffer implements DeviceBuffer {
             });
         }
         device.forget(this);
-        registration.release();
     }
 
     @Override

@@ -3,20 +3,20 @@ package dev.tandem.runtime.host;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.InvalidArgumentException;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.CollectiveException;
+import dev.tandem.runtime.spi.CollectiveContract;
+import dev.tandem.runtime.spi.Handle;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.IntStream;
@@ -25,15 +25,13 @@ import java.util.stream.IntStream;
  * One in-process rank. Arguments are validated when a collective is enqueued; the exchange itself runs on the
  * stream's thread. Reductions add contributions in rank order, so every rank gets bitwise the same result.
  */
-final class HostCommunicator implements Communicator {
+final class HostCommunicator extends Handle implements Communicator {
     private final CollectiveGroup group;
     private final HostDevice device;
     private final int rank;
     private final AtomicLong collectives = new AtomicLong();
     private final AtomicLongArray sent;
     private final AtomicLongArray received;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
     private final int[] everyone;
 
     /** A contiguous run of elements on some rank's device. */
@@ -48,13 +46,13 @@ final class HostCommunicator implements Communicator {
     }
 
     HostCommunicator(CollectiveGroup group, HostDevice device, int rank) {
+        super("communicator rank " + rank + "/" + group.size() + " on " + device.name());
         this.group = group;
         this.device = device;
         this.rank = rank;
         this.sent = new AtomicLongArray(group.size());
         this.received = new AtomicLongArray(group.size());
         this.everyone = IntStream.range(0, group.size()).toArray();
-        this.registration = LeakTracker.global().track("communicator rank " + rank + "/" + group.size() + " on " + device.name());
     }
 
     @Override
@@ -76,11 +74,7 @@ final class HostCommunicator implements Communicator {
 
     @Override
     public void allReduce(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
-        Objects.requireNonNull(op, "op");
-        checkPair("allReduce", send, recv);
-        if (send.numel() != recv.numel()) {
-            throw new ShapeException("allReduce: send has " + send.numel() + " elements but recv has " + recv.numel());
-        }
+        CollectiveContract.allReduce(this, stream, send, recv, op);
         int n = elements("allReduce", send);
         String sig = "allReduce(" + send.dtype() + " x" + n + ", " + op + ")";
         long bytes = size() < 2 ? 0 : 2L * (size() - 1) * send.byteSize() / size();
@@ -107,11 +101,7 @@ final class HostCommunicator implements Communicator {
 
     @Override
     public void allGather(Stream stream, Tensor send, Tensor recv) {
-        checkPair("allGather", send, recv);
-        if (recv.numel() != send.numel() * size()) {
-            throw new ShapeException("allGather: recv must hold " + size() + " x " + send.numel() + " elements, has "
-                    + recv.numel());
-        }
+        CollectiveContract.allGather(this, stream, send, recv);
         int n = elements("allGather", send);
         String sig = "allGather(" + send.dtype() + " x" + n + ")";
         Region out = region(recv);
@@ -131,12 +121,7 @@ final class HostCommunicator implements Communicator {
 
     @Override
     public void reduceScatter(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
-        Objects.requireNonNull(op, "op");
-        checkPair("reduceScatter", send, recv);
-        if (send.numel() != recv.numel() * size()) {
-            throw new ShapeException("reduceScatter: send must hold " + size() + " x " + recv.numel()
-                    + " elements, has " + send.numel());
-        }
+        CollectiveContract.reduceScatter(this, stream, send, recv, op);
         int n = elements("reduceScatter", recv);
         String sig = "reduceScatter(" + send.dtype() + " x" + n + ", " + op + ")";
         Region out = region(recv);
@@ -149,11 +134,7 @@ final class HostCommunicator implements Communicator {
 
     @Override
     public void allToAll(Stream stream, Tensor send, Tensor recv) {
-        checkPair("allToAll", send, recv);
-        if (send.numel() != recv.numel() || send.numel() % size() != 0) {
-            throw new ShapeException("allToAll: send and recv need equal element counts divisible by " + size()
-                    + ", got " + send.numel() + " and " + recv.numel());
-        }
+        CollectiveContract.allToAll(this, stream, send, recv);
         long chunk = send.numel() / size();
         long[] counts = new long[size()];
         long[] displs = new long[size()];
@@ -167,9 +148,7 @@ final class HostCommunicator implements Communicator {
     @Override
     public void allToAllV(Stream stream, Tensor send, long[] sendCounts, long[] sendDispls,
                           Tensor recv, long[] recvCounts, long[] recvDispls) {
-        checkPair("allToAllV", send, recv);
-        checkCounts("allToAllV send", send, sendCounts, sendDispls);
-        checkCounts("allToAllV recv", recv, recvCounts, recvDispls);
+        CollectiveContract.allToAllV(this, stream, send, sendCounts, sendDispls, recv, recvCounts, recvDispls);
         exchangeV(stream, "allToAllV", send, sendCounts.clone(), sendDispls.clone(), recv, recvCounts.clone(),
                 recvDispls.clone());
     }
@@ -208,8 +187,7 @@ final class HostCommunicator implements Communicator {
 
     @Override
     public void broadcast(Stream stream, Tensor tensor, int root) {
-        checkTensor("broadcast", tensor);
-        checkPeer("broadcast", root, true);
+        CollectiveContract.broadcast(this, stream, tensor, root);
         int n = elements("broadcast", tensor);
         String sig = "broadcast(" + tensor.dtype() + " x" + n + ", root " + root + ")";
         Region out = region(tensor);
@@ -225,8 +203,7 @@ final class HostCommunicator implements Communicator {
 
     @Override
     public void send(Stream stream, Tensor tensor, int peer) {
-        checkTensor("send", tensor);
-        checkPeer("send", peer, false);
+        CollectiveContract.pointToPoint(this, "send", stream, tensor, peer);
         int n = elements("send", tensor);
         synchronized (this) {
             String key = "p2p " + rank + "->" + peer + " #" + sent.get(peer);
@@ -237,8 +214,7 @@ final class HostCommunicator implements Communicator {
 
     @Override
     public void recv(Stream stream, Tensor tensor, int peer) {
-        checkTensor("recv", tensor);
-        checkPeer("recv", peer, false);
+        CollectiveContract.pointToPoint(this, "recv", stream, tensor, peer);
         int n = elements("recv", tensor);
         synchronized (this) {
             String key = "p2p " + peer + "->" + rank + " #" + received.get(peer);
@@ -271,6 +247,7 @@ final class HostCommunicator implements Communicator {
 
     @Override
     public void barrier(Stream stream) {
+        CollectiveContract.barrier(this, stream);
         collective(stream, "barrier", "barrier", List.of(), List.of(), null, (round, mine) -> {
             return () -> { };
         }, 0);
@@ -394,25 +371,6 @@ final class HostCommunicator implements Communicator {
         return device.ownStream(stream, name);
     }
 
-    private void checkTensor(String name, Tensor t) {
-        Objects.requireNonNull(t, name + " tensor");
-        if (t.device() != device) {
-            throw new dev.tandem.runtime.WrongDeviceException(name + ": tensor on " + t.device().name()
-                    + " passed to rank " + rank + " on " + device.name());
-        }
-        if (!t.isContiguous()) {
-            throw new ShapeException(name + ": collectives need contiguous tensors, got " + t);
-        }
-    }
-
-    private void checkPair(String name, Tensor send, Tensor recv) {
-        checkTensor(name, send);
-        checkTensor(name, recv);
-        if (send.dtype() != recv.dtype()) {
-            throw new ShapeException(name + ": send is " + send.dtype() + " but recv is " + recv.dtype());
-        }
-    }
-
     private static int elements(String name, Tensor t) {
         if (t.numel() > Integer.MAX_VALUE / 8) {
             throw new OutOfRangeException(name + ": " + t.numel() + " elements exceed what one host collective moves");
@@ -420,47 +378,13 @@ final class HostCommunicator implements Communicator {
         return (int) t.numel();
     }
 
-    private void checkPeer(String name, int peer, boolean selfAllowed) {
-        if (peer < 0 || peer >= size()) {
-            throw new OutOfRangeException(name + ": rank " + peer + " is outside the group of " + size());
-        }
-        if (!selfAllowed && peer == rank) {
-            throw new InvalidArgumentException(name + ": rank " + rank + " cannot address itself");
-        }
-    }
-
-    private void checkCounts(String name, Tensor t, long[] counts, long[] displs) {
-        Objects.requireNonNull(counts, name + " counts");
-        Objects.requireNonNull(displs, name + " displacements");
-        if (counts.length != size() || displs.length != size()) {
-            throw new InvalidArgumentException(name + ": counts and displacements need " + size() + " entries, got "
-                    + counts.length + " and " + displs.length);
-        }
-        for (int r = 0; r < size(); r++) {
-            if (counts[r] < 0 || displs[r] < 0) {
-                throw new OutOfRangeException(name + ": negative count or displacement for rank " + r + ": count "
-                        + counts[r] + ", displacement " + displs[r]);
-            }
-            if (counts[r] > t.numel() || displs[r] > t.numel() - counts[r]) {
-                throw new OutOfRangeException(name + ": rank " + r + "'s range [" + displs[r] + ", " + displs[r]
-                        + " + " + counts[r] + ") exceeds the tensor's " + t.numel() + " elements ("
-                        + Arrays.toString(counts) + ")");
-            }
-        }
-    }
-
     private void checkOpen(String name) {
-        if (closed.get()) {
-            throw new IllegalStateException(name + ": communicator rank " + rank + " is closed");
-        }
+        ensureOpen(name);
     }
 
     @Override
-    public void close() {
-        if (closed.compareAndSet(false, true)) {
-            device.forget(this);
-            registration.release();
-        }
+    protected void release() {
+        device.forget(this);
     }
 
     @Override

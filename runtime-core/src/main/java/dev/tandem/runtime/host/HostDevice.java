@@ -7,50 +7,55 @@ import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.Kernels;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.MemoryInfo;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.Closer;
+import dev.tandem.runtime.spi.Handle;
+import dev.tandem.runtime.spi.KernelContract;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
 /** One emulated device: owns its streams, events, buffers and the threads its kernels may use. */
-final class HostDevice implements Device, KernelLauncher {
+final class HostDevice extends Handle implements Device, KernelLauncher {
     private final HostRuntime runtime;
     private final int id;
     private final long capacity;
     private final AtomicLong used = new AtomicLong();
     private final ComputePool pool;
-    private final HostKernels kernels;
+    private final Kernels kernels;
     private final List<HostStream> streams = new CopyOnWriteArrayList<>();
     private final List<HostEvent> events = new CopyOnWriteArrayList<>();
     private final List<HostBuffer> buffers = new CopyOnWriteArrayList<>();
     private final List<HostCommunicator> communicators = new CopyOnWriteArrayList<>();
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
     private volatile int rank = -1;
-    private final java.util.concurrent.ExecutorService releaser;
+    private final ExecutorService releaser;
 
     HostDevice(HostRuntime runtime, int id, int computeThreads, long capacity) {
+        super("host:" + id);
         this.runtime = runtime;
         this.id = id;
         this.capacity = capacity;
         this.pool = new ComputePool("tandem-host" + id + "-compute", computeThreads);
-        this.kernels = new HostKernels(this);
+        this.kernels = KernelContract.wrap(new HostKernels(this));
         // Closing an arena costs a handshake with every thread; do it off the streams' threads.
-        this.releaser = java.util.concurrent.Executors.newSingleThreadExecutor(
+        this.releaser = Executors.newSingleThreadExecutor(
                 r -> Thread.ofPlatform().name("tandem-host" + id + "-release").daemon(true).unstarted(r));
-        this.registration = LeakTracker.global().track(name());
     }
 
     @Override
@@ -104,6 +109,7 @@ final class HostDevice implements Device, KernelLauncher {
             throw new InvalidArgumentException("allocation size must be positive, got " + bytes + " bytes");
         }
         HostStream owner = ownStream(stream, "allocate");
+        owner.checkOpen("allocate (the allocation stream)");
         if (bytes > capacity - used.get()) {
             drainReleases();   // memory whose uses have finished may still be on its way back
         }
@@ -142,15 +148,7 @@ final class HostDevice implements Device, KernelLauncher {
     }
 
     @Override
-    public boolean isClosed() {
-        return closed.get();
-    }
-
-    @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+    protected void release() {
         // Children in dependency order: collectives, then memory (stream-ordered frees), then streams (drain),
         // then the threads that return memory.
         List<Runnable> closes = new ArrayList<>();
@@ -160,17 +158,13 @@ final class HostDevice implements Device, KernelLauncher {
         streams.forEach(st -> closes.add(st::close));
         closes.add(pool::close);
         closes.add(this::stopReleaser);
-        try {
-            dev.tandem.runtime.spi.Closer.runAll(closes);
-        } finally {
-            registration.release();
-        }
+        Closer.runAll(closes);
     }
 
     private void stopReleaser() {
         releaser.shutdown();
         try {
-            if (!releaser.awaitTermination(1, java.util.concurrent.TimeUnit.MINUTES)) {
+            if (!releaser.awaitTermination(1, TimeUnit.MINUTES)) {
                 throw new IllegalStateException("device " + name() + ": memory releases did not finish within a minute");
             }
         } catch (InterruptedException e) {
@@ -179,9 +173,7 @@ final class HostDevice implements Device, KernelLauncher {
     }
 
     void checkOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("device " + name() + " is closed");
-        }
+        ensureOpen("device " + name());
     }
 
     // ---- children bookkeeping ----
@@ -212,7 +204,7 @@ final class HostDevice implements Device, KernelLauncher {
     }
 
     /** Where buffers whose uses have all finished give their memory back. */
-    java.util.concurrent.Executor releaser() {
+    Executor releaser() {
         return releaser;
     }
 
@@ -222,7 +214,7 @@ final class HostDevice implements Device, KernelLauncher {
             releaser.submit(() -> { }).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+        } catch (ExecutionException | RejectedExecutionException e) {
             // nothing pending to wait for
         }
     }

@@ -1,19 +1,16 @@
 package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.Event;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.StreamFailedException;
-import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.NotReadyException;
+import dev.tandem.runtime.spi.EventRules;
+import dev.tandem.runtime.spi.Handle;
 
-import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /** An event: the most recent capture of (stream, position), plus a timestamp when timing is on. */
-final class HostEvent implements Event {
+final class HostEvent extends Handle implements Event {
     private final HostDevice device;
     private final boolean timing;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
     private volatile Capture capture;
 
     /** One record: the stream and the position it captured; the marker operation fills the timestamp. */
@@ -36,9 +33,9 @@ final class HostEvent implements Event {
     }
 
     HostEvent(HostDevice device, boolean timing) {
+        super((timing ? "timing event" : "event") + " on " + device.name());
         this.device = device;
         this.timing = timing;
-        this.registration = LeakTracker.global().track((timing ? "timing event" : "event") + " on " + device.name());
     }
 
     @Override
@@ -89,42 +86,22 @@ final class HostEvent implements Event {
 
     @Override
     public float elapsedMillis(Event start) {
-        Objects.requireNonNull(start, "start");
-        checkOpen("elapsedMillis");
-        if (!(start instanceof HostEvent s) || s.device != device) {
-            throw new WrongDeviceException("elapsedMillis: start event belongs to another device");
-        }
-        s.checkOpen("elapsedMillis");
-        if (!timing || !s.timing) {
-            throw new IllegalStateException("elapsedMillis needs two timing events (create them with EventOptions.TIMING); "
-                    + (timing ? "the start event" : "this event") + " has timing disabled");
-        }
+        EventRules.checkElapsed(this, start, e -> ((HostEvent) e).capture != null);
         Capture end = capture;
-        Capture begin = s.capture;
-        if (end == null || begin == null) {
-            throw new IllegalStateException("elapsedMillis: " + (begin == null ? "the start event" : "this event")
-                    + " was never recorded");
-        }
-        if (!end.stream.reached(end.position) || !begin.stream.reached(begin.position)) {
-            throw new IllegalStateException("elapsedMillis: an event has not completed yet; synchronize it first");
-        }
+        Capture begin = ((HostEvent) start).capture;
         if (end.timestampNanos < 0 || begin.timestampNanos < 0) {
-            throw new IllegalStateException("elapsedMillis: the stream failed before the event's timestamp was taken");
+            throw new NotReadyException("elapsedMillis: the stream failed or closed before the event's timestamp "
+                    + "was taken");
         }
         return (end.timestampNanos - begin.timestampNanos) / 1_000_000f;
     }
 
     void checkOpen(String operation) {
-        if (closed.get()) {
-            throw new IllegalStateException(operation + ": event is closed");
-        }
+        ensureOpen(operation);
     }
 
     @Override
-    public void close() {
-        if (closed.compareAndSet(false, true)) {
-            device.forget(this);
-            registration.release();
-        }
+    protected void release() {
+        device.forget(this);
     }
 }

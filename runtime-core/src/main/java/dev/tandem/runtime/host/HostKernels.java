@@ -1,30 +1,20 @@
 package dev.tandem.runtime.host;
 
-import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
-import dev.tandem.runtime.OutOfRangeException;
-import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.spi.KernelContract;
 
 import java.util.List;
 import java.util.Objects;
 
 /**
- * The host device's kernels, in pure Java. Each method validates its arguments completely (see
- * {@link KernelChecks}), then enqueues the math (in {@link Gemm}, {@link Elementwise}, {@link Normalization},
- * {@link Softmax}, {@link Rope}, {@link TopK}, {@link IndexOps} and {@link Casts}) through the
- * {@link KernelLauncher}. Choices the {@link Kernels} contract leaves open:
- * <ul>
- *   <li>An output may alias an input only as exactly the same view, and only for element-wise and row-wise
- *       kernels ({@code add, mul, scale, addScaled, silu, swiglu, sigmoid, rmsNorm, softmax, rope, cast, copy});
- *       any other overlap is rejected.</li>
- *   <li>{@code topk} ranks NaN below every number; -0.0 and +0.0 tie (lower index first).</li>
- *   <li>{@code softmax} turns a row whose visible entries are all negative infinity into zeros.</li>
- *   <li>{@code cast} converts floating to floating and index (I32/I64) to index; other pairs are rejected.</li>
- *   <li>{@code indexSelect} and {@code copy} move elements of any dtype bit for bit; {@code indexAdd} may update
- *       a strided target; {@code fill} needs a whole number in range for integer dtypes (0 or 1 for BOOL).</li>
- * </ul>
+ * The host device's kernels, in pure Java: the math (in {@link Gemm}, {@link Elementwise}, {@link Normalization},
+ * {@link Softmax}, {@link Rope}, {@link TopK}, {@link IndexOps} and {@link Casts}) enqueued through the
+ * {@link KernelLauncher}. Arguments arrive validated by {@link KernelContract}, which the device puts in front.
+ * Host choices the contract leaves open: {@code topk} ranks NaN below every number and -0.0 ties +0.0 (lower
+ * index first); {@code softmax} turns a row whose visible entries are all negative infinity into zeros;
+ * {@code indexSelect} and {@code copy} move elements of any dtype bit for bit.
  */
 final class HostKernels implements Kernels {
     private final KernelLauncher launcher;
@@ -35,39 +25,6 @@ final class HostKernels implements Kernels {
 
     @Override
     public void matmul(Stream stream, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor out) {
-        KernelChecks check = new KernelChecks("matmul", stream);
-        check.input("a", a);
-        check.input("b", b);
-        check.output("out", out);
-        check.floating("a", a);
-        check.floating("b", b);
-        check.floating("out", out);
-        check.rank("a", a, 2, 3);
-        check.rank("b", b, 2, 3);
-        if (a.rank() == 2 && b.rank() == 3) {
-            throw new ShapeException("matmul: b " + KernelChecks.shape(b) + " is batched but a "
-                    + KernelChecks.shape(a) + " is not");
-        }
-        if (b.rank() == 3 && a.dim(0) != b.dim(0)) {
-            throw new ShapeException("matmul: a " + KernelChecks.shape(a) + " and b " + KernelChecks.shape(b)
-                    + " disagree on the batch size (" + a.dim(0) + " vs " + b.dim(0) + ")");
-        }
-        long m = transposeA ? a.dim(-1) : a.dim(-2);
-        long k = transposeA ? a.dim(-2) : a.dim(-1);
-        long bk = transposeB ? b.dim(-1) : b.dim(-2);
-        long n = transposeB ? b.dim(-2) : b.dim(-1);
-        if (k != bk) {
-            throw new ShapeException("matmul: a " + KernelChecks.shape(a) + (transposeA ? " (transposed)" : "")
-                    + " and b " + KernelChecks.shape(b) + (transposeB ? " (transposed)" : "")
-                    + " disagree on k (" + k + " vs " + bk + ")");
-        }
-        long[] expected = a.rank() == 3 ? new long[] {a.dim(0), m, n} : new long[] {m, n};
-        check.shapeIs("out", out, expected);
-        check.fitsInt("m x k", m * k);
-        check.fitsInt("k x n", k * n);
-        check.fitsInt("m x n", m * n);
-        check.noOverlap("out", out, "a", a, false);
-        check.noOverlap("out", out, "b", b, false);
         launcher.launch(stream, "matmul", List.of(a, b), List.of(out),
                 () -> Gemm.matmul(launcher, a, transposeA, b, transposeB, out));
     }
@@ -104,218 +61,67 @@ final class HostKernels implements Kernels {
 
     @Override
     public void swiglu(Stream stream, Tensor gate, Tensor up, Tensor out) {
-        KernelChecks check = new KernelChecks("swiglu", stream);
-        floatingInputs(check, "gate", gate, "up", up);
-        floatingOutput(check, out);
-        check.sameShape("up", up, "gate", gate);
-        check.sameShape("out", out, "gate", gate);
-        check.noOverlap("out", out, "gate", gate, true);
-        check.noOverlap("out", out, "up", up, true);
         launcher.launch(stream, "swiglu", List.of(gate, up), List.of(out),
                 () -> Elementwise.apply(launcher, Elementwise.Op.SWIGLU, gate, up, 1f, out));
     }
 
     private void binary(String op, Elementwise.Op kind, Stream stream, Tensor a, Tensor b, float alpha, Tensor out) {
-        KernelChecks check = new KernelChecks(op, stream);
-        floatingInputs(check, "a", a, "b", b);
-        floatingOutput(check, out);
-        check.broadcastsTo("b", b, "a", a);
-        check.sameShape("out", out, "a", a);
-        check.noOverlap("out", out, "a", a, true);
-        check.noOverlap("out", out, "b", b, true);
         launcher.launch(stream, op, List.of(a, b), List.of(out), () -> Elementwise.apply(launcher, kind, a, b, alpha, out));
     }
 
     private void unary(String op, Elementwise.Op kind, Stream stream, Tensor x, float alpha, Tensor out) {
-        KernelChecks check = new KernelChecks(op, stream);
-        check.input("x", x);
-        check.floating("x", x);
-        floatingOutput(check, out);
-        check.sameShape("out", out, "x", x);
-        check.noOverlap("out", out, "x", x, true);
         launcher.launch(stream, op, List.of(x), List.of(out), () -> Elementwise.apply(launcher, kind, x, null, alpha, out));
     }
 
     @Override
     public void rmsNorm(Stream stream, Tensor x, Tensor weight, float eps, Tensor out) {
-        KernelChecks check = new KernelChecks("rmsNorm", stream);
-        floatingInputs(check, "x", x, "weight", weight);
-        floatingOutput(check, out);
-        check.minRank("x", x, 1);
-        check.shapeIs("weight", weight, x.dim(-1));
-        check.sameShape("out", out, "x", x);
-        check.fitsInt("row length", x.dim(-1));
-        if (!(eps >= 0) || Float.isInfinite(eps)) {
-            throw new OutOfRangeException("rmsNorm: eps must be finite and non-negative, got " + eps);
-        }
-        check.noOverlap("out", out, "x", x, true);
-        check.noOverlap("out", out, "weight", weight, false);
         launcher.launch(stream, "rmsNorm", List.of(x, weight), List.of(out),
                 () -> Normalization.rmsNorm(launcher, x, weight, eps, out));
     }
 
     @Override
     public void softmax(Stream stream, Tensor x, Tensor out, long causalOffset) {
-        KernelChecks check = new KernelChecks("softmax", stream);
-        check.input("x", x);
-        check.floating("x", x);
-        floatingOutput(check, out);
-        check.minRank("x", x, causalOffset >= 0 ? 2 : 1);
-        check.sameShape("out", out, "x", x);
-        check.fitsInt("row length", x.dim(-1));
-        check.noOverlap("out", out, "x", x, true);
         launcher.launch(stream, "softmax", List.of(x), List.of(out),
                 () -> Softmax.softmax(launcher, x, out, causalOffset));
     }
 
     @Override
     public void rope(Stream stream, Tensor x, Tensor positions, Tensor frequencies, Tensor out) {
-        KernelChecks check = new KernelChecks("rope", stream);
-        check.input("x", x);
-        check.input("positions", positions);
-        check.input("frequencies", frequencies);
-        check.floating("x", x);
-        check.index("positions", positions);
-        check.dtype("frequencies", frequencies, DType.F32);
-        floatingOutput(check, out);
-        check.rank("x", x, 2, 3);
-        long d = x.dim(-1);
-        if (d % 2 != 0) {
-            throw new ShapeException("rope: x " + KernelChecks.shape(x) + " has an odd last axis (" + d
-                    + "); rotary pairs need an even one");
-        }
-        check.shapeIs("positions", positions, x.dim(0));
-        check.shapeIs("frequencies", frequencies, d / 2);
-        check.sameShape("out", out, "x", x);
-        check.fitsInt("token size", x.numel() / Math.max(1, x.dim(0)));
-        check.noOverlap("out", out, "x", x, true);
-        check.noOverlap("out", out, "positions", positions, false);
-        check.noOverlap("out", out, "frequencies", frequencies, false);
         launcher.launch(stream, "rope", List.of(x, positions, frequencies), List.of(out),
                 () -> Rope.rope(launcher, x, positions, frequencies, out));
     }
 
     @Override
     public void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices) {
-        KernelChecks check = new KernelChecks("topk", stream);
-        check.input("x", x);
-        check.floating("x", x);
-        check.output("values", values);
-        check.output("indices", indices);
-        check.floating("values", values);
-        check.index("indices", indices);
-        check.rank("x", x, 2);
-        long m = x.dim(1);
-        if (k < 0 || k > m) {
-            throw new OutOfRangeException("topk: k = " + k + " is out of range for x " + KernelChecks.shape(x)
-                    + " (rows of " + m + ")");
-        }
-        check.fitsInt("row length", m);
-        check.shapeIs("values", values, x.dim(0), k);
-        check.shapeIs("indices", indices, x.dim(0), k);
-        check.noOverlap("values", values, "x", x, false);
-        check.noOverlap("indices", indices, "x", x, false);
-        check.noOverlap("indices", indices, "values", values, false);
         launcher.launch(stream, "topk", List.of(x), List.of(values, indices),
                 () -> TopK.topk(launcher, x, k, values, indices));
     }
 
     @Override
     public void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out) {
-        KernelChecks check = new KernelChecks("indexSelect", stream);
-        check.input("source", source);
-        check.input("indices", indices);
-        check.output("out", out);
-        check.index("indices", indices);
-        check.rank("indices", indices, 1);
-        check.minRank("source", source, 1);
-        long[] expected = source.shape();
-        expected[0] = indices.dim(0);
-        check.shapeIs("out", out, expected);
-        if (out.dtype() != source.dtype()) {
-            throw new ShapeException("indexSelect: out " + out + " must have source's dtype " + source.dtype());
-        }
-        check.fitsInt("index count", indices.dim(0));
-        check.noOverlap("out", out, "source", source, false);
-        check.noOverlap("out", out, "indices", indices, false);
         launcher.launch(stream, "indexSelect", List.of(source, indices), List.of(out),
                 () -> IndexOps.indexSelect(launcher, source, indices, out));
     }
 
     @Override
     public void indexAdd(Stream stream, Tensor target, Tensor indices, Tensor source, float alpha) {
-        KernelChecks check = new KernelChecks("indexAdd", stream);
-        check.input("target", target);
-        check.input("indices", indices);
-        check.input("source", source);
-        check.floating("target", target);
-        check.floating("source", source);
-        check.index("indices", indices);
-        check.rank("indices", indices, 1);
-        check.minRank("target", target, 1);
-        long[] expected = target.shape();
-        expected[0] = indices.dim(0);
-        check.shapeIs("source", source, expected);
-        check.fitsInt("index count", indices.dim(0));
-        check.noOverlap("target", target, "source", source, false);
-        check.noOverlap("target", target, "indices", indices, false);
         launcher.launch(stream, "indexAdd", List.of(indices, source), List.of(target),
                 () -> IndexOps.indexAdd(launcher, target, indices, source, alpha));
     }
 
     @Override
     public void cast(Stream stream, Tensor source, Tensor out) {
-        KernelChecks check = new KernelChecks("cast", stream);
-        check.input("source", source);
-        check.output("out", out);
-        DType from = source.dtype();
-        DType to = out.dtype();
-        boolean floating = from.isFloatingPoint() && to.isFloatingPoint();
-        boolean index = from.isIndex() && to.isIndex();
-        if (!floating && !index) {
-            throw new ShapeException("cast: cannot convert source " + source + " to " + to
-                    + "; supported are F32/BF16/F16 to F32/BF16/F16 and I32/I64 to I32/I64");
-        }
-        check.sameShape("out", out, "source", source);
-        check.noOverlap("out", out, "source", source, true);
         launcher.launch(stream, "cast", List.of(source), List.of(out), () -> Casts.cast(launcher, source, out));
     }
 
     @Override
     public void copy(Stream stream, Tensor source, Tensor out) {
-        KernelChecks check = new KernelChecks("copy", stream);
-        check.input("source", source);
-        check.output("out", out);
-        check.sameShape("out", out, "source", source);
-        if (out.dtype() != source.dtype()) {
-            throw new ShapeException("copy: out " + out + " must have source's dtype " + source.dtype()
-                    + "; use cast to convert");
-        }
-        check.noOverlap("out", out, "source", source, true);
         launcher.launch(stream, "copy", List.of(source), List.of(out), () -> Casts.copy(launcher, source, out));
     }
 
     @Override
     public void fill(Stream stream, Tensor out, double value) {
-        KernelChecks check = new KernelChecks("fill", stream);
-        check.output("out", out);
-        Long bits = Casts.fillBits(out.dtype(), value);
-        if (bits == null) {
-            throw new OutOfRangeException("fill: value " + value + " cannot be stored in out " + out);
-        }
-        long pattern = bits;
+        long pattern = Casts.fillBits(out.dtype(), value);
         launcher.launch(stream, "fill", List.of(), List.of(out), () -> Casts.fill(launcher, out, pattern));
-    }
-
-    private static void floatingInputs(KernelChecks check, String aName, Tensor a, String bName, Tensor b) {
-        check.input(aName, a);
-        check.input(bName, b);
-        check.floating(aName, a);
-        check.floating(bName, b);
-    }
-
-    private static void floatingOutput(KernelChecks check, Tensor out) {
-        check.output("out", out);
-        check.floating("out", out);
     }
 }

@@ -4,41 +4,47 @@ import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.InvalidArgumentException;
-import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.Closer;
+import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.trace.Tracer;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /** A host runtime: N emulated devices sharing one tracer. */
-final class HostRuntime implements TandemRuntime {
+final class HostRuntime extends Handle implements TandemRuntime {
     /** Default capacity of an emulated device; only accounting, memory is taken when allocated. */
     static final long DEFAULT_DEVICE_MEMORY = 16L << 30;
+    /**
+     * Runtime property: how long closing a stream waits for its running operation (say a host callback) after
+     * interrupting it, in milliseconds; default 5000.
+     */
+    static final String CLOSE_GRACE_PROPERTY = "host.closeGraceMillis";
 
     private final List<Device> devices;
     private final Tracer tracer;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
+    private final Duration closeGrace;
 
     HostRuntime(RuntimeOptions options) {
         int count = options.deviceCount() == 0 ? 1 : options.deviceCount();
+        super("host runtime with " + count + " device(s)");
         int threads = options.computeThreads() == 0
-                ? Math.max(1, java.lang.Runtime.getRuntime().availableProcessors() / count)
+                ? Math.max(1, Runtime.getRuntime().availableProcessors() / count)
                 : options.computeThreads();
         long memory = options.deviceMemoryBytes() == 0 ? DEFAULT_DEVICE_MEMORY : options.deviceMemoryBytes();
         this.tracer = new Tracer(options.tracing());
+        this.closeGrace = Duration.ofMillis(Long.parseLong(options.properties().getOrDefault(CLOSE_GRACE_PROPERTY, "5000")));
         List<Device> list = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             list.add(new HostDevice(this, i, threads, memory));
         }
         this.devices = List.copyOf(list);
-        this.registration = LeakTracker.global().track("host runtime with " + count + " device(s)");
     }
 
     @Override
@@ -75,36 +81,23 @@ final class HostRuntime implements TandemRuntime {
         return new CollectiveGroup(hostDevices, options).communicators();
     }
 
+    Duration closeGrace() {
+        return closeGrace;
+    }
+
     @Override
     public Tracer tracer() {
         return tracer;
     }
 
+    /** Devices in reverse order of creation. */
     @Override
-    public boolean isClosed() {
-        return closed.get();
-    }
-
-    @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        List<Runnable> closes = new ArrayList<>();
-        for (int i = devices.size() - 1; i >= 0; i--) {
-            closes.add(devices.get(i)::close);
-        }
-        try {
-            dev.tandem.runtime.spi.Closer.runAll(closes);
-        } finally {
-            registration.release();
-        }
+    protected void release() {
+        Closer.closeAll(devices.reversed());
     }
 
     void checkOpen() {
-        if (closed.get()) {
-            throw new IllegalStateException("host runtime is closed");
-        }
+        ensureOpen("host runtime");
     }
 
     @Override

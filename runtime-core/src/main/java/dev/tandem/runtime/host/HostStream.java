@@ -3,43 +3,47 @@ package dev.tandem.runtime.host;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
-import dev.tandem.runtime.LeakTracker;
+import dev.tandem.runtime.HandleClosedException;
+import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.StreamRole;
 import dev.tandem.runtime.StreamTimeoutException;
+import dev.tandem.runtime.WaitInterruptedException;
 import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.trace.TraceSpan;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.PriorityQueue;
 
 /**
  * A stream whose operations run in order on one platform thread of its own. Positions count enqueued operations:
  * an operation at position p is finished once {@link #completed} reaches p. Events and waits capture positions.
  */
-final class HostStream implements Stream {
+final class HostStream extends Handle implements Stream {
     private final HostDevice device;
     private final StreamOptions options;
     private final Object lock = new Object();
     private final ArrayDeque<Operation> queue = new ArrayDeque<>();
     private final Thread worker;
-    private final AtomicBoolean closed = new AtomicBoolean();
-    private final LeakTracker.Registration registration;
+    private Operation running;
     private long enqueued;
     private long completed;
     private boolean stopping;
     private boolean exited;
     private volatile Failure failure;
     private volatile String tag;
-    private final java.util.PriorityQueue<Watcher> watchers =
-            new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Watcher::position));
+    private final PriorityQueue<Watcher> watchers = new PriorityQueue<>(Comparator.comparingLong(Watcher::position));
 
     /** An action to run once the stream has finished {@code position}. */
     private record Watcher(long position, Runnable action) {
@@ -53,13 +57,13 @@ final class HostStream implements Stream {
     }
 
     HostStream(HostDevice device, StreamOptions options) {
+        super("stream '" + options.name() + "' on " + device.name());
         this.device = device;
         this.options = options;
         this.worker = Thread.ofPlatform()
                 .name("tandem-" + device.name().replace(':', '-') + "-" + options.name())
                 .daemon(true)
                 .unstarted(this::runLoop);
-        this.registration = LeakTracker.global().track("stream '" + options.name() + "' on " + device.name());
         worker.start();
     }
 
@@ -83,10 +87,6 @@ final class HostStream implements Stream {
         return device;
     }
 
-    boolean isClosed() {
-        return closed.get();
-    }
-
     // ---- enqueue ----
 
     /** Enqueues an operation touching {@code buffers}; returns its position. */
@@ -107,10 +107,12 @@ final class HostStream implements Stream {
         return enqueue(name, List.of(), body);
     }
 
+    void checkOpen(String operation) {
+        ensureOpen(operation);
+    }
+
     private void checkUsable(String operation) {
-        if (closed.get()) {
-            throw new IllegalStateException(operation + ": stream '" + name() + "' is closed");
-        }
+        ensureOpen(operation);
         Failure f = failure;
         if (f != null) {
             throw failureException(f);
@@ -152,21 +154,23 @@ final class HostStream implements Stream {
                         // Streams stop only through close(); keep draining.
                     }
                 }
+                if (exited) {
+                    return;   // close gave up waiting for this thread and finished the stream without it
+                }
                 if (queue.isEmpty()) {
-                    exited = true;
-                    List<Runnable> rest = new java.util.ArrayList<>();
-                    while (!watchers.isEmpty()) {
-                        rest.add(watchers.poll().action());
-                    }
-                    lock.notifyAll();
-                    runWatchers(rest);
+                    runWatchers(exit());
                     return;
                 }
                 op = queue.pollFirst();
+                running = op;
             }
             execute(op);
-            List<Runnable> due = new java.util.ArrayList<>();
+            List<Runnable> due = new ArrayList<>();
             synchronized (lock) {
+                running = null;
+                if (exited) {
+                    return;
+                }
                 completed = op.position();
                 while (!watchers.isEmpty() && watchers.peek().position() <= completed) {
                     due.add(watchers.poll().action());
@@ -198,6 +202,21 @@ final class HostStream implements Stream {
         }
     }
 
+    /**
+     * Marks the stream finished (under the lock): every position counts as reached, so nobody waits for dropped
+     * work (the failure recorded at close says why it did not run), and returns the watchers still waiting.
+     */
+    private List<Runnable> exit() {
+        exited = true;
+        completed = enqueued;
+        List<Runnable> rest = new ArrayList<>();
+        while (!watchers.isEmpty()) {
+            rest.add(watchers.poll().action());
+        }
+        lock.notifyAll();
+        return rest;
+    }
+
     /** Watchers must not throw; if one does anyway, the stream fails rather than losing its thread. */
     private void runWatchers(List<Runnable> due) {
         for (Runnable action : due) {
@@ -222,8 +241,7 @@ final class HostStream implements Stream {
                 try {
                     lock.wait();
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for stream '" + name() + "'", e);
+                    throw WaitInterruptedException.of("stream '" + name() + "'", e);
                 }
             }
         }
@@ -255,7 +273,7 @@ final class HostStream implements Stream {
         checkRange("copyFromHost", t, targetOffset, source.byteSize());
         // Memory the stream thread may not touch (a confined arena) is staged now, as CUDA stages pageable memory.
         MemorySegment from = source.isAccessibleBy(worker) ? source
-                : MemorySegment.ofArray(source.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+                : MemorySegment.ofArray(source.toArray(ValueLayout.JAVA_BYTE));
         enqueue("copyFromHost", List.of(t), () -> MemorySegment.copy(from, 0, t.segment(), targetOffset, from.byteSize()));
     }
 
@@ -265,11 +283,11 @@ final class HostStream implements Stream {
         HostBuffer s = device.ownBuffer(source, "copyToHost");
         checkRange("copyToHost", s, sourceOffset, target.byteSize());
         if (!target.isAccessibleBy(worker)) {
-            throw new dev.tandem.runtime.InvalidArgumentException("copyToHost: the target segment is confined to another "
+            throw new InvalidArgumentException("copyToHost: the target segment is confined to another "
                     + "thread; asynchronous copies need memory from a shared, global or automatic arena");
         }
         if (target.isReadOnly()) {
-            throw new dev.tandem.runtime.InvalidArgumentException("copyToHost: target host segment is read-only");
+            throw new InvalidArgumentException("copyToHost: target host segment is read-only");
         }
         enqueue("copyToHost", List.of(s), () -> MemorySegment.copy(s.segment(), sourceOffset, target, 0, target.byteSize()));
     }
@@ -335,6 +353,7 @@ final class HostStream implements Stream {
     @Override
     public void waitStream(Stream other) {
         HostStream o = device.ownStream(other, "waitStream");
+        o.checkOpen("waitStream (the stream waited for)");
         checkUsable("waitStream");
         if (o == this) {
             return;
@@ -372,6 +391,7 @@ final class HostStream implements Stream {
 
     @Override
     public void synchronize() {
+        ensureOpen("synchronize");
         long target = position();
         awaitPosition(target);
         Failure f = failure;
@@ -383,6 +403,7 @@ final class HostStream implements Stream {
     @Override
     public void synchronize(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
+        ensureOpen("synchronize");
         if (Thread.currentThread() == worker) {
             throw new IllegalStateException("synchronize called from a callback of stream '" + name()
                     + "' would deadlock");
@@ -399,8 +420,7 @@ final class HostStream implements Stream {
                 try {
                     lock.wait(Math.max(1, left / 1_000_000), 0);
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while synchronizing stream '" + name() + "'", e);
+                    throw WaitInterruptedException.of("stream '" + name() + "'", e);
                 }
             }
         }
@@ -424,24 +444,53 @@ final class HostStream implements Stream {
         return previous;
     }
 
+    /**
+     * Aborts the stream: operations not started yet are dropped and fail with {@link HandleClosedException}; the
+     * running one is interrupted and given {@code closeGrace} to return. One that does not (a host callback that
+     * blocks) is reported with {@link StreamTimeoutException} after the stream was finished without it.
+     */
     @Override
-    public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
+    protected void release() {
+        Operation stuck;
         synchronized (lock) {
             stopping = true;
-            lock.notifyAll();
-        }
-        if (Thread.currentThread() != worker) {
-            try {
-                worker.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            Operation firstDropped = queue.peekFirst();
+            Operation firstPending = running != null ? running : firstDropped;
+            if (firstPending != null && failure == null) {
+                failure = new Failure(firstPending.position(), firstPending.name(), new HandleClosedException(
+                        firstPending.name() + ": stream '" + name() + "' was closed before the operation finished"));
             }
+            queue.clear();
+            lock.notifyAll();
+            stuck = running;
         }
-        device.forget(this);
-        registration.release();
+        try {
+            if (Thread.currentThread() != worker && stuck != null) {
+                worker.interrupt();
+                stopWorker(stuck);
+            } else if (Thread.currentThread() != worker) {
+                worker.join();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            device.forget(this);
+        }
+    }
+
+    private void stopWorker(Operation stuck) throws InterruptedException {
+        long grace = device.hostRuntime().closeGrace().toMillis();
+        worker.join(Math.max(1, grace));
+        if (!worker.isAlive()) {
+            return;
+        }
+        List<Runnable> rest;
+        synchronized (lock) {
+            rest = exited ? List.of() : exit();
+        }
+        runWatchers(rest);
+        throw new StreamTimeoutException("closing stream '" + name() + "': operation '" + stuck.name()
+                + "' did not return within " + grace + " ms of being interrupted; its thread was abandoned");
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.tandem.runtime.host;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.Tensor;
 
+import java.util.Arrays;
+
 /**
  * Row gather ({@code indexSelect}) and row scatter-add ({@code indexAdd}). Index values are only known when the
  * work runs, so they are range-checked there, all of them before anything is written: a bad index throws
@@ -69,7 +71,7 @@ final class IndexOps {
         for (int i = 0; i < values.length; i++) {
             if (values[i] < 0 || values[i] >= n) {
                 throw new OutOfRangeException(op + ": indices[" + i + "] = " + values[i] + " is out of range for "
-                        + KernelChecks.shape(rowsTensor) + " (valid rows 0.." + (n - 1) + ")");
+                        + Arrays.toString(rowsTensor.shape()) + " (valid rows 0.." + (n - 1) + ")");
             }
         }
         return values;

@@ -23,6 +23,11 @@ public final class Closer {
         };
     }
 
+    /** Closes every resource in list order (see {@link #runAll}). */
+    public static void closeAll(List<? extends AutoCloseable> resources) {
+        runAll(resources.stream().map(Closer::closing).toList());
+    }
+
     /** Runs every action in order, then throws the first failure (with the rest suppressed), if any. */
     public static void runAll(List<? extends Runnable> actions) {
         RuntimeException first = null;

@@ -1,5 +1,6 @@
 package dev.tandem.runtime.api;
 
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.BackendNotFoundException;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
@@ -72,7 +73,7 @@ class BackendSelectionTest {
         assertThat(rt.isClosed()).isTrue();
         assertThat(dev.isClosed()).isTrue();
         assertThat(buffer.isClosed()).isTrue();
-        assertThatThrownBy(() -> comms.get(0).barrier(s)).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(rt::devices).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> comms.get(0).barrier(s)).isExactlyInstanceOf(HandleClosedException.class);
+        assertThatThrownBy(rt::devices).isExactlyInstanceOf(HandleClosedException.class);
     }
 }

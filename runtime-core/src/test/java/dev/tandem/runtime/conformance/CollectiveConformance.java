@@ -1,5 +1,6 @@
 package dev.tandem.runtime.conformance;
 
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.Communicator;
@@ -310,7 +311,7 @@ public abstract class CollectiveConformance extends ConformanceBase {
         for (int r = 0; r < 2; r++) {
             Stream s = ranks.get(r).stream();
             assertThatThrownBy(() -> s.synchronize(Duration.ofSeconds(30)))
-                    .isInstanceOf(StreamFailedException.class)
+                    .isExactlyInstanceOf(StreamFailedException.class)
                     .hasMessageContaining("allReduce")
                     .hasRootCauseInstanceOf(CollectiveException.class)
                     .satisfies(e -> assertThat(e.getCause().getMessage()).contains("[2]").containsAnyOf("did not arrive", "aborted"));
@@ -321,7 +322,7 @@ public abstract class CollectiveConformance extends ConformanceBase {
         Tensor t = upload(late, DType.F32, new long[]{1, 2});
         late.comm().allReduce(late.stream(), t, t, ReduceOp.SUM);
         assertThatThrownBy(() -> late.stream().synchronize(Duration.ofSeconds(30)))
-                .isInstanceOf(StreamFailedException.class).hasRootCauseInstanceOf(CollectiveException.class);
+                .isExactlyInstanceOf(StreamFailedException.class).hasRootCauseInstanceOf(CollectiveException.class);
         assertThat(CollectiveTimeoutException.class).isAssignableTo(CollectiveException.class);
     }
 
@@ -359,7 +360,7 @@ public abstract class CollectiveConformance extends ConformanceBase {
         a.comm().allReduce(a.stream(), ta, ta, ReduceOp.SUM);
         b.comm().allReduce(b.stream(), tb, tb, ReduceOp.SUM);
         for (Rank r : ranks) {
-            assertThatThrownBy(() -> r.stream().synchronize()).isInstanceOf(StreamFailedException.class)
+            assertThatThrownBy(() -> r.stream().synchronize()).isExactlyInstanceOf(StreamFailedException.class)
                     .hasMessageContaining("mismatched");
         }
     }
@@ -374,29 +375,29 @@ public abstract class CollectiveConformance extends ConformanceBase {
         Tensor other = upload(b, DType.F32, new long[]{1, 2, 3, 4});
         Communicator c = a.comm();
         Stream s = a.stream();
-        assertThatThrownBy(() -> c.allReduce(s, f, i, ReduceOp.SUM)).isInstanceOf(ShapeException.class);
-        assertThatThrownBy(() -> c.allReduce(s, f, f.slice(0, 0, 2), ReduceOp.SUM)).isInstanceOf(ShapeException.class);
-        assertThatThrownBy(() -> c.allReduce(s, other, other, ReduceOp.SUM)).isInstanceOf(WrongDeviceException.class);
-        assertThatThrownBy(() -> c.allReduce(b.stream(), f, f, ReduceOp.SUM)).isInstanceOf(WrongDeviceException.class);
-        assertThatThrownBy(() -> c.allGather(s, f, f)).isInstanceOf(ShapeException.class);
-        assertThatThrownBy(() -> c.allToAll(s, f.slice(0, 0, 3), f.slice(0, 0, 3))).isInstanceOf(ShapeException.class);
+        assertThatThrownBy(() -> c.allReduce(s, f, i, ReduceOp.SUM)).isExactlyInstanceOf(ShapeException.class);
+        assertThatThrownBy(() -> c.allReduce(s, f, f.slice(0, 0, 2), ReduceOp.SUM)).isExactlyInstanceOf(ShapeException.class);
+        assertThatThrownBy(() -> c.allReduce(s, other, other, ReduceOp.SUM)).isExactlyInstanceOf(WrongDeviceException.class);
+        assertThatThrownBy(() -> c.allReduce(b.stream(), f, f, ReduceOp.SUM)).isExactlyInstanceOf(WrongDeviceException.class);
+        assertThatThrownBy(() -> c.allGather(s, f, f)).isExactlyInstanceOf(ShapeException.class);
+        assertThatThrownBy(() -> c.allToAll(s, f.slice(0, 0, 3), f.slice(0, 0, 3))).isExactlyInstanceOf(ShapeException.class);
         assertThatThrownBy(() -> c.allToAllV(s, f, new long[]{1}, new long[]{0}, f, new long[]{1, 1}, new long[]{0, 1}))
-                .isInstanceOf(InvalidArgumentException.class);
+                .isExactlyInstanceOf(InvalidArgumentException.class);
         assertThatThrownBy(() -> c.allToAllV(s, f, new long[]{-1, 1}, new long[]{0, 0}, f, new long[]{1, 1}, new long[]{0, 1}))
-                .isInstanceOf(OutOfRangeException.class).hasMessageContaining("negative");
+                .isExactlyInstanceOf(OutOfRangeException.class).hasMessageContaining("negative");
         assertThatThrownBy(() -> c.allToAllV(s, f, new long[]{Long.MAX_VALUE, 1}, new long[]{2, 0}, f, new long[]{1, 1}, new long[]{0, 1}))
-                .isInstanceOf(OutOfRangeException.class);
+                .isExactlyInstanceOf(OutOfRangeException.class);
         assertThatThrownBy(() -> c.allToAllV(s, f, new long[]{2, 1}, new long[]{3, 0}, f, new long[]{1, 1}, new long[]{0, 1}))
-                .isInstanceOf(OutOfRangeException.class);
-        assertThatThrownBy(() -> c.broadcast(s, f, 2)).isInstanceOf(OutOfRangeException.class);
-        assertThatThrownBy(() -> c.send(s, f, 0)).isInstanceOf(InvalidArgumentException.class);
-        assertThatThrownBy(() -> c.recv(s, f, -1)).isInstanceOf(OutOfRangeException.class);
+                .isExactlyInstanceOf(OutOfRangeException.class);
+        assertThatThrownBy(() -> c.broadcast(s, f, 2)).isExactlyInstanceOf(OutOfRangeException.class);
+        assertThatThrownBy(() -> c.send(s, f, 0)).isExactlyInstanceOf(InvalidArgumentException.class);
+        assertThatThrownBy(() -> c.recv(s, f, -1)).isExactlyInstanceOf(OutOfRangeException.class);
         Tensor strided = Tensor.allocate(a.device(), s, DType.F32, 2, 2).transpose(0, 1);
-        assertThatThrownBy(() -> c.allReduce(s, strided, strided, ReduceOp.SUM)).isInstanceOf(ShapeException.class)
+        assertThatThrownBy(() -> c.allReduce(s, strided, strided, ReduceOp.SUM)).isExactlyInstanceOf(ShapeException.class)
                 .hasMessageContaining("contiguous");
         s.synchronize();
         c.close();
-        assertThatThrownBy(() -> c.barrier(s)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> c.barrier(s)).isExactlyInstanceOf(HandleClosedException.class);
     }
 
     // ---- helpers: values are exact small integers in every dtype ----

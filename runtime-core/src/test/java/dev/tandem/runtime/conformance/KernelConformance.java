@@ -181,7 +181,7 @@ public abstract class KernelConformance extends ConformanceBase {
         Arrays.fill(sentinel, 42f);
         stream.upload(sentinel, output);
         stream.synchronize();
-        var thrown = assertThatThrownBy(call).isInstanceOf(type);
+        var thrown = assertThatThrownBy(call).isExactlyInstanceOf(type);
         for (String part : parts) {
             thrown.hasMessageContaining(part);
         }
@@ -190,6 +190,21 @@ public abstract class KernelConformance extends ConformanceBase {
     }
 
     // ---- matmul ----
+
+    /** Disjoint parts of one buffer are independent tensors on every backend; overlapping ones are rejected. */
+    @Test
+    void matmulAcceptsDisjointSlicesOfOneBufferAndRejectsOverlap() {
+        Tensor whole = tensor(DType.F32, 12);
+        Tensor a = Tensor.at(whole.buffer(), DType.F32, 0, 2, 2);
+        Tensor b = Tensor.at(whole.buffer(), DType.F32, 4, 2, 2);
+        Tensor out = Tensor.at(whole.buffer(), DType.F32, 8, 2, 2);
+        stream.upload(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0}, whole);
+        kernels.matmul(stream, a, b, out);
+        assertThat(read(out)).containsExactly(19, 22, 43, 50);
+        Tensor overlapping = Tensor.at(whole.buffer(), DType.F32, 2, 2, 2);
+        assertThatThrownBy(() -> kernels.matmul(stream, a, b, overlapping))
+                .isExactlyInstanceOf(ShapeException.class).hasMessageContaining("overlaps");
+    }
 
     @Test
     void matmulMatchesReferenceForEveryDtypeAndTranspose() {
@@ -552,7 +567,7 @@ public abstract class KernelConformance extends ConformanceBase {
         Tensor ids = Tensor.allocate(device, failing, DType.I64, 2);
         failing.upload(new long[] {0, 3}, ids);
         kernels.indexSelect(failing, table, ids, out); // the call itself cannot know the values
-        assertThatThrownBy(failing::synchronize).isInstanceOf(StreamFailedException.class)
+        assertThatThrownBy(failing::synchronize).isExactlyInstanceOf(StreamFailedException.class)
                 .hasMessageContaining("indexSelect").hasCauseInstanceOf(OutOfRangeException.class)
                 .hasMessageContaining("3");
     }
@@ -595,7 +610,7 @@ public abstract class KernelConformance extends ConformanceBase {
         Tensor ints = Tensor.allocate(device, failing, DType.I32, 2);
         failing.upload(new long[] {1, 1L << 35}, longs);
         kernels.cast(failing, longs, ints);
-        assertThatThrownBy(failing::synchronize).isInstanceOf(StreamFailedException.class)
+        assertThatThrownBy(failing::synchronize).isExactlyInstanceOf(StreamFailedException.class)
                 .hasMessageContaining("cast").hasCauseInstanceOf(OutOfRangeException.class);
     }
 
@@ -635,7 +650,7 @@ public abstract class KernelConformance extends ConformanceBase {
         kernels.fill(stream, i64, 1L << 40);
         assertThat(readIndices(i32)).containsOnly(-3L);
         assertThat(readIndices(i64)).containsOnly(1L << 40);
-        assertThatThrownBy(() -> kernels.fill(stream, i32, 0.5)).isInstanceOf(OutOfRangeException.class)
+        assertThatThrownBy(() -> kernels.fill(stream, i32, 0.5)).isExactlyInstanceOf(OutOfRangeException.class)
                 .hasMessageContaining("fill");
     }
 
@@ -723,11 +738,11 @@ public abstract class KernelConformance extends ConformanceBase {
         Tensor local = Tensor.allocate(d0, s0, DType.F32, 2, 2);
         Tensor remote = Tensor.allocate(d1, s1, DType.F32, 2, 2);
         Kernels k0 = d0.kernels();
-        assertThatThrownBy(() -> k0.add(s0, local, remote, local)).isInstanceOf(WrongDeviceException.class)
+        assertThatThrownBy(() -> k0.add(s0, local, remote, local)).isExactlyInstanceOf(WrongDeviceException.class)
                 .hasMessageContaining("add").hasMessageContaining("b");
-        assertThatThrownBy(() -> k0.matmul(s0, local, local, remote)).isInstanceOf(WrongDeviceException.class)
+        assertThatThrownBy(() -> k0.matmul(s0, local, local, remote)).isExactlyInstanceOf(WrongDeviceException.class)
                 .hasMessageContaining("matmul").hasMessageContaining("out");
-        assertThatThrownBy(() -> k0.fill(s1, local, 1)).isInstanceOf(WrongDeviceException.class)
+        assertThatThrownBy(() -> k0.fill(s1, local, 1)).isExactlyInstanceOf(WrongDeviceException.class)
                 .hasMessageContaining("fill");
         s0.synchronize();
         s1.synchronize();

@@ -4,8 +4,12 @@ import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.NotReadyException;
 import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
@@ -13,6 +17,7 @@ import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.StreamRole;
 import dev.tandem.runtime.StreamTimeoutException;
 import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.WaitInterruptedException;
 import dev.tandem.runtime.WrongDeviceException;
 import org.junit.jupiter.api.Test;
 
@@ -25,7 +30,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -156,14 +163,26 @@ public abstract class StreamConformance extends ConformanceBase {
         Event plain = s.record();
         Event timed = dev.createEvent(EventOptions.TIMING);
         s.synchronize();
-        assertThatThrownBy(() -> plain.elapsedMillis(plain)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> plain.elapsedMillis(plain)).isExactlyInstanceOf(InvalidArgumentException.class)
                 .hasMessageContaining("timing");
         Event never = dev.createEvent(EventOptions.TIMING);
         s.record(timed);
         timed.synchronize();
-        assertThatThrownBy(() -> timed.elapsedMillis(never)).isInstanceOf(IllegalStateException.class)
+        assertThatThrownBy(() -> timed.elapsedMillis(never)).isExactlyInstanceOf(NotReadyException.class)
                 .hasMessageContaining("never recorded");
         plain.close();
+    }
+
+    @Test
+    void elapsedTimeRejectsAStartEventOfAnotherDevice() {
+        TandemRuntime rt = runtime(2);
+        Event here = rt.device(0).createEvent(EventOptions.TIMING);
+        Event there = rt.device(1).createEvent(EventOptions.TIMING);
+        assertThatThrownBy(() -> here.elapsedMillis(there)).isExactlyInstanceOf(WrongDeviceException.class);
+        assertThatThrownBy(() -> here.elapsedMillis(null)).isExactlyInstanceOf(NullPointerException.class);
+        there.close();
+        assertThatThrownBy(() -> here.elapsedMillis(there)).isExactlyInstanceOf(HandleClosedException.class);
+        here.close();
     }
 
     @Test
@@ -174,10 +193,10 @@ public abstract class StreamConformance extends ConformanceBase {
             throw new IllegalStateException("boom");
         });
         AtomicInteger later = new AtomicInteger();
-        assertThatThrownBy(s::synchronize).isInstanceOf(StreamFailedException.class)
+        assertThatThrownBy(s::synchronize).isExactlyInstanceOf(StreamFailedException.class)
                 .hasMessageContaining("sticky").hasMessageContaining("hostCallback").hasMessageContaining("boom");
-        assertThatThrownBy(s::synchronize).isInstanceOf(StreamFailedException.class);
-        assertThatThrownBy(() -> s.hostCallback(later::incrementAndGet)).isInstanceOf(StreamFailedException.class);
+        assertThatThrownBy(s::synchronize).isExactlyInstanceOf(StreamFailedException.class);
+        assertThatThrownBy(() -> s.hostCallback(later::incrementAndGet)).isExactlyInstanceOf(StreamFailedException.class);
         assertThat(later.get()).isZero();
     }
 
@@ -194,8 +213,8 @@ public abstract class StreamConformance extends ConformanceBase {
         Event e = a.record();
         b.waitEvent(e);
         gate.countDown();
-        assertThatThrownBy(b::synchronize).isInstanceOf(StreamFailedException.class).hasMessageContaining("bad");
-        assertThatThrownBy(e::synchronize).isInstanceOf(StreamFailedException.class);
+        assertThatThrownBy(b::synchronize).isExactlyInstanceOf(StreamFailedException.class).hasMessageContaining("bad");
+        assertThatThrownBy(e::synchronize).isExactlyInstanceOf(StreamFailedException.class);
         e.close();
     }
 
@@ -205,7 +224,7 @@ public abstract class StreamConformance extends ConformanceBase {
         Stream s = dev.createStream("slow");
         CountDownLatch gate = new CountDownLatch(1);
         s.hostCallback(() -> await(gate));
-        assertThatThrownBy(() -> s.synchronize(Duration.ofMillis(50))).isInstanceOf(StreamTimeoutException.class)
+        assertThatThrownBy(() -> s.synchronize(Duration.ofMillis(50))).isExactlyInstanceOf(StreamTimeoutException.class)
                 .hasMessageContaining("slow");
         gate.countDown();
         s.synchronize(Duration.ofSeconds(10));
@@ -230,7 +249,7 @@ public abstract class StreamConformance extends ConformanceBase {
             s.synchronize();
             try (Arena confined = Arena.ofConfined()) {
                 assertThatThrownBy(() -> s.copyToHost(b, 0, confined.allocate(8)))
-                        .isInstanceOf(dev.tandem.runtime.InvalidArgumentException.class).hasMessageContaining("confined");
+                        .isExactlyInstanceOf(InvalidArgumentException.class).hasMessageContaining("confined");
             }
             for (int i = 0; i < 64; i++) {
                 int srcIndex = i - 10 + 4;  // index into a
@@ -272,9 +291,9 @@ public abstract class StreamConformance extends ConformanceBase {
         s.download(i32, ib);
         s.synchronize();
         assertThat(ib).containsExactly(-1, 0, 9);
-        assertThatThrownBy(() -> s.upload(new float[5], t.slice(0, 0, 1))).isInstanceOf(OutOfRangeException.class);
+        assertThatThrownBy(() -> s.upload(new float[5], t.slice(0, 0, 1))).isExactlyInstanceOf(OutOfRangeException.class);
         assertThatThrownBy(() -> s.upload(new float[4], t.transpose(0, 1).select(0, 0)))
-                .isInstanceOf(dev.tandem.runtime.ShapeException.class).hasMessageContaining("contiguous");
+                .isExactlyInstanceOf(ShapeException.class).hasMessageContaining("contiguous");
         t.buffer().close();
         bf.buffer().close();
         ints.buffer().close();
@@ -288,12 +307,12 @@ public abstract class StreamConformance extends ConformanceBase {
         DeviceBuffer b = dev.allocate(32, s);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment src = arena.allocate(16);
-            assertThatThrownBy(() -> s.copyFromHost(src, b, 20)).isInstanceOf(OutOfRangeException.class)
+            assertThatThrownBy(() -> s.copyFromHost(src, b, 20)).isExactlyInstanceOf(OutOfRangeException.class)
                     .hasMessageContaining("32");
-            assertThatThrownBy(() -> s.copyToHost(b, -1, src)).isInstanceOf(OutOfRangeException.class);
-            assertThatThrownBy(() -> s.copy(b, 0, b, Long.MAX_VALUE - 4, 8)).isInstanceOf(OutOfRangeException.class);
-            assertThatThrownBy(() -> s.memset(b, 0, 33, (byte) 0)).isInstanceOf(OutOfRangeException.class);
-            assertThatThrownBy(() -> dev.allocate(-5, s)).isInstanceOf(dev.tandem.runtime.InvalidArgumentException.class);
+            assertThatThrownBy(() -> s.copyToHost(b, -1, src)).isExactlyInstanceOf(OutOfRangeException.class);
+            assertThatThrownBy(() -> s.copy(b, 0, b, Long.MAX_VALUE - 4, 8)).isExactlyInstanceOf(OutOfRangeException.class);
+            assertThatThrownBy(() -> s.memset(b, 0, 33, (byte) 0)).isExactlyInstanceOf(OutOfRangeException.class);
+            assertThatThrownBy(() -> dev.allocate(-5, s)).isExactlyInstanceOf(InvalidArgumentException.class);
         }
         assertThat(s.isIdle()).isTrue();
         s.synchronize();
@@ -308,11 +327,11 @@ public abstract class StreamConformance extends ConformanceBase {
         Stream s1 = d1.createStream("s1");
         Event e1 = d1.createEvent();
         DeviceBuffer b1 = d1.allocate(16, s1);
-        assertThatThrownBy(() -> s0.waitEvent(e1)).isInstanceOf(WrongDeviceException.class);
-        assertThatThrownBy(() -> s0.record(e1)).isInstanceOf(WrongDeviceException.class);
-        assertThatThrownBy(() -> s0.memset(b1, 0, 4, (byte) 1)).isInstanceOf(WrongDeviceException.class);
-        assertThatThrownBy(() -> d0.allocate(16, s1)).isInstanceOf(WrongDeviceException.class);
-        assertThatThrownBy(() -> s0.waitStream(s1)).isInstanceOf(WrongDeviceException.class);
+        assertThatThrownBy(() -> s0.waitEvent(e1)).isExactlyInstanceOf(WrongDeviceException.class);
+        assertThatThrownBy(() -> s0.record(e1)).isExactlyInstanceOf(WrongDeviceException.class);
+        assertThatThrownBy(() -> s0.memset(b1, 0, 4, (byte) 1)).isExactlyInstanceOf(WrongDeviceException.class);
+        assertThatThrownBy(() -> d0.allocate(16, s1)).isExactlyInstanceOf(WrongDeviceException.class);
+        assertThatThrownBy(() -> s0.waitStream(s1)).isExactlyInstanceOf(WrongDeviceException.class);
     }
 
     @Test
@@ -367,7 +386,7 @@ public abstract class StreamConformance extends ConformanceBase {
     }
 
     @Test
-    void useAfterCloseThrowsIllegalState() {
+    void useAfterCloseThrowsHandleClosed() {
         TandemRuntime rt = runtime();
         Device dev = rt.device(0);
         Stream s = dev.createStream("s");
@@ -375,16 +394,16 @@ public abstract class StreamConformance extends ConformanceBase {
         Event e = dev.createEvent();
         b.close();
         b.close();                          // idempotent
-        assertThatThrownBy(() -> s.memset(b, 0, 8, (byte) 0)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("freed");
+        assertThatThrownBy(() -> s.memset(b, 0, 8, (byte) 0)).isExactlyInstanceOf(HandleClosedException.class)
+                .hasMessageContaining("closed");
         e.close();
-        assertThatThrownBy(() -> s.record(e)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> s.record(e)).isExactlyInstanceOf(HandleClosedException.class);
         s.close();
         s.close();
-        assertThatThrownBy(() -> s.hostCallback(() -> { })).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> s.hostCallback(() -> { })).isExactlyInstanceOf(HandleClosedException.class);
         dev.close();
-        assertThatThrownBy(() -> dev.createStream("x")).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(dev::memoryInfo).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> dev.createStream("x")).isExactlyInstanceOf(HandleClosedException.class);
+        assertThatThrownBy(dev::memoryInfo).isExactlyInstanceOf(HandleClosedException.class);
     }
 
     @Test
@@ -397,8 +416,8 @@ public abstract class StreamConformance extends ConformanceBase {
         s.hostCallback(() -> sleep(10));
         dev.close();
         assertThat(b.isClosed()).isTrue();
-        assertThatThrownBy(() -> s.record(e)).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(e::isDone).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> s.record(e)).isExactlyInstanceOf(HandleClosedException.class);
+        assertThatThrownBy(e::isDone).isExactlyInstanceOf(HandleClosedException.class);
     }
 
     @Test
@@ -420,6 +439,85 @@ public abstract class StreamConformance extends ConformanceBase {
             t.join();
         }
         assertThat(b.isClosed()).isTrue();
+    }
+
+    @Test
+    void closedStreamsAreRejectedAsAllocationStreamAndWaitTarget() {
+        Device dev = runtime().device(0);
+        Stream live = dev.createStream("live");
+        Stream gone = dev.createStream("gone");
+        gone.close();
+        assertThatThrownBy(() -> Tensor.allocate(dev, gone, DType.F32, 4))
+                .isExactlyInstanceOf(HandleClosedException.class);
+        assertThatThrownBy(() -> dev.allocate(64, gone)).isExactlyInstanceOf(HandleClosedException.class);
+        assertThatThrownBy(() -> live.waitStream(gone)).isExactlyInstanceOf(HandleClosedException.class);
+        assertThatThrownBy(gone::synchronize).isExactlyInstanceOf(HandleClosedException.class);
+    }
+
+    /** Enqueues racing close either go in whole or fail with HandleClosedException: never a native error. */
+    @Test
+    void enqueueRacingCloseFailsOnlyAsClosed() throws Exception {
+        Device dev = runtime().device(0);
+        Stream alloc = dev.createStream("alloc");
+        DeviceBuffer b = dev.allocate(256, alloc);
+        for (int round = 0; round < 10; round++) {
+            Stream s = dev.createStream("race" + round);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Throwable> unexpected = Collections.synchronizedList(new ArrayList<>());
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                threads.add(Thread.ofPlatform().start(() -> {
+                    await(start);
+                    try {
+                        for (int i = 0; i < 10_000; i++) {
+                            s.memset(b, 0, 256, (byte) i);
+                            if (i % 16 == 0) {
+                                s.hostCallback(() -> { });
+                            }
+                        }
+                    } catch (HandleClosedException expected) {
+                        // the race was lost to close: the documented outcome
+                    } catch (Throwable other) {
+                        unexpected.add(other);
+                    }
+                }));
+            }
+            start.countDown();
+            sleep(round % 3);
+            s.close();
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(unexpected).as("failures other than HandleClosedException").isEmpty();
+        }
+        b.close();
+        alloc.synchronize();
+    }
+
+    @Test
+    void interruptedSynchronizeThrowsWaitInterruptedAndKeepsTheFlag() throws Exception {
+        Device dev = runtime().device(0);
+        Stream s = dev.createStream("slow");
+        CountDownLatch gate = new CountDownLatch(1);
+        s.hostCallback(() -> await(gate));
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        AtomicBoolean flagKept = new AtomicBoolean();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                s.synchronize();
+            } catch (Throwable t) {
+                thrown.set(t);
+                flagKept.set(Thread.currentThread().isInterrupted());
+            }
+        });
+        sleep(50);
+        waiter.interrupt();
+        waiter.join(10_000);
+        gate.countDown();
+        s.synchronize();
+        assertThat(waiter.isAlive()).isFalse();
+        assertThat(thrown.get()).isExactlyInstanceOf(WaitInterruptedException.class);
+        assertThat(flagKept.get()).as("interrupt flag kept").isTrue();
     }
 
     protected static void await(CountDownLatch latch) {

@@ -1,5 +1,7 @@
 package dev.tandem.runtime.host;
 
+import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.spi.KernelContract;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.DeviceBuffer;
@@ -28,11 +30,11 @@ final class HostKernelTestBench implements AutoCloseable {
     final Device device = fakeDevice(0);
     final Stream stream = fakeStream(device);
     final FakeLauncher launcher;
-    final HostKernels kernels;
+    final Kernels kernels;
 
     HostKernelTestBench(int threads) {
         launcher = new FakeLauncher(threads);
-        kernels = new HostKernels(launcher);
+        kernels = KernelContract.wrap(new HostKernels(launcher));
     }
 
     Tensor tensor(DType dtype, long... shape) {
@@ -216,6 +218,7 @@ final class HostKernelTestBench implements AutoCloseable {
                 (proxy, method, args) -> switch (method.getName()) {
                     case "device" -> device;
                     case "name" -> "fake-stream";
+                    case "isClosed" -> false;
                     case "toString" -> "fake stream";
                     case "hashCode" -> System.identityHashCode(proxy);
                     case "equals" -> proxy == args[0];

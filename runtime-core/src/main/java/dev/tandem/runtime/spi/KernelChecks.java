@@ -1,6 +1,7 @@
-package dev.tandem.runtime.host;
+package dev.tandem.runtime.spi;
 
 import dev.tandem.runtime.DType;
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
@@ -21,14 +22,20 @@ final class KernelChecks {
     KernelChecks(String op, Stream stream) {
         this.op = op;
         this.stream = Objects.requireNonNull(stream, op + ": stream");
+        if (stream.isClosed()) {
+            throw new HandleClosedException(op + ": stream '" + stream.name() + "' is closed");
+        }
     }
 
-    /** A tensor the kernel reads: non-null and on the stream's device. */
+    /** A tensor the kernel reads: non-null, on the stream's device, in a buffer that is not closed. */
     Tensor input(String name, Tensor t) {
         Objects.requireNonNull(t, op + ": " + name);
         if (t.device() != stream.device()) {
             throw new WrongDeviceException(op + ": " + name + " " + t + " is on device " + describe(t)
                     + " but stream '" + stream.name() + "' runs on device " + stream.device().id());
+        }
+        if (t.buffer().isClosed()) {
+            throw new HandleClosedException(op + ": " + name + " " + t + " uses a closed (freed) buffer");
         }
         return t;
     }

@@ -1,0 +1,13 @@
+package dev.tandem.runtime;
+
+/**
+ * A result was asked for before the device produced it: {@link Event#elapsedMillis(Event)} on an event that was
+ * never recorded or has not completed yet.
+ */
+public class NotReadyException extends TandemException {
+    private static final long serialVersionUID = 1L;
+
+    public NotReadyException(String message) {
+        super(message);
+    }
+}

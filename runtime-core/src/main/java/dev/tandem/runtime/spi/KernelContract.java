@@ -1,0 +1,339 @@
+package dev.tandem.runtime.spi;
+
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.ShapeException;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.Tensor;
+
+import java.util.Objects;
+
+/**
+ * The one place the {@link Kernels} contract is checked, for every backend: each call validates all of its
+ * arguments here, then hands them to the backend's implementation, which may assume them valid. A backend's
+ * {@code Device.kernels()} returns {@code KernelContract.wrap(itsKernels)}, so the same bad input fails with the
+ * same exception type and message on every backend. The rules it enforces:
+ * <ul>
+ *   <li>{@code NullPointerException} for a null stream or tensor; {@link dev.tandem.runtime.HandleClosedException}
+ *       for a closed stream or a tensor in a closed buffer; {@link dev.tandem.runtime.WrongDeviceException} for a
+ *       tensor on another device than the stream.</li>
+ *   <li>{@link ShapeException} for a wrong dtype, rank or shape, a strided output, or an output that overlaps an
+ *       input. An output may alias an input only as exactly the same view, and only for element-wise and row-wise
+ *       kernels ({@code add, mul, scale, addScaled, silu, swiglu, sigmoid, rmsNorm, softmax, rope, cast, copy});
+ *       disjoint parts of one buffer are independent tensors and are accepted everywhere.</li>
+ *   <li>{@link OutOfRangeException} for a value out of range: {@code k} of topk, {@code eps} of rmsNorm, a fill
+ *       value the dtype cannot hold, a size beyond {@code Integer.MAX_VALUE} where a row must fit an int.</li>
+ *   <li>{@code cast} converts floating to floating and index (I32/I64) to index; other pairs are rejected.</li>
+ * </ul>
+ */
+public final class KernelContract implements Kernels {
+    private final Kernels implementation;
+
+    private KernelContract(Kernels implementation) {
+        this.implementation = Objects.requireNonNull(implementation, "implementation");
+    }
+
+    /** The backend's kernels behind the shared validation. */
+    public static Kernels wrap(Kernels implementation) {
+        return implementation instanceof KernelContract ? implementation : new KernelContract(implementation);
+    }
+
+    @Override
+    public void matmul(Stream stream, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor out) {
+        KernelChecks check = new KernelChecks("matmul", stream);
+        check.input("a", a);
+        check.input("b", b);
+        check.output("out", out);
+        check.floating("a", a);
+        check.floating("b", b);
+        check.floating("out", out);
+        check.rank("a", a, 2, 3);
+        check.rank("b", b, 2, 3);
+        if (a.rank() == 2 && b.rank() == 3) {
+            throw new ShapeException("matmul: b " + KernelChecks.shape(b) + " is batched but a "
+                    + KernelChecks.shape(a) + " is not");
+        }
+        if (b.rank() == 3 && a.dim(0) != b.dim(0)) {
+            throw new ShapeException("matmul: a " + KernelChecks.shape(a) + " and b " + KernelChecks.shape(b)
+                    + " disagree on the batch size (" + a.dim(0) + " vs " + b.dim(0) + ")");
+        }
+        long m = transposeA ? a.dim(-1) : a.dim(-2);
+        long k = transposeA ? a.dim(-2) : a.dim(-1);
+        long bk = transposeB ? b.dim(-1) : b.dim(-2);
+        long n = transposeB ? b.dim(-2) : b.dim(-1);
+        if (k != bk) {
+            throw new ShapeException("matmul: a " + KernelChecks.shape(a) + (transposeA ? " (transposed)" : "")
+                    + " and b " + KernelChecks.shape(b) + (transposeB ? " (transposed)" : "")
+                    + " disagree on k (" + k + " vs " + bk + ")");
+        }
+        long[] expected = a.rank() == 3 ? new long[] {a.dim(0), m, n} : new long[] {m, n};
+        check.shapeIs("out", out, expected);
+        check.fitsInt("m x k", m * k);
+        check.fitsInt("k x n", k * n);
+        check.fitsInt("m x n", m * n);
+        check.noOverlap("out", out, "a", a, false);
+        check.noOverlap("out", out, "b", b, false);
+        implementation.matmul(stream, a, transposeA, b, transposeB, out);
+    }
+
+    @Override
+    public void add(Stream stream, Tensor a, Tensor b, Tensor out) {
+        binary("add", stream, a, b, out);
+        implementation.add(stream, a, b, out);
+    }
+
+    @Override
+    public void mul(Stream stream, Tensor a, Tensor b, Tensor out) {
+        binary("mul", stream, a, b, out);
+        implementation.mul(stream, a, b, out);
+    }
+
+    @Override
+    public void addScaled(Stream stream, Tensor a, Tensor b, float alpha, Tensor out) {
+        binary("addScaled", stream, a, b, out);
+        implementation.addScaled(stream, a, b, alpha, out);
+    }
+
+    @Override
+    public void scale(Stream stream, Tensor a, float alpha, Tensor out) {
+        unary("scale", stream, a, out);
+        implementation.scale(stream, a, alpha, out);
+    }
+
+    @Override
+    public void silu(Stream stream, Tensor x, Tensor out) {
+        unary("silu", stream, x, out);
+        implementation.silu(stream, x, out);
+    }
+
+    @Override
+    public void sigmoid(Stream stream, Tensor x, Tensor out) {
+        unary("sigmoid", stream, x, out);
+        implementation.sigmoid(stream, x, out);
+    }
+
+    @Override
+    public void swiglu(Stream stream, Tensor gate, Tensor up, Tensor out) {
+        KernelChecks check = new KernelChecks("swiglu", stream);
+        floatingInputs(check, "gate", gate, "up", up);
+        floatingOutput(check, out);
+        check.sameShape("up", up, "gate", gate);
+        check.sameShape("out", out, "gate", gate);
+        check.noOverlap("out", out, "gate", gate, true);
+        check.noOverlap("out", out, "up", up, true);
+        implementation.swiglu(stream, gate, up, out);
+    }
+
+    private static void binary(String op, Stream stream, Tensor a, Tensor b, Tensor out) {
+        KernelChecks check = new KernelChecks(op, stream);
+        floatingInputs(check, "a", a, "b", b);
+        floatingOutput(check, out);
+        check.broadcastsTo("b", b, "a", a);
+        check.sameShape("out", out, "a", a);
+        check.noOverlap("out", out, "a", a, true);
+        check.noOverlap("out", out, "b", b, true);
+    }
+
+    private static void unary(String op, Stream stream, Tensor x, Tensor out) {
+        KernelChecks check = new KernelChecks(op, stream);
+        check.input("x", x);
+        check.floating("x", x);
+        floatingOutput(check, out);
+        check.sameShape("out", out, "x", x);
+        check.noOverlap("out", out, "x", x, true);
+    }
+
+    @Override
+    public void rmsNorm(Stream stream, Tensor x, Tensor weight, float eps, Tensor out) {
+        KernelChecks check = new KernelChecks("rmsNorm", stream);
+        floatingInputs(check, "x", x, "weight", weight);
+        floatingOutput(check, out);
+        check.minRank("x", x, 1);
+        check.shapeIs("weight", weight, x.dim(-1));
+        check.sameShape("out", out, "x", x);
+        check.fitsInt("row length", x.dim(-1));
+        if (!(eps >= 0) || Float.isInfinite(eps)) {
+            throw new OutOfRangeException("rmsNorm: eps must be finite and non-negative, got " + eps);
+        }
+        check.noOverlap("out", out, "x", x, true);
+        check.noOverlap("out", out, "weight", weight, false);
+        implementation.rmsNorm(stream, x, weight, eps, out);
+    }
+
+    @Override
+    public void softmax(Stream stream, Tensor x, Tensor out, long causalOffset) {
+        KernelChecks check = new KernelChecks("softmax", stream);
+        check.input("x", x);
+        check.floating("x", x);
+        floatingOutput(check, out);
+        check.minRank("x", x, causalOffset >= 0 ? 2 : 1);
+        check.sameShape("out", out, "x", x);
+        check.fitsInt("row length", x.dim(-1));
+        check.noOverlap("out", out, "x", x, true);
+        implementation.softmax(stream, x, out, causalOffset);
+    }
+
+    @Override
+    public void rope(Stream stream, Tensor x, Tensor positions, Tensor frequencies, Tensor out) {
+        KernelChecks check = new KernelChecks("rope", stream);
+        check.input("x", x);
+        check.input("positions", positions);
+        check.input("frequencies", frequencies);
+        check.floating("x", x);
+        check.index("positions", positions);
+        check.dtype("frequencies", frequencies, DType.F32);
+        floatingOutput(check, out);
+        check.rank("x", x, 2, 3);
+        long d = x.dim(-1);
+        if (d % 2 != 0) {
+            throw new ShapeException("rope: x " + KernelChecks.shape(x) + " has an odd last axis (" + d
+                    + "); rotary pairs need an even one");
+        }
+        check.shapeIs("positions", positions, x.dim(0));
+        check.shapeIs("frequencies", frequencies, d / 2);
+        check.sameShape("out", out, "x", x);
+        check.fitsInt("token size", x.numel() / Math.max(1, x.dim(0)));
+        check.noOverlap("out", out, "x", x, true);
+        check.noOverlap("out", out, "positions", positions, false);
+        check.noOverlap("out", out, "frequencies", frequencies, false);
+        implementation.rope(stream, x, positions, frequencies, out);
+    }
+
+    @Override
+    public void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices) {
+        KernelChecks check = new KernelChecks("topk", stream);
+        check.input("x", x);
+        check.floating("x", x);
+        check.output("values", values);
+        check.output("indices", indices);
+        check.floating("values", values);
+        check.index("indices", indices);
+        check.rank("x", x, 2);
+        long m = x.dim(1);
+        if (k < 0 || k > m) {
+            throw new OutOfRangeException("topk: k = " + k + " is out of range for x " + KernelChecks.shape(x)
+                    + " (rows of " + m + ")");
+        }
+        check.fitsInt("row length", m);
+        check.shapeIs("values", values, x.dim(0), k);
+        check.shapeIs("indices", indices, x.dim(0), k);
+        check.noOverlap("values", values, "x", x, false);
+        check.noOverlap("indices", indices, "x", x, false);
+        check.noOverlap("indices", indices, "values", values, false);
+        implementation.topk(stream, x, k, values, indices);
+    }
+
+    @Override
+    public void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out) {
+        KernelChecks check = new KernelChecks("indexSelect", stream);
+        check.input("source", source);
+        check.input("indices", indices);
+        check.output("out", out);
+        check.index("indices", indices);
+        check.rank("indices", indices, 1);
+        check.minRank("source", source, 1);
+        long[] expected = source.shape();
+        expected[0] = indices.dim(0);
+        check.shapeIs("out", out, expected);
+        if (out.dtype() != source.dtype()) {
+            throw new ShapeException("indexSelect: out " + out + " must have source's dtype " + source.dtype());
+        }
+        check.fitsInt("index count", indices.dim(0));
+        check.noOverlap("out", out, "source", source, false);
+        check.noOverlap("out", out, "indices", indices, false);
+        implementation.indexSelect(stream, source, indices, out);
+    }
+
+    @Override
+    public void indexAdd(Stream stream, Tensor target, Tensor indices, Tensor source, float alpha) {
+        KernelChecks check = new KernelChecks("indexAdd", stream);
+        check.input("target", target);
+        check.input("indices", indices);
+        check.input("source", source);
+        check.floating("target", target);
+        check.floating("source", source);
+        check.index("indices", indices);
+        check.rank("indices", indices, 1);
+        check.minRank("target", target, 1);
+        long[] expected = target.shape();
+        expected[0] = indices.dim(0);
+        check.shapeIs("source", source, expected);
+        check.fitsInt("index count", indices.dim(0));
+        check.noOverlap("target", target, "source", source, false);
+        check.noOverlap("target", target, "indices", indices, false);
+        implementation.indexAdd(stream, target, indices, source, alpha);
+    }
+
+    @Override
+    public void cast(Stream stream, Tensor source, Tensor out) {
+        KernelChecks check = new KernelChecks("cast", stream);
+        check.input("source", source);
+        check.output("out", out);
+        DType from = source.dtype();
+        DType to = out.dtype();
+        boolean floating = from.isFloatingPoint() && to.isFloatingPoint();
+        boolean index = from.isIndex() && to.isIndex();
+        if (!floating && !index) {
+            throw new ShapeException("cast: cannot convert source " + source + " to " + to
+                    + "; supported are F32/BF16/F16 to F32/BF16/F16 and I32/I64 to I32/I64");
+        }
+        check.sameShape("out", out, "source", source);
+        check.noOverlap("out", out, "source", source, true);
+        implementation.cast(stream, source, out);
+    }
+
+    @Override
+    public void copy(Stream stream, Tensor source, Tensor out) {
+        KernelChecks check = new KernelChecks("copy", stream);
+        check.input("source", source);
+        check.output("out", out);
+        check.sameShape("out", out, "source", source);
+        if (out.dtype() != source.dtype()) {
+            throw new ShapeException("copy: out " + out + " must have source's dtype " + source.dtype()
+                    + "; use cast to convert");
+        }
+        check.noOverlap("out", out, "source", source, true);
+        implementation.copy(stream, source, out);
+    }
+
+    @Override
+    public void fill(Stream stream, Tensor out, double value) {
+        KernelChecks check = new KernelChecks("fill", stream);
+        check.output("out", out);
+        if (!fits(out.dtype(), value)) {
+            throw new OutOfRangeException("fill: value " + value + " cannot be stored in out " + out);
+        }
+        implementation.fill(stream, out, value);
+    }
+
+    /** Any number fits a float dtype (rounded); integer dtypes need a whole number in range (0 or 1 for BOOL). */
+    private static boolean fits(DType dtype, double value) {
+        if (dtype.isFloatingPoint()) {
+            return true;
+        }
+        if (value != Math.rint(value) || Double.isInfinite(value)) {
+            return false;
+        }
+        return switch (dtype) {
+            case BOOL -> value == 0 || value == 1;
+            case U8 -> value >= 0 && value <= 255;
+            case I8 -> value >= Byte.MIN_VALUE && value <= Byte.MAX_VALUE;
+            case I32 -> value >= Integer.MIN_VALUE && value <= Integer.MAX_VALUE;
+            case I64 -> value >= -0x1p63 && value < 0x1p63;
+            default -> false;
+        };
+    }
+
+    private static void floatingInputs(KernelChecks check, String aName, Tensor a, String bName, Tensor b) {
+        check.input(aName, a);
+        check.input(bName, b);
+        check.floating(aName, a);
+        check.floating(bName, b);
+    }
+
+    private static void floatingOutput(KernelChecks check, Tensor out) {
+        check.output("out", out);
+        check.floating("out", out);
+    }
+}
