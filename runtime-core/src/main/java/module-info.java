@@ -4,6 +4,8 @@ module dev.tandem.runtime {
     exports dev.tandem.runtime.spi;
     exports dev.tandem.runtime.trace;
     exports dev.tandem.runtime.schedule;
+    // Tandem's own JSON reader and writer: shared by its modules, not an API for users.
+    exports dev.tandem.runtime.json to dev.tandem.ascend, dev.tandem.deepseek, dev.tandem.jmh;
 
     uses dev.tandem.runtime.spi.Backend;
     provides dev.tandem.runtime.spi.Backend with dev.tandem.runtime.host.HostBackend;

@@ -1,6 +1,7 @@
 package dev.tandem.ascend;
 
 import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.json.Json;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -8,24 +9,20 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
 
 /**
  * An HCCL rank table (cluster-info JSON, version 1.0 as on Atlas A2): which server and device each rank uses.
  * {@link AscendRuntime#joinCommunicator(AscendDevice, Path, int)} passes the file itself to
  * {@code HcclCommInitClusterInfo}; this class reads it so a process can find its own device and validate the
- * file first. Only the fields Tandem needs are read; every value in the file is a string.
+ * file first. The whole file must be valid JSON; only the fields Tandem needs are read, and every value Tandem
+ * reads is a string, as HCCL writes them.
  */
 public record RankTable(Path file, List<Rank> ranks) {
 
     /** One rank: its server, the physical device id and the device NIC address (may be empty on one server). */
     public record Rank(int rankId, String serverId, int deviceId, String deviceIp) {
     }
-
-    private static final Pattern SERVER = Pattern.compile(
-            "\"server_id\"\\s*:\\s*\"([^\"]*)\"|\\{([^{}]*\"rank_id\"[^{}]*)}");
-    private static final Pattern FIELD = Pattern.compile("\"(\\w+)\"\\s*:\\s*\"([^\"]*)\"");
 
     public RankTable {
         ranks = List.copyOf(ranks);
@@ -38,37 +35,30 @@ public record RankTable(Path file, List<Rank> ranks) {
         } catch (IOException e) {
             throw new InvalidArgumentException("cannot read rank table " + file + ": " + e.getMessage(), e);
         }
-        if (!json.replaceAll("\\s", "").contains("\"status\":\"completed\"")) {
+        Map<String, Object> table;
+        try {
+            table = Json.parseObject(json);
+        } catch (Json.JsonException e) {
+            throw new InvalidArgumentException("rank table " + file + ": " + e.getMessage(), e);
+        }
+        if (!"completed".equals(table.get("status"))) {
             throw new InvalidArgumentException("rank table " + file + " must have \"status\": \"completed\"");
         }
         List<Rank> ranks = new ArrayList<>();
-        String server = "";
-        Matcher m = SERVER.matcher(json);
-        while (m.find()) {
-            if (m.group(1) != null) {
-                server = m.group(1);
-                continue;
-            }
-            String rankId = null;
-            String deviceId = null;
-            String ip = "";
-            Matcher f = FIELD.matcher(m.group(2));
-            while (f.find()) {
-                switch (f.group(1)) {
-                    case "rank_id" -> rankId = f.group(2);
-                    case "device_id" -> deviceId = f.group(2);
-                    case "device_ip" -> ip = f.group(2);
-                    default -> {
-                    }
+        for (Object entry : list(table.get("server_list"), file, "server_list")) {
+            Map<?, ?> server = object(entry, file, "a server_list entry");
+            String serverId = server.get("server_id") instanceof String id ? id : "";
+            for (Object d : list(server.get("device"), file, "device")) {
+                Map<?, ?> device = object(d, file, "a device entry");
+                if (!(device.get("rank_id") instanceof String rankId) || !(device.get("device_id") instanceof String deviceId)) {
+                    throw new InvalidArgumentException("rank table " + file + ": a device entry lacks rank_id or device_id");
                 }
-            }
-            if (rankId == null || deviceId == null) {
-                throw new InvalidArgumentException("rank table " + file + ": a device entry lacks rank_id or device_id");
-            }
-            try {
-                ranks.add(new Rank(Integer.parseInt(rankId), server, Integer.parseInt(deviceId), ip));
-            } catch (NumberFormatException e) {
-                throw new InvalidArgumentException("rank table " + file + ": rank_id and device_id must be numbers", e);
+                String ip = device.get("device_ip") instanceof String address ? address : "";
+                try {
+                    ranks.add(new Rank(Integer.parseInt(rankId), serverId, Integer.parseInt(deviceId), ip));
+                } catch (NumberFormatException e) {
+                    throw new InvalidArgumentException("rank table " + file + ": rank_id and device_id must be numbers", e);
+                }
             }
         }
         ranks.sort(Comparator.comparingInt(Rank::rankId));
@@ -82,6 +72,20 @@ public record RankTable(Path file, List<Rank> ranks) {
             throw new InvalidArgumentException("rank table " + file + " lists no ranks");
         }
         return new RankTable(file, ranks);
+    }
+
+    private static List<?> list(Object value, Path file, String what) {
+        if (!(value instanceof List<?> list)) {
+            throw new InvalidArgumentException("rank table " + file + ": " + what + " must be an array");
+        }
+        return list;
+    }
+
+    private static Map<?, ?> object(Object value, Path file, String what) {
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new InvalidArgumentException("rank table " + file + ": " + what + " must be an object");
+        }
+        return map;
     }
 
     public int size() {

@@ -1,5 +1,7 @@
 package dev.tandem.jmh.report;
 
+import dev.tandem.runtime.json.Json;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,7 +36,13 @@ public final class JmhResultsFile {
 
     /** The results in JSON text; an empty array (JMH ran nothing) is an error, since there is nothing to report. */
     public static List<BenchmarkResult> parse(String text) {
-        if (!(JsonReader.parse(text) instanceof List<?> entries)) {
+        Object json;
+        try {
+            json = Json.parse(text, true);
+        } catch (Json.JsonException e) {
+            throw new ReportException(e.getMessage(), e);
+        }
+        if (!(json instanceof List<?> entries)) {
             throw new ReportException("expected a JSON array of JMH results at the top level");
         }
         if (entries.isEmpty()) {
@@ -74,11 +82,23 @@ public final class JmhResultsFile {
     private static Metric metric(Object value, String name) {
         Map<String, Object> m = object(value, name);
         try {
-            return new Metric(JsonReader.numberValue(m.get("score")), JsonReader.numberValue(m.get("scoreError")),
+            return new Metric(numberValue(m.get("score")), numberValue(m.get("scoreError")),
                     required(m, "scoreUnit", String.class));
         } catch (ReportException e) {
             throw new ReportException(name + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A JSON number, or one of the strings JMH writes for non-finite numbers ("NaN", "Infinity", "-Infinity"). */
+    static double numberValue(Object value) {
+        return switch (value) {
+            case Number n -> n.doubleValue();
+            case String s when s.equals("NaN") -> Double.NaN;
+            case String s when s.equals("Infinity") || s.equals("+Infinity") -> Double.POSITIVE_INFINITY;
+            case String s when s.equals("-Infinity") -> Double.NEGATIVE_INFINITY;
+            case null -> throw new ReportException("expected a number but found null");
+            default -> throw new ReportException("expected a number but found " + value);
+        };
     }
 
     @SuppressWarnings("unchecked")
@@ -110,6 +130,6 @@ public final class JmhResultsFile {
     }
 
     private static int integer(Map<String, Object> m, String key) {
-        return m.get(key) instanceof Double d ? d.intValue() : 0;
+        return m.get(key) instanceof Number n ? n.intValue() : 0;
     }
 }

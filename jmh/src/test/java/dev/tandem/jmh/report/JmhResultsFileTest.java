@@ -50,7 +50,7 @@ class JmhResultsFileTest {
 
         assertThatThrownBy(() -> JmhResultsFile.read(file))
                 .isInstanceOf(ReportException.class)
-                .hasMessageStartingWith(file + ": malformed JSON at line 2, column 21: expected a string key");
+                .hasMessageStartingWith(file + ": malformed JSON at line 2, column 21 (offset 22): expected a string key");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.tandem.deepseek.config;
 
+import dev.tandem.runtime.json.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

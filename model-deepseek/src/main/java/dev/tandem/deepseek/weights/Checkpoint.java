@@ -1,7 +1,7 @@
 package dev.tandem.deepseek.weights;
 
+import dev.tandem.runtime.json.Json;
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.deepseek.config.Json;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,7 +49,7 @@ public final class Checkpoint implements AutoCloseable {
                 json = Json.parseObject(Files.readString(index, StandardCharsets.UTF_8));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + index, e);
-            } catch (IllegalArgumentException e) {
+            } catch (Json.JsonException e) {
                 throw new SafetensorsException(index, null, "corrupt index: " + e.getMessage(), e);
             }
             if (!(json.get("weight_map") instanceof Map<?, ?> wm)) {

@@ -1,7 +1,7 @@
 package dev.tandem.deepseek.weights;
 
+import dev.tandem.runtime.json.Json;
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.deepseek.config.Json;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

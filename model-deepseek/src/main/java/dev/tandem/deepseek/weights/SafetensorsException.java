@@ -1,9 +1,11 @@
 package dev.tandem.deepseek.weights;
 
+import dev.tandem.runtime.TandemException;
+
 import java.nio.file.Path;
 
 /** A safetensors file or checkpoint that is missing, truncated, corrupt, or lacks an expected tensor. */
-public class SafetensorsException extends RuntimeException {
+public class SafetensorsException extends TandemException {
     private static final long serialVersionUID = 1L;
 
     private final transient Path file;

@@ -1,13 +1,14 @@
 package dev.tandem.deepseek.weights;
 
-import dev.tandem.deepseek.config.Json;
 
+import dev.tandem.runtime.json.Json;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -65,11 +66,11 @@ public final class SafetensorsFile implements AutoCloseable {
                         + " bytes does not fit in " + size + " bytes");
             }
             byte[] headerBytes = all.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
-            String headerText = new String(headerBytes, java.nio.charset.StandardCharsets.UTF_8);
+            String headerText = new String(headerBytes, StandardCharsets.UTF_8);
             Map<String, Object> header;
             try {
                 header = Json.parseObject(headerText);
-            } catch (IllegalArgumentException e) {
+            } catch (Json.JsonException e) {
                 throw new SafetensorsException(path, null, "corrupt header: " + e.getMessage(), e);
             }
             MemorySegment data = all.asSlice(8 + headerLen);

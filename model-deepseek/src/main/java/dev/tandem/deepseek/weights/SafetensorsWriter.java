@@ -1,6 +1,6 @@
 package dev.tandem.deepseek.weights;
 
-import dev.tandem.deepseek.config.Json;
+import dev.tandem.runtime.json.Json;
 import dev.tandem.runtime.FloatFormats;
 
 import java.io.IOException;

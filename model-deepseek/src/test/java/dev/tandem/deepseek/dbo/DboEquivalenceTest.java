@@ -45,7 +45,7 @@ class DboEquivalenceTest extends LeakCheck {
     static final DeepSeekConfig CONFIG_3 = sixExperts();
 
     private static DeepSeekConfig sixExperts() {
-        var map = new java.util.LinkedHashMap<>(dev.tandem.deepseek.config.Json.parseObject(CONFIG.toJson()));
+        var map = new java.util.LinkedHashMap<>(dev.tandem.runtime.json.Json.parseObject(CONFIG.toJson()));
         map.put("n_routed_experts", 6L);
         return DeepSeekConfig.fromMap(map);
     }

@@ -1,5 +1,7 @@
 package dev.tandem.runtime.trace;
 
+import dev.tandem.runtime.json.Json;
+
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -48,8 +50,8 @@ public final class ChromeTrace {
         for (var e : deviceRanks.entrySet()) {
             String label = e.getValue() >= 0 ? "rank " + e.getValue() + " (device " + e.getKey() + ")" : "device " + e.getKey();
             first = sep(out, first);
-            out.write("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + e.getKey() + ",\"args\":{\"name\":\""
-                    + escape(label) + "\"}}");
+            out.write("{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":" + e.getKey() + ",\"args\":{\"name\":"
+                    + Json.quote(label) + "}}");
             first = sep(out, first);
             out.write("{\"ph\":\"M\",\"name\":\"process_sort_index\",\"pid\":" + e.getKey()
                     + ",\"args\":{\"sort_index\":" + e.getKey() + "}}");
@@ -58,7 +60,7 @@ public final class ChromeTrace {
             String[] parts = e.getKey().split("/", 2);
             first = sep(out, first);
             out.write("{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":" + parts[0] + ",\"tid\":" + e.getValue()
-                    + ",\"args\":{\"name\":\"" + escape(parts[1]) + "\"}}");
+                    + ",\"args\":{\"name\":" + Json.quote(parts[1]) + "}}");
             first = sep(out, first);
             out.write("{\"ph\":\"M\",\"name\":\"thread_sort_index\",\"pid\":" + parts[0] + ",\"tid\":" + e.getValue()
                     + ",\"args\":{\"sort_index\":" + e.getValue() + "}}");
@@ -67,11 +69,11 @@ public final class ChromeTrace {
             first = sep(out, first);
             int tid = lanes.get(s.device() + "/" + s.stream());
             out.write(String.format(Locale.ROOT,
-                    "{\"ph\":\"X\",\"name\":\"%s\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
-                            + "\"args\":{\"tag\":\"%s\",\"stream\":\"%s\",\"rank\":%d}}",
-                    escape(s.tag() == null ? s.name() : s.name() + " " + s.tag()), s.role().name().toLowerCase(Locale.ROOT),
+                    "{\"ph\":\"X\",\"name\":%s,\"cat\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,"
+                            + "\"args\":{\"tag\":%s,\"stream\":%s,\"rank\":%d}}",
+                    Json.quote(s.tag() == null ? s.name() : s.name() + " " + s.tag()), s.role().name().toLowerCase(Locale.ROOT),
                     s.device(), tid, (s.startNanos() - origin) / 1000.0, s.durationNanos() / 1000.0,
-                    escape(s.tag() == null ? "" : s.tag()), escape(s.stream()), s.rank()));
+                    Json.quote(s.tag() == null ? "" : s.tag()), Json.quote(s.stream()), s.rank()));
         }
         out.write("\n]}\n");
     }
@@ -83,24 +85,4 @@ public final class ChromeTrace {
         return false;
     }
 
-    static String escape(String text) {
-        StringBuilder sb = new StringBuilder(text.length());
-        for (char c : text.toCharArray()) {
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.toString();
-    }
 }

@@ -1,4 +1,6 @@
-package dev.tandem.deepseek.config;
+package dev.tandem.runtime.json;
+
+import dev.tandem.runtime.InvalidArgumentException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,21 +8,32 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small strict JSON reader and writer (RFC 8259). Objects become {@code LinkedHashMap<String,Object>}, arrays
+ * Tandem's one JSON reader and writer (RFC 8259), for configs, safetensors headers, checkpoint indexes, rank
+ * tables, traces and JMH results. Objects become insertion-ordered {@code Map<String, Object>}, arrays
  * {@code List<Object>}, numbers {@code Long} when integral and in range, else {@code Double}; {@code null} is
- * Java null. Errors name the character offset.
+ * Java null. Duplicate keys are an error. Errors name the line, column and character offset.
  */
 public final class Json {
     private final String text;
+    private final boolean nonFinite;
     private int pos;
 
-    private Json(String text) {
+    private Json(String text, boolean nonFinite) {
         this.text = text;
+        this.nonFinite = nonFinite;
     }
 
     /** Parses one JSON value; trailing non-space characters are an error. */
     public static Object parse(String text) {
-        Json p = new Json(text);
+        return parse(text, false);
+    }
+
+    /**
+     * As {@link #parse(String)}; with {@code allowNonFinite} the bare tokens {@code NaN}, {@code Infinity} and
+     * {@code -Infinity} (which JMH and Python's json write) are read as doubles.
+     */
+    public static Object parse(String text, boolean allowNonFinite) {
+        Json p = new Json(text, allowNonFinite);
         p.skipSpace();
         Object value = p.value(0);
         p.skipSpace();
@@ -40,7 +53,8 @@ public final class Json {
         return (Map<String, Object>) v;
     }
 
-    static String typeName(Object v) {
+    /** "object", "array", "string", "boolean", "number" or "null": what a value read by this class is. */
+    public static String typeName(Object v) {
         if (v == null) {
             return "null";
         }
@@ -59,8 +73,8 @@ public final class Json {
         return "number";
     }
 
-    /** Thrown for malformed JSON. */
-    public static final class JsonException extends IllegalArgumentException {
+    /** Thrown for malformed JSON, or for a value that cannot be written as JSON. */
+    public static final class JsonException extends InvalidArgumentException {
         private static final long serialVersionUID = 1L;
 
         public JsonException(String message) {
@@ -69,7 +83,16 @@ public final class Json {
     }
 
     private JsonException error(String message) {
-        return new JsonException("JSON " + message + " at offset " + pos);
+        int line = 1;
+        int lineStart = 0;
+        for (int i = 0; i < Math.min(pos, text.length()); i++) {
+            if (text.charAt(i) == '\n') {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        return new JsonException("malformed JSON at line " + line + ", column " + (pos - lineStart + 1)
+                + " (offset " + pos + "): " + message);
     }
 
     private void skipSpace() {
@@ -98,7 +121,12 @@ public final class Json {
             case 't' -> literal("true", Boolean.TRUE);
             case 'f' -> literal("false", Boolean.FALSE);
             case 'n' -> literal("null", null);
+            case 'N' -> nonFinite("NaN", Double.NaN);
+            case 'I' -> nonFinite("Infinity", Double.POSITIVE_INFINITY);
             default -> {
+                if (nonFinite && text.startsWith("-Infinity", pos)) {
+                    yield nonFinite("-Infinity", Double.NEGATIVE_INFINITY);
+                }
                 if (c == '-' || (c >= '0' && c <= '9')) {
                     yield number();
                 }
@@ -107,9 +135,16 @@ public final class Json {
         };
     }
 
+    private Object nonFinite(String word, double value) {
+        if (!nonFinite) {
+            throw error("unexpected character '" + text.charAt(pos) + "' (non-finite numbers are not JSON)");
+        }
+        return literal(word, value);
+    }
+
     private Object literal(String word, Object value) {
         if (!text.startsWith(word, pos)) {
-            throw error("invalid literal");
+            throw error("expected '" + word + "'");
         }
         pos += word.length();
         return value;
@@ -352,7 +387,15 @@ public final class Json {
         }
     }
 
-    private static void quote(StringBuilder sb, String s) {
+    /** {@code s} as a JSON string literal, quotes included. */
+    public static String quote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2);
+        quote(sb, s);
+        return sb.toString();
+    }
+
+    /** Appends {@code s} as a JSON string literal, quotes included. */
+    public static void quote(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
