@@ -4,7 +4,7 @@ import dev.tandem.deepseek.model.DecoderRunner.Request;
 import dev.tandem.deepseek.serving.DeepSeekEngine;
 import dev.tandem.deepseek.serving.ForwardResult;
 import dev.tandem.deepseek.serving.ScheduleChoice;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.trace.OverlapReport;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -129,11 +129,7 @@ public class LayerBenchmarks {
         };
     }
 
-    static LinkModel link(String spec) {
-        String[] parts = spec.split(":");
-        if (parts.length != 2) {
-            throw new IllegalArgumentException("link must be GBPS:MICROSECONDS, got '" + spec + "'");
-        }
-        return new LinkModel(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]));
+    static LinkEmulation link(String spec) {
+        return LinkEmulation.parse(spec);
     }
 }

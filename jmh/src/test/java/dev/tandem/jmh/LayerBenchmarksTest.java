@@ -36,6 +36,6 @@ class LayerBenchmarksTest {
         assertThat(LayerBenchmarks.schedule("overlap3").microBatches()).isEqualTo(3);
         assertThatThrownBy(() -> LayerBenchmarks.schedule("auto")).hasMessageContaining("sequential, dbo or overlap3");
         assertThat(LayerBenchmarks.link("0.05:50").latencyMicros()).isEqualTo(50);
-        assertThatThrownBy(() -> LayerBenchmarks.link("0.05")).hasMessageContaining("GBPS:MICROSECONDS");
+        assertThatThrownBy(() -> LayerBenchmarks.link("0.05:x")).hasMessageContaining("GBPS:LATENCY_US");
     }
 }

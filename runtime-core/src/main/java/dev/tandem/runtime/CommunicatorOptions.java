@@ -9,7 +9,7 @@ import java.util.Objects;
  * @param timeout how long a rank waits for the others at a rendezvous before failing its stream
  * @param link    an emulated link (host backend only), or null for none
  */
-public record CommunicatorOptions(Duration timeout, LinkModel link) {
+public record CommunicatorOptions(Duration timeout, LinkEmulation link) {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
     public CommunicatorOptions {
@@ -27,7 +27,7 @@ public record CommunicatorOptions(Duration timeout, LinkModel link) {
         return new CommunicatorOptions(newTimeout, link);
     }
 
-    public CommunicatorOptions withLink(LinkModel newLink) {
+    public CommunicatorOptions withLink(LinkEmulation newLink) {
         return new CommunicatorOptions(timeout, newLink);
     }
 }

@@ -4,7 +4,7 @@ import java.util.List;
 
 /** The markdown report: a header saying how the numbers were taken, then one table row per score. */
 public final class ResultsMarkdown {
-    static final String EMULATION_NOTE = "Collective and layer numbers that use the emulated link (`LinkModel`) measure "
+    static final String EMULATION_NOTE = "Collective and layer numbers that use the emulated link (`LinkEmulation`) measure "
             + "the emulation, not a real interconnect.";
 
     private ResultsMarkdown() {

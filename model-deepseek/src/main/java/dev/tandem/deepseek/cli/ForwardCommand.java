@@ -13,7 +13,9 @@ import dev.tandem.deepseek.weights.SafetensorsWriter;
 import dev.tandem.deepseek.weights.StDType;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.InterconnectEstimate;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
@@ -320,10 +322,10 @@ public final class ForwardCommand {
                     MicroBatchPlan plan;
                     DecoderRunner.Scheduling use = scheduling;
                     if (auto) {
-                        LinkModel link = communicatorOptions(o).link();
+                        LinkEmulation link = communicatorOptions(o).link();
                         double rate = ComputeRate.measure(rt.device(0), 128, 512, 512);
                         var costs = new DeepSeekStageCosts(config, ranks, mode, rate,
-                                link != null ? link : new LinkModel(25, 20));
+                                link != null ? InterconnectEstimate.of(link) : new InterconnectEstimate(25, 20));
                         var advice = new OverlapAdvisor(planner, costs, microBatches, 0.05)
                                 .advise(runner.program(0), runner.shapes(requests));
                         plan = advice.plan();
@@ -391,16 +393,10 @@ public final class ForwardCommand {
         if (spec == null) {
             return c;
         }
-        String[] parts = spec.split(":", -1);
         try {
-            double gbps = Double.parseDouble(parts[0].trim());
-            double lat = parts.length > 1 ? Double.parseDouble(parts[1].trim()) : 0;
-            if (parts.length > 2) {
-                throw new NumberFormatException();
-            }
-            return c.withLink(new LinkModel(gbps, lat));
-        } catch (NumberFormatException | dev.tandem.runtime.InvalidArgumentException e) {
-            throw new UsageException("--link must be GBPS or GBPS:LATENCY_US with a positive bandwidth, got '" + spec + "'");
+            return c.withLink(LinkEmulation.parse(spec));
+        } catch (InvalidArgumentException e) {
+            throw new UsageException("--link: " + e.getMessage());
         }
     }
 

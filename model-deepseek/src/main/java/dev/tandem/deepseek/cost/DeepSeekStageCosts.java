@@ -2,7 +2,7 @@ package dev.tandem.deepseek.cost;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.AttentionMode;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.InterconnectEstimate;
 import dev.tandem.runtime.schedule.RequestShape;
 import dev.tandem.runtime.schedule.RequestSlice;
 import dev.tandem.runtime.schedule.Stage;
@@ -22,14 +22,14 @@ public final class DeepSeekStageCosts implements StageCostEstimator {
     private final int ranks;
     private final AttentionMode attention;
     private final double flopsPerSecond;
-    private final LinkModel link;
+    private final InterconnectEstimate link;
 
     /**
      * @param flopsPerSecond measured or assumed compute rate of one device (see {@link ComputeRate})
      * @param link           the interconnect model used for communication estimates
      */
     public DeepSeekStageCosts(DeepSeekConfig config, int ranks, AttentionMode attention, double flopsPerSecond,
-                              LinkModel link) {
+                              InterconnectEstimate link) {
         if (ranks < 1) {
             throw new IllegalArgumentException("ranks must be at least 1, got " + ranks);
         }

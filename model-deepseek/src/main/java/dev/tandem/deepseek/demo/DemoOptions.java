@@ -1,11 +1,12 @@
 package dev.tandem.deepseek.demo;
 
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.LinkEmulation;
 
 import java.nio.file.Path;
 
 /** Command-line options of {@link OverlapDemo}. */
-record DemoOptions(String preset, String layers, int moeLayers, int ranks, int tokens, int requests, int microBatches, LinkModel link,
+record DemoOptions(String preset, String layers, int moeLayers, int ranks, int tokens, int requests, int microBatches, LinkEmulation link,
                    String backend, long seed, int warmup, int iterations, Path outputDirectory, boolean help) {
 
     static final String USAGE = """
@@ -34,7 +35,7 @@ record DemoOptions(String preset, String layers, int moeLayers, int ranks, int t
         int tokens = 512;
         int requests = 8;
         int microBatches = 2;
-        LinkModel link = new LinkModel(0.02, 50);
+        LinkEmulation link = new LinkEmulation(0.02, 50);
         String backend = "host";
         long seed = 1;
         int warmup = 2;
@@ -72,16 +73,11 @@ record DemoOptions(String preset, String layers, int moeLayers, int ranks, int t
                 iterations, out, help);
     }
 
-    static LinkModel link(String v) {
-        String[] parts = v.split(":");
+    static LinkEmulation link(String v) {
         try {
-            double gbps = Double.parseDouble(parts[0]);
-            double micros = parts.length > 1 ? Double.parseDouble(parts[1]) : 0;
-            return new LinkModel(gbps, micros);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--link needs GBPS[:MICROSECONDS], got '" + v + "'");
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("--link: " + e.getMessage());
+            return LinkEmulation.parse(v);
+        } catch (InvalidArgumentException e) {
+            throw new IllegalArgumentException("--link: " + e.getMessage(), e);
         }
     }
 

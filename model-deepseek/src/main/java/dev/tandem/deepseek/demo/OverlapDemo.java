@@ -6,7 +6,7 @@ import dev.tandem.deepseek.model.DecoderRunner.Scheduling;
 import dev.tandem.deepseek.model.MlaMode;
 import dev.tandem.deepseek.model.WeightSource;
 import dev.tandem.runtime.CommunicatorOptions;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
@@ -72,7 +72,7 @@ public final class OverlapDemo {
         out.printf(Locale.ROOT, "Tandem dual-batch overlap demo: %s (d=%d, %d experts, top-%d), layers %d..%d, %d %s rank(s)%n",
                 o.preset(), config.hiddenSize(), config.nRoutedExperts(), config.numExpertsPerTok(), range[0],
                 range[1] - 1, o.ranks(), o.backend());
-        LinkModel link = o.link();
+        LinkEmulation link = o.link();
         out.printf(Locale.ROOT, "emulated link: %.3f GB/s per rank, %.0f us per collective (emulation, not a real interconnect)%n",
                 link.bandwidthGBps(), link.latencyMicros());
         RuntimeOptions ro = RuntimeOptions.defaults().withBackend(o.backend()).withDeviceCount(o.ranks())

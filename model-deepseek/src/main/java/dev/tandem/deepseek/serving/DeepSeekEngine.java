@@ -11,7 +11,8 @@ import dev.tandem.deepseek.model.WeightSource;
 import dev.tandem.deepseek.weights.Checkpoint;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.InterconnectEstimate;
+import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
@@ -67,7 +68,7 @@ public final class DeepSeekEngine implements AutoCloseable {
             throw e;
         }
         this.planner = new MicroBatchPlanner(b.minMicroBatchTokens, 0.1, true, DeepSeekStageCosts.plannerCostModel(config));
-        LinkModel assumed = b.link != null ? b.link : b.assumedLink;
+        InterconnectEstimate assumed = b.link != null ? InterconnectEstimate.of(b.link) : b.assumedLink;
         this.costs = new DeepSeekStageCosts(config, b.ranks, b.attention, flopsPerSecond, assumed);
     }
 
@@ -197,8 +198,8 @@ public final class DeepSeekEngine implements AutoCloseable {
         private int ranks = 1;
         private AttentionMode attention = AttentionMode.DP;
         private DType weightDType = DType.F32;
-        private LinkModel link;
-        private LinkModel assumedLink = new LinkModel(25, 20);
+        private LinkEmulation link;
+        private InterconnectEstimate assumedLink = new InterconnectEstimate(25, 20);
         private String backend;
         private boolean tracing = true;
         private int computeThreads = 1;
@@ -256,13 +257,13 @@ public final class DeepSeekEngine implements AutoCloseable {
         }
 
         /** An emulated link (host backend); also what the cost model assumes. */
-        public Builder link(LinkModel l) {
+        public Builder link(LinkEmulation l) {
             this.link = l;
             return this;
         }
 
         /** What the cost model assumes of a real interconnect when no emulated link is set. */
-        public Builder assumedLink(LinkModel l) {
+        public Builder assumedLink(InterconnectEstimate l) {
             this.assumedLink = Objects.requireNonNull(l);
             return this;
         }

@@ -158,7 +158,7 @@ class ForwardCommandTest {
         assertThat(cli("--model", dir.resolve("none").toString(), "--layers", "0:1", "--input", input.toString(),
                 "--output", "o").err()).contains("none").contains("not found");
         assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--link", "fast").err())
-                .contains("--link must be GBPS or GBPS:LATENCY_US");
+                .contains("--link: a link needs GBPS or GBPS:LATENCY_US").contains("'fast'");
         assertThat(cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--schedule", "magic").err())
                 .contains("--schedule must be sequential, dbo or auto");
         assertThat(cli("--help").out()).contains("usage:");

@@ -7,7 +7,7 @@ import dev.tandem.deepseek.model.DecoderRunner.Request;
 import dev.tandem.deepseek.model.DecoderRunner.Scheduling;
 import dev.tandem.deepseek.model.WeightSource;
 import dev.tandem.runtime.CommunicatorOptions;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.trace.OverlapReport;
 import org.junit.jupiter.api.Test;
@@ -93,7 +93,7 @@ class DboSpeedTest extends LeakCheck {
         Calibration cal = calibrate();
         // M's transfer part scales with 1/bandwidth: aim at M = TARGET_M_OVER_C x C in the sequential forward
         double gbps = CALIBRATION_GBPS * cal.comm() / (TARGET_M_OVER_C * cal.compute());
-        LinkModel link = new LinkModel(gbps, 20);
+        LinkEmulation link = new LinkEmulation(gbps, 20);
 
         try (TandemRuntime rt = DboSupport.host(RANKS, true);
              DecoderRunner runner = runner(rt, link)) {
@@ -132,7 +132,7 @@ class DboSpeedTest extends LeakCheck {
     /** Least disturbed of a few warmed-up sequential forwards: smallest C, and smallest M (least rank skew). */
     private static Calibration calibrate() {
         try (TandemRuntime rt = DboSupport.host(RANKS, true);
-             DecoderRunner runner = runner(rt, new LinkModel(CALIBRATION_GBPS, 0))) {
+             DecoderRunner runner = runner(rt, new LinkEmulation(CALIBRATION_GBPS, 0))) {
             List<Request> requests = DboSupport.prefill(CONFIG, LENS, null, 3);
             double c = Double.MAX_VALUE;
             double m = Double.MAX_VALUE;
@@ -151,7 +151,7 @@ class DboSpeedTest extends LeakCheck {
         }
     }
 
-    private static DecoderRunner runner(TandemRuntime rt, LinkModel link) {
+    private static DecoderRunner runner(TandemRuntime rt, LinkEmulation link) {
         return new DecoderRunner(rt, CONFIG, WeightSource.random(CONFIG, 21), 1, 3, DecoderRunner.Options.defaults(RANKS)
                 .withCommunicatorOptions(CommunicatorOptions.defaults().withLink(link)));
     }

@@ -7,7 +7,7 @@ import dev.tandem.deepseek.model.DecoderRunner;
 import dev.tandem.deepseek.model.DecoderRunner.Scheduling;
 import dev.tandem.deepseek.model.WeightSource;
 import dev.tandem.runtime.CommunicatorOptions;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.StreamRole;
 import dev.tandem.runtime.schedule.Schedule;
@@ -35,7 +35,7 @@ class DboStructureTest extends LeakCheck {
     static final DeepSeekConfig CONFIG = DeepSeekConfig.preset("tiny-v2lite");
     static final int RANKS = 2;
     /** Slow enough that every collective takes milliseconds (the latency alone is 3 ms). */
-    static final LinkModel LINK = new LinkModel(0.05, 3_000);
+    static final LinkEmulation LINK = new LinkEmulation(0.05, 3_000);
 
     @Test
     void traceRealisesTheOverlappedSchedule() {

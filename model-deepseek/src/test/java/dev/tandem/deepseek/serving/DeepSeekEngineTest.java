@@ -1,7 +1,7 @@
 package dev.tandem.deepseek.serving;
 
 import dev.tandem.deepseek.model.DecoderRunner.Request;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.LinkEmulation;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -33,7 +33,7 @@ class DeepSeekEngineTest {
     @Test
     void everyScheduleGivesTheSameHiddenStatesAndAReport() {
         try (DeepSeekEngine engine = DeepSeekEngine.builder().preset("tiny-v3").randomWeights(3).layers(0, 2).ranks(2)
-                .link(new LinkModel(1, 10)).flopsPerSecond(5e9).mla(dev.tandem.deepseek.model.MlaMode.NAIVE).build()) {
+                .link(new LinkEmulation(1, 10)).flopsPerSecond(5e9).mla(dev.tandem.deepseek.model.MlaMode.NAIVE).build()) {
             int d = engine.config().hiddenSize();
             ForwardResult seq = engine.forward(batch(100, d, 12, 7, 9, 4), ScheduleChoice.sequential());
             ForwardResult dbo = engine.forward(batch(200, d, 12, 7, 9, 4), ScheduleChoice.overlapped(2));
@@ -76,13 +76,13 @@ class DeepSeekEngineTest {
     @Test
     void autoOverlapsOnlyWhenCommunicationIsWorthHiding() {
         try (DeepSeekEngine fast = DeepSeekEngine.builder().preset("tiny-v3").randomWeights(3).layers(1, 2).ranks(2)
-                .link(new LinkModel(10_000, 0)).flopsPerSecond(5e9).build()) {
+                .link(new LinkEmulation(10_000, 0)).flopsPerSecond(5e9).build()) {
             ForwardResult r = fast.forward(batch(1, fast.config().hiddenSize(), 32, 32), ScheduleChoice.auto(2));
             assertThat(r.overlapped()).isFalse();
             assertThat(r.decision()).startsWith("sequential");
         }
         try (DeepSeekEngine slow = DeepSeekEngine.builder().preset("tiny-v3").randomWeights(3).layers(1, 2).ranks(2)
-                .link(new LinkModel(0.05, 50)).flopsPerSecond(5e9).build()) {
+                .link(new LinkEmulation(0.05, 50)).flopsPerSecond(5e9).build()) {
             ForwardResult r = slow.forward(batch(1, slow.config().hiddenSize(), 32, 32), ScheduleChoice.auto(2));
             assertThat(r.overlapped()).isTrue();
             assertThat(r.decision()).startsWith("overlap 2 micro-batches");

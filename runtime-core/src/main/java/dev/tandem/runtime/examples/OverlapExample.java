@@ -5,7 +5,7 @@ import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.Event;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
@@ -42,7 +42,7 @@ public final class OverlapExample {
         int ranks = 2;
         try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(ranks)
                 .withComputeThreads(1).withTracing(true))) {
-            LinkModel link = new LinkModel(bandwidth, latency);
+            LinkEmulation link = new LinkEmulation(bandwidth, latency);
             List<Communicator> comms = rt.createCommunicators(rt.devices(), CommunicatorOptions.defaults().withLink(link));
             List<Rank> all = new ArrayList<>();
             for (int r = 0; r < ranks; r++) {

@@ -4,7 +4,7 @@ import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.LinkEmulation;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -84,7 +84,7 @@ final class CollectiveGroup {
         return size;
     }
 
-    LinkModel link() {
+    LinkEmulation link() {
         return options.link();
     }
 
@@ -160,7 +160,7 @@ final class CollectiveGroup {
 
     /** Sleeps (without burning CPU) until the emulated link would have moved {@code bytes} since all arrived. */
     void emulateTransfer(Round round, long bytes) {
-        LinkModel link = options.link();
+        LinkEmulation link = options.link();
         if (link == null || round.ranks.length < 2) {
             return;
         }

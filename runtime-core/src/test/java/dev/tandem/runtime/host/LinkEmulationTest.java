@@ -2,8 +2,9 @@ package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
+import dev.tandem.runtime.InterconnectEstimate;
 import dev.tandem.runtime.InvalidArgumentException;
-import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
@@ -21,7 +22,7 @@ class LinkEmulationTest {
 
     @Test
     void aCollectiveTakesAtLeastLatencyPlusBytesOverBandwidth() {
-        LinkModel link = new LinkModel(0.01, 2_000);   // 10 MB/s, 2 ms
+        LinkEmulation link = new LinkEmulation(0.01, 2_000);   // 10 MB/s, 2 ms
         assertThat(link.transferNanos(10_000)).isEqualTo(3_000_000);
         try (TandemRuntime rt = HostFixture.open(2)) {
             var comms = rt.createCommunicators(rt.devices(), CommunicatorOptions.defaults().withLink(link));
@@ -41,8 +42,23 @@ class LinkEmulationTest {
 
     @Test
     void badLinkParametersAreRejected() {
-        assertThatThrownBy(() -> new LinkModel(0, 1)).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("bandwidth");
-        assertThatThrownBy(() -> new LinkModel(Double.NaN, 1)).isInstanceOf(InvalidArgumentException.class);
-        assertThatThrownBy(() -> new LinkModel(1, -1)).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("latency");
+        assertThatThrownBy(() -> new LinkEmulation(0, 1)).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("bandwidth");
+        assertThatThrownBy(() -> new LinkEmulation(Double.NaN, 1)).isInstanceOf(InvalidArgumentException.class);
+        assertThatThrownBy(() -> new LinkEmulation(1, -1)).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("latency");
+    }
+
+    @Test
+    void bothLinkKindsParseOneSpecification() {
+        assertThat(LinkEmulation.parse("25:20")).isEqualTo(new LinkEmulation(25, 20));
+        assertThat(LinkEmulation.parse(" 0.5 ")).isEqualTo(new LinkEmulation(0.5, 0));
+        assertThat(InterconnectEstimate.parse("200:3")).isEqualTo(new InterconnectEstimate(200, 3));
+        assertThat(InterconnectEstimate.of(new LinkEmulation(1, 2))).isEqualTo(new InterconnectEstimate(1, 2));
+        assertThat(new InterconnectEstimate(1, 2).transferNanos(1000)).isEqualTo(new LinkEmulation(1, 2).transferNanos(1000));
+        for (String bad : new String[] {"", "x", "1:2:3", "0:5", "1:-1", "1:y"}) {
+            assertThatThrownBy(() -> LinkEmulation.parse(bad)).as(bad).isExactlyInstanceOf(InvalidArgumentException.class)
+                    .hasMessageContaining("GBPS:LATENCY_US").hasMessageContaining("'" + bad + "'");
+            assertThatThrownBy(() -> InterconnectEstimate.parse(bad)).as(bad)
+                    .isExactlyInstanceOf(InvalidArgumentException.class);
+        }
     }
 }
