@@ -1,11 +1,10 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
-import dev.tandem.ascend.internal.Check;
-import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.spi.Handle;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Set;

@@ -2,15 +2,14 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
-import dev.tandem.runtime.spi.EventRules;
-import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.spi.EventRules;
+import dev.tandem.runtime.spi.Handle;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Objects;
 
 /**
  * An ACL event created with {@code ACL_EVENT_SYNC} (so streams can wait on it), plus {@code ACL_EVENT_TIME_LINE}

@@ -1,8 +1,8 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
-import dev.tandem.ascend.internal.Nn;
 import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.Nn;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.Kernels;

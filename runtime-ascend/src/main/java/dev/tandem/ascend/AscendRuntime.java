@@ -2,7 +2,6 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.AscendLibraries;
-import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.NativeThreads;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;

@@ -3,7 +3,6 @@ package dev.tandem.ascend;
 import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Callbacks;
 import dev.tandem.ascend.internal.Check;
-import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.DeviceBuffer;
@@ -14,10 +13,10 @@ import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.StreamOptions;
-import dev.tandem.runtime.StreamRole;
 import dev.tandem.runtime.StreamTimeoutException;
 import dev.tandem.runtime.WaitInterruptedException;
 import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.StreamHandle;
 import dev.tandem.runtime.trace.TraceSpan;
 import dev.tandem.runtime.trace.Tracer;
 
@@ -32,12 +31,11 @@ import java.util.Objects;
  * released by a stream-ordered callback once the copy has run. A failure seen at synchronize (or raised by a
  * host callback) is sticky.
  */
-public final class AscendStream extends Handle implements Stream {
+public final class AscendStream extends StreamHandle {
     /** How long one slice of a blocking synchronize waits before it checks for an interrupt. */
     private static final int INTERRUPT_POLL_MILLIS = 50;
 
     private final AscendDevice device;
-    private final StreamOptions options;
     private final MemorySegment handle;
     private final ReportThread reports;
     private final long subscribedThread;
@@ -47,7 +45,6 @@ public final class AscendStream extends Handle implements Stream {
     private volatile StreamFailedException failure;
     /** This stream's operator workspace: ops on one stream run in order, so one growing buffer serves them all. */
     private AscendBuffer workspace;
-    private volatile String tag;
 
     AscendStream(AscendDevice device, StreamOptions options) {
         int priority = Math.clamp(-options.priority(), 0, 7);
@@ -65,9 +62,8 @@ public final class AscendStream extends Handle implements Stream {
             reportThread.stop();
             throw Check.aclError("aclrtSubscribeReport", rc);
         }
-        super("ascend stream '" + options.name() + "' on device " + device.id());
+        super("ascend stream '" + options.name() + "' on device " + device.id(), options);
         this.device = device;
-        this.options = options;
         this.handle = created;
         this.reports = reportThread;
         this.subscribedThread = reportThread.pthreadId();
@@ -75,21 +71,6 @@ public final class AscendStream extends Handle implements Stream {
 
     MemorySegment handle() {
         return handle;
-    }
-
-    @Override
-    public String name() {
-        return options.name();
-    }
-
-    @Override
-    public StreamRole role() {
-        return options.role();
-    }
-
-    @Override
-    public int priority() {
-        return options.priority();
     }
 
     @Override
@@ -134,7 +115,7 @@ public final class AscendStream extends Handle implements Stream {
                 work.run();
                 return;
             }
-            String spanTag = tag;
+            String spanTag = tag();
             long[] start = new long[1];
             Callbacks.launch(handle, true, () -> start[0] = System.nanoTime(), t -> fail("trace", t));
             work.run();
@@ -440,13 +421,6 @@ public final class AscendStream extends Handle implements Stream {
             Acl.aclrtStreamQuery(handle, status);
             return status.get(ValueLayout.JAVA_INT, 0) == Acl.ACL_STREAM_STATUS_COMPLETE();
         }
-    }
-
-    @Override
-    public String traceTag(String newTag) {
-        String old = tag;
-        tag = newTag;
-        return old;
     }
 
     void drainQuietly() {

@@ -1,19 +1,17 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.internal.Hc;
 import dev.tandem.ascend.internal.Check;
-import dev.tandem.runtime.spi.CollectiveContract;
-import dev.tandem.runtime.spi.Handle;
+import dev.tandem.ascend.internal.Hc;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
-import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.CollectiveContract;
+import dev.tandem.runtime.spi.Handle;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,15 +1,15 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.AscendLibraries;
-import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.DeviceOutOfMemoryException;
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.LeakTracker;
-import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.spi.Backend;
 import dev.tandem.runtime.spi.Backends;

@@ -1,22 +1,18 @@
 package dev.tandem.runtime.host;
 
+import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.DType;
-import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
-import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.spi.CollectiveContract;
 import dev.tandem.runtime.spi.Handle;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.stream.IntStream;

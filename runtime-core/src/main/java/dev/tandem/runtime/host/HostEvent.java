@@ -1,8 +1,8 @@
 package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.Event;
-import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.NotReadyException;
+import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.spi.EventRules;
 import dev.tandem.runtime.spi.Handle;
 

@@ -9,11 +9,10 @@ import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.StreamOptions;
-import dev.tandem.runtime.StreamRole;
 import dev.tandem.runtime.StreamTimeoutException;
 import dev.tandem.runtime.WaitInterruptedException;
 import dev.tandem.runtime.WrongDeviceException;
-import dev.tandem.runtime.spi.Handle;
+import dev.tandem.runtime.spi.StreamHandle;
 import dev.tandem.runtime.trace.TraceSpan;
 
 import java.lang.foreign.MemorySegment;
@@ -30,9 +29,8 @@ import java.util.PriorityQueue;
  * A stream whose operations run in order on one platform thread of its own. Positions count enqueued operations:
  * an operation at position p is finished once {@link #completed} reaches p. Events and waits capture positions.
  */
-final class HostStream extends Handle implements Stream {
+final class HostStream extends StreamHandle {
     private final HostDevice device;
-    private final StreamOptions options;
     private final Object lock = new Object();
     private final ArrayDeque<Operation> queue = new ArrayDeque<>();
     private final Thread worker;
@@ -42,7 +40,6 @@ final class HostStream extends Handle implements Stream {
     private boolean stopping;
     private boolean exited;
     private volatile Failure failure;
-    private volatile String tag;
     private final PriorityQueue<Watcher> watchers = new PriorityQueue<>(Comparator.comparingLong(Watcher::position));
 
     /** An action to run once the stream has finished {@code position}. */
@@ -57,29 +54,13 @@ final class HostStream extends Handle implements Stream {
     }
 
     HostStream(HostDevice device, StreamOptions options) {
-        super("stream '" + options.name() + "' on " + device.name());
+        super("stream '" + options.name() + "' on " + device.name(), options);
         this.device = device;
-        this.options = options;
         this.worker = Thread.ofPlatform()
                 .name("tandem-" + device.name().replace(':', '-') + "-" + options.name())
                 .daemon(true)
                 .unstarted(this::runLoop);
         worker.start();
-    }
-
-    @Override
-    public String name() {
-        return options.name();
-    }
-
-    @Override
-    public StreamRole role() {
-        return options.role();
-    }
-
-    @Override
-    public int priority() {
-        return options.priority();
     }
 
     @Override
@@ -97,7 +78,7 @@ final class HostStream extends Handle implements Stream {
             for (HostBuffer b : buffers) {
                 b.usedOn(this, position);
             }
-            queue.addLast(new Operation(position, name, tag, body));
+            queue.addLast(new Operation(position, name, tag(), body));
             lock.notifyAll();
             return position;
         }
@@ -435,13 +416,6 @@ final class HostStream extends Handle implements Stream {
         synchronized (lock) {
             return completed == enqueued;
         }
-    }
-
-    @Override
-    public String traceTag(String newTag) {
-        String previous = tag;
-        tag = newTag;
-        return previous;
     }
 
     /**

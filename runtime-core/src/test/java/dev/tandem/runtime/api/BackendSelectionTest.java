@@ -1,9 +1,9 @@
 package dev.tandem.runtime.api;
 
-import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.BackendNotFoundException;
-import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.spi.Backends;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

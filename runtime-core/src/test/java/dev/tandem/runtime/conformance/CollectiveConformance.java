@@ -1,19 +1,19 @@
 package dev.tandem.runtime.conformance;
 
-import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
-import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.WrongDeviceException;
 import org.junit.jupiter.api.Test;

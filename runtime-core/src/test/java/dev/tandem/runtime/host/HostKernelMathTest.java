@@ -1,8 +1,8 @@
 package dev.tandem.runtime.host;
 
-import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.FloatFormats;
+import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Tensor;

@@ -1,13 +1,13 @@
 package dev.tandem.runtime.host;
 
-import dev.tandem.runtime.Kernels;
-import dev.tandem.runtime.spi.KernelContract;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.FloatFormats;
+import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.spi.KernelContract;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

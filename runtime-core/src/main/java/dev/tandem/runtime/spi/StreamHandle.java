@@ -1,0 +1,46 @@
+package dev.tandem.runtime.spi;
+
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.StreamOptions;
+import dev.tandem.runtime.StreamRole;
+
+import java.util.Objects;
+
+/** The base of every backend's stream: a {@link Handle} that keeps its {@link StreamOptions} and trace tag. */
+public abstract class StreamHandle extends Handle implements Stream {
+    private final StreamOptions options;
+    private volatile String tag;
+
+    /** {@code description} names the stream in leak reports and closed-handle errors. */
+    protected StreamHandle(String description, StreamOptions options) {
+        super(description);
+        this.options = Objects.requireNonNull(options, "options");
+    }
+
+    @Override
+    public final String name() {
+        return options.name();
+    }
+
+    @Override
+    public final StreamRole role() {
+        return options.role();
+    }
+
+    @Override
+    public final int priority() {
+        return options.priority();
+    }
+
+    @Override
+    public final String traceTag(String newTag) {
+        String previous = tag;
+        tag = newTag;
+        return previous;
+    }
+
+    /** The tag that operations enqueued now carry in traces, or null. */
+    protected final String tag() {
+        return tag;
+    }
+}
