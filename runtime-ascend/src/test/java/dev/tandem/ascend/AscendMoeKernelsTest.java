@@ -10,6 +10,7 @@ import dev.tandem.runtime.Tensor;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,7 +45,7 @@ class AscendMoeKernelsTest {
                 s.upload(w, tw);
                 s.upload(sizes, tg);
                 float[] sentinel = new float[m * n];
-                java.util.Arrays.fill(sentinel, 42f);
+                Arrays.fill(sentinel, 42f);
                 s.upload(sentinel, ty);
                 dev.moeKernels().groupedMatmul(s, tx, tw, tg, ty);
                 float[] got = s.readFloats(ty);

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
@@ -43,7 +44,7 @@ class AscendMoeRoutingTest {
         int[] ids = new int[tokens * k];
         for (int t = 0; t < tokens; t++) {
             List<Integer> pool = new ArrayList<>(List.of(0, 1, 2, 3, 4));
-            java.util.Collections.shuffle(pool, random);
+            Collections.shuffle(pool, random);
             for (int j = 0; j < k; j++) {
                 ids[t * k + j] = pool.get(j);
             }

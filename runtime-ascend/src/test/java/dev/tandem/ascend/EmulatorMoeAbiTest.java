@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -77,7 +78,7 @@ class EmulatorMoeAbiTest {
             long[][] unsupported = {{1, 1, -1, 0}, {0, 1, 0, 0}, {0, 2, -1, 0}, {0, 1, -1, 2}};
             for (long[] u : unsupported) {
                 assertThat(Aclnn.aclnnMoeInitRoutingV3GetWorkspaceSize(tx, ti, none, none, 6, 0, 3, u[0], u[1], true,
-                        u[2], range, u[3], te, tr, tc, none, ws, exec)).as("modes %s", java.util.Arrays.toString(u))
+                        u[2], range, u[3], te, tr, tc, none, ws, exec)).as("modes %s", Arrays.toString(u))
                         .isEqualTo(TILING_ERROR);
             }
             // rowIdxType 1: expandedRowIdx[i] is the flat source index of expanded row i

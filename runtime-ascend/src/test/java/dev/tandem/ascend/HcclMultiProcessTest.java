@@ -15,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,7 +77,7 @@ class HcclMultiProcessTest {
     @Test
     void fetchingFromNobodyTimesOutClearly() throws IOException {
         int port;
-        try (var probe = new java.net.ServerSocket(0)) {
+        try (var probe = new ServerSocket(0)) {
             port = probe.getLocalPort();
         }
         InetSocketAddress nobody = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);

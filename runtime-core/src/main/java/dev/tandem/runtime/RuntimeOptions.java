@@ -1,5 +1,6 @@
 package dev.tandem.runtime;
 
+import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -53,7 +54,7 @@ public record RuntimeOptions(String backend, int deviceCount, int computeThreads
     }
 
     public RuntimeOptions withProperty(String key, String value) {
-        var map = new java.util.HashMap<>(properties);
+        var map = new HashMap<>(properties);
         map.put(key, value);
         return new RuntimeOptions(backend, deviceCount, computeThreads, deviceMemoryBytes, tracing, map);
     }

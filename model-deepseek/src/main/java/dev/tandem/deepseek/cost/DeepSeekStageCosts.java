@@ -3,10 +3,12 @@ package dev.tandem.deepseek.cost;
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.runtime.InterconnectEstimate;
+import dev.tandem.runtime.schedule.MicroBatchPlanner;
 import dev.tandem.runtime.schedule.RequestShape;
 import dev.tandem.runtime.schedule.RequestSlice;
 import dev.tandem.runtime.schedule.Stage;
 import dev.tandem.runtime.schedule.StageCostEstimator;
+import dev.tandem.runtime.schedule.StageKind;
 
 import java.util.List;
 
@@ -71,7 +73,7 @@ public final class DeepSeekStageCosts implements StageCostEstimator {
             case "dispatch-counts" -> transfer((double) config.nRoutedExperts() * ranks * FLOAT_BYTES);
             case "attn-allreduce" -> transfer(2.0 * (ranks - 1.0) / ranks * tokens * d * FLOAT_BYTES);
             case "tp-allgather" -> transfer((ranks - 1.0) * ffnTokens * d * FLOAT_BYTES);
-            default -> stage.kind() == dev.tandem.runtime.schedule.StageKind.COMM ? transfer(0)
+            default -> stage.kind() == StageKind.COMM ? transfer(0)
                     : compute(rankTokens * 2.0 * d * d);
         };
     }
@@ -80,11 +82,11 @@ public final class DeepSeekStageCosts implements StageCostEstimator {
      * Weights for the split planner: per-token matmul FLOPs against per attention-pair FLOPs of one layer, so a
      * split balances attention that grows with context, not just token counts.
      */
-    public static dev.tandem.runtime.schedule.MicroBatchPlanner.CostModel plannerCostModel(DeepSeekConfig c) {
+    public static MicroBatchPlanner.CostModel plannerCostModel(DeepSeekConfig c) {
         double perToken = 2.0 * c.hiddenSize() * (c.numAttentionHeads() * c.qkHeadDim() + c.moeIntermediateSize()
                 * 3.0 * (c.numExpertsPerTok() + c.nSharedExperts()));
         double perPair = 2.0 * c.numAttentionHeads() * (c.qkHeadDim() + c.vHeadDim());
-        return new dev.tandem.runtime.schedule.MicroBatchPlanner.CostModel(perToken, perPair);
+        return new MicroBatchPlanner.CostModel(perToken, perPair);
     }
 
     private double attentionFlopsPerToken() {

@@ -11,6 +11,7 @@ import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
+import dev.tandem.runtime.trace.ChromeTrace;
 import dev.tandem.runtime.trace.OverlapReport;
 import dev.tandem.runtime.trace.TimelineSvg;
 import dev.tandem.runtime.trace.TraceSpan;
@@ -107,8 +108,8 @@ public final class OverlapDemo {
                 Files.createDirectories(dir);
                 Path trace = dir.resolve("trace.json");
                 Path svg = dir.resolve("timeline.svg");
-                dev.tandem.runtime.trace.ChromeTrace.write(overlapped.spans(), trace);
-                dev.tandem.runtime.trace.ChromeTrace.write(sequential.spans(), dir.resolve("trace-sequential.json"));
+                ChromeTrace.write(overlapped.spans(), trace);
+                ChromeTrace.write(sequential.spans(), dir.resolve("trace-sequential.json"));
                 TimelineSvg.write(overlapped.spans(), svg, String.format(Locale.ROOT,
                         "Dual-batch overlap: %s, %d ranks, %d tokens, %d micro-batches (one forward)", o.preset(),
                         o.ranks(), batch.tokens(), split.size()), 1600);

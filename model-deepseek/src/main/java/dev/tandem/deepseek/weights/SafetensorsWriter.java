@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +46,7 @@ public final class SafetensorsWriter {
         }
         if (numel * dtype.byteSize() != bytes.length) {
             throw new IllegalArgumentException(name + ": " + bytes.length + " bytes do not match " + dtype + " "
-                    + java.util.Arrays.toString(shape));
+                    + Arrays.toString(shape));
         }
         for (Item i : items) {
             if (i.name.equals(name)) {

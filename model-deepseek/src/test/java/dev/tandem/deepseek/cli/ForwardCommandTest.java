@@ -19,6 +19,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -68,8 +69,8 @@ class ForwardCommandTest {
     static float[] expected() {
         List<DecoderRunner.Request> reqs = new ArrayList<>();
         int d = C.hiddenSize();
-        reqs.add(new DecoderRunner.Request(0, java.util.Arrays.copyOfRange(hidden, 0, 4 * d), new int[]{0, 1, 2, 3}));
-        reqs.add(new DecoderRunner.Request(1, java.util.Arrays.copyOfRange(hidden, 4 * d, 7 * d), new int[]{0, 1, 2}));
+        reqs.add(new DecoderRunner.Request(0, Arrays.copyOfRange(hidden, 0, 4 * d), new int[]{0, 1, 2, 3}));
+        reqs.add(new DecoderRunner.Request(1, Arrays.copyOfRange(hidden, 4 * d, 7 * d), new int[]{0, 1, 2}));
         try (TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(1));
              DecoderRunner runner = new DecoderRunner(rt, C, WeightSource.random(C, 3), 0, 2, DecoderRunner.Options.defaults(1))) {
             return runner.forward(reqs);

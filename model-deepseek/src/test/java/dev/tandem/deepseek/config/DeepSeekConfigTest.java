@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.nio.file.Path;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -123,7 +124,7 @@ class DeepSeekConfigTest {
     }
 
     @Test
-    void missingFileIsNamed(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    void missingFileIsNamed(@org.junit.jupiter.api.io.TempDir Path dir) {
         assertThatThrownBy(() -> DeepSeekConfig.load(dir.resolve("config.json")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("config.json");
     }

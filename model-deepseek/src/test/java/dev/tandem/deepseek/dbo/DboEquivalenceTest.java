@@ -9,6 +9,7 @@ import dev.tandem.deepseek.model.DecoderRunner.Scheduling;
 import dev.tandem.deepseek.model.MlaMode;
 import dev.tandem.deepseek.model.WeightSource;
 import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.json.Json;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
 import org.junit.jupiter.api.AfterAll;
@@ -17,6 +18,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -45,7 +47,7 @@ class DboEquivalenceTest extends LeakCheck {
     static final DeepSeekConfig CONFIG_3 = sixExperts();
 
     private static DeepSeekConfig sixExperts() {
-        var map = new java.util.LinkedHashMap<>(dev.tandem.runtime.json.Json.parseObject(CONFIG.toJson()));
+        var map = new LinkedHashMap<>(Json.parseObject(CONFIG.toJson()));
         map.put("n_routed_experts", 6L);
         return DeepSeekConfig.fromMap(map);
     }

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
@@ -204,7 +205,7 @@ class DboStructureTest extends LeakCheck {
     }
 
     /** Overlaps seen per direction (true: mb0 communicates under mb1's compute), over all ranks. */
-    private static final Map<Boolean, Long> DIRECTIONS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<Boolean, Long> DIRECTIONS = new ConcurrentHashMap<>();
 
     private static String mb(TraceSpan s) {
         return s.tag().substring(0, s.tag().indexOf('/'));

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,7 +29,7 @@ class CheckpointTest {
             assertThat(ck.config()).isEqualTo(C);
             LayerWeights back = LayerWeights.load(ck, 1, 0, C.nRoutedExperts());
             for (String n : w.names()) {
-                assertThat(java.util.Arrays.equals(back.get(n), w.get(n))).as(n).isTrue();
+                assertThat(Arrays.equals(back.get(n), w.get(n))).as(n).isTrue();
             }
         }
     }

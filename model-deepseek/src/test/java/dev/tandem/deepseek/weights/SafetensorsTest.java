@@ -1,5 +1,6 @@
 package dev.tandem.deepseek.weights;
 
+import dev.tandem.runtime.DType;
 import dev.tandem.runtime.FloatFormats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,8 +43,8 @@ class SafetensorsTest {
             float[] hf = s.tensor("f16").toFloats();
             float[] f8 = s.tensor("fp8").toFloats();
             for (int i = 0; i < v.length; i++) {
-                assertThat(bf[i]).isEqualTo(FloatFormats.roundTo(dev.tandem.runtime.DType.BF16, v[i]));
-                assertThat(hf[i]).isEqualTo(FloatFormats.roundTo(dev.tandem.runtime.DType.F16, v[i]));
+                assertThat(bf[i]).isEqualTo(FloatFormats.roundTo(DType.BF16, v[i]));
+                assertThat(hf[i]).isEqualTo(FloatFormats.roundTo(DType.F16, v[i]));
                 assertThat(Math.abs(f8[i] - v[i])).isLessThanOrEqualTo(Math.abs(v[i]) / 16 + 1e-3f);
             }
             assertThat(s.tensor("i32").toLongs()).containsExactly(1, -2, 3);

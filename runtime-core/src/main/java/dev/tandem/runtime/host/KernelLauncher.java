@@ -6,6 +6,7 @@ import dev.tandem.runtime.Tensor;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /**
  * What the host kernels need from the host device: enqueueing validated work on a stream, and the memory behind
@@ -27,5 +28,5 @@ interface KernelLauncher {
     int computeThreads();
 
     /** Runs {@code tasks} ({@code count} of them, indexed 0..count-1) on up to {@link #computeThreads()} threads and waits. */
-    void parallelFor(int count, java.util.function.IntConsumer task);
+    void parallelFor(int count, IntConsumer task);
 }

@@ -2,6 +2,8 @@ package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.Tensor;
 
+import java.util.Arrays;
+
 /**
  * Softmax over the last axis, optionally with a causal mask. Numerically stable (the row maximum is subtracted
  * before exponentiating); exponentials use {@link StrictMath} and the normalizing sum is a double accumulated in
@@ -55,6 +57,6 @@ final class Softmax {
         for (int j = 0; j < visible; j++) {
             row[j] = (float) (exps[j] / sum);
         }
-        java.util.Arrays.fill(row, visible, row.length, 0f);
+        Arrays.fill(row, visible, row.length, 0f);
     }
 }

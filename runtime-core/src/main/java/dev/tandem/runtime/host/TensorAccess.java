@@ -7,6 +7,7 @@ import dev.tandem.runtime.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -131,7 +132,7 @@ final class TensorAccess {
     /** Sets elements {@code [start, start + count)} to the raw bit pattern {@code bits}. */
     void fillBits(long start, long count, long bits) {
         long[] chunk = new long[(int) Math.min(count, 4096)];
-        java.util.Arrays.fill(chunk, bits);
+        Arrays.fill(chunk, bits);
         for (long done = 0; done < count; ) {
             int n = (int) Math.min(chunk.length, count - done);
             writeBits(start + done, chunk, 0, n);

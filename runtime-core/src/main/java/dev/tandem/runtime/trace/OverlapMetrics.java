@@ -5,6 +5,7 @@ import dev.tandem.runtime.StreamRole;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
 
@@ -83,7 +84,7 @@ public record OverlapMetrics(int device, long wallNanos, long computeNanos, long
         return new OverlapMetrics(device, to - from, c, m, hidden, bubbleTime, bubbleCount);
     }
 
-    private static final java.util.Set<String> COLLECTIVES = java.util.Set.of("allReduce", "allGather",
+    private static final Set<String> COLLECTIVES = Set.of("allReduce", "allGather",
             "reduceScatter", "allToAll", "allToAllV", "broadcast", "barrier");
 
     /**

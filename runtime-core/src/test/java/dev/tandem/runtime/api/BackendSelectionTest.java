@@ -1,7 +1,10 @@
 package dev.tandem.runtime.api;
 
 import dev.tandem.runtime.BackendNotFoundException;
+import dev.tandem.runtime.DeviceOutOfMemoryException;
 import dev.tandem.runtime.HandleClosedException;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.spi.Backends;
@@ -54,11 +57,11 @@ class BackendSelectionTest {
             assertThat(rt.device(2).memoryInfo().totalBytes()).isEqualTo(1 << 20);
             var s = rt.device(0).createStream("s");
             assertThatThrownBy(() -> rt.device(0).allocate(2 << 20, s))
-                    .isInstanceOf(dev.tandem.runtime.DeviceOutOfMemoryException.class).hasMessageContaining("host:0");
-            assertThatThrownBy(() -> rt.device(3)).isInstanceOf(dev.tandem.runtime.OutOfRangeException.class);
+                    .isInstanceOf(DeviceOutOfMemoryException.class).hasMessageContaining("host:0");
+            assertThatThrownBy(() -> rt.device(3)).isInstanceOf(OutOfRangeException.class);
         }
         assertThatThrownBy(() -> RuntimeOptions.defaults().withDeviceCount(-1))
-                .isInstanceOf(dev.tandem.runtime.InvalidArgumentException.class);
+                .isInstanceOf(InvalidArgumentException.class);
     }
 
     @Test

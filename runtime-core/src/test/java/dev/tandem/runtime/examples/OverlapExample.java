@@ -17,6 +17,7 @@ import dev.tandem.runtime.trace.TimelineSvg;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -66,7 +67,7 @@ public final class OverlapExample {
             System.out.printf(Locale.ROOT, "sequential (one stream)      %8.1f ms%n", sequential / 1e6);
             System.out.printf(Locale.ROOT, "overlapped (compute + comm)  %8.1f ms   speed-up %.2fx%n", overlapped / 1e6,
                     (double) sequential / overlapped);
-            System.out.println("ranks agree after all-reduce: " + java.util.Arrays.equals(a, b));
+            System.out.println("ranks agree after all-reduce: " + Arrays.equals(a, b));
             System.out.printf(Locale.ROOT, "rank 0: compute %.1f ms, comm %.1f ms, %.0f%% of comm hidden, ideal max(C,M) %.1f ms%n",
                     m.computeNanos() / 1e6, m.commNanos() / 1e6, m.hiddenPercent(), m.idealNanos() / 1e6);
             System.out.println("timeline written to " + svg.toAbsolutePath());

@@ -5,6 +5,9 @@ import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Stream;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -35,10 +38,10 @@ class CrossDeviceFreeTest {
             rt.device(1).close();                 // its releaser stops before the copy has run
             gate.countDown();
             s0.synchronize();
-            java.lang.foreign.MemorySegment out = java.lang.foreign.Arena.ofAuto().allocate(64);
+            MemorySegment out = Arena.ofAuto().allocate(64);
             s0.copyToHost(target, 0, out);
             s0.synchronize();
-            assertThat(out.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 63)).isEqualTo((byte) 7);
+            assertThat(out.get(ValueLayout.JAVA_BYTE, 63)).isEqualTo((byte) 7);
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.tandem.runtime.WrongDeviceException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -121,16 +122,16 @@ class HostKernelMathTest {
         k.matmul(bench.stream, a, f32(bShared, 4, 5), out);
         float[] got = bench.read(out);
         for (int batch = 0; batch < 2; batch++) {
-            float[] aBatch = java.util.Arrays.copyOfRange(av, batch * 12, batch * 12 + 12);
+            float[] aBatch = Arrays.copyOfRange(av, batch * 12, batch * 12 + 12);
             float[] expected = naiveMatmul(aBatch, false, bShared, false, 3, 4, 5);
-            assertThat(java.util.Arrays.copyOfRange(got, batch * 15, batch * 15 + 15)).containsExactly(expected);
+            assertThat(Arrays.copyOfRange(got, batch * 15, batch * 15 + 15)).containsExactly(expected);
         }
         k.matmul(bench.stream, a, f32(bBatched, 2, 4, 5), out);
         got = bench.read(out);
         for (int batch = 0; batch < 2; batch++) {
-            float[] aBatch = java.util.Arrays.copyOfRange(av, batch * 12, batch * 12 + 12);
-            float[] bBatch = java.util.Arrays.copyOfRange(bBatched, batch * 20, batch * 20 + 20);
-            assertThat(java.util.Arrays.copyOfRange(got, batch * 15, batch * 15 + 15))
+            float[] aBatch = Arrays.copyOfRange(av, batch * 12, batch * 12 + 12);
+            float[] bBatch = Arrays.copyOfRange(bBatched, batch * 20, batch * 20 + 20);
+            assertThat(Arrays.copyOfRange(got, batch * 15, batch * 15 + 15))
                     .containsExactly(naiveMatmul(aBatch, false, bBatch, false, 3, 4, 5));
         }
     }
@@ -294,7 +295,7 @@ class HostKernelMathTest {
         assertThat(bench.readLongs(indices)).containsExactly(1, 2, 0, 4, 5, 3, 0, 3, 4, 5, 2, 1);
         float[] v = bench.read(values);
         assertThat(v[5]).isNaN();
-        assertThat(java.util.Arrays.copyOf(v, 5)).containsExactly(3f, 3f, 1f, -0f, 0f);
+        assertThat(Arrays.copyOf(v, 5)).containsExactly(3f, 3f, 1f, -0f, 0f);
 
         float[] big = randoms(3 * 500);
         Tensor bx = f32(big, 3, 500);
@@ -308,7 +309,7 @@ class HostKernelMathTest {
                 order[j] = j;
             }
             int row = r;
-            java.util.Arrays.sort(order, (p, q) -> Float.compare(big[row * 500 + q], big[row * 500 + p]));
+            Arrays.sort(order, (p, q) -> Float.compare(big[row * 500 + q], big[row * 500 + p]));
             for (int i = 0; i < 4; i++) {
                 assertThat(idx[r * 4 + i]).isEqualTo(order[i].longValue());
             }

@@ -17,10 +17,13 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.ToLongFunction;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -48,7 +51,7 @@ class SchedulesTest {
     private static void sleepMicros(long micros) {
         long until = System.nanoTime() + micros * 1000;
         while (System.nanoTime() < until) {
-            java.util.concurrent.locks.LockSupport.parkNanos(until - System.nanoTime());
+            LockSupport.parkNanos(until - System.nanoTime());
         }
     }
 
@@ -94,7 +97,7 @@ class SchedulesTest {
         StageProgram<Object> program = new StageProgram<>(moeLayers(4, 0));
         Schedule<Object> dbo = Schedules.overlapped(program, 2);
         Schedule<Object> seq = Schedules.sequential(program, 2);
-        var costs = (java.util.function.ToLongFunction<Step>) s -> 100;
+        var costs = (ToLongFunction<Step>) s -> 100;
         var p = ScheduleSimulator.predict(dbo, costs);
         var q = ScheduleSimulator.predict(seq, costs);
         assertThat(q.makespanNanos()).isEqualTo(q.computeNanos() + q.commNanos());
@@ -192,7 +195,7 @@ class SchedulesTest {
                             }));
                 } else {
                     float alpha = random.nextInt(5) - 2;
-                    stages.add(Stage.compute("s" + i + "/addScaled", new java.util.HashSet<>(List.of("v" + a, "v" + b)), Set.of("v" + out),
+                    stages.add(Stage.compute("s" + i + "/addScaled", new HashSet<>(List.of("v" + a, "v" + b)), Set.of("v" + out),
                             (mb, s) -> mb.dev().kernels().addScaled(s, mb.slot()[a], mb.slot()[b], alpha, mb.slot()[out])));
                 }
             }
