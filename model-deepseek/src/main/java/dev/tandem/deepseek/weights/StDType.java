@@ -14,10 +14,6 @@ public enum StDType {
         return byteSize;
     }
 
-    public boolean isFloating() {
-        return this == F64 || this == F32 || this == F16 || this == BF16 || this == F8_E4M3;
-    }
-
     /** The dtype with this safetensors name, or null. */
     public static StDType byName(String name) {
         for (StDType t : values()) {

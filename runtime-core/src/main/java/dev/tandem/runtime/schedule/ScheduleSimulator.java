@@ -16,10 +16,6 @@ public final class ScheduleSimulator {
 
     /** Predicted totals, in nanoseconds. */
     public record Prediction(long makespanNanos, long computeNanos, long commNanos) {
-        /** Communication the prediction leaves exposed (not under compute). */
-        public long exposedNanos() {
-            return makespanNanos - computeNanos;
-        }
     }
 
     public static <S> Prediction predict(Schedule<S> schedule, ToLongFunction<Step> cost) {
