@@ -1,15 +1,22 @@
 package dev.tandem.runtime.host;
 
+import dev.tandem.runtime.Communicator;
+import dev.tandem.runtime.CommunicatorOptions;
+import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.HandleClosedException;
+import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.StreamTimeoutException;
 import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.Tensor;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -85,5 +92,22 @@ class HostStreamCloseTest {
         } finally {
             release.countDown();
         }
+    }
+
+    /** A rank waiting in a collective for a peer that never comes is aborted by close, not by the timeout. */
+    @Test
+    void closeAbortsARankWaitingInACollective() {
+        TandemRuntime rt = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(2)
+                .withProperty(HostRuntime.CLOSE_GRACE_PROPERTY, "300"));
+        List<Communicator> comms = rt.createCommunicators(rt.devices(),
+                CommunicatorOptions.defaults().withTimeout(Duration.ofMinutes(5)));
+        Device dev = rt.device(0);
+        Stream s = dev.createStream("waiting");
+        Tensor t = Tensor.allocate(dev, s, DType.F32, 4);
+        comms.get(0).allReduce(s, t, t, ReduceOp.SUM);   // rank 1 never joins
+        long start = System.nanoTime();
+        rt.close();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).isLessThan(3_000);
+        assertThat(comms.get(0).isClosed()).isTrue();
     }
 }
