@@ -18,6 +18,10 @@ import java.util.Objects;
  * <p>Host memory handed to an asynchronous copy must stay valid and unchanged until the copy has run
  * (synchronize, or wait on an event recorded after it). The Java-array methods snapshot their input at
  * enqueue time; the array-reading methods fill the array only once the stream reaches them.
+ *
+ * <p>The name is the CUDA/ACL one. It is also a name in {@code java.util.stream}: where {@code java.base} is imported
+ * as a module too (as compact source files do), import this type by name ({@code import dev.tandem.runtime.Stream;}),
+ * which wins over both module imports.
  */
 public interface Stream extends AutoCloseable {
 
