@@ -3,6 +3,7 @@ package dev.tandem.deepseek.model;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.spi.Closer;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -149,25 +150,7 @@ public final class DecoderMicroBatch implements AutoCloseable {
         layerBuffers.clear();
         layerResources.clear();
         if (!release.isEmpty()) {
-            after.hostCallback(() -> closeAll(release));
-        }
-    }
-
-    private static void closeAll(List<AutoCloseable> resources) {
-        RuntimeException failure = null;
-        for (AutoCloseable r : resources) {
-            try {
-                r.close();
-            } catch (Exception e) {
-                if (failure == null) {
-                    failure = new IllegalStateException("releasing " + r + " failed", e);
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
+            after.hostCallback(() -> Closer.closeAll(release));
         }
     }
 
@@ -186,7 +169,7 @@ public final class DecoderMicroBatch implements AutoCloseable {
         carried.clear();
         state.clear();
         try {
-            closeAll(release);
+            Closer.closeAll(release);
         } catch (RuntimeException ignored) {
             // best effort: a failed stream already reported the cause
         }

@@ -16,6 +16,7 @@ import dev.tandem.runtime.schedule.Schedule;
 import dev.tandem.runtime.schedule.ScheduleRunner;
 import dev.tandem.runtime.schedule.Schedules;
 import dev.tandem.runtime.schedule.StageProgram;
+import dev.tandem.runtime.spi.Closer;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -379,21 +380,8 @@ public final class DecoderRunner implements AutoCloseable {
             futures.add(pool.submit(() -> runRank(rank, requests, perRank.get(rank), mbs, out, rowOf,
                     options.attention() == AttentionMode.DP || rank == 0, scheduling)));
         }
-        RuntimeException failure = null;
-        for (Future<?> f : futures) {
-            try {
-                join(f);
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        // Every rank's outcome is awaited; the first failure is thrown with the others suppressed.
+        Closer.runAll(futures.stream().map(f -> (Runnable) () -> join(f)).toList());
         for (int r = 0; r < p; r++) {
             rankTokens[r] += stepTokens[r];
         }
@@ -528,7 +516,7 @@ public final class DecoderRunner implements AutoCloseable {
         }
         RuntimeException failure = null;
         try {
-            dev.tandem.runtime.spi.Closer.runAll(steps);
+            Closer.runAll(steps);
         } catch (RuntimeException e) {
             failure = e;
         }
