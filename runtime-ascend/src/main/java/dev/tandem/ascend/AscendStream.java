@@ -7,7 +7,6 @@ import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
-import dev.tandem.runtime.EventOptions;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.Stream;
@@ -218,18 +217,6 @@ public final class AscendStream extends StreamHandle {
             throw new WrongDeviceException("event of device " + e.device().id() + " cannot be recorded on device " + device.id());
         }
         enqueue("record", -1, () -> e.recordOn(this));
-    }
-
-    @Override
-    public Event record() {
-        Event e = device.createEvent(EventOptions.DEFAULT);
-        try {
-            record(e);
-        } catch (RuntimeException ex) {
-            e.close();
-            throw ex;
-        }
-        return e;
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.Event;
-import dev.tandem.runtime.EventOptions;
 import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.OutOfRangeException;
@@ -310,14 +309,6 @@ final class HostStream extends StreamHandle {
     public void record(Event event) {
         HostEvent e = ownEvent(event, "record");
         e.capture(this);
-    }
-
-    @Override
-    public Event record() {
-        checkUsable("record");
-        Event event = device.createEvent(EventOptions.DEFAULT);
-        record(event);
-        return event;
     }
 
     @Override

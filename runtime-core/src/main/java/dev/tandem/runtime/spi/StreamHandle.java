@@ -1,12 +1,17 @@
 package dev.tandem.runtime.spi;
 
+import dev.tandem.runtime.Event;
+import dev.tandem.runtime.EventOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.StreamRole;
 
 import java.util.Objects;
 
-/** The base of every backend's stream: a {@link Handle} that keeps its {@link StreamOptions} and trace tag. */
+/**
+ * The base of every backend's stream: a {@link Handle} that keeps its {@link StreamOptions} and trace tag, and
+ * records into a fresh event the same way everywhere.
+ */
 public abstract class StreamHandle extends Handle implements Stream {
     private final StreamOptions options;
     private volatile String tag;
@@ -37,6 +42,20 @@ public abstract class StreamHandle extends Handle implements Stream {
         String previous = tag;
         tag = newTag;
         return previous;
+    }
+
+    /** Creates an event, records it here and returns it; the event is closed again if the record fails. */
+    @Override
+    public final Event record() {
+        ensureOpen("record");
+        Event event = device().createEvent(EventOptions.DEFAULT);
+        try {
+            record(event);
+        } catch (RuntimeException e) {
+            event.close();
+            throw e;
+        }
+        return event;
     }
 
     /** The tag that operations enqueued now carry in traces, or null. */
