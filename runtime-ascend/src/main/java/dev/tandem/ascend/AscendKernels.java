@@ -4,13 +4,13 @@ import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.Nn;
 import dev.tandem.runtime.DType;
-import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.KernelContract;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -161,26 +161,12 @@ final class AscendKernels implements Kernels {
 
     // ---- validation: every message names the operation and the argument ----
 
-    /** Checks the stream and the named tensors ({@code "a", a, "b", b, ...}) belong to this device. */
-    private AscendStream check(String op, Stream stream, Object... namedTensors) {
-        Objects.requireNonNull(stream, "stream");
-        for (int i = 0; i < namedTensors.length; i += 2) {
-            Objects.requireNonNull(namedTensors[i + 1], op + ": " + namedTensors[i]);
-        }
+    /** The stream as one of this device's, usable; the tensors passed {@link KernelContract} before this is called. */
+    private AscendStream check(String op, Stream stream) {
         if (!(stream instanceof AscendStream as) || as.device() != device) {
             throw new WrongDeviceException(op + ": stream " + stream + " is not a stream of device " + device.id());
         }
         as.ensureUsable();
-        for (int i = 0; i < namedTensors.length; i += 2) {
-            Tensor t = (Tensor) namedTensors[i + 1];
-            if (t.device() != device) {
-                throw new WrongDeviceException(op + ": " + namedTensors[i] + " " + t + " is on device " + t.device().id()
-                        + ", not device " + device.id());
-            }
-            if (t.buffer().isClosed()) {
-                throw new HandleClosedException(op + ": " + namedTensors[i] + " " + t + " uses a closed (freed) buffer");
-            }
-        }
         return as;
     }
 
@@ -196,22 +182,6 @@ final class AscendKernels implements Kernels {
         }
     }
 
-    private static void sameShape(String op, String name, Tensor t, String refName, Tensor ref) {
-        if (!t.sameShape(ref)) {
-            throw new ShapeException(op + ": " + name + " " + Arrays.toString(t.shape()) + " must have the shape of "
-                    + refName + " " + Arrays.toString(ref.shape()));
-        }
-    }
-
-    private static void suffix(String op, Tensor a, Tensor b) {
-        long[] as = a.shape();
-        long[] bs = b.shape();
-        if (bs.length > as.length || !Arrays.equals(bs, Arrays.copyOfRange(as, as.length - bs.length, as.length))) {
-            throw new ShapeException(op + ": b " + Arrays.toString(bs) + " must have the shape of a "
-                    + Arrays.toString(as) + " or a suffix of it");
-        }
-    }
-
     private static boolean overlaps(Tensor a, Tensor b) {
         return a.buffer() == b.buffer();
     }
@@ -220,11 +190,7 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void matmul(Stream stream, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor out) {
-        AscendStream s = check("matmul", stream, "a", a, "b", b, "out", out);
-        floating("matmul", "a", a);
-        floating("matmul", "b", b);
-        floating("matmul", "out", out);
-        contiguous("matmul", "out", out);
+        AscendStream s = check("matmul", stream);
         Tensor x = transposeA ? a.transpose(-1, -2) : a;
         Tensor y = transposeB ? b.transpose(-1, -2) : b;
         if (x.rank() < 2 || x.rank() > 3 || y.rank() < 2 || y.rank() > x.rank()) {
@@ -263,13 +229,7 @@ final class AscendKernels implements Kernels {
     }
 
     private void binary(Stream stream, String op, Tensor a, Tensor b, Tensor out, Float alpha, boolean multiply) {
-        AscendStream s = check(op, stream, "a", a, "b", b, "out", out);
-        floating(op, "a", a);
-        floating(op, "b", b);
-        floating(op, "out", out);
-        contiguous(op, "out", out);
-        suffix(op, a, b);
-        sameShape(op, "out", out, "a", a);
+        AscendStream s = check(op, stream);
         if (out.numel() == 0) {
             return;
         }
@@ -308,11 +268,7 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void scale(Stream stream, Tensor a, float alpha, Tensor out) {
-        AscendStream s = check("scale", stream, "a", a, "out", out);
-        floating("scale", "a", a);
-        floating("scale", "out", out);
-        contiguous("scale", "out", out);
-        sameShape("scale", "out", out, "a", a);
+        AscendStream s = check("scale", stream);
         if (out.numel() == 0) {
             return;
         }
@@ -326,16 +282,11 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void rmsNorm(Stream stream, Tensor x, Tensor weight, float eps, Tensor out) {
-        AscendStream s = check("rmsNorm", stream, "x", x, "weight", weight, "out", out);
-        floating("rmsNorm", "x", x);
-        floating("rmsNorm", "weight", weight);
-        floating("rmsNorm", "out", out);
-        contiguous("rmsNorm", "out", out);
+        AscendStream s = check("rmsNorm", stream);
         if (x.rank() < 1 || weight.rank() != 1 || weight.dim(0) != x.dim(-1)) {
             throw new ShapeException("rmsNorm: weight must be [" + (x.rank() < 1 ? "?" : x.dim(-1)) + "], got "
                     + Arrays.toString(weight.shape()));
         }
-        sameShape("rmsNorm", "out", out, "x", x);
         if (out.numel() == 0) {
             return;
         }
@@ -374,11 +325,7 @@ final class AscendKernels implements Kernels {
     }
 
     private void activation(Stream stream, String op, String fn, Tensor x, Tensor out) {
-        AscendStream s = check(op, stream, "x", x, "out", out);
-        floating(op, "x", x);
-        floating(op, "out", out);
-        contiguous(op, "out", out);
-        sameShape(op, "out", out, "x", x);
+        AscendStream s = check(op, stream);
         if (out.numel() > 0) {
             unary(s, op, fn, x, out);
         }
@@ -396,13 +343,7 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void swiglu(Stream stream, Tensor gate, Tensor up, Tensor out) {
-        AscendStream s = check("swiglu", stream, "gate", gate, "up", up, "out", out);
-        floating("swiglu", "gate", gate);
-        floating("swiglu", "up", up);
-        floating("swiglu", "out", out);
-        contiguous("swiglu", "out", out);
-        sameShape("swiglu", "up", up, "gate", gate);
-        sameShape("swiglu", "out", out, "gate", gate);
+        AscendStream s = check("swiglu", stream);
         if (out.numel() == 0) {
             return;
         }
@@ -437,11 +378,7 @@ final class AscendKernels implements Kernels {
      */
     @Override
     public void softmax(Stream stream, Tensor x, Tensor out, long causalOffset) {
-        AscendStream s = check("softmax", stream, "x", x, "out", out);
-        floating("softmax", "x", x);
-        floating("softmax", "out", out);
-        contiguous("softmax", "out", out);
-        sameShape("softmax", "out", out, "x", x);
+        AscendStream s = check("softmax", stream);
         if (x.rank() < 1 || (causalOffset >= 0 && x.rank() < 2)) {
             throw new ShapeException("softmax: x needs rank >= " + (causalOffset >= 0 ? 2 : 1) + ", got " + x);
         }
@@ -503,10 +440,7 @@ final class AscendKernels implements Kernels {
      */
     @Override
     public void rope(Stream stream, Tensor x, Tensor positions, Tensor frequencies, Tensor out) {
-        AscendStream s = check("rope", stream, "x", x, "positions", positions, "frequencies", frequencies, "out", out);
-        floating("rope", "x", x);
-        floating("rope", "out", out);
-        contiguous("rope", "out", out);
+        AscendStream s = check("rope", stream);
         if (x.rank() != 2 && x.rank() != 3) {
             throw new ShapeException("rope: x must be [t, d] or [t, h, d], got " + x);
         }
@@ -523,7 +457,6 @@ final class AscendKernels implements Kernels {
             throw new ShapeException("rope: frequencies must be F32 [" + d / 2 + "], got "
                     + Arrays.toString(frequencies.shape()) + " " + frequencies.dtype());
         }
-        sameShape("rope", "out", out, "x", x);
         if (x.numel() == 0) {
             return;
         }
@@ -579,11 +512,7 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices) {
-        AscendStream s = check("topk", stream, "x", x, "values", values, "indices", indices);
-        floating("topk", "x", x);
-        floating("topk", "values", values);
-        contiguous("topk", "values", values);
-        contiguous("topk", "indices", indices);
+        AscendStream s = check("topk", stream);
         if (!indices.dtype().isIndex()) {
             throw new ShapeException("topk: indices must be I32 or I64, got " + indices);
         }
@@ -613,8 +542,7 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out) {
-        AscendStream s = check("indexSelect", stream, "source", source, "indices", indices, "out", out);
-        contiguous("indexSelect", "out", out);
+        AscendStream s = check("indexSelect", stream);
         if (!indices.dtype().isIndex() || indices.rank() != 1) {
             throw new ShapeException("indexSelect: indices must be a 1-D I32/I64 tensor, got " + indices);
         }
@@ -640,9 +568,7 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void indexAdd(Stream stream, Tensor target, Tensor indices, Tensor source, float alpha) {
-        AscendStream s = check("indexAdd", stream, "target", target, "indices", indices, "source", source);
-        floating("indexAdd", "target", target);
-        floating("indexAdd", "source", source);
+        AscendStream s = check("indexAdd", stream);
         contiguous("indexAdd", "target", target);
         if (!indices.dtype().isIndex() || indices.rank() != 1) {
             throw new ShapeException("indexAdd: indices must be a 1-D I32/I64 tensor, got " + indices);
@@ -669,9 +595,7 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void cast(Stream stream, Tensor source, Tensor out) {
-        AscendStream s = check("cast", stream, "source", source, "out", out);
-        contiguous("cast", "out", out);
-        sameShape("cast", "out", out, "source", source);
+        AscendStream s = check("cast", stream);
         if (source.dtype().isFloatingPoint() != out.dtype().isFloatingPoint()) {
             throw new ShapeException("cast: converts float to float or index to index, got " + source.dtype()
                     + " to " + out.dtype());
@@ -689,12 +613,10 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void copy(Stream stream, Tensor source, Tensor out) {
-        AscendStream s = check("copy", stream, "source", source, "out", out);
-        contiguous("copy", "out", out);
+        AscendStream s = check("copy", stream);
         if (source.dtype() != out.dtype()) {
             throw new ShapeException("copy: needs equal dtypes, got " + source.dtype() + " and " + out.dtype());
         }
-        sameShape("copy", "source", source, "out", out);
         if (out.numel() == 0) {
             return;
         }
@@ -707,8 +629,7 @@ final class AscendKernels implements Kernels {
 
     @Override
     public void fill(Stream stream, Tensor out, double value) {
-        AscendStream s = check("fill", stream, "out", out);
-        contiguous("fill", "out", out);
+        AscendStream s = check("fill", stream);
         if (!out.dtype().isFloatingPoint()) {
             double lo = switch (out.dtype()) {
                 case I8 -> Byte.MIN_VALUE;
@@ -740,7 +661,7 @@ final class AscendKernels implements Kernels {
     /** See {@link AscendMoeKernels#groupedMatmul}. */
     void groupedMatmul(Stream stream, Tensor x, Tensor weights, Tensor groupSizes, Tensor out) {
         String op = "groupedMatmul";
-        AscendStream s = check(op, stream, "x", x, "weights", weights, "groupSizes", groupSizes, "out", out);
+        AscendStream s = check(op, stream);
         floating(op, "x", x);
         floating(op, "weights", weights);
         floating(op, "out", out);
@@ -777,8 +698,7 @@ final class AscendKernels implements Kernels {
     void moeInitRouting(Stream stream, Tensor x, Tensor expertIdx, int expertNum, int expertStart, int expertEnd,
                         Tensor expandedX, Tensor expandedRowIdx, Tensor expertTokens, boolean cumulative) {
         String op = "initRouting";
-        AscendStream s = check(op, stream, "x", x, "expertIdx", expertIdx, "expandedX", expandedX,
-                "expandedRowIdx", expandedRowIdx, "expertTokens", expertTokens);
+        AscendStream s = check(op, stream);
         floating(op, "x", x);
         for (Object[] named : new Object[][]{{"expandedX", expandedX}, {"expandedRowIdx", expandedRowIdx},
                 {"expertTokens", expertTokens}}) {
@@ -854,8 +774,7 @@ final class AscendKernels implements Kernels {
     void moeFinalizeRouting(Stream stream, Tensor expandedX, Tensor expandedRowIdx, Tensor scales, Tensor expertIdx,
                             Tensor bias, Tensor skip1, Tensor skip2, Tensor out) {
         String op = "finalizeRouting";
-        AscendStream s = check(op, stream, "expandedX", expandedX, "expandedRowIdx", expandedRowIdx, "scales", scales,
-                "out", out);
+        AscendStream s = check(op, stream);
         if (bias != null) {
             Objects.requireNonNull(expertIdx, op + ": expertIdx (needed with bias)");
         }
@@ -864,7 +783,7 @@ final class AscendKernels implements Kernels {
         }
         for (Object[] named : new Object[][]{{"expertIdx", expertIdx}, {"bias", bias}, {"skip1", skip1}, {"skip2", skip2}}) {
             if (named[1] != null) {
-                check(op, stream, named[0], named[1]);
+                check(op, stream);
             }
         }
         floating(op, "expandedX", expandedX);
