@@ -1,0 +1,68 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.DeviceBuffer;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/** Simulated device memory: a size, and real bytes only when it is small (see {@link SimSettings#dataBytesLimit()}). */
+final class SimBuffer implements DeviceBuffer {
+    private final SimDevice device;
+    private final SimStream allocationStream;
+    private final long bytes;
+    private final MemorySegment data;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    SimBuffer(SimDevice device, SimStream allocationStream, long bytes, boolean withData) {
+        this.device = device;
+        this.allocationStream = allocationStream;
+        this.bytes = bytes;
+        this.data = withData ? Arena.ofAuto().allocate(bytes, 8) : null;
+    }
+
+    @Override
+    public SimDevice device() {
+        return device;
+    }
+
+    @Override
+    public long byteSize() {
+        return bytes;
+    }
+
+    @Override
+    public SimStream allocationStream() {
+        return allocationStream;
+    }
+
+    /** The bytes, or null for a shape-only buffer. */
+    MemorySegment data() {
+        return data;
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    void checkOpen(String operation) {
+        if (closed.get()) {
+            throw new IllegalStateException(operation + ": buffer of " + bytes + " bytes on " + device.name()
+                    + " has been freed");
+        }
+    }
+
+    /** Frees at once: a simulated buffer holds no memory any stream could still be using. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            device.release(bytes);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SimBuffer[" + bytes + " bytes on " + device.name() + "]";
+    }
+}
