@@ -85,7 +85,8 @@ final class FfnStages {
             int m = h.size(0);
             int e = c.nRoutedExperts();
             Tensor hn = rc.temp(mb, s, m, c.hiddenSize());
-            float[] scores = new float[m * e];
+            // A simulated device has no scores to read: its counts come from the routing model.
+            float[] scores = new float[rc.simulatedRouting() != null ? 0 : m * e];
             if (m > 0) {
                 k.rmsNorm(s, h, w.postNorm, eps(), hn);
                 Tensor logits = rc.temp(mb, s, m, e);
@@ -96,7 +97,9 @@ final class FfnStages {
                 } else {
                     k.softmax(s, logits, sc);
                 }
-                s.download(sc, scores);
+                if (scores.length > 0) {
+                    s.download(sc, scores);
+                }
             }
             Event ready = mb.layerOwned(s.record());
             out(mb, FFN_IN, hn);
@@ -130,6 +133,28 @@ final class FfnStages {
         }
     }
 
+    /**
+     * A routing with the simulated device's expert counts: token t's slots take the next experts in a round over
+     * the experts in proportion to their counts (which tokens go where does not matter without data).
+     */
+    static Router.Routing simulatedRouting(RankContext rc, int tokens) {
+        DeepSeekConfig c = rc.config();
+        int k = c.numExpertsPerTok();
+        int[] counts = rc.simulatedRouting().counts(tokens, k, c.nRoutedExperts());
+        int[] experts = new int[tokens * k];
+        int pair = 0;
+        for (int x = 0; x < counts.length; x++) {
+            for (int i = 0; i < counts[x]; i++) {
+                // pair p = slot-major walk, so one token never gets one expert twice while counts[x] <= tokens
+                int token = pair % tokens;
+                int slot = pair / tokens;
+                experts[token * k + slot] = x;
+                pair++;
+            }
+        }
+        return new Router.Routing(tokens, k, experts, new float[tokens * k]);
+    }
+
     record Counts(int[] all, Event ready) {
     }
 
@@ -153,7 +178,8 @@ final class FfnStages {
             int m = pending.tokens();
             int e = c.nRoutedExperts();
             int k = c.numExpertsPerTok();
-            Router.Routing r = Router.route(c, pending.scores(), w.routerBias, m);
+            Router.Routing r = rc.simulatedRouting() != null ? simulatedRouting(rc, m)
+                    : Router.route(c, pending.scores(), w.routerBias, m);
             int[] hist = r.histogram(e);
             int[] next = new int[e];
             for (int x = 1; x < e; x++) {
