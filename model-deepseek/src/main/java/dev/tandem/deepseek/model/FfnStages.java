@@ -142,14 +142,17 @@ final class FfnStages {
         int k = c.numExpertsPerTok();
         int[] counts = rc.simulatedRouting().counts(tokens, k, c.nRoutedExperts());
         int[] experts = new int[tokens * k];
-        int pair = 0;
+        // Slot-major walk: pairs (token 0..m-1 of slot 0, then of slot 1, ...) take the experts in ascending order,
+        // so a token never gets one expert twice (counts[x] <= tokens) and its slots stay in ascending order.
+        int token = 0;
+        int slot = 0;
         for (int x = 0; x < counts.length; x++) {
             for (int i = 0; i < counts[x]; i++) {
-                // pair p = slot-major walk, so one token never gets one expert twice while counts[x] <= tokens
-                int token = pair % tokens;
-                int slot = pair / tokens;
                 experts[token * k + slot] = x;
-                pair++;
+                if (++token == tokens) {
+                    token = 0;
+                    slot++;
+                }
             }
         }
         return new Router.Routing(tokens, k, experts, new float[tokens * k]);

@@ -11,14 +11,15 @@ final class SimBuffer implements DeviceBuffer {
     private final SimDevice device;
     private final SimStream allocationStream;
     private final long bytes;
-    private final MemorySegment data;
+    private final boolean withData;
+    private MemorySegment data;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     SimBuffer(SimDevice device, SimStream allocationStream, long bytes, boolean withData) {
         this.device = device;
         this.allocationStream = allocationStream;
         this.bytes = bytes;
-        this.data = withData ? Arena.ofAuto().allocate(bytes, 8) : null;
+        this.withData = withData;
     }
 
     @Override
@@ -36,8 +37,16 @@ final class SimBuffer implements DeviceBuffer {
         return allocationStream;
     }
 
-    /** The bytes, or null for a shape-only buffer. */
+    /** The bytes once something was written to them, or null (shape-only, or never written). */
     MemorySegment data() {
+        return data;
+    }
+
+    /** The bytes, allocated (zeroed) on first write; null for a shape-only buffer. Runtime lock held. */
+    MemorySegment writableData() {
+        if (data == null && withData) {
+            data = Arena.ofAuto().allocate(bytes, 8);
+        }
         return data;
     }
 

@@ -76,7 +76,7 @@ final class SimCommunicator implements Communicator {
                     long n = send.byteSize();
                     for (Object p : payloads) {
                         Tensor[] mine = (Tensor[]) p;
-                        if (data(mine[0]) == null || data(mine[1]) == null) {
+                        if (data(mine[0]) == null || ((SimBuffer) mine[1].buffer()).writableData() == null) {
                             return;
                         }
                     }
@@ -156,7 +156,7 @@ final class SimCommunicator implements Communicator {
                     }
                     for (Object p : payloads) {
                         Tensor to = (Tensor) p;
-                        if (to != from && data(to) != null) {
+                        if (to != from && ((SimBuffer) to.buffer()).writableData() != null) {
                             MemorySegment.copy(data(from), from.byteOffset(), data(to), to.byteOffset(), from.byteSize());
                         }
                     }

@@ -279,10 +279,10 @@ final class SimStream implements Stream {
         SimBuffer t = device.ownBuffer(target, "copyFromHost");
         checkRange("copyFromHost", t, targetOffset, source.byteSize());
         // Snapshot now, as the host backend stages memory it cannot read later.
-        MemorySegment from = t.data() == null ? null
+        MemorySegment from = t.byteSize() > runtime.settings().dataBytesLimit() ? null
                 : MemorySegment.ofArray(source.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
         enqueueWork("copyFromHost", runtime.costs().hostCopyNanos(source.byteSize()), from == null ? null
-                : () -> MemorySegment.copy(from, 0, t.data(), targetOffset, from.byteSize()));
+                : () -> MemorySegment.copy(from, 0, t.writableData(), targetOffset, from.byteSize()));
     }
 
     @Override
@@ -293,8 +293,11 @@ final class SimStream implements Stream {
         if (target.isReadOnly()) {
             throw new InvalidArgumentException("copyToHost: target host segment is read-only");
         }
-        enqueueWork("copyToHost", runtime.costs().hostCopyNanos(target.byteSize()), s.data() == null ? null
-                : () -> MemorySegment.copy(s.data(), sourceOffset, target, 0, target.byteSize()));
+        enqueueWork("copyToHost", runtime.costs().hostCopyNanos(target.byteSize()), () -> {
+            if (s.data() != null) {
+                MemorySegment.copy(s.data(), sourceOffset, target, 0, target.byteSize());
+            }
+        });
     }
 
     @Override
@@ -313,16 +316,22 @@ final class SimStream implements Stream {
         checkRange("copy (target)", t, targetOffset, bytes);
         double cost = s.device() == t.device() ? runtime.costs().memoryNanos(2.0 * bytes)
                 : runtime.costs().collectiveNanos("copy", bytes, 2);
-        enqueueWork("copy", cost, s.data() == null || t.data() == null ? null
-                : () -> MemorySegment.copy(s.data(), sourceOffset, t.data(), targetOffset, bytes));
+        enqueueWork("copy", cost, () -> {
+            if (s.data() != null && t.writableData() != null) {
+                MemorySegment.copy(s.data(), sourceOffset, t.writableData(), targetOffset, bytes);
+            }
+        });
     }
 
     @Override
     public void memset(DeviceBuffer target, long offset, long bytes, byte value) {
         SimBuffer t = device.ownBuffer(target, "memset");
         checkRange("memset", t, offset, bytes);
-        enqueueWork("memset", runtime.costs().memoryNanos(bytes), t.data() == null ? null
-                : () -> t.data().asSlice(offset, bytes).fill(value));
+        enqueueWork("memset", runtime.costs().memoryNanos(bytes), () -> {
+            if (t.writableData() != null) {
+                t.writableData().asSlice(offset, bytes).fill(value);
+            }
+        });
     }
 
     private static void checkRange(String operation, SimBuffer buffer, long offset, long bytes) {
