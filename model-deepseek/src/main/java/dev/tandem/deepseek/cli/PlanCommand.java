@@ -188,6 +188,9 @@ public final class PlanCommand {
         if (prefill == null && decode == null && !opts.containsKey("sweep")) {
             throw new UsageException("give the step's batch: --prefill COUNTxLEN and/or --decode BATCHxCONTEXT");
         }
+        if (prefill == null && decode == null) {
+            prefill = new int[] {1, 1};    // a sweep sets the prefill of each point
+        }
         int layers = integer(opts, "layers", model.numHiddenLayers(), 1);
         RoutingModel routing = RoutingModel.parse(opts.getOrDefault("expert-skew", "balanced"));
         return new PlanSetup(modelName, model, layers, profile, nodes, attention, tp, ep,

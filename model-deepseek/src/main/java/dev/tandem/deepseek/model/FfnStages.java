@@ -85,8 +85,9 @@ final class FfnStages {
             int m = h.size(0);
             int e = c.nRoutedExperts();
             Tensor hn = rc.temp(mb, s, m, c.hiddenSize());
-            // A simulated device has no scores to read: its counts come from the routing model.
-            float[] scores = new float[rc.simulatedRouting() != null ? 0 : m * e];
+            // A simulated device downloads scores that hold nothing (its counts come from the routing model), so
+            // the array is a reused scratch one instead of a fresh one per layer.
+            float[] scores = rc.simulatedRouting() != null ? rc.scratchScores(m * e) : new float[m * e];
             if (m > 0) {
                 k.rmsNorm(s, h, w.postNorm, eps(), hn);
                 Tensor logits = rc.temp(mb, s, m, e);
@@ -97,9 +98,7 @@ final class FfnStages {
                 } else {
                     k.softmax(s, logits, sc);
                 }
-                if (scores.length > 0) {
-                    s.download(sc, scores);
-                }
+                s.download(sc, scores);
             }
             Event ready = mb.layerOwned(s.record());
             out(mb, FFN_IN, hn);

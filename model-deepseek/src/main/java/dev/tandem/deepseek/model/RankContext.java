@@ -94,6 +94,13 @@ public final class RankContext implements AutoCloseable {
         return device.runtime() instanceof dev.tandem.runtime.sim.SimRuntime sim ? sim.routing() : null;
     }
 
+    private final java.util.Map<Integer, float[]> scratchScores = new java.util.HashMap<>();
+
+    /** A reused array of {@code n} floats for downloads a simulated device leaves empty. */
+    synchronized float[] scratchScores(int n) {
+        return scratchScores.computeIfAbsent(n, float[]::new);
+    }
+
     public Tensor ropeFrequencies() {
         return ropeFrequencies;
     }

@@ -285,6 +285,34 @@ final class SimStream implements Stream {
                 : () -> MemorySegment.copy(from, 0, t.writableData(), targetOffset, from.byteSize()));
     }
 
+    /**
+     * A download of a shape-only tensor enqueues the same operations as on any backend (the copy and the callback)
+     * but skips the staging memory, which would hold nothing: full-size router scores are downloaded every layer.
+     */
+    @Override
+    public void download(dev.tandem.runtime.Tensor source, float[] values) {
+        Objects.requireNonNull(source, "source");
+        if (source.byteSize() <= runtime.settings().dataBytesLimit()) {
+            Stream.super.download(source, values);
+            return;
+        }
+        // the checks of TensorCopies.checkHostCopy (package-private in the API package), same messages
+        if (!source.dtype().isFloatingPoint()) {
+            throw new dev.tandem.runtime.ShapeException("float[] copy needs a F32, BF16 or F16 tensor, got " + source);
+        }
+        if (!source.isContiguous()) {
+            throw new dev.tandem.runtime.ShapeException("host copies need a contiguous tensor; copy " + source
+                    + " with Kernels.copy first");
+        }
+        if (source.numel() != values.length) {
+            throw new OutOfRangeException("array of " + values.length + " elements does not match " + source
+                    + " with " + source.numel() + " elements");
+        }
+        device.ownBuffer(source.buffer(), "copyToHost");
+        enqueueWork("copyToHost", runtime.costs().hostCopyNanos(source.byteSize()), null);
+        hostCallback(() -> { });
+    }
+
     @Override
     public void copyToHost(DeviceBuffer source, long sourceOffset, MemorySegment target) {
         Objects.requireNonNull(target, "target");
