@@ -39,7 +39,7 @@ public final class HostProfile {
         RuntimeOptions options = RuntimeOptions.defaults().withBackend("host").withDeviceCount(ranks)
                 .withComputeThreads(computeThreads);
         try (TandemRuntime rt = TandemRuntime.open(options)) {
-            int k = 1024;
+            int k = 512;     // the width of the demo's DeepSeek-V3-shaped layers
             double small = gemmFlopsPerNano(rt, ranks, 16, k);
             double large = gemmFlopsPerNano(rt, ranks, 256, k);
             // rate(m) = P m / (m + h)  =>  1/rate = 1/P + (h/P) / m: a line in 1/m through the two measurements
@@ -60,7 +60,7 @@ public final class HostProfile {
 
     /** F32 GEMM [m,k] x [k,k] flops per nanosecond per device, all devices at once. */
     private static double gemmFlopsPerNano(TandemRuntime rt, int ranks, int m, int k) {
-        int reps = Math.max(2, 4096 / m);
+        int reps = Math.max(2, 1024 / m);
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
             Tensor a = Tensor.allocate(dev, s, DType.F32, m, k);
             Tensor b = Tensor.allocate(dev, s, DType.F32, k, k);
@@ -79,8 +79,8 @@ public final class HostProfile {
     }
 
     private static double bandwidth(TandemRuntime rt, int ranks) {
-        int n = 1 << 21;
-        int reps = 8;
+        int n = 1 << 20;
+        int reps = 4;
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
             Tensor a = Tensor.allocate(dev, s, DType.F32, n);
             Tensor b = Tensor.allocate(dev, s, DType.F32, n);
