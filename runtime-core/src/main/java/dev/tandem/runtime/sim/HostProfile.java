@@ -58,7 +58,7 @@ public final class HostProfile {
         }
     }
 
-    /** F32 GEMM [m,k] x [k,k] flops per nanosecond per device, all devices at once. */
+    /** F32 linear layer [m,k] x [k,k]^T flops per nanosecond per device, all devices at once. */
     private static double gemmFlopsPerNano(TandemRuntime rt, int ranks, int m, int k) {
         int reps = Math.max(2, 1024 / m);
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
@@ -71,7 +71,7 @@ public final class HostProfile {
             s.synchronize();
             return () -> {
                 for (int i = 0; i < reps; i++) {
-                    ker.matmul(s, a, b, c);
+                    ker.linear(s, a, b, c);     // x W^T, as the layers call it
                 }
             };
         });
