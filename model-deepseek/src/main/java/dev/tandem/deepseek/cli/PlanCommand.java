@@ -239,15 +239,17 @@ public final class PlanCommand {
         List<CapacityPlanner.Plan> plans = new ArrayList<>();
         out.printf(Locale.ROOT, "%-18s %12s %-12s %12s %8s  %s%n", "tokens/device", "sequential", "best overlap",
                 "overlap", "gain", "pick");
+        List<PlanSetup> setups = new ArrayList<>();
         for (int tokens : values) {
-            PlanSetup s = decode ? base.withDecode(tokens * perStep, base.decodeContext())
-                    : base.withPrefill(perStep, tokens);
-            CapacityPlanner.Plan plan = CapacityPlanner.plan(s);
-            plans.add(plan);
+            setups.add(decode ? base.withDecode(tokens * perStep, base.decodeContext()) : base.withPrefill(perStep, tokens));
+        }
+        plans.addAll(CapacityPlanner.plan(setups, base.microBatches() >= 2));
+        for (int i = 0; i < values.size(); i++) {
+            CapacityPlanner.Plan plan = plans.get(i);
             var best = plan.predictions().size() > 1 ? plan.predictions().subList(1, plan.predictions().size()).stream()
                     .min(java.util.Comparator.comparingLong(CapacityPlanner.Prediction::stepNanos)).orElseThrow() : null;
-            out.printf(Locale.ROOT, "%-18s %9.2f ms %-12s %9s ms %7s  %s%n", tokens, plan.sequential().stepNanos() / 1e6,
-                    best == null ? "-" : best.schedule(),
+            out.printf(Locale.ROOT, "%-18s %9.2f ms %-12s %9s ms %7s  %s%n", values.get(i),
+                    plan.sequential().stepNanos() / 1e6, best == null ? "-" : best.schedule(),
                     best == null ? "-" : String.format(Locale.ROOT, "%.2f", best.stepNanos() / 1e6),
                     best == null ? "-" : String.format(Locale.ROOT, "%+.1f%%", 100 * (plan.speedup(best) - 1)),
                     plan.pick().schedule());

@@ -78,30 +78,53 @@ public final class CapacityPlanner {
 
     /** Plans sequential and, when {@code overlap}, the overlapped schedules. */
     public static Plan plan(PlanSetup setup, boolean overlap) {
+        return plan(List.of(setup), overlap).getFirst();
+    }
+
+    /**
+     * Plans several setups that share model, layers, hardware and layout (a sweep over batches): the simulated
+     * machine and its shape-only weights are built once.
+     */
+    public static List<Plan> plan(List<PlanSetup> setups, boolean overlap) {
+        PlanSetup first = setups.getFirst();
+        SimSettings settings = SimSettings.of(first.profile()).withLinearDType(PlanSetup.linearDType(first.quant()))
+                .withRouting(first.routing());
+        RuntimeOptions options = RuntimeOptions.defaults().withBackend("sim").withDeviceCount(first.ep());
+        List<Plan> plans = new ArrayList<>();
+        try (SimRuntime rt = new SimRuntime(options, settings);
+             SimulatedForward forward = new SimulatedForward(rt, first.model(), first.layers(), first.ep(),
+                     first.attention())) {
+            for (PlanSetup setup : setups) {
+                if (setup.model() != first.model() || setup.layers() != first.layers() || setup.ep() != first.ep()
+                        || setup.attention() != first.attention() || setup.profile() != first.profile()
+                        || !setup.quant().equals(first.quant()) || setup.routing() != first.routing()) {
+                    throw new IllegalArgumentException("setups planned together must share model, layers, hardware, "
+                            + "layout, quantisation and routing");
+                }
+                plans.add(plan(setup, overlap, rt, forward));
+            }
+        }
+        return plans;
+    }
+
+    private static Plan plan(PlanSetup setup, boolean overlap, SimRuntime rt, SimulatedForward forward) {
         long t0 = System.nanoTime();
-        SimSettings settings = SimSettings.of(setup.profile()).withLinearDType(PlanSetup.linearDType(setup.quant()))
-                .withRouting(setup.routing());
-        RuntimeOptions options = RuntimeOptions.defaults().withBackend("sim").withDeviceCount(setup.ep());
         List<Prediction> predictions = new ArrayList<>();
         List<List<TraceSpan>> spans = new ArrayList<>();
-        try (SimRuntime rt = new SimRuntime(options, settings);
-             SimulatedForward forward = new SimulatedForward(rt, setup.model(), setup.layers(), setup.ep(),
-                     setup.attention())) {
-            int maxMb = overlap ? setup.microBatches() : 1;
-            for (int n = 1; n <= maxMb; n++) {
-                if (n > 1 && !splittable(setup, n)) {
-                    continue;
-                }
-                Step step = step(setup, n);
-                SimulatedForward.Step result = forward.run(step.parts(), step.ids(), n > 1);
-                long peak = 0;
-                for (int d = 0; d < setup.ep(); d++) {
-                    peak = Math.max(peak, rt.peakBytes(d));
-                }
-                predictions.add(predict(n == 1 ? "sequential" : n == 2 ? "dbo" : "overlap x" + n, n, result,
-                        setup.profile().commSlowdown(), peak));
-                spans.add(result.spans());
+        int maxMb = overlap ? setup.microBatches() : 1;
+        for (int n = 1; n <= maxMb; n++) {
+            if (n > 1 && !splittable(setup, n)) {
+                continue;
             }
+            Step step = step(setup, n);
+            SimulatedForward.Step result = forward.run(step.parts(), step.ids(), n > 1);
+            long peak = 0;
+            for (int d = 0; d < setup.ep(); d++) {
+                peak = Math.max(peak, rt.peakBytes(d));
+            }
+            predictions.add(predict(n == 1 ? "sequential" : n == 2 ? "dbo" : "overlap x" + n, n, result,
+                    setup.profile().commSlowdown(), peak));
+            spans.add(result.spans());
         }
         Prediction sequential = predictions.getFirst();
         Prediction best = sequential;
