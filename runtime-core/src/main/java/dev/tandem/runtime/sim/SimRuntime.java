@@ -183,13 +183,17 @@ public final class SimRuntime implements TandemRuntime {
             return;
         }
         boolean progress = true;
+        boolean any = changed != null;
         while (progress) {
             progress = false;
             for (SimStream s : streams) {
                 progress |= s.advance();
             }
+            any |= progress;
         }
-        lock.notifyAll();
+        if (any) {
+            lock.notifyAll();
+        }
     }
 
     @Override
