@@ -274,16 +274,16 @@ public final class PlanCommand {
                         + "(busiest rank %.2fx the mean load)%n",
                 s.prefillCount(), s.prefillLength(), s.decodeBatch(), s.decodeContext(), s.tokensPerDevice(), s.routing(),
                 plan.imbalance());
-        out.printf(Locale.ROOT, "%-12s %10s %8s %8s %6s %7s %11s %11s %11s %10s%n", "schedule", "step ms", "speed-up",
-                "compute", "comm", "hidden", "exposed ms", "bubbles ms", "contend ms", "peak GiB");
+        out.printf(Locale.ROOT, "%-12s %10s %8s %8s %6s %7s %11s %11s %11s %9s %9s%n", "schedule", "step ms", "speed-up",
+                "compute", "comm", "hidden", "exposed ms", "bubbles ms", "contend ms", "act GiB", "peak GiB");
         for (CapacityPlanner.Prediction p : plan.predictions()) {
             if (pickOnly && p != plan.pick() && p != plan.sequential()) {
                 continue;
             }
-            out.printf(Locale.ROOT, "%-12s %10.2f %7.2fx %7.0f%% %5.0f%% %6.0f%% %11.2f %11.2f %11.2f %10.1f%n",
+            out.printf(Locale.ROOT, "%-12s %10.2f %7.2fx %7.0f%% %5.0f%% %6.0f%% %11.2f %11.2f %11.2f %9.1f %9.1f%n",
                     p.schedule(), p.stepNanos() / 1e6, plan.speedup(p), 100 * p.computeShare(), 100 * p.commShare(),
                     p.hiddenPercent(), p.exposedNanos() / 1e6, p.bubbleNanos() / 1e6, p.contentionNanos() / 1e6,
-                    p.peakBytes() / (double) (1L << 30));
+                    p.activationBytes() / (double) (1L << 30), p.peakBytes() / (double) (1L << 30));
         }
         out.println("pick: " + plan.reason());
         double capacity = s.profile().memoryGiB();

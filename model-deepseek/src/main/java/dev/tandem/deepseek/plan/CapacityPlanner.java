@@ -40,10 +40,12 @@ public final class CapacityPlanner {
      * @param exposedNanos    mean communication not hidden
      * @param bubbleNanos     mean time the compute stream idled inside the step
      * @param peakBytes       peak memory of the busiest device (weights, KV cache, activations as Tandem allocates them)
+     * @param activationBytes the largest growth over the step's starting memory on any device (activations and new
+     *                        KV cache)
      */
     public record Prediction(String schedule, int microBatches, long stepNanos, long contentionNanos,
                              double computeNanos, double commNanos, double hiddenPercent, double exposedNanos,
-                             double bubbleNanos, long peakBytes) {
+                             double bubbleNanos, long peakBytes, long activationBytes) {
         public double computeShare() {
             return computeNanos / Math.max(1, stepNanos);
         }
@@ -117,13 +119,19 @@ public final class CapacityPlanner {
                 continue;
             }
             Step step = step(setup, n);
+            long[] before = new long[setup.ep()];
+            for (int d = 0; d < setup.ep(); d++) {
+                before[d] = rt.usedBytes(d);
+            }
             SimulatedForward.Step result = forward.run(step.parts(), step.ids(), n > 1);
             long peak = 0;
+            long activations = 0;
             for (int d = 0; d < setup.ep(); d++) {
                 peak = Math.max(peak, rt.peakBytes(d));
+                activations = Math.max(activations, rt.peakBytes(d) - before[d]);
             }
             predictions.add(predict(n == 1 ? "sequential" : n == 2 ? "dbo" : "overlap x" + n, n, result,
-                    setup.profile().commSlowdown(), peak));
+                    setup.profile().commSlowdown(), peak, activations));
             spans.add(result.spans());
         }
         Prediction sequential = predictions.getFirst();
@@ -169,7 +177,8 @@ public final class CapacityPlanner {
         return best;
     }
 
-    private static Prediction predict(String name, int n, SimulatedForward.Step step, double slowdown, long peak) {
+    private static Prediction predict(String name, int n, SimulatedForward.Step step, double slowdown, long peak,
+                                      long activations) {
         OverlapReport report = OverlapReport.of(step.spans());
         long worst = 0;
         long contention = 0;
@@ -182,7 +191,7 @@ public final class CapacityPlanner {
         }
         long wall = Math.max(step.wallNanos(), worst);
         return new Prediction(name, n, wall, contention, report.meanComputeNanos(), report.meanCommNanos(),
-                report.hiddenPercent(), report.meanExposedCommNanos(), report.meanBubbleNanos(), peak);
+                report.hiddenPercent(), report.meanExposedCommNanos(), report.meanBubbleNanos(), peak, activations);
     }
 
     /** Whether every rank with tokens can be split into {@code n} non-empty micro-batches. */

@@ -126,6 +126,12 @@ final class SimDevice implements Device, KernelLauncher {
         }
     }
 
+    long usedBytes() {
+        synchronized (runtime.lock()) {
+            return used;
+        }
+    }
+
     void resetPeak() {
         synchronized (runtime.lock()) {
             peak = used;

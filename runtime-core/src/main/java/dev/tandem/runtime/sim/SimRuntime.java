@@ -112,6 +112,11 @@ public final class SimRuntime implements TandemRuntime {
         return devices.get(index).peakBytes();
     }
 
+    /** Bytes allocated on device {@code index} now. */
+    public long usedBytes(int index) {
+        return devices.get(index).usedBytes();
+    }
+
     /** Restarts peak-memory tracking on every device at the current use. */
     public void resetPeaks() {
         devices.forEach(SimDevice::resetPeak);
