@@ -288,9 +288,12 @@ public final class PlanCommand {
         out.println("pick: " + plan.reason());
         double capacity = s.profile().memoryGiB();
         if (plan.pick().peakBytes() > capacity * (1L << 30)) {
-            out.printf(Locale.ROOT, "warning: the peak of %.1f GiB per device exceeds the %.0f GiB of %s (Tandem "
-                            + "materialises attention scores; a fused attention kernel would need far less)%n",
-                    plan.pick().peakBytes() / (double) (1L << 30), capacity, s.profile().name());
+            double gib = 1L << 30;
+            out.printf(Locale.ROOT, "warning: the peak of %.1f GiB per device exceeds the %.0f GiB of %s: %.1f GiB resident "
+                            + "before the step (BF16 weights: Tandem stores no 8-bit weights) and %.1f GiB of activations "
+                            + "(Tandem materialises attention scores; a fused attention kernel needs far less)%n",
+                    plan.pick().peakBytes() / gib, capacity, s.profile().name(),
+                    (plan.pick().peakBytes() - plan.pick().activationBytes()) / gib, plan.pick().activationBytes() / gib);
         }
         out.printf(Locale.ROOT, "simulated all %d ranks x %d layers, %d schedule(s), in %d ms%n", s.ep(), s.layers(),
                 plan.predictions().size(), plan.simMillis());
