@@ -17,6 +17,7 @@ public final class Main {
     private Main() {
     }
 
+    /** Runs the subcommand named by the first argument and exits with its code when it is not 0. */
     public static void main(String[] args) {
         int rc = run(args, System.out, System.err);
         if (rc != 0) {

@@ -74,6 +74,7 @@ public final class PlanCommand {
     private PlanCommand() {
     }
 
+    /** Runs {@code plan} with the process's arguments and exits with its code when it is not 0. */
     public static void main(String[] args) {
         int rc = run(args, System.out, System.err);
         if (rc != 0) {

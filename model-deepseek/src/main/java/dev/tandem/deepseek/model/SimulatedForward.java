@@ -58,6 +58,8 @@ public final class SimulatedForward implements AutoCloseable {
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
 
     /**
+     * Builds every rank: its context, shape-only layers, stage program and schedule runner.
+     *
      * @param layerCount first {@code layerCount} decoder layers of the model
      * @param ranks      expert-parallel ranks (one device each); heads are split over them under TP attention
      */

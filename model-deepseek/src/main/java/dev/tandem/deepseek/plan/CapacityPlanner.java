@@ -46,10 +46,12 @@ public final class CapacityPlanner {
     public record Prediction(String schedule, int microBatches, long stepNanos, long contentionNanos,
                              double computeNanos, double commNanos, double hiddenPercent, double exposedNanos,
                              double bubbleNanos, long peakBytes, long activationBytes) {
+        /** Mean compute time over the step time. */
         public double computeShare() {
             return computeNanos / Math.max(1, stepNanos);
         }
 
+        /** Mean communication time over the step time (with overlap, compute and communication shares add to more than 1). */
         public double commShare() {
             return commNanos / Math.max(1, stepNanos);
         }
@@ -64,10 +66,12 @@ public final class CapacityPlanner {
      */
     public record Plan(PlanSetup setup, List<Prediction> predictions, Prediction pick, String reason, double imbalance,
                        long simMillis, List<TraceSpan> pickSpans) {
+        /** The sequential schedule's prediction, the baseline of every speed-up. */
         public Prediction sequential() {
             return predictions.getFirst();
         }
 
+        /** Sequential step time over {@code p}'s. */
         public double speedup(Prediction p) {
             return (double) sequential().stepNanos() / Math.max(1, p.stepNanos());
         }

@@ -30,6 +30,7 @@ import java.util.Objects;
 public record PlanSetup(String modelName, DeepSeekConfig model, int layers, HardwareProfile profile, int nodes,
                         AttentionMode attention, int tp, int ep, String quant, int prefillCount, int prefillLength,
                         int decodeBatch, int decodeContext, int microBatches, RoutingModel routing) {
+    /** Checks that Tandem can run the layout and that the hardware has the quantisation's units. */
     public PlanSetup {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(profile, "profile");
@@ -101,6 +102,7 @@ public record PlanSetup(String modelName, DeepSeekConfig model, int layers, Hard
                 decodeBatch, decodeContext, microBatches, routing);
     }
 
+    /** This setup with another decode batch (the sweep of decode steps). */
     public PlanSetup withDecode(int batch, int context) {
         return new PlanSetup(modelName, model, layers, profile, nodes, attention, tp, ep, quant, prefillCount,
                 prefillLength, batch, context, microBatches, routing);

@@ -30,6 +30,8 @@ public final class CostModel {
     private final String linearDType;
 
     /**
+     * A cost model of {@code profile} running linear layers in {@code linearDType}.
+     *
      * @param profile     the hardware
      * @param linearDType dtype of linear-layer GEMMs: {@code bf16}, {@code int8} (W8A8), {@code fp8} or {@code f32}
      */
@@ -42,10 +44,12 @@ public final class CostModel {
         }
     }
 
+    /** The hardware costed. */
     public HardwareProfile profile() {
         return profile;
     }
 
+    /** The dtype of linear-layer GEMMs ({@code bf16}, {@code int8}, {@code fp8} or {@code f32}). */
     public String linearDType() {
         return linearDType;
     }

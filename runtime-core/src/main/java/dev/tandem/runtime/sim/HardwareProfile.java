@@ -46,6 +46,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
 
+    /** Checks the figures and copies the maps. */
     public HardwareProfile {
         peakTflops = Map.copyOf(peakTflops);
         allToAllGBps = new TreeMap<>(allToAllGBps);

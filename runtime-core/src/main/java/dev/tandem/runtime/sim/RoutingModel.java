@@ -49,6 +49,7 @@ public final class RoutingModel {
         }
     }
 
+    /** True when every expert is equally loaded. */
     public boolean isBalanced() {
         return exponent == 0;
     }

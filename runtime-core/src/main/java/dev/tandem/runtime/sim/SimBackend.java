@@ -9,6 +9,7 @@ import dev.tandem.runtime.spi.Backend;
  * {@code sim.*} properties of the runtime options.
  */
 public final class SimBackend implements Backend {
+    /** The name the backend is selected by. */
     public static final String NAME = "sim";
 
     @Override

@@ -52,10 +52,12 @@ public final class SimRuntime implements TandemRuntime {
         return SimBackend.NAME;
     }
 
+    /** What this runtime models. */
     public SimSettings settings() {
         return settings;
     }
 
+    /** The costs every operation is charged with. */
     public CostModel costs() {
         return costs;
     }
