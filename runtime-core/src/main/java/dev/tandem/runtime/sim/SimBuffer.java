@@ -66,7 +66,7 @@ final class SimBuffer implements DeviceBuffer {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            device.release(bytes);
+            device.release(this);
         }
     }
 

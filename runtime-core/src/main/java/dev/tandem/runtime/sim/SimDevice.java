@@ -36,6 +36,7 @@ final class SimDevice implements Device, KernelLauncher {
     private final List<SimStream> streams = new CopyOnWriteArrayList<>();
     private final List<SimEvent> events = new CopyOnWriteArrayList<>();
     private final List<SimCommunicator> communicators = new CopyOnWriteArrayList<>();
+    private final java.util.Set<SimBuffer> buffers = new java.util.HashSet<>();   // guarded by the runtime lock
     private long used;
     private long peak;
     private long hostClock;
@@ -110,13 +111,17 @@ final class SimDevice implements Device, KernelLauncher {
             }
             used += bytes;
             peak = Math.max(peak, used);
+            SimBuffer buffer = new SimBuffer(this, owner, bytes, bytes <= runtime.settings().dataBytesLimit());
+            buffers.add(buffer);
+            return buffer;
         }
-        return new SimBuffer(this, owner, bytes, bytes <= runtime.settings().dataBytesLimit());
     }
 
-    void release(long bytes) {
+    void release(SimBuffer buffer) {
         synchronized (runtime.lock()) {
-            used -= bytes;
+            if (buffers.remove(buffer)) {
+                used -= buffer.byteSize();
+            }
         }
     }
 
@@ -167,6 +172,11 @@ final class SimDevice implements Device, KernelLauncher {
         closed = true;
         List<Runnable> closes = new ArrayList<>();
         communicators.forEach(c -> closes.add(c::close));
+        List<SimBuffer> open;
+        synchronized (runtime.lock()) {
+            open = List.copyOf(buffers);
+        }
+        open.forEach(b -> closes.add(b::close));
         events.forEach(e -> closes.add(e::close));
         streams.forEach(s -> closes.add(s::close));
         Closer.runAll(closes);

@@ -23,6 +23,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * the timeline does not depend on thread timing.
  *
  * <p>Tracer spans carry virtual nanoseconds, so {@code OverlapReport} and Chrome traces work unchanged.
+ *
+ * <p>Differences from a real backend: host callbacks run on whichever thread resolves them (under the engine's
+ * lock), so a callback must not block waiting for another thread; there is no real time, so
+ * {@code Stream.synchronize(Duration)} only fails on collectives a rank never joins.
  */
 public final class SimRuntime implements TandemRuntime {
     private final SimSettings settings;

@@ -28,6 +28,8 @@ final class SimStream implements Stream {
     private static final int WORK = 0;
     private static final int WAIT = 1;
     private static final int COLLECTIVE = 2;
+    /** A thread other than the caller: resolution may run on any thread, so confined memory is refused as on host. */
+    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
     private final SimDevice device;
     private final StreamOptions options;
@@ -322,6 +324,10 @@ final class SimStream implements Stream {
         Objects.requireNonNull(target, "target");
         SimBuffer s = device.ownBuffer(source, "copyToHost");
         checkRange("copyToHost", s, sourceOffset, target.byteSize());
+        if (!target.isAccessibleBy(OTHER_THREAD)) {
+            throw new InvalidArgumentException("copyToHost: the target segment is confined to another "
+                    + "thread; asynchronous copies need memory from a shared, global or automatic arena");
+        }
         if (target.isReadOnly()) {
             throw new InvalidArgumentException("copyToHost: target host segment is read-only");
         }

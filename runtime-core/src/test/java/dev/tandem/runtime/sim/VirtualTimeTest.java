@@ -233,6 +233,21 @@ class VirtualTimeTest {
     }
 
     @Test
+    void closingADeviceClosesItsBuffersAndConfinedCopyTargetsAreRefusedAsOnHost() {
+        SimRuntime rt = open(1, 0);
+        Device dev = rt.device(0);
+        Stream s = dev.createStream("s");
+        dev.tandem.runtime.DeviceBuffer b = dev.allocate(8, s);
+        try (java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
+            assertThatThrownBy(() -> s.copyToHost(b, 0, confined.allocate(8)))
+                    .isInstanceOf(dev.tandem.runtime.InvalidArgumentException.class).hasMessageContaining("confined");
+        }
+        dev.close();
+        assertThat(b.isClosed()).isTrue();
+        rt.close();
+    }
+
+    @Test
     void theBackendOpensByNameWithItsProperties() {
         RuntimeOptions options = RuntimeOptions.defaults().withBackend("sim").withDeviceCount(3)
                 .withProperty(SimSettings.PROFILE, "h100").withProperty(SimSettings.QUANT, "fp8");
