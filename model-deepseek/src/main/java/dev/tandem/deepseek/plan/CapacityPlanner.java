@@ -88,29 +88,50 @@ public final class CapacityPlanner {
     }
 
     /**
-     * Plans several setups that share model, layers, hardware and layout (a sweep over batches): the simulated
-     * machine and its shape-only weights are built once.
+     * Plans several setups that share model, layers, hardware and layout (a sweep over batches): each simulated
+     * machine and its shape-only weights are built once and reused, and the setups are spread over one such
+     * machine per available processor. Results do not depend on the spreading: every step starts from idle.
      */
     public static List<Plan> plan(List<PlanSetup> setups, boolean overlap) {
         PlanSetup first = setups.getFirst();
-        SimSettings settings = SimSettings.of(first.profile()).withLinearDType(PlanSetup.linearDType(first.quant()))
-                .withRouting(first.routing());
-        RuntimeOptions options = RuntimeOptions.defaults().withBackend("sim").withDeviceCount(first.ep());
-        List<Plan> plans = new ArrayList<>();
-        try (SimRuntime rt = new SimRuntime(options, settings);
-             SimulatedForward forward = new SimulatedForward(rt, first.model(), first.layers(), first.ep(),
-                     first.attention())) {
-            for (PlanSetup setup : setups) {
-                if (setup.model() != first.model() || setup.layers() != first.layers() || setup.ep() != first.ep()
-                        || setup.attention() != first.attention() || setup.profile() != first.profile()
-                        || !setup.quant().equals(first.quant()) || setup.routing() != first.routing()) {
-                    throw new IllegalArgumentException("setups planned together must share model, layers, hardware, "
-                            + "layout, quantisation and routing");
-                }
-                plans.add(plan(setup, overlap, rt, forward));
+        for (PlanSetup setup : setups) {
+            if (setup.model() != first.model() || setup.layers() != first.layers() || setup.ep() != first.ep()
+                    || setup.attention() != first.attention() || setup.profile() != first.profile()
+                    || !setup.quant().equals(first.quant()) || setup.routing() != first.routing()) {
+                throw new IllegalArgumentException("setups planned together must share model, layers, hardware, "
+                        + "layout, quantisation and routing");
             }
         }
-        return plans;
+        int workers = Math.max(1, Math.min(setups.size(), Runtime.getRuntime().availableProcessors()));
+        Plan[] plans = new Plan[setups.size()];
+        List<java.util.concurrent.CompletableFuture<Void>> done = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            int worker = w;
+            Runnable job = () -> {
+                SimSettings settings = SimSettings.of(first.profile())
+                        .withLinearDType(PlanSetup.linearDType(first.quant())).withRouting(first.routing());
+                RuntimeOptions options = RuntimeOptions.defaults().withBackend("sim").withDeviceCount(first.ep());
+                try (SimRuntime rt = new SimRuntime(options, settings);
+                     SimulatedForward forward = new SimulatedForward(rt, first.model(), first.layers(), first.ep(),
+                             first.attention())) {
+                    for (int i = worker; i < setups.size(); i += workers) {
+                        plans[i] = plan(setups.get(i), overlap, rt, forward);
+                    }
+                }
+            };
+            if (workers == 1) {
+                job.run();
+            } else {
+                done.add(java.util.concurrent.CompletableFuture.runAsync(job, r -> Thread.ofPlatform()
+                        .name("tandem-plan-" + worker).start(r)));
+            }
+        }
+        try {
+            done.forEach(java.util.concurrent.CompletableFuture::join);
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
+        return List.of(plans);
     }
 
     private static Plan plan(PlanSetup setup, boolean overlap, SimRuntime rt, SimulatedForward forward) {
