@@ -1,13 +1,11 @@
 package dev.tandem.runtime.sim;
 
 import dev.tandem.runtime.Communicator;
-import dev.tandem.runtime.InvalidArgumentException;
-import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
-import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.CollectiveChecks;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -210,47 +208,22 @@ final class SimCommunicator implements Communicator {
     }
 
     private void checkTensor(String name, Tensor t) {
-        Objects.requireNonNull(t, name + ": tensor");
-        if (t.device() != device) {
-            throw new WrongDeviceException(name + ": tensor on " + t.device().name() + " used by rank " + rank
-                    + " on " + device.name());
-        }
+        CollectiveChecks.tensor(this, name, t);
         device.ownBuffer(t.buffer(), name);
-        if (!t.isContiguous()) {
-            throw new ShapeException(name + ": tensors must be contiguous, got " + t);
-        }
     }
 
     private void checkPair(String name, Tensor send, Tensor recv) {
-        checkTensor(name, send);
-        checkTensor(name, recv);
-        if (send.dtype() != recv.dtype()) {
-            throw new ShapeException(name + ": send is " + send.dtype() + " but recv is " + recv.dtype());
-        }
+        CollectiveChecks.pair(this, name, send, recv);
+        device.ownBuffer(send.buffer(), name);
+        device.ownBuffer(recv.buffer(), name);
     }
 
     private void checkPeer(String name, int peer, boolean selfAllowed) {
-        if (peer < 0 || peer >= size()) {
-            throw new OutOfRangeException(name + ": rank " + peer + " is outside the group of " + size());
-        }
-        if (!selfAllowed && peer == rank) {
-            throw new InvalidArgumentException(name + ": rank " + rank + " cannot exchange with itself");
-        }
+        CollectiveChecks.peer(this, name, peer, selfAllowed);
     }
 
     private void checkCounts(String name, Tensor t, long[] counts, long[] displs) {
-        Objects.requireNonNull(counts, name + " counts");
-        Objects.requireNonNull(displs, name + " displacements");
-        if (counts.length != size() || displs.length != size()) {
-            throw new InvalidArgumentException(name + ": counts and displacements need " + size() + " entries, got "
-                    + counts.length + " and " + displs.length);
-        }
-        for (int r = 0; r < size(); r++) {
-            if (counts[r] < 0 || displs[r] < 0 || displs[r] + counts[r] > t.numel()) {
-                throw new OutOfRangeException(name + ": block " + r + " [" + displs[r] + ", " + (displs[r] + counts[r])
-                        + ") is outside the tensor of " + t.numel() + " elements");
-            }
-        }
+        CollectiveChecks.counts(this, name, t, counts, displs);
     }
 
     private void checkOpen(String name) {

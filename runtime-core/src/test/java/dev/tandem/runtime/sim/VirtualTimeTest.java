@@ -226,6 +226,11 @@ class VirtualTimeTest {
                 Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> dev.kernels().matmul(s, a, b, out));
                 assertThat(t).isInstanceOf(ShapeException.class);
                 messages[i] = t.getMessage();
+                Communicator comm = both[i].createCommunicators(List.of(dev)).getFirst();
+                Throwable c = org.assertj.core.api.Assertions.catchThrowable(() -> comm.allToAllV(s, a, new long[] {13},
+                        new long[] {0}, a, new long[] {12}, new long[] {0}));
+                assertThat(c).isInstanceOf(dev.tandem.runtime.OutOfRangeException.class);
+                messages[i] += " / " + c.getMessage();
                 s.synchronize();
             }
             assertThat(messages[1]).isEqualTo(messages[0]);
