@@ -72,19 +72,11 @@ final class SimEvent implements Event {
             throw new WrongDeviceException("elapsedMillis: start event belongs to another device");
         }
         s.checkOpen("elapsedMillis");
-        if (!timing || !s.timing) {
-            throw new IllegalStateException("elapsedMillis needs two timing events (create them with EventOptions.TIMING); "
-                    + (timing ? "the start event" : "this event") + " has timing disabled");
-        }
         Capture end = capture;
         Capture begin = s.capture;
-        if (end == null || begin == null) {
-            throw new IllegalStateException("elapsedMillis: " + (begin == null ? "the start event" : "this event")
-                    + " was never recorded");
-        }
-        if (!end.stream().reached(end.position()) || !begin.stream().reached(begin.position())) {
-            throw new IllegalStateException("elapsedMillis: an event has not completed yet; synchronize it first");
-        }
+        dev.tandem.runtime.spi.StreamChecks.elapsed(timing, s.timing, end != null, begin != null,
+                end != null && begin != null && end.stream().reached(end.position())
+                        && begin.stream().reached(begin.position()));
         synchronized (device.simRuntime().lock()) {
             return (end.stream().timeAt(end.position()) - begin.stream().timeAt(begin.position())) / 1_000_000f;
         }
