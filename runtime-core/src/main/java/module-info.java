@@ -7,6 +7,8 @@ module dev.tandem.runtime {
     // Tandem's own JSON reader and writer: shared by its modules, not an API for users.
     exports dev.tandem.runtime.json to dev.tandem.ascend, dev.tandem.deepseek, dev.tandem.jmh;
 
+    exports dev.tandem.runtime.sim;
+
     uses dev.tandem.runtime.spi.Backend;
-    provides dev.tandem.runtime.spi.Backend with dev.tandem.runtime.host.HostBackend;
+    provides dev.tandem.runtime.spi.Backend with dev.tandem.runtime.host.HostBackend, dev.tandem.runtime.sim.SimBackend;
 }

@@ -11,6 +11,7 @@ import dev.tandem.runtime.spi.CollectiveContract;
 import dev.tandem.runtime.spi.Handle;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -345,13 +346,13 @@ final class HostCommunicator extends Handle implements Communicator {
     private static byte[] bytesOf(Region region, long elementOffset, int count) {
         int w = region.dtype().byteSize();
         byte[] data = new byte[Math.multiplyExact(count, w)];
-        MemorySegment.copy(region.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE,
+        MemorySegment.copy(region.segment(), ValueLayout.JAVA_BYTE,
                 region.byteOffset() + elementOffset * w, data, 0, data.length);
         return data;
     }
 
     private static void writeBytes(Region region, long elementOffset, byte[] data) {
-        MemorySegment.copy(data, 0, region.segment(), java.lang.foreign.ValueLayout.JAVA_BYTE,
+        MemorySegment.copy(data, 0, region.segment(), ValueLayout.JAVA_BYTE,
                 region.byteOffset() + elementOffset * region.dtype().byteSize(), data.length);
     }
 

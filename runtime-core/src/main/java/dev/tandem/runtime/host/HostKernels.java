@@ -16,10 +16,11 @@ import java.util.Objects;
  * index first); {@code softmax} turns a row whose visible entries are all negative infinity into zeros;
  * {@code indexSelect} and {@code copy} move elements of any dtype bit for bit.
  */
-final class HostKernels implements Kernels {
+public final class HostKernels implements Kernels {
     private final KernelLauncher launcher;
 
-    HostKernels(KernelLauncher launcher) {
+    /** Kernels that validate with {@link KernelChecks} and hand the work to {@code launcher}. */
+    public HostKernels(KernelLauncher launcher) {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
     }
 

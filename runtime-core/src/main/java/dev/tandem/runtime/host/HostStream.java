@@ -11,6 +11,7 @@ import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.StreamTimeoutException;
 import dev.tandem.runtime.WaitInterruptedException;
 import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.StreamChecks;
 import dev.tandem.runtime.spi.StreamHandle;
 import dev.tandem.runtime.trace.TraceSpan;
 
@@ -297,10 +298,7 @@ final class HostStream extends StreamHandle {
     }
 
     private static void checkRange(String operation, HostBuffer buffer, long offset, long bytes) {
-        if (offset < 0 || bytes < 0 || offset > buffer.byteSize() || bytes > buffer.byteSize() - offset) {
-            throw new OutOfRangeException(operation + ": range [" + offset + ", " + offset + " + " + bytes
-                    + ") is outside the buffer of " + buffer.byteSize() + " bytes");
-        }
+        StreamChecks.range(operation, buffer, offset, bytes);
     }
 
     // ---- events and waits ----

@@ -3,9 +3,12 @@ package dev.tandem.runtime.schedule;
 import dev.tandem.runtime.InvalidArgumentException;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The one definition of a forward: stages in program order (for a layer stack, each layer's stages one after
@@ -30,19 +33,36 @@ public final class StageProgram<S> {
         }
         this.localDependencies = new ArrayList<>();
         this.sharedDependencies = new ArrayList<>();
-        for (int j = 0; j < this.stages.size(); j++) {
-            List<Integer> local = new ArrayList<>();
-            List<Integer> shared = new ArrayList<>();
-            for (int i = 0; i < this.stages.size(); i++) {
-                if (i < j && conflict(this.stages.get(i), this.stages.get(j), false)) {
-                    local.add(i);
-                }
-                if (conflict(this.stages.get(i), this.stages.get(j), true)
-                        || conflict(this.stages.get(j), this.stages.get(i), true)) {
-                    shared.add(i);
+        // Two stages conflict when they touch one value and at least one writes it; index values to find them.
+        Map<String, List<Integer>> writers = new HashMap<>();
+        Map<String, List<Integer>> touchers = new HashMap<>();
+        for (int i = 0; i < this.stages.size(); i++) {
+            Stage<S> st = this.stages.get(i);
+            for (String w : st.writes()) {
+                writers.computeIfAbsent(w, k -> new ArrayList<>()).add(i);
+                touchers.computeIfAbsent(w, k -> new ArrayList<>()).add(i);
+            }
+            for (String r : st.reads()) {
+                if (!st.writes().contains(r)) {
+                    touchers.computeIfAbsent(r, k -> new ArrayList<>()).add(i);
                 }
             }
-            localDependencies.add(List.copyOf(local));
+        }
+        for (int j = 0; j < this.stages.size(); j++) {
+            Stage<S> st = this.stages.get(j);
+            TreeSet<Integer> local = new TreeSet<>();
+            TreeSet<Integer> shared = new TreeSet<>();
+            for (String w : st.writes()) {
+                for (int i : touchers.get(w)) {
+                    (isShared(w) ? shared : local).add(i);
+                }
+            }
+            for (String r : st.reads()) {
+                for (int i : writers.getOrDefault(r, List.of())) {
+                    (isShared(r) ? shared : local).add(i);
+                }
+            }
+            localDependencies.add(List.copyOf(local.headSet(j)));
             sharedDependencies.add(List.copyOf(shared));
         }
     }
@@ -71,20 +91,6 @@ public final class StageProgram<S> {
      */
     public List<Integer> sharedDependencies(int index) {
         return sharedDependencies.get(index);
-    }
-
-    private static boolean conflict(Stage<?> first, Stage<?> second, boolean shared) {
-        for (String w : first.writes()) {
-            if (isShared(w) == shared && (second.reads().contains(w) || second.writes().contains(w))) {
-                return true;
-            }
-        }
-        for (String r : first.reads()) {
-            if (isShared(r) == shared && second.writes().contains(r)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static boolean isShared(String value) {

@@ -21,7 +21,7 @@ final class KernelChecks {
 
     KernelChecks(String op, Stream stream) {
         this.op = op;
-        this.stream = Objects.requireNonNull(stream, op + ": stream");
+        this.stream = Objects.requireNonNull(stream, () -> op + ": stream");
         if (stream.isClosed()) {
             throw new HandleClosedException(op + ": stream '" + stream.name() + "' is closed");
         }
@@ -29,7 +29,7 @@ final class KernelChecks {
 
     /** A tensor the kernel reads: non-null, on the stream's device, in a buffer that is not closed. */
     Tensor input(String name, Tensor t) {
-        Objects.requireNonNull(t, op + ": " + name);
+        Objects.requireNonNull(t, () -> op + ": " + name);   // message built only on failure
         if (t.device() != stream.device()) {
             throw new WrongDeviceException(op + ": " + name + " " + t + " is on device " + describe(t)
                     + " but stream '" + stream.name() + "' runs on device " + stream.device().id());

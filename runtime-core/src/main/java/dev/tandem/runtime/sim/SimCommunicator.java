@@ -1,0 +1,197 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.CollectiveException;
+import dev.tandem.runtime.Communicator;
+import dev.tandem.runtime.ReduceOp;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.spi.CollectiveContract;
+import dev.tandem.runtime.spi.Handle;
+
+import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+
+/**
+ * One simulated rank. Collectives are validated like the host backend's, cost latency + wire bytes / bandwidth
+ * ({@link CostModel#collectiveNanos}) with the same per-rank byte counts as the host's emulated link, and move
+ * real bytes only for all-gathers and broadcasts of data-carrying buffers (the small count exchanges that
+ * layers decide on).
+ */
+final class SimCommunicator extends Handle implements Communicator {
+    private final SimGroup group;
+    private final SimDevice device;
+    private final int rank;
+    private long sequence;
+
+    SimCommunicator(SimGroup group, SimDevice device, int rank) {
+        super("sim communicator rank " + rank + "/" + group.size() + " on " + device.name());
+        this.group = group;
+        this.device = device;
+        this.rank = rank;
+    }
+
+    @Override
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int size() {
+        return group.size();
+    }
+
+    @Override
+    public SimDevice device() {
+        return device;
+    }
+
+    private CostModel costs() {
+        return device.simRuntime().costs();
+    }
+
+    @Override
+    public void allReduce(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
+        CollectiveContract.allReduce(this, stream, send, recv, op);
+        double bytes = size() < 2 ? 0 : 2.0 * (size() - 1) * wire(send) / size();
+        collective(stream, "allReduce", "allReduce(" + send.dtype() + " x" + send.numel() + ", " + op + ")", bytes,
+                null, null);
+    }
+
+    @Override
+    public void allGather(Stream stream, Tensor send, Tensor recv) {
+        CollectiveContract.allGather(this, stream, send, recv);
+        Tensor[] pair = {send, recv};
+        collective(stream, "allGather", "allGather(" + send.dtype() + " x" + send.numel() + ")",
+                (size() - 1.0) * wire(send), pair, payloads -> {
+                    long n = send.byteSize();
+                    for (Object p : payloads) {
+                        Tensor[] mine = (Tensor[]) p;
+                        if (data(mine[0]) == null || ((SimBuffer) mine[1].buffer()).writableData() == null) {
+                            return;
+                        }
+                    }
+                    for (Object p : payloads) {
+                        MemorySegment target = data(((Tensor[]) p)[1]);
+                        for (int r = 0; r < payloads.length; r++) {
+                            Tensor from = ((Tensor[]) payloads[r])[0];
+                            MemorySegment.copy(data(from), from.byteOffset(), target,
+                                    ((Tensor[]) p)[1].byteOffset() + r * n, n);
+                        }
+                    }
+                });
+    }
+
+    @Override
+    public void reduceScatter(Stream stream, Tensor send, Tensor recv, ReduceOp op) {
+        CollectiveContract.reduceScatter(this, stream, send, recv, op);
+        collective(stream, "reduceScatter", "reduceScatter(" + send.dtype() + " x" + recv.numel() + ", " + op + ")",
+                (size() - 1.0) * wire(recv), null, null);
+    }
+
+    @Override
+    public void allToAll(Stream stream, Tensor send, Tensor recv) {
+        CollectiveContract.allToAll(this, stream, send, recv);
+        double bytes = (double) send.numel() / size() * (size() - 1) * costs().wireBytes(send.dtype());
+        collective(stream, "allToAll", "allToAll(" + send.dtype() + ")", bytes, null, null);
+    }
+
+    @Override
+    public void allToAllV(Stream stream, Tensor send, long[] sendCounts, long[] sendDispls,
+                          Tensor recv, long[] recvCounts, long[] recvDispls) {
+        CollectiveContract.allToAllV(this, stream, send, sendCounts, sendDispls, recv, recvCounts, recvDispls);
+        long out = 0;
+        long in = 0;
+        for (int r = 0; r < size(); r++) {
+            if (r != rank) {
+                out += sendCounts[r];
+                in += recvCounts[r];
+            }
+        }
+        long[][] counts = {sendCounts.clone(), recvCounts.clone()};
+        collective(stream, "allToAllV", "allToAllV(" + send.dtype() + ")",
+                Math.max(out, in) * costs().wireBytes(send.dtype()), counts, payloads -> {
+                    for (int q = 0; q < payloads.length; q++) {
+                        long[] expected = ((long[][]) payloads[q])[1];
+                        for (int r = 0; r < payloads.length; r++) {
+                            long sent = ((long[][]) payloads[r])[0][q];
+                            if (sent != expected[r]) {
+                                throw new CollectiveException("allToAllV on rank " + q + ": expects "
+                                        + expected[r] + " elements from rank " + r + " but rank " + r + " sends " + sent);
+                            }
+                        }
+                    }
+                });
+    }
+
+    @Override
+    public void broadcast(Stream stream, Tensor tensor, int root) {
+        CollectiveContract.broadcast(this, stream, tensor, root);
+        collective(stream, "broadcast", "broadcast(" + tensor.dtype() + " x" + tensor.numel() + ", root " + root + ")",
+                wire(tensor), tensor, payloads -> {
+                    Tensor from = (Tensor) payloads[root];
+                    if (data(from) == null) {
+                        return;
+                    }
+                    for (Object p : payloads) {
+                        Tensor to = (Tensor) p;
+                        if (to != from && ((SimBuffer) to.buffer()).writableData() != null) {
+                            MemorySegment.copy(data(from), from.byteOffset(), data(to), to.byteOffset(), from.byteSize());
+                        }
+                    }
+                });
+    }
+
+    @Override
+    public void send(Stream stream, Tensor tensor, int peer) {
+        CollectiveContract.pointToPoint(this, "send", stream, tensor, peer);
+        pointToPoint(stream, "send", tensor, peer);
+    }
+
+    @Override
+    public void recv(Stream stream, Tensor tensor, int peer) {
+        CollectiveContract.pointToPoint(this, "recv", stream, tensor, peer);
+        pointToPoint(stream, "recv", tensor, peer);
+    }
+
+    /** Point-to-point traffic is costed on its own stream without a rendezvous (no data moves). */
+    private void pointToPoint(Stream stream, String name, Tensor tensor, int peer) {
+        checkOpen(name);
+        SimStream s = device.ownStream(stream, name);
+        s.enqueueWork(name + "(peer " + peer + ")", costs().collectiveNanos(name, wire(tensor), size()), null);
+    }
+
+    @Override
+    public void barrier(Stream stream) {
+        CollectiveContract.barrier(this, stream);
+        collective(stream, "barrier", "barrier", 0, null, null);
+    }
+
+    private void collective(Stream stream, String name, String signature, double wireBytes, Object payload,
+                            Consumer<Object[]> exchange) {
+        checkOpen(name);
+        SimStream s = device.ownStream(stream, name);
+        synchronized (device.simRuntime().lock()) {
+            s.checkUsable(name);
+            SimGroup.Round round = group.round(sequence, signature, rank, payload, exchange);
+            s.enqueueCollective(name, round, rank, costs().collectiveNanos(name, wireBytes, size()));
+            sequence++;
+        }
+    }
+
+    private double wire(Tensor t) {
+        return t.numel() * costs().wireBytes(t.dtype());
+    }
+
+    private static MemorySegment data(Tensor t) {
+        return ((SimBuffer) t.buffer()).data();
+    }
+
+    private void checkOpen(String name) {
+        ensureOpen(name);
+    }
+
+    @Override
+    protected void release() {
+        // nothing native: the group forgets a closed rank when its rounds are resolved
+    }
+}
