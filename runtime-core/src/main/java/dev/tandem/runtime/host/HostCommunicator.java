@@ -1,14 +1,13 @@
 package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.CollectiveException;
-import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.spi.CollectiveContract;
-import dev.tandem.runtime.spi.Handle;
+import dev.tandem.runtime.spi.CommunicatorHandle;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -22,10 +21,8 @@ import java.util.stream.IntStream;
  * One in-process rank. Arguments are validated when a collective is enqueued; the exchange itself runs on the
  * stream's thread. Reductions add contributions in rank order, so every rank gets bitwise the same result.
  */
-final class HostCommunicator extends Handle implements Communicator {
+final class HostCommunicator extends CommunicatorHandle<HostDevice> {
     private final CollectiveGroup group;
-    private final HostDevice device;
-    private final int rank;
     private final AtomicLong collectives = new AtomicLong();
     private final AtomicLongArray sent;
     private final AtomicLongArray received;
@@ -43,28 +40,11 @@ final class HostCommunicator extends Handle implements Communicator {
     }
 
     HostCommunicator(CollectiveGroup group, HostDevice device, int rank) {
-        super("communicator rank " + rank + "/" + group.size() + " on " + device.name());
+        super(device, rank, group.size());
         this.group = group;
-        this.device = device;
-        this.rank = rank;
         this.sent = new AtomicLongArray(group.size());
         this.received = new AtomicLongArray(group.size());
         this.everyone = IntStream.range(0, group.size()).toArray();
-    }
-
-    @Override
-    public int rank() {
-        return rank;
-    }
-
-    @Override
-    public int size() {
-        return group.size();
-    }
-
-    @Override
-    public HostDevice device() {
-        return device;
     }
 
     // ---- collectives ----
@@ -82,8 +62,8 @@ final class HostCommunicator extends Handle implements Communicator {
             }
             // Each rank reduces its own 1/P of the elements into a shared result (in rank order, like everyone
             // else would), then every rank copies the whole result: P times less reading than each reducing all.
-            int from = (int) ((long) n * rank / size());
-            int to = (int) ((long) n * (rank + 1) / size());
+            int from = (int) ((long) n * rank() / size());
+            int to = (int) ((long) n * (rank() + 1) / size());
             Region[] all = regions(round);
             if (out.dtype().isFloatingPoint()) {
                 float[] result = (float[]) round.shared(() -> new float[n]);
@@ -124,7 +104,7 @@ final class HostCommunicator extends Handle implements Communicator {
         Region out = region(recv);
         collective(stream, "reduceScatter", sig, List.of(send), List.of(recv), region(send), (round, mine) -> {
             Region[] all = regions(round);
-            Runnable write = reduceLater(all, (long) rank * n, n, op, out);
+            Runnable write = reduceLater(all, (long) rank() * n, n, op, out);
             return write;
         }, (size() - 1L) * recv.byteSize());
     }
@@ -156,7 +136,7 @@ final class HostCommunicator extends Handle implements Communicator {
         long out = 0;
         long in = 0;
         for (int r = 0; r < size(); r++) {
-            if (r != rank) {
+            if (r != rank()) {
                 out += sendCounts[r];
                 in += recvCounts[r];
             }
@@ -168,11 +148,11 @@ final class HostCommunicator extends Handle implements Communicator {
             byte[][] pieces = new byte[size()][];
             for (int r = 0; r < size(); r++) {
                 VPayload peer = (VPayload) round.payloadOf(r);
-                if (peer.sendCounts()[rank] != recvCounts[r]) {
-                    throw new CollectiveException(name + " on rank " + rank + ": expects " + recvCounts[r]
-                            + " elements from rank " + r + " but rank " + r + " sends " + peer.sendCounts()[rank]);
+                if (peer.sendCounts()[rank()] != recvCounts[r]) {
+                    throw new CollectiveException(name + " on rank " + rank() + ": expects " + recvCounts[r]
+                            + " elements from rank " + r + " but rank " + r + " sends " + peer.sendCounts()[rank()]);
                 }
-                pieces[r] = bytesOf(peer.send(), peer.sendDispls()[rank], Math.toIntExact(recvCounts[r]));
+                pieces[r] = bytesOf(peer.send(), peer.sendDispls()[rank()], Math.toIntExact(recvCounts[r]));
             }
             return () -> {
                 for (int r = 0; r < size(); r++) {
@@ -189,7 +169,7 @@ final class HostCommunicator extends Handle implements Communicator {
         String sig = "broadcast(" + tensor.dtype() + " x" + n + ", root " + root + ")";
         Region out = region(tensor);
         collective(stream, "broadcast", sig, List.of(tensor), List.of(tensor), out, (round, mine) -> {
-            byte[] data = rank == root ? null : bytesOf((Region) round.payloadOf(root), 0, n);
+            byte[] data = rank() == root ? null : bytesOf((Region) round.payloadOf(root), 0, n);
             return () -> {
                 if (data != null) {
                     writeBytes(out, 0, data);
@@ -203,7 +183,7 @@ final class HostCommunicator extends Handle implements Communicator {
         CollectiveContract.pointToPoint(this, "send", stream, tensor, peer);
         int n = elements("send", tensor);
         synchronized (this) {
-            String key = "p2p " + rank + "->" + peer + " #" + sent.get(peer);
+            String key = "p2p " + rank() + "->" + peer + " #" + sent.get(peer);
             pointToPoint(stream, "send", key, peer, tensor, n, false);
             sent.incrementAndGet(peer);
         }
@@ -214,7 +194,7 @@ final class HostCommunicator extends Handle implements Communicator {
         CollectiveContract.pointToPoint(this, "recv", stream, tensor, peer);
         int n = elements("recv", tensor);
         synchronized (this) {
-            String key = "p2p " + peer + "->" + rank + " #" + received.get(peer);
+            String key = "p2p " + peer + "->" + rank() + " #" + received.get(peer);
             pointToPoint(stream, "recv", key, peer, tensor, n, true);
             received.incrementAndGet(peer);
         }
@@ -223,12 +203,12 @@ final class HostCommunicator extends Handle implements Communicator {
     private void pointToPoint(Stream stream, String name, String key, int peer, Tensor tensor, int n, boolean receiving) {
         HostStream s = ownStream(stream, name);
         String sig = "p2p(" + tensor.dtype() + " x" + n + ")";
-        int[] ranks = receiving ? new int[]{peer, rank} : new int[]{rank, peer};
-        List<HostBuffer> touched = List.of(device.ownBuffer(tensor.buffer(), name));
+        int[] ranks = receiving ? new int[]{peer, rank()} : new int[]{rank(), peer};
+        List<HostBuffer> touched = List.of(device().ownBuffer(tensor.buffer(), name));
         Region mine = region(tensor);
         s.enqueue(name + "(peer " + peer + ")", touched, () -> {
             String description = name + " " + key;
-            CollectiveGroup.Round round = group.arrive(key, ranks, rank, sig, mine, description);
+            CollectiveGroup.Round round = group.arrive(key, ranks, rank(), sig, mine, description);
             byte[] data;
             try {
                 data = receiving ? bytesOf((Region) round.payloadOf(peer), 0, n) : null;
@@ -264,17 +244,17 @@ final class HostCommunicator extends Handle implements Communicator {
         HostStream s = ownStream(stream, name);
         List<HostBuffer> touched = new ArrayList<>();
         for (Tensor t : reads) {
-            touched.add(device.ownBuffer(t.buffer(), name));
+            touched.add(device().ownBuffer(t.buffer(), name));
         }
         for (Tensor t : writes) {
-            touched.add(device.ownBuffer(t.buffer(), name));
+            touched.add(device().ownBuffer(t.buffer(), name));
         }
         // Each rank's n-th collective meets the others' n-th; the index advances only if the enqueue succeeded.
         synchronized (this) {
             String key = "collective #" + collectives.get();
             s.enqueue(name, touched, () -> {
-                String description = name + " (" + key + ") on rank " + rank;
-                CollectiveGroup.Round round = group.arrive(key, everyone, rank, signature, payload, description);
+                String description = name + " (" + key + ") on rank " + rank();
+                CollectiveGroup.Round round = group.arrive(key, everyone, rank(), signature, payload, description);
                 Runnable write;
                 try {
                     write = exchange.readPeers(round, payload);
@@ -357,7 +337,7 @@ final class HostCommunicator extends Handle implements Communicator {
     }
 
     private Region region(Tensor t) {
-        HostBuffer b = device.ownBuffer(t.buffer(), "collective");
+        HostBuffer b = device().ownBuffer(t.buffer(), "collective");
         return new Region(b.segment(), t.byteOffset(), t.numel(), t.dtype(), new TensorAccess(b.segment(), t));
     }
 
@@ -365,7 +345,7 @@ final class HostCommunicator extends Handle implements Communicator {
 
     private HostStream ownStream(Stream stream, String name) {
         checkOpen(name);
-        return device.ownStream(stream, name);
+        return device().ownStream(stream, name);
     }
 
     private static int elements(String name, Tensor t) {
@@ -381,11 +361,11 @@ final class HostCommunicator extends Handle implements Communicator {
 
     @Override
     protected void release() {
-        device.forget(this);
+        device().forget(this);
     }
 
     @Override
     public String toString() {
-        return "HostCommunicator[rank " + rank + "/" + size() + " on " + device.name() + "]";
+        return "HostCommunicator[rank " + rank() + "/" + size() + " on " + device().name() + "]";
     }
 }

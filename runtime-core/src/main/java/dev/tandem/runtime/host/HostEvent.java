@@ -3,14 +3,12 @@ package dev.tandem.runtime.host;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.NotReadyException;
 import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.spi.EventHandle;
 import dev.tandem.runtime.spi.EventRules;
-import dev.tandem.runtime.spi.Handle;
 
 
 /** An event: the most recent capture of (stream, position), plus a timestamp when timing is on. */
-final class HostEvent extends Handle implements Event {
-    private final HostDevice device;
-    private final boolean timing;
+final class HostEvent extends EventHandle<HostDevice> {
     private volatile Capture capture;
 
     /** One record: the stream and the position it captured; the marker operation fills the timestamp. */
@@ -33,25 +31,13 @@ final class HostEvent extends Handle implements Event {
     }
 
     HostEvent(HostDevice device, boolean timing) {
-        super((timing ? "timing event" : "event") + " on " + device.name());
-        this.device = device;
-        this.timing = timing;
-    }
-
-    @Override
-    public HostDevice device() {
-        return device;
-    }
-
-    @Override
-    public boolean isTiming() {
-        return timing;
+        super(device, timing);
     }
 
     void capture(HostStream stream) {
         Capture c = new Capture(stream);
         long position = stream.enqueue("record", () -> {
-            if (timing) {
+            if (isTiming()) {
                 c.timestampNanos = System.nanoTime();
             }
         });
@@ -102,6 +88,6 @@ final class HostEvent extends Handle implements Event {
 
     @Override
     protected void release() {
-        device.forget(this);
+        device().forget(this);
     }
 }

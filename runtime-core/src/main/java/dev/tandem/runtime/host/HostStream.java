@@ -305,13 +305,13 @@ final class HostStream extends StreamHandle {
 
     @Override
     public void record(Event event) {
-        HostEvent e = ownEvent(event, "record");
+        HostEvent e = ownEvent(event, HostEvent.class, "record");
         e.capture(this);
     }
 
     @Override
     public void waitEvent(Event event) {
-        HostEvent e = ownEvent(event, "waitEvent");
+        HostEvent e = ownEvent(event, HostEvent.class, "waitEvent");
         HostEvent.Capture capture = e.currentCapture();
         checkUsable("waitEvent");
         if (capture == null || capture.stream() == this) {
@@ -339,16 +339,6 @@ final class HostStream extends StreamHandle {
                 throw new StreamFailedException(other.name(), f.operation(), f.cause());
             }
         });
-    }
-
-    private HostEvent ownEvent(Event event, String operation) {
-        Objects.requireNonNull(event, "event");
-        if (!(event instanceof HostEvent e) || e.device() != device) {
-            throw new WrongDeviceException(operation + ": event from " + event.device().name()
-                    + " used on stream '" + name() + "' of " + device.name());
-        }
-        e.checkOpen(operation);
-        return e;
     }
 
     @Override

@@ -1,12 +1,11 @@
 package dev.tandem.runtime.sim;
 
 import dev.tandem.runtime.CollectiveException;
-import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.spi.CollectiveContract;
-import dev.tandem.runtime.spi.Handle;
+import dev.tandem.runtime.spi.CommunicatorHandle;
 
 import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
@@ -17,36 +16,17 @@ import java.util.function.Consumer;
  * real bytes only for all-gathers and broadcasts of data-carrying buffers (the small count exchanges that
  * layers decide on).
  */
-final class SimCommunicator extends Handle implements Communicator {
+final class SimCommunicator extends CommunicatorHandle<SimDevice> {
     private final SimGroup group;
-    private final SimDevice device;
-    private final int rank;
     private long sequence;
 
     SimCommunicator(SimGroup group, SimDevice device, int rank) {
-        super("sim communicator rank " + rank + "/" + group.size() + " on " + device.name());
+        super(device, rank, group.size());
         this.group = group;
-        this.device = device;
-        this.rank = rank;
-    }
-
-    @Override
-    public int rank() {
-        return rank;
-    }
-
-    @Override
-    public int size() {
-        return group.size();
-    }
-
-    @Override
-    public SimDevice device() {
-        return device;
     }
 
     private CostModel costs() {
-        return device.simRuntime().costs();
+        return device().simRuntime().costs();
     }
 
     @Override
@@ -102,7 +82,7 @@ final class SimCommunicator extends Handle implements Communicator {
         long out = 0;
         long in = 0;
         for (int r = 0; r < size(); r++) {
-            if (r != rank) {
+            if (r != rank()) {
                 out += sendCounts[r];
                 in += recvCounts[r];
             }
@@ -156,7 +136,7 @@ final class SimCommunicator extends Handle implements Communicator {
     /** Point-to-point traffic is costed on its own stream without a rendezvous (no data moves). */
     private void pointToPoint(Stream stream, String name, Tensor tensor, int peer) {
         checkOpen(name);
-        SimStream s = device.ownStream(stream, name);
+        SimStream s = device().ownStream(stream, name);
         s.enqueueWork(name + "(peer " + peer + ")", costs().collectiveNanos(name, wire(tensor), size()), null);
     }
 
@@ -169,11 +149,11 @@ final class SimCommunicator extends Handle implements Communicator {
     private void collective(Stream stream, String name, String signature, double wireBytes, Object payload,
                             Consumer<Object[]> exchange) {
         checkOpen(name);
-        SimStream s = device.ownStream(stream, name);
-        synchronized (device.simRuntime().lock()) {
+        SimStream s = device().ownStream(stream, name);
+        synchronized (device().simRuntime().lock()) {
             s.checkUsable(name);
-            SimGroup.Round round = group.round(sequence, signature, rank, payload, exchange);
-            s.enqueueCollective(name, round, rank, costs().collectiveNanos(name, wireBytes, size()));
+            SimGroup.Round round = group.round(sequence, signature, rank(), payload, exchange);
+            s.enqueueCollective(name, round, rank(), costs().collectiveNanos(name, wireBytes, size()));
             sequence++;
         }
     }

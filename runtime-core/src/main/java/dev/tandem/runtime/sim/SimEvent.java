@@ -2,14 +2,12 @@ package dev.tandem.runtime.sim;
 
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.spi.EventHandle;
 import dev.tandem.runtime.spi.EventRules;
-import dev.tandem.runtime.spi.Handle;
 
 
 /** A simulated event: the most recent capture of (stream, position); its time is that position's virtual end. */
-final class SimEvent extends Handle implements Event {
-    private final SimDevice device;
-    private final boolean timing;
+final class SimEvent extends EventHandle<SimDevice> {
     private volatile Capture capture;
 
     /** One record: the stream and the position it captured. */
@@ -17,19 +15,7 @@ final class SimEvent extends Handle implements Event {
     }
 
     SimEvent(SimDevice device, boolean timing) {
-        super((timing ? "timing event" : "event") + " on " + device.name());
-        this.device = device;
-        this.timing = timing;
-    }
-
-    @Override
-    public SimDevice device() {
-        return device;
-    }
-
-    @Override
-    public boolean isTiming() {
-        return timing;
+        super(device, timing);
     }
 
     void capture(SimStream stream, long position) {
@@ -56,7 +42,7 @@ final class SimEvent extends Handle implements Event {
         }
         c.stream().awaitPosition(c.position(), Long.MAX_VALUE / 4);
         SimStream.Failure f;
-        synchronized (device.simRuntime().lock()) {
+        synchronized (device().simRuntime().lock()) {
             f = c.stream().failureAtOrBefore(c.position());
         }
         if (f != null) {
@@ -69,7 +55,7 @@ final class SimEvent extends Handle implements Event {
         EventRules.checkElapsed(this, start, e -> ((SimEvent) e).capture != null);
         Capture end = capture;
         Capture begin = ((SimEvent) start).capture;
-        synchronized (device.simRuntime().lock()) {
+        synchronized (device().simRuntime().lock()) {
             return (end.stream().timeAt(end.position()) - begin.stream().timeAt(begin.position())) / 1_000_000f;
         }
     }
@@ -80,6 +66,6 @@ final class SimEvent extends Handle implements Event {
 
     @Override
     protected void release() {
-        device.forget(this);
+        device().forget(this);
     }
 }

@@ -359,7 +359,7 @@ final class SimStream extends StreamHandle {
 
     @Override
     public void record(Event event) {
-        SimEvent e = ownEvent(event, "record");
+        SimEvent e = ownEvent(event, SimEvent.class, "record");
         synchronized (runtime.lock()) {
             checkUsable("record");
             e.capture(this, enqueued);
@@ -368,7 +368,7 @@ final class SimStream extends StreamHandle {
 
     @Override
     public void waitEvent(Event event) {
-        SimEvent e = ownEvent(event, "waitEvent");
+        SimEvent e = ownEvent(event, SimEvent.class, "waitEvent");
         SimEvent.Capture capture = e.currentCapture();
         checkUsable("waitEvent");
         if (capture == null || capture.stream() == this) {
@@ -385,16 +385,6 @@ final class SimStream extends StreamHandle {
             return;
         }
         enqueueWait("waitStream(" + o.name() + ")", o, o.position());
-    }
-
-    private SimEvent ownEvent(Event event, String operation) {
-        Objects.requireNonNull(event, "event");
-        if (!(event instanceof SimEvent e) || e.device() != device) {
-            throw new WrongDeviceException(operation + ": event from " + event.device().name()
-                    + " used on stream '" + name() + "' of " + device.name());
-        }
-        e.checkOpen(operation);
-        return e;
     }
 
     @Override

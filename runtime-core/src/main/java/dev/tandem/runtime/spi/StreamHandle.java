@@ -2,9 +2,11 @@ package dev.tandem.runtime.spi;
 
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.StreamRole;
+import dev.tandem.runtime.WrongDeviceException;
 
 import java.util.Objects;
 
@@ -56,6 +58,22 @@ public abstract class StreamHandle extends Handle implements Stream {
             throw e;
         }
         return event;
+    }
+
+    /**
+     * {@code event} as an open event of this stream's device and of type {@code type}; otherwise
+     * {@link WrongDeviceException} or {@link HandleClosedException} naming {@code operation}.
+     */
+    protected final <E extends Event> E ownEvent(Event event, Class<E> type, String operation) {
+        Objects.requireNonNull(event, "event");
+        if (!type.isInstance(event) || event.device() != device()) {
+            throw new WrongDeviceException(operation + ": event from " + event.device().name()
+                    + " used on stream '" + name() + "' of " + device().name());
+        }
+        if (event.isClosed()) {
+            throw new HandleClosedException(operation + ": the event is closed");
+        }
+        return type.cast(event);
     }
 
     /** The tag that operations enqueued now carry in traces, or null. */
