@@ -5,7 +5,6 @@ import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.DeviceOutOfMemoryException;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
-import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.MemoryInfo;
 import dev.tandem.runtime.Stream;
@@ -14,6 +13,7 @@ import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.WrongDeviceException;
 import dev.tandem.runtime.spi.Closer;
+import dev.tandem.runtime.spi.DeviceChecks;
 import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.spi.KernelContract;
 
@@ -86,30 +86,21 @@ final class HostDevice extends Handle implements Device, KernelLauncher {
 
     @Override
     public Stream createStream(StreamOptions options) {
-        checkOpen();
         Objects.requireNonNull(options, "options");
-        HostStream stream = new HostStream(this, options);
-        streams.add(stream);
-        return stream;
+        return adopt("createStream", streams, () -> new HostStream(this, options));
     }
 
     @Override
     public Event createEvent(EventOptions options) {
-        checkOpen();
         Objects.requireNonNull(options, "options");
-        HostEvent event = new HostEvent(this, options.timing());
-        events.add(event);
-        return event;
+        return adopt("createEvent", events, () -> new HostEvent(this, options.timing()));
     }
 
     @Override
     public DeviceBuffer allocate(long bytes, Stream stream) {
         checkOpen();
-        if (bytes <= 0) {
-            throw new InvalidArgumentException("allocation size must be positive, got " + bytes + " bytes");
-        }
+        DeviceChecks.allocation(bytes, stream);
         HostStream owner = ownStream(stream, "allocate");
-        owner.checkOpen("allocate (the allocation stream)");
         if (bytes > capacity - used.get()) {
             drainReleases();   // memory whose uses have finished may still be on its way back
         }

@@ -5,7 +5,6 @@ import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.DeviceOutOfMemoryException;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.EventOptions;
-import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.MemoryInfo;
 import dev.tandem.runtime.Stream;
@@ -16,6 +15,7 @@ import dev.tandem.runtime.WrongDeviceException;
 import dev.tandem.runtime.host.HostKernels;
 import dev.tandem.runtime.host.KernelLauncher;
 import dev.tandem.runtime.spi.Closer;
+import dev.tandem.runtime.spi.DeviceChecks;
 import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.spi.KernelContract;
 
@@ -84,29 +84,22 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
 
     @Override
     public Stream createStream(StreamOptions options) {
-        checkOpen();
         Objects.requireNonNull(options, "options");
-        SimStream s = new SimStream(this, options);
-        streams.add(s);
+        SimStream s = adopt("createStream", streams, () -> new SimStream(this, options));
         runtime.register(s);
         return s;
     }
 
     @Override
     public Event createEvent(EventOptions options) {
-        checkOpen();
         Objects.requireNonNull(options, "options");
-        SimEvent e = new SimEvent(this, options.timing());
-        events.add(e);
-        return e;
+        return adopt("createEvent", events, () -> new SimEvent(this, options.timing()));
     }
 
     @Override
     public DeviceBuffer allocate(long bytes, Stream stream) {
         checkOpen();
-        if (bytes <= 0) {
-            throw new InvalidArgumentException("allocation size must be positive, got " + bytes + " bytes");
-        }
+        DeviceChecks.allocation(bytes, stream);
         SimStream owner = ownStream(stream, "allocate");
         synchronized (runtime.lock()) {
             if (bytes > capacity - used) {

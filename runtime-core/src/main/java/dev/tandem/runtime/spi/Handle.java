@@ -4,6 +4,8 @@ import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.LeakTracker;
 
 import java.lang.ref.Cleaner;
+import java.util.Collection;
+import java.util.function.Supplier;
 
 /**
  * The one base of every backend handle (runtime, device, stream, event, buffer, communicator): the closed flag,
@@ -98,6 +100,17 @@ public abstract class Handle implements AutoCloseable {
             state.users++;
         }
         return usage;
+    }
+
+    /**
+     * Creates a child while this handle is open and remembers it in {@code children} (which the handle closes in
+     * {@link #release()}); throws {@link HandleClosedException} naming {@code operation} once closed.
+     */
+    protected final <T> T adopt(String operation, Collection<? super T> children, Supplier<? extends T> create) {
+        ensureOpen(operation);
+        T child = create.get();
+        children.add(child);
+        return child;
     }
 
     /**
