@@ -195,17 +195,11 @@ public final class AscendDevice extends Handle implements Device {
     @Override
     protected void release() {
         bind();
-        List<AutoCloseable> children = new ArrayList<>();
         for (AscendStream s : new ArrayList<>(streams)) {
             s.drainQuietly();
         }
-        children.addAll(communicators);
-        children.addAll(buffers);
-        children.addAll(streams);
-        children.addAll(events);
-        List<Runnable> steps = new ArrayList<>();
         // Keep closing the rest: one failing child must not leak its siblings or the context.
-        children.forEach(child -> steps.add(Closer.closing(child)));
+        List<Runnable> steps = Closer.deviceChildren(communicators, buffers, events, streams);
         steps.add(kernels::close);
         steps.add(this::releaseContext);
         Closer.runAll(steps);

@@ -131,22 +131,14 @@ final class HostDevice extends Handle implements Device, KernelLauncher {
     @Override
     public void synchronize() {
         checkOpen();
-        for (HostStream s : streams) {
-            if (!s.isClosed()) {
-                s.synchronize();
-            }
-        }
+        Closer.synchronizeAll(streams);
     }
 
     @Override
     protected void release() {
         // Children in dependency order: collectives, then memory (stream-ordered frees), then streams (drain),
         // then the threads that return memory.
-        List<Runnable> closes = new ArrayList<>();
-        communicators.forEach(c -> closes.add(c::close));
-        buffers.forEach(b -> closes.add(b::close));
-        events.forEach(e -> closes.add(e::close));
-        streams.forEach(st -> closes.add(st::close));
+        List<Runnable> closes = Closer.deviceChildren(communicators, buffers, events, streams);
         closes.add(pool::close);
         closes.add(this::stopReleaser);
         Closer.runAll(closes);

@@ -20,7 +20,6 @@ import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.spi.KernelContract;
 
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -149,25 +148,16 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     @Override
     public void synchronize() {
         checkOpen();
-        for (SimStream s : streams) {
-            if (!s.isClosed()) {
-                s.synchronize();
-            }
-        }
+        Closer.synchronizeAll(streams);
     }
 
     @Override
     protected void release() {
-        List<Runnable> closes = new ArrayList<>();
-        communicators.forEach(c -> closes.add(c::close));
         List<SimBuffer> open;
         synchronized (runtime.lock()) {
             open = List.copyOf(buffers);
         }
-        open.forEach(b -> closes.add(b::close));
-        events.forEach(e -> closes.add(e::close));
-        streams.forEach(s -> closes.add(s::close));
-        Closer.runAll(closes);
+        Closer.runAll(Closer.deviceChildren(communicators, open, events, streams));
     }
 
     void checkOpen() {

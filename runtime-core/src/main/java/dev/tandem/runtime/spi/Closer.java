@@ -1,5 +1,9 @@
 package dev.tandem.runtime.spi;
 
+import dev.tandem.runtime.Stream;
+
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -26,6 +30,29 @@ public final class Closer {
     /** Closes every resource in list order (see {@link #runAll}). */
     public static void closeAll(List<? extends AutoCloseable> resources) {
         runAll(resources.stream().map(Closer::closing).toList());
+    }
+
+    /**
+     * The fixed order in which every device closes its children: communicators (collectives in flight end first),
+     * then buffers (their frees are stream-ordered), then events, then streams. Returns the close actions, to which
+     * a backend appends its own resources, for {@link #runAll}.
+     */
+    public static List<Runnable> deviceChildren(Collection<? extends AutoCloseable> communicators,
+                                                Collection<? extends AutoCloseable> buffers,
+                                                Collection<? extends AutoCloseable> events,
+                                                Collection<? extends AutoCloseable> streams) {
+        List<Runnable> closes = new ArrayList<>();
+        for (Collection<? extends AutoCloseable> group : List.of(communicators, buffers, events, streams)) {
+            for (AutoCloseable child : List.copyOf(group)) {
+                closes.add(closing(child));
+            }
+        }
+        return closes;
+    }
+
+    /** Synchronizes every open stream, all of them even if one fails (the first failure is thrown). */
+    public static void synchronizeAll(Collection<? extends Stream> streams) {
+        runAll(streams.stream().filter(s -> !s.isClosed()).map(s -> (Runnable) s::synchronize).toList());
     }
 
     /** Runs every action in order, then throws the first failure (with the rest suppressed), if any. */
