@@ -748,7 +748,14 @@ static int run_moe_init(aclOpExecutor *e) {
             int64_t c = 0;
             while (i < avail && kv[i].key == x2) { c++; i++; }
             total += c;
-            st_i(cnt, x2 - start, e->attr[4] == 0 ? total : c);
+            if (e->attr[4] == 2) {  /* key-value: [expert id, count] per expert of the range */
+                int64_t kvi[2] = {x2 - start, 0};
+                emu_store(addr_of(cnt, kvi), cnt->dtype, (double) x2);
+                kvi[1] = 1;
+                emu_store(addr_of(cnt, kvi), cnt->dtype, (double) c);
+            } else {
+                st_i(cnt, x2 - start, e->attr[4] == 0 ? total : c);
+            }
         }
     }
     free(kv);
@@ -833,6 +840,17 @@ static int run_exec(emu_task *task) {
     }
 }
 
+/* Operator failures on the device reach the host as CANN reports them: an EZ9999-coded message. */
+static int run_exec_task(emu_task *task) {
+    int rc = run_exec(task);
+    if (rc) {
+        char detail[400];
+        snprintf(detail, sizeof detail, "%s", emu_recent_error());
+        emu_set_error("EZ9999: %s", detail);
+    }
+    return rc;
+}
+
 static void dispose_exec(emu_task *t) {
     free(t->arg);
 }
@@ -852,8 +870,10 @@ static aclnnStatus launch(const char *fn, void *workspace, uint64_t workspaceSiz
     int err;
     emu_stream *s = emu_stream_resolve(stream, &err);
     if (!s) return ACLNN_ERR_RUNTIME_ERROR;
+    int lrc = emu_check_launch(s, fn);
+    if (lrc) return lrc;
     emu_reg_del(e);
-    emu_task *t = emu_task_new(fn, run_exec, e);
+    emu_task *t = emu_task_new(fn, run_exec_task, e);
     t->dispose = dispose_exec;
     emu_stream_submit(s, t);
     return ACLNN_SUCCESS;
@@ -950,6 +970,13 @@ aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *ga
     if (t[0].ndim < 1 || t[1].ndim != 1 || t[1].dims[0] != t[0].dims[t[0].ndim - 1] || !same_shape(&t[0], &t[2]))
         return shape_error(e, "gamma must be 1-D over x's last axis and y must have x's shape");
     if (t[3].dtype != ACL_FLOAT) return shape_error(e, "rstd must be FLOAT");
+    /* rstd has x's rank, with the normalised (gamma's) dimensions set to 1 (aclnnRmsNorm page). */
+    bool rstd_ok = t[3].ndim == t[0].ndim;
+    for (int d = 0; rstd_ok && d < t[0].ndim; d++) {
+        int64_t want = d >= t[0].ndim - t[1].ndim ? 1 : t[0].dims[d];
+        rstd_ok = t[3].dims[d] == want;
+    }
+    if (!rstd_ok) return shape_error(e, "rstd must have x's rank with the normalised dimensions set to 1");
     return finish_exec(e, workspaceSize, executor);
 }
 
@@ -997,7 +1024,7 @@ aclnnStatus aclnnTopkGetWorkspaceSize(const aclTensor *self, int64_t k, int64_t 
     if (k < 0 || k > t[0].dims[nd - 1]) return shape_error(e, "k out of range");
     if (t[1].ndim != nd || t[2].ndim != nd || t[1].dims[nd - 1] != k || t[2].dims[nd - 1] != k)
         return shape_error(e, "values/indices must have k entries on the last axis");
-    if (t[2].dtype != ACL_INT64 && t[2].dtype != ACL_INT32) return shape_error(e, "indices must be INT64 or INT32");
+    if (t[2].dtype != ACL_INT64) return shape_error(e, "indices must be INT64");
     return finish_exec(e, workspaceSize, executor);
 }
 
@@ -1081,6 +1108,8 @@ aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, con
     if (!same_shape(&t[0], &t[3]) || t[1].ndim != t[0].ndim || t[2].ndim != t[0].ndim
         || !broadcastable(&t[1], &t[0]) || !broadcastable(&t[2], &t[0]))
         return shape_error(e, "cos/sin must broadcast to x and out must have x's shape");
+    if (t[1].dtype != t[0].dtype || t[2].dtype != t[0].dtype || t[3].dtype != t[0].dtype)
+        return shape_error(e, "cos, sin and out must have x's dtype");
     return finish_exec(e, workspaceSize, executor);
 }
 
@@ -1158,8 +1187,8 @@ aclnnStatus aclnnMoeInitRoutingV3GetWorkspaceSize(const aclTensor *x, const aclT
     if (offsetOptional) return dtype_error(e, "offsetOptional must be NULL without quantisation");
     if (quantMode != -1) return tiling_error(e, "the emulator supports quantMode -1 (no quantisation) only");
     if (dropPadMode != 0) return tiling_error(e, "dropPadMode must be 0 (dropless); drop/pad is not supported");
-    if (expertTokensNumType != 0 && expertTokensNumType != 1)
-        return tiling_error(e, "the emulator supports expertTokensNumType 0 (cumsum) and 1 (count); 2 (key-value) is not supported");
+    if (expertTokensNumType != 1 && expertTokensNumType != 2)
+        return tiling_error(e, "expertTokensNumType must be 1 (count) or 2 (key-value); the released kernel has no 0 (cumsum)");
     if (rowIdxType != 0 && rowIdxType != 1) return tiling_error(e, "rowIdxType must be 0 or 1");
     if (expertNum < 0 || expertNum > 10240 || expertCapacity < 0) return tiling_error(e, "expertNum must be in [0, 10240]");
     int64_t start = 0, end = expertNum;
@@ -1182,8 +1211,10 @@ aclnnStatus aclnnMoeInitRoutingV3GetWorkspaceSize(const aclTensor *x, const aclT
     if (activeNum != rows * k) return tiling_error(e, "activeNum must equal N*K");
     if (!is_shape(&t[3], 2, rows * k, h) || !is_shape(&t[4], 1, rows * k, 0))
         return tiling_error(e, "needs expandedXOut [N*K,H] and expandedRowIdxOut [N*K]");
-    if (e->has[5] && !is_shape(&t[5], 1, end - start, 0))
+    if (e->has[5] && expertTokensNumType == 1 && !is_shape(&t[5], 1, end - start, 0))
         return tiling_error(e, "expertTokensCountOrCumsumOut must be [expertEnd - expertStart]");
+    if (e->has[5] && expertTokensNumType == 2 && !is_shape(&t[5], 2, end - start, 2))
+        return tiling_error(e, "expertTokensCountOrCumsumOut must be [expertEnd - expertStart, 2] for key-value");
     if ((e->has[2] && !is_shape(&t[2], 1, rows, 0)) || (e->has[6] && !is_shape(&t[6], 1, rows * k, 0)))
         return tiling_error(e, "needs scaleOptional [N] and expandedScaleOut [N*K]");
     e->attr[0] = expertNum;

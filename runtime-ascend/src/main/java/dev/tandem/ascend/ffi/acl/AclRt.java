@@ -726,6 +726,24 @@ public class AclRt extends AclRt$shared {
     public static int ACL_ERROR_RT_EVENT_SYNC_TIMEOUT() {
         return ACL_ERROR_RT_EVENT_SYNC_TIMEOUT;
     }
+    private static final int ACL_ERROR_RT_FFTS_PLUS_TIMEOUT = (int)507048L;
+    /**
+     * {@snippet lang=c :
+     * #define ACL_ERROR_RT_FFTS_PLUS_TIMEOUT 507048
+     * }
+     */
+    public static int ACL_ERROR_RT_FFTS_PLUS_TIMEOUT() {
+        return ACL_ERROR_RT_FFTS_PLUS_TIMEOUT;
+    }
+    private static final int ACL_ERROR_RT_FFTS_PLUS_EXCEPTION = (int)507049L;
+    /**
+     * {@snippet lang=c :
+     * #define ACL_ERROR_RT_FFTS_PLUS_EXCEPTION 507049
+     * }
+     */
+    public static int ACL_ERROR_RT_FFTS_PLUS_EXCEPTION() {
+        return ACL_ERROR_RT_FFTS_PLUS_EXCEPTION;
+    }
     private static final int ACL_ERROR_RT_DEVICE_MEM_ERROR = (int)507053L;
     /**
      * {@snippet lang=c :
