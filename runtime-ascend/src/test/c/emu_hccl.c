@@ -618,7 +618,7 @@ static HcclResult connect_first(comm *c, const char *fn) {
     if (c->connected) return HCCL_SUCCESS;
     group *g = c->g;
     struct timespec dl;
-    long ms = env_ms("TANDEM_EMU_CONNECT_TIMEOUT_MS", "HCCL_CONNECT_TIMEOUT", 120000L);
+    long ms = emu_config("connect_timeout_ms", env_ms("TANDEM_EMU_CONNECT_TIMEOUT_MS", "HCCL_CONNECT_TIMEOUT", 120000L));
     deadline_ms(&dl, ms);
     pthread_mutex_lock(&g->mu);
     if (!g->connected_mask[c->rank]) {

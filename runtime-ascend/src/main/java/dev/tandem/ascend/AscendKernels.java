@@ -112,21 +112,31 @@ final class AscendKernels implements Kernels {
             return arena.allocate(ValueLayout.ADDRESS);
         }
 
+        /** Destroys every object, then throws the first destroy failure (added as suppressed to a failure in flight). */
         @Override
         public void close() {
+            int[] first = {0};
+            String[] function = {null};
+            java.util.function.BiConsumer<String, Integer> note = (fn, rc) -> {
+                if (rc != 0 && first[0] == 0) {
+                    first[0] = rc;
+                    function[0] = fn;
+                }
+            };
             for (MemorySegment t : tensors) {
-                Nn.Raw.aclDestroyTensor(t);
+                note.accept("aclDestroyTensor", Nn.Raw.aclDestroyTensor(t));
             }
             for (MemorySegment s : scalars) {
-                Nn.Raw.aclDestroyScalar(s);
+                note.accept("aclDestroyScalar", Nn.Raw.aclDestroyScalar(s));
             }
             for (MemorySegment l : lists) {
-                Nn.Raw.aclDestroyTensorList(l);
+                note.accept("aclDestroyTensorList", Nn.Raw.aclDestroyTensorList(l));
             }
             for (MemorySegment a : arrays) {
-                Nn.Raw.aclDestroyIntArray(a);
+                note.accept("aclDestroyIntArray", Nn.Raw.aclDestroyIntArray(a));
             }
             arena.close();
+            Check.aclnn(function[0] == null ? "aclDestroyTensor" : function[0], first[0]);
         }
     }
 
@@ -341,8 +351,10 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        long rows = x.numel() / x.dim(-1);
-        Tensor rstd = Tensor.allocate(device, s, DType.F32, rows);
+        // rstd has x's rank with the normalised (last) dimension set to 1, as aclnnRmsNorm requires.
+        long[] rstdShape = x.shape();
+        rstdShape[rstdShape.length - 1] = 1;
+        Tensor rstd = Tensor.allocate(device, s, DType.F32, rstdShape);
         try {
             run(s, "rmsNorm", o -> {
                 MemorySegment tx = o.tensor(x, s);
@@ -534,8 +546,9 @@ final class AscendKernels implements Kernels {
         Tensor angles = Tensor.allocate(device, s, DType.F32, t, half);
         Tensor cosHalf = Tensor.allocate(device, s, DType.F32, t, half, 1);
         Tensor sinHalf = Tensor.allocate(device, s, DType.F32, t, half, 1);
-        Tensor cos = Tensor.allocate(device, s, DType.F32, t, half, 2);
-        Tensor sin = Tensor.allocate(device, s, DType.F32, t, half, 2);
+        // aclnnRotaryPositionEmbedding takes cos/sin in x's dtype; the copies below convert from F32.
+        Tensor cos = Tensor.allocate(device, s, x.dtype(), t, half, 2);
+        Tensor sin = Tensor.allocate(device, s, x.dtype(), t, half, 2);
         try {
             Tensor posView = positions.view(t, 1);
             run(s, "rope", o -> {
@@ -605,12 +618,28 @@ final class AscendKernels implements Kernels {
         if (values.numel() == 0) {
             return;
         }
-        run(s, "topk", o -> {
-            MemorySegment tx = o.tensor(x, s);
-            MemorySegment tv = o.tensor(values, s);
-            MemorySegment ti = o.tensor(indices, s);
-            return (ws, ex) -> Nn.aclnnTopkGetWorkspaceSize(tx, k, -1L, true, true, tv, ti, ws, ex);
-        }, Nn::aclnnTopk);
+        // aclnnTopk writes INT64 indices only; I32 indices go through an I64 scratch and aclnnCast.
+        Tensor i64 = indices.dtype() == DType.I64 ? indices : Tensor.allocate(device, s, DType.I64, expected);
+        try {
+            run(s, "topk", o -> {
+                MemorySegment tx = o.tensor(x, s);
+                MemorySegment tv = o.tensor(values, s);
+                MemorySegment ti = o.tensor(i64, s);
+                return (ws, ex) -> Nn.aclnnTopkGetWorkspaceSize(tx, k, -1L, true, true, tv, ti, ws, ex);
+            }, Nn::aclnnTopk);
+            if (i64 != indices) {
+                run(s, "topk", o -> {
+                    MemorySegment src = o.tensor(i64, s);
+                    MemorySegment dst = o.tensor(indices, s);
+                    int type = aclType(indices.dtype());
+                    return (ws, ex) -> Nn.aclnnCastGetWorkspaceSize(src, type, dst, ws, ex);
+                }, Nn::aclnnCast);
+            }
+        } finally {
+            if (i64 != indices) {
+                i64.buffer().close();
+            }
+        }
     }
 
     @Override
@@ -781,6 +810,12 @@ final class AscendKernels implements Kernels {
         String op = "initRouting";
         AscendStream s = check(op, stream, "x", x, "expertIdx", expertIdx, "expandedX", expandedX,
                 "expandedRowIdx", expandedRowIdx, "expertTokens", expertTokens);
+        if (cumulative) {
+            // The released aclnnMoeInitRoutingV3 kernel takes expertTokensNumType 1 (count) or 2 (key-value) only.
+            throw new FeatureNotSupportedException("aclnnMoeInitRoutingV3", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
+                    "ACLNN_ERR_INNER_TILING_ERROR", "initRouting: cumulative expert token counts (expertTokensNumType 0)"
+                    + " are not supported by the released kernel; pass cumulative = false for per-expert counts");
+        }
         floating(op, "x", x);
         for (Object[] named : new Object[][]{{"expandedX", expandedX}, {"expandedRowIdx", expandedRowIdx},
                 {"expertTokens", expertTokens}}) {

@@ -50,7 +50,9 @@ public final class AscendMoeKernels {
      *   <li>{@code expandedRowIdx} I32 {@code [tokens * k]}: entry {@code t * k + j} is the row of {@code expandedX} that
      *       holds assignment {@code (t, j)}, or -1 when its expert is outside the range.</li>
      *   <li>{@code expertTokens} I64 {@code [expertEnd - expertStart]}: the number of assignments per expert, or with
-     *       {@code cumulative} their running sum. Counts are what {@link #groupedMatmul} takes as group sizes.</li>
+     *       {@code cumulative} their running sum. Counts are what {@link #groupedMatmul} takes as group sizes. The
+     *       released kernel offers no running sum (expertTokensNumType 0): {@code cumulative = true} throws
+     *       {@link FeatureNotSupportedException} before anything is enqueued.</li>
      * </ul>
      */
     public void initRouting(Stream stream, Tensor x, Tensor expertIdx, int expertNum, int expertStart, int expertEnd,

@@ -108,6 +108,42 @@ public final class AscendLibraries {
         return d;
     }
 
+    private static String probed;
+
+    /**
+     * Tries to load the libraries once per process and returns why they are unusable, or "" when they loaded. The
+     * reason names the library whose loading failed and the loader's message (a dependency missing from
+     * {@code LD_LIBRARY_PATH}, which the dynamic loader reads only at process start), or a missing
+     * {@code ASCEND_OPP_PATH} (aclnn operators then fail with 561107).
+     */
+    public static synchronized String probe() {
+        if (probed != null) {
+            return probed;
+        }
+        Discovery d = discover();
+        if (!d.found()) {
+            probed = d.reason();
+            return probed;
+        }
+        if (!d.emulator() && System.getenv("ASCEND_OPP_PATH") == null) {
+            probed = "ASCEND_OPP_PATH is not set (aclnn operators would fail with 561107): source CANN's set_env.sh"
+                    + " before starting the JVM";
+            return probed;
+        }
+        for (Path lib : d.libraries()) {
+            try {
+                System.load(lib.toString());
+            } catch (UnsatisfiedLinkError e) {
+                probed = "loading " + lib + " failed: " + e.getMessage() + " (its dependencies resolve through"
+                        + " LD_LIBRARY_PATH, which must include the CANN and driver lib64 folders before the JVM starts)";
+                return probed;
+            }
+        }
+        loaded = d;
+        probed = "";
+        return probed;
+    }
+
     public static synchronized boolean isLoaded() {
         return loaded != null;
     }

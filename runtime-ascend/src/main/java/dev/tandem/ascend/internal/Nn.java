@@ -15,6 +15,10 @@ public final class Nn {
     private Nn() {
     }
 
+    public static int ACLNN_ERR_INNER_TILING_ERROR() {
+        return Aclnn.ACLNN_ERR_INNER_TILING_ERROR();
+    }
+
     public static void aclnnAdd(MemorySegment workspace, long workspaceSize, MemorySegment executor,
             MemorySegment stream) {
         Check.aclnn("aclnnAdd", Aclnn.aclnnAdd(workspace, workspaceSize, executor, stream));

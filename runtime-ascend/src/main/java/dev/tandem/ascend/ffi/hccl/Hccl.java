@@ -642,6 +642,15 @@ public class Hccl extends Hccl$shared {
     public static int HCCL_COMM_CONFIG_BUFFER_NAME() {
         return HCCL_COMM_CONFIG_BUFFER_NAME;
     }
+    private static final int HCCL_COMM_CONFIG_RESERVED = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_RESERVED = 12
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_RESERVED() {
+        return HCCL_COMM_CONFIG_RESERVED;
+    }
 
     private static class HcclGetRootInfo {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
