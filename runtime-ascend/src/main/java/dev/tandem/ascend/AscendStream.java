@@ -557,6 +557,14 @@ public final class AscendStream implements Stream {
             }
         }
         syncUntil(Long.MAX_VALUE);
+        if (reports.deadCause() != null) {
+            // Its queued blocking callbacks can never be delivered, so the stream cannot drain: destroying it would
+            // wait forever. It is abandoned (one stream's native resources) instead.
+            Acl.Raw.aclrtUnSubscribeReport(subscribedThread, handle);
+            device.forget(this);
+            registration.release();
+            return;
+        }
         int rc = Acl.Raw.aclrtUnSubscribeReport(subscribedThread, handle);
         int rc2 = Acl.Raw.aclrtDestroyStream(handle);
         reports.stop();
