@@ -121,27 +121,31 @@ public final class AscendLibraries {
             return probed;
         }
         Discovery d = discover();
-        if (!d.found()) {
-            probed = d.reason();
-            return probed;
+        probed = tryLoad(d, System.getenv("ASCEND_OPP_PATH"));
+        if (probed.isEmpty()) {
+            loaded = d;
         }
-        if (!d.emulator() && System.getenv("ASCEND_OPP_PATH") == null) {
-            probed = "ASCEND_OPP_PATH is not set (aclnn operators would fail with 561107): source CANN's set_env.sh"
+        return probed;
+    }
+
+    /** Loads what {@code d} found; returns "" or why the libraries are unusable ({@link #probe}'s reasons). */
+    static String tryLoad(Discovery d, String oppPath) {
+        if (!d.found()) {
+            return d.reason();
+        }
+        if (!d.emulator() && (oppPath == null || oppPath.isBlank())) {
+            return "ASCEND_OPP_PATH is not set (aclnn operators would fail with 561107): source CANN's set_env.sh"
                     + " before starting the JVM";
-            return probed;
         }
         for (Path lib : d.libraries()) {
             try {
                 System.load(lib.toString());
             } catch (UnsatisfiedLinkError e) {
-                probed = "loading " + lib + " failed: " + e.getMessage() + " (its dependencies resolve through"
+                return "loading " + lib + " failed: " + e.getMessage() + " (its dependencies resolve through"
                         + " LD_LIBRARY_PATH, which must include the CANN and driver lib64 folders before the JVM starts)";
-                return probed;
             }
         }
-        loaded = d;
-        probed = "";
-        return probed;
+        return "";
     }
 
     public static synchronized boolean isLoaded() {
