@@ -258,7 +258,7 @@ aclnnStatus aclDestroyTensorList(const aclTensorList *array) {
 /* ---------- executors ---------- */
 enum opk { OP_MATMUL = 1, OP_ADD, OP_MUL, OP_MULS, OP_INPLACE_MUL, OP_RMSNORM, OP_SILU, OP_SIGMOID, OP_SOFTMAX,
            OP_TOPK, OP_INDEX_SELECT, OP_INDEX_ADD, OP_CAST, OP_COPY, OP_FILL, OP_MASKED_FILL, OP_COS, OP_SIN,
-           OP_ROPE, OP_GMM, OP_MOE_INIT, OP_MOE_FINALIZE };
+           OP_ROPE, OP_GMM, OP_MOE_INIT, OP_MOE_FINALIZE, OP_MOE_GATING };
 
 struct aclOpExecutor {
     int op;
@@ -819,6 +819,71 @@ static int run_moe_finalize(aclOpExecutor *e) {
     return 0;
 }
 
+/* t: x [N,E], bias [E]?, yOut [N,k], expertIdxOut [N,k] INT32, outOut [N,E] F32 (normOut when outFlag);
+   k = k; attr: kGroup, groupCount, groupSelectMode, normType, outFlag; s[0] routedScalingFactor, s[1] eps.
+   The aclnnMoeGatingTopK page's formula: norm, + bias for selection, group filter, top-k, weights from the
+   unbiased norm, renormalised for sigmoid, times the scaling factor. Ties go to the lower index. */
+static int run_moe_gating(aclOpExecutor *e) {
+    tens *x = &e->t[0], *bias = &e->t[1], *y = &e->t[2], *ids = &e->t[3], *norm = &e->t[4];
+    int64_t n = x->dims[0], ne = x->dims[1], k = e->k;
+    int64_t kGroup = e->attr[0], groups = e->attr[1], mode = e->attr[2], normType = e->attr[3];
+    int64_t per = ne / groups;
+    float *sc = malloc(sizeof(float) * (size_t) ne), *sel = malloc(sizeof(float) * (size_t) ne);
+    float *gs = malloc(sizeof(float) * (size_t) groups);
+    bool *kept = calloc((size_t) groups, 1), *taken = calloc((size_t) ne, 1);
+    int64_t i2[2], i1[1];
+    for (int64_t r = 0; r < n; r++) {
+        double max = -INFINITY, sum = 0;
+        for (int64_t c = 0; c < ne; c++) {
+            i2[0] = r; i2[1] = c;
+            sc[c] = ld(x, addr_of(x, i2));
+            if (sc[c] > max) max = sc[c];
+        }
+        for (int64_t c = 0; c < ne; c++) {
+            if (normType == 1) sc[c] = (float) (1.0 / (1.0 + exp(-(double) sc[c])));
+            else sum += exp((double) sc[c] - max);
+        }
+        if (normType == 0) for (int64_t c = 0; c < ne; c++) sc[c] = (float) (exp((double) sc[c] - max) / sum);
+        for (int64_t c = 0; c < ne; c++) {
+            i1[0] = c;
+            sel[c] = sc[c] + (e->has[1] ? ld(bias, addr_of(bias, i1)) : 0.0f);
+            if (e->attr[4]) { i2[0] = r; i2[1] = c; st(norm, addr_of(norm, i2), sc[c]); }
+        }
+        for (int64_t g = 0; g < groups; g++) {
+            float best = -INFINITY, second = -INFINITY;
+            for (int64_t c = g * per; c < (g + 1) * per; c++) {
+                if (sel[c] > best) { second = best; best = sel[c]; } else if (sel[c] > second) second = sel[c];
+            }
+            gs[g] = mode == 1 && per >= 2 ? best + second : best;
+            kept[g] = false;
+        }
+        for (int64_t j = 0; j < kGroup; j++) {
+            int64_t arg = -1;
+            for (int64_t g = 0; g < groups; g++) if (!kept[g] && (arg < 0 || gs[g] > gs[arg])) arg = g;
+            kept[arg] = true;
+        }
+        memset(taken, 0, (size_t) ne);
+        double wsum = 0;
+        int64_t chosen[64];
+        for (int64_t j = 0; j < k; j++) {
+            int64_t arg = -1;
+            for (int64_t c = 0; c < ne; c++) if (!taken[c] && kept[c / per] && (arg < 0 || sel[c] > sel[arg])) arg = c;
+            taken[arg] = true;
+            chosen[j] = arg;
+            wsum += sc[arg];
+        }
+        for (int64_t j = 0; j < k; j++) {
+            double w = sc[chosen[j]];
+            if (normType == 1) w = w / (wsum + e->s[1]);
+            i2[0] = r; i2[1] = j;
+            st(y, addr_of(y, i2), (float) (w * e->s[0]));
+            emu_store(addr_of(ids, i2), ids->dtype, (double) chosen[j]);
+        }
+    }
+    free(sc); free(sel); free(gs); free(kept); free(taken);
+    return 0;
+}
+
 static int run_exec(emu_task *task) {
     aclOpExecutor *e = task->arg;
     for (int i = 0; i < e->nt; i++) {
@@ -836,6 +901,7 @@ static int run_exec(emu_task *task) {
         case OP_GMM: return run_gmm(e);
         case OP_MOE_INIT: return run_moe_init(e);
         case OP_MOE_FINALIZE: return run_moe_finalize(e);
+        case OP_MOE_GATING: return run_moe_gating(e);
         default: return run_elementwise(e);
     }
 }
@@ -907,6 +973,7 @@ PHASE2(aclnnRotaryPositionEmbedding)
 PHASE2(aclnnGroupedMatmulV4)
 PHASE2(aclnnMoeInitRoutingV3)
 PHASE2(aclnnMoeFinalizeRoutingV2)
+PHASE2(aclnnMoeGatingTopK)
 
 #define BEGIN(fn, op, ws, ...) \
     NENTER(fn "GetWorkspaceSize"); \
@@ -1262,5 +1329,47 @@ aclnnStatus aclnnMoeFinalizeRoutingV2GetWorkspaceSize(const aclTensor *expandedX
     if (e->has[4] && (t[4].ndim != 2 || t[4].dims[1] != h)) return tiling_error(e, "bias must be [E,H]");
     e->k = k;
     e->attr[0] = dropPadMode;
+    return finish_exec(e, workspaceSize, executor);
+}
+
+/* Constraints from the aclnnMoeGatingTopK page: x F16/BF16/F32 [N, E] with E <= 2048, bias [E], yOut x's dtype
+   [N, k], expertIdxOut INT32 [N, k], outOut F32 [N, E]; 1 <= kGroup <= groupCount, E divisible by groupCount with
+   E / groupCount > groupSelectMode, 1 <= k <= E / groupCount * kGroup, renorm 0 only, normType and groupSelectMode
+   0 or 1. Dtypes fail with 161002, the rest with 561002. (k <= 64 is the emulator's own limit.) */
+aclnnStatus aclnnMoeGatingTopKGetWorkspaceSize(const aclTensor *x, const aclTensor *biasOptional, int64_t k,
+                                              int64_t kGroup, int64_t groupCount, int64_t groupSelectMode,
+                                              int64_t renorm, int64_t normType, bool outFlag,
+                                              double routedScalingFactor, double eps, const aclTensor *yOut,
+                                              const aclTensor *expertIdxOut, const aclTensor *outOut,
+                                              uint64_t *workspaceSize, aclOpExecutor **executor) {
+    NENTER("aclnnMoeGatingTopKGetWorkspaceSize");
+    const aclTensor *ts[] = {x, biasOptional, yOut, expertIdxOut, outOut};
+    aclOpExecutor *e = NULL;
+    aclnnStatus rc = new_exec_opt(OP_MOE_GATING, "aclnnMoeGatingTopK", 1024, workspaceSize, executor, 5, ts, 1u << 1, &e);
+    if (rc) return rc;
+    tens *t = e->t;
+    if (!is_float(t[0].dtype) || t[2].dtype != t[0].dtype || t[3].dtype != ACL_INT32 || t[4].dtype != ACL_FLOAT
+        || (e->has[1] && !is_float(t[1].dtype)))
+        return dtype_error(e, "x and yOut must be FLOAT16/BFLOAT16/FLOAT32 alike, expertIdxOut INT32, outOut FLOAT32");
+    if (t[0].ndim != 2) return tiling_error(e, "x must be [N, E]");
+    int64_t n = t[0].dims[0], ne = t[0].dims[1];
+    if (ne > 2048) return tiling_error(e, "the expert count must be at most 2048");
+    if (e->has[1] && !is_shape(&t[1], 1, ne, 0)) return tiling_error(e, "bias must be [E]");
+    if (groupCount < 1 || kGroup < 1 || kGroup > groupCount || ne % groupCount != 0 || ne / groupCount <= groupSelectMode)
+        return tiling_error(e, "groupCount must divide E, 1 <= kGroup <= groupCount, E / groupCount > groupSelectMode");
+    if (k < 1 || k > ne / groupCount * kGroup || k > 64) return tiling_error(e, "k must be in [1, E / groupCount * kGroup]");
+    if (renorm != 0) return tiling_error(e, "renorm supports only 0");
+    if ((normType != 0 && normType != 1) || (groupSelectMode != 0 && groupSelectMode != 1))
+        return tiling_error(e, "normType and groupSelectMode must be 0 or 1");
+    if (!is_shape(&t[2], 2, n, k) || !is_shape(&t[3], 2, n, k) || !is_shape(&t[4], 2, n, ne))
+        return tiling_error(e, "yOut and expertIdxOut must be [N, k] and outOut [N, E]");
+    e->k = k;
+    e->attr[0] = kGroup;
+    e->attr[1] = groupCount;
+    e->attr[2] = groupSelectMode;
+    e->attr[3] = normType;
+    e->attr[4] = outFlag;
+    e->s[0] = routedScalingFactor;
+    e->s[1] = eps;
     return finish_exec(e, workspaceSize, executor);
 }

@@ -5,6 +5,7 @@ import dev.tandem.ascend.internal.Nn;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.MoeGating;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
@@ -639,6 +640,75 @@ final class AscendKernels implements Kernels {
             if (i64 != indices) {
                 i64.buffer().close();
             }
+        }
+    }
+
+    /**
+     * {@code aclnnMoeGatingTopK}: normType 1 (sigmoid) or 0 (softmax), groupSelectMode 1 (top-two sum) or 0 (max),
+     * renorm 0. The kernel always renormalises sigmoid weights and never softmax weights (renorm supports only 0), so
+     * the other two combinations throw {@link FeatureNotSupportedException} before enqueueing.
+     */
+    @Override
+    public void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices) {
+        String op = "moeGatingTopK";
+        Objects.requireNonNull(gating, op + ": gating");
+        AscendStream s = bias == null
+                ? check(op, stream, "logits", logits, "weights", weights, "indices", indices)
+                : check(op, stream, "logits", logits, "bias", bias, "weights", weights, "indices", indices);
+        floating(op, "logits", logits);
+        contiguous(op, "weights", weights);
+        contiguous(op, "indices", indices);
+        if (logits.rank() != 2) {
+            throw new ShapeException(op + ": logits must be [tokens, experts], got " + logits);
+        }
+        long tokens = logits.dim(0);
+        long e = logits.dim(1);
+        if (e % gating.groups() != 0) {
+            throw new ShapeException(op + ": " + e + " experts do not split into " + gating.groups() + " groups");
+        }
+        if (gating.k() > e / gating.groups() * gating.keepGroups()) {
+            throw new OutOfRangeException(op + ": k = " + gating.k() + " exceeds the " + e / gating.groups()
+                    * gating.keepGroups() + " experts of " + gating.keepGroups() + " kept groups");
+        }
+        if (bias != null && (bias.dtype() != DType.F32 || bias.rank() != 1 || bias.dim(0) != e)) {
+            throw new ShapeException(op + ": bias must be F32 [" + e + "], got " + bias);
+        }
+        if (weights.dtype() != logits.dtype() || !Arrays.equals(weights.shape(), new long[]{tokens, gating.k()})) {
+            throw new ShapeException(op + ": weights must be " + logits.dtype() + " [" + tokens + ", " + gating.k()
+                    + "], got " + weights);
+        }
+        if (indices.dtype() != DType.I32 || !Arrays.equals(indices.shape(), new long[]{tokens, gating.k()})) {
+            throw new ShapeException(op + ": indices must be I32 [" + tokens + ", " + gating.k() + "], got " + indices);
+        }
+        boolean sigmoid = gating.norm() == MoeGating.Norm.SIGMOID;
+        if (sigmoid != gating.renormalize()) {
+            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
+                    "ACLNN_ERR_INNER_TILING_ERROR", op + ": " + gating.norm() + " gates with renormalize = "
+                    + gating.renormalize() + " are not offered by aclnnMoeGatingTopK (sigmoid weights are always"
+                    + " renormalised, softmax weights never)");
+        }
+        if (e > 2048) {
+            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
+                    "ACLNN_ERR_INNER_TILING_ERROR", op + ": aclnnMoeGatingTopK takes at most 2048 experts, got " + e);
+        }
+        if (tokens == 0) {
+            return;
+        }
+        // outOut (the normalised scores) is required by the prototype; outFlag = false leaves it unwritten.
+        Tensor norm = Tensor.allocate(device, s, DType.F32, tokens, e);
+        try {
+            run(s, op, o -> {
+                MemorySegment tx = o.tensor(logits, s);
+                MemorySegment tb = bias == null ? MemorySegment.NULL : o.tensor(bias, s);
+                MemorySegment ty = o.tensor(weights, s);
+                MemorySegment ti = o.tensor(indices, s);
+                MemorySegment tn = o.tensor(norm, s);
+                long groupMode = gating.groupScore() == MoeGating.GroupScore.SUM_OF_TOP_TWO ? 1 : 0;
+                return (ws, ex) -> Nn.aclnnMoeGatingTopKGetWorkspaceSize(tx, tb, gating.k(), gating.keepGroups(),
+                        gating.groups(), groupMode, 0, sigmoid ? 1 : 0, false, gating.scaling(), 1e-20, ty, ti, tn, ws, ex);
+            }, Nn::aclnnMoeGatingTopK);
+        } finally {
+            norm.buffer().close();
         }
     }
 

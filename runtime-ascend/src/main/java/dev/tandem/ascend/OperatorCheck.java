@@ -122,6 +122,18 @@ record OperatorCheck(String name, List<DType> dtypes, Body body) {
                     k.topk(s, in.floats(DType.F32, 3, 7), 2, in.empty(DType.F32, 3, 2), idx);
                     return idx;
                 }),
+                new OperatorCheck("moeGatingTopK weights", FLOATS, (k, s, in, t) -> {
+                    Tensor w = in.empty(t, 3, 4);
+                    k.moeGatingTopK(s, in.floats(t, 3, 16), in.floats(DType.F32, 16),
+                            dev.tandem.runtime.MoeGating.noauxTc(4, 4, 2, true, 2.5f), w, in.empty(DType.I32, 3, 4));
+                    return w;
+                }),
+                new OperatorCheck("moeGatingTopK indices", List.of(DType.I32), (k, s, in, t) -> {
+                    Tensor ix = in.empty(DType.I32, 3, 4);
+                    k.moeGatingTopK(s, in.floats(DType.F32, 3, 16), null,
+                            dev.tandem.runtime.MoeGating.softmax(4, 4, 2, false, 1f), in.empty(DType.F32, 3, 4), ix);
+                    return ix;
+                }),
                 new OperatorCheck("indexSelect", FLOATS, (k, s, in, t) -> {
                     Tensor out = in.empty(t, 3, 4);
                     k.indexSelect(s, in.floats(t, 5, 4), in.longs(new long[]{4, 0, 2}), out);

@@ -79,6 +79,19 @@ public interface Kernels {
      */
     void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices);
 
+    /**
+     * MoE gating (the router's expert selection, on the device): for each row of {@code logits} {@code [tokens, E]}
+     * (F32/BF16/F16), {@code scores} = softmax or sigmoid of the logits ({@link MoeGating#norm}); selection scores =
+     * scores + {@code bias} (F32 {@code [E]}, or null); the experts form {@code groups} consecutive groups, each scored
+     * by {@link MoeGating#groupScore} of its selection scores; the {@code keepGroups} best groups are kept (ties to the
+     * lower group); {@code indices} (I32 {@code [tokens, k]}) are the {@code k} experts of the kept groups with the
+     * largest selection scores, largest first (ties to the lower expert); {@code weights} ({@code [tokens, k]}, the
+     * logits' dtype) are their unbiased scores, divided by their sum + 1e-20 when {@link MoeGating#renormalize}, times
+     * {@link MoeGating#scaling}. Only {@code [tokens, k]} values leave the device for expert dispatch, not the
+     * {@code [tokens, E]} scores. A backend whose library does not offer a combination throws before enqueueing.
+     */
+    void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices);
+
     /** Gathers rows: {@code out[i] = source[indices[i]]} for {@code source [n, ...]}, {@code indices [m]}. */
     void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out);
 

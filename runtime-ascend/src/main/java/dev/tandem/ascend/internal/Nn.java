@@ -165,6 +165,20 @@ public final class Nn {
                 biasOptional, scalesOptional, expertIdxOptional, dropPadMode, out, workspaceSize, executor));
     }
 
+    public static void aclnnMoeGatingTopK(MemorySegment workspace, long workspaceSize, MemorySegment executor,
+            MemorySegment stream) {
+        Check.aclnn("aclnnMoeGatingTopK", Aclnn.aclnnMoeGatingTopK(workspace, workspaceSize, executor, stream));
+    }
+
+    public static void aclnnMoeGatingTopKGetWorkspaceSize(MemorySegment x, MemorySegment biasOptional, long k,
+            long kGroup, long groupCount, long groupSelectMode, long renorm, long normType, boolean outFlag,
+            double routedScalingFactor, double eps, MemorySegment yOut, MemorySegment expertIdxOut,
+            MemorySegment outOut, MemorySegment workspaceSize, MemorySegment executor) {
+        Check.aclnn("aclnnMoeGatingTopKGetWorkspaceSize", Aclnn.aclnnMoeGatingTopKGetWorkspaceSize(x, biasOptional, k,
+                kGroup, groupCount, groupSelectMode, renorm, normType, outFlag, routedScalingFactor, eps, yOut,
+                expertIdxOut, outOut, workspaceSize, executor));
+    }
+
     public static void aclnnMoeInitRoutingV3(MemorySegment workspace, long workspaceSize, MemorySegment executor,
             MemorySegment stream) {
         Check.aclnn("aclnnMoeInitRoutingV3", Aclnn.aclnnMoeInitRoutingV3(workspace, workspaceSize, executor, stream));

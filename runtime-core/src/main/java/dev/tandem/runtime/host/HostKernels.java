@@ -2,6 +2,7 @@ package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.MoeGating;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
@@ -218,6 +219,43 @@ final class HostKernels implements Kernels {
         check.noOverlap("indices", indices, "values", values, false);
         launcher.launch(stream, "topk", List.of(x), List.of(values, indices),
                 () -> TopK.topk(launcher, x, k, values, indices));
+    }
+
+    @Override
+    public void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices) {
+        KernelChecks check = new KernelChecks("moeGatingTopK", stream);
+        java.util.Objects.requireNonNull(gating, "moeGatingTopK: gating");
+        check.input("logits", logits);
+        check.floating("logits", logits);
+        check.rank("logits", logits, 2);
+        check.output("weights", weights);
+        check.output("indices", indices);
+        check.dtype("indices", indices, DType.I32);
+        long e = logits.dim(1);
+        check.fitsInt("expert count", e);
+        if (e % gating.groups() != 0) {
+            throw new ShapeException("moeGatingTopK: " + e + " experts do not split into " + gating.groups() + " groups");
+        }
+        if (gating.k() > e / gating.groups() * gating.keepGroups()) {
+            throw new OutOfRangeException("moeGatingTopK: k = " + gating.k() + " exceeds the " + e / gating.groups()
+                    * gating.keepGroups() + " experts of " + gating.keepGroups() + " kept groups");
+        }
+        if (bias != null) {
+            check.input("bias", bias);
+            check.dtype("bias", bias, DType.F32);
+            check.shapeIs("bias", bias, e);
+        }
+        if (weights.dtype() != logits.dtype()) {
+            throw new ShapeException("moeGatingTopK: weights " + weights + " must have the logits' dtype " + logits.dtype());
+        }
+        check.shapeIs("weights", weights, logits.dim(0), gating.k());
+        check.shapeIs("indices", indices, logits.dim(0), gating.k());
+        check.noOverlap("weights", weights, "logits", logits, false);
+        check.noOverlap("indices", indices, "logits", logits, false);
+        check.noOverlap("indices", indices, "weights", weights, false);
+        List<Tensor> reads = bias == null ? List.of(logits) : List.of(logits, bias);
+        launcher.launch(stream, "moeGatingTopK", reads, List.of(weights, indices),
+                () -> MoeGatingKernel.run(launcher, logits, bias, gating, weights, indices));
     }
 
     @Override
