@@ -256,6 +256,8 @@ static bool g_init;
 static int g_dev_refs[MAX_DEVICES];
 static emu_context *g_dev_ctx[MAX_DEVICES];
 static size_t g_dev_used[MAX_DEVICES];
+/* Peer access: g_peer[a][b] once device a (current) enabled access to device b; cleared when a is reset. */
+static bool g_peer[MAX_DEVICES][MAX_DEVICES];
 static __thread emu_context *tl_ctx;
 
 uint32_t emu_device_count(void) {
@@ -354,6 +356,7 @@ aclError aclrtResetDevice(int32_t deviceId) {
     emu_context *c = g_dev_ctx[deviceId];
     if (--g_dev_refs[deviceId] == 0) {
         g_dev_ctx[deviceId] = NULL;
+        for (int p = 0; p < MAX_DEVICES; p++) g_peer[deviceId][p] = false;   /* peer access goes with the device */
         emu_reg_del(c);
         if (tl_ctx == c) tl_ctx = NULL;
         pthread_mutex_unlock(&g_mu);
@@ -598,8 +601,6 @@ static aclError check_copy(void *dst, size_t destMax, const void *src, size_t co
     return check_side(src, count, src_dev, fn, "source");
 }
 
-/* Peer access: g_peer[a][b] once device a (current) enabled access to device b. */
-static bool g_peer[MAX_DEVICES][MAX_DEVICES];
 
 aclError aclrtDeviceCanAccessPeer(int32_t *canAccessPeer, int32_t deviceId, int32_t peerDeviceId) {
     ENTER("aclrtDeviceCanAccessPeer");

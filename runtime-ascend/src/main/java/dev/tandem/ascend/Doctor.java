@@ -377,7 +377,7 @@ public final class Doctor {
             Check c = checks.get(i);
             b.append("  {\"name\": ").append(quote(c.name())).append(", \"device\": ").append(quote(c.device()))
                     .append(", \"status\": ").append(quote(c.status())).append(", \"micros\": ").append(c.micros())
-                    .append(", \"detail\": ").append(quote(c.detail())).append(", \"likelyCause\": ").append(quote(c.cause()))
+                    .append(", \"detail\": ").append(quote(c.detail())).append(", \"likelyCause\": ").append(quote(c.failed() ? c.cause() : ""))
                     .append(i + 1 < checks.size() ? "},\n" : "}\n");
         }
         Check first = checks.stream().filter(Check::failed).findFirst().orElse(null);

@@ -83,7 +83,7 @@ class AscendBackendTest {
                         assertThat(e.codeName()).isEqualTo("ACL_ERROR_RT_FEATURE_NOT_SUPPORT");
                         assertThat(e.function()).isEqualTo("aclrtCreateEventExWithFlag");
                     });
-            Emulator.failures("aclrtCreateEventWithFlag=107000");   // any other code stays a plain AclException
+            Emulator.failures("aclrtCreateEventExWithFlag=107000");   // any other code stays a plain AclException
             assertThatThrownBy(() -> dev.createEvent())
                     .isInstanceOf(AclException.class).isNotInstanceOf(FeatureNotSupportedException.class);
             Emulator.failures("");

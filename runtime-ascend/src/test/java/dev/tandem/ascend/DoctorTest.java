@@ -32,7 +32,7 @@ class DoctorTest {
                 "collectives (2 ranks, one thread each)", "hccl config capability", "all checks passed");
         assertThat(output).doesNotContain("FAIL");
         String text = Files.readString(json);
-        assertThat(text).contains("\"passed\": true", "\"firstFailure\": null", "\"name\": \"op topk F32\"");
+        assertThat(text).contains("\"passed\": true", "\"firstFailure\": null", "\"name\": \"op topk indices I32\"");
     }
 
     @Test

@@ -1,7 +1,7 @@
 package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.deepseek.config.ScoringFunc;
+import dev.tandem.deepseek.config.TopkMethod;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.Kernels;
@@ -71,7 +71,11 @@ final class FfnStages {
         }
     }
 
-    /** Post-attention norm, router logits and scores; starts the download of the scores for host routing. */
+    /**
+     * Post-attention norm, router logits and the expert selection on the device ({@link Kernels#moeGatingTopK});
+     * starts the download of the {@code [tokens, k]} expert ids and weights (not the {@code [tokens, E]} scores),
+     * which the dispatch needs on the host to build the all-to-all-v counts.
+     */
     static final class Gate extends BaseStage {
         Gate(RankContext rc, DeviceLayer w) {
             super(rc, w, "gate", StageKind.COMPUTE, List.of(AttentionStages.H), List.of(FFN_IN, SCORES), false);
@@ -84,27 +88,29 @@ final class FfnStages {
             Tensor h = in(mb, AttentionStages.H);
             int m = h.size(0);
             int e = c.nRoutedExperts();
+            int topk = c.numExpertsPerTok();
             Tensor hn = rc.temp(mb, s, m, c.hiddenSize());
-            float[] scores = new float[m * e];
+            int[] experts = new int[m * topk];
+            float[] weights = new float[m * topk];
             if (m > 0) {
                 k.rmsNorm(s, h, w.postNorm, eps(), hn);
                 Tensor logits = rc.temp(mb, s, m, e);
                 k.linear(s, hn, w.router, logits);
-                Tensor sc = rc.temp(mb, s, m, e);
-                if (c.scoringFunc() == ScoringFunc.SIGMOID) {
-                    k.sigmoid(s, logits, sc);
-                } else {
-                    k.softmax(s, logits, sc);
-                }
-                s.download(sc, scores);
+                Tensor bias = c.topkMethod() == TopkMethod.NOAUX_TC ? rc.upload(mb, s, w.routerBias, e) : null;
+                Tensor tw = rc.temp(mb, s, m, topk);
+                Tensor ti = rc.tempOf(mb, s, DType.I32, m, topk);
+                k.moeGatingTopK(s, logits, bias, Router.gating(c), tw, ti);
+                s.download(tw, weights);
+                s.download(ti, experts);
             }
             Event ready = mb.layerOwned(s.record());
             out(mb, FFN_IN, hn);
-            out(mb, SCORES, new PendingScores(scores, m, ready));
+            out(mb, SCORES, new PendingScores(experts, weights, m, ready));
         }
     }
 
-    record PendingScores(float[] scores, int tokens, Event ready) {
+    /** The device's expert selection, filled on the host once {@code ready} completes. */
+    record PendingScores(int[] experts, float[] weights, int tokens, Event ready) {
     }
 
     /** Host routing result and the dispatch order of this rank's (token, slot) rows. */
@@ -153,7 +159,7 @@ final class FfnStages {
             int m = pending.tokens();
             int e = c.nRoutedExperts();
             int k = c.numExpertsPerTok();
-            Router.Routing r = Router.route(c, pending.scores(), w.routerBias, m);
+            Router.Routing r = Router.fromDevice(m, k, pending.experts(), pending.weights());
             int[] hist = r.histogram(e);
             int[] next = new int[e];
             for (int x = 1; x < e; x++) {
