@@ -336,14 +336,6 @@ public final class AscendStream implements Stream {
         return workspace;
     }
 
-    /** Stream-ordered host action used internally (frees, staging), never failing the stream silently. */
-    void callback(boolean block, Runnable action, String operation) {
-        device.bind();
-        synchronized (enqueueLock) {
-            Callbacks.launch(handle, block, action, t -> fail(operation, t));
-        }
-    }
-
     @Override
     public void synchronize() {
         ensureOpen();

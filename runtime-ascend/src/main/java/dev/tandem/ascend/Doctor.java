@@ -43,6 +43,7 @@ public final class Doctor {
 
     private final List<Check> checks = new ArrayList<>();
     private final PrintStream out;
+    private int visibleDevices;
 
     private Doctor(PrintStream out) {
         this.out = out;
@@ -121,7 +122,8 @@ public final class Doctor {
             return;
         }
         try (TandemRuntime host = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(1))) {
-            add(new Check("devices", "", "INFO", 0, rt.devices().size() + " visible", ""));
+            visibleDevices = rt.devices().size();
+            add(new Check("devices", "", "INFO", 0, visibleDevices + " visible", ""));
             add(new Check("hccl config capability", "", "INFO", 0, capability(), ""));
             for (Device d : rt.devices()) {
                 timed("memory", d, () -> {
@@ -135,8 +137,6 @@ public final class Doctor {
             } else {
                 add(new Check("collectives", "", "SKIP", 0, "needs 2 devices, " + rt.devices().size() + " visible", ""));
             }
-            add(new Check("dbo layer", "", "SKIP", 0,
-                    "the DBO demo layer lives in model-deepseek; run its tests with -Pnpu to compare it with sequential", ""));
         } finally {
             try {
                 rt.close();
@@ -144,6 +144,49 @@ public final class Doctor {
                 fail("close runtime", "", e);
             }
         }
+        if (checks.stream().noneMatch(Check::failed)) {
+            dboLayer(wanted);
+        }
+    }
+
+    /**
+     * The DBO demo's MoE layer on 2 devices, dual-batch overlap checked bitwise against sequential: model-deepseek's
+     * {@code OverlapDemo}, called by reflection because this module does not depend on it ({@code bin/doctor} puts
+     * {@code model-deepseek/target/classes} on the class path when it was built).
+     */
+    private void dboLayer(int wanted) {
+        Class<?> demo;
+        try {
+            demo = Class.forName("dev.tandem.deepseek.demo.OverlapDemo");
+        } catch (ClassNotFoundException e) {
+            add(new Check("dbo layer (2 ranks) vs sequential", "", "SKIP", 0,
+                    "model-deepseek is not on the class path (build it; bin/doctor then adds its classes)", ""));
+            return;
+        }
+        if (visibleDevices < 2 || wanted == 1) {
+            add(new Check("dbo layer (2 ranks) vs sequential", "", "SKIP", 0, "needs 2 devices", ""));
+            return;
+        }
+        timed("dbo layer (2 ranks) vs sequential", null, () -> {
+            Path dir = Files.createTempDirectory("tandem-doctor-dbo");
+            java.io.ByteArrayOutputStream text = new java.io.ByteArrayOutputStream();
+            PrintStream sink = new PrintStream(text, true);
+            String[] args = {"--backend", AscendBackend.NAME, "--ranks", "2", "--preset", "tiny-v3", "--moe-layers", "1",
+                    "--tokens", "16", "--requests", "2", "--micro-batches", "2", "--warmup", "0", "--iterations", "1",
+                    "--out", dir.toString()};
+            Object rc;
+            try {
+                rc = demo.getMethod("run", String[].class, PrintStream.class, PrintStream.class).invoke(null, args, sink, sink);
+            } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause() instanceof Exception ex ? ex : new IllegalStateException(e.getCause());
+            }
+            String output = text.toString();
+            if (!Integer.valueOf(0).equals(rc) || !output.contains("bitwise identical")) {
+                String[] lines = output.strip().split("\n");
+                throw new IllegalStateException("overlap demo exit " + rc + ": " + lines[lines.length - 1]);
+            }
+            return "tiny-v3, 1 MoE layer, 2 micro-batches: dual-batch overlap output bitwise identical to sequential";
+        });
     }
 
     private void deviceChecks(Device d, Device host) {
@@ -269,7 +312,8 @@ public final class Doctor {
         long start = System.nanoTime();
         String device = d == null ? "" : String.valueOf(d.id());
         try {
-            add(new Check(name, device, "PASS", micros(start), step.run(), ""));
+            String detail = step.run();
+            add(new Check(name, device, "PASS", micros(start), detail, ""));
         } catch (Exception e) {
             fail(name, device, e);
         }
