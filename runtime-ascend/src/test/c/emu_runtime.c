@@ -1292,7 +1292,10 @@ aclError aclrtLaunchCallback(aclrtCallback fn, void *userData, aclrtCallbackBloc
 aclError aclrtProcessReport(int32_t timeout) {
     ENTER("aclrtProcessReport");
     REQUIRE_INIT("aclrtProcessReport");
-    if (timeout < -1) return ACL_ERROR_INVALID_PARAM;
+    if (timeout < -1 || timeout == 0) {
+        emu_set_error("EE1001: aclrtProcessReport: timeout %d is invalid (-1, or a value > 0)", timeout);
+        return ACL_ERROR_RT_PARAM_INVALID;
+    }
     uint64_t tid = (uint64_t) pthread_self();
     struct timespec dl;
     if (timeout >= 0) deadline_after_ms(&dl, timeout);

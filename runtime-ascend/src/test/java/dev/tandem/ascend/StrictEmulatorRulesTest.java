@@ -340,6 +340,7 @@ class StrictEmulatorRulesTest {
             });
             t.join();
             assertThat(codes[0]).isEqualTo(AclRt.ACL_ERROR_RT_THREAD_SUBSCRIBE());
+            assertThat(AclRt.aclrtProcessReport(0)).as("a timeout of 0").isEqualTo(AclRt.ACL_ERROR_RT_PARAM_INVALID());
             Thread sub = Thread.ofPlatform().start(() -> {
                 dev.bind();
                 long self = NativeThreads.pthreadSelf();
