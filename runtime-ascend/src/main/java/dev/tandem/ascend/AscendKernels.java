@@ -634,6 +634,28 @@ final class AscendKernels implements Kernels {
         }
     }
 
+    /**
+     * {@code aclnnMoeInitRoutingV3} (dropless, row-index type 0, per-expert counts; see
+     * {@link AscendMoeKernels#initRouting}), then {@code aclnnCast} of the INT64 counts to I32.
+     */
+    @Override
+    public void moeDispatch(Stream stream, Tensor x, Tensor expertIdx, int numExperts, Tensor sortedRows, Tensor rowOf,
+                            Tensor counts) {
+        AscendStream s = check("moeDispatch", stream, "x", x, "expertIdx", expertIdx, "sortedRows", sortedRows,
+                "rowOf", rowOf, "counts", counts);
+        contiguous("moeDispatch", "counts", counts);
+        if (counts.dtype() != DType.I32 || !Arrays.equals(counts.shape(), new long[]{numExperts})) {
+            throw new ShapeException("moeDispatch: counts must be I32 [" + numExperts + "], got " + counts);
+        }
+        Tensor wide = Tensor.allocate(device, s, DType.I64, Math.max(1, numExperts));
+        try {
+            new AscendMoeKernels(this).initRouting(s, x, expertIdx, numExperts, sortedRows, rowOf, wide, false);
+            cast(s, wide, counts);
+        } finally {
+            wide.buffer().close();
+        }
+    }
+
     @Override
     public void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out) {
         AscendStream s = check("indexSelect", stream, "source", source, "indices", indices, "out", out);

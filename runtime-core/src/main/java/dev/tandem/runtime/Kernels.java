@@ -92,6 +92,18 @@ public interface Kernels {
      */
     void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices);
 
+    /**
+     * MoE dispatch order on the device: sorts the {@code tokens * k} assignments of {@code expertIdx} (I32
+     * {@code [tokens, k]}, values in {@code [0, numExperts)}; others fail the stream) by expert, stably in flat index
+     * order {@code t * k + j}. Row {@code i} of {@code sortedRows} ({@code [tokens * k, hidden]}, x's dtype) is the
+     * row of {@code x} ({@code [tokens, hidden]}) of the i-th sorted assignment; {@code rowOf} (I32
+     * {@code [tokens * k]}) maps assignment {@code t * k + j} to its row in {@code sortedRows}; {@code counts} (I32
+     * {@code [numExperts]}) holds the assignments per expert. So an expert-parallel layer needs only {@code counts} on
+     * the host (for the all-to-all-v splits), never the routing itself.
+     */
+    void moeDispatch(Stream stream, Tensor x, Tensor expertIdx, int numExperts, Tensor sortedRows, Tensor rowOf,
+                     Tensor counts);
+
     /** Gathers rows: {@code out[i] = source[indices[i]]} for {@code source [n, ...]}, {@code indices [m]}. */
     void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out);
 

@@ -72,9 +72,8 @@ final class FfnStages {
     }
 
     /**
-     * Post-attention norm, router logits and the expert selection on the device ({@link Kernels#moeGatingTopK});
-     * starts the download of the {@code [tokens, k]} expert ids and weights (not the {@code [tokens, E]} scores),
-     * which the dispatch needs on the host to build the all-to-all-v counts.
+     * Post-attention norm, router logits and the expert selection, all on the device ({@link Kernels#moeGatingTopK}):
+     * the routing stays in device memory.
      */
     static final class Gate extends BaseStage {
         Gate(RankContext rc, DeviceLayer w) {
@@ -90,32 +89,26 @@ final class FfnStages {
             int e = c.nRoutedExperts();
             int topk = c.numExpertsPerTok();
             Tensor hn = rc.temp(mb, s, m, c.hiddenSize());
-            int[] experts = new int[m * topk];
-            float[] weights = new float[m * topk];
+            Tensor tw = rc.temp(mb, s, m, topk);
+            Tensor ti = rc.tempOf(mb, s, DType.I32, m, topk);
             if (m > 0) {
                 k.rmsNorm(s, h, w.postNorm, eps(), hn);
                 Tensor logits = rc.temp(mb, s, m, e);
                 k.linear(s, hn, w.router, logits);
                 Tensor bias = c.topkMethod() == TopkMethod.NOAUX_TC ? rc.upload(mb, s, w.routerBias, e) : null;
-                Tensor tw = rc.temp(mb, s, m, topk);
-                Tensor ti = rc.tempOf(mb, s, DType.I32, m, topk);
                 k.moeGatingTopK(s, logits, bias, Router.gating(c), tw, ti);
-                s.download(tw, weights);
-                s.download(ti, experts);
             }
-            Event ready = mb.layerOwned(s.record());
             out(mb, FFN_IN, hn);
-            out(mb, SCORES, new PendingScores(experts, weights, m, ready));
+            out(mb, SCORES, new PendingScores(ti, tw, m));
         }
     }
 
-    /** The device's expert selection, filled on the host once {@code ready} completes. */
-    record PendingScores(int[] experts, float[] weights, int tokens, Event ready) {
+    /** The device's expert selection: {@code [tokens, k]} expert ids and weights (ordered by the stage graph). */
+    record PendingScores(Tensor experts, Tensor weights, int tokens) {
     }
 
-    /** Host routing result and the dispatch order of this rank's (token, slot) rows. */
-    record RoutePlan(Router.Routing routing, int[] histogram, Tensor histogramDevice, Tensor combineIndex,
-                     Tensor weights) {
+    /** The device-side dispatch order of this rank's (token, slot) rows and their combine weights. */
+    record RoutePlan(Tensor histogramDevice, Tensor combineIndex, Tensor weights) {
     }
 
     /** Shared experts: an unweighted SwiGLU MLP of intermediate {@code n_shared * I} on the normed rows. */
@@ -140,10 +133,10 @@ final class FfnStages {
     }
 
     /**
-     * Host-visible routing and the count exchange: waits for the scores, selects experts ({@link Router}), sorts
-     * the (token, slot) pairs by expert (stable in token order, so the rows for each rank are contiguous), gathers
-     * the rows to send, uploads the combine index and weights (ascending expert order per token), then issues the
-     * all-gather of the per-expert histograms and the download of the counts. It does not wait for the counts:
+     * The dispatch order and the count exchange, on the device (after the gate, by the stage graph): sorts the
+     * (token, slot) pairs by expert ({@link Kernels#moeDispatch}, stable in token order, so the rows for each rank are
+     * contiguous) into the rows to send with their combine index, then issues the all-gather of the per-expert counts
+     * and their download, the only routing data that reaches the host. It does not wait for the counts:
      * {@link Dispatch} does.
      */
     static final class DispatchCounts extends BaseStage {
@@ -155,34 +148,19 @@ final class FfnStages {
         void run(DecoderMicroBatch mb, Stream s) {
             DeepSeekConfig c = rc.config();
             PendingScores pending = in(mb, SCORES, PendingScores.class);
-            pending.ready().synchronize();
             int m = pending.tokens();
             int e = c.nRoutedExperts();
             int k = c.numExpertsPerTok();
-            Router.Routing r = Router.fromDevice(m, k, pending.experts(), pending.weights());
-            int[] hist = r.histogram(e);
-            int[] next = new int[e];
-            for (int x = 1; x < e; x++) {
-                next[x] = next[x - 1] + hist[x - 1];
-            }
             int n = m * k;
-            int[] sendIndex = new int[n];
-            int[] combineIndex = new int[n];
-            for (int t = 0; t < m; t++) {
-                for (int j = 0; j < k; j++) {
-                    int pos = next[r.expert(t, j)]++;
-                    sendIndex[pos] = t;
-                    combineIndex[t * k + j] = pos;
-                }
-            }
             Tensor hn = in(mb, FFN_IN);
             Tensor send = rc.temp(mb, s, n, c.hiddenSize());
+            Tensor combineIndex = rc.tempOf(mb, s, DType.I32, n);
+            Tensor histDev = rc.tempOf(mb, s, DType.I32, e);
             if (n > 0) {
-                rc.kernels().indexSelect(s, hn, rc.upload(mb, s, sendIndex), send);
+                rc.kernels().moeDispatch(s, hn, pending.experts(), e, send, combineIndex, histDev);
             }
-            Tensor histDev = rc.upload(mb, s, hist);
-            Tensor weights = rc.upload(mb, s, r.weights(), m, 1, k);
-            out(mb, ROUTE, new RoutePlan(r, hist, histDev, rc.upload(mb, s, combineIndex), weights));
+            Tensor weights = pending.weights().view(m, 1, k);
+            out(mb, ROUTE, new RoutePlan(histDev, combineIndex, weights));
             out(mb, SEND_ROWS, send);
             Tensor all = rc.tempOf(mb, s, DType.I32, (long) e * rc.size());
             rc.communicator().allGather(s, histDev, all);

@@ -9,9 +9,10 @@ import java.util.Arrays;
 
 /**
  * Expert selection from router scores (deepseek.md section 3). The layer selects on the device with
- * {@link dev.tandem.runtime.Kernels#moeGatingTopK} ({@link #gating}) and downloads only the {@code [tokens, k]} expert
- * ids and weights, which {@link #fromDevice} turns into a {@link Routing}; {@link #route} is the same selection on
- * the host, from scores, kept as the reference. Deterministic: ties go to the lower group or expert index. Masked experts are excluded outright (the -inf convention of the reference
+ * {@link dev.tandem.runtime.Kernels#moeGatingTopK} configured by {@link #gating}, and sorts by expert there too
+ * ({@link dev.tandem.runtime.Kernels#moeDispatch}): only per-expert counts reach the host. {@link #route} is the same
+ * selection on the host, from scores, kept as the reference the tests check the device path against.
+ * Deterministic: ties go to the lower group or expert index. Masked experts are excluded outright (the -inf convention of the reference
  * and vLLM, not HF's 0.0).
  *
  * <ul>
@@ -56,35 +57,6 @@ public final class Router {
                 c.scoringFunc() == ScoringFunc.SIGMOID ? MoeGating.Norm.SIGMOID : MoeGating.Norm.SOFTMAX,
                 c.topkMethod() == TopkMethod.NOAUX_TC ? MoeGating.GroupScore.SUM_OF_TOP_TWO : MoeGating.GroupScore.MAX,
                 c.normTopkProb(), (float) c.routedScalingFactor());
-    }
-
-    /**
-     * A routing from the device's selection: {@code experts}/{@code weights} {@code [tokens, k]} in any slot order,
-     * re-ordered ascending by expert per token (the order every consumer combines in).
-     */
-    public static Routing fromDevice(int tokens, int k, int[] experts, float[] weights) {
-        if (experts.length != tokens * k || weights.length != tokens * k) {
-            throw new IllegalArgumentException("expected " + tokens + "x" + k + " experts and weights, got "
-                    + experts.length + " and " + weights.length);
-        }
-        int[] sortedExperts = new int[experts.length];
-        float[] sortedWeights = new float[weights.length];
-        Integer[] order = new Integer[k];
-        for (int t = 0; t < tokens; t++) {
-            int base = t * k;
-            for (int j = 0; j < k; j++) {
-                order[j] = j;
-            }
-            Arrays.sort(order, (a, b) -> Integer.compare(experts[base + a], experts[base + b]));
-            for (int j = 0; j < k; j++) {
-                sortedExperts[base + j] = experts[base + order[j]];
-                sortedWeights[base + j] = weights[base + order[j]];
-                if (Float.isNaN(sortedWeights[base + j])) {
-                    throw new IllegalStateException("router weight is NaN for token " + t + ", expert " + sortedExperts[base + j]);
-                }
-            }
-        }
-        return new Routing(tokens, k, sortedExperts, sortedWeights);
     }
 
     /**

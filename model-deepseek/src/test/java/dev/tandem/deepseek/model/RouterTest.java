@@ -6,6 +6,8 @@ import dev.tandem.deepseek.config.TopkMethod;
 import dev.tandem.deepseek.config.YarnScaling;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -109,7 +111,7 @@ class RouterTest {
                 int[] ids = new int[tokens * k];
                 s.download(ti, ids);
                 float[] w = s.readFloats(tw);
-                Router.Routing device = Router.fromDevice(tokens, k, ids, w);
+                Router.Routing device = fromDevice(tokens, k, ids, w);
 
                 float[] scores = new float[tokens * e];
                 dev.tandem.runtime.Tensor ts = dev.tandem.runtime.Tensor.allocate(d, s, dev.tandem.runtime.DType.F32, tokens, e);
@@ -127,4 +129,34 @@ class RouterTest {
             }
         }
     }
+
+    /**
+     * A routing from the device's selection: {@code experts}/{@code weights} {@code [tokens, k]} in any slot order,
+     * re-ordered ascending by expert per token (the order every consumer combines in).
+     */
+    private static Router.Routing fromDevice(int tokens, int k, int[] experts, float[] weights) {
+        if (experts.length != tokens * k || weights.length != tokens * k) {
+            throw new IllegalArgumentException("expected " + tokens + "x" + k + " experts and weights, got "
+                    + experts.length + " and " + weights.length);
+        }
+        int[] sortedExperts = new int[experts.length];
+        float[] sortedWeights = new float[weights.length];
+        Integer[] order = new Integer[k];
+        for (int t = 0; t < tokens; t++) {
+            int base = t * k;
+            for (int j = 0; j < k; j++) {
+                order[j] = j;
+            }
+            Arrays.sort(order, (a, b) -> Integer.compare(experts[base + a], experts[base + b]));
+            for (int j = 0; j < k; j++) {
+                sortedExperts[base + j] = experts[base + order[j]];
+                sortedWeights[base + j] = weights[base + order[j]];
+                if (Float.isNaN(sortedWeights[base + j])) {
+                    throw new IllegalStateException("router weight is NaN for token " + t + ", expert " + sortedExperts[base + j]);
+                }
+            }
+        }
+        return new Router.Routing(tokens, k, sortedExperts, sortedWeights);
+    }
+
 }

@@ -259,6 +259,39 @@ final class HostKernels implements Kernels {
     }
 
     @Override
+    public void moeDispatch(Stream stream, Tensor x, Tensor expertIdx, int numExperts, Tensor sortedRows, Tensor rowOf,
+                            Tensor counts) {
+        KernelChecks check = new KernelChecks("moeDispatch", stream);
+        check.input("x", x);
+        check.input("expertIdx", expertIdx);
+        check.rank("x", x, 2);
+        check.rank("expertIdx", expertIdx, 2);
+        check.dtype("expertIdx", expertIdx, DType.I32);
+        check.output("sortedRows", sortedRows);
+        check.output("rowOf", rowOf);
+        check.output("counts", counts);
+        check.dtype("rowOf", rowOf, DType.I32);
+        check.dtype("counts", counts, DType.I32);
+        if (numExperts < 1) {
+            throw new OutOfRangeException("moeDispatch: numExperts = " + numExperts + " must be at least 1");
+        }
+        if (expertIdx.dim(0) != x.dim(0)) {
+            throw new ShapeException("moeDispatch: expertIdx " + expertIdx + " needs one row per row of x " + x);
+        }
+        long n = x.dim(0) * expertIdx.dim(1);
+        check.fitsInt("assignment count", n);
+        check.shapeIs("sortedRows", sortedRows, n, x.dim(1));
+        check.shapeIs("rowOf", rowOf, n);
+        check.shapeIs("counts", counts, numExperts);
+        if (sortedRows.dtype() != x.dtype()) {
+            throw new ShapeException("moeDispatch: sortedRows " + sortedRows + " must have x's dtype " + x.dtype());
+        }
+        check.noOverlap("sortedRows", sortedRows, "x", x, false);
+        launcher.launch(stream, "moeDispatch", List.of(x, expertIdx), List.of(sortedRows, rowOf, counts),
+                () -> MoeDispatchKernel.run(launcher, x, expertIdx, numExperts, sortedRows, rowOf, counts));
+    }
+
+    @Override
     public void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out) {
         KernelChecks check = new KernelChecks("indexSelect", stream);
         check.input("source", source);

@@ -604,6 +604,53 @@ public abstract class KernelConformance extends ConformanceBase {
                 .as("k above the kept experts").isInstanceOf(OutOfRangeException.class);
     }
 
+    @Test
+    void moeDispatchSortsAssignmentsByExpertStably() {
+        Stream s = device.createStream("dispatch");
+        int tokens = 5;
+        int k = 3;
+        int hidden = 4;
+        int experts = 6;
+        int[] ids = {5, 0, 2, 2, 5, 1, 0, 3, 2, 5, 4, 0, 1, 2, 3};
+        float[] x = new float[tokens * hidden];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i * 0.5f - 3;
+        }
+        Tensor tx = Tensor.allocate(device, s, DType.F32, tokens, hidden);
+        Tensor ti = Tensor.allocate(device, s, DType.I32, tokens, k);
+        Tensor sorted = Tensor.allocate(device, s, DType.F32, tokens * k, hidden);
+        Tensor rowOf = Tensor.allocate(device, s, DType.I32, tokens * k);
+        Tensor counts = Tensor.allocate(device, s, DType.I32, experts);
+        s.upload(x, tx);
+        s.upload(ids, ti);
+        kernels.moeDispatch(s, tx, ti, experts, sorted, rowOf, counts);
+        int[] gotRows = new int[tokens * k];
+        int[] gotCounts = new int[experts];
+        s.download(rowOf, gotRows);
+        s.download(counts, gotCounts);
+        float[] gotSorted = s.readFloats(sorted);
+        // reference: flat indices ordered by (expert, flat index)
+        Integer[] order = new Integer[ids.length];
+        for (int f = 0; f < ids.length; f++) {
+            order[f] = f;
+        }
+        Arrays.sort(order, (a, b) -> ids[a] != ids[b] ? Integer.compare(ids[a], ids[b]) : Integer.compare(a, b));
+        int[] wantCounts = new int[experts];
+        for (int id : ids) {
+            wantCounts[id]++;
+        }
+        assertThat(gotCounts).containsExactly(wantCounts);
+        for (int row = 0; row < order.length; row++) {
+            int f = order[row];
+            assertThat(gotRows[f]).as("rowOf[%d]", f).isEqualTo(row);
+            for (int c = 0; c < hidden; c++) {
+                assertThat(gotSorted[row * hidden + c]).isEqualTo(x[(f / k) * hidden + c]);
+            }
+        }
+        assertThatThrownBy(() -> kernels.moeDispatch(s, tx, ti, experts, sorted, rowOf,
+                Tensor.allocate(device, s, DType.I32, experts + 1))).isInstanceOf(ShapeException.class);
+    }
+
     /** {indices, weights} of one token, computed by sorting (independently of any backend's loops). */
     private static double[][] referenceGating(MoeGating g, float[] logits, float[] bias) {
         int e = logits.length;
