@@ -156,9 +156,8 @@ final class FfnStages {
             Tensor send = rc.temp(mb, s, n, c.hiddenSize());
             Tensor combineIndex = rc.tempOf(mb, s, DType.I32, n);
             Tensor histDev = rc.tempOf(mb, s, DType.I32, e);
-            if (n > 0) {
-                rc.kernels().moeDispatch(s, hn, pending.experts(), e, send, combineIndex, histDev);
-            }
+            // Also with no tokens: every rank's counts take part in the all-gather.
+            rc.kernels().moeDispatch(s, hn, pending.experts(), e, send, combineIndex, histDev);
             Tensor weights = pending.weights().view(m, 1, k);
             out(mb, ROUTE, new RoutePlan(histDev, combineIndex, weights));
             out(mb, SEND_ROWS, send);
