@@ -134,6 +134,20 @@ record OperatorCheck(String name, List<DType> dtypes, Body body) {
                             dev.tandem.runtime.MoeGating.softmax(4, 4, 2, false, 1f), in.empty(DType.F32, 3, 4), ix);
                     return ix;
                 }),
+                new OperatorCheck("moeDispatch rows", FLOATS, (k, s, in, t) -> {
+                    Tensor rows = in.empty(t, 12, 5);
+                    k.moeDispatch(s, in.floats(t, 4, 5), experts(s, in), 6, rows, in.empty(DType.I32, 12),
+                            in.empty(DType.I32, 6));
+                    return rows;
+                }),
+                new OperatorCheck("moeDispatch rowOf and counts", List.of(DType.I32), (k, s, in, t) -> {
+                    Tensor rowOf = in.empty(DType.I32, 12);
+                    Tensor counts = in.empty(DType.I32, 6);
+                    Tensor both = in.empty(DType.I32, 18);
+                    k.moeDispatch(s, in.floats(DType.F32, 4, 5), experts(s, in), 6, in.empty(DType.F32, 12, 5),
+                            both.slice(0, 0, 12), both.slice(0, 12, 18));
+                    return both;
+                }),
                 new OperatorCheck("indexSelect", FLOATS, (k, s, in, t) -> {
                     Tensor out = in.empty(t, 3, 4);
                     k.indexSelect(s, in.floats(t, 5, 4), in.longs(new long[]{4, 0, 2}), out);
@@ -159,6 +173,13 @@ record OperatorCheck(String name, List<DType> dtypes, Body body) {
                     k.fill(s, out, 1.5);
                     return out;
                 }));
+    }
+
+    /** Expert ids {@code [4, 3]} for the dispatch checks: uneven counts, one expert unused. */
+    private static Tensor experts(Stream s, Inputs in) {
+        Tensor ids = in.empty(DType.I32, 4, 3);
+        s.upload(new int[]{5, 0, 2, 2, 5, 1, 0, 3, 2, 5, 1, 0}, ids);
+        return ids;
     }
 
     /** Runs on one device of any backend and reads the result back as floats. */
