@@ -12,8 +12,10 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * An ACL event created with {@code ACL_EVENT_SYNC} (so streams can wait on it), plus {@code ACL_EVENT_TIME_LINE}
- * for timing events. A never-recorded event is done and waiting on it does nothing (the wait is not issued).
+ * An ACL event from {@code aclrtCreateEventExWithFlag} with {@code ACL_EVENT_SYNC} (so streams can wait on it), plus
+ * {@code ACL_EVENT_TIME_LINE} for timing events. The Ex call is the one CANN documents as re-recordable without
+ * {@code aclrtResetEvent} (and not limited by the device's SYNC event resource), which {@link dev.tandem.runtime.Stream#record}
+ * semantics need. A never-recorded event is done and waiting on it does nothing (the wait is not issued).
  */
 public final class AscendEvent extends Handle implements Event {
     private final AscendDevice device;
@@ -26,7 +28,7 @@ public final class AscendEvent extends Handle implements Event {
         MemorySegment created;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Acl.aclrtCreateEventWithFlag(out, flags);
+            Acl.aclrtCreateEventExWithFlag(out, flags);
             created = out.get(ValueLayout.ADDRESS, 0);
         }
         super("ascend event on device " + device.id());

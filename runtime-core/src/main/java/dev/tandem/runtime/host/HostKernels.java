@@ -1,6 +1,7 @@
 package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.MoeGating;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.spi.KernelContract;
@@ -19,7 +20,7 @@ import java.util.Objects;
 public final class HostKernels implements Kernels {
     private final KernelLauncher launcher;
 
-    /** Kernels that validate with {@link KernelChecks} and hand the work to {@code launcher}. */
+    /** Kernels that hand the (already validated) work to {@code launcher}. */
     public HostKernels(KernelLauncher launcher) {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
     }
@@ -96,6 +97,20 @@ public final class HostKernels implements Kernels {
     public void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices) {
         launcher.launch(stream, "topk", List.of(x), List.of(values, indices),
                 () -> TopK.topk(launcher, x, k, values, indices));
+    }
+
+    @Override
+    public void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices) {
+        List<Tensor> reads = bias == null ? List.of(logits) : List.of(logits, bias);
+        launcher.launch(stream, "moeGatingTopK", reads, List.of(weights, indices),
+                () -> MoeGatingKernel.run(launcher, logits, bias, gating, weights, indices));
+    }
+
+    @Override
+    public void moeDispatch(Stream stream, Tensor x, Tensor expertIdx, int numExperts, Tensor sortedRows, Tensor rowOf,
+                            Tensor counts) {
+        launcher.launch(stream, "moeDispatch", List.of(x, expertIdx), List.of(sortedRows, rowOf, counts),
+                () -> MoeDispatchKernel.run(launcher, x, expertIdx, numExperts, sortedRows, rowOf, counts));
     }
 
     @Override
