@@ -14,7 +14,7 @@ import java.util.Objects;
  * The host device's kernels, in pure Java. Each method validates its arguments completely (see
  * {@link KernelChecks}), then enqueues the math (in {@link Gemm}, {@link Elementwise}, {@link Normalization},
  * {@link Softmax}, {@link Rope}, {@link TopK}, {@link IndexOps} and {@link Casts}) through the
- * {@link KernelLauncher}. Choices the {@link Kernels} contract leaves open:
+ * {@link KernelLauncher}; matmul goes to the runtime's {@link HostGemm}. Choices the {@link Kernels} contract leaves open:
  * <ul>
  *   <li>An output may alias an input only as exactly the same view, and only for element-wise and row-wise
  *       kernels ({@code add, mul, scale, addScaled, silu, swiglu, sigmoid, rmsNorm, softmax, rope, cast, copy});
@@ -28,9 +28,20 @@ import java.util.Objects;
  */
 final class HostKernels implements Kernels {
     private final KernelLauncher launcher;
+    private final HostGemm gemm;
 
+    /** Kernels whose GEMM is chosen by {@code -Dtandem.gemm} (default auto; see {@link HostGemms}). */
     HostKernels(KernelLauncher launcher) {
+        this(launcher, HostGemms.select(null));
+    }
+
+    HostKernels(KernelLauncher launcher, HostGemm gemm) {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
+        this.gemm = Objects.requireNonNull(gemm, "gemm");
+    }
+
+    HostGemm gemm() {
+        return gemm;
     }
 
     @Override
@@ -69,7 +80,7 @@ final class HostKernels implements Kernels {
         check.noOverlap("out", out, "a", a, false);
         check.noOverlap("out", out, "b", b, false);
         launcher.launch(stream, "matmul", List.of(a, b), List.of(out),
-                () -> Gemm.matmul(launcher, a, transposeA, b, transposeB, out));
+                () -> gemm.matmul(launcher, a, transposeA, b, transposeB, out));
     }
 
     @Override

@@ -1,0 +1,76 @@
+package dev.tandem.runtime.host;
+
+import dev.tandem.runtime.Tensor;
+
+/**
+ * Reads blocks of {@code bt = op(b)} transposed, a [n,k] matrix, as F32 (BF16 and F16 widened on the fly), so a
+ * GEMM converts one cache-sized panel of a weight at a time and never holds an F32 copy of the whole weight.
+ * Rows of bt are the columns of op(b); for a linear layer's weight stored [out, in], they are its rows.
+ */
+final class PanelReader {
+    private final int n;
+    private final int k;
+    /** bt itself when its rows are runs in memory (k contiguous), else null. */
+    private final TensorAccess rows;
+    /** bt transposed ([k,n]) when that is the layout with runs (n contiguous), else null. */
+    private final TensorAccess columns;
+
+    PanelReader(KernelLauncher launcher, Tensor b, boolean transposeB) {
+        Tensor bt = transposeB ? b : b.transpose(0, 1);
+        this.n = bt.size(0);
+        this.k = bt.size(1);
+        if (bt.stride(1) == 1 || k == 1 || bt.stride(0) != 1) {
+            this.rows = TensorAccess.of(launcher, bt);
+            this.columns = null;
+        } else {
+            this.rows = null;
+            this.columns = TensorAccess.of(launcher, bt.transpose(0, 1));
+        }
+    }
+
+    int n() {
+        return n;
+    }
+
+    int k() {
+        return k;
+    }
+
+    /** {@code dst[(j - j0) * ld + (p - p0)] = bt[j, p]} for j in [j0, j1), p in [p0, p1). */
+    void readRows(int j0, int j1, int p0, int p1, float[] dst, int ld) {
+        int len = p1 - p0;
+        if (rows != null) {
+            for (int j = j0; j < j1; j++) {
+                rows.readFloats((long) j * k + p0, dst, (j - j0) * ld, len);
+            }
+            return;
+        }
+        int width = j1 - j0;
+        float[] line = new float[width];
+        for (int p = p0; p < p1; p++) {
+            columns.readFloats((long) p * n + j0, line, 0, width);
+            for (int j = 0; j < width; j++) {
+                dst[j * ld + (p - p0)] = line[j];
+            }
+        }
+    }
+
+    /** {@code dst[(p - p0) * ld + (j - j0)] = bt[j, p]}: the same block laid out along j. */
+    void readColumns(int j0, int j1, int p0, int p1, float[] dst, int ld) {
+        int width = j1 - j0;
+        if (columns != null) {
+            for (int p = p0; p < p1; p++) {
+                columns.readFloats((long) p * n + j0, dst, (p - p0) * ld, width);
+            }
+            return;
+        }
+        int len = p1 - p0;
+        float[] line = new float[len];
+        for (int j = j0; j < j1; j++) {
+            rows.readFloats((long) j * k + p0, line, 0, len);
+            for (int p = 0; p < len; p++) {
+                dst[p * ld + (j - j0)] = line[p];
+            }
+        }
+    }
+}
