@@ -89,15 +89,21 @@ final class BlasGemm implements HostGemm {
                               int m, int n, int k) {
         int rowTiles = (m + TILE_M - 1) / TILE_M;
         int colTiles = (n + TILE_N - 1) / TILE_N;
-        int tiles = rowTiles * colTiles;
-        java.util.function.IntConsumer tile = t -> {
-            int i0 = (t / colTiles) * TILE_M;
-            int j0 = (t % colTiles) * TILE_N;
-            int tm = Math.min(TILE_M, m - i0);
+        int threads = Math.max(1, launcher.computeThreads());
+        // A converted weight panel serves every row tile of its column when there are enough columns to share out.
+        boolean wholeColumns = b == null && colTiles >= threads;
+        int tasks = wholeColumns ? colTiles : rowTiles * colTiles;
+        java.util.function.IntConsumer task = t -> {
+            int col = wholeColumns ? t : t % colTiles;
+            int firstRow = wholeColumns ? 0 : t / colTiles;
+            int lastRow = wholeColumns ? rowTiles : firstRow + 1;
+            int j0 = col * TILE_N;
             int tn = Math.min(TILE_N, n - j0);
-            MemorySegment cTile = c.asSlice(((long) i0 * n + j0) * Float.BYTES);
             if (b != null) {
-                sgemm(a, i0, b.transposed(), b.at(0, j0), b.ld(), cTile, tm, tn, k, n);
+                for (int row = firstRow; row < lastRow; row++) {
+                    int i0 = row * TILE_M;
+                    sgemm(a, i0, b.transposed(), b.at(0, j0), b.ld(), c, i0, j0, Math.min(TILE_M, m - i0), tn, k, n);
+                }
                 return;
             }
             // Convert this tile's columns of b (rows of bt) to F32 now: a panel, never the whole weight.
@@ -106,22 +112,27 @@ final class BlasGemm implements HostGemm {
             try (Arena local = Arena.ofConfined()) {
                 MemorySegment panel = local.allocate((long) rows.length * Float.BYTES, 64);
                 MemorySegment.copy(rows, 0, panel, ValueLayout.JAVA_FLOAT, 0, rows.length);
-                sgemm(a, i0, true, panel, k, cTile, tm, tn, k, n);
+                for (int row = firstRow; row < lastRow; row++) {
+                    int i0 = row * TILE_M;
+                    sgemm(a, i0, true, panel, k, c, i0, j0, Math.min(TILE_M, m - i0), tn, k, n);
+                }
             }
         };
-        if (tiles > 1 && launcher.computeThreads() > 1) {
-            launcher.parallelFor(tiles, tile);
+        if (tasks > 1 && threads > 1) {
+            launcher.parallelFor(tasks, task);
         } else {
-            for (int t = 0; t < tiles; t++) {
-                tile.accept(t);
+            for (int t = 0; t < tasks; t++) {
+                task.accept(t);
             }
         }
     }
 
+    /** One tile: {@code c[i0.., j0..] = a[i0.., :] x b}, where b already points at column j0. */
     private static void sgemm(Operand a, int i0, boolean bTransposed, MemorySegment b, int ldb, MemorySegment c,
-                              int m, int n, int k, int ldc) {
+                              int i0c, int j0, int m, int n, int k, int ldc) {
+        MemorySegment cTile = c.asSlice(((long) i0c * ldc + j0) * Float.BYTES);
         Cblas.cblas_sgemm(ROW_MAJOR, a.transposed() ? TRANS : NO_TRANS, bTransposed ? TRANS : NO_TRANS,
-                m, n, k, 1f, a.at(i0, 0), a.ld(), b, ldb, 0f, c, ldc);
+                m, n, k, 1f, a.at(i0, 0), a.ld(), b, ldb, 0f, cTile, ldc);
     }
 
     /** The logical [rows, cols] view in place, when it is F32 with a unit stride on one axis; else null. */

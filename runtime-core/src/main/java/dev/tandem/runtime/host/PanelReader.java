@@ -36,6 +36,44 @@ final class PanelReader {
         return k;
     }
 
+    /**
+     * {@code bt[j0..j1, p0..p1]} into micro-panels of {@code nr} columns, as the vector GEMM's kernel reads them:
+     * (p, j) at {@code ((j - j0) / nr) * kc * nr + (p - p0) * nr + (j - j0) % nr}, padded with zeros to whole
+     * micro-panels. {@code line} is scratch of at least {@code max(p1 - p0, j1 - j0)} floats.
+     */
+    void readMicroPanels(int j0, int j1, int p0, int p1, int nr, float[] dst, float[] line) {
+        int kc = p1 - p0;
+        int width = j1 - j0;
+        int padded = (width + nr - 1) / nr * nr;
+        if (rows != null) {
+            for (int j = 0; j < padded; j++) {
+                int base = (j / nr) * kc * nr + j % nr;
+                if (j < width) {
+                    rows.readFloats((long) (j0 + j) * k + p0, line, 0, kc);
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * nr] = line[p];
+                    }
+                } else {
+                    for (int p = 0; p < kc; p++) {
+                        dst[base + p * nr] = 0f;
+                    }
+                }
+            }
+            return;
+        }
+        for (int p = 0; p < kc; p++) {
+            columns.readFloats((long) (p0 + p) * n + j0, line, 0, width);
+            for (int jr = 0; jr < padded; jr += nr) {
+                int base = (jr / nr) * kc * nr + p * nr;
+                int cols = Math.min(nr, width - jr);
+                System.arraycopy(line, jr, dst, base, cols);
+                if (cols < nr) {
+                    java.util.Arrays.fill(dst, base + cols, base + nr, 0f);
+                }
+            }
+        }
+    }
+
     /** {@code dst[(j - j0) * ld + (p - p0)] = bt[j, p]} for j in [j0, j1), p in [p0, p1). */
     void readRows(int j0, int j1, int p0, int p1, float[] dst, int ld) {
         int len = p1 - p0;

@@ -82,13 +82,12 @@ final class VectorGemm extends JavaGemm {
         int width = j1 - j0;
         int microPanels = (width + NR - 1) / NR;
         int mp = ((m + MR - 1) / MR) * MR;
-        float[] raw = new float[Math.min(KC, k) * width];
+        float[] line = new float[Math.max(Math.min(KC, k), width)];
         float[] pb = new float[Math.min(KC, k) * microPanels * NR];
         float[] tile = new float[MR * NR];
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = Math.min(KC, k - p0);
-            bt.readColumns(j0, j1, p0, p0 + kc, raw, width);
-            packB(raw, width, kc, pb);
+            bt.readMicroPanels(j0, j1, p0, p0 + kc, NR, pb, line);
             for (int panel = panel0; panel < panel1; panel++) {
                 int i0 = panel * MR;
                 int aOff = p0 * mp + i0 * kc;
@@ -110,20 +109,6 @@ final class VectorGemm extends JavaGemm {
                             System.arraycopy(tile, r * NR, c, cOff + r * n, cols);
                         }
                     }
-                }
-            }
-        }
-    }
-
-    /** raw [kc, width] into micro-panels of NR columns, (p, j) at (j / NR) * kc * NR + p * NR + j % NR, zero-padded. */
-    private static void packB(float[] raw, int width, int kc, float[] pb) {
-        for (int jr = 0; jr < width; jr += NR) {
-            int cols = Math.min(NR, width - jr);
-            int base = (jr / NR) * kc * NR;
-            for (int p = 0; p < kc; p++) {
-                System.arraycopy(raw, p * width + jr, pb, base + p * NR, cols);
-                if (cols < NR) {
-                    java.util.Arrays.fill(pb, base + p * NR + cols, base + (p + 1) * NR, 0f);
                 }
             }
         }
