@@ -78,6 +78,7 @@ public final class OverlapDemo {
         RuntimeOptions ro = RuntimeOptions.defaults().withBackend(o.backend()).withDeviceCount(o.ranks())
                 .withComputeThreads(1).withTracing(true);
         try (TandemRuntime runtime = TandemRuntime.open(ro)) {
+            out.println("GEMM: " + runtime.gemmImplementation());
             long t0 = System.nanoTime();
             // A fixed MLA form: AUTO picks it per chunk, and the second part of a prefill cut at a token boundary
             // (few queries over a longer context) would go absorbed where the unsplit reference goes naive; the

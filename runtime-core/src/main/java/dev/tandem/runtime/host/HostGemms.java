@@ -68,6 +68,11 @@ final class HostGemms {
         return vectorApiAvailable() ? vectorGemm() : SCALAR;
     }
 
+    /** The Java GEMM for kernels' own small products on scratch arrays (attention's blocks). */
+    static JavaGemm javaEngine() {
+        return (JavaGemm) java();
+    }
+
     private static HostGemm blas(BlasLibrary.Status status) {
         HostGemm g = blas;
         if (g == null) {

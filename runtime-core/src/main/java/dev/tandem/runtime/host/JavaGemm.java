@@ -33,6 +33,6 @@ abstract class JavaGemm implements HostGemm {
         }
     }
 
-    /** {@code c = a x bt^T} for packed a [m,k] and zeroed c [m,n]; may split over the launcher's threads. */
+    /** {@code c += a x bt^T} for packed a [m,k] and c [m,n] (zeroed for a plain product); may split over the launcher's threads. */
     abstract void multiply(KernelLauncher launcher, float[] a, PanelReader bt, float[] c, int m, int n, int k);
 }

@@ -15,7 +15,32 @@ final class PanelReader {
     /** bt transposed ([k,n]) when that is the layout with runs (n contiguous), else null. */
     private final TensorAccess columns;
 
+    /** bt as a row-major array [n,k] (rowMajorBt) or its transpose [k,n], for GEMMs on kernel scratch. */
+    private final float[] array;
+    private final boolean arrayIsBt;
+
+    private PanelReader(float[] array, boolean arrayIsBt, int n, int k) {
+        this.array = array;
+        this.arrayIsBt = arrayIsBt;
+        this.n = n;
+        this.k = k;
+        this.rows = null;
+        this.columns = null;
+    }
+
+    /** bt given as a row-major [n,k] array. */
+    static PanelReader ofBt(float[] bt, int n, int k) {
+        return new PanelReader(bt, true, n, k);
+    }
+
+    /** op(b) given as a row-major [k,n] array. */
+    static PanelReader ofB(float[] b, int k, int n) {
+        return new PanelReader(b, false, n, k);
+    }
+
     PanelReader(KernelLauncher launcher, Tensor b, boolean transposeB) {
+        this.array = null;
+        this.arrayIsBt = false;
         Tensor bt = transposeB ? b : b.transpose(0, 1);
         this.n = bt.size(0);
         this.k = bt.size(1);
@@ -45,11 +70,11 @@ final class PanelReader {
         int kc = p1 - p0;
         int width = j1 - j0;
         int padded = (width + nr - 1) / nr * nr;
-        if (rows != null) {
+        if (rowsContiguous()) {
             for (int j = 0; j < padded; j++) {
                 int base = (j / nr) * kc * nr + j % nr;
                 if (j < width) {
-                    rows.readFloats((long) (j0 + j) * k + p0, line, 0, kc);
+                    row(j0 + j, p0, line, 0, kc);
                     for (int p = 0; p < kc; p++) {
                         dst[base + p * nr] = line[p];
                     }
@@ -62,7 +87,7 @@ final class PanelReader {
             return;
         }
         for (int p = 0; p < kc; p++) {
-            columns.readFloats((long) (p0 + p) * n + j0, line, 0, width);
+            column(p0 + p, j0, line, 0, width);
             for (int jr = 0; jr < padded; jr += nr) {
                 int base = (jr / nr) * kc * nr + p * nr;
                 int cols = Math.min(nr, width - jr);
@@ -77,16 +102,16 @@ final class PanelReader {
     /** {@code dst[(j - j0) * ld + (p - p0)] = bt[j, p]} for j in [j0, j1), p in [p0, p1). */
     void readRows(int j0, int j1, int p0, int p1, float[] dst, int ld) {
         int len = p1 - p0;
-        if (rows != null) {
+        if (rowsContiguous()) {
             for (int j = j0; j < j1; j++) {
-                rows.readFloats((long) j * k + p0, dst, (j - j0) * ld, len);
+                row(j, p0, dst, (j - j0) * ld, len);
             }
             return;
         }
         int width = j1 - j0;
         float[] line = new float[width];
         for (int p = p0; p < p1; p++) {
-            columns.readFloats((long) p * n + j0, line, 0, width);
+            column(p, j0, line, 0, width);
             for (int j = 0; j < width; j++) {
                 dst[j * ld + (p - p0)] = line[j];
             }
@@ -96,19 +121,41 @@ final class PanelReader {
     /** {@code dst[(p - p0) * ld + (j - j0)] = bt[j, p]}: the same block laid out along j. */
     void readColumns(int j0, int j1, int p0, int p1, float[] dst, int ld) {
         int width = j1 - j0;
-        if (columns != null) {
+        if (!rowsContiguous()) {
             for (int p = p0; p < p1; p++) {
-                columns.readFloats((long) p * n + j0, dst, (p - p0) * ld, width);
+                column(p, j0, dst, (p - p0) * ld, width);
             }
             return;
         }
         int len = p1 - p0;
         float[] line = new float[len];
         for (int j = j0; j < j1; j++) {
-            rows.readFloats((long) j * k + p0, line, 0, len);
+            row(j, p0, line, 0, len);
             for (int p = 0; p < len; p++) {
                 dst[p * ld + (j - j0)] = line[p];
             }
+        }
+    }
+
+    private boolean rowsContiguous() {
+        return array != null ? arrayIsBt : rows != null;
+    }
+
+    /** bt[j, p0 .. p0+len) into dst[off..]; only when rows are contiguous. */
+    private void row(int j, int p0, float[] dst, int off, int len) {
+        if (array != null) {
+            System.arraycopy(array, j * k + p0, dst, off, len);
+        } else {
+            rows.readFloats((long) j * k + p0, dst, off, len);
+        }
+    }
+
+    /** bt[j0 .. j0+width, p] into dst[off..]; only when columns are contiguous. */
+    private void column(int p, int j0, float[] dst, int off, int width) {
+        if (array != null) {
+            System.arraycopy(array, p * n + j0, dst, off, width);
+        } else {
+            columns.readFloats((long) p * n + j0, dst, off, width);
         }
     }
 }
