@@ -70,6 +70,9 @@ public final class ForwardCommand {
               --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
               --mla auto|naive|absorbed  MLA form: absorbed (decode-friendly), naive (prefill), or per chunk (default auto)
               --link GBPS[:LAT_US]   emulate a link of GBPS GB/s and LAT_US us per collective (host backend)
+              --threads N            compute threads per rank (host backend; default: cores / ranks)
+              --gemm NAME            host GEMM: auto (a CBLAS library if found, else Java), blas, java,
+                                     java-vector or java-scalar (default auto, or -Dtandem.gemm)
               --warmup N             untimed forwards before the timed ones (default 0)
               --repeat N             timed forwards; prints their median time and tokens/s (default 1)
               --trace FILE           write a Chrome trace of the run and print per-rank overlap metrics
@@ -108,7 +111,7 @@ public final class ForwardCommand {
             err.println("forward: " + e.getMessage());
             err.print(USAGE);
             return 2;
-        } catch (SafetensorsException | IllegalArgumentException e) {
+        } catch (SafetensorsException | IllegalArgumentException | dev.tandem.runtime.InvalidArgumentException e) {
             err.println("forward: " + e.getMessage());
             return 1;
         } catch (RuntimeException e) {
@@ -120,7 +123,7 @@ public final class ForwardCommand {
 
     private static final List<String> FLAGS = List.of("model", "layers", "input", "output", "ranks", "attention",
             "backend", "preset", "random-seed", "tokens", "seq-lens", "micro-batches", "schedule", "weight-dtype", "trace",
-            "mla", "link", "warmup", "repeat");
+            "mla", "link", "warmup", "repeat", "threads", "gemm");
 
     static Map<String, String> parse(String[] args) {
         Map<String, String> opts = new LinkedHashMap<>();
@@ -298,7 +301,10 @@ public final class ForwardCommand {
             }
             int[] range = layerRange(o.getOrDefault("layers", ":"), config.numHiddenLayers());
             RuntimeOptions ro = RuntimeOptions.defaults().withBackend(o.get("backend")).withDeviceCount(ranks)
-                    .withTracing(o.containsKey("trace"));
+                    .withTracing(o.containsKey("trace")).withComputeThreads(intOpt(o, "threads", 0, 1));
+            if (o.containsKey("gemm")) {
+                ro = ro.withProperty("host.gemm", o.get("gemm"));
+            }
             int d = config.hiddenSize();
             List<DecoderRunner.Request> requests = new ArrayList<>();
             int row = 0;
