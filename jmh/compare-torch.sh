@@ -20,8 +20,8 @@ warmup="${WARMUP:-1}"
 repeat="${REPEAT:-3}"
 gemms="${GEMMS:-auto}"
 
-if ! "$py" -c 'import torch' >/dev/null 2>&1; then
-  echo "compare-torch: PyTorch is not installed for $py (set PYTHON to a python with torch, e.g. a venv with the CPU wheel); nothing compared"
+if ! "$py" -c 'import torch, numpy' >/dev/null 2>&1; then
+  echo "compare-torch: PyTorch (with numpy) is not installed for $py (set PYTHON to a python with torch and numpy, e.g. a venv with the CPU wheel); nothing compared"
   exit 0
 fi
 if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "25'; then

@@ -9,7 +9,7 @@ The layers follow the same equations as Tandem's model (and its test reference):
 embedding on interleaved pairs, causal attention within each request, DeepSeek-V3 routing (sigmoid scores, a
 correction bias, group-limited top-k, normalised weights times the routed scaling factor), one shared expert.
 Plain eager ops in float32, no compilation; the MoE gathers each expert's tokens as HuggingFace's code does.
-Safetensors are read and written here directly (header + raw little-endian data), so only torch is needed.
+Safetensors are read and written here directly (header + raw little-endian data): torch and numpy are all it needs.
 """
 import argparse
 import json
