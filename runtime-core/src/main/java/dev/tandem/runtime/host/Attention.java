@@ -12,7 +12,9 @@ import java.util.function.IntConsumer;
  * Fused attention (see {@code Kernels.attention}): for each head and block of {@link #QUERY_BLOCK} queries, the
  * keys are visited in blocks of {@link #KEY_BLOCK} from key 0 up to the block's last visible key, with an online
  * softmax (running maximum, running sum, output rescaled when the maximum grows). No [n, len] score matrix exists:
- * a thread's scratch is a few blocks ({@code QUERY_BLOCK x KEY_BLOCK} scores plus the blocks of q, k and v).
+ * a thread's scratch is a few blocks ({@code QUERY_BLOCK x KEY_BLOCK} scores plus the blocks of q, k and v), plus
+ * the current head's keys and values ([len, d], read once for all its query blocks) while they stay under
+ * {@link #HEAD_CACHE_FLOATS}.
  *
  * <p>Determinism: the block grid is anchored at query 0 and key 0 of the call and depends only on the shapes; the
  * block products use the Java GEMM (fixed summation order) and the softmax updates run in key-block order, so a
@@ -22,12 +24,20 @@ import java.util.function.IntConsumer;
 final class Attention {
     static final int QUERY_BLOCK = 64;
     static final int KEY_BLOCK = 256;
+    /** Up to this many floats of one head's keys and values are read once and kept for all its query blocks. */
+    static final long HEAD_CACHE_FLOATS = 1L << 22;
 
     private Attention() {
     }
 
     static void attention(KernelLauncher launcher, Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v,
                           float scale, long causalOffset, Tensor out) {
+        attention(launcher, q, k, qRope, kRope, v, scale, causalOffset, out, HEAD_CACHE_FLOATS);
+    }
+
+    /** As above, caching a head's keys and values only up to {@code headCacheFloats} (tests use 0). */
+    static void attention(KernelLauncher launcher, Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v,
+                          float scale, long causalOffset, Tensor out, long headCacheFloats) {
         int heads = q.size(0);
         int n = q.size(1);
         int len = k.size(-2);
@@ -47,7 +57,8 @@ final class Attention {
                 int head = (int) (item / queryBlocks);
                 int i0 = (int) (item % queryBlocks) * QUERY_BLOCK;
                 int i1 = Math.min(n, i0 + QUERY_BLOCK);
-                block(launcher, gemm, scratch, head, i0, i1, q, k, qRope, kRope, v, scale, causalOffset, len, d, dr, dv);
+                block(launcher, gemm, scratch, head, i0, i1, q, k, qRope, kRope, v, scale, causalOffset, len, d, dr, dv,
+                        headCacheFloats);
                 outAccess.writeFloats(((long) head * n + i0) * dv, scratch.out, 0, (i1 - i0) * dv);
             }
         });
@@ -63,6 +74,10 @@ final class Attention {
         final float[] out;
         final float[] max;
         final float[] sum;
+        /** The keys and values of head {@link #cachedHead} (all len rows), when they fit HEAD_CACHE_FLOATS. */
+        float[] headKeys;
+        float[] headValues;
+        int cachedHead = -1;
 
         Scratch(int rows, int keyRows, int dk, int dv) {
             queries = new float[rows * dk];
@@ -78,7 +93,7 @@ final class Attention {
 
     private static void block(KernelLauncher launcher, JavaGemm gemm, Scratch s, int head, int i0, int i1, Tensor q,
                               Tensor k, Tensor qRope, Tensor kRope, Tensor v, float scale, long causalOffset, int len,
-                              int d, int dr, int dv) {
+                              int d, int dr, int dv, long headCacheFloats) {
         int rows = i1 - i0;
         int dk = d + dr;
         readRows(launcher, q.select(0, head), qRope == null ? null : qRope.select(0, head), i0, i1, d, dr, s.queries);
@@ -89,18 +104,39 @@ final class Attention {
         Tensor kh = k.rank() == 3 ? k.select(0, head) : k;
         Tensor krh = kRope == null ? null : kRope.rank() == 3 ? kRope.select(0, head) : kRope;
         Tensor vh = v.rank() == 3 ? v.select(0, head) : v;
+        // Keys and values shared by every head are cached once; per-head ones while the head's blocks last.
+        boolean cache = (long) len * (dk + dv) <= headCacheFloats;
+        int cacheKey = k.rank() == 2 && v.rank() == 2 && (kRope == null || kRope.rank() == 2) ? 0 : head;
+        if (cache && s.cachedHead != cacheKey) {
+            if (s.headKeys == null) {
+                s.headKeys = new float[len * dk];
+                s.headValues = new float[len * dv];
+            }
+            readRows(launcher, kh, krh, 0, len, d, dr, s.headKeys);
+            TensorAccess.of(launcher, vh).readFloats(0, s.headValues, 0, len * dv);
+            s.cachedHead = cacheKey;
+        }
         for (int j0 = 0; j0 < lastVisible; j0 += KEY_BLOCK) {
             int j1 = (int) Math.min(lastVisible, j0 + KEY_BLOCK);
             int keys = j1 - j0;
-            readRows(launcher, kh, krh, j0, j1, d, dr, s.keys);
+            PanelReader keyPanel;
+            PanelReader valuePanel;
+            if (cache) {
+                keyPanel = PanelReader.ofBt(s.headKeys, j0 * dk, keys, dk);
+                valuePanel = PanelReader.ofB(s.headValues, j0 * dv, keys, dv);
+            } else {
+                readRows(launcher, kh, krh, j0, j1, d, dr, s.keys);
+                TensorAccess.of(launcher, vh.slice(0, j0, j1)).readFloats(0, s.values, 0, keys * dv);
+                keyPanel = PanelReader.ofBt(s.keys, 0, keys, dk);
+                valuePanel = PanelReader.ofB(s.values, 0, keys, dv);
+            }
             java.util.Arrays.fill(s.scores, 0, rows * keys, 0f);
-            gemm.multiply(INLINE, s.queries, PanelReader.ofBt(s.keys, keys, dk), s.scores, rows, keys, dk);
+            gemm.multiply(INLINE, s.queries, keyPanel, s.scores, rows, keys, dk);
             for (int r = 0; r < rows; r++) {
                 long visible = causalOffset < 0 ? keys : Math.min(keys, (long) (i0 + r) + causalOffset + 1 - j0);
                 softmaxUpdate(s, r, keys, (int) Math.max(0, visible), scale, dv);
             }
-            TensorAccess.of(launcher, vh.slice(0, j0, j1)).readFloats(0, s.values, 0, keys * dv);
-            gemm.multiply(INLINE, s.scores, PanelReader.ofB(s.values, keys, dv), s.acc, rows, dv, keys);
+            gemm.multiply(INLINE, s.scores, valuePanel, s.acc, rows, dv, keys);
         }
         for (int r = 0; r < rows; r++) {
             float l = s.sum[r];

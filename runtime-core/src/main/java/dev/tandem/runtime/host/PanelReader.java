@@ -17,10 +17,12 @@ final class PanelReader {
 
     /** bt as a row-major array [n,k] (rowMajorBt) or its transpose [k,n], for GEMMs on kernel scratch. */
     private final float[] array;
+    private final int arrayOffset;
     private final boolean arrayIsBt;
 
-    private PanelReader(float[] array, boolean arrayIsBt, int n, int k) {
+    private PanelReader(float[] array, int arrayOffset, boolean arrayIsBt, int n, int k) {
         this.array = array;
+        this.arrayOffset = arrayOffset;
         this.arrayIsBt = arrayIsBt;
         this.n = n;
         this.k = k;
@@ -28,18 +30,19 @@ final class PanelReader {
         this.columns = null;
     }
 
-    /** bt given as a row-major [n,k] array. */
-    static PanelReader ofBt(float[] bt, int n, int k) {
-        return new PanelReader(bt, true, n, k);
+    /** bt given as a row-major [n,k] array starting at {@code offset}. */
+    static PanelReader ofBt(float[] bt, int offset, int n, int k) {
+        return new PanelReader(bt, offset, true, n, k);
     }
 
-    /** op(b) given as a row-major [k,n] array. */
-    static PanelReader ofB(float[] b, int k, int n) {
-        return new PanelReader(b, false, n, k);
+    /** op(b) given as a row-major [k,n] array starting at {@code offset}. */
+    static PanelReader ofB(float[] b, int offset, int k, int n) {
+        return new PanelReader(b, offset, false, n, k);
     }
 
     PanelReader(KernelLauncher launcher, Tensor b, boolean transposeB) {
         this.array = null;
+        this.arrayOffset = 0;
         this.arrayIsBt = false;
         Tensor bt = transposeB ? b : b.transpose(0, 1);
         this.n = bt.size(0);
@@ -144,7 +147,7 @@ final class PanelReader {
     /** bt[j, p0 .. p0+len) into dst[off..]; only when rows are contiguous. */
     private void row(int j, int p0, float[] dst, int off, int len) {
         if (array != null) {
-            System.arraycopy(array, j * k + p0, dst, off, len);
+            System.arraycopy(array, arrayOffset + j * k + p0, dst, off, len);
         } else {
             rows.readFloats((long) j * k + p0, dst, off, len);
         }
@@ -153,7 +156,7 @@ final class PanelReader {
     /** bt[j0 .. j0+width, p] into dst[off..]; only when columns are contiguous. */
     private void column(int p, int j0, float[] dst, int off, int width) {
         if (array != null) {
-            System.arraycopy(array, p * n + j0, dst, off, width);
+            System.arraycopy(array, arrayOffset + p * n + j0, dst, off, width);
         } else {
             columns.readFloats((long) p * n + j0, dst, off, width);
         }

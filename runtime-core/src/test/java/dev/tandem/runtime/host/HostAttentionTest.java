@@ -52,4 +52,29 @@ class HostAttentionTest {
         }
         assertThat(results[1]).containsExactly(results[0]);
     }
+
+    @Test
+    void cachingAHeadsKeysAndValuesChangesNoBit() {
+        Random random = new Random(9);
+        int h = 2;
+        int n = 70;
+        int len = 300;
+        try (HostKernelTestBench bench = new HostKernelTestBench(2)) {
+            Tensor q = bench.tensor(DType.F32, h, n, 12);
+            Tensor k = bench.tensor(DType.F32, h, len, 12);
+            Tensor v = bench.tensor(DType.F32, len, 7);
+            for (Tensor t : new Tensor[] {q, k, v}) {
+                float[] values = new float[Math.toIntExact(t.numel())];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = random.nextFloat() * 2 - 1;
+                }
+                bench.write(t, values);
+            }
+            Tensor cached = bench.tensor(DType.F32, h, n, 7);
+            Tensor streamed = bench.tensor(DType.F32, h, n, 7);
+            Attention.attention(bench.launcher, q, k, null, null, v, 0.5f, len - n, cached);
+            Attention.attention(bench.launcher, q, k, null, null, v, 0.5f, len - n, streamed, 0);
+            assertThat(bench.read(streamed)).containsExactly(bench.read(cached));
+        }
+    }
 }
