@@ -385,9 +385,6 @@ final class HostStream implements Stream {
     }
 
     private void waitFor(HostStream other, long position, String name) {
-        if (other.reached(position) && other.failureAtOrBefore(position) == null) {
-            return; // already satisfied: nothing to order (a failure still has to reach this stream, below)
-        }
         enqueue(name + "(" + other.name() + ")", () -> {
             other.awaitPosition(position);
             Failure f = other.failureAtOrBefore(position);

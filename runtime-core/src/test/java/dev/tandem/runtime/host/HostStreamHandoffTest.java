@@ -14,8 +14,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The lock-free handoff between streams: idle stream threads park after their short spin (they do not keep a
- * core busy), waits on work that already finished are satisfied without a queue entry, and failures still cross
- * over. Speed is measured by RuntimeBenchmarks, not here.
+ * core busy), quick handoffs keep stream order, and a wait on work that already failed still fails the waiter. Speed is measured by RuntimeBenchmarks, not here.
  */
 class HostStreamHandoffTest {
 
