@@ -59,6 +59,36 @@ final class HostGemms {
         };
     }
 
+    /**
+     * The GEMM {@link #select select(null)} gives, chosen when the first product runs: for kernel front ends whose
+     * work may never run (the simulated backend costs kernels without computing them), so nothing is loaded early.
+     */
+    static HostGemm deferred() {
+        return new HostGemm() {
+            private volatile HostGemm chosen;
+
+            private HostGemm chosen() {
+                HostGemm g = chosen;
+                if (g == null) {
+                    g = select(null);
+                    chosen = g;
+                }
+                return g;
+            }
+
+            @Override
+            public String description() {
+                return chosen().description();
+            }
+
+            @Override
+            public void matmul(KernelLauncher launcher, dev.tandem.runtime.Tensor a, boolean transposeA,
+                               dev.tandem.runtime.Tensor b, boolean transposeB, dev.tandem.runtime.Tensor out) {
+                chosen().matmul(launcher, a, transposeA, b, transposeB, out);
+            }
+        };
+    }
+
     /** True when {@code jdk.incubator.vector} was resolved at startup. */
     static boolean vectorApiAvailable() {
         return ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();

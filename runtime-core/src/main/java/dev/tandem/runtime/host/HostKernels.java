@@ -26,13 +26,16 @@ import java.util.Objects;
  *       a strided target; {@code fill} needs a whole number in range for integer dtypes (0 or 1 for BOOL).</li>
  * </ul>
  */
-final class HostKernels implements Kernels {
+public final class HostKernels implements Kernels {
     private final KernelLauncher launcher;
     private final HostGemm gemm;
 
-    /** Kernels whose GEMM is chosen by {@code -Dtandem.gemm} (default auto; see {@link HostGemms}). */
-    HostKernels(KernelLauncher launcher) {
-        this(launcher, HostGemms.select(null));
+    /**
+     * Kernels that validate with {@link KernelChecks} and hand the work to {@code launcher}; matmul goes to the GEMM
+     * chosen by {@code -Dtandem.gemm} (default auto; see {@link HostGemms}) when the first product runs.
+     */
+    public HostKernels(KernelLauncher launcher) {
+        this(launcher, HostGemms.deferred());
     }
 
     HostKernels(KernelLauncher launcher, HostGemm gemm) {
