@@ -16,7 +16,7 @@ import java.util.Set;
  * {@code SymbolLookup.loaderLookup()}, i.e. the library this class loads with {@link System#load}.
  *
  * <p>Search order: {@code -Dtandem.blas=/abs/libsomething.so} (any library exporting {@code cblas_sgemm}; an
- * error when the file does not exist), else a system OpenBLAS ({@code libopenblas.so.0} / {@code libopenblas.so})
+ * error when the file does not exist; {@code -Dtandem.blas=none} means no BLAS at all), else a system OpenBLAS ({@code libopenblas.so.0} / {@code libopenblas.so})
  * in {@code LD_LIBRARY_PATH}, the distribution's library directories and their {@code openblas-pthread},
  * {@code openblas-openmp} and {@code openblas-serial} subdirectories.
  *
@@ -26,6 +26,8 @@ import java.util.Set;
  */
 final class BlasLibrary {
     static final String PROPERTY = "tandem.blas";
+    /** The value of {@link #PROPERTY} that turns BLAS off (as on a machine without one). */
+    static final String NONE = "none";
 
     /** What loading found: the library and its self-description, or why there is none. */
     record Status(Path path, String description, String reason) {
@@ -50,6 +52,9 @@ final class BlasLibrary {
     private static Status tryLoad() {
         String explicit = System.getProperty(PROPERTY, "").trim();
         List<Path> candidates = new ArrayList<>();
+        if (explicit.equals(NONE)) {
+            return new Status(null, "", "-D" + PROPERTY + "=" + NONE + " turns BLAS off");
+        }
         if (!explicit.isEmpty()) {
             Path p = Path.of(explicit).toAbsolutePath();
             if (!Files.isRegularFile(p)) {

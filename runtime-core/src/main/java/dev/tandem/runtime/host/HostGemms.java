@@ -33,7 +33,8 @@ final class HostGemms {
                 if (status.found()) {
                     yield blas(status);
                 }
-                if (!System.getProperty(BlasLibrary.PROPERTY, "").isBlank()) {
+                String explicit = System.getProperty(BlasLibrary.PROPERTY, "").trim();
+                if (!explicit.isEmpty() && !explicit.equals(BlasLibrary.NONE)) {
                     throw new InvalidArgumentException("host GEMM: " + status.reason());
                 }
                 yield java();

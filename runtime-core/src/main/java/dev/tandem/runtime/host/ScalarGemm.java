@@ -29,9 +29,10 @@ final class ScalarGemm extends JavaGemm {
                     int p1 = Math.min(k, p0 + K_BLOCK);
                     int kc = p1 - p0;
                     bt.readRows(j0, j1, p0, p1, panel, kc);
-                    for (int i = 0; i < m; i++) {
-                        for (int j = j0; j < j1; j += GROUP) {
-                            int count = Math.min(GROUP, j1 - j);
+                    // A group of panel rows stays in L1 while every row of a passes by.
+                    for (int j = j0; j < j1; j += GROUP) {
+                        int count = Math.min(GROUP, j1 - j);
+                        for (int i = 0; i < m; i++) {
                             dots(a, i * k + p0, panel, (j - j0) * kc, kc, count, c, i * n + j);
                         }
                     }
