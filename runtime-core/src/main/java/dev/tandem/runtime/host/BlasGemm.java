@@ -107,11 +107,9 @@ final class BlasGemm implements HostGemm {
                 return;
             }
             // Convert this tile's columns of b (rows of bt) to F32 now: a panel, never the whole weight.
-            float[] rows = new float[tn * k];
-            bPanels.readRows(j0, j0 + tn, 0, k, rows, k);
             try (Arena local = Arena.ofConfined()) {
-                MemorySegment panel = local.allocate((long) rows.length * Float.BYTES, 64);
-                MemorySegment.copy(rows, 0, panel, ValueLayout.JAVA_FLOAT, 0, rows.length);
+                MemorySegment panel = local.allocate((long) tn * k * Float.BYTES, 64);
+                bPanels.readRows(j0, j0 + tn, panel);
                 for (int row = firstRow; row < lastRow; row++) {
                     int i0 = row * TILE_M;
                     sgemm(a, i0, true, panel, k, c, i0, j0, Math.min(TILE_M, m - i0), tn, k, n);

@@ -2,6 +2,8 @@ package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.Tensor;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * Reads blocks of {@code bt = op(b)} transposed, a [n,k] matrix, as F32 (BF16 and F16 widened on the fly), so a
  * GEMM converts one cache-sized panel of a weight at a time and never holds an F32 copy of the whole weight.
@@ -100,6 +102,19 @@ final class PanelReader {
                 }
             }
         }
+    }
+
+    /** {@code bt[j0..j1, 0..k)} as F32 rows of k into native memory {@code dst} (a BLAS panel, leading dimension k). */
+    void readRows(int j0, int j1, MemorySegment dst) {
+        if (rows != null) {
+            for (int j = j0; j < j1; j++) {
+                rows.readFloats((long) j * k, dst, (long) (j - j0) * k * Float.BYTES, k);
+            }
+            return;
+        }
+        float[] values = new float[(j1 - j0) * k];
+        readRows(j0, j1, 0, k, values, k);
+        MemorySegment.copy(values, 0, dst, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, values.length);
     }
 
     /** {@code dst[(j - j0) * ld + (p - p0)] = bt[j, p]} for j in [j0, j1), p in [p0, p1). */

@@ -65,6 +65,29 @@ final class TensorAccess {
         forEachRun(start, count, (element, stride, length, position) -> readFloatRun(element, stride, dst, off + position, length));
     }
 
+    /**
+     * Reads elements {@code [start, start + count)} of a floating tensor as F32 into native memory
+     * {@code dst} at byte offset {@code dstOffset}: a dense F32 run is one copy and a dense BF16 run is widened
+     * straight across (a BLAS panel needs no intermediate array).
+     */
+    void readFloats(long start, MemorySegment dst, long dstOffset, int count) {
+        forEachRun(start, count, (element, stride, length, position) -> {
+            long to = dstOffset + (long) position * Float.BYTES;
+            if (stride == 1 && dtype == DType.F32) {
+                MemorySegment.copy(segment, element * 4, dst, to, (long) length * 4);
+            } else if (stride == 1 && dtype == DType.BF16) {
+                long at = element * 2;
+                for (int i = 0; i < length; i++) {
+                    dst.set(FLOAT, to + 4L * i, Float.intBitsToFloat(segment.get(SHORT, at + 2L * i) << 16));
+                }
+            } else {
+                float[] chunk = new float[length];
+                readFloatRun(element, stride, chunk, 0, length);
+                MemorySegment.copy(chunk, 0, dst, FLOAT, to, length);
+            }
+        });
+    }
+
     /** Writes {@code src[off...]} into elements {@code [start, start + count)} of a floating tensor, rounding. */
     void writeFloats(long start, float[] src, int off, int count) {
         forEachRun(start, count, (element, stride, length, position) -> writeFloatRun(element, stride, src, off + position, length));
