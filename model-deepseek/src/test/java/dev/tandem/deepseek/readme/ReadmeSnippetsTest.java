@@ -80,7 +80,7 @@ class ReadmeSnippetsTest {
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
         String modulePath = location(TandemRuntime.class) + File.pathSeparator + location(DeepSeekEngine.class);
         List<String> options = List.of("--module-path", modulePath, "--add-modules", "dev.tandem.deepseek",
-                "-d", dir.resolve("classes").toString(), "-Xlint:all", "-Werror");
+                "-d", dir.resolve("classes").toString(), "-Xlint:all,-incubating", "-Werror");
         try (StandardJavaFileManager files = javac.getStandardFileManager(diagnostics, null, StandardCharsets.UTF_8)) {
             boolean ok = javac.getTask(null, files, diagnostics, options, null,
                     files.getJavaFileObjectsFromPaths(sources)).call();

@@ -52,7 +52,7 @@ final class HostDevice extends Handle implements Device, KernelLauncher {
         this.id = id;
         this.capacity = capacity;
         this.pool = new ComputePool("tandem-host" + id + "-compute", computeThreads);
-        this.kernels = KernelContract.wrap(new HostKernels(this));
+        this.kernels = KernelContract.wrap(new HostKernels(this, runtime.gemm()));
         // Closing an arena costs a handshake with every thread; do it off the streams' threads.
         this.releaser = Executors.newSingleThreadExecutor(
                 r -> Thread.ofPlatform().name("tandem-host" + id + "-release").daemon(true).unstarted(r));

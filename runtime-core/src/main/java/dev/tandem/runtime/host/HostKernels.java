@@ -12,23 +12,36 @@ import java.util.Objects;
 /**
  * The host device's kernels, in pure Java: the math (in {@link Gemm}, {@link Elementwise}, {@link Normalization},
  * {@link Softmax}, {@link Rope}, {@link TopK}, {@link IndexOps} and {@link Casts}) enqueued through the
- * {@link KernelLauncher}. Arguments arrive validated by {@link KernelContract}, which the device puts in front.
- * Host choices the contract leaves open: {@code topk} ranks NaN below every number and -0.0 ties +0.0 (lower
- * index first); {@code softmax} turns a row whose visible entries are all negative infinity into zeros;
- * {@code indexSelect} and {@code copy} move elements of any dtype bit for bit.
+ * {@link KernelLauncher}; matmul goes to the runtime's {@link HostGemm}. Arguments arrive validated by
+ * {@link KernelContract}, which the device puts in front. Host choices the contract leaves open: {@code topk} ranks
+ * NaN below every number and -0.0 ties +0.0 (lower index first); {@code softmax} turns a row whose visible entries
+ * are all negative infinity into zeros; {@code indexSelect} and {@code copy} move elements of any dtype bit for bit.
  */
 public final class HostKernels implements Kernels {
     private final KernelLauncher launcher;
+    private final HostGemm gemm;
 
-    /** Kernels that hand the (already validated) work to {@code launcher}. */
+    /**
+     * Kernels that hand the (already validated) work to {@code launcher}; matmul goes to the GEMM chosen by
+     * {@code -Dtandem.gemm} (default auto; see {@link HostGemms}) when the first product runs.
+     */
     public HostKernels(KernelLauncher launcher) {
+        this(launcher, HostGemms.deferred());
+    }
+
+    HostKernels(KernelLauncher launcher, HostGemm gemm) {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
+        this.gemm = Objects.requireNonNull(gemm, "gemm");
+    }
+
+    HostGemm gemm() {
+        return gemm;
     }
 
     @Override
     public void matmul(Stream stream, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor out) {
         launcher.launch(stream, "matmul", List.of(a, b), List.of(out),
-                () -> Gemm.matmul(launcher, a, transposeA, b, transposeB, out));
+                () -> gemm.matmul(launcher, a, transposeA, b, transposeB, out));
     }
 
     @Override
@@ -85,6 +98,14 @@ public final class HostKernels implements Kernels {
     public void softmax(Stream stream, Tensor x, Tensor out, long causalOffset) {
         launcher.launch(stream, "softmax", List.of(x), List.of(out),
                 () -> Softmax.softmax(launcher, x, out, causalOffset));
+    }
+
+    @Override
+    public void attention(Stream stream, Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v, float scale,
+                          long causalOffset, Tensor out) {
+        List<Tensor> reads = qRope == null ? List.of(q, k, v) : List.of(q, k, v, qRope, kRope);
+        launcher.launch(stream, "attention", reads, List.of(out),
+                () -> Attention.attention(launcher, q, k, qRope, kRope, v, scale, causalOffset, out));
     }
 
     @Override

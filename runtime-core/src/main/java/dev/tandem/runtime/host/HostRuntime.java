@@ -30,6 +30,7 @@ final class HostRuntime extends Handle implements TandemRuntime {
     private final List<Device> devices;
     private final Tracer tracer;
     private final Duration closeGrace;
+    private final HostGemm gemm;
 
     HostRuntime(RuntimeOptions options) {
         int count = options.deviceCount() == 0 ? 1 : options.deviceCount();
@@ -40,6 +41,7 @@ final class HostRuntime extends Handle implements TandemRuntime {
         long memory = options.deviceMemoryBytes() == 0 ? DEFAULT_DEVICE_MEMORY : options.deviceMemoryBytes();
         this.tracer = new Tracer(options.tracing());
         this.closeGrace = Duration.ofMillis(Long.parseLong(options.properties().getOrDefault(CLOSE_GRACE_PROPERTY, "5000")));
+        this.gemm = HostGemms.select(options.properties().get(HostGemms.OPTION));
         List<Device> list = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             list.add(new HostDevice(this, i, threads, memory));
@@ -50,6 +52,15 @@ final class HostRuntime extends Handle implements TandemRuntime {
     @Override
     public String backendName() {
         return HostBackend.NAME;
+    }
+
+    @Override
+    public String gemmImplementation() {
+        return gemm.description();
+    }
+
+    HostGemm gemm() {
+        return gemm;
     }
 
     @Override

@@ -293,6 +293,55 @@ public final class KernelContract implements Kernels {
     }
 
     @Override
+    public void attention(Stream stream, Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v, float scale,
+                          long causalOffset, Tensor out) {
+        KernelChecks check = new KernelChecks("attention", stream);
+        if ((qRope == null) != (kRope == null)) {
+            throw new ShapeException("attention: qRope and kRope must both be given or both be null");
+        }
+        check.input("q", q);
+        check.input("k", k);
+        check.input("v", v);
+        check.floating("q", q);
+        check.floating("k", k);
+        check.floating("v", v);
+        floatingOutput(check, out);
+        check.rank("q", q, 3);
+        check.rank("k", k, 2, 3);
+        check.rank("v", v, 2, 3);
+        long h = q.dim(0);
+        long n = q.dim(1);
+        long len = k.dim(-2);
+        check.shapeIs("k", k, k.rank() == 3 ? new long[] {h, len, q.dim(2)} : new long[] {len, q.dim(2)});
+        check.shapeIs("v", v, v.rank() == 3 ? new long[] {h, len, v.dim(-1)} : new long[] {len, v.dim(-1)});
+        if (qRope != null) {
+            check.input("qRope", qRope);
+            check.input("kRope", kRope);
+            check.floating("qRope", qRope);
+            check.floating("kRope", kRope);
+            check.rank("qRope", qRope, 3);
+            check.rank("kRope", kRope, 2, 3);
+            check.shapeIs("qRope", qRope, h, n, qRope.dim(2));
+            long dr = qRope.dim(2);
+            check.shapeIs("kRope", kRope, kRope.rank() == 3 ? new long[] {h, len, dr} : new long[] {len, dr});
+        }
+        check.shapeIs("out", out, h, n, v.dim(-1));
+        check.fitsInt("heads x queries x features", h * n * Math.max(v.dim(-1), q.dim(2)));
+        check.fitsInt("keys x features", len * Math.max(v.dim(-1), q.dim(2)));
+        if (!Float.isFinite(scale)) {
+            throw new OutOfRangeException("attention: scale must be finite, got " + scale);
+        }
+        check.noOverlap("out", out, "q", q, false);
+        check.noOverlap("out", out, "k", k, false);
+        check.noOverlap("out", out, "v", v, false);
+        if (qRope != null) {
+            check.noOverlap("out", out, "qRope", qRope, false);
+            check.noOverlap("out", out, "kRope", kRope, false);
+        }
+        implementation.attention(stream, q, k, qRope, kRope, v, scale, causalOffset, out);
+    }
+
+    @Override
     public void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out) {
         KernelChecks check = new KernelChecks("indexSelect", stream);
         check.input("source", source);
