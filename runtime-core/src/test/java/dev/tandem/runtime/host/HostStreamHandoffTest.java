@@ -7,6 +7,7 @@ import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.TandemRuntime;
 import org.junit.jupiter.api.Test;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -66,10 +67,17 @@ class HostStreamHandoffTest {
             Stream a = rt.device(0).createStream("a");
             Stream b = rt.device(0).createStream("b");
             Event e = rt.device(0).createEvent();
+            CountDownLatch recorded = new CountDownLatch(1);
             a.hostCallback(() -> {
+                try {
+                    recorded.await();   // fail only after the record is enqueued: enqueue on a failed stream throws
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                }
                 throw new IllegalStateException("boom");
             });
             a.record(e);
+            recorded.countDown();
             assertThatThrownBy(a::synchronize).isInstanceOf(StreamFailedException.class);
             b.waitEvent(e); // a has finished (failed) already: the failure must still reach b
             assertThatThrownBy(b::synchronize).isInstanceOf(StreamFailedException.class).hasMessageContaining("boom");
