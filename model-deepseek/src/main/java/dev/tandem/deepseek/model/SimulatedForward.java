@@ -122,8 +122,7 @@ public final class SimulatedForward implements AutoCloseable {
         List<Future<?>> futures = new ArrayList<>();
         for (int r = 0; r < ranks.size(); r++) {
             int rank = r;
-            futures.add(threads.submit(() -> runtime.runAsHost(
-                    () -> runRank(rank, perRank.get(rank), requestIds.get(rank), overlapped))));
+            futures.add(threads.submit(() -> runRank(rank, perRank.get(rank), requestIds.get(rank), overlapped)));
         }
         RuntimeException failure = null;
         for (Future<?> f : futures) {

@@ -166,19 +166,6 @@ public final class SimRuntime implements TandemRuntime {
         }
     }
 
-    /**
-     * Runs {@code hostWork} (one simulated rank's host thread: issuing a schedule) holding the engine's lock, which
-     * it gives up only while it blocks on virtual time (a synchronize or count download). Ranks driven this way take
-     * turns instead of contending for the lock operation by operation, which on a few cores costs more than the
-     * simulation itself. The timeline does not change: it never depends on thread timing. {@code hostWork} must
-     * not block on anything but this runtime (another thread's progress, a latch), or the other ranks stall.
-     */
-    public void runAsHost(Runnable hostWork) {
-        synchronized (lock) {
-            hostWork.run();
-        }
-    }
-
     // ---- the event engine ----
 
     Object lock() {
