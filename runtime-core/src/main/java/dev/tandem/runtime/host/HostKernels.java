@@ -2,6 +2,7 @@ package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.MoeGating;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
@@ -14,7 +15,7 @@ import java.util.Objects;
  * The host device's kernels, in pure Java. Each method validates its arguments completely (see
  * {@link KernelChecks}), then enqueues the math (in {@link Gemm}, {@link Elementwise}, {@link Normalization},
  * {@link Softmax}, {@link Rope}, {@link TopK}, {@link IndexOps} and {@link Casts}) through the
- * {@link KernelLauncher}. Choices the {@link Kernels} contract leaves open:
+ * {@link KernelLauncher}; matmul goes to the runtime's {@link HostGemm}. Choices the {@link Kernels} contract leaves open:
  * <ul>
  *   <li>An output may alias an input only as exactly the same view, and only for element-wise and row-wise
  *       kernels ({@code add, mul, scale, addScaled, silu, swiglu, sigmoid, rmsNorm, softmax, rope, cast, copy});
@@ -28,10 +29,23 @@ import java.util.Objects;
  */
 public final class HostKernels implements Kernels {
     private final KernelLauncher launcher;
+    private final HostGemm gemm;
 
-    /** Kernels that validate with {@link KernelChecks} and hand the work to {@code launcher}. */
+    /**
+     * Kernels that validate with {@link KernelChecks} and hand the work to {@code launcher}; matmul goes to the GEMM
+     * chosen by {@code -Dtandem.gemm} (default auto; see {@link HostGemms}) when the first product runs.
+     */
     public HostKernels(KernelLauncher launcher) {
+        this(launcher, HostGemms.deferred());
+    }
+
+    HostKernels(KernelLauncher launcher, HostGemm gemm) {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
+        this.gemm = Objects.requireNonNull(gemm, "gemm");
+    }
+
+    HostGemm gemm() {
+        return gemm;
     }
 
     @Override
@@ -70,7 +84,7 @@ public final class HostKernels implements Kernels {
         check.noOverlap("out", out, "a", a, false);
         check.noOverlap("out", out, "b", b, false);
         launcher.launch(stream, "matmul", List.of(a, b), List.of(out),
-                () -> Gemm.matmul(launcher, a, transposeA, b, transposeB, out));
+                () -> gemm.matmul(launcher, a, transposeA, b, transposeB, out));
     }
 
     @Override
@@ -170,6 +184,57 @@ public final class HostKernels implements Kernels {
     }
 
     @Override
+    public void attention(Stream stream, Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v, float scale,
+                          long causalOffset, Tensor out) {
+        KernelChecks check = new KernelChecks("attention", stream);
+        if ((qRope == null) != (kRope == null)) {
+            throw new ShapeException("attention: qRope and kRope must both be given or both be null");
+        }
+        check.input("q", q);
+        check.input("k", k);
+        check.input("v", v);
+        check.floating("q", q);
+        check.floating("k", k);
+        check.floating("v", v);
+        floatingOutput(check, out);
+        check.rank("q", q, 3);
+        check.rank("k", k, 2, 3);
+        check.rank("v", v, 2, 3);
+        long h = q.dim(0);
+        long n = q.dim(1);
+        long len = k.dim(-2);
+        check.shapeIs("k", k, k.rank() == 3 ? new long[] {h, len, q.dim(2)} : new long[] {len, q.dim(2)});
+        check.shapeIs("v", v, v.rank() == 3 ? new long[] {h, len, v.dim(-1)} : new long[] {len, v.dim(-1)});
+        if (qRope != null) {
+            check.input("qRope", qRope);
+            check.input("kRope", kRope);
+            check.floating("qRope", qRope);
+            check.floating("kRope", kRope);
+            check.rank("qRope", qRope, 3);
+            check.rank("kRope", kRope, 2, 3);
+            check.shapeIs("qRope", qRope, h, n, qRope.dim(2));
+            long dr = qRope.dim(2);
+            check.shapeIs("kRope", kRope, kRope.rank() == 3 ? new long[] {h, len, dr} : new long[] {len, dr});
+        }
+        check.shapeIs("out", out, h, n, v.dim(-1));
+        check.fitsInt("heads x queries x features", h * n * Math.max(v.dim(-1), q.dim(2)));
+        check.fitsInt("keys x features", len * Math.max(v.dim(-1), q.dim(2)));
+        if (!Float.isFinite(scale)) {
+            throw new OutOfRangeException("attention: scale must be finite, got " + scale);
+        }
+        check.noOverlap("out", out, "q", q, false);
+        check.noOverlap("out", out, "k", k, false);
+        check.noOverlap("out", out, "v", v, false);
+        List<Tensor> reads = qRope == null ? List.of(q, k, v) : List.of(q, k, v, qRope, kRope);
+        if (qRope != null) {
+            check.noOverlap("out", out, "qRope", qRope, false);
+            check.noOverlap("out", out, "kRope", kRope, false);
+        }
+        launcher.launch(stream, "attention", reads, List.of(out),
+                () -> Attention.attention(launcher, q, k, qRope, kRope, v, scale, causalOffset, out));
+    }
+
+    @Override
     public void rope(Stream stream, Tensor x, Tensor positions, Tensor frequencies, Tensor out) {
         KernelChecks check = new KernelChecks("rope", stream);
         check.input("x", x);
@@ -219,6 +284,76 @@ public final class HostKernels implements Kernels {
         check.noOverlap("indices", indices, "values", values, false);
         launcher.launch(stream, "topk", List.of(x), List.of(values, indices),
                 () -> TopK.topk(launcher, x, k, values, indices));
+    }
+
+    @Override
+    public void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices) {
+        KernelChecks check = new KernelChecks("moeGatingTopK", stream);
+        java.util.Objects.requireNonNull(gating, "moeGatingTopK: gating");
+        check.input("logits", logits);
+        check.floating("logits", logits);
+        check.rank("logits", logits, 2);
+        check.output("weights", weights);
+        check.output("indices", indices);
+        check.dtype("indices", indices, DType.I32);
+        long e = logits.dim(1);
+        check.fitsInt("expert count", e);
+        if (e % gating.groups() != 0) {
+            throw new ShapeException("moeGatingTopK: " + e + " experts do not split into " + gating.groups() + " groups");
+        }
+        if (gating.k() > e / gating.groups() * gating.keepGroups()) {
+            throw new OutOfRangeException("moeGatingTopK: k = " + gating.k() + " exceeds the " + e / gating.groups()
+                    * gating.keepGroups() + " experts of " + gating.keepGroups() + " kept groups");
+        }
+        if (bias != null) {
+            check.input("bias", bias);
+            check.dtype("bias", bias, DType.F32);
+            check.shapeIs("bias", bias, e);
+        }
+        if (weights.dtype() != logits.dtype()) {
+            throw new ShapeException("moeGatingTopK: weights " + weights + " must have the logits' dtype " + logits.dtype());
+        }
+        check.shapeIs("weights", weights, logits.dim(0), gating.k());
+        check.shapeIs("indices", indices, logits.dim(0), gating.k());
+        check.noOverlap("weights", weights, "logits", logits, false);
+        check.noOverlap("indices", indices, "logits", logits, false);
+        check.noOverlap("indices", indices, "weights", weights, false);
+        List<Tensor> reads = bias == null ? List.of(logits) : List.of(logits, bias);
+        launcher.launch(stream, "moeGatingTopK", reads, List.of(weights, indices),
+                () -> MoeGatingKernel.run(launcher, logits, bias, gating, weights, indices));
+    }
+
+    @Override
+    public void moeDispatch(Stream stream, Tensor x, Tensor expertIdx, int numExperts, Tensor sortedRows, Tensor rowOf,
+                            Tensor counts) {
+        KernelChecks check = new KernelChecks("moeDispatch", stream);
+        check.input("x", x);
+        check.input("expertIdx", expertIdx);
+        check.rank("x", x, 2);
+        check.rank("expertIdx", expertIdx, 2);
+        check.dtype("expertIdx", expertIdx, DType.I32);
+        check.output("sortedRows", sortedRows);
+        check.output("rowOf", rowOf);
+        check.output("counts", counts);
+        check.dtype("rowOf", rowOf, DType.I32);
+        check.dtype("counts", counts, DType.I32);
+        if (numExperts < 1) {
+            throw new OutOfRangeException("moeDispatch: numExperts = " + numExperts + " must be at least 1");
+        }
+        if (expertIdx.dim(0) != x.dim(0)) {
+            throw new ShapeException("moeDispatch: expertIdx " + expertIdx + " needs one row per row of x " + x);
+        }
+        long n = x.dim(0) * expertIdx.dim(1);
+        check.fitsInt("assignment count", n);
+        check.shapeIs("sortedRows", sortedRows, n, x.dim(1));
+        check.shapeIs("rowOf", rowOf, n);
+        check.shapeIs("counts", counts, numExperts);
+        if (sortedRows.dtype() != x.dtype()) {
+            throw new ShapeException("moeDispatch: sortedRows " + sortedRows + " must have x's dtype " + x.dtype());
+        }
+        check.noOverlap("sortedRows", sortedRows, "x", x, false);
+        launcher.launch(stream, "moeDispatch", List.of(x, expertIdx), List.of(sortedRows, rowOf, counts),
+                () -> MoeDispatchKernel.run(launcher, x, expertIdx, numExperts, sortedRows, rowOf, counts));
     }
 
     @Override
