@@ -28,6 +28,12 @@ class SimKernelConformanceTest extends KernelConformance {
             Map.entry("castsRoundTripAndRoundOnce", COMPUTES),
             Map.entry("copyMakesStridedViewsContiguous", COMPUTES),
             Map.entry("fillConvertsTheValueToTheDtype", COMPUTES),
+            Map.entry("attentionMatchesReferenceWithCausalOffsetsSharedKeysAndRopeParts", COMPUTES),
+            Map.entry("attentionTakesTransposedQueryViewsAndRejectsBadShapes", COMPUTES
+                    + " (its value check comes before its shape checks)"),
+            Map.entry("moeGatingTopKMatchesAPlainReference", COMPUTES),
+            Map.entry("moeDispatchSortsAssignmentsByExpertStably", COMPUTES
+                    + " (a simulated moeDispatch writes the routing model's counts, not the sorted rows)"),
             Map.entry("indexOutOfRangeFailsTheStreamWhenTheWorkRuns", "the bad index is a value the kernel reads when it runs; simulated kernels read no values"),
             Map.entry("castOfAnI64ThatDoesNotFitI32FailsTheStream", "the overflow is a value the kernel reads when it runs; simulated kernels read no values")));
 
