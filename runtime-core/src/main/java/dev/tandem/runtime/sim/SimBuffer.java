@@ -3,7 +3,6 @@ package dev.tandem.runtime.sim;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.spi.Handle;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /** Simulated device memory: a size, and real bytes only when it is small (see {@link SimSettings#dataBytesLimit()}). */
@@ -13,6 +12,9 @@ final class SimBuffer extends Handle implements DeviceBuffer {
     private final long bytes;
     private final boolean withData;
     private MemorySegment data;
+    /** Neighbours in the device's list of open buffers (guarded by the runtime lock): O(1) insert and removal. */
+    SimBuffer previous;
+    SimBuffer next;
 
     SimBuffer(SimDevice device, SimStream allocationStream, long bytes, boolean withData) {
         super(bytes + "-byte sim buffer on " + device.name());
@@ -45,7 +47,8 @@ final class SimBuffer extends Handle implements DeviceBuffer {
     /** The bytes, allocated (zeroed) on first write; null for a shape-only buffer. Runtime lock held. */
     MemorySegment writableData() {
         if (data == null && withData) {
-            data = Arena.ofAuto().allocate(bytes, 8);
+            // heap memory: nothing native to clean up, and no kernel reads it through an address
+            data = MemorySegment.ofArray(new long[(int) ((bytes + 7) / 8)]).asSlice(0, bytes);
         }
         return data;
     }

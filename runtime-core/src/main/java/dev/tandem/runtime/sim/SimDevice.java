@@ -20,10 +20,9 @@ import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.spi.KernelContract;
 
 import java.lang.foreign.MemorySegment;
-import java.util.HashSet;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.IntConsumer;
 
@@ -39,7 +38,7 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     private final List<SimStream> streams = new CopyOnWriteArrayList<>();
     private final List<SimEvent> events = new CopyOnWriteArrayList<>();
     private final List<SimCommunicator> communicators = new CopyOnWriteArrayList<>();
-    private final Set<SimBuffer> buffers = new HashSet<>();   // guarded by the runtime lock
+    private SimBuffer buffers;   // head of the open buffers' list, guarded by the runtime lock
     private long used;
     private long peak;
     private long hostClock;
@@ -108,16 +107,31 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
             used += bytes;
             peak = Math.max(peak, used);
             SimBuffer buffer = new SimBuffer(this, owner, bytes, bytes <= runtime.settings().dataBytesLimit());
-            buffers.add(buffer);
+            buffer.next = buffers;
+            if (buffers != null) {
+                buffers.previous = buffer;
+            }
+            buffers = buffer;
             return buffer;
         }
     }
 
     void release(SimBuffer buffer) {
         synchronized (runtime.lock()) {
-            if (buffers.remove(buffer)) {
-                used -= buffer.byteSize();
+            // called once per buffer (its close is idempotent)
+            if (buffer.previous != null) {
+                buffer.previous.next = buffer.next;
+            } else if (buffers == buffer) {
+                buffers = buffer.next;
+            } else {
+                return;
             }
+            if (buffer.next != null) {
+                buffer.next.previous = buffer.previous;
+            }
+            buffer.previous = null;
+            buffer.next = null;
+            used -= buffer.byteSize();
         }
     }
 
@@ -153,9 +167,11 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
 
     @Override
     protected void release() {
-        List<SimBuffer> open;
+        List<SimBuffer> open = new ArrayList<>();
         synchronized (runtime.lock()) {
-            open = List.copyOf(buffers);
+            for (SimBuffer b = buffers; b != null; b = b.next) {
+                open.add(b);
+            }
         }
         Closer.runAll(Closer.deviceChildren(communicators, open, events, streams));
     }

@@ -201,9 +201,9 @@ public abstract class KernelConformance extends ConformanceBase {
 
     // ---- matmul ----
 
-    /** Disjoint parts of one buffer are independent tensors on every backend; overlapping ones are rejected. */
+    /** Disjoint parts of one buffer are independent tensors on every backend. */
     @Test
-    void matmulAcceptsDisjointSlicesOfOneBufferAndRejectsOverlap() {
+    void matmulAcceptsDisjointSlicesOfOneBuffer() {
         Tensor whole = tensor(DType.F32, 12);
         Tensor a = Tensor.at(whole.buffer(), DType.F32, 0, 2, 2);
         Tensor b = Tensor.at(whole.buffer(), DType.F32, 4, 2, 2);
@@ -211,6 +211,13 @@ public abstract class KernelConformance extends ConformanceBase {
         stream.upload(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 0}, whole);
         kernels.matmul(stream, a, b, out);
         assertThat(read(out)).containsExactly(19, 22, 43, 50);
+    }
+
+    @Test
+    void matmulRejectsAnOutputThatOverlapsAnInput() {
+        Tensor whole = tensor(DType.F32, 12);
+        Tensor a = Tensor.at(whole.buffer(), DType.F32, 0, 2, 2);
+        Tensor b = Tensor.at(whole.buffer(), DType.F32, 4, 2, 2);
         Tensor overlapping = Tensor.at(whole.buffer(), DType.F32, 2, 2, 2);
         assertThatThrownBy(() -> kernels.matmul(stream, a, b, overlapping))
                 .isExactlyInstanceOf(ShapeException.class).hasMessageContaining("overlaps");
