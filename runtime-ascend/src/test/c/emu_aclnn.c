@@ -258,7 +258,7 @@ aclnnStatus aclDestroyTensorList(const aclTensorList *array) {
 /* ---------- executors ---------- */
 enum opk { OP_MATMUL = 1, OP_ADD, OP_MUL, OP_MULS, OP_INPLACE_MUL, OP_RMSNORM, OP_SILU, OP_SIGMOID, OP_SOFTMAX,
            OP_TOPK, OP_INDEX_SELECT, OP_INDEX_ADD, OP_CAST, OP_COPY, OP_FILL, OP_MASKED_FILL, OP_COS, OP_SIN,
-           OP_ROPE, OP_GMM, OP_MOE_INIT, OP_MOE_FINALIZE, OP_MOE_GATING };
+           OP_ROPE, OP_GMM, OP_MOE_INIT, OP_MOE_FINALIZE, OP_MOE_GATING, OP_SWIGLU };
 
 struct aclOpExecutor {
     int op;
@@ -472,6 +472,22 @@ static int run_elementwise(aclOpExecutor *e) {
         st(out, addr_of(out, idx), vals[i]);
     }
     free(vals);
+    return 0;
+}
+
+/* out = silu(A) * B, A and B the first and second half of x along axis e->k (aclnnSwiGlu). */
+static int run_swiglu(aclOpExecutor *e) {
+    tens *x = &e->t[0], *out = &e->t[1];
+    int axis = (int) e->k;
+    int64_t half = out->dims[axis], n = numel(out), idx[MAXD];
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, out, idx);
+        float a = ld(x, addr_of(x, idx));
+        idx[axis] += half;
+        float b = ld(x, addr_of(x, idx));
+        idx[axis] -= half;
+        st(out, addr_of(out, idx), a / (1.0f + expf(-a)) * b);
+    }
     return 0;
 }
 
@@ -902,6 +918,7 @@ static int run_exec(emu_task *task) {
         case OP_MOE_INIT: return run_moe_init(e);
         case OP_MOE_FINALIZE: return run_moe_finalize(e);
         case OP_MOE_GATING: return run_moe_gating(e);
+        case OP_SWIGLU: return run_swiglu(e);
         default: return run_elementwise(e);
     }
 }
@@ -974,6 +991,7 @@ PHASE2(aclnnGroupedMatmulV4)
 PHASE2(aclnnMoeInitRoutingV3)
 PHASE2(aclnnMoeFinalizeRoutingV2)
 PHASE2(aclnnMoeGatingTopK)
+PHASE2(aclnnSwiGlu)
 
 #define BEGIN(fn, op, ws, ...) \
     NENTER(fn "GetWorkspaceSize"); \
@@ -1371,5 +1389,38 @@ aclnnStatus aclnnMoeGatingTopKGetWorkspaceSize(const aclTensor *x, const aclTens
     e->attr[4] = outFlag;
     e->s[0] = routedScalingFactor;
     e->s[1] = eps;
+    return finish_exec(e, workspaceSize, executor);
+}
+
+static bool contiguous(const tens *t) {
+    int64_t want = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        if (t->dims[d] != 1 && t->strides[d] != want) return false;
+        want *= t->dims[d];
+    }
+    return true;
+}
+
+/* aclnnSwiGlu page: x of rank 1..8 in FLOAT16/BFLOAT16/FLOAT (A2), even along dim, contiguous, not empty; out of
+ * x's dtype with that axis halved; anything else is ACLNN_ERR_PARAM_INVALID. */
+aclnnStatus aclnnSwiGluGetWorkspaceSize(const aclTensor *x, int64_t dim, const aclTensor *out,
+                                        uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnSwiGlu", OP_SWIGLU, 0, x, out);
+    tens *t = e->t;
+    if (!is_float(t[0].dtype)) return dtype_error(e, "x must be FLOAT16, BFLOAT16 or FLOAT");
+    if (t[1].dtype != t[0].dtype) return dtype_error(e, "out must have x's dtype");
+    int nd = t[0].ndim;
+    if (nd < 1 || nd > 8) return shape_error(e, "x must have 1 to 8 dimensions");
+    if (dim < -nd || dim >= nd) return shape_error(e, "dim must lie in [-x.dim(), x.dim() - 1]");
+    int axis = (int) (dim < 0 ? dim + nd : dim);
+    if (t[0].dims[axis] % 2 != 0) return shape_error(e, "x must have an even size along dim");
+    if (numel(&t[0]) == 0) return shape_error(e, "empty tensors are not supported");
+    if (!contiguous(&t[0]) || !contiguous(&t[1])) return shape_error(e, "non-contiguous tensors are not supported");
+    bool ok = t[1].ndim == nd;
+    for (int d = 0; ok && d < nd; d++) {
+        ok = t[1].dims[d] == (d == axis ? t[0].dims[d] / 2 : t[0].dims[d]);
+    }
+    if (!ok) return shape_error(e, "out must have x's shape with dim halved");
+    e->k = axis;
     return finish_exec(e, workspaceSize, executor);
 }

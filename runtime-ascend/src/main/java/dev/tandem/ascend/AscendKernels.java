@@ -331,6 +331,79 @@ final class AscendKernels implements Kernels {
         activation(stream, "sigmoid", "aclnnSigmoid", x, out);
     }
 
+    /** One {@code aclnnSwiGlu}: the first half of {@code x} along {@code dim} gates the second. */
+    @Override
+    public void swiglu(Stream stream, Tensor x, int dim, Tensor out) {
+        AscendStream s = check("swiglu", stream, "x", x, "out", out);
+        floating("swiglu", "x", x);
+        if (out.dtype() != x.dtype()) {
+            throw new ShapeException("swiglu: out " + out + " must be " + x.dtype() + " like x");
+        }
+        contiguous("swiglu", "out", out);
+        if (x.rank() < 1) {
+            throw new ShapeException("swiglu: x " + Arrays.toString(x.shape()) + " must have rank at least 1");
+        }
+        if (dim < -x.rank() || dim >= x.rank()) {
+            throw new OutOfRangeException("swiglu: dim " + dim + " is out of range for x " + Arrays.toString(x.shape())
+                    + " (rank " + x.rank() + ")");
+        }
+        int axis = dim < 0 ? dim + x.rank() : dim;
+        long n = x.dim(axis);
+        if (n % 2 != 0) {
+            throw new ShapeException("swiglu: x " + Arrays.toString(x.shape()) + " has an odd size (" + n
+                    + ") along dim " + dim + "; it must split into two equal halves");
+        }
+        long[] expected = x.shape();
+        expected[axis] = n / 2;
+        if (!Arrays.equals(out.shape(), expected)) {
+            throw new ShapeException("swiglu: out " + Arrays.toString(out.shape()) + " must be "
+                    + Arrays.toString(expected));
+        }
+        if (bytesOverlap(out, x)) {
+            throw new ShapeException("swiglu: out " + out + " overlaps x " + x);
+        }
+        if (out.numel() == 0) {
+            return; // aclnnSwiGlu rejects empty tensors; there is nothing to compute
+        }
+        // aclnnSwiGlu takes contiguous tensors only.
+        Tensor source = x.isContiguous() ? x : Tensor.allocate(device, s, x.dtype(), x.shape());
+        try {
+            if (source != x) {
+                copy(s, x, source);
+            }
+            run(s, "swiglu", o -> {
+                MemorySegment tx = o.tensor(source, s);
+                MemorySegment to = o.tensor(out, s);
+                return (ws, ex) -> Nn.aclnnSwiGluGetWorkspaceSize(tx, axis, to, ws, ex);
+            }, Nn::aclnnSwiGlu);
+        } finally {
+            if (source != x) {
+                source.buffer().close();
+            }
+        }
+    }
+
+    /** Whether the byte ranges {@code a} and {@code b} span in one buffer intersect. */
+    private static boolean bytesOverlap(Tensor a, Tensor b) {
+        if (a.buffer() != b.buffer() || a.numel() == 0 || b.numel() == 0) {
+            return false;
+        }
+        long[] ea = extent(a);
+        long[] eb = extent(b);
+        return ea[0] < eb[1] && eb[0] < ea[1];
+    }
+
+    private static long[] extent(Tensor t) {
+        long last = t.offset();
+        long[] shape = t.shape();
+        long[] strides = t.strides();
+        for (int d = 0; d < shape.length; d++) {
+            last += (shape[d] - 1) * strides[d];
+        }
+        long size = t.dtype().byteSize();
+        return new long[] {t.offset() * size, (last + 1) * size};
+    }
+
     @Override
     public void swiglu(Stream stream, Tensor gate, Tensor up, Tensor out) {
         AscendStream s = check("swiglu", stream, "gate", gate, "up", up, "out", out);

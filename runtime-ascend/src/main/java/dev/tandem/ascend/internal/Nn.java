@@ -263,6 +263,16 @@ public final class Nn {
         Check.aclnn("aclnnSiluGetWorkspaceSize", Aclnn.aclnnSiluGetWorkspaceSize(self, out, workspaceSize, executor));
     }
 
+    public static void aclnnSwiGlu(MemorySegment workspace, long workspaceSize, MemorySegment executor,
+            MemorySegment stream) {
+        Check.aclnn("aclnnSwiGlu", Aclnn.aclnnSwiGlu(workspace, workspaceSize, executor, stream));
+    }
+
+    public static void aclnnSwiGluGetWorkspaceSize(MemorySegment x, long dim, MemorySegment out,
+            MemorySegment workspaceSize, MemorySegment executor) {
+        Check.aclnn("aclnnSwiGluGetWorkspaceSize", Aclnn.aclnnSwiGluGetWorkspaceSize(x, dim, out, workspaceSize, executor));
+    }
+
     public static void aclnnSin(MemorySegment workspace, long workspaceSize, MemorySegment executor,
             MemorySegment stream) {
         Check.aclnn("aclnnSin", Aclnn.aclnnSin(workspace, workspaceSize, executor, stream));
