@@ -187,6 +187,18 @@ final class AscendKernels implements Kernels {
             fill(stream, out, 0.0);
             return;
         }
+        DType promoted = promote(a.dtype(), b.dtype());
+        if (out.dtype() != promoted && !(promoted == DType.F16 && out.dtype() == DType.F32)) {
+            // aclnnMatmul writes only the promoted type (or FLOAT for FLOAT16): compute in it, then cast.
+            Tensor wide = Tensor.allocate(device, s, promoted, out.shape());
+            try {
+                matmul(stream, a, transposeA, b, transposeB, wide);
+                cast(stream, wide, out);
+            } finally {
+                wide.buffer().close();
+            }
+            return;
+        }
         run(s, "matmul",
                 o -> {
                     MemorySegment tx = o.tensor(x, s);
@@ -195,6 +207,33 @@ final class AscendKernels implements Kernels {
                     return (ws, ex) -> Nn.aclnnMatmulGetWorkspaceSize(tx, ty, to, KEEP_DTYPE, ws, ex);
                 },
                 Nn::aclnnMatmul);
+    }
+
+    /** {@code t} itself when it has {@code dtype}, else a new copy cast to it; {@link #release} frees that copy. */
+    Tensor castTo(AscendStream s, Tensor t, DType dtype) {
+        if (t.dtype() == dtype) {
+            return t;
+        }
+        Tensor copy = Tensor.allocate(device, s, dtype, t.shape());
+        cast(s, t, copy);
+        return copy;
+    }
+
+    /** A scratch tensor on this device, ordered on {@code s}. */
+    Tensor scratch(AscendStream s, DType dtype, long... shape) {
+        return Tensor.allocate(device, s, dtype, shape);
+    }
+
+    /** Frees {@code maybeCopy} if it is not {@code original} (stream-ordered). */
+    static void release(Tensor maybeCopy, Tensor original) {
+        if (maybeCopy != original) {
+            maybeCopy.buffer().close();
+        }
+    }
+
+    /** aclnn's promotion of two floating types: equal types stay, any other pair computes in F32. */
+    static DType promote(DType a, DType b) {
+        return a == b ? a : DType.F32;
     }
 
     private void binary(Stream stream, String op, Tensor a, Tensor b, Tensor out, Float alpha, boolean multiply) {
@@ -316,9 +355,21 @@ final class AscendKernels implements Kernels {
         floating(op, "out", out);
         contiguous(op, "out", out);
         sameShape(op, "out", out, "x", x);
-        if (out.numel() > 0) {
-            unary(s, op, fn, x, out);
+        if (out.numel() == 0) {
+            return;
         }
+        if (fn.equals("aclnnSilu") && x.dtype() != out.dtype()) {
+            // aclnnSilu takes one dtype for self and out: compute in x's, then cast.
+            Tensor same = Tensor.allocate(device, s, x.dtype(), x.shape());
+            try {
+                unary(s, op, fn, x, same);
+                cast(stream, same, out);
+            } finally {
+                same.buffer().close();
+            }
+            return;
+        }
+        unary(s, op, fn, x, out);
     }
 
     @Override
@@ -416,8 +467,8 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        if (!overlaps(out, up)) {
-            // out = silu(gate); out *= up
+        if (!overlaps(out, up) && gate.dtype() == out.dtype()) {
+            // out = silu(gate); out *= up (aclnnSilu needs one dtype for self and out)
             unary(s, "swiglu", "aclnnSilu", gate, out);
             run(s, "swiglu", o -> {
                 MemorySegment to = o.tensor(out, s);
@@ -426,7 +477,7 @@ final class AscendKernels implements Kernels {
             }, Nn::aclnnInplaceMul);
             return;
         }
-        Tensor tmp = Tensor.allocate(device, s, out.dtype(), out.shape());
+        Tensor tmp = Tensor.allocate(device, s, gate.dtype(), out.shape());
         try {
             unary(s, "swiglu", "aclnnSilu", gate, tmp);
             run(s, "swiglu", o -> {
@@ -776,6 +827,16 @@ final class AscendKernels implements Kernels {
         if (source.numel() == 0) {
             return;
         }
+        // aclnnIndexAdd takes source in self's dtype.
+        Tensor same = castTo(s, source, target.dtype());
+        try {
+            indexAddSameType(s, target, indices, same, alpha);
+        } finally {
+            release(same, source);
+        }
+    }
+
+    private void indexAddSameType(AscendStream s, Tensor target, Tensor indices, Tensor source, float alpha) {
         run(s, "indexAdd", o -> {
             MemorySegment tt = o.tensor(target, s);
             MemorySegment ti = o.tensor(indices, s);

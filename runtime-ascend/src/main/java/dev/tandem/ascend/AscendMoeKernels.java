@@ -109,6 +109,28 @@ public final class AscendMoeKernels {
         if (out.numel() == 0) {
             return;
         }
+        DType common = AscendKernels.promote(x.dtype(), weights.dtype());
+        if (x.dtype() != common || weights.dtype() != common || out.dtype() != common) {
+            // aclnnGroupedMatmulV4 takes x, weight and out of one dtype: compute in the promoted one, then cast.
+            Tensor xc = kernels.castTo(s, x, common);
+            Tensor wc = kernels.castTo(s, weights, common);
+            Tensor oc = out.dtype() == common ? out : kernels.scratch(s, common, out.shape());
+            try {
+                if (oc != out) {
+                    // Rows past the group sizes are not written: they keep out's values (rounded through x's dtype).
+                    kernels.cast(s, out, oc);
+                }
+                groupedMatmulImpl(s, xc, wc, groupSizes, oc);
+                if (oc != out) {
+                    kernels.cast(s, oc, out);
+                }
+            } finally {
+                AscendKernels.release(xc, x);
+                AscendKernels.release(wc, weights);
+                AscendKernels.release(oc, out);
+            }
+            return;
+        }
         kernels.run(s, op, o -> {
             MemorySegment lx = o.list(x, s);
             MemorySegment lw = o.list(weights, s);
