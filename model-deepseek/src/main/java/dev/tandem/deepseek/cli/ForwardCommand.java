@@ -70,6 +70,11 @@ public final class ForwardCommand {
               --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
               --mla auto|naive|absorbed  MLA form: absorbed (decode-friendly), naive (prefill), or per chunk (default auto)
               --link GBPS[:LAT_US]   emulate a link of GBPS GB/s and LAT_US us per collective (host backend)
+              --threads N            compute threads per rank (host backend; default: cores / ranks)
+              --gemm NAME            host GEMM: auto (a CBLAS library if found, else Java), blas, java,
+                                     java-vector or java-scalar (default auto, or -Dtandem.gemm)
+              --warmup N             untimed forwards before the timed ones (default 0)
+              --repeat N             timed forwards; prints their median time and tokens/s (default 1)
               --trace FILE           write a Chrome trace of the run and print per-rank overlap metrics
               --help                 this text
             presets: %s
@@ -106,7 +111,7 @@ public final class ForwardCommand {
             err.println("forward: " + e.getMessage());
             err.print(USAGE);
             return 2;
-        } catch (SafetensorsException | IllegalArgumentException e) {
+        } catch (SafetensorsException | IllegalArgumentException | dev.tandem.runtime.InvalidArgumentException e) {
             err.println("forward: " + e.getMessage());
             return 1;
         } catch (RuntimeException e) {
@@ -118,7 +123,7 @@ public final class ForwardCommand {
 
     private static final List<String> FLAGS = List.of("model", "layers", "input", "output", "ranks", "attention",
             "backend", "preset", "random-seed", "tokens", "seq-lens", "micro-batches", "schedule", "weight-dtype", "trace",
-            "mla", "link");
+            "mla", "link", "warmup", "repeat", "threads", "gemm");
 
     static Map<String, String> parse(String[] args) {
         Map<String, String> opts = new LinkedHashMap<>();
@@ -247,6 +252,8 @@ public final class ForwardCommand {
             case "bf16" -> DType.BF16;
             default -> throw new UsageException("--weight-dtype must be f32 or bf16, got '" + o.get("weight-dtype") + "'");
         };
+        int warmup = intOpt(o, "warmup", 0, 0);
+        int repeat = intOpt(o, "repeat", 1, 1);
         MlaMode mla = switch (o.getOrDefault("mla", "auto").toLowerCase(Locale.ROOT)) {
             case "auto" -> MlaMode.AUTO;
             case "naive" -> MlaMode.NAIVE;
@@ -294,7 +301,10 @@ public final class ForwardCommand {
             }
             int[] range = layerRange(o.getOrDefault("layers", ":"), config.numHiddenLayers());
             RuntimeOptions ro = RuntimeOptions.defaults().withBackend(o.get("backend")).withDeviceCount(ranks)
-                    .withTracing(o.containsKey("trace"));
+                    .withTracing(o.containsKey("trace")).withComputeThreads(intOpt(o, "threads", 0, 1));
+            if (o.containsKey("gemm")) {
+                ro = ro.withProperty("host.gemm", o.get("gemm"));
+            }
             int d = config.hiddenSize();
             List<DecoderRunner.Request> requests = new ArrayList<>();
             int row = 0;
@@ -315,6 +325,7 @@ public final class ForwardCommand {
                     out.printf(Locale.ROOT, "loaded %s layers %d..%d on %d %s rank(s) (%s attention) in %.2f s%n",
                             config, range[0], range[1] - 1, ranks, rt.backendName(), mode.name().toLowerCase(Locale.ROOT),
                             (loaded - start) / 1e9);
+                    out.println("GEMM: " + rt.gemmImplementation());
                     MicroBatchPlanner planner = new MicroBatchPlanner(1, 0.1, true,
                             DeepSeekStageCosts.plannerCostModel(config));
                     MicroBatchPlan plan;
@@ -335,10 +346,16 @@ public final class ForwardCommand {
                             out.printf(Locale.ROOT, "micro-batches: %d (%s)%n", plan.size(), plan.reason());
                         }
                     }
-                    long t0 = System.nanoTime();
-                    result = runner.forward(requests, plan, use);
-                    out.printf(Locale.ROOT, "forward of %d tokens in %d request(s): %.3f s%n", positions.length,
-                            seqLens.length, (System.nanoTime() - t0) / 1e9);
+                    ForwardTimer timer = new ForwardTimer(warmup, repeat);
+                    DecoderRunner.Scheduling chosen = use;
+                    result = timer.run(() -> {
+                        float[] r = runner.forward(requests, plan, chosen);
+                        for (DecoderRunner.Request q : requests) {
+                            runner.release(q.id());   // each forward is a fresh prefill, not a continuation
+                        }
+                        return r;
+                    });
+                    out.print(timer.describe(positions.length, seqLens.length));
                 }
                 if (o.containsKey("trace")) {
                     rt.tracer().writeChromeTrace(Path.of(o.get("trace")));
