@@ -1,6 +1,6 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.AclDataType;
 import dev.tandem.ascend.internal.AclnnCall;
 import dev.tandem.ascend.internal.Nn;
 import dev.tandem.runtime.DType;
@@ -69,16 +69,7 @@ final class AscendKernels implements Kernels {
     }
 
     static int aclType(DType t) {
-        return switch (t) {
-            case F32 -> Acl.ACL_FLOAT();
-            case F16 -> Acl.ACL_FLOAT16();
-            case BF16 -> Acl.ACL_BF16();
-            case I8 -> Acl.ACL_INT8();
-            case I32 -> Acl.ACL_INT32();
-            case I64 -> Acl.ACL_INT64();
-            case U8 -> Acl.ACL_UINT8();
-            case BOOL -> Acl.ACL_BOOL();
-        };
+        return AclDataType.of(t).code();
     }
 
     /** Runs phase 1 and 2 of one operator on the stream; {@code build} creates the aclnn objects. */
