@@ -2,6 +2,8 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.AclDataType;
 import dev.tandem.ascend.internal.AclnnCall;
+import dev.tandem.ascend.internal.AclnnStatus;
+import dev.tandem.ascend.internal.CubeMathType;
 import dev.tandem.ascend.internal.Nn;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
@@ -23,7 +25,6 @@ import java.util.Objects;
  * are destroyed right after phase 2 returns.
  */
 final class AscendKernels implements Kernels {
-    private static final byte KEEP_DTYPE = 0;
 
     private final AscendDevice device;
 
@@ -195,7 +196,7 @@ final class AscendKernels implements Kernels {
                     MemorySegment tx = o.tensor(x, s);
                     MemorySegment ty = o.tensor(y, s);
                     MemorySegment to = o.tensor(out, s);
-                    return (ws, ex) -> Nn.aclnnMatmulGetWorkspaceSize(tx, ty, to, KEEP_DTYPE, ws, ex);
+                    return (ws, ex) -> Nn.aclnnMatmulGetWorkspaceSize(tx, ty, to, CubeMathType.KEEP_DTYPE, ws, ex);
                 },
                 Nn::aclnnMatmul);
     }
@@ -719,14 +720,14 @@ final class AscendKernels implements Kernels {
         }
         boolean sigmoid = gating.norm() == MoeGating.Norm.SIGMOID;
         if (sigmoid != gating.renormalize()) {
-            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
-                    "ACLNN_ERR_INNER_TILING_ERROR", op + ": " + gating.norm() + " gates with renormalize = "
+            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", AclnnStatus.INNER_TILING_ERROR.code(),
+                    AclnnStatus.INNER_TILING_ERROR.cName(), op + ": " + gating.norm() + " gates with renormalize = "
                     + gating.renormalize() + " are not offered by aclnnMoeGatingTopK (sigmoid weights are always"
                     + " renormalised, softmax weights never)");
         }
         if (e > 2048) {
-            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
-                    "ACLNN_ERR_INNER_TILING_ERROR", op + ": aclnnMoeGatingTopK takes at most 2048 experts, got " + e);
+            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", AclnnStatus.INNER_TILING_ERROR.code(),
+                    AclnnStatus.INNER_TILING_ERROR.cName(), op + ": aclnnMoeGatingTopK takes at most 2048 experts, got " + e);
         }
         if (tokens == 0) {
             return;

@@ -1,5 +1,6 @@
 package dev.tandem.ascend;
 
+import dev.tandem.ascend.internal.AclnnStatus;
 import dev.tandem.ascend.internal.Nn;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.OutOfRangeException;
@@ -150,8 +151,8 @@ public final class AscendMoeKernels {
                 "expandedRowIdx", expandedRowIdx, "expertTokens", expertTokens);
         if (cumulative) {
             // The released aclnnMoeInitRoutingV3 kernel takes expertTokensNumType 1 (count) or 2 (key-value) only.
-            throw new FeatureNotSupportedException("aclnnMoeInitRoutingV3", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
-                    "ACLNN_ERR_INNER_TILING_ERROR", "initRouting: cumulative expert token counts (expertTokensNumType 0)"
+            throw new FeatureNotSupportedException("aclnnMoeInitRoutingV3", AclnnStatus.INNER_TILING_ERROR.code(),
+                    AclnnStatus.INNER_TILING_ERROR.cName(), "initRouting: cumulative expert token counts (expertTokensNumType 0)"
                     + " are not supported by the released kernel; pass cumulative = false for per-expert counts");
         }
         AscendKernels.floating(op, "x", x);
