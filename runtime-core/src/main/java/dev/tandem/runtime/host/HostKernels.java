@@ -80,6 +80,16 @@ public final class HostKernels implements Kernels {
                 () -> Elementwise.apply(launcher, Elementwise.Op.SWIGLU, gate, up, 1f, out));
     }
 
+    @Override
+    public void swiglu(Stream stream, Tensor x, int dim, Tensor out) {
+        int axis = dim < 0 ? dim + x.rank() : dim;
+        long n = x.dim(axis);
+        Tensor gate = x.slice(axis, 0, n / 2);
+        Tensor up = x.slice(axis, n / 2, n);
+        launcher.launch(stream, "swiglu", List.of(x), List.of(out),
+                () -> Elementwise.apply(launcher, Elementwise.Op.SWIGLU, gate, up, 1f, out));
+    }
+
     private void binary(String op, Elementwise.Op kind, Stream stream, Tensor a, Tensor b, float alpha, Tensor out) {
         launcher.launch(stream, op, List.of(a, b), List.of(out), () -> Elementwise.apply(launcher, kind, a, b, alpha, out));
     }
