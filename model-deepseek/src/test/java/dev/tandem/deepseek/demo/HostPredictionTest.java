@@ -28,20 +28,34 @@ import static org.assertj.core.api.Assertions.assertThat;
  * over the emulated link, sequential and dual-batch overlap) is measured on the host backend and predicted by the
  * same {@link DecoderRunner} on the sim backend with a host profile measured in the same run (kernel rates and
  * the link, never the forward). Each prediction must be within 15% of its measurement. Skipped when the machine is
- * too loaded to measure. Opt-in with {@code -Dtandem.prediction.check=true} ({@code -Dtandem.prediction.force=true}
- * also ignores the load checks); {@code -Dtandem.prediction.debug=true} prints per-operation totals of both runs.
+ * too loaded to measure, by two objective rules: the one-minute load average exceeds the number of cores, or the same
+ * sequential forward measured again moved by more than 5%. Still opt-in ({@code -Dtandem.prediction.check=true}):
+ * with the GEMM rate measured at the demo's shapes the matmul totals agree (53.3 ms measured, 60.3 ms predicted per
+ * sequential forward on rank 0), but the all-to-all-v totals do not (240.8 ms measured, 105.1 ms predicted, 4
+ * operations): the host's link charges the same formula per collective (latency + max(sent, received) bytes /
+ * bandwidth, from when all ranks arrived) as the sim, so the likely cause is the routed-token counts: the sim uses
+ * its balanced routing model while the random-weight demo routes its tokens very unevenly; checking and fixing
+ * that (a routing model taken from the host run's counts) is left open. {@code -Dtandem.prediction.force=true}
+ * ignores the load checks; {@code -Dtandem.prediction.debug=true} prints per-operation totals of both runs.
+ * The host profile's GEMM rate is measured at the demo's own linear-layer weight shapes ({@link #DEMO_WEIGHTS}).
  */
 class HostPredictionTest {
     private static final LinkModel LINK = new LinkModel(0.02, 50);
+    /**
+     * The tiny-v3 layers' linear weights {k, n} (x [m,k] times W [n,k]^T): MLA q_a, q_b, kv_a, kv_b, o; the router;
+     * a routed/shared expert's gate+up and down.
+     */
+    static final int[][] DEMO_WEIGHTS = {{512, 384}, {384, 384}, {512, 144}, {128, 512}, {256, 512}, {512, 16},
+            {512, 256}, {128, 512}};
 
     @Test
     void hostProfilePredictsTheDemoWithin15Percent() {
-        // Opt-in until demonstrated on a quiet machine: on the shared VM it was written on, every run was too noisy.
         Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.check") || Boolean.getBoolean("tandem.prediction.force"),
-                "host prediction check is opt-in (-Dtandem.prediction.check=true): it needs a quiet machine");
+                "host prediction check is opt-in (-Dtandem.prediction.check=true): the sim's balanced routing does not "
+                        + "yet match the random-weight demo's routed-token counts (see the class comment)");
         double load = loadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
-        Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.force") || load < 0.75 * cores,
+        Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.force") || load <= cores,
                 String.format(Locale.ROOT, "machine too loaded to measure (load average %.1f on %d cores); the "
                         + "prediction check needs the CPU to itself", load, cores));
         DeepSeekConfig preset = DeepSeekConfig.preset("tiny-v3");
@@ -80,7 +94,7 @@ class HostPredictionTest {
                 System.out.println("HOST " + totals(host.tracer().spans()));
             }
         }
-        HardwareProfile profile = HostProfile.measure(LINK, 2, 1);
+        HardwareProfile profile = HostProfile.measure(LINK, 2, 1, DEMO_WEIGHTS);
         long[] predicted = new long[2];
         try (SimRuntime sim = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(2), SimSettings.of(profile));
              DecoderRunner runner = new DecoderRunner(sim, config, WeightSource.random(config, 1), first,
