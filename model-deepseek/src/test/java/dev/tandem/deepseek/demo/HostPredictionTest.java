@@ -32,10 +32,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * sequential forward measured again moved by more than 5%. Still opt-in ({@code -Dtandem.prediction.check=true}):
  * with the GEMM rate measured at the demo's shapes the matmul totals agree (53.3 ms measured, 60.3 ms predicted per
  * sequential forward on rank 0), but the all-to-all-v totals do not (240.8 ms measured, 105.1 ms predicted, 4
- * operations): the host's link charges the same formula per collective (latency + max(sent, received) bytes /
- * bandwidth, from when all ranks arrived) as the sim, so the likely cause is the routed-token counts: the sim uses
- * its balanced routing model while the random-weight demo routes its tokens very unevenly; checking and fixing
- * that (a routing model taken from the host run's counts) is left open. {@code -Dtandem.prediction.force=true}
+ * operations). Not the byte counts: the host's link charges each collective latency + max(sent, received) bytes /
+ * bandwidth from when all ranks arrived, as the sim does, and the demo's measured routing is near balanced (the
+ * busiest rank sends 273 rows where balanced routing sends 256, +7%). The remaining ~30 ms per all-to-all-v is the
+ * wait for the peer rank to arrive, which on the 2-core VM shared with other builds (load 5-10) is CPU starvation
+ * the sim does not model; on a quiet machine it should shrink, but no quiet run has been made yet, so the test stays
+ * opt-in until one passes. {@code -Dtandem.prediction.force=true}
  * ignores the load checks; {@code -Dtandem.prediction.debug=true} prints per-operation totals of both runs.
  * The host profile's GEMM rate is measured at the demo's own linear-layer weight shapes ({@link #DEMO_WEIGHTS}).
  */
@@ -51,8 +53,8 @@ class HostPredictionTest {
     @Test
     void hostProfilePredictsTheDemoWithin15Percent() {
         Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.check") || Boolean.getBoolean("tandem.prediction.force"),
-                "host prediction check is opt-in (-Dtandem.prediction.check=true): the sim's balanced routing does not "
-                        + "yet match the random-weight demo's routed-token counts (see the class comment)");
+                "host prediction check is opt-in (-Dtandem.prediction.check=true) until a run on a quiet machine passes "
+                        + "(see the class comment)");
         double load = loadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
         Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.force") || load <= cores,
