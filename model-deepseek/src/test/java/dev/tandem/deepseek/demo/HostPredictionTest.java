@@ -34,8 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * sequential forward on rank 0), but the all-to-all-v totals do not (240.8 ms measured, 105.1 ms predicted, 4
  * operations). Not the byte counts: the host's link charges each collective latency + max(sent, received) bytes /
  * bandwidth from when all ranks arrived, as the sim does, and the demo's measured routing is near balanced (the
- * busiest rank sends 273 rows where balanced routing sends 256, +7%). The remaining ~30 ms per all-to-all-v is the
- * wait for the peer rank to arrive, which on the 2-core VM shared with other builds (load 5-10) is CPU starvation
+ * busiest rank sends 273 rows where balanced routing sends 256, +7%). The remaining ~10-30 ms per all-to-all-v is
+ * most likely the wait for the peer rank to arrive (not separately measured), which on the 2-core VM shared with other builds (load 5-10) is CPU starvation
  * the sim does not model; on a quiet machine it should shrink, but no quiet run has been made yet, so the test stays
  * opt-in until one passes. {@code -Dtandem.prediction.force=true}
  * ignores the load checks; {@code -Dtandem.prediction.debug=true} prints per-operation totals of both runs.
