@@ -41,7 +41,7 @@ final class FfnStages {
         Tensor gu = rc.temp(mb, s, rows, 2L * inter);
         k.linear(s, x, gateUp, gu);
         Tensor act = rc.temp(mb, s, rows, inter);
-        k.swiglu(s, gu.slice(1, 0, inter), gu.slice(1, inter, 2L * inter), act);
+        k.swiglu(s, gu, -1, act); // first half (gate rows of gateUp) gates the second (up)
         k.linear(s, act, down, y);
         mb.release(gu);
         mb.release(act);
