@@ -38,6 +38,8 @@ final class HostStream implements Stream {
     private boolean exited;
     private volatile Failure failure;
     private volatile String tag;
+    private final List<java.util.function.BiConsumer<String, Throwable>> failureListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.PriorityQueue<Watcher> watchers =
             new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(Watcher::position));
 
@@ -132,6 +134,31 @@ final class HostStream implements Stream {
         action.run();
     }
 
+    /**
+     * Calls {@code listener} (operation name, cause) once this stream fails, at once if it already has. Listeners
+     * run on the stream's thread right after the failing operation and must be quick and must not throw.
+     */
+    void onFailure(java.util.function.BiConsumer<String, Throwable> listener) {
+        failureListeners.add(listener);
+        Failure f = failure;
+        if (f != null) {
+            listener.accept(f.operation(), f.cause());
+        }
+    }
+
+    private void fail(Failure f) {
+        if (failure == null) {
+            failure = f;
+            for (var listener : failureListeners) {
+                try {
+                    listener.accept(f.operation(), f.cause());
+                } catch (RuntimeException e) {
+                    f.cause().addSuppressed(e);
+                }
+            }
+        }
+    }
+
     /** Everything enqueued so far: the position an event recorded now would capture. */
     long position() {
         synchronized (lock) {
@@ -185,9 +212,7 @@ final class HostStream implements Stream {
         try {
             op.body().run();
         } catch (Throwable t) {
-            if (failure == null) {
-                failure = new Failure(op.position(), op.name(), t);
-            }
+            fail(new Failure(op.position(), op.name(), t));
         } finally {
             long end = System.nanoTime();
             var tracer = device.hostRuntime().tracer();
@@ -204,9 +229,7 @@ final class HostStream implements Stream {
             try {
                 action.run();
             } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = new Failure(completed, "free", e);
-                }
+                fail(new Failure(completed, "free", e));
             }
         }
     }
