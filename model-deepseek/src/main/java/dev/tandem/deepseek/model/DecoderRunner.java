@@ -131,7 +131,9 @@ public final class DecoderRunner implements AutoCloseable {
     private final Options options;
     private final int firstLayer;
     private final int endLayer;
-    private final List<Communicator> comms;
+    private final TandemRuntime runtime;
+    private final List<Device> devices;
+    private List<Communicator> comms;
     private final List<RankContext> ranks = new ArrayList<>();
     private final List<List<DeviceLayer>> layers = new ArrayList<>();
     private final List<StageProgram<DecoderMicroBatch>> programs = new ArrayList<>();
@@ -166,7 +168,8 @@ public final class DecoderRunner implements AutoCloseable {
             throw new ConfigException(p + " ranks need " + p + " devices but the " + runtime.backendName()
                     + " runtime has " + runtime.devices().size());
         }
-        List<Device> devices = runtime.devices().subList(0, p);
+        this.runtime = runtime;
+        this.devices = List.copyOf(runtime.devices().subList(0, p));
         this.comms = runtime.createCommunicators(devices, options.comm());
         this.rankTokens = new long[p];
         this.pool = Executors.newFixedThreadPool(p, r -> {
@@ -280,6 +283,9 @@ public final class DecoderRunner implements AutoCloseable {
     /** As {@link #forward(List, MicroBatchPlan)}, with the scheduling chosen for this call. */
     public float[] forward(List<Request> requests, MicroBatchPlan plan, Scheduling scheduling) {
         int d = config.hiddenSize();
+        for (Request q : requests) {
+            checkShape(q);   // before slicing, which would otherwise pad or truncate a wrong-length hidden
+        }
         List<Request> sliced = new ArrayList<>();
         int[] covered = new int[requests.size()];
         for (int m = 0; m < plan.size(); m++) {
@@ -321,10 +327,7 @@ public final class DecoderRunner implements AutoCloseable {
         int microBatches = 0;
         Map<Long, Integer> lastMb = new HashMap<>();
         for (Request q : requests) {
-            if (q.hidden().length != q.tokens() * d) {
-                throw new IllegalArgumentException("request " + q.id() + ": hidden has " + q.hidden().length
-                        + " values, expected " + q.tokens() + " x " + d);
-            }
+            checkShape(q);
             Integer prev = lastMb.put(q.id(), q.microBatch());
             if (prev != null && prev >= q.microBatch()) {
                 throw new IllegalArgumentException("request " + q.id() + " appears twice in micro-batch order "
@@ -367,6 +370,26 @@ public final class DecoderRunner implements AutoCloseable {
         for (var e : stepHome.entrySet()) {
             homeRank.put(e.getKey(), e.getValue());
         }
+        // What a failed step must undo: cache lengths of the sequences it touches, sequences it creates, homes.
+        List<Map<Long, Map<Integer, Integer>>> before = new ArrayList<>();
+        for (int r = 0; r < p; r++) {
+            Map<Long, Map<Integer, Integer>> snapshot = new HashMap<>();
+            for (int i : perRank.get(r)) {
+                RankSequence seq = sequences.get(r).get(requests.get(i).id());
+                if (seq != null) {
+                    snapshot.putIfAbsent(seq.id(), seq.lengths());
+                }
+            }
+            before.add(snapshot);
+        }
+        List<Long> newHomes = new ArrayList<>(stepHome.keySet());
+        if (options.attention() == AttentionMode.TP) {
+            for (Request q : requests) {
+                if (sequences.get(0).get(q.id()) == null) {
+                    newHomes.add(q.id());
+                }
+            }
+        }
         float[] out = new float[requests.stream().mapToInt(Request::tokens).sum() * d];
         int[] rowOf = new int[requests.size()];
         for (int i = 1; i < requests.size(); i++) {
@@ -379,20 +402,21 @@ public final class DecoderRunner implements AutoCloseable {
             futures.add(pool.submit(() -> runRank(rank, requests, perRank.get(rank), mbs, out, rowOf,
                     options.attention() == AttentionMode.DP || rank == 0, scheduling)));
         }
-        RuntimeException failure = null;
+        List<Throwable> failures = new ArrayList<>();
         for (Future<?> f : futures) {
             try {
                 join(f);
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
+            } catch (RuntimeException | Error e) {
+                failures.add(e);
             }
         }
-        if (failure != null) {
-            throw failure;
+        if (!failures.isEmpty()) {
+            undo(requests, perRank, before, newHomes);
+            Throwable root = StepFailures.root(failures);
+            if (root instanceof Error err) {
+                throw err;
+            }
+            throw (RuntimeException) root;
         }
         for (int r = 0; r < p; r++) {
             rankTokens[r] += stepTokens[r];
@@ -403,6 +427,14 @@ public final class DecoderRunner implements AutoCloseable {
         return out;
     }
 
+    private void checkShape(Request q) {
+        int d = config.hiddenSize();
+        if ((long) q.tokens() * d != q.hidden().length) {
+            throw new IllegalArgumentException("request " + q.id() + ": hidden has " + q.hidden().length
+                    + " values, expected " + q.tokens() + " x " + d);
+        }
+    }
+
     private void runRank(int rank, List<Request> requests, List<Integer> mine, int mbs, float[] out, int[] rowOf,
                          boolean writesOutput, Scheduling scheduling) {
         RankContext rc = ranks.get(rank);
@@ -411,6 +443,15 @@ public final class DecoderRunner implements AutoCloseable {
         List<DecoderMicroBatch> batches = new ArrayList<>();
         List<List<Integer>> members = new ArrayList<>();
         try {
+            Map<Long, Integer> stepTokens = new LinkedHashMap<>();
+            for (int i : mine) {
+                stepTokens.merge(requests.get(i).id(), requests.get(i).tokens(), Integer::sum);
+            }
+            for (var e : stepTokens.entrySet()) {
+                sequences.get(rank).computeIfAbsent(e.getKey(),
+                                id -> new RankSequence(id, rc.device(), config.kvLoraRank(), config.qkRopeHeadDim()))
+                        .reserve(rc.kernels(), s, firstLayer, endLayer, e.getValue());
+            }
             for (int m = 0; m < mbs; m++) {
                 List<Integer> ids = new ArrayList<>();
                 for (int i : mine) {
@@ -477,11 +518,76 @@ public final class DecoderRunner implements AutoCloseable {
                     }
                 }
             }
+        } catch (RuntimeException | Error e) {
+            // Peers would otherwise wait at their next collective for this rank's work that will never come.
+            rc.communicator().close();
+            throw e;
         } finally {
             for (DecoderMicroBatch mb : batches) {
                 mb.close();
             }
         }
+    }
+
+    /**
+     * Undoes a failed step: caches back to their lengths before it, sequences it created freed, new homes
+     * forgotten; then fresh streams and communicators, since a failed stream and an aborted group stay failed.
+     */
+    private void undo(List<Request> requests, List<List<Integer>> perRank, List<Map<Long, Map<Integer, Integer>>> before,
+                      List<Long> newHomes) {
+        List<Runnable> steps = new ArrayList<>();
+        for (int r = 0; r < ranks.size(); r++) {
+            Map<Long, RankSequence> rankSequences = sequences.get(r);
+            Map<Long, Map<Integer, Integer>> snapshot = before.get(r);
+            for (int i : perRank.get(r)) {
+                long id = requests.get(i).id();
+                RankSequence seq = rankSequences.get(id);
+                if (seq == null) {
+                    continue;
+                }
+                Map<Integer, Integer> lengths = snapshot.get(id);
+                if (lengths == null) {
+                    rankSequences.remove(id);
+                    steps.add(seq::close);
+                } else {
+                    seq.restore(lengths);
+                }
+            }
+        }
+        for (long id : newHomes) {
+            homeRank.remove(id);
+        }
+        for (Communicator c : comms) {
+            steps.add(c::close);
+        }
+        for (ScheduleRunner sr : scheduleRunners) {
+            steps.add(sr::close);
+        }
+        try {
+            dev.tandem.runtime.spi.Closer.runAll(steps);
+        } catch (RuntimeException ignored) {
+            // best effort: the step's failure is what the caller must see
+        }
+        comms = runtime.createCommunicators(devices, options.comm());
+        for (int r = 0; r < ranks.size(); r++) {
+            RankContext rc = ranks.get(r);
+            rc.renew(comms.get(r));
+            scheduleRunners.set(r, new ScheduleRunner(rc.computeStream(), rc.commStream()));
+        }
+    }
+
+    /** Device bytes held by every request's KV caches on rank {@code r}. */
+    public long cacheBytes(int r) {
+        long total = 0;
+        for (RankSequence s : sequences.get(r).values()) {
+            total += s.bytes();
+        }
+        return total;
+    }
+
+    /** Ranks of the runner. */
+    public int rankCount() {
+        return ranks.size();
     }
 
     private static <T> T join(Future<T> f) {
