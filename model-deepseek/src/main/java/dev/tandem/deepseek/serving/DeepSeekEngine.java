@@ -575,7 +575,7 @@ public final class DeepSeekEngine implements AutoCloseable {
         String decision;
         switch (choice.kind()) {
             case SEQUENTIAL -> {
-                plan = planner.plan(shapes, 1);
+                plan = planner.plan(shapes, choice.microBatches());   // several only to compare against overlap
                 overlap = false;
                 decision = "sequential (requested)";
             }
