@@ -2,8 +2,9 @@ package dev.tandem.deepseek.demo;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.DecoderRunner;
-import dev.tandem.runtime.schedule.MicroBatchPlan;
-import dev.tandem.runtime.schedule.RequestShape;
+import dev.tandem.deepseek.serving.DeepSeekEngine;
+import dev.tandem.deepseek.serving.ForwardResult;
+import dev.tandem.deepseek.serving.ScheduleChoice;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -53,20 +54,17 @@ final class DemoBatch {
         return positions.stream().mapToInt(p -> p.length).sum();
     }
 
-    List<RequestShape> shapes() {
-        return positions.stream().map(p -> new RequestShape(p.length, 0)).toList();
-    }
-
-    float[] run(DecoderRunner runner, MicroBatchPlan plan, DecoderRunner.Scheduling scheduling) {
+    /** One forward of the batch through {@code engine} under fresh ids, whose caches are released afterwards. */
+    ForwardResult run(DeepSeekEngine engine, ScheduleChoice choice) {
         List<DecoderRunner.Request> requests = new ArrayList<>();
         for (int r = 0; r < hidden.size(); r++) {
             requests.add(new DecoderRunner.Request(nextId++, hidden.get(r), positions.get(r)));
         }
         try {
-            return runner.forward(requests, plan, scheduling);
+            return engine.forward(requests, choice);
         } finally {
             for (DecoderRunner.Request q : requests) {
-                runner.release(q.id());
+                engine.release(q.id());
             }
         }
     }
