@@ -113,7 +113,8 @@ public final class DeepSeekEngine implements AutoCloseable {
             }
             throw e;
         }
-        this.planner = new MicroBatchPlanner(b.minMicroBatchTokens, 0.1, true, DeepSeekStageCosts.plannerCostModel(config));
+        this.planner = MicroBatchPlanner.Options.defaults().minTokens(b.minMicroBatchTokens)
+                .cost(DeepSeekStageCosts.plannerCostModel(config)).build();
         LinkModel assumed = b.link != null ? b.link : b.assumedLink;
         this.costs = new DeepSeekStageCosts(config, b.ranks, b.attention, flopsPerSecond, assumed);
         this.schedule = b.schedule;
