@@ -7,19 +7,15 @@ import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.TandemRuntime;
-import dev.tandem.runtime.Stream;
-import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.RequestShape;
 import dev.tandem.runtime.schedule.RequestSlice;
 import dev.tandem.runtime.schedule.Schedule;
-import dev.tandem.runtime.schedule.ScheduleRunner;
 import dev.tandem.runtime.schedule.Schedules;
 import dev.tandem.runtime.schedule.StageProgram;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -31,9 +27,11 @@ import java.util.concurrent.Future;
 /**
  * Runs decoder layers {@code [firstLayer, endLayer)} over P in-process ranks (one device each): expert-parallel
  * MoE, data- or tensor-parallel attention, per-request MLA KV caches that persist across {@link #forward} calls
- * (so prefill then decode steps work, mixed in one batch). Each rank is driven by its own host thread, which
- * issues the rank's {@link StageProgram} (from {@link DecoderLayers}) with a schedule derived by runtime-core's
- * {@link Schedules}: sequential, or overlapped (dual-batch overlap) when there are several micro-batches.
+ * (so prefill then decode steps work, mixed in one batch). A thin fan-out: {@link RequestPlacement} decides where
+ * each request runs, and one {@link RankWorker} per rank, driven by its own host thread, issues the rank's
+ * {@link StageProgram} (from {@link DecoderLayers}) with a schedule derived by runtime-core's {@link Schedules}:
+ * sequential, or overlapped (dual-batch overlap) when there are several micro-batches. A failed forward leaves
+ * the KV caches as they were and the runner usable. Not thread-safe: one forward at a time.
  */
 public final class DecoderRunner implements AutoCloseable {
 
@@ -130,27 +128,18 @@ public final class DecoderRunner implements AutoCloseable {
     private final DeepSeekConfig config;
     private final Options options;
     private final int firstLayer;
-    private final int endLayer;
     private final TandemRuntime runtime;
     private final List<Device> devices;
     private List<Communicator> comms;
-    private final List<RankContext> ranks = new ArrayList<>();
-    private final List<List<DeviceLayer>> layers = new ArrayList<>();
-    private final List<StageProgram<DecoderMicroBatch>> programs = new ArrayList<>();
-    private final List<ScheduleRunner> scheduleRunners = new ArrayList<>();
-    private final List<Map<Long, RankSequence>> sequences = new ArrayList<>();
-    private final Map<Long, Integer> homeRank = new HashMap<>();
-    private final long[] rankTokens;
-    private final Map<Long, Long> sequenceTokens = new HashMap<>();
+    private final List<RankWorker> workers = new ArrayList<>();
+    private final RequestPlacement placement;
     private final ExecutorService pool;
-    private final Map<String, Schedule<DecoderMicroBatch>> schedules = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DecoderRunner(TandemRuntime runtime, DeepSeekConfig config, WeightSource weights, int firstLayer, int endLayer,
                          Options options) {
         this.config = config;
         this.options = options;
         this.firstLayer = firstLayer;
-        this.endLayer = endLayer;
         int p = options.ranks();
         if (firstLayer < 0 || endLayer <= firstLayer || endLayer > config.numHiddenLayers()) {
             throw new ConfigException("layers " + firstLayer + ":" + endLayer + " are not a non-empty range within the "
@@ -171,38 +160,54 @@ public final class DecoderRunner implements AutoCloseable {
         this.runtime = runtime;
         this.devices = List.copyOf(runtime.devices().subList(0, p));
         this.comms = runtime.createCommunicators(devices, options.comm());
-        this.rankTokens = new long[p];
+        this.placement = new RequestPlacement(options.attention(), p);
         this.pool = Executors.newFixedThreadPool(p, r -> {
             Thread t = new Thread(r, "tandem-rank");
             t.setDaemon(true);
             return t;
         });
+        List<RankContext> contexts = new ArrayList<>();
+        List<Future<List<DeviceLayer>>> loads = new ArrayList<>();
         try {
             for (int r = 0; r < p; r++) {
-                RankContext rc = new RankContext(config, options.attention(), comms.get(r), options.weightDType(), options.mla());
-                ranks.add(rc);
-                sequences.add(new HashMap<>());
+                contexts.add(new RankContext(config, options.attention(), comms.get(r), options.weightDType(), options.mla()));
             }
-            List<Future<List<DeviceLayer>>> loads = new ArrayList<>();
-            for (int r = 0; r < p; r++) {
-                RankContext rc = ranks.get(r);
-                loads.add(pool.submit(() -> {
-                    List<DeviceLayer> ls = new ArrayList<>();
-                    for (int l = firstLayer; l < endLayer; l++) {
-                        var hostWeights = weights.load(l, rc.expertStart(), rc.expertEnd());
-                        ls.add(new DeviceLayer(rc, hostWeights, rc.computeStream()));
+            for (RankContext rc : contexts) {
+                loads.add(pool.submit(() -> RankWorker.load(rc, weights, firstLayer, endLayer)));
+            }
+            List<List<DeviceLayer>> loaded = new ArrayList<>();
+            RuntimeException failure = null;
+            for (Future<List<DeviceLayer>> f : loads) {
+                try {
+                    loaded.add(join(f));
+                } catch (RuntimeException e) {
+                    failure = failure == null ? e : failure;
+                    loaded.add(null);
+                }
+            }
+            if (failure != null) {
+                List<Runnable> frees = new ArrayList<>();
+                for (List<DeviceLayer> ls : loaded) {
+                    if (ls != null) {
+                        ls.forEach(l -> frees.add(l::close));
                     }
-                    rc.computeStream().synchronize();
-                    return ls;
-                }));
+                }
+                contexts.forEach(rc -> frees.add(rc::close));
+                contexts.clear();
+                try {
+                    dev.tandem.runtime.spi.Closer.runAll(frees);
+                } catch (RuntimeException e) {
+                    failure.addSuppressed(e);
+                }
+                throw failure;
             }
             for (int r = 0; r < p; r++) {
-                List<DeviceLayer> ls = join(loads.get(r));
-                layers.add(ls);
-                programs.add(DecoderLayers.program(ranks.get(r), ls));
-                scheduleRunners.add(new ScheduleRunner(ranks.get(r).computeStream(), ranks.get(r).commStream()));
+                workers.add(new RankWorker(config, contexts.get(r), loaded.get(r), firstLayer, endLayer));
             }
         } catch (RuntimeException e) {
+            if (workers.isEmpty()) {
+                contexts.forEach(RankContext::close);
+            }
             close();
             throw e;
         }
@@ -218,7 +223,7 @@ public final class DecoderRunner implements AutoCloseable {
 
     /** The stage program of rank {@code r} (for inspection and custom schedules). */
     public StageProgram<DecoderMicroBatch> program(int r) {
-        return programs.get(r);
+        return workers.get(r).program();
     }
 
     /** The schedule a forward with {@code microBatches} micro-batches uses on rank {@code r}. */
@@ -228,38 +233,31 @@ public final class DecoderRunner implements AutoCloseable {
 
     /** The schedule of rank {@code r} for {@code microBatches} micro-batches under {@code scheduling} (cached). */
     public Schedule<DecoderMicroBatch> schedule(int r, int microBatches, Scheduling scheduling) {
-        return schedules.computeIfAbsent(r + "/" + microBatches + "/" + scheduling, k ->
-                scheduling == Scheduling.OVERLAPPED
-                        ? Schedules.overlapped(programs.get(r), microBatches)
-                        : Schedules.sequential(programs.get(r), microBatches));
+        return workers.get(r).schedule(microBatches, scheduling);
     }
 
     /** Cached tokens of request {@code id} in the first layer (0 if unknown). */
     public int cachedTokens(long id) {
-        Integer home = homeRank.get(id);
-        if (home == null) {
-            return 0;
-        }
-        RankSequence s = sequences.get(home).get(id);
-        return s == null ? 0 : s.length(firstLayer);
+        Integer home = placement.home(id);
+        return home == null ? 0 : workers.get(home).cachedTokens(id);
     }
 
     /** Frees request {@code id}'s KV caches. */
     public void release(long id) {
-        Integer home = homeRank.remove(id);
-        if (home == null) {
-            return;
+        placement.forget(id);
+        for (RankWorker w : workers) {
+            w.release(id);
         }
-        Long tokens = sequenceTokens.remove(id);
-        if (tokens != null && options.attention() == AttentionMode.DP) {
-            rankTokens[home] -= tokens;
-        }
-        for (Map<Long, RankSequence> m : sequences) {
-            RankSequence s = m.remove(id);
-            if (s != null) {
-                s.close();
-            }
-        }
+    }
+
+    /** Device bytes held by every request's KV caches on rank {@code r}. */
+    public long cacheBytes(int r) {
+        return workers.get(r).cacheBytes();
+    }
+
+    /** Ranks of the runner. */
+    public int rankCount() {
+        return workers.size();
     }
 
     /** What runtime-core's {@code MicroBatchPlanner} needs to know of {@code requests}: new and cached tokens. */
@@ -306,9 +304,8 @@ public final class DecoderRunner implements AutoCloseable {
                         + "'s " + requests.get(i).tokens() + " tokens");
             }
         }
-        float[] out = forward(sliced, scheduling);
-        // the plan lists slices in batch order, so the rows already are in request order
-        return out;
+        // the plan lists slices in batch order, so the output rows already are in request order
+        return forward(sliced, scheduling);
     }
 
     /**
@@ -319,11 +316,14 @@ public final class DecoderRunner implements AutoCloseable {
         return forward(requests, options.scheduling());
     }
 
-    /** As {@link #forward(List)}, with the scheduling chosen for this call. */
+    /**
+     * As {@link #forward(List)}, with the scheduling chosen for this call. On failure the KV caches are as they
+     * were before the call, the exception is the failure that started it (not a peer's abort), and the runner
+     * works on (with fresh streams and communicators).
+     */
     public float[] forward(List<Request> requests, Scheduling scheduling) {
         Objects.requireNonNull(scheduling, "scheduling");
         int d = config.hiddenSize();
-        int p = ranks.size();
         int microBatches = 0;
         Map<Long, Integer> lastMb = new HashMap<>();
         for (Request q : requests) {
@@ -335,60 +335,10 @@ public final class DecoderRunner implements AutoCloseable {
             }
             microBatches = Math.max(microBatches, q.microBatch() + 1);
         }
-        // Home ranks: TP keeps every request everywhere; DP places a new request on the least-loaded rank.
-        List<List<Integer>> perRank = new ArrayList<>();
-        for (int r = 0; r < p; r++) {
-            perRank.add(new ArrayList<>());
-        }
-        Map<Long, Integer> stepHome = new LinkedHashMap<>();
-        long[] stepTokens = new long[p];
-        for (int i = 0; i < requests.size(); i++) {
-            Request q = requests.get(i);
-            if (options.attention() == AttentionMode.TP) {
-                for (int r = 0; r < p; r++) {
-                    perRank.get(r).add(i);
-                }
-                homeRank.putIfAbsent(q.id(), 0);
-                continue;
-            }
-            Integer home = homeRank.get(q.id());
-            if (home == null) {
-                home = stepHome.get(q.id());
-            }
-            if (home == null) {
-                home = 0;
-                for (int r = 1; r < p; r++) {
-                    if (stepTokens[r] + rankTokens[r] < stepTokens[home] + rankTokens[home]) {
-                        home = r;
-                    }
-                }
-                stepHome.put(q.id(), home);
-            }
-            stepTokens[home] += q.tokens();
-            perRank.get(home).add(i);
-        }
-        for (var e : stepHome.entrySet()) {
-            homeRank.put(e.getKey(), e.getValue());
-        }
-        // What a failed step must undo: cache lengths of the sequences it touches, sequences it creates, homes.
+        RequestPlacement.Step step = placement.place(requests);
         List<Map<Long, Map<Integer, Integer>>> before = new ArrayList<>();
-        for (int r = 0; r < p; r++) {
-            Map<Long, Map<Integer, Integer>> snapshot = new HashMap<>();
-            for (int i : perRank.get(r)) {
-                RankSequence seq = sequences.get(r).get(requests.get(i).id());
-                if (seq != null) {
-                    snapshot.putIfAbsent(seq.id(), seq.lengths());
-                }
-            }
-            before.add(snapshot);
-        }
-        List<Long> newHomes = new ArrayList<>(stepHome.keySet());
-        if (options.attention() == AttentionMode.TP) {
-            for (Request q : requests) {
-                if (sequences.get(0).get(q.id()) == null) {
-                    newHomes.add(q.id());
-                }
-            }
+        for (int r = 0; r < workers.size(); r++) {
+            before.add(workers.get(r).snapshot(requests, step.perRank().get(r)));
         }
         float[] out = new float[requests.stream().mapToInt(Request::tokens).sum() * d];
         int[] rowOf = new int[requests.size()];
@@ -397,10 +347,11 @@ public final class DecoderRunner implements AutoCloseable {
         }
         int mbs = Math.max(microBatches, 1);
         List<Future<?>> futures = new ArrayList<>();
-        for (int r = 0; r < p; r++) {
-            final int rank = r;
-            futures.add(pool.submit(() -> runRank(rank, requests, perRank.get(rank), mbs, out, rowOf,
-                    options.attention() == AttentionMode.DP || rank == 0, scheduling)));
+        for (int r = 0; r < workers.size(); r++) {
+            RankWorker w = workers.get(r);
+            List<Integer> mine = step.perRank().get(r);
+            boolean writesOutput = options.attention() == AttentionMode.DP || r == 0;
+            futures.add(pool.submit(() -> w.run(requests, mine, mbs, out, rowOf, writesOutput, scheduling)));
         }
         List<Throwable> failures = new ArrayList<>();
         for (Future<?> f : futures) {
@@ -411,19 +362,14 @@ public final class DecoderRunner implements AutoCloseable {
             }
         }
         if (!failures.isEmpty()) {
-            undo(requests, perRank, before, newHomes);
+            undo(before);
             Throwable root = StepFailures.root(failures);
             if (root instanceof Error err) {
                 throw err;
             }
             throw (RuntimeException) root;
         }
-        for (int r = 0; r < p; r++) {
-            rankTokens[r] += stepTokens[r];
-        }
-        for (Request q : requests) {
-            sequenceTokens.merge(q.id(), (long) q.tokens(), Long::sum);
-        }
+        placement.commit(step, requests);
         return out;
     }
 
@@ -435,133 +381,16 @@ public final class DecoderRunner implements AutoCloseable {
         }
     }
 
-    private void runRank(int rank, List<Request> requests, List<Integer> mine, int mbs, float[] out, int[] rowOf,
-                         boolean writesOutput, Scheduling scheduling) {
-        RankContext rc = ranks.get(rank);
-        Stream s = rc.computeStream();
-        int d = config.hiddenSize();
-        List<DecoderMicroBatch> batches = new ArrayList<>();
-        List<List<Integer>> members = new ArrayList<>();
-        try {
-            Map<Long, Integer> stepTokens = new LinkedHashMap<>();
-            for (int i : mine) {
-                stepTokens.merge(requests.get(i).id(), requests.get(i).tokens(), Integer::sum);
-            }
-            for (var e : stepTokens.entrySet()) {
-                sequences.get(rank).computeIfAbsent(e.getKey(),
-                                id -> new RankSequence(id, rc.device(), config.kvLoraRank(), config.qkRopeHeadDim()))
-                        .reserve(rc.kernels(), s, firstLayer, endLayer, e.getValue());
-            }
-            for (int m = 0; m < mbs; m++) {
-                List<Integer> ids = new ArrayList<>();
-                for (int i : mine) {
-                    if (requests.get(i).microBatch() == m) {
-                        ids.add(i);
-                    }
-                }
-                members.add(ids);
-                List<Chunk> chunks = new ArrayList<>();
-                int t = 0;
-                for (int i : ids) {
-                    Request q = requests.get(i);
-                    RankSequence seq = sequences.get(rank).computeIfAbsent(q.id(),
-                            id -> new RankSequence(id, rc.device(), config.kvLoraRank(), config.qkRopeHeadDim()));
-                    chunks.add(new Chunk(seq, t, q.tokens()));
-                    t += q.tokens();
-                }
-                int ffnStart = 0;
-                int ffnEnd = t;
-                int per = t;
-                if (options.attention() == AttentionMode.TP) {
-                    per = (t + rc.size() - 1) / rc.size();
-                    ffnStart = Math.min(t, rank * per);
-                    ffnEnd = Math.min(t, (rank + 1) * per);
-                }
-                DecoderMicroBatch mb = new DecoderMicroBatch(m, chunks, ffnStart, ffnEnd, per);
-                batches.add(mb);
-                float[] hidden = new float[t * d];
-                int[] pos = new int[t];
-                int row = 0;
-                for (int i : ids) {
-                    Request q = requests.get(i);
-                    System.arraycopy(q.hidden(), 0, hidden, row * d, q.hidden().length);
-                    System.arraycopy(q.positions(), 0, pos, row, q.tokens());
-                    row += q.tokens();
-                }
-                Tensor h = Tensor.allocate(rc.device(), s, DType.F32, t, d);
-                Tensor p = Tensor.allocate(rc.device(), s, DType.I32, t);
-                if (t > 0) {
-                    s.upload(hidden, h);
-                    s.upload(pos, p);
-                }
-                mb.putCarried(DecoderMicroBatch.HIDDEN, h);
-                mb.putCarried(DecoderMicroBatch.POSITIONS, p);
-            }
-            scheduleRunners.get(rank).run(schedule(rank, mbs, scheduling), batches);
-            List<float[]> results = new ArrayList<>();
-            for (DecoderMicroBatch mb : batches) {
-                float[] res = new float[mb.tokens() * d];
-                if (mb.tokens() > 0) {
-                    s.download(mb.tensor(DecoderMicroBatch.HIDDEN), res);
-                }
-                results.add(res);
-            }
-            s.synchronize();
-            rc.commStream().synchronize();
-            if (writesOutput) {
-                for (int m = 0; m < mbs; m++) {
-                    int row = 0;
-                    for (int i : members.get(m)) {
-                        int n = requests.get(i).tokens();
-                        System.arraycopy(results.get(m), row * d, out, rowOf[i] * d, n * d);
-                        row += n;
-                    }
-                }
-            }
-        } catch (RuntimeException | Error e) {
-            // Peers would otherwise wait at their next collective for this rank's work that will never come.
-            rc.communicator().close();
-            throw e;
-        } finally {
-            for (DecoderMicroBatch mb : batches) {
-                mb.close();
-            }
-        }
-    }
-
-    /**
-     * Undoes a failed step: caches back to their lengths before it, sequences it created freed, new homes
-     * forgotten; then fresh streams and communicators, since a failed stream and an aborted group stay failed.
-     */
-    private void undo(List<Request> requests, List<List<Integer>> perRank, List<Map<Long, Map<Integer, Integer>>> before,
-                      List<Long> newHomes) {
+    /** Undoes a failed step on every rank, then gives every rank fresh streams and a fresh communicator group. */
+    private void undo(List<Map<Long, Map<Integer, Integer>>> before) {
         List<Runnable> steps = new ArrayList<>();
-        for (int r = 0; r < ranks.size(); r++) {
-            Map<Long, RankSequence> rankSequences = sequences.get(r);
+        for (int r = 0; r < workers.size(); r++) {
+            RankWorker w = workers.get(r);
             Map<Long, Map<Integer, Integer>> snapshot = before.get(r);
-            for (int i : perRank.get(r)) {
-                long id = requests.get(i).id();
-                RankSequence seq = rankSequences.get(id);
-                if (seq == null) {
-                    continue;
-                }
-                Map<Integer, Integer> lengths = snapshot.get(id);
-                if (lengths == null) {
-                    rankSequences.remove(id);
-                    steps.add(seq::close);
-                } else {
-                    seq.restore(lengths);
-                }
-            }
-        }
-        for (long id : newHomes) {
-            homeRank.remove(id);
+            steps.add(() -> w.restore(snapshot));
         }
         for (Communicator c : comms) {
             steps.add(c::close);
-        }
-        for (ScheduleRunner sr : scheduleRunners) {
-            steps.add(sr::close);
         }
         try {
             dev.tandem.runtime.spi.Closer.runAll(steps);
@@ -569,25 +398,9 @@ public final class DecoderRunner implements AutoCloseable {
             // best effort: the step's failure is what the caller must see
         }
         comms = runtime.createCommunicators(devices, options.comm());
-        for (int r = 0; r < ranks.size(); r++) {
-            RankContext rc = ranks.get(r);
-            rc.renew(comms.get(r));
-            scheduleRunners.set(r, new ScheduleRunner(rc.computeStream(), rc.commStream()));
+        for (int r = 0; r < workers.size(); r++) {
+            workers.get(r).renew(comms.get(r));
         }
-    }
-
-    /** Device bytes held by every request's KV caches on rank {@code r}. */
-    public long cacheBytes(int r) {
-        long total = 0;
-        for (RankSequence s : sequences.get(r).values()) {
-            total += s.bytes();
-        }
-        return total;
-    }
-
-    /** Ranks of the runner. */
-    public int rankCount() {
-        return ranks.size();
     }
 
     private static <T> T join(Future<T> f) {
@@ -612,22 +425,8 @@ public final class DecoderRunner implements AutoCloseable {
     @Override
     public void close() {
         List<Runnable> steps = new ArrayList<>();
-        for (Map<Long, RankSequence> m : sequences) {
-            for (RankSequence s : m.values()) {
-                steps.add(s::close);
-            }
-        }
-        for (List<DeviceLayer> ls : layers) {
-            for (DeviceLayer l : ls) {
-                steps.add(l::close);
-            }
-        }
-        for (ScheduleRunner sr : scheduleRunners) {
-            steps.add(sr::close);
-        }
-        for (RankContext rc : ranks) {
-            steps.add(() -> rc.computeStream().synchronize());
-            steps.add(rc::close);
+        for (RankWorker w : workers) {
+            steps.add(w::close);
         }
         for (Communicator c : comms) {
             steps.add(c::close);
@@ -638,10 +437,7 @@ public final class DecoderRunner implements AutoCloseable {
         } catch (RuntimeException e) {
             failure = e;
         }
-        sequences.forEach(Map::clear);
-        layers.clear();
-        scheduleRunners.clear();
-        ranks.clear();
+        workers.clear();
         pool.shutdownNow();
         if (failure != null && !(failure instanceof dev.tandem.runtime.StreamFailedException)) {
             throw failure;
