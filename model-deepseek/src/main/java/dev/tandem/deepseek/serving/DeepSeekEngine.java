@@ -422,26 +422,31 @@ public final class DeepSeekEngine implements AutoCloseable {
                 p.step.startedNanos = now;
             }
         }
+        StepEvent event = new StepEvent();
+        event.begin();
         try {
             ForwardResult r = execute(requests, schedule);
             deliver(batch, r.hidden());
-            stepDone(batch, r, false);
+            stepDone(batch, r, false, event);
         } catch (RuntimeException | Error e) {
-            stepDone(batch, null, true);
+            stepDone(batch, null, true, event);
             if (batch.size() == 1) {
                 failRequest(batch.getFirst().step.id, e);
                 return;
             }
             LOG.log(Level.WARNING, "an engine step of " + batch.size() + " requests failed (" + e
                     + "); retrying each request alone");
-            for (Piece p : batch) {
+            for (int i = 0; i < batch.size(); i++) {
+                Piece p = batch.get(i);
+                StepEvent alone = new StepEvent();
+                alone.begin();
                 try {
-                    ForwardResult r = execute(List.of(requests.get(batch.indexOf(p))), schedule);
+                    ForwardResult r = execute(List.of(requests.get(i)), schedule);
                     deliver(List.of(p), r.hidden());
-                    stepDone(List.of(p), r, false);
-                } catch (RuntimeException | Error alone) {
-                    stepDone(List.of(p), null, true);
-                    failRequest(p.step.id, alone);
+                    stepDone(List.of(p), r, false, alone);
+                } catch (RuntimeException | Error failure) {
+                    stepDone(List.of(p), null, true, alone);
+                    failRequest(p.step.id, failure);
                 }
             }
         }
@@ -484,7 +489,7 @@ public final class DeepSeekEngine implements AutoCloseable {
         notices.forEach(Runnable::run);
     }
 
-    private void stepDone(List<Piece> batch, ForwardResult r, boolean failed) {
+    private void stepDone(List<Piece> batch, ForwardResult r, boolean failed, StepEvent event) {
         int prefill = 0;
         int decode = 0;
         for (Piece p : batch) {
@@ -498,8 +503,8 @@ public final class DeepSeekEngine implements AutoCloseable {
         StepMetrics m = new StepMetrics(batch.size(), prefill, decode, r == null ? 0 : r.plan().size(),
                 r != null && r.overlapped(), r == null ? "failed" : r.decision(), r == null ? 0 : r.wallNanos(), hidden,
                 queuedSteps(), failed);
-        StepEvent event = new StepEvent();
-        if (event.isEnabled()) {
+        event.end();
+        if (event.shouldCommit()) {
             event.sequences = m.sequences();
             event.prefillTokens = prefill;
             event.decodeTokens = decode;
@@ -508,10 +513,6 @@ public final class DeepSeekEngine implements AutoCloseable {
             event.decision = m.decision();
             event.hidden = Double.isNaN(hidden) ? 0 : hidden / 100;
             event.failed = failed;
-            if (r != null) {
-                event.begin();
-                event.end();
-            }
             event.commit();
         }
         for (EngineListener l : listeners) {
