@@ -99,7 +99,8 @@ public final class DeepSeekEngine implements AutoCloseable {
         int first = b.firstLayer < 0 ? 0 : b.firstLayer;
         int end = b.endLayer < 0 ? config.numHiddenLayers() : b.endLayer;
         this.runtime = TandemRuntime.open(RuntimeOptions.defaults().withBackend(b.backend).withDeviceCount(b.ranks)
-                .withComputeThreads(b.computeThreads).withTracing(b.tracing));
+                .withComputeThreads(b.computeThreads).withTracing(b.tracing)
+                .withDeviceMemoryBytes(b.deviceMemoryBytes));
         try {
             CommunicatorOptions comm = CommunicatorOptions.defaults().withLink(b.link).withTimeout(b.collectiveTimeout);
             this.runner = new DecoderRunner(runtime, config, weights, first, end,
@@ -721,6 +722,7 @@ public final class DeepSeekEngine implements AutoCloseable {
         private int minMicroBatchTokens = 4;
         private dev.tandem.deepseek.model.MlaMode mla = dev.tandem.deepseek.model.MlaMode.AUTO;
         private Duration collectiveTimeout = CommunicatorOptions.DEFAULT_TIMEOUT;
+        private long deviceMemoryBytes;
         private ScheduleChoice schedule = ScheduleChoice.auto(2);
         private int tokenBudget = 8192;
         private int maxSequences = 256;
@@ -728,6 +730,15 @@ public final class DeepSeekEngine implements AutoCloseable {
         private long kvBudgetBytes;
         private boolean kvFailFast;
         private final List<EngineListener> listeners = new ArrayList<>();
+
+        /** Memory per device (host backend: the emulated capacity; 0 for the runtime's default). */
+        public Builder deviceMemory(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("device memory must not be negative, got " + bytes);
+            }
+            this.deviceMemoryBytes = bytes;
+            return this;
+        }
 
         /** How long a rank waits for its peers at a collective before failing the step (60 s by default). */
         public Builder collectiveTimeout(Duration timeout) {

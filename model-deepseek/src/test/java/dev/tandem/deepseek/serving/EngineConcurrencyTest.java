@@ -117,4 +117,36 @@ class EngineConcurrencyTest extends LeakCheck {
         }
         return out;
     }
+
+    /** The probe's case: 6 threads x 6 overlapped forwards on one engine used to deadlock the collectives. */
+    @Test
+    void sixThreadsOfOverlappedForwardsNeitherDeadlockNorMix() throws Exception {
+        int d = dev.tandem.deepseek.config.DeepSeekConfig.preset("tiny-v2lite").hiddenSize();
+        List<List<Step>> plans = new ArrayList<>();
+        for (int t = 0; t < 6; t++) {
+            List<Step> steps = new ArrayList<>();
+            for (int k = 0; k < 6; k++) {
+                steps.add(new Step(2000 + t, k * 3, hidden(77 + t * 10 + k, 3, d)));   // 3 tokens per forward
+            }
+            plans.add(steps);
+        }
+        List<float[]> expected = EngineFixtures.serial(plans);
+        List<float[]> served = new ArrayList<>();
+        try (DeepSeekEngine engine = EngineFixtures.engine().build();
+             ExecutorService callers = Executors.newFixedThreadPool(6)) {
+            List<Future<List<float[]>>> results = new ArrayList<>();
+            for (List<Step> steps : plans) {
+                results.add(callers.submit(() -> run(engine, steps, false, true, d)));
+            }
+            for (Future<List<float[]>> f : results) {
+                served.addAll(f.get(120, TimeUnit.SECONDS));
+            }
+            for (List<Step> steps : plans) {
+                engine.release(steps.getFirst().id());
+            }
+        }
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat(served.get(i)).as("forward %d", i).containsExactly(expected.get(i));
+        }
+    }
 }

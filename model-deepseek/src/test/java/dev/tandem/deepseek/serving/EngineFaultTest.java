@@ -144,4 +144,22 @@ class EngineFaultTest extends LeakCheck {
             assertThat(engine.cachedTokens(1)).isEqualTo(7);
         }
     }
+
+    @Test
+    void anOutOfMemoryStepLeavesCachesAsTheyWereAndOtherRequestsServed() throws Exception {
+        try (DeepSeekEngine engine = EngineFixtures.engine().deviceMemory(24L << 20).build()) {
+            int d = engine.config().hiddenSize();
+            engine.submit(1, hidden(1, 8, d), positions(0, 8)).get(30, TimeUnit.SECONDS);
+            long[] before = engine.cacheBytes();
+            // far more activation memory than the device has, submitted together with a good decode step
+            CompletableFuture<StepResult> huge = engine.submit(2, hidden(2, 6000, d), positions(0, 6000));
+            CompletableFuture<StepResult> decode = engine.submit(1, hidden(3, 1, d), positions(8, 1));
+            assertThatThrownBy(() -> huge.get(60, TimeUnit.SECONDS))
+                    .hasRootCauseInstanceOf(dev.tandem.runtime.DeviceOutOfMemoryException.class);
+            assertThat(decode.get(60, TimeUnit.SECONDS).hidden()).hasSize(d);
+            assertThat(engine.cachedTokens(1)).isEqualTo(9);
+            assertThat(engine.cachedTokens(2)).isZero();
+            assertThat(engine.cacheBytes()[0] + engine.cacheBytes()[1]).isLessThanOrEqualTo(before[0] + before[1] + (1 << 16));
+        }
+    }
 }
