@@ -285,9 +285,11 @@ public final class DeepSeekEngine implements AutoCloseable {
     public void release(long id) {
         checkOpen("release");
         call("release", () -> {
+            Runnable notice;
             synchronized (lock) {
-                end(id, new CancellationException("request " + id + " was released"));
+                notice = endLater(id, new CancellationException("request " + id + " was released"));
             }
+            notice.run();   // futures complete without the lock held: their callbacks may call the engine
             return null;
         });
     }
@@ -307,11 +309,13 @@ public final class DeepSeekEngine implements AutoCloseable {
             FutureTask<?> job = null;
             List<Piece> batch = List.of();
             List<Runnable> notices = new ArrayList<>();
+            boolean stop = false;
             synchronized (lock) {
                 while (true) {
                     if (closed) {
-                        shutDownQueues();
-                        return;
+                        notices.addAll(shutDownQueues());
+                        stop = true;
+                        break;
                     }
                     job = jobs.pollFirst();
                     if (job != null) {
@@ -326,6 +330,9 @@ public final class DeepSeekEngine implements AutoCloseable {
                 }
             }
             notices.forEach(Runnable::run);
+            if (stop) {
+                return;
+            }
             if (job != null) {
                 job.run();
             } else if (!batch.isEmpty()) {
@@ -555,18 +562,17 @@ public final class DeepSeekEngine implements AutoCloseable {
         };
     }
 
-    private void end(long id, Throwable cause) {
-        endLater(id, cause).run();
-    }
-
-    private void shutDownQueues() {
+    /** Ends every waiting request and cancels waiting jobs (caller holds the lock); returns the notices. */
+    private List<Runnable> shutDownQueues() {
+        List<Runnable> notices = new ArrayList<>();
         for (Long id : new ArrayList<>(waiting.keySet())) {
-            endLater(id, new IllegalStateException("the engine was closed")).run();
+            notices.add(endLater(id, new IllegalStateException("the engine was closed")));
         }
         FutureTask<?> job;
         while ((job = jobs.pollFirst()) != null) {
             job.cancel(false);
         }
+        return notices;
     }
 
     // ---- one engine step ----
