@@ -223,7 +223,24 @@ public final class DeepSeekEngine implements AutoCloseable {
                     checkFitsAlone(q.id(), q.positions()[0] + q.tokens());
                 }
             }
-            ForwardResult r = execute(requests, choice);
+            int prefill = 0;
+            int decode = 0;
+            for (Request q : requests) {
+                if (q.tokens() > 1) {
+                    prefill += q.tokens();
+                } else {
+                    decode += q.tokens();
+                }
+            }
+            StepEvent event = StepEvent.started();
+            ForwardResult r;
+            try {
+                r = execute(requests, choice);
+            } catch (RuntimeException | Error e) {
+                recordStep(requests.size(), prefill, decode, null, true, event);
+                throw e;
+            }
+            recordStep(requests.size(), prefill, decode, r, false, event);
             synchronized (lock) {
                 for (Request q : requests) {
                     nextPosition.put(q.id(), q.positions()[0] + q.tokens());
@@ -430,8 +447,7 @@ public final class DeepSeekEngine implements AutoCloseable {
                 p.step.startedNanos = now;
             }
         }
-        StepEvent event = new StepEvent();
-        event.begin();
+        StepEvent event = StepEvent.started();
         try {
             ForwardResult r = execute(requests, schedule);
             deliver(batch, r.hidden());
@@ -446,8 +462,7 @@ public final class DeepSeekEngine implements AutoCloseable {
                     + "); retrying each request alone");
             for (int i = 0; i < batch.size(); i++) {
                 Piece p = batch.get(i);
-                StepEvent alone = new StepEvent();
-                alone.begin();
+                StepEvent alone = StepEvent.started();
                 try {
                     ForwardResult r = execute(List.of(requests.get(i)), schedule);
                     deliver(List.of(p), r.hidden());
@@ -507,9 +522,15 @@ public final class DeepSeekEngine implements AutoCloseable {
                 decode += p.tokens;
             }
         }
+        recordStep(batch.size(), prefill, decode, r, failed, event);
+    }
+
+    /** Reports one engine step to JFR and the listeners. */
+    private void recordStep(int sequences, int prefill, int decode, ForwardResult r, boolean failed, StepEvent event) {
         double hidden = r == null || r.report().devices().isEmpty() ? Double.NaN : r.report().hiddenPercent();
-        StepMetrics m = new StepMetrics(batch.size(), prefill, decode, r == null ? 0 : r.plan().size(),
-                r != null && r.overlapped(), r == null ? "failed" : r.decision(), r == null ? 0 : r.wallNanos(), hidden,
+        long wall = r == null ? System.nanoTime() - event.startNanos : r.wallNanos();
+        StepMetrics m = new StepMetrics(sequences, prefill, decode, r == null ? 0 : r.plan().size(),
+                r != null && r.overlapped(), r == null ? "failed" : r.decision(), wall, hidden,
                 queuedSteps(), failed);
         event.end();
         if (event.shouldCommit()) {

@@ -30,4 +30,14 @@ final class StepEvent extends Event {
     double hidden;
     @Label("Failed")
     boolean failed;
+
+    /** When the step began (not recorded: the event's own start time is what JFR shows). */
+    transient long startNanos;
+
+    static StepEvent started() {
+        StepEvent e = new StepEvent();
+        e.startNanos = System.nanoTime();
+        e.begin();
+        return e;
+    }
 }
