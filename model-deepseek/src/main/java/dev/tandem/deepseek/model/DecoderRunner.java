@@ -242,6 +242,12 @@ public final class DecoderRunner implements AutoCloseable {
         return home == null ? 0 : workers.get(home).cachedTokens(id);
     }
 
+    /** The rank holding request {@code id}'s KV cache under DP attention (0 under TP), or -1 if it never ran. */
+    public int homeRank(long id) {
+        Integer home = placement.home(id);
+        return home == null ? -1 : home;
+    }
+
     /** Frees request {@code id}'s KV caches. */
     public void release(long id) {
         placement.forget(id);
@@ -253,6 +259,19 @@ public final class DecoderRunner implements AutoCloseable {
     /** Device bytes held by every request's KV caches on rank {@code r}. */
     public long cacheBytes(int r) {
         return workers.get(r).cacheBytes();
+    }
+
+    /**
+     * Device bytes that {@code extra} more tokens of request {@code id} would add to its KV caches on rank {@code r}
+     * (caches grow by doubling, so this can exceed the tokens' own size).
+     */
+    public long cacheGrowthBytes(int r, long id, int extra) {
+        return workers.get(r).growthBytes(id, extra);
+    }
+
+    /** Device bytes held by request {@code id}'s KV caches on rank {@code r}. */
+    public long cacheBytes(int r, long id) {
+        return workers.get(r).cacheBytes(id);
     }
 
     /** Ranks of the runner. */

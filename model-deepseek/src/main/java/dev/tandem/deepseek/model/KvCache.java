@@ -56,10 +56,24 @@ public final class KvCache implements AutoCloseable {
         return (long) capacity() * (latentDim + ropeDim) * Float.BYTES;
     }
 
+    /** Device bytes holding {@code extra} more tokens would add (0 when they fit the current capacity). */
+    long growthBytes(int extra) {
+        return growthBytes(capacity(), length + extra, latentDim + ropeDim);
+    }
+
+    /** The growth policy, for caches that do not exist yet too: doubling, at least 16 rows. */
+    static long growthBytes(int capacity, int needed, int rowValues) {
+        return needed <= capacity ? 0 : (long) (newCapacity(capacity, needed) - capacity) * rowValues * Float.BYTES;
+    }
+
+    private static int newCapacity(int capacity, int needed) {
+        return Math.max(16, Math.max(needed, capacity * 2));
+    }
+
     private void grow(Kernels k, Stream stream, int needed) {
         int prior = length;
         if (needed > capacity()) {
-            int cap = Math.max(16, Math.max(needed, capacity() * 2));
+            int cap = newCapacity(capacity(), needed);
             Tensor l = Tensor.allocate(device, stream, DType.F32, cap, latentDim);
             Tensor r = Tensor.allocate(device, stream, DType.F32, cap, ropeDim);
             if (prior > 0) {

@@ -53,6 +53,16 @@ public final class RankSequence implements AutoCloseable {
         }
     }
 
+    /** Device bytes that {@code extra} more tokens in layers {@code [first, end)} would add. */
+    synchronized long growthBytes(int first, int end, int extra) {
+        long total = 0;
+        for (int l = first; l < end; l++) {
+            KvCache c = layers.get(l);
+            total += c == null ? KvCache.growthBytes(0, extra, latentDim + ropeDim) : c.growthBytes(extra);
+        }
+        return total;
+    }
+
     /** Device bytes held by this sequence's caches. */
     synchronized long bytes() {
         long total = 0;

@@ -86,6 +86,21 @@ final class RankWorker implements AutoCloseable {
         }
     }
 
+    /** Device bytes that {@code extra} more tokens of request {@code id} would add to its caches here. */
+    long growthBytes(long id, int extra) {
+        RankSequence s = sequences.get(id);
+        if (s != null) {
+            return s.growthBytes(firstLayer, endLayer, extra);
+        }
+        return (long) (endLayer - firstLayer)
+                * KvCache.growthBytes(0, extra, config.kvLoraRank() + config.qkRopeHeadDim());
+    }
+
+    long cacheBytes(long id) {
+        RankSequence s = sequences.get(id);
+        return s == null ? 0 : s.bytes();
+    }
+
     long cacheBytes() {
         long total = 0;
         for (RankSequence s : sequences.values()) {

@@ -400,7 +400,7 @@ public final class DeepSeekEngine implements AutoCloseable {
     private List<Piece> formBatch(List<Runnable> notices) {
         List<Piece> batch = new ArrayList<>();
         int budget = tokenBudget;
-        long projected = -1;
+        long[] projected = null;
         for (var e : new ArrayList<>(waiting.entrySet())) {
             if (batch.size() >= maxSequences || budget == 0) {
                 break;
@@ -408,20 +408,25 @@ public final class DeepSeekEngine implements AutoCloseable {
             PendingStep s = e.getValue().peekFirst();
             int tokens = Math.min(s.remaining(), budget);
             if (kvBudgetBytes > 0) {
-                if (projected < 0) {
-                    projected = totalCacheBytes();
+                if (projected == null) {
+                    projected = new long[runner.rankCount()];
+                    for (int r = 0; r < projected.length; r++) {
+                        projected[r] = runner.cacheBytes(r);
+                    }
                 }
-                long need = tokens * kvBytesPerToken * (runner.options().attention() == AttentionMode.TP ? runner.rankCount() : 1);
-                if (projected + need > kvBudgetBytes * runner.rankCount()) {
-                    if (kvFailFast) {
+                if (!admit(s.id, tokens, projected)) {
+                    if (aloneOnItsDevices(s.id, projected)) {
+                        // nothing else holds cache where it goes: waiting would never end
                         notices.add(endLater(s.id, new KvCacheFullException("request " + s.id + ": " + tokens
-                                + " more tokens need " + need + " bytes of KV cache but only "
-                                + Math.max(0, kvBudgetBytes * runner.rankCount() - projected) + " of the "
-                                + kvBudgetBytes + " bytes per device are free")));
+                                + " more tokens need more than the KV-cache budget of " + kvBudgetBytes
+                                + " bytes per device even with no other request cached there")));
+                    } else if (kvFailFast) {
+                        notices.add(endLater(s.id, new KvCacheFullException("request " + s.id + ": " + tokens
+                                + " more tokens do not fit the KV-cache budget of " + kvBudgetBytes
+                                + " bytes per device, which other requests' caches take")));
                     }
                     continue;   // waits until other requests release their caches
                 }
-                projected += need;
             }
             batch.add(new Piece(s, s.done, tokens));
             budget -= tokens;
@@ -429,12 +434,65 @@ public final class DeepSeekEngine implements AutoCloseable {
         return batch;
     }
 
-    private long totalCacheBytes() {
-        long total = 0;
-        for (int r = 0; r < runner.rankCount(); r++) {
-            total += runner.cacheBytes(r);
+    /**
+     * Whether nothing but request {@code id}'s own cache takes the budget where it goes ({@code projected}
+     * counts this step's admitted pieces too): then waiting for room would never end.
+     */
+    private boolean aloneOnItsDevices(long id, long[] projected) {
+        int home = runner.homeRank(id);
+        if (runner.options().attention() == AttentionMode.TP) {
+            for (int r = 0; r < projected.length; r++) {
+                if (projected[r] - runner.cacheBytes(r, id) > 0) {
+                    return false;
+                }
+            }
+            return true;
         }
-        return total;
+        if (home >= 0) {
+            return projected[home] - runner.cacheBytes(home, id) == 0;
+        }
+        for (long bytes : projected) {
+            if (bytes == 0) {
+                return true;   // a new request does not fit even an empty device
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether {@code tokens} more tokens of request {@code id} fit the KV budget of the device(s) that will hold
+     * them: its home rank, or for a new request the rank with the least cache (where DP placement is likely to put
+     * it), or every rank under TP attention. Counts them into {@code projected} when they do.
+     */
+    private boolean admit(long id, int tokens, long[] projected) {
+        if (runner.options().attention() == AttentionMode.TP) {
+            long[] need = new long[projected.length];
+            for (int r = 0; r < projected.length; r++) {
+                need[r] = runner.cacheGrowthBytes(r, id, tokens);
+                if (projected[r] + need[r] > kvBudgetBytes) {
+                    return false;
+                }
+            }
+            for (int r = 0; r < projected.length; r++) {
+                projected[r] += need[r];
+            }
+            return true;
+        }
+        int home = runner.homeRank(id);
+        if (home < 0) {
+            home = 0;
+            for (int r = 1; r < projected.length; r++) {
+                if (projected[r] < projected[home]) {
+                    home = r;
+                }
+            }
+        }
+        long need = runner.cacheGrowthBytes(home, id, tokens);
+        if (projected[home] + need > kvBudgetBytes) {
+            return false;
+        }
+        projected[home] += need;
+        return true;
     }
 
     private void runBatch(List<Piece> batch) {

@@ -101,4 +101,44 @@ class EngineValidationTest extends LeakCheck {
             assertThat(engine.submit(2, hidden(1, 4, d), positions(0, 4)).join().hidden()).hasSize(4 * d);
         }
     }
+
+    @Test
+    void whenTheKvBudgetIsFullStepsWaitForRoomOrFailFast() throws Exception {
+        var c = dev.tandem.deepseek.config.DeepSeekConfig.preset("tiny-v2lite");
+        long perToken = 2L * (c.kvLoraRank() + c.qkRopeHeadDim()) * Float.BYTES;   // two layers
+        try (DeepSeekEngine engine = EngineFixtures.engine().ranks(1).kvCacheBudget(150 * perToken, false).build()) {
+            int d = engine.config().hiddenSize();
+            engine.submit(1, hidden(1, 100, d), positions(0, 100)).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            CompletableFuture<StepResult> second = engine.submit(2, hidden(2, 100, d), positions(0, 100));
+            Thread.sleep(300);
+            assertThat(second).as("waits for room").isNotDone();
+            engine.release(1);
+            assertThat(second.get(30, java.util.concurrent.TimeUnit.SECONDS).hidden()).hasSize(100 * d);
+        }
+        try (DeepSeekEngine engine = EngineFixtures.engine().ranks(1).kvCacheBudget(150 * perToken, true).build()) {
+            int d = engine.config().hiddenSize();
+            engine.submit(1, hidden(1, 60, d), positions(0, 60)).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            CompletableFuture<StepResult> second = engine.submit(2, hidden(2, 100, d), positions(0, 100));
+            assertThatThrownBy(() -> second.get(30, java.util.concurrent.TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(KvCacheFullException.class).hasMessageContaining("other requests");
+            // request 1 grows (doubling: 60 -> 120 rows) within the budget and goes on
+            assertThat(engine.submit(1, hidden(3, 1, d), positions(60, 1)).get(30, java.util.concurrent.TimeUnit.SECONDS)
+                    .hidden()).hasSize(d);
+        }
+    }
+
+    @Test
+    void aRequestThatOutgrowsTheKvBudgetAloneFailsInsteadOfWaitingForever() throws Exception {
+        var c = dev.tandem.deepseek.config.DeepSeekConfig.preset("tiny-v2lite");
+        long perToken = 2L * (c.kvLoraRank() + c.qkRopeHeadDim()) * Float.BYTES;
+        try (DeepSeekEngine engine = EngineFixtures.engine().ranks(1).kvCacheBudget(150 * perToken, false).build()) {
+            int d = engine.config().hiddenSize();
+            engine.submit(1, hidden(1, 80, d), positions(0, 80)).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            // 140 tokens fit the budget, but the cache grows by doubling to 160 rows: it can never fit
+            CompletableFuture<StepResult> more = engine.submit(1, hidden(2, 60, d), positions(80, 60));
+            assertThatThrownBy(() -> more.get(30, java.util.concurrent.TimeUnit.SECONDS))
+                    .hasCauseInstanceOf(KvCacheFullException.class).hasMessageContaining("no other request");
+            assertThat(engine.cachedTokens(1)).isZero();   // the request ended
+        }
+    }
 }
