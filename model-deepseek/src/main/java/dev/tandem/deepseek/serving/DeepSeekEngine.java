@@ -98,9 +98,20 @@ public final class DeepSeekEngine implements AutoCloseable {
         WeightSource weights = ckpt != null ? WeightSource.checkpoint(ckpt) : WeightSource.random(config, b.seed);
         int first = b.firstLayer < 0 ? 0 : b.firstLayer;
         int end = b.endLayer < 0 ? config.numHiddenLayers() : b.endLayer;
-        this.runtime = TandemRuntime.open(RuntimeOptions.defaults().withBackend(b.backend).withDeviceCount(b.ranks)
+        RuntimeOptions runtimeOptions = RuntimeOptions.defaults().withBackend(b.backend).withDeviceCount(b.ranks)
                 .withComputeThreads(b.computeThreads).withTracing(b.tracing)
-                .withDeviceMemoryBytes(b.deviceMemoryBytes));
+                .withDeviceMemoryBytes(b.deviceMemoryBytes);
+        for (var e : b.runtimeProperties.entrySet()) {
+            runtimeOptions = runtimeOptions.withProperty(e.getKey(), e.getValue());
+        }
+        try {
+            this.runtime = TandemRuntime.open(runtimeOptions);
+        } catch (RuntimeException e) {
+            if (ckpt != null) {
+                ckpt.close();
+            }
+            throw e;
+        }
         try {
             CommunicatorOptions comm = CommunicatorOptions.defaults().withLink(b.link).withTimeout(b.collectiveTimeout);
             this.runner = new DecoderRunner(runtime, config, weights, first, end,
@@ -815,6 +826,13 @@ public final class DeepSeekEngine implements AutoCloseable {
         private long kvBudgetBytes;
         private boolean kvFailFast;
         private final List<EngineListener> listeners = new ArrayList<>();
+        private final Map<String, String> runtimeProperties = new LinkedHashMap<>();
+
+        /** A backend property for the runtime (e.g. the host backend's {@code host.gemm}). */
+        public Builder runtimeProperty(String key, String value) {
+            this.runtimeProperties.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
 
         /** Memory per device (host backend: the emulated capacity; 0 for the runtime's default). */
         public Builder deviceMemory(long bytes) {
@@ -957,6 +975,10 @@ public final class DeepSeekEngine implements AutoCloseable {
 
         /** Host backend: threads per device's kernels (1 by default, so ranks do not fight for cores). */
         public Builder computeThreads(int threads) {
+            if (threads < 0) {
+                throw new IllegalArgumentException("compute threads must not be negative (0: the runtime's default), got "
+                        + threads);
+            }
             this.computeThreads = threads;
             return this;
         }
