@@ -14,10 +14,7 @@ import dev.tandem.runtime.DType;
 import dev.tandem.runtime.LinkModel;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
-import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
-import dev.tandem.runtime.schedule.OverlapAdvisor;
-import dev.tandem.runtime.trace.OverlapReport;
 
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
@@ -26,7 +23,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,17 +65,14 @@ public final class DeepSeekEngine implements AutoCloseable {
     private final DecoderRunner runner;
     private final Checkpoint checkpoint;
     private final DeepSeekConfig config;
-    private final MicroBatchPlanner planner;
-    private final DeepSeekStageCosts costs;
+    private final StepExecutor executor;
     private final double flopsPerSecond;
     private final ScheduleChoice schedule;
     private final int tokenBudget;
     private final int maxSequences;
     private final boolean checkFinite;
-    private final long kvBudgetBytes;
-    private final boolean kvFailFast;
-    private final long kvBytesPerToken;
-    private final List<EngineListener> listeners;
+    private final KvAdmission kv;
+    private final StepReporter reporter;
 
     private final Object lock = new Object();
     /** Waiting steps per request, requests in the order they started waiting (round robin across engine steps). */
@@ -125,18 +118,18 @@ public final class DeepSeekEngine implements AutoCloseable {
             }
             throw e;
         }
-        this.planner = MicroBatchPlanner.Options.defaults().minTokens(b.minMicroBatchTokens)
+        MicroBatchPlanner planner = MicroBatchPlanner.Options.defaults().minTokens(b.minMicroBatchTokens)
                 .cost(DeepSeekStageCosts.plannerCostModel(config)).build();
         LinkModel assumed = b.link != null ? b.link : b.assumedLink;
-        this.costs = new DeepSeekStageCosts(config, b.ranks, b.attention, flopsPerSecond, assumed);
+        this.executor = new StepExecutor(runtime, runner, planner,
+                new DeepSeekStageCosts(config, b.ranks, b.attention, flopsPerSecond, assumed));
         this.schedule = b.schedule;
         this.tokenBudget = b.tokenBudget;
         this.maxSequences = b.maxSequences;
         this.checkFinite = b.checkFinite;
-        this.kvBudgetBytes = b.kvBudgetBytes;
-        this.kvFailFast = b.kvFailFast;
-        this.kvBytesPerToken = (long) (end - first) * (config.kvLoraRank() + config.qkRopeHeadDim()) * Float.BYTES;
-        this.listeners = List.copyOf(b.listeners);
+        this.kv = new KvAdmission(runner, b.kvBudgetBytes, b.kvFailFast,
+                (long) (end - first) * (config.kvLoraRank() + config.qkRopeHeadDim()) * Float.BYTES);
+        this.reporter = new StepReporter(b.listeners);
         this.scheduler = Thread.ofPlatform().name("tandem-engine-scheduler").daemon(true).unstarted(this::schedulerLoop);
         scheduler.start();
     }
@@ -191,7 +184,7 @@ public final class DeepSeekEngine implements AutoCloseable {
             Integer expected = nextPosition.get(id);
             StepValidation.checkContinues(id, positions[0], expected == null ? 0 : expected, expected != null);
             int end = positions[0] + positions.length;
-            checkFitsAlone(id, end);
+            kv.checkFitsAlone(id, end);
             nextPosition.put(id, end);
             waiting.computeIfAbsent(id, k -> new ArrayDeque<>()).addLast(step);
             queuedSteps++;
@@ -231,7 +224,7 @@ public final class DeepSeekEngine implements AutoCloseable {
                     Integer expected = nextPosition.get(q.id());
                     StepValidation.checkContinues(q.id(), q.positions()[0], expected == null ? 0 : expected,
                             expected != null);
-                    checkFitsAlone(q.id(), q.positions()[0] + q.tokens());
+                    kv.checkFitsAlone(q.id(), q.positions()[0] + q.tokens());
                 }
             }
             int prefill = 0;
@@ -246,12 +239,12 @@ public final class DeepSeekEngine implements AutoCloseable {
             StepEvent event = StepEvent.started();
             ForwardResult r;
             try {
-                r = execute(requests, choice);
+                r = executor.execute(requests, choice);
             } catch (RuntimeException | Error e) {
-                recordStep(requests.size(), prefill, decode, null, true, event);
+                reporter.step(requests.size(), prefill, decode, null, true, event, queuedSteps());
                 throw e;
             }
-            recordStep(requests.size(), prefill, decode, r, false, event);
+            reporter.step(requests.size(), prefill, decode, r, false, event, queuedSteps());
             synchronized (lock) {
                 for (Request q : requests) {
                     nextPosition.put(q.id(), q.positions()[0] + q.tokens());
@@ -275,8 +268,8 @@ public final class DeepSeekEngine implements AutoCloseable {
                 }
                 StepValidation.check(config, q.id(), q.hidden(), q.positions(), checkFinite);
             }
-            float[] sequential = runTemporarily(requests, 1, Scheduling.SEQUENTIAL);
-            float[] overlapped = runTemporarily(requests, microBatches, Scheduling.OVERLAPPED);
+            float[] sequential = executor.runTemporarily(requests, 1, Scheduling.SEQUENTIAL);
+            float[] overlapped = executor.runTemporarily(requests, microBatches, Scheduling.OVERLAPPED);
             return EquivalenceReport.compare(sequential, overlapped);
         });
     }
@@ -418,22 +411,19 @@ public final class DeepSeekEngine implements AutoCloseable {
             }
             PendingStep s = e.getValue().peekFirst();
             int tokens = Math.min(s.remaining(), budget);
-            if (kvBudgetBytes > 0) {
+            if (kv.enabled()) {
                 if (projected == null) {
-                    projected = new long[runner.rankCount()];
-                    for (int r = 0; r < projected.length; r++) {
-                        projected[r] = runner.cacheBytes(r);
-                    }
+                    projected = kv.projection();
                 }
-                if (!admit(s.id, tokens, projected)) {
-                    if (aloneOnItsDevices(s.id, projected)) {
+                if (!kv.admit(s.id, tokens, projected)) {
+                    if (kv.aloneOnItsDevices(s.id, projected)) {
                         // nothing else holds cache where it goes: waiting would never end
                         notices.add(endLater(s.id, new KvCacheFullException("request " + s.id + ": " + tokens
-                                + " more tokens need more than the KV-cache budget of " + kvBudgetBytes
+                                + " more tokens need more than the KV-cache budget of " + kv.budgetBytes()
                                 + " bytes per device even with no other request cached there")));
-                    } else if (kvFailFast) {
+                    } else if (kv.failFast()) {
                         notices.add(endLater(s.id, new KvCacheFullException("request " + s.id + ": " + tokens
-                                + " more tokens do not fit the KV-cache budget of " + kvBudgetBytes
+                                + " more tokens do not fit the KV-cache budget of " + kv.budgetBytes()
                                 + " bytes per device, which other requests' caches take")));
                     }
                     continue;   // waits until other requests release their caches
@@ -443,67 +433,6 @@ public final class DeepSeekEngine implements AutoCloseable {
             budget -= tokens;
         }
         return batch;
-    }
-
-    /**
-     * Whether nothing but request {@code id}'s own cache takes the budget where it goes ({@code projected}
-     * counts this step's admitted pieces too): then waiting for room would never end.
-     */
-    private boolean aloneOnItsDevices(long id, long[] projected) {
-        int home = runner.homeRank(id);
-        if (runner.options().attention() == AttentionMode.TP) {
-            for (int r = 0; r < projected.length; r++) {
-                if (projected[r] - runner.cacheBytes(r, id) > 0) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        if (home >= 0) {
-            return projected[home] - runner.cacheBytes(home, id) == 0;
-        }
-        for (long bytes : projected) {
-            if (bytes == 0) {
-                return true;   // a new request does not fit even an empty device
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Whether {@code tokens} more tokens of request {@code id} fit the KV budget of the device(s) that will hold
-     * them: its home rank, or for a new request the rank with the least cache (where DP placement is likely to put
-     * it), or every rank under TP attention. Counts them into {@code projected} when they do.
-     */
-    private boolean admit(long id, int tokens, long[] projected) {
-        if (runner.options().attention() == AttentionMode.TP) {
-            long[] need = new long[projected.length];
-            for (int r = 0; r < projected.length; r++) {
-                need[r] = runner.cacheGrowthBytes(r, id, tokens);
-                if (projected[r] + need[r] > kvBudgetBytes) {
-                    return false;
-                }
-            }
-            for (int r = 0; r < projected.length; r++) {
-                projected[r] += need[r];
-            }
-            return true;
-        }
-        int home = runner.homeRank(id);
-        if (home < 0) {
-            home = 0;
-            for (int r = 1; r < projected.length; r++) {
-                if (projected[r] < projected[home]) {
-                    home = r;
-                }
-            }
-        }
-        long need = runner.cacheGrowthBytes(home, id, tokens);
-        if (projected[home] + need > kvBudgetBytes) {
-            return false;
-        }
-        projected[home] += need;
-        return true;
     }
 
     private void runBatch(List<Piece> batch) {
@@ -518,7 +447,7 @@ public final class DeepSeekEngine implements AutoCloseable {
         }
         StepEvent event = StepEvent.started();
         try {
-            ForwardResult r = execute(requests, schedule);
+            ForwardResult r = executor.execute(requests, schedule);
             deliver(batch, r.hidden());
             stepDone(batch, r, false, event);
         } catch (RuntimeException | Error e) {
@@ -533,7 +462,7 @@ public final class DeepSeekEngine implements AutoCloseable {
                 Piece p = batch.get(i);
                 StepEvent alone = StepEvent.started();
                 try {
-                    ForwardResult r = execute(List.of(requests.get(i)), schedule);
+                    ForwardResult r = executor.execute(List.of(requests.get(i)), schedule);
                     deliver(List.of(p), r.hidden());
                     stepDone(List.of(p), r, false, alone);
                 } catch (RuntimeException | Error failure) {
@@ -572,9 +501,7 @@ public final class DeepSeekEngine implements AutoCloseable {
                     end - s.submittedNanos, s.engineSteps);
             notices.add(() -> {
                 if (s.future.complete(result)) {
-                    for (EngineListener l : listeners) {
-                        l.onStepCompleted(result);
-                    }
+                    reporter.completed(result);
                 }
             });
         }
@@ -591,31 +518,7 @@ public final class DeepSeekEngine implements AutoCloseable {
                 decode += p.tokens;
             }
         }
-        recordStep(batch.size(), prefill, decode, r, failed, event);
-    }
-
-    /** Reports one engine step to JFR and the listeners. */
-    private void recordStep(int sequences, int prefill, int decode, ForwardResult r, boolean failed, StepEvent event) {
-        double hidden = r == null || r.report().devices().isEmpty() ? Double.NaN : r.report().hiddenPercent();
-        long wall = r == null ? System.nanoTime() - event.startNanos : r.wallNanos();
-        StepMetrics m = new StepMetrics(sequences, prefill, decode, r == null ? 0 : r.plan().size(),
-                r != null && r.overlapped(), r == null ? "failed" : r.decision(), wall, hidden,
-                queuedSteps(), failed);
-        event.end();
-        if (event.shouldCommit()) {
-            event.sequences = m.sequences();
-            event.prefillTokens = prefill;
-            event.decodeTokens = decode;
-            event.microBatches = m.microBatches();
-            event.overlapped = m.overlapped();
-            event.decision = m.decision();
-            event.hidden = Double.isNaN(hidden) ? 0 : hidden / 100;
-            event.failed = failed;
-            event.commit();
-        }
-        for (EngineListener l : listeners) {
-            l.onStep(m);
-        }
+        reporter.step(batch.size(), prefill, decode, r, failed, event, queuedSteps());
     }
 
     private void failRequest(long id, Throwable cause) {
@@ -644,9 +547,7 @@ public final class DeepSeekEngine implements AutoCloseable {
                         + " ended before this step could run: " + cause);
                 first = false;
                 if (s.future.completeExceptionally(t)) {
-                    for (EngineListener l : listeners) {
-                        l.onStepFailed(id, t);
-                    }
+                    reporter.failed(id, t);
                 }
             }
         };
@@ -663,60 +564,6 @@ public final class DeepSeekEngine implements AutoCloseable {
             job.cancel(false);
         }
         return notices;
-    }
-
-    // ---- one engine step ----
-
-    private ForwardResult execute(List<Request> requests, ScheduleChoice choice) {
-        var shapes = runner.shapes(requests);
-        MicroBatchPlan plan;
-        boolean overlap;
-        String decision;
-        switch (choice.kind()) {
-            case SEQUENTIAL -> {
-                plan = planner.plan(shapes, choice.microBatches());   // several only to compare against overlap
-                overlap = false;
-                decision = "sequential (requested)";
-            }
-            case OVERLAPPED -> {
-                plan = planner.plan(shapes, choice.microBatches());
-                overlap = plan.isSplit();
-                decision = overlap ? "overlapped (requested): " + plan.reason() : "sequential: " + plan.reason();
-            }
-            default -> {
-                OverlapAdvisor advisor = new OverlapAdvisor(planner, costs, choice.microBatches(), 0.05);
-                OverlapAdvisor.Advice advice = advisor.advise(runner.program(0), shapes);
-                plan = advice.plan();
-                overlap = advice.overlap();
-                decision = advice.reason();
-            }
-        }
-        boolean tracing = runtime.tracer().isEnabled();
-        if (tracing) {
-            runtime.tracer().clear();
-        }
-        long start = System.nanoTime();
-        float[] hidden = runner.forward(requests, plan, overlap ? Scheduling.OVERLAPPED : Scheduling.SEQUENTIAL);
-        long wall = System.nanoTime() - start;
-        OverlapReport report = tracing ? OverlapReport.of(runtime.tracer().spans()) : OverlapReport.empty();
-        return new ForwardResult(hidden, plan, overlap, decision, wall, report);
-    }
-
-    private float[] runTemporarily(List<Request> requests, int microBatches, Scheduling scheduling) {
-        long base = Long.MIN_VALUE / 2 + System.nanoTime() % 1_000_000 * 1_000;
-        List<Request> temporary = new ArrayList<>();
-        for (int i = 0; i < requests.size(); i++) {
-            Request q = requests.get(i);
-            temporary.add(new Request(base + i, q.hidden(), q.positions()));
-        }
-        try {
-            MicroBatchPlan plan = planner.plan(runner.shapes(temporary), microBatches);
-            return runner.forward(temporary, plan, scheduling);
-        } finally {
-            for (Request q : temporary) {
-                runner.release(q.id());
-            }
-        }
     }
 
     /** Runs {@code work} on the scheduler thread between engine steps and waits for it. */
@@ -747,17 +594,6 @@ public final class DeepSeekEngine implements AutoCloseable {
                 throw err;
             }
             throw new IllegalStateException(c);
-        }
-    }
-
-    private void checkFitsAlone(long id, int tokens) {
-        if (kvBudgetBytes <= 0) {
-            return;
-        }
-        long need = tokens * kvBytesPerToken;
-        if (need > kvBudgetBytes) {
-            throw new KvCacheFullException("request " + id + ": " + tokens + " tokens need " + need
-                    + " bytes of KV cache on one device, more than the budget of " + kvBudgetBytes + " bytes");
         }
     }
 
