@@ -10,7 +10,6 @@ import dev.tandem.runtime.LinkModel;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -90,40 +89,9 @@ public final class BenchServingCommand {
     }
 
     static Map<String, String> parse(String[] args) {
-        Map<String, String> opts = new LinkedHashMap<>();
-        int i = args.length > 0 && args[0].equals("bench-serving") ? 1 : 0;
-        for (; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                opts.put("help", "");
-                return opts;
-            }
-            if (a.equals("--compare")) {
-                opts.put("compare", "");
-                continue;
-            }
-            if (!a.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + a + "'");
-            }
-            String key = a.substring(2);
-            String value = null;
-            int eq = key.indexOf('=');
-            if (eq >= 0) {
-                value = key.substring(eq + 1);
-                key = key.substring(0, eq);
-            }
-            if (!FLAGS.contains(key)) {
-                throw new UsageException("unknown option --" + key);
-            }
-            if (value == null) {
-                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-                    throw new UsageException("option --" + key + " needs a value");
-                }
-                value = args[++i];
-            }
-            if (opts.put(key, value) != null) {
-                throw new UsageException("option --" + key + " given twice");
-            }
+        Map<String, String> opts = Options.parse("bench-serving", args, FLAGS, List.of("compare"));
+        if (opts.containsKey("help")) {
+            return opts;
         }
         if (opts.containsKey("preset") == opts.containsKey("model")) {
             throw new UsageException(opts.containsKey("model") ? "give either --model or --preset, not both"

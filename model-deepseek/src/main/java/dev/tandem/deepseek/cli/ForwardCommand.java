@@ -24,7 +24,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -120,40 +119,7 @@ public final class ForwardCommand {
             "mla", "link");
 
     static Map<String, String> parse(String[] args) {
-        Map<String, String> opts = new LinkedHashMap<>();
-        int i = 0;
-        if (args.length > 0 && args[0].equals("forward")) {
-            i = 1;
-        }
-        for (; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                opts.put("help", "");
-                continue;
-            }
-            if (!a.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + a + "'");
-            }
-            String key = a.substring(2);
-            String value = null;
-            int eq = key.indexOf('=');
-            if (eq >= 0) {
-                value = key.substring(eq + 1);
-                key = key.substring(0, eq);
-            }
-            if (!FLAGS.contains(key)) {
-                throw new UsageException("unknown option --" + key);
-            }
-            if (value == null) {
-                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-                    throw new UsageException("option --" + key + " needs a value");
-                }
-                value = args[++i];
-            }
-            if (opts.put(key, value) != null) {
-                throw new UsageException("option --" + key + " given twice");
-            }
-        }
+        Map<String, String> opts = Options.parse("forward", args, FLAGS, List.of());
         if (opts.containsKey("help")) {
             return opts;
         }
