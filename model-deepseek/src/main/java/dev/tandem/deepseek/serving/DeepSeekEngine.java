@@ -147,10 +147,12 @@ public final class DeepSeekEngine implements AutoCloseable {
      * engine's scheduler thread drives it.
      */
     public DecoderRunner runner() {
+        checkOpen("runner");
         return runner;
     }
 
     public TandemRuntime runtime() {
+        checkOpen("runtime");
         return runtime;
     }
 

@@ -74,6 +74,9 @@ class EngineValidationTest extends LeakCheck {
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
         assertThatThrownBy(() -> engine.release(1)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> engine.cachedTokens(1)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(engine::runtime).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(engine::cacheBytes).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> engine.checkEquivalence(List.of(), 2)).isInstanceOf(IllegalStateException.class);
     }
 
     @Test
