@@ -10,4 +10,5 @@ module dev.tandem.deepseek {
     exports dev.tandem.deepseek.cost;
     exports dev.tandem.deepseek.serving;
     exports dev.tandem.deepseek.demo;
+    exports dev.tandem.deepseek.plan;
 }

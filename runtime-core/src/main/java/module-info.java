@@ -5,6 +5,8 @@ module dev.tandem.runtime {
     exports dev.tandem.runtime.trace;
     exports dev.tandem.runtime.schedule;
 
+    exports dev.tandem.runtime.sim;
+
     uses dev.tandem.runtime.spi.Backend;
-    provides dev.tandem.runtime.spi.Backend with dev.tandem.runtime.host.HostBackend;
+    provides dev.tandem.runtime.spi.Backend with dev.tandem.runtime.host.HostBackend, dev.tandem.runtime.sim.SimBackend;
 }

@@ -6,8 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The one command-line entry: {@code tandem <command> [options]}, e.g. {@code tandem forward --help} or
- * {@code tandem bench-serving --preset tiny-v3 --input-len 256 --num-prompts 32}. The main class of the runnable jar.
+ * The one command-line entry: {@code tandem <command> [options]}: {@code forward} runs decoder layers
+ * ({@link ForwardCommand}), {@code bench-serving} drives the engine like a serving benchmark
+ * ({@link BenchServingCommand}), {@code plan} predicts overlap on simulated hardware ({@link PlanCommand}).
+ * The main class of the runnable jar.
  */
 public final class Main {
     /** A subcommand: runs with the arguments after its name and returns the exit code. */
@@ -26,6 +28,8 @@ public final class Main {
                 ForwardCommand::run));
         COMMANDS.put("bench-serving", new Entry("the seed's serving benchmark (QPS, TTFT, ITL) against the engine",
                 BenchServingCommand::run));
+        COMMANDS.put("plan", new Entry("predict a step's time and the gain of dual-batch overlap on simulated hardware",
+                PlanCommand::run));
     }
 
     private Main() {

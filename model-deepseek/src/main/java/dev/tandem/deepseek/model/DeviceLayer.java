@@ -38,35 +38,47 @@ public final class DeviceLayer implements AutoCloseable {
     private final List<Tensor> owned = new ArrayList<>();
 
     DeviceLayer(RankContext rc, LayerWeights w, Stream s) {
+        this(rc, w, w.layer(), s);
+    }
+
+    /**
+     * Layer {@code layer} with every tensor allocated but nothing uploaded: for simulated devices, which carry
+     * shapes but no data (the planner runs full-size models this way).
+     */
+    static DeviceLayer shapesOnly(RankContext rc, int layer, Stream s) {
+        return new DeviceLayer(rc, null, layer, s);
+    }
+
+    private DeviceLayer(RankContext rc, LayerWeights w, int layer, Stream s) {
         DeepSeekConfig c = rc.config();
-        this.layer = w.layer();
+        this.layer = layer;
         this.moe = c.isMoeLayer(layer);
         int hl = rc.localHeads();
         int h0 = rc.headStart();
         DType wd = rc.weightDType();
-        inputNorm = up(rc, s, DType.F32, w.get("input_layernorm.weight"), c.hiddenSize());
+        inputNorm = up(rc, s, DType.F32, get(w, "input_layernorm.weight"), c.hiddenSize());
         if (c.hasQLora()) {
-            qA = up(rc, s, wd, w.get("self_attn.q_a_proj.weight"), c.qLoraRank(), c.hiddenSize());
-            qANorm = up(rc, s, DType.F32, w.get("self_attn.q_a_layernorm.weight"), c.qLoraRank());
-            qB = up(rc, s, wd, rows(w.get("self_attn.q_b_proj.weight"), c.qLoraRank(), h0 * c.qkHeadDim(), hl * c.qkHeadDim()),
+            qA = up(rc, s, wd, get(w, "self_attn.q_a_proj.weight"), c.qLoraRank(), c.hiddenSize());
+            qANorm = up(rc, s, DType.F32, get(w, "self_attn.q_a_layernorm.weight"), c.qLoraRank());
+            qB = up(rc, s, wd, rows(get(w, "self_attn.q_b_proj.weight"), c.qLoraRank(), h0 * c.qkHeadDim(), hl * c.qkHeadDim()),
                     (long) hl * c.qkHeadDim(), c.qLoraRank());
         } else {
             qA = null;
             qANorm = null;
-            qB = up(rc, s, wd, rows(w.get("self_attn.q_proj.weight"), c.hiddenSize(), h0 * c.qkHeadDim(), hl * c.qkHeadDim()),
+            qB = up(rc, s, wd, rows(get(w, "self_attn.q_proj.weight"), c.hiddenSize(), h0 * c.qkHeadDim(), hl * c.qkHeadDim()),
                     (long) hl * c.qkHeadDim(), c.hiddenSize());
         }
-        kvA = up(rc, s, wd, w.get("self_attn.kv_a_proj_with_mqa.weight"), c.kvLoraRank() + c.qkRopeHeadDim(), c.hiddenSize());
-        kvANorm = up(rc, s, DType.F32, w.get("self_attn.kv_a_layernorm.weight"), c.kvLoraRank());
+        kvA = up(rc, s, wd, get(w, "self_attn.kv_a_proj_with_mqa.weight"), c.kvLoraRank() + c.qkRopeHeadDim(), c.hiddenSize());
+        kvANorm = up(rc, s, DType.F32, get(w, "self_attn.kv_a_layernorm.weight"), c.kvLoraRank());
         int kvw = c.qkNopeHeadDim() + c.vHeadDim();
-        kvB = up(rc, s, wd, rows(w.get("self_attn.kv_b_proj.weight"), c.kvLoraRank(), h0 * kvw, hl * kvw), (long) hl * kvw, c.kvLoraRank());
-        o = up(rc, s, wd, columns(w.get("self_attn.o_proj.weight"), c.hiddenSize(), c.numAttentionHeads() * c.vHeadDim(),
+        kvB = up(rc, s, wd, rows(get(w, "self_attn.kv_b_proj.weight"), c.kvLoraRank(), h0 * kvw, hl * kvw), (long) hl * kvw, c.kvLoraRank());
+        o = up(rc, s, wd, columns(get(w, "self_attn.o_proj.weight"), c.hiddenSize(), c.numAttentionHeads() * c.vHeadDim(),
                 h0 * c.vHeadDim(), hl * c.vHeadDim()), c.hiddenSize(), (long) hl * c.vHeadDim());
-        postNorm = up(rc, s, DType.F32, w.get("post_attention_layernorm.weight"), c.hiddenSize());
+        postNorm = up(rc, s, DType.F32, get(w, "post_attention_layernorm.weight"), c.hiddenSize());
         if (!moe) {
             int inter = c.intermediateSize();
-            mlpGateUp = up(rc, s, wd, concat(w.get("mlp.gate_proj.weight"), w.get("mlp.up_proj.weight")), 2L * inter, c.hiddenSize());
-            mlpDown = up(rc, s, wd, w.get("mlp.down_proj.weight"), c.hiddenSize(), inter);
+            mlpGateUp = up(rc, s, wd, concat(get(w, "mlp.gate_proj.weight"), get(w, "mlp.up_proj.weight")), 2L * inter, c.hiddenSize());
+            mlpDown = up(rc, s, wd, get(w, "mlp.down_proj.weight"), c.hiddenSize(), inter);
             router = null;
             routerBias = null;
             expertGateUp = null;
@@ -79,36 +91,50 @@ public final class DeviceLayer implements AutoCloseable {
         mlpDown = null;
         int e = c.nRoutedExperts();
         int inter = c.moeIntermediateSize();
-        router = up(rc, s, DType.F32, w.get("mlp.gate.weight"), e, c.hiddenSize());
-        routerBias = c.topkMethod() == TopkMethod.NOAUX_TC ? w.get("mlp.gate.e_score_correction_bias").clone() : null;
+        router = up(rc, s, DType.F32, get(w, "mlp.gate.weight"), e, c.hiddenSize());
+        routerBias = c.topkMethod() == TopkMethod.NOAUX_TC ? biasOf(w, c.nRoutedExperts()) : null;
         int n = rc.expertsPerRank();
         expertGateUp = new Tensor[n];
         expertDown = new Tensor[n];
         for (int i = 0; i < n; i++) {
             String p = "mlp.experts." + (rc.expertStart() + i) + ".";
-            expertGateUp[i] = up(rc, s, wd, concat(w.get(p + "gate_proj.weight"), w.get(p + "up_proj.weight")), 2L * inter, c.hiddenSize());
-            expertDown[i] = up(rc, s, wd, w.get(p + "down_proj.weight"), c.hiddenSize(), inter);
+            expertGateUp[i] = up(rc, s, wd, concat(get(w, p + "gate_proj.weight"), get(w, p + "up_proj.weight")), 2L * inter, c.hiddenSize());
+            expertDown[i] = up(rc, s, wd, get(w, p + "down_proj.weight"), c.hiddenSize(), inter);
         }
         if (c.nSharedExperts() > 0) {
             int si = inter * c.nSharedExperts();
-            sharedGateUp = up(rc, s, wd, concat(w.get("mlp.shared_experts.gate_proj.weight"),
-                    w.get("mlp.shared_experts.up_proj.weight")), 2L * si, c.hiddenSize());
-            sharedDown = up(rc, s, wd, w.get("mlp.shared_experts.down_proj.weight"), c.hiddenSize(), si);
+            sharedGateUp = up(rc, s, wd, concat(get(w, "mlp.shared_experts.gate_proj.weight"),
+                    get(w, "mlp.shared_experts.up_proj.weight")), 2L * si, c.hiddenSize());
+            sharedDown = up(rc, s, wd, get(w, "mlp.shared_experts.down_proj.weight"), c.hiddenSize(), si);
         } else {
             sharedGateUp = null;
             sharedDown = null;
         }
     }
 
+    /** A weight's values, or null without weights (shapes only). */
+    private static float[] get(LayerWeights w, String name) {
+        return w == null ? null : w.get(name);
+    }
+
+    private static float[] biasOf(LayerWeights w, int experts) {
+        return w == null ? new float[experts] : w.get("mlp.gate.e_score_correction_bias").clone();
+    }
+
     private Tensor up(RankContext rc, Stream s, DType dtype, float[] values, long... shape) {
         Tensor t = Tensor.allocate(rc.device(), s, dtype, shape);
-        s.upload(values, t);
+        if (values != null) {
+            s.upload(values, t);
+        }
         owned.add(t);
         return t;
     }
 
     /** Rows {@code [start, start+count)} of a row-major matrix with {@code cols} columns. */
     static float[] rows(float[] m, int cols, int start, int count) {
+        if (m == null) {
+            return null;
+        }
         if (start == 0 && (long) count * cols == m.length) {
             return m;
         }
@@ -119,6 +145,9 @@ public final class DeviceLayer implements AutoCloseable {
 
     /** Columns {@code [start, start+count)} of a row-major {@code [rows, cols]} matrix. */
     static float[] columns(float[] m, int rows, int cols, int start, int count) {
+        if (m == null) {
+            return null;
+        }
         if (start == 0 && count == cols) {
             return m;
         }
@@ -130,6 +159,9 @@ public final class DeviceLayer implements AutoCloseable {
     }
 
     static float[] concat(float[] a, float[] b) {
+        if (a == null || b == null) {
+            return null;
+        }
         float[] out = new float[a.length + b.length];
         System.arraycopy(a, 0, out, 0, a.length);
         System.arraycopy(b, 0, out, a.length, b.length);

@@ -85,7 +85,9 @@ final class FfnStages {
             int m = h.size(0);
             int e = c.nRoutedExperts();
             Tensor hn = rc.temp(mb, s, m, c.hiddenSize());
-            float[] scores = new float[m * e];
+            // A simulated device downloads scores that hold nothing (its counts come from the routing model), so
+            // the array is a reused scratch one instead of a fresh one per layer.
+            float[] scores = rc.simulatedRouting() != null ? rc.scratchScores(m * e) : new float[m * e];
             if (m > 0) {
                 k.rmsNorm(s, h, w.postNorm, eps(), hn);
                 Tensor logits = rc.temp(mb, s, m, e);
@@ -130,6 +132,31 @@ final class FfnStages {
         }
     }
 
+    /**
+     * A routing with the simulated device's expert counts: token t's slots take the next experts in a round over
+     * the experts in proportion to their counts (which tokens go where does not matter without data).
+     */
+    static Router.Routing simulatedRouting(RankContext rc, int tokens) {
+        DeepSeekConfig c = rc.config();
+        int k = c.numExpertsPerTok();
+        int[] counts = rc.simulatedRouting().counts(tokens, k, c.nRoutedExperts());
+        int[] experts = new int[tokens * k];
+        // Slot-major walk: pairs (token 0..m-1 of slot 0, then of slot 1, ...) take the experts in ascending order,
+        // so a token never gets one expert twice (counts[x] <= tokens) and its slots stay in ascending order.
+        int token = 0;
+        int slot = 0;
+        for (int x = 0; x < counts.length; x++) {
+            for (int i = 0; i < counts[x]; i++) {
+                experts[token * k + slot] = x;
+                if (++token == tokens) {
+                    token = 0;
+                    slot++;
+                }
+            }
+        }
+        return new Router.Routing(tokens, k, experts, new float[tokens * k]);
+    }
+
     record Counts(int[] all, Event ready) {
     }
 
@@ -153,7 +180,8 @@ final class FfnStages {
             int m = pending.tokens();
             int e = c.nRoutedExperts();
             int k = c.numExpertsPerTok();
-            Router.Routing r = Router.route(c, pending.scores(), w.routerBias, m);
+            Router.Routing r = rc.simulatedRouting() != null ? simulatedRouting(rc, m)
+                    : Router.route(c, pending.scores(), w.routerBias, m);
             int[] hist = r.histogram(e);
             int[] next = new int[e];
             for (int x = 1; x < e; x++) {

@@ -99,6 +99,22 @@ public final class KvCache implements AutoCloseable {
         return prior;
     }
 
+    /**
+     * Counts {@code n} more tokens as cached without writing them, allocating room on {@code stream}: how a
+     * simulated device (shapes only) gets a decode request's context.
+     */
+    void assumeCached(Stream stream, int n) {
+        if (length + n > capacity()) {
+            int cap = Math.max(16, length + n);
+            Tensor l = Tensor.allocate(device, stream, DType.F32, cap, latentDim);
+            Tensor r = Tensor.allocate(device, stream, DType.F32, cap, ropeDim);
+            close();
+            latent = l;
+            ropeKey = r;
+        }
+        length += n;
+    }
+
     /** The first {@code len} cached latents. */
     Tensor latent(int len) {
         return latent.slice(0, 0, len);

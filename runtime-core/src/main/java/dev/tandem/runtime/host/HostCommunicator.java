@@ -2,7 +2,6 @@ package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.DType;
-import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
@@ -13,7 +12,6 @@ import dev.tandem.runtime.CollectiveException;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -415,22 +413,11 @@ final class HostCommunicator implements Communicator {
     }
 
     private void checkTensor(String name, Tensor t) {
-        Objects.requireNonNull(t, name + " tensor");
-        if (t.device() != device) {
-            throw new dev.tandem.runtime.WrongDeviceException(name + ": tensor on " + t.device().name()
-                    + " passed to rank " + rank + " on " + device.name());
-        }
-        if (!t.isContiguous()) {
-            throw new ShapeException(name + ": collectives need contiguous tensors, got " + t);
-        }
+        dev.tandem.runtime.spi.CollectiveChecks.tensor(this, name, t);
     }
 
     private void checkPair(String name, Tensor send, Tensor recv) {
-        checkTensor(name, send);
-        checkTensor(name, recv);
-        if (send.dtype() != recv.dtype()) {
-            throw new ShapeException(name + ": send is " + send.dtype() + " but recv is " + recv.dtype());
-        }
+        dev.tandem.runtime.spi.CollectiveChecks.pair(this, name, send, recv);
     }
 
     private static int elements(String name, Tensor t) {
@@ -441,32 +428,11 @@ final class HostCommunicator implements Communicator {
     }
 
     private void checkPeer(String name, int peer, boolean selfAllowed) {
-        if (peer < 0 || peer >= size()) {
-            throw new OutOfRangeException(name + ": rank " + peer + " is outside the group of " + size());
-        }
-        if (!selfAllowed && peer == rank) {
-            throw new InvalidArgumentException(name + ": rank " + rank + " cannot address itself");
-        }
+        dev.tandem.runtime.spi.CollectiveChecks.peer(this, name, peer, selfAllowed);
     }
 
     private void checkCounts(String name, Tensor t, long[] counts, long[] displs) {
-        Objects.requireNonNull(counts, name + " counts");
-        Objects.requireNonNull(displs, name + " displacements");
-        if (counts.length != size() || displs.length != size()) {
-            throw new InvalidArgumentException(name + ": counts and displacements need " + size() + " entries, got "
-                    + counts.length + " and " + displs.length);
-        }
-        for (int r = 0; r < size(); r++) {
-            if (counts[r] < 0 || displs[r] < 0) {
-                throw new OutOfRangeException(name + ": negative count or displacement for rank " + r + ": count "
-                        + counts[r] + ", displacement " + displs[r]);
-            }
-            if (counts[r] > t.numel() || displs[r] > t.numel() - counts[r]) {
-                throw new OutOfRangeException(name + ": rank " + r + "'s range [" + displs[r] + ", " + displs[r]
-                        + " + " + counts[r] + ") exceeds the tensor's " + t.numel() + " elements ("
-                        + Arrays.toString(counts) + ")");
-            }
-        }
+        dev.tandem.runtime.spi.CollectiveChecks.counts(this, name, t, counts, displs);
     }
 
     private void checkOpen(String name) {

@@ -95,19 +95,10 @@ final class HostEvent implements Event {
             throw new WrongDeviceException("elapsedMillis: start event belongs to another device");
         }
         s.checkOpen("elapsedMillis");
-        if (!timing || !s.timing) {
-            throw new IllegalStateException("elapsedMillis needs two timing events (create them with EventOptions.TIMING); "
-                    + (timing ? "the start event" : "this event") + " has timing disabled");
-        }
         Capture end = capture;
         Capture begin = s.capture;
-        if (end == null || begin == null) {
-            throw new IllegalStateException("elapsedMillis: " + (begin == null ? "the start event" : "this event")
-                    + " was never recorded");
-        }
-        if (!end.stream.reached(end.position) || !begin.stream.reached(begin.position)) {
-            throw new IllegalStateException("elapsedMillis: an event has not completed yet; synchronize it first");
-        }
+        dev.tandem.runtime.spi.StreamChecks.elapsed(timing, s.timing, end != null, begin != null,
+                end != null && begin != null && end.stream.reached(end.position) && begin.stream.reached(begin.position));
         if (end.timestampNanos < 0 || begin.timestampNanos < 0) {
             throw new IllegalStateException("elapsedMillis: the stream failed before the event's timestamp was taken");
         }

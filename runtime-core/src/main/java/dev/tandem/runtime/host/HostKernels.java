@@ -26,10 +26,11 @@ import java.util.Objects;
  *       a strided target; {@code fill} needs a whole number in range for integer dtypes (0 or 1 for BOOL).</li>
  * </ul>
  */
-final class HostKernels implements Kernels {
+public final class HostKernels implements Kernels {
     private final KernelLauncher launcher;
 
-    HostKernels(KernelLauncher launcher) {
+    /** Kernels that validate with {@link KernelChecks} and hand the work to {@code launcher}. */
+    public HostKernels(KernelLauncher launcher) {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
     }
 

@@ -322,10 +322,7 @@ final class HostStream implements Stream {
     }
 
     private static void checkRange(String operation, HostBuffer buffer, long offset, long bytes) {
-        if (offset < 0 || bytes < 0 || offset > buffer.byteSize() || bytes > buffer.byteSize() - offset) {
-            throw new OutOfRangeException(operation + ": range [" + offset + ", " + offset + " + " + bytes
-                    + ") is outside the buffer of " + buffer.byteSize() + " bytes");
-        }
+        dev.tandem.runtime.spi.StreamChecks.range(operation, buffer, offset, bytes);
     }
 
     // ---- events and waits ----

@@ -20,12 +20,12 @@ final class KernelChecks {
 
     KernelChecks(String op, Stream stream) {
         this.op = op;
-        this.stream = Objects.requireNonNull(stream, op + ": stream");
+        this.stream = Objects.requireNonNull(stream, () -> op + ": stream");
     }
 
     /** A tensor the kernel reads: non-null and on the stream's device. */
     Tensor input(String name, Tensor t) {
-        Objects.requireNonNull(t, op + ": " + name);
+        Objects.requireNonNull(t, () -> op + ": " + name);   // message built only on failure
         if (t.device() != stream.device()) {
             throw new WrongDeviceException(op + ": " + name + " " + t + " is on device " + describe(t)
                     + " but stream '" + stream.name() + "' runs on device " + stream.device().id());

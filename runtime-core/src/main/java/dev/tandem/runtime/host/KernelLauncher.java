@@ -11,7 +11,7 @@ import java.util.List;
  * What the host kernels need from the host device: enqueueing validated work on a stream, and the memory behind
  * a buffer. Separates the kernel math from stream mechanics.
  */
-interface KernelLauncher {
+public interface KernelLauncher {
 
     /**
      * Enqueues {@code work} on {@code stream} as operation {@code name}. {@code reads} and {@code writes} are

@@ -30,19 +30,36 @@ public final class StageProgram<S> {
         }
         this.localDependencies = new ArrayList<>();
         this.sharedDependencies = new ArrayList<>();
-        for (int j = 0; j < this.stages.size(); j++) {
-            List<Integer> local = new ArrayList<>();
-            List<Integer> shared = new ArrayList<>();
-            for (int i = 0; i < this.stages.size(); i++) {
-                if (i < j && conflict(this.stages.get(i), this.stages.get(j), false)) {
-                    local.add(i);
-                }
-                if (conflict(this.stages.get(i), this.stages.get(j), true)
-                        || conflict(this.stages.get(j), this.stages.get(i), true)) {
-                    shared.add(i);
+        // Two stages conflict when they touch one value and at least one writes it; index values to find them.
+        java.util.Map<String, List<Integer>> writers = new java.util.HashMap<>();
+        java.util.Map<String, List<Integer>> touchers = new java.util.HashMap<>();
+        for (int i = 0; i < this.stages.size(); i++) {
+            Stage<S> st = this.stages.get(i);
+            for (String w : st.writes()) {
+                writers.computeIfAbsent(w, k -> new ArrayList<>()).add(i);
+                touchers.computeIfAbsent(w, k -> new ArrayList<>()).add(i);
+            }
+            for (String r : st.reads()) {
+                if (!st.writes().contains(r)) {
+                    touchers.computeIfAbsent(r, k -> new ArrayList<>()).add(i);
                 }
             }
-            localDependencies.add(List.copyOf(local));
+        }
+        for (int j = 0; j < this.stages.size(); j++) {
+            Stage<S> st = this.stages.get(j);
+            java.util.TreeSet<Integer> local = new java.util.TreeSet<>();
+            java.util.TreeSet<Integer> shared = new java.util.TreeSet<>();
+            for (String w : st.writes()) {
+                for (int i : touchers.get(w)) {
+                    (isShared(w) ? shared : local).add(i);
+                }
+            }
+            for (String r : st.reads()) {
+                for (int i : writers.getOrDefault(r, List.of())) {
+                    (isShared(r) ? shared : local).add(i);
+                }
+            }
+            localDependencies.add(List.copyOf(local.headSet(j)));
             sharedDependencies.add(List.copyOf(shared));
         }
     }
@@ -71,20 +88,6 @@ public final class StageProgram<S> {
      */
     public List<Integer> sharedDependencies(int index) {
         return sharedDependencies.get(index);
-    }
-
-    private static boolean conflict(Stage<?> first, Stage<?> second, boolean shared) {
-        for (String w : first.writes()) {
-            if (isShared(w) == shared && (second.reads().contains(w) || second.writes().contains(w))) {
-                return true;
-            }
-        }
-        for (String r : first.reads()) {
-            if (isShared(r) == shared && second.writes().contains(r)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static boolean isShared(String value) {

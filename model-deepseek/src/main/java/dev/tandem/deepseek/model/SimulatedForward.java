@@ -1,0 +1,216 @@
+package dev.tandem.deepseek.model;
+
+import dev.tandem.deepseek.config.ConfigException;
+import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.runtime.Communicator;
+import dev.tandem.runtime.CommunicatorOptions;
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.Device;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.schedule.Schedule;
+import dev.tandem.runtime.schedule.ScheduleRunner;
+import dev.tandem.runtime.schedule.Schedules;
+import dev.tandem.runtime.schedule.StageProgram;
+import dev.tandem.runtime.sim.SimRuntime;
+import dev.tandem.runtime.spi.Closer;
+import dev.tandem.runtime.trace.TraceSpan;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * A decoder-layer stack on a {@link SimRuntime}: the same {@link RankContext}s, {@link DeviceLayer}s, stage
+ * programs ({@link DecoderLayers#program}) and schedules ({@link Schedules}, {@link ScheduleRunner}) as
+ * {@link DecoderRunner}, with shape-only weights and inputs, so full-size models fit. One virtual thread issues
+ * each rank's schedule (stages block their host thread on count downloads, as on real devices).
+ */
+public final class SimulatedForward implements AutoCloseable {
+
+    /**
+     * One request's part of a step on one rank.
+     *
+     * @param tokens new tokens in this micro-batch
+     * @param cached tokens the request has cached before the step (a decode request's context)
+     */
+    public record Part(int tokens, int cached) {
+    }
+
+    /**
+     * One simulated step.
+     *
+     * @param wallNanos virtual time from the step's first issue to the last device's end
+     * @param spans     the step's trace spans (virtual nanoseconds)
+     */
+    public record Step(long wallNanos, List<TraceSpan> spans) {
+    }
+
+    private final SimRuntime runtime;
+    private final DeepSeekConfig config;
+    private final List<Communicator> comms;
+    private final List<RankContext> ranks = new ArrayList<>();
+    private final List<List<DeviceLayer>> layers = new ArrayList<>();
+    private final List<StageProgram<DecoderMicroBatch>> programs = new ArrayList<>();
+    private final List<ScheduleRunner> runners = new ArrayList<>();
+    private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
+
+    /**
+     * Builds every rank: its context, shape-only layers, stage program and schedule runner.
+     *
+     * @param layerCount first {@code layerCount} decoder layers of the model
+     * @param ranks      expert-parallel ranks (one device each); heads are split over them under TP attention
+     */
+    public SimulatedForward(SimRuntime runtime, DeepSeekConfig config, int layerCount, int ranks, AttentionMode attention) {
+        this.runtime = runtime;
+        this.config = config;
+        if (layerCount < 1 || layerCount > config.numHiddenLayers()) {
+            throw new ConfigException("layer count " + layerCount + " is outside 1.." + config.numHiddenLayers());
+        }
+        if (config.nRoutedExperts() % ranks != 0) {
+            throw new ConfigException("n_routed_experts (" + config.nRoutedExperts() + ") must be divisible by the "
+                    + ranks + " expert-parallel ranks");
+        }
+        if (attention == AttentionMode.TP && config.numAttentionHeads() % ranks != 0) {
+            throw new ConfigException("num_attention_heads (" + config.numAttentionHeads()
+                    + ") must be divisible by the " + ranks + " tensor-parallel ranks");
+        }
+        List<Device> devices = runtime.devices().subList(0, ranks);
+        this.comms = runtime.createCommunicators(devices, CommunicatorOptions.defaults());
+        try {
+            for (int r = 0; r < ranks; r++) {
+                RankContext rc = new RankContext(config, attention, comms.get(r), DType.BF16, MlaMode.AUTO);
+                this.ranks.add(rc);
+                List<DeviceLayer> ls = new ArrayList<>();
+                for (int l = 0; l < layerCount; l++) {
+                    ls.add(DeviceLayer.shapesOnly(rc, l, rc.computeStream()));
+                }
+                layers.add(ls);
+                programs.add(DecoderLayers.program(rc, ls));
+                runners.add(new ScheduleRunner(rc.computeStream(), rc.commStream()));
+                rc.computeStream().synchronize();
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The stage program of rank {@code r}: the object a real run of the same layers issues. */
+    public StageProgram<DecoderMicroBatch> program(int r) {
+        return programs.get(r);
+    }
+
+    /**
+     * Runs one step. {@code perRank.get(r).get(m)} lists rank r's request parts in micro-batch m; a request that
+     * continues in a later micro-batch is listed again there (same index in each list of parts is not required:
+     * parts are matched by {@code requestIds}). With {@code overlapped}, the schedule is dual-batch overlap
+     * ({@link Schedules#overlapped}), otherwise {@link Schedules#sequential}.
+     *
+     * @param requestIds {@code requestIds.get(r).get(m).get(i)} identifies part i (a split prefill keeps its id)
+     */
+    public Step run(List<List<List<Part>>> perRank, List<List<List<Long>>> requestIds, boolean overlapped) {
+        runtime.tracer().clear();
+        long start = runtime.virtualNanos();
+        runtime.resetPeaks();
+        runtime.tracer().enable();
+        List<Future<?>> futures = new ArrayList<>();
+        for (int r = 0; r < ranks.size(); r++) {
+            int rank = r;
+            futures.add(threads.submit(() -> runRank(rank, perRank.get(rank), requestIds.get(rank), overlapped)));
+        }
+        RuntimeException failure = null;
+        for (Future<?> f : futures) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                RuntimeException cause = e.getCause() instanceof RuntimeException re ? re
+                        : new IllegalStateException(e.getCause());
+                if (failure == null) {
+                    failure = cause;
+                } else {
+                    failure.addSuppressed(cause);
+                }
+            }
+        }
+        runtime.tracer().disable();
+        if (failure != null) {
+            throw failure;
+        }
+        List<TraceSpan> spans = runtime.tracer().spans();
+        runtime.tracer().clear();
+        return new Step(runtime.virtualNanos() - start, spans);
+    }
+
+    private void runRank(int rank, List<List<Part>> microBatches, List<List<Long>> ids, boolean overlapped) {
+        RankContext rc = ranks.get(rank);
+        Stream s = rc.computeStream();
+        int d = config.hiddenSize();
+        List<DecoderMicroBatch> batches = new ArrayList<>();
+        java.util.Map<Long, RankSequence> sequences = new java.util.HashMap<>();
+        try {
+            for (int m = 0; m < microBatches.size(); m++) {
+                List<Chunk> chunks = new ArrayList<>();
+                int t = 0;
+                for (int i = 0; i < microBatches.get(m).size(); i++) {
+                    Part part = microBatches.get(m).get(i);
+                    long id = ids.get(m).get(i);
+                    RankSequence seq = sequences.get(id);
+                    if (seq == null) {
+                        seq = new RankSequence(id, rc.device(), config.kvLoraRank(), config.qkRopeHeadDim());
+                        sequences.put(id, seq);
+                        if (part.cached() > 0) {
+                            for (int l = 0; l < layers.get(rank).size(); l++) {
+                                seq.cache(l).assumeCached(s, part.cached());
+                            }
+                        }
+                    }
+                    chunks.add(new Chunk(seq, t, part.tokens()));
+                    t += part.tokens();
+                }
+                int ffnStart = 0;
+                int ffnEnd = t;
+                int per = t;
+                if (rc.mode() == AttentionMode.TP) {
+                    per = (t + rc.size() - 1) / rc.size();
+                    ffnStart = Math.min(t, rank * per);
+                    ffnEnd = Math.min(t, (rank + 1) * per);
+                }
+                DecoderMicroBatch mb = new DecoderMicroBatch(m, chunks, ffnStart, ffnEnd, per);
+                batches.add(mb);
+                mb.putCarried(DecoderMicroBatch.HIDDEN, Tensor.allocate(rc.device(), s, DType.F32, t, d));
+                mb.putCarried(DecoderMicroBatch.POSITIONS, Tensor.allocate(rc.device(), s, DType.I32, t));
+            }
+            Schedule<DecoderMicroBatch> schedule = overlapped
+                    ? Schedules.overlapped(programs.get(rank), batches.size())
+                    : Schedules.sequential(programs.get(rank), batches.size());
+            runners.get(rank).run(schedule, batches);
+            s.synchronize();
+            rc.commStream().synchronize();
+        } finally {
+            List<Runnable> closes = new ArrayList<>();
+            batches.forEach(b -> closes.add(b::close));
+            sequences.values().forEach(q -> closes.add(q::close));
+            Closer.runAll(closes);
+        }
+    }
+
+    @Override
+    public void close() {
+        List<Runnable> steps = new ArrayList<>();
+        layers.forEach(ls -> ls.forEach(l -> steps.add(l::close)));
+        runners.forEach(r -> steps.add(r::close));
+        ranks.forEach(rc -> steps.add(rc::close));
+        comms.forEach(c -> steps.add(c::close));
+        steps.add(threads::shutdownNow);
+        layers.clear();
+        runners.clear();
+        ranks.clear();
+        Closer.runAll(steps);
+    }
+}

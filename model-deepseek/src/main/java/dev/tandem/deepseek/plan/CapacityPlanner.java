@@ -1,0 +1,302 @@
+package dev.tandem.deepseek.plan;
+
+import dev.tandem.deepseek.model.AttentionMode;
+import dev.tandem.deepseek.model.SimulatedForward;
+import dev.tandem.deepseek.model.SimulatedForward.Part;
+import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.sim.SimRuntime;
+import dev.tandem.runtime.sim.SimSettings;
+import dev.tandem.runtime.trace.OverlapMetrics;
+import dev.tandem.runtime.trace.OverlapReport;
+import dev.tandem.runtime.trace.TraceSpan;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Predicts a step of a {@link PlanSetup} under each schedule by running it on the simulated backend: the model's
+ * real stage programs, {@code Schedules.sequential} and {@code Schedules.overlapped}, every rank simulated (no
+ * representative subset), with the profile's costs. Then picks the schedule and split, as an overlap advisor
+ * would: overlap only when it is predicted to gain at least {@link #MIN_GAIN}.
+ */
+public final class CapacityPlanner {
+    /** Smallest predicted gain for which overlap is worth its risks (as {@code OverlapAdvisor}'s default). */
+    public static final double MIN_GAIN = 0.05;
+
+    private CapacityPlanner() {
+    }
+
+    /**
+     * One schedule's predicted step.
+     *
+     * @param schedule        {@code sequential}, {@code dbo} or {@code overlap xN}
+     * @param microBatches    micro-batches of the split
+     * @param stepNanos       predicted step time: simulated time plus the contention penalty
+     * @param contentionNanos compute slow-down while communication ran (profile's comm.slowdown x hidden comm)
+     * @param computeNanos    mean per-device compute time C
+     * @param commNanos       mean per-device communication time M
+     * @param hiddenPercent   communication hidden under compute
+     * @param exposedNanos    mean communication not hidden
+     * @param bubbleNanos     mean time the compute stream idled inside the step
+     * @param peakBytes       peak memory of the busiest device (weights, KV cache, activations as Tandem allocates them)
+     * @param activationBytes the largest growth over the step's starting memory on any device (activations and new
+     *                        KV cache)
+     */
+    public record Prediction(String schedule, int microBatches, long stepNanos, long contentionNanos,
+                             double computeNanos, double commNanos, double hiddenPercent, double exposedNanos,
+                             double bubbleNanos, long peakBytes, long activationBytes) {
+        /** Mean compute time over the step time. */
+        public double computeShare() {
+            return computeNanos / Math.max(1, stepNanos);
+        }
+
+        /** Mean communication time over the step time (with overlap, compute and communication shares add to more than 1). */
+        public double commShare() {
+            return commNanos / Math.max(1, stepNanos);
+        }
+    }
+
+    /**
+     * The plan: every requested prediction (the first is sequential), the pick and why.
+     *
+     * @param imbalance  busiest rank's routed load over the mean (1 = balanced)
+     * @param simMillis  real time the simulations took
+     * @param pickSpans  trace spans of the picked schedule's step (virtual time)
+     */
+    public record Plan(PlanSetup setup, List<Prediction> predictions, Prediction pick, String reason, double imbalance,
+                       long simMillis, List<TraceSpan> pickSpans) {
+        /** The sequential schedule's prediction, the baseline of every speed-up. */
+        public Prediction sequential() {
+            return predictions.getFirst();
+        }
+
+        /** Sequential step time over {@code p}'s. */
+        public double speedup(Prediction p) {
+            return (double) sequential().stepNanos() / Math.max(1, p.stepNanos());
+        }
+    }
+
+    /** Plans with sequential plus overlap for 2..{@code setup.microBatches()} micro-batches. */
+    public static Plan plan(PlanSetup setup) {
+        return plan(setup, setup.microBatches() >= 2);
+    }
+
+    /** Plans sequential and, when {@code overlap}, the overlapped schedules. */
+    public static Plan plan(PlanSetup setup, boolean overlap) {
+        return plan(List.of(setup), overlap).getFirst();
+    }
+
+    /**
+     * Plans several setups that share model, layers, hardware and layout (a sweep over batches): each simulated
+     * machine and its shape-only weights are built once and reused, and the setups are spread over one such
+     * machine per available processor. Results do not depend on the spreading: every step starts from idle.
+     */
+    public static List<Plan> plan(List<PlanSetup> setups, boolean overlap) {
+        PlanSetup first = setups.getFirst();
+        for (PlanSetup setup : setups) {
+            if (setup.model() != first.model() || setup.layers() != first.layers() || setup.ep() != first.ep()
+                    || setup.attention() != first.attention() || setup.profile() != first.profile()
+                    || !setup.quant().equals(first.quant()) || setup.routing() != first.routing()) {
+                throw new IllegalArgumentException("setups planned together must share model, layers, hardware, "
+                        + "layout, quantisation and routing");
+            }
+        }
+        int workers = Math.max(1, Math.min(setups.size(), Runtime.getRuntime().availableProcessors()));
+        Plan[] plans = new Plan[setups.size()];
+        List<java.util.concurrent.CompletableFuture<Void>> done = new ArrayList<>();
+        for (int w = 0; w < workers; w++) {
+            int worker = w;
+            Runnable job = () -> {
+                SimSettings settings = SimSettings.of(first.profile())
+                        .withLinearDType(PlanSetup.linearDType(first.quant())).withRouting(first.routing());
+                RuntimeOptions options = RuntimeOptions.defaults().withBackend("sim").withDeviceCount(first.ep());
+                try (SimRuntime rt = new SimRuntime(options, settings);
+                     SimulatedForward forward = new SimulatedForward(rt, first.model(), first.layers(), first.ep(),
+                             first.attention())) {
+                    for (int i = worker; i < setups.size(); i += workers) {
+                        plans[i] = plan(setups.get(i), overlap, rt, forward);
+                    }
+                }
+            };
+            if (workers == 1) {
+                job.run();
+            } else {
+                done.add(java.util.concurrent.CompletableFuture.runAsync(job, r -> Thread.ofPlatform()
+                        .name("tandem-plan-" + worker).start(r)));
+            }
+        }
+        try {
+            done.forEach(java.util.concurrent.CompletableFuture::join);
+        } catch (java.util.concurrent.CompletionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : e;
+        }
+        return List.of(plans);
+    }
+
+    private static Plan plan(PlanSetup setup, boolean overlap, SimRuntime rt, SimulatedForward forward) {
+        long t0 = System.nanoTime();
+        List<Prediction> predictions = new ArrayList<>();
+        List<List<TraceSpan>> spans = new ArrayList<>();
+        int maxMb = overlap ? setup.microBatches() : 1;
+        for (int n = 1; n <= maxMb; n++) {
+            if (n > 1 && !splittable(setup, n)) {
+                continue;
+            }
+            Step step = step(setup, n);
+            long[] before = new long[setup.ep()];
+            for (int d = 0; d < setup.ep(); d++) {
+                before[d] = rt.usedBytes(d);
+            }
+            SimulatedForward.Step result = forward.run(step.parts(), step.ids(), n > 1);
+            long peak = 0;
+            long activations = 0;
+            for (int d = 0; d < setup.ep(); d++) {
+                peak = Math.max(peak, rt.peakBytes(d));
+                activations = Math.max(activations, rt.peakBytes(d) - before[d]);
+            }
+            predictions.add(predict(n == 1 ? "sequential" : n == 2 ? "dbo" : "overlap x" + n, n, result,
+                    setup.profile().commSlowdown(), peak, activations));
+            spans.add(result.spans());
+        }
+        Prediction sequential = predictions.getFirst();
+        Prediction best = sequential;
+        int bestIndex = 0;
+        for (int i = 1; i < predictions.size(); i++) {
+            if (predictions.get(i).stepNanos() < best.stepNanos()) {
+                best = predictions.get(i);
+                bestIndex = i;
+            }
+        }
+        String reason;
+        double gain = 1 - (double) best.stepNanos() / sequential.stepNanos();
+        if (best == sequential) {
+            reason = predictions.size() == 1 ? "sequential: no overlapped schedule was simulated"
+                    : String.format(Locale.ROOT, "sequential: no overlapped schedule beat it (best %s at %.2f ms vs %.2f ms)",
+                    bestOverlap(predictions).schedule(), bestOverlap(predictions).stepNanos() / 1e6,
+                    sequential.stepNanos() / 1e6);
+        } else if (gain < MIN_GAIN) {
+            reason = String.format(Locale.ROOT, "sequential: %s gains only %.1f%% (< %.0f%%), not worth the risk",
+                    best.schedule(), 100 * gain, 100 * MIN_GAIN);
+            best = sequential;
+            bestIndex = 0;
+        } else {
+            reason = String.format(Locale.ROOT, "%s with %d token-balanced micro-batches: %.2f ms vs %.2f ms sequential "
+                            + "(%.2fx); %.0f%% of communication hidden, compute %.0f%% / communication %.0f%% of the step",
+                    best.schedule(), best.microBatches(), best.stepNanos() / 1e6, sequential.stepNanos() / 1e6,
+                    (double) sequential.stepNanos() / best.stepNanos(), best.hiddenPercent(), 100 * best.computeShare(),
+                    100 * best.commShare());
+        }
+        double imbalance = setup.routing().rankImbalance(setup.model().nRoutedExperts(), setup.ep());
+        return new Plan(setup, predictions, best, reason, imbalance, (System.nanoTime() - t0) / 1_000_000,
+                spans.get(bestIndex));
+    }
+
+    private static Prediction bestOverlap(List<Prediction> predictions) {
+        Prediction best = predictions.get(1);
+        for (Prediction p : predictions.subList(1, predictions.size())) {
+            if (p.stepNanos() < best.stepNanos()) {
+                best = p;
+            }
+        }
+        return best;
+    }
+
+    private static Prediction predict(String name, int n, SimulatedForward.Step step, double slowdown, long peak,
+                                      long activations) {
+        OverlapReport report = OverlapReport.of(step.spans());
+        long worst = 0;
+        long contention = 0;
+        for (OverlapMetrics m : report.devices()) {
+            long penalty = Math.round(slowdown * m.hiddenCommNanos());
+            if (m.wallNanos() + penalty > worst) {
+                worst = m.wallNanos() + penalty;
+                contention = penalty;
+            }
+        }
+        long wall = Math.max(step.wallNanos(), worst);
+        return new Prediction(name, n, wall, contention, report.meanComputeNanos(), report.meanCommNanos(),
+                report.hiddenPercent(), report.meanExposedCommNanos(), report.meanBubbleNanos(), peak, activations);
+    }
+
+    /** Whether every rank with tokens can be split into {@code n} non-empty micro-batches. */
+    private static boolean splittable(PlanSetup setup, int n) {
+        return setup.tokensPerDevice() >= n;
+    }
+
+    /** Each rank's micro-batches: parts and request ids. */
+    record Step(List<List<List<Part>>> parts, List<List<List<Long>>> ids) {
+    }
+
+    /**
+     * Places the step's requests (DP: each on the least-loaded rank by tokens, as {@code DecoderRunner} does; TP:
+     * every request on every rank) and cuts each rank's tokens into {@code n} token-balanced micro-batches
+     * (a prefill may be cut; its second part attends to the first).
+     */
+    static Step step(PlanSetup setup, int n) {
+        int ranks = setup.ep();
+        List<List<long[]>> perRank = new ArrayList<>();   // {id, tokens, cached}
+        long[] load = new long[ranks];
+        for (int r = 0; r < ranks; r++) {
+            perRank.add(new ArrayList<>());
+        }
+        long id = 0;
+        List<long[]> requests = new ArrayList<>();
+        for (int i = 0; i < setup.prefillCount(); i++) {
+            requests.add(new long[] {id++, setup.prefillLength(), 0});
+        }
+        for (int i = 0; i < setup.decodeBatch(); i++) {
+            requests.add(new long[] {id++, 1, setup.decodeContext()});
+        }
+        for (long[] q : requests) {
+            if (setup.attention() == AttentionMode.TP) {
+                perRank.forEach(list -> list.add(q));
+                continue;
+            }
+            int home = 0;
+            for (int r = 1; r < ranks; r++) {
+                if (load[r] < load[home]) {
+                    home = r;
+                }
+            }
+            load[home] += q[1];
+            perRank.get(home).add(q);
+        }
+        List<List<List<Part>>> parts = new ArrayList<>();
+        List<List<List<Long>>> ids = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            long total = perRank.get(r).stream().mapToLong(q -> q[1]).sum();
+            long target = (total + n - 1) / n;
+            List<List<Part>> mbs = new ArrayList<>();
+            List<List<Long>> mbIds = new ArrayList<>();
+            for (int m = 0; m < n; m++) {
+                mbs.add(new ArrayList<>());
+                mbIds.add(new ArrayList<>());
+            }
+            int m = 0;
+            long filled = 0;
+            for (long[] q : perRank.get(r)) {
+                long left = q[1];
+                long cached = q[2];
+                while (left > 0) {
+                    long room = m == n - 1 ? left : Math.max(0, target - filled);
+                    if (room == 0) {
+                        m++;
+                        filled = 0;
+                        continue;
+                    }
+                    long take = Math.min(left, room);
+                    mbs.get(m).add(new Part(Math.toIntExact(take), Math.toIntExact(cached)));
+                    mbIds.get(m).add(q[0]);
+                    // a continued prefill's cache is built by its earlier part, not assumed
+                    cached = 0;
+                    left -= take;
+                    filled += take;
+                }
+            }
+            parts.add(mbs);
+            ids.add(mbIds);
+        }
+        return new Step(parts, ids);
+    }
+}

@@ -1,0 +1,66 @@
+package dev.tandem.deepseek.plan;
+
+import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.deepseek.model.AttentionMode;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.sim.HardwareProfile;
+import dev.tandem.runtime.sim.RoutingModel;
+import dev.tandem.runtime.trace.OverlapReport;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class CapacityPlannerTest {
+    private static PlanSetup v2lite(String hardware, int count, int length, RoutingModel routing) {
+        return new PlanSetup("deepseek-v2-lite", DeepSeekConfig.preset("deepseek-v2-lite"), 3,
+                HardwareProfile.load(hardware), 1, AttentionMode.DP, 1, 8, "bf16", count, length, 0, 0, 2, routing);
+    }
+
+    @Test
+    void aPrefillPlanPredictsEverySchedulesStepAndPicksWithAReason() {
+        CapacityPlanner.Plan plan = CapacityPlanner.plan(v2lite("910b2", 8, 2048, RoutingModel.balanced()));
+        assertThat(plan.predictions()).extracting(CapacityPlanner.Prediction::schedule).containsExactly("sequential", "dbo");
+        CapacityPlanner.Prediction seq = plan.sequential();
+        CapacityPlanner.Prediction dbo = plan.predictions().get(1);
+        assertThat(seq.hiddenPercent()).isZero();                  // sequential hides nothing
+        assertThat(dbo.hiddenPercent()).isPositive();
+        assertThat(seq.commNanos()).isPositive();
+        assertThat(seq.peakBytes()).isPositive();
+        assertThat(plan.reason()).isNotBlank();
+        assertThat(plan.pick()).isIn(seq, dbo);
+        assertThat(OverlapReport.of(plan.pickSpans()).devices()).hasSize(8);
+        // deterministic: the same setup predicts the same times
+        assertThat(CapacityPlanner.plan(v2lite("910b2", 8, 2048, RoutingModel.balanced())).predictions())
+                .isEqualTo(plan.predictions());
+    }
+
+    @Test
+    void expertSkewSlowsTheStepAndIsReported() {
+        CapacityPlanner.Plan balanced = CapacityPlanner.plan(v2lite("h800", 8, 1024, RoutingModel.balanced()), false);
+        CapacityPlanner.Plan skewed = CapacityPlanner.plan(v2lite("h800", 8, 1024, RoutingModel.zipf(1.2, 1)), false);
+        assertThat(balanced.imbalance()).isEqualTo(1.0);
+        assertThat(skewed.imbalance()).isGreaterThan(1.2);
+        assertThat(skewed.sequential().stepNanos()).isGreaterThan(balanced.sequential().stepNanos());
+    }
+
+    @Test
+    void fasterHardwareGivesAFasterStep() {
+        long b4 = CapacityPlanner.plan(v2lite("910b4", 8, 1024, RoutingModel.balanced()), false).sequential().stepNanos();
+        long h200 = CapacityPlanner.plan(v2lite("h200", 8, 1024, RoutingModel.balanced()), false).sequential().stepNanos();
+        assertThat(h200).isLessThan(b4);
+    }
+
+    @Test
+    void layoutsTandemCannotRunAreRejectedWithTheReason() {
+        DeepSeekConfig v3 = DeepSeekConfig.preset("deepseek-v3");
+        HardwareProfile h800 = HardwareProfile.load("h800");
+        assertThatThrownBy(() -> new PlanSetup("v3", v3, 61, h800, 2, AttentionMode.DP, 1, 8, "bf16", 1, 1, 0, 0, 2,
+                RoutingModel.balanced())).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("--ep 8 must equal");
+        assertThatThrownBy(() -> new PlanSetup("v3", v3, 61, h800, 1, AttentionMode.TP, 4, 8, "bf16", 1, 1, 0, 0, 2,
+                RoutingModel.balanced())).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("--tp 4 must equal");
+        assertThatThrownBy(() -> new PlanSetup("v3", v3, 61, HardwareProfile.load("910b2"), 1, AttentionMode.DP, 1, 8,
+                "fp8", 1, 1, 0, 0, 2, RoutingModel.balanced())).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("fp8");
+    }
+}

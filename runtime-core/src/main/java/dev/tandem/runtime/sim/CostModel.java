@@ -1,0 +1,184 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.Tensor;
+
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Costs of operations on a {@link HardwareProfile}, in nanoseconds:
+ * <ul>
+ *   <li>GEMMs ({@code matmul}): the larger of {@code flops / (peak x efficiency(m))} and bytes / HBM bandwidth,
+ *       with {@code efficiency(m) = gemm.efficiency x m / (m + gemm.half.rows)} (small m is inefficient). Rank-2
+ *       products with a rank-2 right operand are linear layers and use the quantisation dtype
+ *       ({@code bf16}, {@code int8} for W8A8, {@code fp8}); batched products (attention) use BF16.</li>
+ *   <li>Every other kernel: bytes moved / (HBM bandwidth x hbm.efficiency).</li>
+ *   <li>Collectives: latency + bytes / bandwidth, with the bytes each rank puts on the wire for the algorithm
+ *       (ring all-gather/all-reduce/reduce-scatter, direct all-to-all), the node-local link when the group fits
+ *       in a node and the inter-node link otherwise, and the measured all-to-all bandwidth by EP size where the
+ *       profile has it.</li>
+ * </ul>
+ * Activations count {@code activation.bytes} per element (BF16 on accelerators), whatever dtype Tandem stores
+ * them in; the host profile (0) counts stored bytes.
+ */
+public final class CostModel {
+    private static final double HOST_COPY_GBPS = 25;   // PCIe 4.0 x16 class host<->device copies (assumed)
+    private final HardwareProfile profile;
+    private final String linearDType;
+
+    /**
+     * A cost model of {@code profile} running linear layers in {@code linearDType}.
+     *
+     * @param profile     the hardware
+     * @param linearDType dtype of linear-layer GEMMs: {@code bf16}, {@code int8} (W8A8), {@code fp8} or {@code f32}
+     */
+    public CostModel(HardwareProfile profile, String linearDType) {
+        this.profile = profile;
+        this.linearDType = linearDType.toLowerCase(Locale.ROOT);
+        if (Double.isNaN(profile.peak(this.linearDType))) {
+            throw new InvalidArgumentException("hardware " + profile.name() + " has no " + this.linearDType
+                    + " compute units (it lists " + String.join(", ", profile.peakTflops().keySet()) + ")");
+        }
+    }
+
+    /** The hardware costed. */
+    public HardwareProfile profile() {
+        return profile;
+    }
+
+    /** The dtype of linear-layer GEMMs ({@code bf16}, {@code int8}, {@code fp8} or {@code f32}). */
+    public String linearDType() {
+        return linearDType;
+    }
+
+    /** Cost of kernel {@code name} reading {@code reads} and writing {@code writes}. */
+    public double kernelNanos(String name, List<Tensor> reads, List<Tensor> writes) {
+        if (name.equals("matmul")) {
+            return matmulNanos(reads.get(0), reads.get(1), writes.get(0));
+        }
+        double bytes = 0;
+        switch (name) {
+            case "indexSelect" -> bytes = 2 * bytes(writes.get(0)) + bytes(reads.get(1));
+            case "indexAdd" -> bytes = 3 * bytes(reads.get(1)) + bytes(reads.get(0));
+            default -> {
+                for (Tensor t : reads) {
+                    bytes += bytes(t);
+                }
+                for (Tensor t : writes) {
+                    bytes += bytes(t);
+                }
+            }
+        }
+        return memoryNanos(bytes);
+    }
+
+    /** The GEMM cost of {@code out = a x b} (either operand possibly transposed). */
+    public double matmulNanos(Tensor a, Tensor b, Tensor out) {
+        long batch = out.rank() == 3 ? out.dim(0) : 1;
+        long m = out.dim(-2);
+        long n = out.dim(-1);
+        if (batch * m * n == 0) {
+            return 0;
+        }
+        long k = a.numel() / (batch * m);
+        boolean linear = a.rank() == 2 && b.rank() == 2;
+        String dtype = profile.activationBytes() == 0 ? "f32" : linear ? linearDType : "bf16";
+        if (Double.isNaN(profile.peak(dtype))) {
+            dtype = "bf16";
+        }
+        double flops = 2.0 * batch * m * n * k;
+        double computeNanos = flops / (profile.peak(dtype) * 1e3 * gemmEfficiency(m));
+        double weightBytes = linear && profile.activationBytes() != 0 ? b.numel() * weightBytesPerElement(dtype) : bytes(b);
+        double memory = memoryNanos(bytes(a) + weightBytes + bytes(out));
+        return Math.max(computeNanos, memory);
+    }
+
+    /** Fraction of peak a GEMM with {@code m} rows reaches. */
+    public double gemmEfficiency(long m) {
+        return profile.gemmEfficiency() * m / (m + profile.gemmHalfRows());
+    }
+
+    private static double weightBytesPerElement(String dtype) {
+        return switch (dtype) {
+            case "int8", "fp8" -> 1;
+            case "f32" -> 4;
+            default -> 2;
+        };
+    }
+
+    /** Nanoseconds to move {@code bytes} through device memory. */
+    public double memoryNanos(double bytes) {
+        return bytes / (profile.hbmGBps() * profile.hbmEfficiency());
+    }
+
+    /** Nanoseconds of a host-device copy of {@code bytes}. */
+    public double hostCopyNanos(long bytes) {
+        return profile.activationBytes() == 0 ? memoryNanos(bytes) : bytes / HOST_COPY_GBPS;
+    }
+
+    /** Bytes a tensor occupies in the modelled deployment (activation dtype for floating tensors). */
+    public double bytes(Tensor t) {
+        DType d = t.dtype();
+        if (profile.activationBytes() == 0 || !d.isFloatingPoint()) {
+            return (double) t.numel() * d.byteSize();
+        }
+        return (double) t.numel() * profile.activationBytes();
+    }
+
+    /** Bytes per element of {@code dtype} on the wire. */
+    public double wireBytes(DType dtype) {
+        return profile.activationBytes() == 0 || !dtype.isFloatingPoint() ? dtype.byteSize() : profile.activationBytes();
+    }
+
+    /**
+     * Cost of one rank's part of a collective.
+     *
+     * @param kind      {@code allToAll} (any all-to-all), or another collective's name
+     * @param wireBytes bytes this rank sends to (or receives from) the others for the algorithm
+     * @param groupSize ranks in the group
+     */
+    public double collectiveNanos(String kind, double wireBytes, int groupSize) {
+        if (groupSize < 2) {
+            return 0;
+        }
+        boolean inNode = groupSize <= profile.devicesPerNode();
+        double latency = 1e3 * (inNode ? profile.intraLatencyMicros() : profile.interLatencyMicros());
+        double gbps;
+        if (kind.startsWith("allToAll") && !profile.allToAllGBps().isEmpty()) {
+            gbps = interpolate(profile.allToAllGBps(), groupSize);
+        } else if (inNode) {
+            gbps = profile.intraGBps();
+        } else {
+            // Traffic to other nodes dominates: a fraction (G - n) / (G - 1) of it leaves the node.
+            double offNode = (double) (groupSize - profile.devicesPerNode()) / (groupSize - 1);
+            double seconds = offNode / profile.interGBps() + (1 - offNode) / profile.intraGBps();
+            gbps = 1 / seconds;
+            if (kind.startsWith("all") && !kind.startsWith("allToAll")) {
+                gbps = profile.interGBps();   // a ring is as slow as its slowest hop
+            }
+        }
+        return latency + wireBytes / gbps;
+    }
+
+    /** Linear interpolation in log2(x) between table points, clamped at the ends. */
+    static double interpolate(Map<Integer, Double> table, int x) {
+        java.util.TreeMap<Integer, Double> t = new java.util.TreeMap<>(table);
+        var lo = t.floorEntry(x);
+        var hi = t.ceilingEntry(x);
+        if (lo == null) {
+            return hi.getValue();
+        }
+        if (hi == null || lo.getKey().equals(hi.getKey())) {
+            return lo.getValue();
+        }
+        double f = (log2(x) - log2(lo.getKey())) / (log2(hi.getKey()) - log2(lo.getKey()));
+        return lo.getValue() + f * (hi.getValue() - lo.getValue());
+    }
+
+    private static double log2(double v) {
+        return Math.log(v) / Math.log(2);
+    }
+}

@@ -1,0 +1,131 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.InvalidArgumentException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+
+/**
+ * The figures a simulated device costs its operations with. Shipped profiles are properties files under
+ * {@code dev/tandem/runtime/sim/profiles/}, each figure with its public source beside it; {@link HostProfile}
+ * measures one for the running machine.
+ *
+ * @param name              profile name, e.g. {@code 910b2}
+ * @param description       one line: what device, and how its figures were obtained
+ * @param peakTflops        dense peak per compute dtype ({@code bf16}, {@code fp8}, {@code int8}, {@code f32}); a
+ *                          missing dtype means the device has no units for it
+ * @param gemmEfficiency    best fraction of peak a large GEMM reaches
+ * @param gemmHalfRows      the row count m at which a GEMM reaches half of that (small m is inefficient)
+ * @param hbmGBps           memory bandwidth, GB/s
+ * @param hbmEfficiency     fraction of it element-wise kernels reach
+ * @param memoryGiB         device memory capacity, GiB
+ * @param intraGBps         per-device link bandwidth to devices of the same node, GB/s (one direction)
+ * @param intraLatencyMicros latency of one collective inside a node
+ * @param interGBps         per-device bandwidth to other nodes, GB/s
+ * @param interLatencyMicros latency of one collective across nodes
+ * @param allToAllGBps      measured all-to-all (dispatch/combine) bandwidth per device by EP size; interpolated in
+ *                          log2(EP), falling back to the link bandwidths when empty
+ * @param launchMicros      host time to issue one operation
+ * @param commSlowdown      fraction by which compute slows while communication runs on the same device
+ * @param activationBytes   bytes per activation element moved by kernels and collectives (2 for BF16); 0 means
+ *                          "as the tensors are stored" (the host profile)
+ * @param devicesPerNode    devices in one node (scale-up domain)
+ */
+public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
+                              double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
+                              double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
+                              Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
+                              int activationBytes, int devicesPerNode) {
+
+    /** The profiles shipped as resources, in the order the planner lists them. */
+    public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
+
+    /** Checks the figures and copies the maps. */
+    public HardwareProfile {
+        peakTflops = Map.copyOf(peakTflops);
+        allToAllGBps = new TreeMap<>(allToAllGBps);
+        positive("gemm.efficiency", gemmEfficiency);
+        positive("hbm.gbps", hbmGBps);
+        positive("hbm.efficiency", hbmEfficiency);
+        positive("link.intra.gbps", intraGBps);
+        positive("link.inter.gbps", interGBps);
+        if (devicesPerNode < 1) {
+            throw new InvalidArgumentException("profile " + name + ": devices.per.node must be at least 1");
+        }
+        if (!peakTflops.containsKey("bf16")) {
+            throw new InvalidArgumentException("profile " + name + ": peak.tflops.bf16 is required");
+        }
+    }
+
+    private static void positive(String key, double v) {
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new InvalidArgumentException("profile figure " + key + " must be a positive number, got " + v);
+        }
+    }
+
+    /** Peak TFLOPS for {@code dtype} ({@code bf16}, {@code fp8}, {@code int8}, {@code f32}), or NaN when absent. */
+    public double peak(String dtype) {
+        Double v = peakTflops.get(dtype.toLowerCase(Locale.ROOT));
+        return v == null ? Double.NaN : v;
+    }
+
+    /** Loads a shipped profile by name (case-insensitive); an unknown name lists the known ones. */
+    public static HardwareProfile load(String name) {
+        String key = name.toLowerCase(Locale.ROOT);
+        String resource = "profiles/" + key + ".properties";
+        try (InputStream in = HardwareProfile.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new InvalidArgumentException("unknown hardware profile '" + name + "'; known: "
+                        + String.join(", ", SHIPPED) + ", host");
+            }
+            Properties p = new Properties();
+            p.load(in);
+            return fromProperties(key, p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading hardware profile " + resource, e);
+        }
+    }
+
+    /** A profile from properties with the keys of the shipped files. */
+    public static HardwareProfile fromProperties(String name, Properties p) {
+        Map<String, Double> peaks = new TreeMap<>();
+        Map<Integer, Double> a2a = new TreeMap<>();
+        for (String k : p.stringPropertyNames()) {
+            if (k.startsWith("peak.tflops.")) {
+                peaks.put(k.substring("peak.tflops.".length()), number(p, k));
+            } else if (k.startsWith("alltoall.gbps.ep")) {
+                a2a.put(Integer.parseInt(k.substring("alltoall.gbps.ep".length())), number(p, k));
+            }
+        }
+        return new HardwareProfile(name, p.getProperty("description", name), peaks, number(p, "gemm.efficiency"),
+                number(p, "gemm.half.rows"), number(p, "hbm.gbps"), number(p, "hbm.efficiency"),
+                number(p, "memory.gib"), number(p, "link.intra.gbps"), number(p, "link.intra.latency.us"),
+                number(p, "link.inter.gbps"), number(p, "link.inter.latency.us"), a2a, number(p, "launch.us"),
+                number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"));
+    }
+
+    private static double number(Properties p, String key) {
+        String v = p.getProperty(key);
+        if (v == null) {
+            throw new InvalidArgumentException("hardware profile is missing '" + key + "'");
+        }
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new InvalidArgumentException("hardware profile figure '" + key + "' is not a number: " + v);
+        }
+    }
+
+    /** This profile with another node size (the planner's {@code --devices-per-node}). */
+    public HardwareProfile withDevicesPerNode(int devices) {
+        return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
+                hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
+                launchMicros, commSlowdown, activationBytes, devices);
+    }
+}

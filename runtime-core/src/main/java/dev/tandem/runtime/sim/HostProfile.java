@@ -1,0 +1,149 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.Device;
+import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.LinkModel;
+import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A {@link HardwareProfile} for the running machine, measured from the host backend's own kernels: F32 GEMM rate
+ * at two row counts (fitting peak and half-efficiency rows), element-wise bandwidth and per-operation overhead,
+ * each measured with {@code ranks} devices busy at once (they share the CPU, as they do in a host run), plus the
+ * emulated {@link LinkModel} as the interconnect. Never fitted to an overlap result.
+ */
+public final class HostProfile {
+    private HostProfile() {
+    }
+
+    /** Measures with one device, one compute thread and {@code link} (null: 10 GB/s, 20 us). */
+    public static HardwareProfile measure(LinkModel link) {
+        return measure(link, 1, 1);
+    }
+
+    /**
+     * Measures the host backend with {@code ranks} devices of {@code computeThreads} threads running at once.
+     *
+     * @param link the emulated link the host run uses (null: 10 GB/s, 20 us)
+     */
+    public static HardwareProfile measure(LinkModel link, int ranks, int computeThreads) {
+        LinkModel l = link != null ? link : new LinkModel(10, 20);
+        RuntimeOptions options = RuntimeOptions.defaults().withBackend("host").withDeviceCount(ranks)
+                .withComputeThreads(computeThreads);
+        try (TandemRuntime rt = TandemRuntime.open(options)) {
+            int k = 512;     // the width of the demo's DeepSeek-V3-shaped layers
+            double small = gemmFlopsPerNano(rt, ranks, 16, k);
+            double large = gemmFlopsPerNano(rt, ranks, 256, k);
+            // rate(m) = P m / (m + h)  =>  1/rate = 1/P + (h/P) / m: a line in 1/m through the two measurements
+            double slope = (1 / small - 1 / large) / (1.0 / 16 - 1.0 / 256);
+            double invPeak = Math.max(1e-9, 1 / large - slope / 256);
+            double peakFlopsPerNano = 1 / invPeak;
+            double halfRows = Math.max(0, slope * peakFlopsPerNano);
+            double bytesPerNano = bandwidth(rt, ranks);
+            double launchMicros = overheadMicros(rt, ranks);
+            return new HardwareProfile("host", "this machine's host backend, measured (" + ranks + " devices x "
+                    + computeThreads + " threads), emulated link " + l.bandwidthGBps() + " GB/s + "
+                    + l.latencyMicros() + " us", Map.of("f32", peakFlopsPerNano / 1e3, "bf16", peakFlopsPerNano / 1e3),
+                    1.0, halfRows, bytesPerNano, 1.0, Runtime.getRuntime().maxMemory() / (double) (1L << 30),
+                    l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
+                    launchMicros, 0, 0, Math.max(ranks, 1) * 1024);
+        }
+    }
+
+    /** F32 linear layer [m,k] x [k,k]^T flops per nanosecond per device, all devices at once. */
+    private static double gemmFlopsPerNano(TandemRuntime rt, int ranks, int m, int k) {
+        int reps = Math.max(2, 1024 / m);
+        double nanos = timeOnAll(rt, ranks, (dev, s) -> {
+            Tensor a = Tensor.allocate(dev, s, DType.F32, m, k);
+            Tensor b = Tensor.allocate(dev, s, DType.F32, k, k);
+            Tensor c = Tensor.allocate(dev, s, DType.F32, m, k);
+            Kernels ker = dev.kernels();
+            ker.fill(s, a, 0.5);
+            ker.fill(s, b, 0.25);
+            s.synchronize();
+            return () -> {
+                for (int i = 0; i < reps; i++) {
+                    ker.linear(s, a, b, c);     // x W^T, as the layers call it
+                }
+            };
+        });
+        return 2.0 * m * k * k * reps / nanos;
+    }
+
+    private static double bandwidth(TandemRuntime rt, int ranks) {
+        int n = 1 << 20;
+        int reps = 4;
+        double nanos = timeOnAll(rt, ranks, (dev, s) -> {
+            Tensor a = Tensor.allocate(dev, s, DType.F32, n);
+            Tensor b = Tensor.allocate(dev, s, DType.F32, n);
+            Tensor c = Tensor.allocate(dev, s, DType.F32, n);
+            Kernels ker = dev.kernels();
+            ker.fill(s, a, 1);
+            ker.fill(s, b, 2);
+            s.synchronize();
+            return () -> {
+                for (int i = 0; i < reps; i++) {
+                    ker.add(s, a, b, c);
+                }
+            };
+        });
+        return 3.0 * 4 * n * reps / nanos;
+    }
+
+    private static double overheadMicros(TandemRuntime rt, int ranks) {
+        int reps = 400;
+        double nanos = timeOnAll(rt, ranks, (dev, s) -> {
+            Tensor a = Tensor.allocate(dev, s, DType.F32, 8);
+            Kernels ker = dev.kernels();
+            return () -> {
+                for (int i = 0; i < reps; i++) {
+                    ker.fill(s, a, i);
+                }
+            };
+        });
+        return nanos / reps / 1e3;
+    }
+
+    private interface Setup {
+        Runnable prepare(Device device, Stream stream);
+    }
+
+    /** Median of three timed runs of the prepared work on all devices at once, nanoseconds. */
+    private static double timeOnAll(TandemRuntime rt, int ranks, Setup setup) {
+        List<Stream> streams = new ArrayList<>();
+        List<Runnable> work = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            Device dev = rt.device(r);
+            Stream s = dev.createStream("measure");
+            streams.add(s);
+            work.add(setup.prepare(dev, s));
+        }
+        double[] times = new double[3];
+        for (int rep = -1; rep < 3; rep++) {
+            long start = System.nanoTime();
+            List<CompletableFuture<Void>> all = new ArrayList<>();
+            for (int r = 0; r < ranks; r++) {
+                Runnable w = work.get(r);
+                Stream s = streams.get(r);
+                all.add(CompletableFuture.runAsync(() -> {
+                    w.run();
+                    s.synchronize();
+                }));
+            }
+            all.forEach(CompletableFuture::join);
+            if (rep >= 0) {
+                times[rep] = System.nanoTime() - start;
+            }
+        }
+        java.util.Arrays.sort(times);
+        return times[1];
+    }
+}

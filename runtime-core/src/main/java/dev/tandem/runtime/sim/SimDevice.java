@@ -1,0 +1,280 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.Device;
+import dev.tandem.runtime.DeviceBuffer;
+import dev.tandem.runtime.DeviceOutOfMemoryException;
+import dev.tandem.runtime.Event;
+import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.MemoryInfo;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.StreamOptions;
+import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.host.HostKernels;
+import dev.tandem.runtime.host.KernelLauncher;
+import dev.tandem.runtime.spi.Closer;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.IntConsumer;
+
+/**
+ * One simulated device. Its kernels are the host backend's kernel front end ({@link HostKernels}: the same
+ * validation and operation names), launched here as costed operations that compute nothing.
+ */
+final class SimDevice implements Device, KernelLauncher {
+    private final SimRuntime runtime;
+    private final int id;
+    private final long capacity;
+    private final HostKernels kernels;
+    private final List<SimStream> streams = new CopyOnWriteArrayList<>();
+    private final List<SimEvent> events = new CopyOnWriteArrayList<>();
+    private final List<SimCommunicator> communicators = new CopyOnWriteArrayList<>();
+    private final java.util.Set<SimBuffer> buffers = new java.util.HashSet<>();   // guarded by the runtime lock
+    private long used;
+    private long peak;
+    private long hostClock;
+    private volatile int rank = -1;
+    private volatile boolean closed;
+
+    SimDevice(SimRuntime runtime, int id, long capacity) {
+        this.runtime = runtime;
+        this.id = id;
+        this.capacity = capacity;
+        this.kernels = new HostKernels(this);
+    }
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public String name() {
+        return "sim:" + id;
+    }
+
+    @Override
+    public MemoryInfo memoryInfo() {
+        checkOpen();
+        long total = (long) (runtime.settings().profile().memoryGiB() * (1L << 30));
+        synchronized (runtime.lock()) {
+            return new MemoryInfo(Math.max(0, total - used), total);
+        }
+    }
+
+    @Override
+    public TandemRuntime runtime() {
+        return runtime;
+    }
+
+    SimRuntime simRuntime() {
+        return runtime;
+    }
+
+    @Override
+    public Stream createStream(StreamOptions options) {
+        checkOpen();
+        Objects.requireNonNull(options, "options");
+        SimStream s = new SimStream(this, options);
+        streams.add(s);
+        runtime.register(s);
+        return s;
+    }
+
+    @Override
+    public Event createEvent(EventOptions options) {
+        checkOpen();
+        Objects.requireNonNull(options, "options");
+        SimEvent e = new SimEvent(this, options.timing());
+        events.add(e);
+        return e;
+    }
+
+    @Override
+    public DeviceBuffer allocate(long bytes, Stream stream) {
+        checkOpen();
+        if (bytes <= 0) {
+            throw new InvalidArgumentException("allocation size must be positive, got " + bytes + " bytes");
+        }
+        SimStream owner = ownStream(stream, "allocate");
+        synchronized (runtime.lock()) {
+            if (bytes > capacity - used) {
+                throw new DeviceOutOfMemoryException("cannot allocate " + bytes + " bytes on " + name() + ": "
+                        + (capacity - used) + " of " + capacity + " bytes free");
+            }
+            used += bytes;
+            peak = Math.max(peak, used);
+            SimBuffer buffer = new SimBuffer(this, owner, bytes, bytes <= runtime.settings().dataBytesLimit());
+            buffers.add(buffer);
+            return buffer;
+        }
+    }
+
+    void release(SimBuffer buffer) {
+        synchronized (runtime.lock()) {
+            if (buffers.remove(buffer)) {
+                used -= buffer.byteSize();
+            }
+        }
+    }
+
+    long peakBytes() {
+        synchronized (runtime.lock()) {
+            return peak;
+        }
+    }
+
+    long usedBytes() {
+        synchronized (runtime.lock()) {
+            return used;
+        }
+    }
+
+    void resetPeak() {
+        synchronized (runtime.lock()) {
+            peak = used;
+        }
+    }
+
+    @Override
+    public Kernels kernels() {
+        checkOpen();
+        return kernels;
+    }
+
+    @Override
+    public void synchronize() {
+        checkOpen();
+        for (SimStream s : streams) {
+            if (!s.isClosed()) {
+                s.synchronize();
+            }
+        }
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<Runnable> closes = new ArrayList<>();
+        communicators.forEach(c -> closes.add(c::close));
+        List<SimBuffer> open;
+        synchronized (runtime.lock()) {
+            open = List.copyOf(buffers);
+        }
+        open.forEach(b -> closes.add(b::close));
+        events.forEach(e -> closes.add(e::close));
+        streams.forEach(s -> closes.add(s::close));
+        Closer.runAll(closes);
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("device " + name() + " is closed");
+        }
+    }
+
+    // ---- host clock (guarded by the runtime lock) ----
+
+    /** The host's virtual time for the thread driving this device. */
+    long hostClock() {
+        return hostClock;
+    }
+
+    /** Charges one operation issue to the host and returns the time the operation becomes available. */
+    long issue(boolean charged) {
+        if (charged) {
+            hostClock += Math.round(runtime.settings().profile().launchMicros() * 1e3);
+        }
+        return hostClock;
+    }
+
+    /** The host blocked until {@code time}. */
+    void hostWaitedUntil(long time) {
+        hostClock = Math.max(hostClock, time);
+    }
+
+    // ---- bookkeeping ----
+
+    void forget(SimStream s) {
+        streams.remove(s);   // the runtime keeps resolving what it had enqueued
+    }
+
+    void forget(SimEvent e) {
+        events.remove(e);
+    }
+
+    void adopt(SimCommunicator c) {
+        communicators.add(c);
+        rank = c.rank();
+    }
+
+    int rank() {
+        return rank;
+    }
+
+    SimStream ownStream(Stream stream, String operation) {
+        Objects.requireNonNull(stream, "stream");
+        if (!(stream instanceof SimStream s) || s.device() != this) {
+            throw new WrongDeviceException(operation + ": stream " + stream.name() + " does not belong to device " + name());
+        }
+        return s;
+    }
+
+    SimBuffer ownBuffer(DeviceBuffer buffer, String operation) {
+        Objects.requireNonNull(buffer, "buffer");
+        if (!(buffer instanceof SimBuffer b) || b.device() != this) {
+            throw new WrongDeviceException(operation + ": buffer on " + buffer.device().name() + " used on device " + name());
+        }
+        b.checkOpen(operation);
+        return b;
+    }
+
+    // ---- KernelLauncher: validated kernels become costed operations ----
+
+    @Override
+    public void launch(Stream stream, String name, List<Tensor> reads, List<Tensor> writes, Runnable work) {
+        SimStream s = ownStream(stream, name);
+        for (Tensor t : reads) {
+            ownBuffer(t.buffer(), name);
+        }
+        for (Tensor t : writes) {
+            ownBuffer(t.buffer(), name);
+        }
+        s.enqueueWork(name, runtime.costs().kernelNanos(name, reads, writes), null);
+    }
+
+    @Override
+    public MemorySegment segment(DeviceBuffer buffer) {
+        throw new UnsupportedOperationException("simulated kernels do not compute");
+    }
+
+    @Override
+    public int computeThreads() {
+        return 1;
+    }
+
+    @Override
+    public void parallelFor(int count, IntConsumer task) {
+        throw new UnsupportedOperationException("simulated kernels do not compute");
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+}

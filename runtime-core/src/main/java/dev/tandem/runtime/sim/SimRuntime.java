@@ -1,0 +1,214 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.Communicator;
+import dev.tandem.runtime.CommunicatorOptions;
+import dev.tandem.runtime.Device;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.spi.Closer;
+import dev.tandem.runtime.trace.Tracer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A simulated machine: devices whose operations take virtual time from a {@link CostModel}. Operations resolve
+ * (get a start and end on their stream's virtual clock) in a discrete-event fashion as soon as what they wait
+ * for is known: the previous operation of their stream, the events they wait on, and for collectives the arrival
+ * of every rank. Host-blocking calls advance the calling device's host clock. One lock orders everything, so
+ * the timeline does not depend on thread timing.
+ *
+ * <p>Tracer spans carry virtual nanoseconds, so {@code OverlapReport} and Chrome traces work unchanged.
+ *
+ * <p>Differences from a real backend: host callbacks run on whichever thread resolves them (under the engine's
+ * lock), so a callback must not block waiting for another thread; there is no real time, so
+ * {@code Stream.synchronize(Duration)} only fails on collectives a rank never joins.
+ */
+public final class SimRuntime implements TandemRuntime {
+    private final SimSettings settings;
+    private final CostModel costs;
+    private final Tracer tracer;
+    private final List<SimDevice> devices = new ArrayList<>();
+    private final List<SimStream> streams = new CopyOnWriteArrayList<>();
+    private final List<SimCommunicator> communicators = new CopyOnWriteArrayList<>();
+    private final Object lock = new Object();
+    private volatile boolean closed;
+    private final List<SimGroup> groups = new ArrayList<>();
+
+    /** Opens {@code options.deviceCount()} simulated devices (default: one node of the profile). */
+    public SimRuntime(RuntimeOptions options, SimSettings settings) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.costs = new CostModel(settings.profile(), settings.linearDType());
+        this.tracer = new Tracer(options.tracing());
+        int count = options.deviceCount() > 0 ? options.deviceCount() : settings.profile().devicesPerNode();
+        long capacity = options.deviceMemoryBytes() > 0 ? options.deviceMemoryBytes() : Long.MAX_VALUE / 4;
+        for (int i = 0; i < count; i++) {
+            devices.add(new SimDevice(this, i, capacity));
+        }
+    }
+
+    @Override
+    public String backendName() {
+        return SimBackend.NAME;
+    }
+
+    /** What this runtime models. */
+    public SimSettings settings() {
+        return settings;
+    }
+
+    /** The costs every operation is charged with. */
+    public CostModel costs() {
+        return costs;
+    }
+
+    /** The routing model data-less layers take their expert counts from. */
+    public RoutingModel routing() {
+        return settings.routing();
+    }
+
+    @Override
+    public List<Device> devices() {
+        return List.copyOf(devices);
+    }
+
+    @Override
+    public List<Communicator> createCommunicators(List<Device> members, CommunicatorOptions options) {
+        checkOpen();
+        Objects.requireNonNull(options, "options");
+        if (members.isEmpty()) {
+            throw new InvalidArgumentException("a communicator group needs at least one device");
+        }
+        List<SimDevice> own = new ArrayList<>();
+        for (Device d : members) {
+            if (!(d instanceof SimDevice sd) || sd.simRuntime() != this) {
+                throw new WrongDeviceException("device " + d.name() + " does not belong to this sim runtime");
+            }
+            if (own.contains(sd)) {
+                throw new InvalidArgumentException("device " + d.name() + " appears twice in the group");
+            }
+            own.add(sd);
+        }
+        SimGroup group;
+        synchronized (lock) {
+            group = new SimGroup(this, groups.size(), own.size(), options.timeout());
+            groups.add(group);
+        }
+        List<Communicator> out = new ArrayList<>();
+        for (int r = 0; r < own.size(); r++) {
+            SimCommunicator c = new SimCommunicator(group, own.get(r), r);
+            own.get(r).adopt(c);
+            communicators.add(c);
+            out.add(c);
+        }
+        return out;
+    }
+
+    @Override
+    public Tracer tracer() {
+        return tracer;
+    }
+
+    /** Peak of allocated bytes on device {@code index} since it was opened (or last reset). */
+    public long peakBytes(int index) {
+        return devices.get(index).peakBytes();
+    }
+
+    /** Bytes allocated on device {@code index} now. */
+    public long usedBytes(int index) {
+        return devices.get(index).usedBytes();
+    }
+
+    /** Restarts peak-memory tracking on every device at the current use. */
+    public void resetPeaks() {
+        devices.forEach(SimDevice::resetPeak);
+    }
+
+    /** The latest virtual time any stream of this runtime has reached, in nanoseconds. */
+    public long virtualNanos() {
+        synchronized (lock) {
+            long t = 0;
+            for (SimStream s : streams) {
+                t = Math.max(t, s.clock());
+            }
+            for (SimDevice d : devices) {
+                t = Math.max(t, d.hostClock());
+            }
+            return t;
+        }
+    }
+
+    @Override
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<Runnable> closes = new ArrayList<>();
+        communicators.forEach(c -> closes.add(c::close));
+        devices.forEach(d -> closes.add(d::close));
+        Closer.runAll(closes);
+    }
+
+    void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("sim runtime is closed");
+        }
+    }
+
+    // ---- the event engine ----
+
+    Object lock() {
+        return lock;
+    }
+
+    void register(SimStream s) {
+        streams.add(s);
+    }
+
+    void forget(SimStream s) {
+        streams.remove(s);
+    }
+
+    /** Fails collective rounds that waited past their group's timeout; lock held. */
+    void checkCollectiveTimeouts() {
+        long now = System.nanoTime();
+        for (SimGroup g : groups) {
+            g.checkTimeouts(now);
+        }
+        pump(null);
+    }
+
+    /** Resolves everything that can be resolved; call with the lock held after any change. */
+    void pump(SimStream changed) {
+        if (changed != null && !changed.advance()) {
+            return;
+        }
+        boolean progress = true;
+        boolean any = changed != null;
+        while (progress) {
+            progress = false;
+            for (SimStream s : streams) {
+                progress |= s.advance();
+            }
+            any |= progress;
+        }
+        if (any) {
+            lock.notifyAll();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SimRuntime[" + settings.profile().name() + ", " + devices.size() + " devices]";
+    }
+}

@@ -1,0 +1,483 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.DeviceBuffer;
+import dev.tandem.runtime.Event;
+import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.StreamOptions;
+import dev.tandem.runtime.StreamRole;
+import dev.tandem.runtime.StreamTimeoutException;
+import dev.tandem.runtime.WrongDeviceException;
+import dev.tandem.runtime.trace.TraceSpan;
+
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A simulated stream: an in-order queue of operations, each resolved to a virtual start and end once its
+ * predecessor on the stream and everything it waits for are resolved. Positions count enqueued operations as on
+ * the host backend; an event captures a position. All state is guarded by the runtime's lock.
+ */
+final class SimStream implements Stream {
+    private static final int WORK = 0;
+    private static final int WAIT = 1;
+    private static final int COLLECTIVE = 2;
+    /** A thread other than the caller: resolution may run on any thread, so confined memory is refused as on host. */
+    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    private final SimDevice device;
+    private final StreamOptions options;
+    private final SimRuntime runtime;
+    private final ArrayDeque<Op> queue = new ArrayDeque<>();
+    private long enqueued;
+    private long completed;
+    private long clock;
+    private long[] endTimes = new long[64];
+    private Failure failure;
+    private volatile String tag;
+    private volatile boolean closed;
+
+    /** A queued operation; {@code action} runs when it resolves (data moves of data-carrying buffers). */
+    private static final class Op {
+        final int kind;
+        final String name;
+        final String tag;
+        final long issue;
+        final double cost;
+        final Runnable action;
+        SimStream target;
+        long position;
+        SimGroup.Round round;
+        int rank;
+        boolean arrived;
+        long arrival;
+
+        Op(int kind, String name, String tag, long issue, double cost, Runnable action) {
+            this.kind = kind;
+            this.name = name;
+            this.tag = tag;
+            this.issue = issue;
+            this.cost = cost;
+            this.action = action;
+        }
+    }
+
+    /** The first failure of this stream and the position of the operation that failed. */
+    record Failure(long position, String operation, Throwable cause) {
+    }
+
+    SimStream(SimDevice device, StreamOptions options) {
+        this.device = device;
+        this.options = options;
+        this.runtime = device.simRuntime();
+    }
+
+    @Override
+    public String name() {
+        return options.name();
+    }
+
+    @Override
+    public StreamRole role() {
+        return options.role();
+    }
+
+    @Override
+    public int priority() {
+        return options.priority();
+    }
+
+    @Override
+    public SimDevice device() {
+        return device;
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    long clock() {
+        return clock;
+    }
+
+    // ---- enqueue ----
+
+    /** Enqueues work of {@code costNanos} (charged one launch on the host); {@code action} runs when it resolves. */
+    void enqueueWork(String name, double costNanos, Runnable action) {
+        synchronized (runtime.lock()) {
+            checkUsable(name);
+            add(new Op(WORK, name, tag, device.issue(true), costNanos, action));
+        }
+    }
+
+    /** Enqueues this rank's part of a collective round. */
+    void enqueueCollective(String name, SimGroup.Round round, int rank, double costNanos) {
+        synchronized (runtime.lock()) {
+            checkUsable(name);
+            Op op = new Op(COLLECTIVE, name, tag, device.issue(true), costNanos, null);
+            op.round = round;
+            op.rank = rank;
+            add(op);
+        }
+    }
+
+    private void enqueueWait(String name, SimStream target, long position) {
+        synchronized (runtime.lock()) {
+            checkUsable(name);
+            Op op = new Op(WAIT, name, tag, device.issue(false), 0, null);
+            op.target = target;
+            op.position = position;
+            add(op);
+        }
+    }
+
+    private void add(Op op) {
+        queue.addLast(op);
+        enqueued++;
+        runtime.pump(this);
+    }
+
+    void checkUsable(String operation) {
+        if (closed) {
+            throw new IllegalStateException(operation + ": stream '" + name() + "' is closed");
+        }
+        if (failure != null) {
+            throw failureException(failure);
+        }
+    }
+
+    /** Everything enqueued so far: the position an event recorded now captures (lock held or not). */
+    long position() {
+        synchronized (runtime.lock()) {
+            return enqueued;
+        }
+    }
+
+    // ---- resolution (runtime lock held) ----
+
+    /** Resolves operations at the head of the queue while possible; true if any was resolved. */
+    boolean advance() {
+        boolean any = false;
+        while (!queue.isEmpty()) {
+            Op op = queue.peekFirst();
+            long start = Math.max(clock, op.issue);
+            long end = start;
+            if (failure == null) {
+                switch (op.kind) {
+                    case WAIT -> {
+                        if (op.target.completed < op.position) {
+                            return any;
+                        }
+                        end = Math.max(start, op.target.timeAt(op.position));
+                        Failure f = op.target.failureAtOrBefore(op.position);
+                        if (f != null) {
+                            fail(op.name, new StreamFailedException(op.target.name(), f.operation(), f.cause()));
+                        }
+                    }
+                    case COLLECTIVE -> {
+                        if (!op.arrived) {
+                            op.arrived = true;
+                            op.arrival = start;
+                            op.round.arrive(op.rank, start, op.cost);
+                        }
+                        if (!op.round.isComplete()) {
+                            return any;
+                        }
+                        start = op.arrival;
+                        if (op.round.error() != null) {
+                            end = start;
+                            fail(op.name, op.round.error());
+                        } else {
+                            end = op.round.end(op.rank);
+                        }
+                    }
+                    default -> {
+                        end = start + Math.round(op.cost);
+                        if (op.action != null) {
+                            try {
+                                op.action.run();
+                            } catch (RuntimeException | Error e) {
+                                fail(op.name, e);
+                            }
+                        }
+                    }
+                }
+            }
+            queue.pollFirst();
+            completed++;
+            clock = end;
+            if (endTimes.length <= completed) {
+                endTimes = Arrays.copyOf(endTimes, endTimes.length * 2);
+            }
+            endTimes[(int) completed] = end;
+            var tracer = runtime.tracer();
+            if (tracer.isEnabled()) {
+                tracer.record(new TraceSpan(device.id(), device.rank(), name(), role(), op.name, op.tag, start, end));
+            }
+            any = true;
+        }
+        return any;
+    }
+
+    private void fail(String operation, Throwable cause) {
+        if (failure == null) {
+            failure = new Failure(completed + 1, operation, cause);
+        }
+    }
+
+    /** Virtual time at which position {@code p} finished (0 for position 0). */
+    long timeAt(long p) {
+        return p == 0 ? 0 : endTimes[(int) p];
+    }
+
+    Failure failureAtOrBefore(long position) {
+        Failure f = failure;
+        return f != null && f.position() <= position ? f : null;
+    }
+
+    boolean reached(long position) {
+        synchronized (runtime.lock()) {
+            return completed >= position;
+        }
+    }
+
+    /** Blocks the caller until {@code position} resolved; then the device's host clock is at least its time. */
+    void awaitPosition(long position, long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        synchronized (runtime.lock()) {
+            while (completed < position) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new StreamTimeoutException("stream '" + name() + "' did not drain within "
+                            + Duration.ofNanos(timeoutNanos) + ": " + (position - completed) + " operation(s) pending");
+                }
+                long waited = System.nanoTime();
+                try {
+                    runtime.lock().wait(Math.max(1, Math.min(50, left / 1_000_000)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting for stream '" + name() + "'", e);
+                }
+                // Nothing resolved for a while: a rank may never arrive at a collective.
+                if (System.nanoTime() - waited >= 40_000_000L) {
+                    runtime.checkCollectiveTimeouts();
+                }
+            }
+            device.hostWaitedUntil(timeAt(position));
+        }
+    }
+
+    StreamFailedException failureException(Failure f) {
+        return new StreamFailedException(name(), f.operation(), f.cause());
+    }
+
+    // ---- copies ----
+
+    @Override
+    public void copyFromHost(MemorySegment source, DeviceBuffer target, long targetOffset) {
+        Objects.requireNonNull(source, "source");
+        SimBuffer t = device.ownBuffer(target, "copyFromHost");
+        checkRange("copyFromHost", t, targetOffset, source.byteSize());
+        // Snapshot now, as the host backend stages memory it cannot read later.
+        MemorySegment from = t.byteSize() > runtime.settings().dataBytesLimit() ? null
+                : MemorySegment.ofArray(source.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
+        enqueueWork("copyFromHost", runtime.costs().hostCopyNanos(source.byteSize()), from == null ? null
+                : () -> MemorySegment.copy(from, 0, t.writableData(), targetOffset, from.byteSize()));
+    }
+
+    /**
+     * A download of a shape-only tensor enqueues the same operations as on any backend (the copy and the callback)
+     * but skips the staging memory, which would hold nothing: full-size router scores are downloaded every layer.
+     */
+    @Override
+    public void download(dev.tandem.runtime.Tensor source, float[] values) {
+        Objects.requireNonNull(source, "source");
+        if (source.byteSize() <= runtime.settings().dataBytesLimit()) {
+            Stream.super.download(source, values);
+            return;
+        }
+        // the checks of TensorCopies.checkHostCopy (package-private in the API package), same messages
+        if (!source.dtype().isFloatingPoint()) {
+            throw new dev.tandem.runtime.ShapeException("float[] copy needs a F32, BF16 or F16 tensor, got " + source);
+        }
+        if (!source.isContiguous()) {
+            throw new dev.tandem.runtime.ShapeException("host copies need a contiguous tensor; copy " + source
+                    + " with Kernels.copy first");
+        }
+        if (source.numel() != values.length) {
+            throw new OutOfRangeException("array of " + values.length + " elements does not match " + source
+                    + " with " + source.numel() + " elements");
+        }
+        device.ownBuffer(source.buffer(), "copyToHost");
+        enqueueWork("copyToHost", runtime.costs().hostCopyNanos(source.byteSize()), null);
+        hostCallback(() -> { });
+    }
+
+    @Override
+    public void copyToHost(DeviceBuffer source, long sourceOffset, MemorySegment target) {
+        Objects.requireNonNull(target, "target");
+        SimBuffer s = device.ownBuffer(source, "copyToHost");
+        checkRange("copyToHost", s, sourceOffset, target.byteSize());
+        if (!target.isAccessibleBy(OTHER_THREAD)) {
+            throw new InvalidArgumentException("copyToHost: the target segment is confined to another "
+                    + "thread; asynchronous copies need memory from a shared, global or automatic arena");
+        }
+        if (target.isReadOnly()) {
+            throw new InvalidArgumentException("copyToHost: target host segment is read-only");
+        }
+        enqueueWork("copyToHost", runtime.costs().hostCopyNanos(target.byteSize()), () -> {
+            if (s.data() != null) {
+                MemorySegment.copy(s.data(), sourceOffset, target, 0, target.byteSize());
+            }
+        });
+    }
+
+    @Override
+    public void copy(DeviceBuffer source, long sourceOffset, DeviceBuffer target, long targetOffset, long bytes) {
+        Objects.requireNonNull(source, "source");
+        Objects.requireNonNull(target, "target");
+        if (!(source instanceof SimBuffer s) || s.device().simRuntime() != runtime) {
+            throw new WrongDeviceException("copy: source buffer belongs to another runtime");
+        }
+        if (!(target instanceof SimBuffer t) || t.device().simRuntime() != runtime) {
+            throw new WrongDeviceException("copy: target buffer belongs to another runtime");
+        }
+        s.checkOpen("copy");
+        t.checkOpen("copy");
+        checkRange("copy (source)", s, sourceOffset, bytes);
+        checkRange("copy (target)", t, targetOffset, bytes);
+        double cost = s.device() == t.device() ? runtime.costs().memoryNanos(2.0 * bytes)
+                : runtime.costs().collectiveNanos("copy", bytes, 2);
+        enqueueWork("copy", cost, () -> {
+            if (s.data() != null && t.writableData() != null) {
+                MemorySegment.copy(s.data(), sourceOffset, t.writableData(), targetOffset, bytes);
+            }
+        });
+    }
+
+    @Override
+    public void memset(DeviceBuffer target, long offset, long bytes, byte value) {
+        SimBuffer t = device.ownBuffer(target, "memset");
+        checkRange("memset", t, offset, bytes);
+        enqueueWork("memset", runtime.costs().memoryNanos(bytes), () -> {
+            if (t.writableData() != null) {
+                t.writableData().asSlice(offset, bytes).fill(value);
+            }
+        });
+    }
+
+    private static void checkRange(String operation, SimBuffer buffer, long offset, long bytes) {
+        dev.tandem.runtime.spi.StreamChecks.range(operation, buffer, offset, bytes);
+    }
+
+    // ---- events and waits ----
+
+    @Override
+    public void record(Event event) {
+        SimEvent e = ownEvent(event, "record");
+        synchronized (runtime.lock()) {
+            checkUsable("record");
+            e.capture(this, enqueued);
+        }
+    }
+
+    @Override
+    public Event record() {
+        checkUsable("record");
+        Event event = device.createEvent(EventOptions.DEFAULT);
+        record(event);
+        return event;
+    }
+
+    @Override
+    public void waitEvent(Event event) {
+        SimEvent e = ownEvent(event, "waitEvent");
+        SimEvent.Capture capture = e.currentCapture();
+        checkUsable("waitEvent");
+        if (capture == null || capture.stream() == this) {
+            return;
+        }
+        enqueueWait("waitEvent(" + capture.stream().name() + ")", capture.stream(), capture.position());
+    }
+
+    @Override
+    public void waitStream(Stream other) {
+        SimStream o = device.ownStream(other, "waitStream");
+        checkUsable("waitStream");
+        if (o == this) {
+            return;
+        }
+        enqueueWait("waitStream(" + o.name() + ")", o, o.position());
+    }
+
+    private SimEvent ownEvent(Event event, String operation) {
+        Objects.requireNonNull(event, "event");
+        if (!(event instanceof SimEvent e) || e.device() != device) {
+            throw new WrongDeviceException(operation + ": event from " + event.device().name()
+                    + " used on stream '" + name() + "' of " + device.name());
+        }
+        e.checkOpen(operation);
+        return e;
+    }
+
+    @Override
+    public void hostCallback(Runnable callback) {
+        Objects.requireNonNull(callback, "callback");
+        synchronized (runtime.lock()) {
+            checkUsable("hostCallback");
+            add(new Op(WORK, "hostCallback", tag, device.issue(false), 0, callback));
+        }
+    }
+
+    // ---- synchronisation ----
+
+    @Override
+    public void synchronize() {
+        synchronize(Duration.ofDays(365));
+    }
+
+    @Override
+    public void synchronize(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        awaitPosition(position(), timeout.toNanos());
+        synchronized (runtime.lock()) {
+            if (failure != null) {
+                throw failureException(failure);
+            }
+        }
+    }
+
+    @Override
+    public boolean isIdle() {
+        synchronized (runtime.lock()) {
+            return completed == enqueued;
+        }
+    }
+
+    @Override
+    public String traceTag(String newTag) {
+        String previous = tag;
+        tag = newTag;
+        return previous;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        device.forget(this);
+    }
+
+    @Override
+    public String toString() {
+        return "SimStream[" + name() + " on " + device.name() + "]";
+    }
+}

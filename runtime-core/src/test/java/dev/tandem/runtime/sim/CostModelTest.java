@@ -1,0 +1,107 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+/** Cost-model figures against hand-computed values on a round-number profile. */
+class CostModelTest {
+
+    private static Tensor[] linear(SimRuntime rt, long m, long k, long n) {
+        var dev = rt.device(0);
+        var s = dev.createStream("s");
+        return new Tensor[] {Tensor.allocate(dev, s, DType.F32, m, k), Tensor.allocate(dev, s, DType.BF16, n, k),
+                Tensor.allocate(dev, s, DType.F32, m, n)};
+    }
+
+    @Test
+    void linearGemmIsComputeBoundAtPeakWhenRowsAreMany() {
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1),
+                SimSettings.of(TestProfiles.round(0, 0)))) {
+            Tensor[] t = linear(rt, 128, 1024, 2048);
+            // 2 * 128 * 2048 * 1024 flops at 100 TFLOPS = 5368.7 ns; bytes (BF16 activations and weight)
+            // 4,980,736 at 1000 GB/s = 4980.7 ns; the larger wins.
+            assertThat(rt.costs().kernelNanos("matmul", List.of(t[0], t[1]), List.of(t[2]))).isCloseTo(5368.71, within(0.01));
+        }
+    }
+
+    @Test
+    void smallRowCountsLoseEfficiency() {
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1),
+                SimSettings.of(TestProfiles.round(0, 128)))) {
+            Tensor[] t = linear(rt, 128, 1024, 2048);
+            // m = half rows: efficiency 0.5, twice the time
+            assertThat(rt.costs().kernelNanos("matmul", List.of(t[0], t[1]), List.of(t[2]))).isCloseTo(10737.42, within(0.01));
+            assertThat(rt.costs().gemmEfficiency(384)).isCloseTo(0.75, within(1e-12));
+        }
+    }
+
+    @Test
+    void int8LinearLayersUseTheInt8PeakAndOneByteWeights() {
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1),
+                SimSettings.of(TestProfiles.round(0, 0)).withLinearDType("int8"))) {
+            Tensor[] t = linear(rt, 128, 1024, 2048);
+            // compute 536,870,912 / 200e12 = 2684.4 ns; memory 262,144 + 2,097,152 + 524,288 bytes = 2883.6 ns
+            assertThat(rt.costs().kernelNanos("matmul", List.of(t[0], t[1]), List.of(t[2]))).isCloseTo(2883.58, within(0.01));
+        }
+    }
+
+    @Test
+    void elementwiseKernelsCostTheirBytesOverBandwidth() {
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1),
+                SimSettings.of(TestProfiles.round(0, 0)))) {
+            var dev = rt.device(0);
+            var s = dev.createStream("s");
+            Tensor a = Tensor.allocate(dev, s, DType.F32, 1000, 1000);
+            // three tensors of 10^6 BF16 activations: 6 MB at 1000 GB/s
+            assertThat(rt.costs().kernelNanos("add", List.of(a, a), List.of(a))).isCloseTo(6000, within(1e-6));
+        }
+    }
+
+    @Test
+    void collectivesUseTheNodeLinkInsideANodeAndTheSlowerLinkAcross() {
+        CostModel c = new CostModel(TestProfiles.round(0, 0), "bf16");
+        double mb = 1 << 20;
+        // ring all-gather of 1 MiB per rank over 4 ranks: 3 MiB at 100 GB/s + 10 us
+        assertThat(c.collectiveNanos("allGather", 3 * mb, 4)).isCloseTo(31457.28 + 10_000, within(1e-6));
+        // 8 ranks span two nodes: the ring runs at the 10 GB/s inter-node link + 20 us
+        assertThat(c.collectiveNanos("allGather", 7 * mb, 8)).isCloseTo(734_003.2 + 20_000, within(1e-6));
+        // all-to-all across two nodes: 4 of 7 peers off-node at 10 GB/s, 3 in-node at 100 GB/s
+        double seconds = 4.0 / 7 / 10 + 3.0 / 7 / 100;
+        assertThat(c.collectiveNanos("allToAllV", mb, 8)).isCloseTo(20_000 + mb * seconds, within(1e-6));
+        assertThat(c.collectiveNanos("allGather", mb, 1)).isZero();
+    }
+
+    @Test
+    void measuredAllToAllBandwidthIsInterpolatedInLogEp() {
+        assertThat(CostModel.interpolate(Map.of(8, 100.0, 32, 50.0), 16)).isCloseTo(75, within(1e-9));
+        assertThat(CostModel.interpolate(Map.of(8, 100.0, 32, 50.0), 4)).isEqualTo(100);
+        assertThat(CostModel.interpolate(Map.of(8, 100.0, 32, 50.0), 64)).isEqualTo(50);
+    }
+
+    @Test
+    void aQuantisationTheHardwareLacksIsRejected() {
+        assertThatThrownBy(() -> new CostModel(HardwareProfile.load("910b2"), "fp8"))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("no fp8 compute units");
+    }
+
+    @Test
+    void everyShippedProfileLoadsAndUnknownNamesListTheKnownOnes() {
+        for (String name : HardwareProfile.SHIPPED) {
+            HardwareProfile p = HardwareProfile.load(name);
+            assertThat(p.peak("bf16")).as(name).isPositive();
+            assertThat(p.hbmGBps()).as(name).isPositive();
+        }
+        assertThatThrownBy(() -> HardwareProfile.load("tpu9")).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("910b2").hasMessageContaining("h200");
+    }
+}

@@ -1,0 +1,266 @@
+package dev.tandem.runtime.sim;
+
+import dev.tandem.runtime.CollectiveTimeoutException;
+import dev.tandem.runtime.Communicator;
+import dev.tandem.runtime.CommunicatorOptions;
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.Device;
+import dev.tandem.runtime.Event;
+import dev.tandem.runtime.EventOptions;
+import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.ShapeException;
+import dev.tandem.runtime.Stream;
+import dev.tandem.runtime.StreamFailedException;
+import dev.tandem.runtime.StreamOptions;
+import dev.tandem.runtime.TandemRuntime;
+import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.trace.OverlapReport;
+import dev.tandem.runtime.trace.TraceSpan;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Virtual time follows stream and event semantics: in-order streams, concurrent streams, waits on the record
+ * captured at wait time, never-recorded events, host clocks and collectives. An add of a [1000,1000] tensor
+ * costs 6000 ns on the round profile.
+ */
+class VirtualTimeTest {
+    private static final long ADD = 6000;
+
+    private static SimRuntime open(int devices, double launchMicros) {
+        return new SimRuntime(RuntimeOptions.defaults().withDeviceCount(devices).withTracing(true),
+                SimSettings.of(TestProfiles.round(launchMicros, 0)));
+    }
+
+    private static Tensor big(Device dev, Stream s) {
+        return Tensor.allocate(dev, s, DType.F32, 1000, 1000);
+    }
+
+    private static List<TraceSpan> on(SimRuntime rt, String stream, String name) {
+        return rt.tracer().spans().stream().filter(t -> t.stream().equals(stream) && t.name().equals(name)).toList();
+    }
+
+    @Test
+    void oneStreamRunsInOrderAndTwoStreamsRunConcurrently() {
+        try (SimRuntime rt = open(1, 0)) {
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Stream b = dev.createStream("b");
+            Tensor x = big(dev, a);
+            dev.kernels().add(a, x, x, x);
+            dev.kernels().add(a, x, x, x);
+            dev.kernels().add(b, x, x, x);
+            dev.synchronize();
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos, TraceSpan::endNanos)
+                    .containsExactly(org.assertj.core.groups.Tuple.tuple(0L, ADD), org.assertj.core.groups.Tuple.tuple(ADD, 2 * ADD));
+            assertThat(on(rt, "b", "add").getFirst().startNanos()).isZero();
+        }
+    }
+
+    @Test
+    void waitEventOrdersTheWaiterAfterTheRecordedWork() {
+        try (SimRuntime rt = open(1, 0)) {
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Stream b = dev.createStream(StreamOptions.comm("b"));
+            Tensor x = big(dev, a);
+            Event e = dev.createEvent();
+            dev.kernels().add(a, x, x, x);
+            a.record(e);
+            dev.kernels().add(a, x, x, x);    // after the record: not waited for
+            b.waitEvent(e);
+            dev.kernels().add(b, x, x, x);
+            dev.synchronize();
+            assertThat(on(rt, "b", "add").getFirst().startNanos()).isEqualTo(ADD);
+            assertThat(on(rt, "b", "waitEvent(a)")).hasSize(1);
+            e.close();
+        }
+    }
+
+    @Test
+    void aWaitUsesTheRecordCapturedWhenItWasEnqueued() {
+        try (SimRuntime rt = open(1, 0)) {
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Stream b = dev.createStream("b");
+            Tensor x = big(dev, a);
+            Event e = dev.createEvent();
+            dev.kernels().add(a, x, x, x);
+            a.record(e);
+            b.waitEvent(e);
+            dev.kernels().add(a, x, x, x);
+            a.record(e);                       // re-record: the earlier wait keeps the first capture
+            dev.kernels().add(b, x, x, x);
+            dev.synchronize();
+            assertThat(on(rt, "b", "add").getFirst().startNanos()).isEqualTo(ADD);
+            e.close();
+        }
+    }
+
+    @Test
+    void waitingOnANeverRecordedEventDoesNothingAndWaitStreamJoinsEverything() {
+        try (SimRuntime rt = open(1, 0)) {
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Stream b = dev.createStream("b");
+            Stream c = dev.createStream("c");
+            Tensor x = big(dev, a);
+            Event never = dev.createEvent();
+            dev.kernels().add(a, x, x, x);
+            dev.kernels().add(a, x, x, x);
+            b.waitEvent(never);
+            dev.kernels().add(b, x, x, x);
+            c.waitStream(a);
+            dev.kernels().add(c, x, x, x);
+            dev.synchronize();
+            assertThat(on(rt, "b", "add").getFirst().startNanos()).isZero();
+            assertThat(on(rt, "c", "add").getFirst().startNanos()).isEqualTo(2 * ADD);
+            never.close();
+        }
+    }
+
+    @Test
+    void timingEventsMeasureVirtualTimeAndHostBlockingAdvancesTheHostClock() {
+        try (SimRuntime rt = open(1, 1)) {       // 1 us launch overhead
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Tensor x = big(dev, a);
+            Event start = dev.createEvent(EventOptions.TIMING);
+            Event end = dev.createEvent(EventOptions.TIMING);
+            a.record(start);
+            dev.kernels().add(a, x, x, x);      // issued at 1000 ns (one launch), ends 7000
+            a.record(end);
+            end.synchronize();                  // host now at 7000
+            dev.kernels().add(a, x, x, x);      // issued at 8000: the host was blocked until 7000
+            a.synchronize();
+            assertThat(end.elapsedMillis(start)).isEqualTo(7000 / 1e6f);
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(1000L, 8000L);
+            start.close();
+            end.close();
+        }
+    }
+
+    @Test
+    void collectivesEndAtTheLastArrivalPlusTheTransferAndNeedNoThreadPerRank() {
+        try (SimRuntime rt = open(2, 0)) {
+            List<Communicator> comms = rt.createCommunicators(rt.devices());
+            Stream s0 = rt.device(0).createStream("s0");
+            Stream s1 = rt.device(1).createStream("s1");
+            Tensor x0 = big(rt.device(0), s0);
+            Tensor g0 = Tensor.allocate(rt.device(0), s0, DType.F32, 2000, 1000);
+            Tensor x1 = big(rt.device(1), s1);
+            Tensor g1 = Tensor.allocate(rt.device(1), s1, DType.F32, 2000, 1000);
+            rt.device(0).kernels().add(s0, x0, x0, x0);    // rank 0 arrives at 6000, rank 1 at 0
+            comms.get(0).allGather(s0, x0, g0);            // one thread enqueues both ranks: never blocks
+            comms.get(1).allGather(s1, x1, g1);
+            s0.synchronize();
+            s1.synchronize();
+            // 1 peer x 10^6 BF16 elements = 2 MB at 100 GB/s + 10 us
+            long transfer = 20_000 + 10_000;
+            assertThat(on(rt, "s0", "allGather").getFirst().endNanos()).isEqualTo(ADD + transfer);
+            assertThat(on(rt, "s1", "allGather").getFirst().startNanos()).isZero();
+            assertThat(on(rt, "s1", "allGather").getFirst().endNanos()).isEqualTo(ADD + transfer);
+            assertThat(OverlapReport.of(rt.tracer().spans()).devices()).hasSize(2);
+        }
+    }
+
+    @Test
+    void smallBuffersCarryDataThroughCopiesAndAllGathers() {
+        try (SimRuntime rt = open(2, 0)) {
+            List<Communicator> comms = rt.createCommunicators(rt.devices());
+            int[][] got = new int[2][];
+            Thread[] threads = new Thread[2];
+            for (int r = 0; r < 2; r++) {
+                int rank = r;
+                threads[r] = Thread.ofVirtual().start(() -> {
+                    Device dev = rt.device(rank);
+                    Stream s = dev.createStream("s");
+                    Tensor mine = Tensor.allocate(dev, s, DType.I32, 3);
+                    Tensor all = Tensor.allocate(dev, s, DType.I32, 6);
+                    s.upload(new int[] {rank, rank + 10, rank + 20}, mine);
+                    comms.get(rank).allGather(s, mine, all);
+                    got[rank] = new int[6];
+                    s.download(all, got[rank]);
+                    s.synchronize();
+                });
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertThat(got[0]).containsExactly(0, 10, 20, 1, 11, 21);
+            assertThat(got[1]).containsExactly(0, 10, 20, 1, 11, 21);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void aRankThatNeverArrivesFailsTheCollectiveAfterTheTimeout() {
+        try (SimRuntime rt = open(2, 0)) {
+            List<Communicator> comms = rt.createCommunicators(rt.devices(),
+                    CommunicatorOptions.defaults().withTimeout(Duration.ofMillis(200)));
+            Stream s0 = rt.device(0).createStream("s0");
+            Tensor x = Tensor.allocate(rt.device(0), s0, DType.F32, 4);
+            comms.get(0).allReduce(s0, x, x, dev.tandem.runtime.ReduceOp.SUM);
+            assertThatThrownBy(s0::synchronize).isInstanceOf(StreamFailedException.class)
+                    .hasCauseInstanceOf(CollectiveTimeoutException.class).cause().hasMessageContaining("[1]");
+        }
+    }
+
+    @Test
+    void validationIsTheHostBackendsWordForWord() {
+        try (TandemRuntime host = TandemRuntime.open("host"); SimRuntime sim = open(1, 0)) {
+            String[] messages = new String[2];
+            TandemRuntime[] both = {host, sim};
+            for (int i = 0; i < 2; i++) {
+                Device dev = both[i].device(0);
+                Stream s = dev.createStream("s");
+                Tensor a = Tensor.allocate(dev, s, DType.F32, 4, 3);
+                Tensor b = Tensor.allocate(dev, s, DType.F32, 5, 2);
+                Tensor out = Tensor.allocate(dev, s, DType.F32, 4, 2);
+                Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> dev.kernels().matmul(s, a, b, out));
+                assertThat(t).isInstanceOf(ShapeException.class);
+                messages[i] = t.getMessage();
+                Communicator comm = both[i].createCommunicators(List.of(dev)).getFirst();
+                Throwable c = org.assertj.core.api.Assertions.catchThrowable(() -> comm.allToAllV(s, a, new long[] {13},
+                        new long[] {0}, a, new long[] {12}, new long[] {0}));
+                assertThat(c).isInstanceOf(dev.tandem.runtime.OutOfRangeException.class);
+                messages[i] += " / " + c.getMessage();
+                s.synchronize();
+            }
+            assertThat(messages[1]).isEqualTo(messages[0]);
+        }
+    }
+
+    @Test
+    void closingADeviceClosesItsBuffersAndConfinedCopyTargetsAreRefusedAsOnHost() {
+        SimRuntime rt = open(1, 0);
+        Device dev = rt.device(0);
+        Stream s = dev.createStream("s");
+        dev.tandem.runtime.DeviceBuffer b = dev.allocate(8, s);
+        try (java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
+            assertThatThrownBy(() -> s.copyToHost(b, 0, confined.allocate(8)))
+                    .isInstanceOf(dev.tandem.runtime.InvalidArgumentException.class).hasMessageContaining("confined");
+        }
+        dev.close();
+        assertThat(b.isClosed()).isTrue();
+        rt.close();
+    }
+
+    @Test
+    void theBackendOpensByNameWithItsProperties() {
+        RuntimeOptions options = RuntimeOptions.defaults().withBackend("sim").withDeviceCount(3)
+                .withProperty(SimSettings.PROFILE, "h100").withProperty(SimSettings.QUANT, "fp8");
+        try (TandemRuntime rt = TandemRuntime.open(options)) {
+            assertThat(rt.backendName()).isEqualTo("sim");
+            assertThat(rt.devices()).hasSize(3);
+            assertThat(((SimRuntime) rt).costs().linearDType()).isEqualTo("fp8");
+            assertThat(rt.device(0).memoryInfo().totalBytes()).isEqualTo(80L << 30);
+        }
+    }
+}
