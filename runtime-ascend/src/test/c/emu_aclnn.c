@@ -258,7 +258,7 @@ aclnnStatus aclDestroyTensorList(const aclTensorList *array) {
 /* ---------- executors ---------- */
 enum opk { OP_MATMUL = 1, OP_ADD, OP_MUL, OP_MULS, OP_INPLACE_MUL, OP_RMSNORM, OP_SILU, OP_SIGMOID, OP_SOFTMAX,
            OP_TOPK, OP_INDEX_SELECT, OP_INDEX_ADD, OP_CAST, OP_COPY, OP_FILL, OP_MASKED_FILL, OP_COS, OP_SIN,
-           OP_ROPE, OP_GMM, OP_MOE_INIT, OP_MOE_FINALIZE };
+           OP_ROPE, OP_GMM, OP_MOE_INIT, OP_MOE_FINALIZE, OP_MOE_GATING };
 
 struct aclOpExecutor {
     int op;
@@ -748,7 +748,14 @@ static int run_moe_init(aclOpExecutor *e) {
             int64_t c = 0;
             while (i < avail && kv[i].key == x2) { c++; i++; }
             total += c;
-            st_i(cnt, x2 - start, e->attr[4] == 0 ? total : c);
+            if (e->attr[4] == 2) {  /* key-value: [expert id, count] per expert of the range */
+                int64_t kvi[2] = {x2 - start, 0};
+                emu_store(addr_of(cnt, kvi), cnt->dtype, (double) x2);
+                kvi[1] = 1;
+                emu_store(addr_of(cnt, kvi), cnt->dtype, (double) c);
+            } else {
+                st_i(cnt, x2 - start, e->attr[4] == 0 ? total : c);
+            }
         }
     }
     free(kv);
@@ -812,6 +819,71 @@ static int run_moe_finalize(aclOpExecutor *e) {
     return 0;
 }
 
+/* t: x [N,E], bias [E]?, yOut [N,k], expertIdxOut [N,k] INT32, outOut [N,E] F32 (normOut when outFlag);
+   k = k; attr: kGroup, groupCount, groupSelectMode, normType, outFlag; s[0] routedScalingFactor, s[1] eps.
+   The aclnnMoeGatingTopK page's formula: norm, + bias for selection, group filter, top-k, weights from the
+   unbiased norm, renormalised for sigmoid, times the scaling factor. Ties go to the lower index. */
+static int run_moe_gating(aclOpExecutor *e) {
+    tens *x = &e->t[0], *bias = &e->t[1], *y = &e->t[2], *ids = &e->t[3], *norm = &e->t[4];
+    int64_t n = x->dims[0], ne = x->dims[1], k = e->k;
+    int64_t kGroup = e->attr[0], groups = e->attr[1], mode = e->attr[2], normType = e->attr[3];
+    int64_t per = ne / groups;
+    float *sc = malloc(sizeof(float) * (size_t) ne), *sel = malloc(sizeof(float) * (size_t) ne);
+    float *gs = malloc(sizeof(float) * (size_t) groups);
+    bool *kept = calloc((size_t) groups, 1), *taken = calloc((size_t) ne, 1);
+    int64_t i2[2], i1[1];
+    for (int64_t r = 0; r < n; r++) {
+        double max = -INFINITY, sum = 0;
+        for (int64_t c = 0; c < ne; c++) {
+            i2[0] = r; i2[1] = c;
+            sc[c] = ld(x, addr_of(x, i2));
+            if (sc[c] > max) max = sc[c];
+        }
+        for (int64_t c = 0; c < ne; c++) {
+            if (normType == 1) sc[c] = (float) (1.0 / (1.0 + exp(-(double) sc[c])));
+            else sum += exp((double) sc[c] - max);
+        }
+        if (normType == 0) for (int64_t c = 0; c < ne; c++) sc[c] = (float) (exp((double) sc[c] - max) / sum);
+        for (int64_t c = 0; c < ne; c++) {
+            i1[0] = c;
+            sel[c] = sc[c] + (e->has[1] ? ld(bias, addr_of(bias, i1)) : 0.0f);
+            if (e->attr[4]) { i2[0] = r; i2[1] = c; st(norm, addr_of(norm, i2), sc[c]); }
+        }
+        for (int64_t g = 0; g < groups; g++) {
+            float best = -INFINITY, second = -INFINITY;
+            for (int64_t c = g * per; c < (g + 1) * per; c++) {
+                if (sel[c] > best) { second = best; best = sel[c]; } else if (sel[c] > second) second = sel[c];
+            }
+            gs[g] = mode == 1 && per >= 2 ? best + second : best;
+            kept[g] = false;
+        }
+        for (int64_t j = 0; j < kGroup; j++) {
+            int64_t arg = -1;
+            for (int64_t g = 0; g < groups; g++) if (!kept[g] && (arg < 0 || gs[g] > gs[arg])) arg = g;
+            kept[arg] = true;
+        }
+        memset(taken, 0, (size_t) ne);
+        double wsum = 0;
+        int64_t chosen[64];
+        for (int64_t j = 0; j < k; j++) {
+            int64_t arg = -1;
+            for (int64_t c = 0; c < ne; c++) if (!taken[c] && kept[c / per] && (arg < 0 || sel[c] > sel[arg])) arg = c;
+            taken[arg] = true;
+            chosen[j] = arg;
+            wsum += sc[arg];
+        }
+        for (int64_t j = 0; j < k; j++) {
+            double w = sc[chosen[j]];
+            if (normType == 1) w = w / (wsum + e->s[1]);
+            i2[0] = r; i2[1] = j;
+            st(y, addr_of(y, i2), (float) (w * e->s[0]));
+            emu_store(addr_of(ids, i2), ids->dtype, (double) chosen[j]);
+        }
+    }
+    free(sc); free(sel); free(gs); free(kept); free(taken);
+    return 0;
+}
+
 static int run_exec(emu_task *task) {
     aclOpExecutor *e = task->arg;
     for (int i = 0; i < e->nt; i++) {
@@ -829,8 +901,20 @@ static int run_exec(emu_task *task) {
         case OP_GMM: return run_gmm(e);
         case OP_MOE_INIT: return run_moe_init(e);
         case OP_MOE_FINALIZE: return run_moe_finalize(e);
+        case OP_MOE_GATING: return run_moe_gating(e);
         default: return run_elementwise(e);
     }
+}
+
+/* Operator failures on the device reach the host as CANN reports them: an EZ9999-coded message. */
+static int run_exec_task(emu_task *task) {
+    int rc = run_exec(task);
+    if (rc) {
+        char detail[400];
+        snprintf(detail, sizeof detail, "%s", emu_recent_error());
+        emu_set_error("EZ9999: %s", detail);
+    }
+    return rc;
 }
 
 static void dispose_exec(emu_task *t) {
@@ -852,8 +936,10 @@ static aclnnStatus launch(const char *fn, void *workspace, uint64_t workspaceSiz
     int err;
     emu_stream *s = emu_stream_resolve(stream, &err);
     if (!s) return ACLNN_ERR_RUNTIME_ERROR;
+    int lrc = emu_check_launch(s, fn);
+    if (lrc) return lrc;
     emu_reg_del(e);
-    emu_task *t = emu_task_new(fn, run_exec, e);
+    emu_task *t = emu_task_new(fn, run_exec_task, e);
     t->dispose = dispose_exec;
     emu_stream_submit(s, t);
     return ACLNN_SUCCESS;
@@ -887,6 +973,7 @@ PHASE2(aclnnRotaryPositionEmbedding)
 PHASE2(aclnnGroupedMatmulV4)
 PHASE2(aclnnMoeInitRoutingV3)
 PHASE2(aclnnMoeFinalizeRoutingV2)
+PHASE2(aclnnMoeGatingTopK)
 
 #define BEGIN(fn, op, ws, ...) \
     NENTER(fn "GetWorkspaceSize"); \
@@ -950,6 +1037,13 @@ aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *ga
     if (t[0].ndim < 1 || t[1].ndim != 1 || t[1].dims[0] != t[0].dims[t[0].ndim - 1] || !same_shape(&t[0], &t[2]))
         return shape_error(e, "gamma must be 1-D over x's last axis and y must have x's shape");
     if (t[3].dtype != ACL_FLOAT) return shape_error(e, "rstd must be FLOAT");
+    /* rstd has x's rank, with the normalised (gamma's) dimensions set to 1 (aclnnRmsNorm page). */
+    bool rstd_ok = t[3].ndim == t[0].ndim;
+    for (int d = 0; rstd_ok && d < t[0].ndim; d++) {
+        int64_t want = d >= t[0].ndim - t[1].ndim ? 1 : t[0].dims[d];
+        rstd_ok = t[3].dims[d] == want;
+    }
+    if (!rstd_ok) return shape_error(e, "rstd must have x's rank with the normalised dimensions set to 1");
     return finish_exec(e, workspaceSize, executor);
 }
 
@@ -997,7 +1091,7 @@ aclnnStatus aclnnTopkGetWorkspaceSize(const aclTensor *self, int64_t k, int64_t 
     if (k < 0 || k > t[0].dims[nd - 1]) return shape_error(e, "k out of range");
     if (t[1].ndim != nd || t[2].ndim != nd || t[1].dims[nd - 1] != k || t[2].dims[nd - 1] != k)
         return shape_error(e, "values/indices must have k entries on the last axis");
-    if (t[2].dtype != ACL_INT64 && t[2].dtype != ACL_INT32) return shape_error(e, "indices must be INT64 or INT32");
+    if (t[2].dtype != ACL_INT64) return shape_error(e, "indices must be INT64");
     return finish_exec(e, workspaceSize, executor);
 }
 
@@ -1081,6 +1175,8 @@ aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, con
     if (!same_shape(&t[0], &t[3]) || t[1].ndim != t[0].ndim || t[2].ndim != t[0].ndim
         || !broadcastable(&t[1], &t[0]) || !broadcastable(&t[2], &t[0]))
         return shape_error(e, "cos/sin must broadcast to x and out must have x's shape");
+    if (t[1].dtype != t[0].dtype || t[2].dtype != t[0].dtype || t[3].dtype != t[0].dtype)
+        return shape_error(e, "cos, sin and out must have x's dtype");
     return finish_exec(e, workspaceSize, executor);
 }
 
@@ -1158,8 +1254,8 @@ aclnnStatus aclnnMoeInitRoutingV3GetWorkspaceSize(const aclTensor *x, const aclT
     if (offsetOptional) return dtype_error(e, "offsetOptional must be NULL without quantisation");
     if (quantMode != -1) return tiling_error(e, "the emulator supports quantMode -1 (no quantisation) only");
     if (dropPadMode != 0) return tiling_error(e, "dropPadMode must be 0 (dropless); drop/pad is not supported");
-    if (expertTokensNumType != 0 && expertTokensNumType != 1)
-        return tiling_error(e, "the emulator supports expertTokensNumType 0 (cumsum) and 1 (count); 2 (key-value) is not supported");
+    if (expertTokensNumType != 1 && expertTokensNumType != 2)
+        return tiling_error(e, "expertTokensNumType must be 1 (count) or 2 (key-value); the released kernel has no 0 (cumsum)");
     if (rowIdxType != 0 && rowIdxType != 1) return tiling_error(e, "rowIdxType must be 0 or 1");
     if (expertNum < 0 || expertNum > 10240 || expertCapacity < 0) return tiling_error(e, "expertNum must be in [0, 10240]");
     int64_t start = 0, end = expertNum;
@@ -1182,8 +1278,10 @@ aclnnStatus aclnnMoeInitRoutingV3GetWorkspaceSize(const aclTensor *x, const aclT
     if (activeNum != rows * k) return tiling_error(e, "activeNum must equal N*K");
     if (!is_shape(&t[3], 2, rows * k, h) || !is_shape(&t[4], 1, rows * k, 0))
         return tiling_error(e, "needs expandedXOut [N*K,H] and expandedRowIdxOut [N*K]");
-    if (e->has[5] && !is_shape(&t[5], 1, end - start, 0))
+    if (e->has[5] && expertTokensNumType == 1 && !is_shape(&t[5], 1, end - start, 0))
         return tiling_error(e, "expertTokensCountOrCumsumOut must be [expertEnd - expertStart]");
+    if (e->has[5] && expertTokensNumType == 2 && !is_shape(&t[5], 2, end - start, 2))
+        return tiling_error(e, "expertTokensCountOrCumsumOut must be [expertEnd - expertStart, 2] for key-value");
     if ((e->has[2] && !is_shape(&t[2], 1, rows, 0)) || (e->has[6] && !is_shape(&t[6], 1, rows * k, 0)))
         return tiling_error(e, "needs scaleOptional [N] and expandedScaleOut [N*K]");
     e->attr[0] = expertNum;
@@ -1231,5 +1329,47 @@ aclnnStatus aclnnMoeFinalizeRoutingV2GetWorkspaceSize(const aclTensor *expandedX
     if (e->has[4] && (t[4].ndim != 2 || t[4].dims[1] != h)) return tiling_error(e, "bias must be [E,H]");
     e->k = k;
     e->attr[0] = dropPadMode;
+    return finish_exec(e, workspaceSize, executor);
+}
+
+/* Constraints from the aclnnMoeGatingTopK page: x F16/BF16/F32 [N, E] with E <= 2048, bias [E], yOut x's dtype
+   [N, k], expertIdxOut INT32 [N, k], outOut F32 [N, E]; 1 <= kGroup <= groupCount, E divisible by groupCount with
+   E / groupCount > groupSelectMode, 1 <= k <= E / groupCount * kGroup, renorm 0 only, normType and groupSelectMode
+   0 or 1. Dtypes fail with 161002, the rest with 561002. (k <= 64 is the emulator's own limit.) */
+aclnnStatus aclnnMoeGatingTopKGetWorkspaceSize(const aclTensor *x, const aclTensor *biasOptional, int64_t k,
+                                              int64_t kGroup, int64_t groupCount, int64_t groupSelectMode,
+                                              int64_t renorm, int64_t normType, bool outFlag,
+                                              double routedScalingFactor, double eps, const aclTensor *yOut,
+                                              const aclTensor *expertIdxOut, const aclTensor *outOut,
+                                              uint64_t *workspaceSize, aclOpExecutor **executor) {
+    NENTER("aclnnMoeGatingTopKGetWorkspaceSize");
+    const aclTensor *ts[] = {x, biasOptional, yOut, expertIdxOut, outOut};
+    aclOpExecutor *e = NULL;
+    aclnnStatus rc = new_exec_opt(OP_MOE_GATING, "aclnnMoeGatingTopK", 1024, workspaceSize, executor, 5, ts, 1u << 1, &e);
+    if (rc) return rc;
+    tens *t = e->t;
+    if (!is_float(t[0].dtype) || t[2].dtype != t[0].dtype || t[3].dtype != ACL_INT32 || t[4].dtype != ACL_FLOAT
+        || (e->has[1] && !is_float(t[1].dtype)))
+        return dtype_error(e, "x and yOut must be FLOAT16/BFLOAT16/FLOAT32 alike, expertIdxOut INT32, outOut FLOAT32");
+    if (t[0].ndim != 2) return tiling_error(e, "x must be [N, E]");
+    int64_t n = t[0].dims[0], ne = t[0].dims[1];
+    if (ne > 2048) return tiling_error(e, "the expert count must be at most 2048");
+    if (e->has[1] && !is_shape(&t[1], 1, ne, 0)) return tiling_error(e, "bias must be [E]");
+    if (groupCount < 1 || kGroup < 1 || kGroup > groupCount || ne % groupCount != 0 || ne / groupCount <= groupSelectMode)
+        return tiling_error(e, "groupCount must divide E, 1 <= kGroup <= groupCount, E / groupCount > groupSelectMode");
+    if (k < 1 || k > ne / groupCount * kGroup || k > 64) return tiling_error(e, "k must be in [1, E / groupCount * kGroup]");
+    if (renorm != 0) return tiling_error(e, "renorm supports only 0");
+    if ((normType != 0 && normType != 1) || (groupSelectMode != 0 && groupSelectMode != 1))
+        return tiling_error(e, "normType and groupSelectMode must be 0 or 1");
+    if (!is_shape(&t[2], 2, n, k) || !is_shape(&t[3], 2, n, k) || !is_shape(&t[4], 2, n, ne))
+        return tiling_error(e, "yOut and expertIdxOut must be [N, k] and outOut [N, E]");
+    e->k = k;
+    e->attr[0] = kGroup;
+    e->attr[1] = groupCount;
+    e->attr[2] = groupSelectMode;
+    e->attr[3] = normType;
+    e->attr[4] = outFlag;
+    e->s[0] = routedScalingFactor;
+    e->s[1] = eps;
     return finish_exec(e, workspaceSize, executor);
 }

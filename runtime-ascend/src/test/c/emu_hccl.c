@@ -4,6 +4,7 @@
 #include "tandem_hccl.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@ typedef struct group {
     int arrived;
     bool mask[MAX_RANKS];
     bool joined_mask[MAX_RANKS];
+    int connected;              /* ranks that made their first operation (links are set up lazily there) */
+    bool connected_mask[MAX_RANKS];
     char missing[256];  /* ranks that did not arrive when the group was aborted */
     post posts[MAX_RANKS];
     mail *box[MAX_RANKS][MAX_RANKS];
@@ -55,6 +58,8 @@ typedef struct comm {
     int device;
     long exec_timeout_ms;
     char name[COMM_NAME_MAX_LENGTH];
+    bool connected;
+    int async_error;            /* HcclResult of the first failed operation, for HcclGetCommAsyncError */
 } comm;
 
 static pthread_mutex_t g_groups_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -195,6 +200,29 @@ HcclResult HcclCommInitRootInfo(uint32_t nRanks, const HcclRootInfo *rootInfo, u
     return r;
 }
 
+/* What HcclGetCommConfigCapability reports: every HcclCommConfigCapability value below it is supported. */
+static uint32_t config_capability(void) {
+    return (uint32_t) emu_config("hccl_config_capability", HCCL_COMM_CONFIG_RESERVED);
+}
+
+/* Bytes of HcclCommConfig an HCCL build of that capability knows (its struct ends after its last field). */
+static size_t config_bytes(uint32_t cap) {
+    if (cap <= HCCL_COMM_CONFIG_OP_EXPANSION_MODE) return offsetof(HcclCommConfig, hcclOpExpansionMode);
+    if (cap <= HCCL_COMM_CONFIG_WORLD_RANKID) return offsetof(HcclCommConfig, hcclWorldRankID);
+    if (cap <= HCCL_COMM_CONFIG_JOBID) return offsetof(HcclCommConfig, hcclJobID);
+    if (cap <= HCCL_COMM_CONFIG_ACLGRAPH_ZEROCOPY_ENABLE) return offsetof(HcclCommConfig, aclGraphZeroCopyEnable);
+    if (cap <= HCCL_COMM_CONFIG_EXEC_TIMEOUT) return offsetof(HcclCommConfig, hcclExecTimeOut);
+    if (cap <= HCCL_COMM_CONFIG_ALGO) return offsetof(HcclCommConfig, hcclAlgo);
+    if (cap <= HCCL_COMM_CONFIG_RETRY) return offsetof(HcclCommConfig, hcclRetryEnable);
+    if (cap <= HCCL_COMM_CONFIG_BUFFER_NAME) return offsetof(HcclCommConfig, hcclBufferName);
+    return sizeof(HcclCommConfig);
+}
+
+uint32_t HcclGetCommConfigCapability(void) {
+    emu_enter("HcclGetCommConfigCapability");
+    return config_capability();
+}
+
 HcclResult HcclCommInitRootInfoConfig(uint32_t nRanks, const HcclRootInfo *rootInfo, uint32_t rank,
                                       const HcclCommConfig *config, HcclComm *comm) {
     HENTER("HcclCommInitRootInfoConfig");
@@ -204,16 +232,30 @@ HcclResult HcclCommInitRootInfoConfig(uint32_t nRanks, const HcclRootInfo *rootI
     memcpy(&size, config->reserved, sizeof size);
     memcpy(&magic, config->reserved + 8, sizeof magic);
     memcpy(&version, config->reserved + 12, sizeof version);
-    if (magic != HCCL_COMM_CONFIG_MAGIC_WORD || size < 300 || size > sizeof(HcclCommConfig) || version == 0) {
-        emu_set_error("HcclCommInitRootInfoConfig: config header not initialised (size %zu magic %x version %u)",
+    uint32_t cap = config_capability();
+    if (magic != HCCL_COMM_CONFIG_MAGIC_WORD || size < offsetof(HcclCommConfig, hcclCommName) || version == 0) {
+        emu_set_error("EI0003: HcclCommInitRootInfoConfig: config header not initialised (size %zu magic %x version %u)",
                       size, magic, version);
         return HCCL_E_PARA;
     }
+    /* An older loader copies configSize bytes into its own, smaller struct. */
+    if (size > config_bytes(cap)) {
+        emu_set_error("EI0003: HcclCommInitRootInfoConfig: config of %zu bytes does not fit this HCCL's %zu-byte config "
+                      "(capability %u)", size, config_bytes(cap), cap);
+        return HCCL_E_MEMORY;
+    }
+    /* Before SUPPORT_INIT_BY_ENV the *_NOT_SET sentinels did not exist: deterministic is 0 or 1. */
+    if (cap <= HCCL_COMM_CONFIG_SUPPORT_INIT_BY_ENV && config->hcclDeterministic > 1) {
+        emu_set_error("EI0003: HcclCommInitRootInfoConfig: hcclDeterministic %u is not 0 or 1", config->hcclDeterministic);
+        return HCCL_E_PARA;
+    }
     long exec_ms = default_exec_ms();
-    if (size >= 320 && config->hcclExecTimeOut > 0) exec_ms = (long) config->hcclExecTimeOut * 1000L;
+    if (size >= offsetof(HcclCommConfig, hcclAlgo) && config->hcclExecTimeOut > 0) {
+        exec_ms = (long) config->hcclExecTimeOut * 1000L;
+    }
     if (getenv("TANDEM_EMU_EXEC_TIMEOUT_MS")) exec_ms = atol(getenv("TANDEM_EMU_EXEC_TIMEOUT_MS"));
     HcclResult r = join(rootInfo->internal, nRanks, rank, exec_ms, comm);
-    if (r == HCCL_SUCCESS && config->hcclCommName[0]) {
+    if (r == HCCL_SUCCESS && cap > HCCL_COMM_CONFIG_COMM_NAME && config->hcclCommName[0]) {
         snprintf(((struct comm *) *comm)->name, COMM_NAME_MAX_LENGTH, "%s", config->hcclCommName);
     }
     return r;
@@ -537,6 +579,73 @@ static int run_coll(emu_task *t) {
     return rc ? rc : rc2;
 }
 
+HcclResult HcclGetCommAsyncError(HcclComm handle, HcclResult *asyncError) {
+    HENTER("HcclGetCommAsyncError");
+    COMM_OR_FAIL(c, handle, "HcclGetCommAsyncError");
+    if (!asyncError) return HCCL_E_PTR;
+    pthread_mutex_lock(&c->g->mu);
+    *asyncError = (HcclResult) c->async_error;
+    pthread_mutex_unlock(&c->g->mu);
+    return HCCL_SUCCESS;
+}
+
+/*
+ * A failed collective fails its stream the way CANN reports it: 507048 (ACL_ERROR_RT_FFTS_PLUS_TIMEOUT) with an
+ * EI0002 message for a notify wait that timed out, 507049 (ACL_ERROR_RT_FFTS_PLUS_EXCEPTION) otherwise; the cause
+ * is kept for HcclGetCommAsyncError.
+ */
+static int run_coll_task(emu_task *t) {
+    coll_arg *a = t->arg;
+    int rc = run_coll(t);
+    if (rc == 0) return 0;
+    char detail[400];
+    snprintf(detail, sizeof detail, "%s", emu_recent_error());
+    bool timeout = rc == ACL_ERROR_RT_TASK_TIMEOUT || rc == ACL_ERROR_RT_COMM_OP_RETRY_FAIL;
+    int hccl = rc == ACL_ERROR_RT_TASK_TIMEOUT ? HCCL_E_TIMEOUT
+             : rc == ACL_ERROR_RT_COMM_OP_RETRY_FAIL ? HCCL_E_REMOTE : HCCL_E_PARA;
+    pthread_mutex_lock(&a->c->g->mu);
+    if (a->c->async_error == 0) a->c->async_error = hccl;
+    pthread_mutex_unlock(&a->c->g->mu);
+    emu_set_error("%s: %s", timeout ? "EI0002" : "EI9999", detail);
+    return timeout ? ACL_ERROR_RT_FFTS_PLUS_TIMEOUT : ACL_ERROR_RT_FFTS_PLUS_EXCEPTION;
+}
+
+/*
+ * HCCL sets up its links inside the first operation on a communicator: that call blocks the calling thread until
+ * every rank made its first call, or HCCL_CONNECT_TIMEOUT passes (HCCL_E_TIMEOUT).
+ */
+static HcclResult connect_first(comm *c, const char *fn) {
+    if (c->connected) return HCCL_SUCCESS;
+    group *g = c->g;
+    struct timespec dl;
+    long ms = emu_config("connect_timeout_ms", env_ms("TANDEM_EMU_CONNECT_TIMEOUT_MS", "HCCL_CONNECT_TIMEOUT", 120000L));
+    deadline_ms(&dl, ms);
+    pthread_mutex_lock(&g->mu);
+    if (!g->connected_mask[c->rank]) {
+        g->connected_mask[c->rank] = true;
+        g->connected++;
+        pthread_cond_broadcast(&g->cv);
+    }
+    while (g->connected < g->n) {
+        if (pthread_cond_timedwait(&g->cv, &g->mu, &dl) == ETIMEDOUT && g->connected < g->n) {
+            char missing[256] = "";
+            size_t len = 0;
+            for (int r = 0; r < g->n && len < sizeof missing - 8; r++) {
+                if (!g->connected_mask[r]) len += (size_t) snprintf(missing + len, sizeof missing - len, len ? ",%d" : "%d", r);
+            }
+            g->connected_mask[c->rank] = false;
+            g->connected--;
+            pthread_mutex_unlock(&g->mu);
+            emu_set_error("EI0006: %s on rank %d: link setup timed out after %ld ms, ranks [%s] did not make their "
+                          "first call (one thread per rank must issue the first operation)", fn, c->rank, ms, missing);
+            return HCCL_E_TIMEOUT;
+        }
+    }
+    pthread_mutex_unlock(&g->mu);
+    c->connected = true;
+    return HCCL_SUCCESS;
+}
+
 static void dispose_coll(emu_task *t) {
     coll_arg *a = t->arg;
     free(a->p.counts);
@@ -564,8 +673,20 @@ static HcclResult submit_coll(const char *fn, comm *c, aclrtStream stream, coll_
         free(a);
         return HCCL_E_PARA;
     }
+    int lrc = emu_check_launch(s, fn);
+    if (lrc) {
+        free(a->p.counts);
+        free(a);
+        return lrc == ACL_ERROR_RT_STREAM_CONTEXT ? HCCL_E_RUNTIME : HCCL_E_NOT_SUPPORT;
+    }
+    HcclResult crc = connect_first(c, fn);
+    if (crc) {
+        free(a->p.counts);
+        free(a);
+        return crc;
+    }
     a->c = c;
-    emu_task *t = emu_task_new(fn, run_coll, a);
+    emu_task *t = emu_task_new(fn, run_coll_task, a);
     t->dispose = dispose_coll;
     emu_stream_submit(s, t);
     return HCCL_SUCCESS;
@@ -588,12 +709,29 @@ static coll_arg *coll_new(enum coll kind, const void *send, void *recv, uint64_t
 #define CHECK_DT(dt, fn) if (acl_dtype_of(dt) < 0) { emu_set_error("%s: unsupported data type %d", fn, (int) (dt)); return HCCL_E_NOT_SUPPORT; }
 #define CHECK_OP(op) if ((int) (op) < 0 || (op) > HCCL_REDUCE_MIN) return HCCL_E_PARA
 
+/*
+ * Reductions on Atlas A2 (910B): int8/16/32/64, fp16, fp32 and bf16; PROD not for int16 and bf16. Everything else
+ * is HCCL_E_NOT_SUPPORT (HcclAllReduce / HcclReduceScatter pages; CheckDataType in the open-source HCCL).
+ */
+static HcclResult check_reduce(HcclDataType dt, HcclReduceOp op, const char *fn) {
+    bool type_ok = dt == HCCL_DATA_TYPE_INT8 || dt == HCCL_DATA_TYPE_INT16 || dt == HCCL_DATA_TYPE_INT32
+                   || dt == HCCL_DATA_TYPE_INT64 || dt == HCCL_DATA_TYPE_FP16 || dt == HCCL_DATA_TYPE_FP32
+                   || dt == HCCL_DATA_TYPE_BFP16;
+    bool op_ok = !(op == HCCL_REDUCE_PROD && (dt == HCCL_DATA_TYPE_INT16 || dt == HCCL_DATA_TYPE_BFP16));
+    if (!type_ok || !op_ok) {
+        emu_set_error("EI0003: %s: data type %d with reduce op %d is not supported on this SoC", fn, (int) dt, (int) op);
+        return HCCL_E_NOT_SUPPORT;
+    }
+    return HCCL_SUCCESS;
+}
+
 HcclResult HcclAllReduce(void *sendBuf, void *recvBuf, uint64_t count, HcclDataType dataType, HcclReduceOp op,
                          HcclComm handle, aclrtStream stream) {
     HENTER("HcclAllReduce");
     COMM_OR_FAIL(c, handle, "HcclAllReduce");
     CHECK_DT(dataType, "HcclAllReduce");
     CHECK_OP(op);
+    if (check_reduce(dataType, op, "HcclAllReduce")) return HCCL_E_NOT_SUPPORT;
     int dt = acl_dtype_of(dataType);
     if (check_buf(sendBuf, count, dt, "HcclAllReduce", "send") || check_buf(recvBuf, count, dt, "HcclAllReduce", "recv")) return HCCL_E_PTR;
     return submit_coll("HcclAllReduce", c, stream, coll_new(C_ALLREDUCE, sendBuf, recvBuf, count, dataType, op, 0));
@@ -615,6 +753,7 @@ HcclResult HcclReduceScatter(void *sendBuf, void *recvBuf, uint64_t recvCount, H
     COMM_OR_FAIL(c, handle, "HcclReduceScatter");
     CHECK_DT(dataType, "HcclReduceScatter");
     CHECK_OP(op);
+    if (check_reduce(dataType, op, "HcclReduceScatter")) return HCCL_E_NOT_SUPPORT;
     int dt = acl_dtype_of(dataType);
     if (check_buf(sendBuf, recvCount * (uint64_t) c->g->n, dt, "HcclReduceScatter", "send")
         || check_buf(recvBuf, recvCount, dt, "HcclReduceScatter", "recv")) return HCCL_E_PTR;

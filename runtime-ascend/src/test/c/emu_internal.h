@@ -24,6 +24,8 @@ int emu_enter(const char *fn);
 /* The injected asynchronous failure code for operations created by fn, or 0. */
 int emu_async_fail(const char *fn);
 void emu_set_error(const char *fmt, ...);
+/* The calling thread's last error text ("" when none). */
+const char *emu_recent_error(void);
 
 int64_t emu_now_ns(void);
 uint32_t emu_device_count(void);
@@ -64,6 +66,7 @@ typedef struct emu_stream {
     uint64_t report_tid;
     bool subscribed;
     pthread_t worker;
+    void *ctx;                  /* the context the stream was created in */
 } emu_stream;
 
 /* Resolves a user stream handle (NULL: default stream of the current context). */
@@ -72,6 +75,17 @@ emu_stream *emu_stream_resolve(aclrtStream s, int *err);
 int emu_stream_submit(emu_stream *s, emu_task *task);
 emu_task *emu_task_new(const char *name, emu_task_fn run, void *arg);
 int emu_current_device(void);
+
+/*
+ * Strict CANN rules (sources in VERIFIED.md). emu_check_launch returns 0, or the code a launch of fn on s from the
+ * calling thread fails with: ACL_ERROR_API_NOT_SUPPORT inside a host callback (CANN forbids launching, allocating,
+ * freeing and synchronizing there), ACL_ERROR_RT_STREAM_CONTEXT (107003) when s is not in the thread's current
+ * context.
+ */
+bool emu_in_callback(void);
+int emu_check_launch(emu_stream *s, const char *fn);
+/* Test switches (tandemEmuConfigure or TANDEM_EMU_<KEY> in the environment); dflt when unset. */
+long emu_config(const char *key, long dflt);
 
 
 

@@ -174,7 +174,62 @@ void emu_set_error(const char *fmt, ...) {
     va_end(ap);
 }
 
+const char *emu_recent_error(void) {
+    return tl_errmsg;
+}
+
 #define ENTER(fn) do { int inj_ = emu_enter(fn); if (inj_) return inj_; } while (0)
+
+/* ---------- test switches ---------- */
+#define MAX_SWITCHES 16
+typedef struct { char key[40]; long value; } emu_switch;
+static emu_switch g_switches[MAX_SWITCHES];
+static int g_switch_n;
+
+/* Test-only export: sets a switch (e.g. "sync_event_limit", "hccl_config_capability", "copy_alignment"). */
+int tandemEmuConfigure(const char *key, long value) {
+    pthread_mutex_lock(&g_fn_mu);
+    int i = 0;
+    while (i < g_switch_n && strcmp(g_switches[i].key, key) != 0) i++;
+    if (i == g_switch_n) {
+        if (g_switch_n == MAX_SWITCHES) { pthread_mutex_unlock(&g_fn_mu); return -1; }
+        snprintf(g_switches[g_switch_n++].key, sizeof g_switches[0].key, "%s", key);
+    }
+    g_switches[i].value = value;
+    pthread_mutex_unlock(&g_fn_mu);
+    return 0;
+}
+
+long emu_config(const char *key, long dflt) {
+    long v = dflt;
+    bool found = false;
+    pthread_mutex_lock(&g_fn_mu);
+    for (int i = 0; i < g_switch_n; i++) {
+        if (strcmp(g_switches[i].key, key) == 0) { v = g_switches[i].value; found = true; }
+    }
+    pthread_mutex_unlock(&g_fn_mu);
+    if (!found) {
+        char env[64] = "TANDEM_EMU_";
+        size_t n = strlen(env);
+        for (const char *k = key; *k && n < sizeof env - 1; k++) env[n++] = (char) (*k >= 'a' && *k <= 'z' ? *k - 32 : *k);
+        env[n] = 0;
+        const char *e = getenv(env);
+        if (e) v = atol(e);
+    }
+    return v;
+}
+
+/* True while this thread runs a host callback delivered by aclrtProcessReport. */
+static __thread bool tl_in_callback;
+
+bool emu_in_callback(void) {
+    return tl_in_callback;
+}
+
+#define NOT_IN_CALLBACK(fn) do { if (tl_in_callback) { \
+    emu_set_error("EE1001: %s was called inside a host callback; callbacks must not allocate, free, launch or " \
+                  "synchronize (errors or deadlock)", fn); \
+    return ACL_ERROR_API_NOT_SUPPORT; } } while (0)
 
 int64_t emu_now_ns(void) {
     struct timespec ts;
@@ -201,6 +256,8 @@ static bool g_init;
 static int g_dev_refs[MAX_DEVICES];
 static emu_context *g_dev_ctx[MAX_DEVICES];
 static size_t g_dev_used[MAX_DEVICES];
+/* Peer access: g_peer[a][b] once device a (current) enabled access to device b; cleared when a is reset. */
+static bool g_peer[MAX_DEVICES][MAX_DEVICES];
 static __thread emu_context *tl_ctx;
 
 uint32_t emu_device_count(void) {
@@ -259,14 +316,14 @@ const char *aclrtGetSocName(void) {
 
 #define REQUIRE_INIT(fn) do { if (!g_init) { emu_set_error("%s: aclInit was not called", fn); return ACL_ERROR_UNINITIALIZE; } } while (0)
 
-static emu_stream *stream_create(int device);
+static emu_stream *stream_create(int device, void *ctx);
 static void stream_destroy(emu_stream *s);
 
 static emu_context *context_new(int device, bool implicit) {
     emu_context *c = calloc(1, sizeof *c);
     c->device = device;
     c->implicit = implicit;
-    c->default_stream = stream_create(device);
+    c->default_stream = stream_create(device, c);
     emu_reg_add(c, K_CONTEXT);
     return c;
 }
@@ -299,6 +356,7 @@ aclError aclrtResetDevice(int32_t deviceId) {
     emu_context *c = g_dev_ctx[deviceId];
     if (--g_dev_refs[deviceId] == 0) {
         g_dev_ctx[deviceId] = NULL;
+        for (int p = 0; p < MAX_DEVICES; p++) g_peer[deviceId][p] = false;   /* peer access goes with the device */
         emu_reg_del(c);
         if (tl_ctx == c) tl_ctx = NULL;
         pthread_mutex_unlock(&g_mu);
@@ -417,6 +475,7 @@ static size_t round_alloc(size_t size) {
 aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy) {
     ENTER("aclrtMalloc");
     REQUIRE_INIT("aclrtMalloc");
+    NOT_IN_CALLBACK("aclrtMalloc");
     if (!devPtr || size == 0 || (int) policy < 0 || policy > ACL_MEM_MALLOC_NORMAL_ONLY) {
         emu_set_error("aclrtMalloc: invalid argument (size %zu, policy %d)", size, (int) policy);
         return ACL_ERROR_INVALID_PARAM;
@@ -449,6 +508,7 @@ aclError aclrtMalloc(void **devPtr, size_t size, aclrtMemMallocPolicy policy) {
 aclError aclrtMallocHost(void **hostPtr, size_t size) {
     ENTER("aclrtMallocHost");
     REQUIRE_INIT("aclrtMallocHost");
+    NOT_IN_CALLBACK("aclrtMallocHost");
     if (!hostPtr || size == 0) return ACL_ERROR_INVALID_PARAM;
     char *p = aligned_alloc(64, round_alloc(size));
     if (!p) return ACL_ERROR_RT_MEMORY_ALLOCATION;
@@ -478,12 +538,14 @@ static aclError free_common(void *p, bool host, const char *fn) {
 aclError aclrtFree(void *devPtr) {
     ENTER("aclrtFree");
     REQUIRE_INIT("aclrtFree");
+    NOT_IN_CALLBACK("aclrtFree");
     return free_common(devPtr, false, "aclrtFree");
 }
 
 aclError aclrtFreeHost(void *hostPtr) {
     ENTER("aclrtFreeHost");
     REQUIRE_INIT("aclrtFreeHost");
+    NOT_IN_CALLBACK("aclrtFreeHost");
     return free_common(hostPtr, true, "aclrtFreeHost");
 }
 
@@ -539,10 +601,68 @@ static aclError check_copy(void *dst, size_t destMax, const void *src, size_t co
     return check_side(src, count, src_dev, fn, "source");
 }
 
+
+aclError aclrtDeviceCanAccessPeer(int32_t *canAccessPeer, int32_t deviceId, int32_t peerDeviceId) {
+    ENTER("aclrtDeviceCanAccessPeer");
+    REQUIRE_INIT("aclrtDeviceCanAccessPeer");
+    uint32_t n = emu_device_count();
+    if (!canAccessPeer || deviceId < 0 || peerDeviceId < 0 || (uint32_t) deviceId >= n || (uint32_t) peerDeviceId >= n) {
+        emu_set_error("EE1001: aclrtDeviceCanAccessPeer: invalid device %d or peer %d", deviceId, peerDeviceId);
+        return ACL_ERROR_RT_INVALID_DEVICEID;
+    }
+    *canAccessPeer = deviceId != peerDeviceId ? 1 : 0;
+    return ACL_SUCCESS;
+}
+
+aclError aclrtDeviceEnablePeerAccess(int32_t peerDeviceId, uint32_t flags) {
+    ENTER("aclrtDeviceEnablePeerAccess");
+    REQUIRE_INIT("aclrtDeviceEnablePeerAccess");
+    int dev = emu_current_device();
+    if (dev < 0) return ACL_ERROR_RT_CONTEXT_NULL;
+    if (flags != 0 || peerDeviceId < 0 || (uint32_t) peerDeviceId >= emu_device_count() || peerDeviceId == dev) {
+        emu_set_error("EE1001: aclrtDeviceEnablePeerAccess: invalid peer %d or flags %u (must be 0)", peerDeviceId, flags);
+        return ACL_ERROR_INVALID_PARAM;
+    }
+    pthread_mutex_lock(&g_mu);
+    g_peer[dev][peerDeviceId] = true;
+    pthread_mutex_unlock(&g_mu);
+    return ACL_SUCCESS;
+}
+
+/*
+ * Device-to-device copies across devices need peer access from the issuing device to the other one.
+ * With the "copy_alignment" switch set (CANN 8.0 documents 64), both addresses must be aligned to it.
+ */
+static aclError check_peer_and_alignment(void *dst, const void *src, size_t count, int issuing, const char *fn) {
+    long align = emu_config("copy_alignment", 0);
+    if (align > 0 && (((uintptr_t) dst % (uintptr_t) align) || ((uintptr_t) src % (uintptr_t) align))) {
+        emu_set_error("EE1001: %s: src %p / dst %p are not %ld-byte aligned", fn, src, dst, align);
+        return ACL_ERROR_RT_ADDR_UNALIGNED;
+    }
+    int ddev = -1, sdev = -1;
+    if (!emu_mem_check(dst, count, &ddev) || !emu_mem_check(src, count, &sdev) || ddev < 0 || sdev < 0 || ddev == sdev) {
+        return ACL_SUCCESS;
+    }
+    int others[2] = {ddev, sdev};
+    pthread_mutex_lock(&g_mu);
+    for (int i = 0; i < 2; i++) {
+        if (issuing >= 0 && others[i] != issuing && !g_peer[issuing][others[i]]) {
+            pthread_mutex_unlock(&g_mu);
+            emu_set_error("EE1001: %s: copy between device %d and device %d from device %d without "
+                          "aclrtDeviceEnablePeerAccess", fn, sdev, ddev, issuing);
+            return ACL_ERROR_RT_PARAM_INVALID;
+        }
+    }
+    pthread_mutex_unlock(&g_mu);
+    return ACL_SUCCESS;
+}
+
 aclError aclrtMemcpy(void *dst, size_t destMax, const void *src, size_t count, aclrtMemcpyKind kind) {
     ENTER("aclrtMemcpy");
     REQUIRE_INIT("aclrtMemcpy");
     aclError e = check_copy(dst, destMax, src, count, kind, "aclrtMemcpy");
+    if (e) return e;
+    e = check_peer_and_alignment(dst, src, count, emu_current_device(), "aclrtMemcpy");
     if (e) return e;
     memmove(dst, src, count);
     return ACL_SUCCESS;
@@ -590,9 +710,10 @@ static void *stream_main(void *arg) {
     return NULL;
 }
 
-static emu_stream *stream_create(int device) {
+static emu_stream *stream_create(int device, void *ctx) {
     emu_stream *s = calloc(1, sizeof *s);
     s->device = device;
+    s->ctx = ctx;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_create(&s->worker, NULL, stream_main, s);
@@ -629,6 +750,20 @@ emu_stream *emu_stream_resolve(aclrtStream handle, int *err) {
     return handle;
 }
 
+int emu_check_launch(emu_stream *s, const char *fn) {
+    if (tl_in_callback) {
+        emu_set_error("EE1001: %s was called inside a host callback; callbacks must not launch tasks", fn);
+        return ACL_ERROR_API_NOT_SUPPORT;
+    }
+    if (s->ctx != tl_ctx) {
+        emu_set_error("EE1001: %s: the stream does not belong to the current context of this thread", fn);
+        return ACL_ERROR_RT_STREAM_CONTEXT;
+    }
+    return ACL_SUCCESS;
+}
+
+#define CHECK_LAUNCH(s, fn) do { int cl_ = emu_check_launch(s, fn); if (cl_) return cl_; } while (0)
+
 emu_task *emu_task_new(const char *name, emu_task_fn run, void *arg) {
     emu_task *t = calloc(1, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -656,7 +791,7 @@ aclError aclrtCreateStream(aclrtStream *stream) {
     REQUIRE_INIT("aclrtCreateStream");
     if (!stream) return ACL_ERROR_INVALID_PARAM;
     if (!tl_ctx) return ACL_ERROR_RT_CONTEXT_NULL;
-    *stream = stream_create(tl_ctx->device);
+    *stream = stream_create(tl_ctx->device, tl_ctx);
     return ACL_SUCCESS;
 }
 
@@ -665,7 +800,7 @@ aclError aclrtCreateStreamWithConfig(aclrtStream *stream, uint32_t priority, uin
     REQUIRE_INIT("aclrtCreateStreamWithConfig");
     if (!stream || priority > 7 || (flag & ~0x3FU)) return ACL_ERROR_INVALID_PARAM;
     if (!tl_ctx) return ACL_ERROR_RT_CONTEXT_NULL;
-    *stream = stream_create(tl_ctx->device);
+    *stream = stream_create(tl_ctx->device, tl_ctx);
     return ACL_SUCCESS;
 }
 
@@ -709,6 +844,7 @@ static uint64_t submitted_of(emu_stream *s) {
 aclError aclrtSynchronizeStream(aclrtStream stream) {
     ENTER("aclrtSynchronizeStream");
     REQUIRE_INIT("aclrtSynchronizeStream");
+    NOT_IN_CALLBACK("aclrtSynchronizeStream");
     RESOLVE(s, stream);
     return sync_until(s, submitted_of(s), -1, 0);
 }
@@ -716,7 +852,11 @@ aclError aclrtSynchronizeStream(aclrtStream stream) {
 aclError aclrtSynchronizeStreamWithTimeout(aclrtStream stream, int32_t timeout) {
     ENTER("aclrtSynchronizeStreamWithTimeout");
     REQUIRE_INIT("aclrtSynchronizeStreamWithTimeout");
-    if (timeout < -1) return ACL_ERROR_INVALID_PARAM;
+    NOT_IN_CALLBACK("aclrtSynchronizeStreamWithTimeout");
+    if (timeout < -1 || timeout == 0) {
+        emu_set_error("EE1001: aclrtSynchronizeStreamWithTimeout: timeout %d is invalid (-1, or a value > 0)", timeout);
+        return ACL_ERROR_RT_PARAM_INVALID;
+    }
     RESOLVE(s, stream);
     return sync_until(s, submitted_of(s), timeout, ACL_ERROR_RT_STREAM_SYNC_TIMEOUT);
 }
@@ -735,6 +875,8 @@ aclError aclrtStreamQuery(aclrtStream stream, aclrtStreamStatus *status) {
 /* ---------- events ---------- */
 typedef struct emu_event {
     uint32_t flags;
+    bool legacy;         /* aclrtCreateEvent / aclrtCreateEventWithFlag: re-record needs aclrtResetEvent */
+    bool armed;          /* legacy: recorded since creation or the last reset */
     pthread_mutex_t mu;
     emu_stream *stream;  /* stream of the latest record, or NULL when never recorded */
     uint64_t target;
@@ -760,10 +902,25 @@ static void dispose_free_arg(emu_task *t) {
     free(t->arg);
 }
 
-static aclError event_create(aclrtEvent *event, uint32_t flags) {
+/* Live legacy SYNC events: a per-device hardware resource in CANN (65536), capped here process-wide. */
+static long g_legacy_sync_events;
+
+static aclError event_create(aclrtEvent *event, uint32_t flags, bool legacy) {
     if (!event) return ACL_ERROR_INVALID_PARAM;
+    if (legacy && (flags & ACL_EVENT_SYNC)) {
+        long limit = emu_config("sync_event_limit", 65536);
+        pthread_mutex_lock(&g_mu);
+        if (g_legacy_sync_events >= limit) {
+            pthread_mutex_unlock(&g_mu);
+            emu_set_error("EE1001: no event resource left (%ld SYNC events live, limit %ld)", g_legacy_sync_events, limit);
+            return ACL_ERROR_RT_NO_EVENT_RESOURCE;
+        }
+        g_legacy_sync_events++;
+        pthread_mutex_unlock(&g_mu);
+    }
     emu_event *e = calloc(1, sizeof *e);
     e->flags = flags;
+    e->legacy = legacy;
     pthread_mutex_init(&e->mu, NULL);
     emu_reg_add(e, K_EVENT);
     *event = e;
@@ -773,14 +930,25 @@ static aclError event_create(aclrtEvent *event, uint32_t flags) {
 aclError aclrtCreateEvent(aclrtEvent *event) {
     ENTER("aclrtCreateEvent");
     REQUIRE_INIT("aclrtCreateEvent");
-    return event_create(event, ACL_EVENT_SYNC | ACL_EVENT_TIME_LINE);
+    return event_create(event, ACL_EVENT_SYNC | ACL_EVENT_TIME_LINE, true);
 }
 
 aclError aclrtCreateEventWithFlag(aclrtEvent *event, uint32_t flag) {
     ENTER("aclrtCreateEventWithFlag");
     REQUIRE_INIT("aclrtCreateEventWithFlag");
     if (flag & ~0x7FU) return ACL_ERROR_INVALID_PARAM;
-    return event_create(event, flag);
+    return event_create(event, flag, true);
+}
+
+aclError aclrtCreateEventExWithFlag(aclrtEvent *event, uint32_t flag) {
+    ENTER("aclrtCreateEventExWithFlag");
+    REQUIRE_INIT("aclrtCreateEventExWithFlag");
+    uint32_t known = ACL_EVENT_SYNC | ACL_EVENT_CAPTURE_STREAM_PROGRESS | ACL_EVENT_TIME_LINE | 0x40U;
+    if ((flag & ~known) || ((flag & 0x40U) && flag != 0x40U)) {
+        emu_set_error("EE1001: aclrtCreateEventExWithFlag: invalid flag 0x%x", flag);
+        return ACL_ERROR_INVALID_PARAM;
+    }
+    return event_create(event, flag, false);
 }
 
 #define EVENT_OR_FAIL(e, handle, fn) \
@@ -792,6 +960,16 @@ aclError aclrtRecordEvent(aclrtEvent event, aclrtStream stream) {
     REQUIRE_INIT("aclrtRecordEvent");
     EVENT_OR_FAIL(e, event, "aclrtRecordEvent");
     RESOLVE(s, stream);
+    CHECK_LAUNCH(s, "aclrtRecordEvent");
+    pthread_mutex_lock(&e->mu);
+    bool rearm = e->legacy && e->armed;
+    e->armed = true;
+    pthread_mutex_unlock(&e->mu);
+    if (rearm) {
+        emu_set_error("EE1001: aclrtRecordEvent: event %p (created without the Ex call) is recorded again without "
+                      "aclrtResetEvent; only aclrtCreateEventExWithFlag events can be re-recorded freely", event);
+        return ACL_ERROR_RT_PARAM_INVALID;
+    }
     record_arg *a = malloc(sizeof *a);
     emu_task *t = emu_task_new("aclrtRecordEvent", run_record, a);
     t->dispose = dispose_free_arg;
@@ -815,6 +993,7 @@ aclError aclrtResetEvent(aclrtEvent event, aclrtStream stream) {
     if (!(e->flags & ACL_EVENT_SYNC)) return ACL_ERROR_RT_FEATURE_NOT_SUPPORT;
     pthread_mutex_lock(&e->mu);
     e->stream = NULL;
+    e->armed = false;
     e->gen++;
     pthread_mutex_unlock(&e->mu);
     return ACL_SUCCESS;
@@ -851,6 +1030,7 @@ aclError aclrtQueryEventStatus(aclrtEvent event, aclrtEventRecordedStatus *statu
 aclError aclrtSynchronizeEvent(aclrtEvent event) {
     ENTER("aclrtSynchronizeEvent");
     REQUIRE_INIT("aclrtSynchronizeEvent");
+    NOT_IN_CALLBACK("aclrtSynchronizeEvent");
     EVENT_OR_FAIL(e, event, "aclrtSynchronizeEvent");
     emu_stream *s;
     uint64_t target;
@@ -896,6 +1076,11 @@ aclError aclrtDestroyEvent(aclrtEvent event) {
     ENTER("aclrtDestroyEvent");
     REQUIRE_INIT("aclrtDestroyEvent");
     EVENT_OR_FAIL(e, event, "aclrtDestroyEvent");
+    if (e->legacy && (e->flags & ACL_EVENT_SYNC)) {
+        pthread_mutex_lock(&g_mu);
+        g_legacy_sync_events--;
+        pthread_mutex_unlock(&g_mu);
+    }
     emu_reg_del(e); /* struct kept: pending record tasks may still point at it */
     return ACL_SUCCESS;
 }
@@ -915,6 +1100,7 @@ aclError aclrtStreamWaitEvent(aclrtStream stream, aclrtEvent event) {
     REQUIRE_INIT("aclrtStreamWaitEvent");
     EVENT_OR_FAIL(e, event, "aclrtStreamWaitEvent");
     RESOLVE(s, stream);
+    CHECK_LAUNCH(s, "aclrtStreamWaitEvent");
     emu_stream *other;
     uint64_t target;
     event_capture(e, &other, &target, NULL);
@@ -953,6 +1139,9 @@ aclError aclrtMemcpyAsync(void *dst, size_t destMax, const void *src, size_t cou
     aclError e = check_copy(dst, destMax, src, count, kind, "aclrtMemcpyAsync");
     if (e) return e;
     RESOLVE(s, stream);
+    CHECK_LAUNCH(s, "aclrtMemcpyAsync");
+    e = check_peer_and_alignment(dst, src, count, s->device, "aclrtMemcpyAsync");
+    if (e) return e;
     copy_arg *a = calloc(1, sizeof *a);
     a->dst = dst;
     a->src = src;
@@ -969,6 +1158,7 @@ aclError aclrtMemsetAsync(void *devPtr, size_t maxCount, int32_t value, size_t c
     aclError e = check_side(devPtr, count, true, "aclrtMemsetAsync", "destination");
     if (e) return e;
     RESOLVE(s, stream);
+    CHECK_LAUNCH(s, "aclrtMemsetAsync");
     copy_arg *a = calloc(1, sizeof *a);
     a->dst = devPtr;
     a->n = count;
@@ -1080,6 +1270,7 @@ aclError aclrtLaunchCallback(aclrtCallback fn, void *userData, aclrtCallbackBloc
     REQUIRE_INIT("aclrtLaunchCallback");
     if (!fn || (int) blockType < 0 || blockType > ACL_CALLBACK_BLOCK) return ACL_ERROR_INVALID_PARAM;
     RESOLVE(s, stream);
+    CHECK_LAUNCH(s, "aclrtLaunchCallback");
     pthread_mutex_lock(&g_rep_mu);
     bool sub = s->subscribed;
     uint64_t tid = s->report_tid;
@@ -1101,7 +1292,10 @@ aclError aclrtLaunchCallback(aclrtCallback fn, void *userData, aclrtCallbackBloc
 aclError aclrtProcessReport(int32_t timeout) {
     ENTER("aclrtProcessReport");
     REQUIRE_INIT("aclrtProcessReport");
-    if (timeout < -1) return ACL_ERROR_INVALID_PARAM;
+    if (timeout < -1 || timeout == 0) {
+        emu_set_error("EE1001: aclrtProcessReport: timeout %d is invalid (-1, or a value > 0)", timeout);
+        return ACL_ERROR_RT_PARAM_INVALID;
+    }
     uint64_t tid = (uint64_t) pthread_self();
     struct timespec dl;
     if (timeout >= 0) deadline_after_ms(&dl, timeout);
@@ -1109,8 +1303,8 @@ aclError aclrtProcessReport(int32_t timeout) {
     report_queue *q = queue_find(tid);
     if (!q || (q->streams == 0 && !q->head)) {
         pthread_mutex_unlock(&g_rep_mu);
-        emu_set_error("aclrtProcessReport: thread %llu subscribes no stream", (unsigned long long) tid);
-        return ACL_ERROR_THREAD_NOT_SUBSCRIBE;
+        emu_set_error("EE1001: aclrtProcessReport: thread %llu subscribes no stream", (unsigned long long) tid);
+        return ACL_ERROR_RT_THREAD_SUBSCRIBE;
     }
     report_item *found = NULL;
     for (;;) {
@@ -1119,13 +1313,15 @@ aclError aclrtProcessReport(int32_t timeout) {
         int rc = timeout < 0 ? pthread_cond_wait(&g_rep_cv, &g_rep_mu) : pthread_cond_timedwait(&g_rep_cv, &g_rep_mu, &dl);
         if (rc == ETIMEDOUT && !q->head) {
             pthread_mutex_unlock(&g_rep_mu);
-            return ACL_ERROR_WAIT_CALLBACK_TIMEOUT;
+            return ACL_ERROR_RT_REPORT_TIMEOUT;
         }
     }
     q->head = found->next;
     if (!q->head) q->tail = NULL;
     pthread_mutex_unlock(&g_rep_mu);
+    tl_in_callback = true;
     found->fn(found->user);
+    tl_in_callback = false;
     if (!found->block) {
         free(found);
         return ACL_SUCCESS;

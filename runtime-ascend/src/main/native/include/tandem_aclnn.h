@@ -144,6 +144,13 @@ aclnnStatus aclnnMoeFinalizeRoutingV2GetWorkspaceSize(const aclTensor *expandedX
     uint64_t *workspaceSize, aclOpExecutor **executor);
 aclnnStatus aclnnMoeFinalizeRoutingV2(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor,
                                       aclrtStream stream);
+aclnnStatus aclnnMoeGatingTopKGetWorkspaceSize(const aclTensor *x, const aclTensor *biasOptional, int64_t k,
+                                              int64_t kGroup, int64_t groupCount, int64_t groupSelectMode,
+                                              int64_t renorm, int64_t normType, bool outFlag,
+                                              double routedScalingFactor, double eps, const aclTensor *yOut,
+                                              const aclTensor *expertIdxOut, const aclTensor *outOut,
+                                              uint64_t *workspaceSize, aclOpExecutor **executor);
+aclnnStatus aclnnMoeGatingTopK(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream);
 
 #ifdef __cplusplus
 }

@@ -113,6 +113,22 @@ typedef struct HcclCommConfigDef {
     uint32_t hcclQos;
 } HcclCommConfig;
 
+typedef enum {
+    HCCL_COMM_CONFIG_BUFFER_SIZE = 0,
+    HCCL_COMM_CONFIG_DETERMINISTIC = 1,
+    HCCL_COMM_CONFIG_COMM_NAME = 2,
+    HCCL_COMM_CONFIG_OP_EXPANSION_MODE = 3,
+    HCCL_COMM_CONFIG_SUPPORT_INIT_BY_ENV = 4,
+    HCCL_COMM_CONFIG_WORLD_RANKID = 5,
+    HCCL_COMM_CONFIG_JOBID = 6,
+    HCCL_COMM_CONFIG_ACLGRAPH_ZEROCOPY_ENABLE = 7,
+    HCCL_COMM_CONFIG_EXEC_TIMEOUT = 8,
+    HCCL_COMM_CONFIG_ALGO = 9,
+    HCCL_COMM_CONFIG_RETRY = 10,
+    HCCL_COMM_CONFIG_BUFFER_NAME = 11,
+    HCCL_COMM_CONFIG_RESERVED
+} HcclCommConfigCapability;
+
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
 _Static_assert(sizeof(HcclRootInfo) == 4108, "HcclRootInfo must be 4108 bytes");
 _Static_assert(sizeof(HcclCommConfig) == 2232, "HcclCommConfig (version 10) must be 2232 bytes");
@@ -129,6 +145,8 @@ HcclResult HcclGetRankSize(HcclComm comm, uint32_t *rankSize);
 HcclResult HcclGetRankId(HcclComm comm, uint32_t *rank);
 HcclResult HcclGetCommName(HcclComm comm, char *commName);
 const char *HcclGetErrorString(HcclResult code);
+HcclResult HcclGetCommAsyncError(HcclComm comm, HcclResult *asyncError);
+uint32_t HcclGetCommConfigCapability(void);
 
 HcclResult HcclAllReduce(void *sendBuf, void *recvBuf, uint64_t count, HcclDataType dataType, HcclReduceOp op,
                          HcclComm comm, aclrtStream stream);

@@ -2,13 +2,15 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.AscendLibraries;
 import dev.tandem.runtime.BackendNotFoundException;
-import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.RuntimeOptions;
+import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.spi.Backend;
 
 /**
- * The {@code ascend} backend. Construction does no native work; {@link #isAvailable()} only looks for the
- * libraries (see {@link AscendLibraries}), and {@link #open(RuntimeOptions)} loads them.
+ * The {@code ascend} backend. Construction does no native work. {@link #isAvailable()} finds the libraries and
+ * really loads them once ({@link AscendLibraries#probe()}): a library whose own dependencies do not resolve on
+ * {@code LD_LIBRARY_PATH}, or a CANN environment without {@code ASCEND_OPP_PATH}, makes the backend unavailable with
+ * that reason instead of failing later inside {@link #open}.
  */
 public final class AscendBackend implements Backend {
     public static final String NAME = "ascend";
@@ -24,18 +26,19 @@ public final class AscendBackend implements Backend {
 
     @Override
     public boolean isAvailable() {
-        return AscendLibraries.isLoaded() || AscendLibraries.discover().found();
+        return AscendLibraries.probe().isEmpty();
     }
 
     @Override
     public String unavailableReason() {
-        return isAvailable() ? "" : AscendLibraries.discover().reason();
+        return AscendLibraries.probe();
     }
 
     @Override
     public TandemRuntime open(RuntimeOptions options) {
-        if (!isAvailable()) {
-            throw new BackendNotFoundException("backend 'ascend' is not available: " + unavailableReason());
+        String reason = AscendLibraries.probe();
+        if (!reason.isEmpty()) {
+            throw new BackendNotFoundException("backend 'ascend' is not available: " + reason);
         }
         return AscendRuntime.open(options);
     }

@@ -4,7 +4,6 @@ import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.LeakReporter;
 import dev.tandem.runtime.DeviceBuffer;
-import dev.tandem.runtime.Event;
 import dev.tandem.runtime.LeakTracker;
 import dev.tandem.runtime.OutOfRangeException;
 
@@ -15,8 +14,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Device memory from {@code aclrtMalloc} with a stream-ordered free: {@link #close()} makes the allocation stream
- * wait (through events) for every other stream that used the buffer, then frees it from a stream-ordered host
- * callback, so close never blocks and never frees memory that queued work still uses.
+ * wait (through pooled events) for every other stream that used the buffer, records a pooled event after that, and
+ * the device frees the memory once the event completed, polled on an ordinary thread ({@link DeferredFrees}). So
+ * close never blocks, never frees memory that queued work still uses, and never frees from a host callback.
  */
 public final class AscendBuffer implements DeviceBuffer {
     private final AscendDevice device;
@@ -94,16 +94,23 @@ public final class AscendBuffer implements DeviceBuffer {
         }
         registration.release();
         device.forget(this);
+        if (ReportThread.isCurrent()) {
+            // Closed from a host callback: no launch is allowed here, so the ordered free is set up later.
+            device.deferredFrees().later(this::releaseOrdered);
+            return;
+        }
+        releaseOrdered();
+    }
+
+    private void releaseOrdered() {
         if (allocationStream.isOpen() && allocationStream.failure() == null && !device.isClosedForWork()) {
             try {
                 for (AscendStream other : users) {
                     if (other.isOpen()) {
-                        try (Event e = other.record()) {
-                            allocationStream.waitEvent(e);
-                        }
+                        allocationStream.waitFor(other);
                     }
                 }
-                allocationStream.callback(true, this::freeNow, "free");
+                device.deferredFrees().add(allocationStream.recordPooled(), this::freeNow);
                 return;
             } catch (RuntimeException e) {
                 // fall through to a synchronous free

@@ -46,6 +46,9 @@ public final class AscendDevice implements Device {
     private final LeakTracker.Registration registration;
     /** HCCL requires the operations of one device to be launched one at a time. */
     final Object hcclLock = new Object();
+    private final EventPool eventPool = new EventPool(this);
+    private final DeferredFrees deferredFrees = new DeferredFrees(this, eventPool);
+    private final PinnedPool pinnedPool = new PinnedPool(this);
 
     AscendDevice(AscendRuntime runtime, int id) {
         this.runtime = runtime;
@@ -137,13 +140,18 @@ public final class AscendDevice implements Device {
         }
         s.ensureUsable();
         bind();
+        deferredFrees.reclaim();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             int rc = Acl.Raw.aclrtMalloc(out, bytes, Acl.ACL_MEM_MALLOC_HUGE_FIRST());
+            if (isOutOfMemory(rc) && deferredFrees.size() > 0) {
+                // Memory whose free is still waiting for device work: wait for it, then try once more.
+                deferredFrees.drain();
+                rc = Acl.Raw.aclrtMalloc(out, bytes, Acl.ACL_MEM_MALLOC_HUGE_FIRST());
+            }
             if (rc != 0) {
                 AclException e = Check.aclError("aclrtMalloc", rc);
-                if (rc == Acl.ACL_ERROR_RT_MEMORY_ALLOCATION() || rc == Acl.ACL_ERROR_RT_DEVICE_OOM()
-                        || rc == Acl.ACL_ERROR_BAD_ALLOC()) {
+                if (isOutOfMemory(rc)) {
                     throw new DeviceOutOfMemoryException("device " + id + " cannot allocate " + bytes + " bytes", e);
                 }
                 throw e;
@@ -162,6 +170,23 @@ public final class AscendDevice implements Device {
             }
             return b;
         }
+    }
+
+    private static boolean isOutOfMemory(int rc) {
+        return rc == Acl.ACL_ERROR_RT_MEMORY_ALLOCATION() || rc == Acl.ACL_ERROR_RT_DEVICE_OOM()
+                || rc == Acl.ACL_ERROR_BAD_ALLOC();
+    }
+
+    EventPool eventPool() {
+        return eventPool;
+    }
+
+    DeferredFrees deferredFrees() {
+        return deferredFrees;
+    }
+
+    PinnedPool pinnedPool() {
+        return pinnedPool;
     }
 
     @Override
@@ -197,6 +222,13 @@ public final class AscendDevice implements Device {
      */
     @Override
     public void close() {
+        if (ReportThread.isCurrent()) {
+            // A callback's own stream cannot drain while the callback runs: close on another thread.
+            if (!closed.get()) {
+                Thread.ofPlatform().name("tandem-ascend-close-device-" + id).start(this::close);
+            }
+            return;
+        }
         if (!closed.compareAndSet(false, true)) {
             return;
         }
@@ -213,6 +245,9 @@ public final class AscendDevice implements Device {
         // Keep closing the rest: one failing child must not leak its siblings or the context.
         children.forEach(child -> steps.add(Closer.closing(child)));
         steps.add(kernels::close);
+        steps.add(deferredFrees::drain);
+        steps.add(pinnedPool::close);
+        steps.add(() -> Check.acl("aclrtDestroyEvent", eventPool.destroyAll()));
         steps.add(this::releaseContext);
         Closer.runAll(steps);
     }

@@ -14,8 +14,10 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * An ACL event created with {@code ACL_EVENT_SYNC} (so streams can wait on it), plus {@code ACL_EVENT_TIME_LINE}
- * for timing events. A never-recorded event is done and waiting on it does nothing (the wait is not issued).
+ * An ACL event from {@code aclrtCreateEventExWithFlag} with {@code ACL_EVENT_SYNC} (so streams can wait on it), plus
+ * {@code ACL_EVENT_TIME_LINE} for timing events. The Ex call is the one CANN documents as re-recordable without
+ * {@code aclrtResetEvent} (and not limited by the device's SYNC event resource), which {@link dev.tandem.runtime.Stream#record}
+ * semantics need. A never-recorded event is done and waiting on it does nothing (the wait is not issued).
  */
 public final class AscendEvent implements Event {
     private final AscendDevice device;
@@ -31,7 +33,7 @@ public final class AscendEvent implements Event {
         int flags = Acl.ACL_EVENT_SYNC() | (timing ? Acl.ACL_EVENT_TIME_LINE() : 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Acl.aclrtCreateEventWithFlag(out, flags);
+            Acl.aclrtCreateEventExWithFlag(out, flags);
             this.handle = out.get(ValueLayout.ADDRESS, 0);
         }
         this.registration = LeakTracker.global().track("ascend event on device " + device.id());

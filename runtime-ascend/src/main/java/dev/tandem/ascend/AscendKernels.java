@@ -1,22 +1,19 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.AclnnCall;
 import dev.tandem.ascend.internal.Nn;
-import dev.tandem.ascend.internal.Check;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.MoeGating;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.WrongDeviceException;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -38,95 +35,36 @@ final class AscendKernels implements Kernels {
         // Workspaces are cached per stream and released with the stream.
     }
 
-    @FunctionalInterface
-    private interface Phase1 {
-        /** A checked {@link Nn} phase-1 call: throws on a failure code. */
-        void call(MemorySegment workspaceSize, MemorySegment executor);
-    }
-
-    @FunctionalInterface
-    private interface Phase2 {
-        /** A checked {@link Nn} phase-2 call: throws on a failure code. */
-        void call(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream);
-    }
-
-    /** Host-side aclnn objects of one call; destroyed when the call is done. */
-    private final class Call implements AutoCloseable {
-        final Arena arena = Arena.ofConfined();
-        final List<MemorySegment> tensors = new ArrayList<>();
-        final List<MemorySegment> scalars = new ArrayList<>();
-        final List<MemorySegment> lists = new ArrayList<>();
-        final List<MemorySegment> arrays = new ArrayList<>();
+    /** The aclnn objects of one call ({@link AclnnCall}), made from Tandem tensors on a stream. */
+    static final class Call implements AutoCloseable {
+        private final AclnnCall call = new AclnnCall();
 
         MemorySegment tensor(Tensor t, AscendStream s) {
             AscendBuffer b = s.buffer(t.buffer());
             b.markUsed(s);
-            long[] shape = t.shape();
-            long[] storage = {b.byteSize() / t.dtype().byteSize()};
-            MemorySegment dims = arena.allocateFrom(ValueLayout.JAVA_LONG, shape.length == 0 ? new long[]{1} : shape);
-            MemorySegment strides = arena.allocateFrom(ValueLayout.JAVA_LONG, shape.length == 0 ? new long[]{1} : t.strides());
-            MemorySegment h = Nn.aclCreateTensor(dims, Math.max(1, shape.length),
-                    aclType(t.dtype()), strides, t.offset(), Acl.ACL_FORMAT_ND(),
-                    arena.allocateFrom(ValueLayout.JAVA_LONG, storage), 1, b.pointer(0));
-            tensors.add(h);
-            return h;
+            return call.tensor(t.shape(), t.strides(), t.offset(), aclType(t.dtype()),
+                    b.byteSize() / t.dtype().byteSize(), b.pointer(0));
         }
 
-        /** A one-tensor aclTensorList; the list owns that tensor (aclDestroyTensorList destroys both). */
+        /** A one-tensor aclTensorList (aclDestroyTensorList destroys the tensor too). */
         MemorySegment list(Tensor t, AscendStream s) {
-            MemorySegment tensor = tensor(t, s);
-            tensors.remove(tensors.size() - 1);
-            MemorySegment array = arena.allocate(ValueLayout.ADDRESS);
-            array.set(ValueLayout.ADDRESS, 0, tensor);
-            MemorySegment h = Nn.Raw.aclCreateTensorList(array, 1);
-            if (h.equals(MemorySegment.NULL)) {
-                Nn.Raw.aclDestroyTensor(tensor);
-            }
-            h = Check.aclnnObject("aclCreateTensorList", h);
-            lists.add(h);
-            return h;
+            AscendBuffer b = s.buffer(t.buffer());
+            b.markUsed(s);
+            return call.list(t.shape(), t.strides(), t.offset(), aclType(t.dtype()),
+                    b.byteSize() / t.dtype().byteSize(), b.pointer(0));
         }
 
         MemorySegment scalar(double value, DType like) {
-            MemorySegment v;
-            int type;
-            if (like.isFloatingPoint()) {
-                v = arena.allocateFrom(ValueLayout.JAVA_FLOAT, (float) value);
-                type = Acl.ACL_FLOAT();
-            } else {
-                v = arena.allocateFrom(ValueLayout.JAVA_LONG, (long) value);
-                type = Acl.ACL_INT64();
-            }
-            MemorySegment h = Nn.aclCreateScalar(v, type);
-            scalars.add(h);
-            return h;
+            return call.scalar(value, like.isFloatingPoint());
         }
 
         MemorySegment intArray(long... values) {
-            MemorySegment h = Nn.aclCreateIntArray(arena.allocateFrom(ValueLayout.JAVA_LONG, values), values.length);
-            arrays.add(h);
-            return h;
-        }
-
-        MemorySegment out() {
-            return arena.allocate(ValueLayout.ADDRESS);
+            return call.intArray(values);
         }
 
         @Override
         public void close() {
-            for (MemorySegment t : tensors) {
-                Nn.Raw.aclDestroyTensor(t);
-            }
-            for (MemorySegment s : scalars) {
-                Nn.Raw.aclDestroyScalar(s);
-            }
-            for (MemorySegment l : lists) {
-                Nn.Raw.aclDestroyTensorList(l);
-            }
-            for (MemorySegment a : arrays) {
-                Nn.Raw.aclDestroyIntArray(a);
-            }
-            arena.close();
+            call.close();
         }
     }
 
@@ -144,16 +82,11 @@ final class AscendKernels implements Kernels {
     }
 
     /** Runs phase 1 and 2 of one operator on the stream; {@code build} creates the aclnn objects. */
-    private void run(AscendStream s, String op, java.util.function.Function<Call, Phase1> build, Phase2 phase2) {
+    void run(AscendStream s, String op, java.util.function.Function<Call, AclnnCall.Phase1> build, AclnnCall.Phase2 phase2) {
         s.enqueue(op, -1, () -> {
-            try (Call o = new Call(); Arena arena = Arena.ofConfined()) {
-                Phase1 phase1 = build.apply(o);
-                MemorySegment wsSize = arena.allocate(ValueLayout.JAVA_LONG);
-                MemorySegment exec = arena.allocate(ValueLayout.ADDRESS);
-                phase1.call(wsSize, exec);
-                long size = wsSize.get(ValueLayout.JAVA_LONG, 0);
-                MemorySegment workspace = size > 0 ? s.workspace(size).pointer(0) : MemorySegment.NULL;
-                phase2.call(workspace, size, exec.get(ValueLayout.ADDRESS, 0), s.handle());
+            try (Call o = new Call()) {
+                AclnnCall.Phase1 phase1 = build.apply(o);
+                o.call.execute(phase1, phase2, bytes -> s.workspace(bytes).pointer(0), s.handle());
             }
         });
     }
@@ -161,7 +94,7 @@ final class AscendKernels implements Kernels {
     // ---- validation: every message names the operation and the argument ----
 
     /** Checks the stream and the named tensors ({@code "a", a, "b", b, ...}) belong to this device. */
-    private AscendStream check(String op, Stream stream, Object... namedTensors) {
+    AscendStream check(String op, Stream stream, Object... namedTensors) {
         Objects.requireNonNull(stream, "stream");
         for (int i = 0; i < namedTensors.length; i += 2) {
             Objects.requireNonNull(namedTensors[i + 1], op + ": " + namedTensors[i]);
@@ -183,19 +116,19 @@ final class AscendKernels implements Kernels {
         return as;
     }
 
-    private static void floating(String op, String name, Tensor t) {
+    static void floating(String op, String name, Tensor t) {
         if (!t.dtype().isFloatingPoint()) {
             throw new ShapeException(op + ": " + name + " must be F32, BF16 or F16, got " + t);
         }
     }
 
-    private static void contiguous(String op, String name, Tensor t) {
+    static void contiguous(String op, String name, Tensor t) {
         if (!t.isContiguous()) {
             throw new ShapeException(op + ": " + name + " must be contiguous, got " + t);
         }
     }
 
-    private static void sameShape(String op, String name, Tensor t, String refName, Tensor ref) {
+    static void sameShape(String op, String name, Tensor t, String refName, Tensor ref) {
         if (!t.sameShape(ref)) {
             throw new ShapeException(op + ": " + name + " " + Arrays.toString(t.shape()) + " must have the shape of "
                     + refName + " " + Arrays.toString(ref.shape()));
@@ -211,7 +144,7 @@ final class AscendKernels implements Kernels {
         }
     }
 
-    private static boolean overlaps(Tensor a, Tensor b) {
+    static boolean overlaps(Tensor a, Tensor b) {
         return a.buffer() == b.buffer();
     }
 
@@ -341,8 +274,10 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        long rows = x.numel() / x.dim(-1);
-        Tensor rstd = Tensor.allocate(device, s, DType.F32, rows);
+        // rstd has x's rank with the normalised (last) dimension set to 1, as aclnnRmsNorm requires.
+        long[] rstdShape = x.shape();
+        rstdShape[rstdShape.length - 1] = 1;
+        Tensor rstd = Tensor.allocate(device, s, DType.F32, rstdShape);
         try {
             run(s, "rmsNorm", o -> {
                 MemorySegment tx = o.tensor(x, s);
@@ -534,8 +469,9 @@ final class AscendKernels implements Kernels {
         Tensor angles = Tensor.allocate(device, s, DType.F32, t, half);
         Tensor cosHalf = Tensor.allocate(device, s, DType.F32, t, half, 1);
         Tensor sinHalf = Tensor.allocate(device, s, DType.F32, t, half, 1);
-        Tensor cos = Tensor.allocate(device, s, DType.F32, t, half, 2);
-        Tensor sin = Tensor.allocate(device, s, DType.F32, t, half, 2);
+        // aclnnRotaryPositionEmbedding takes cos/sin in x's dtype; the copies below convert from F32.
+        Tensor cos = Tensor.allocate(device, s, x.dtype(), t, half, 2);
+        Tensor sin = Tensor.allocate(device, s, x.dtype(), t, half, 2);
         try {
             Tensor posView = positions.view(t, 1);
             run(s, "rope", o -> {
@@ -605,12 +541,119 @@ final class AscendKernels implements Kernels {
         if (values.numel() == 0) {
             return;
         }
-        run(s, "topk", o -> {
-            MemorySegment tx = o.tensor(x, s);
-            MemorySegment tv = o.tensor(values, s);
-            MemorySegment ti = o.tensor(indices, s);
-            return (ws, ex) -> Nn.aclnnTopkGetWorkspaceSize(tx, k, -1L, true, true, tv, ti, ws, ex);
-        }, Nn::aclnnTopk);
+        // aclnnTopk writes INT64 indices only; I32 indices go through an I64 scratch and aclnnCast.
+        Tensor i64 = indices.dtype() == DType.I64 ? indices : Tensor.allocate(device, s, DType.I64, expected);
+        try {
+            run(s, "topk", o -> {
+                MemorySegment tx = o.tensor(x, s);
+                MemorySegment tv = o.tensor(values, s);
+                MemorySegment ti = o.tensor(i64, s);
+                return (ws, ex) -> Nn.aclnnTopkGetWorkspaceSize(tx, k, -1L, true, true, tv, ti, ws, ex);
+            }, Nn::aclnnTopk);
+            if (i64 != indices) {
+                run(s, "topk", o -> {
+                    MemorySegment src = o.tensor(i64, s);
+                    MemorySegment dst = o.tensor(indices, s);
+                    int type = aclType(indices.dtype());
+                    return (ws, ex) -> Nn.aclnnCastGetWorkspaceSize(src, type, dst, ws, ex);
+                }, Nn::aclnnCast);
+            }
+        } finally {
+            if (i64 != indices) {
+                i64.buffer().close();
+            }
+        }
+    }
+
+    /**
+     * {@code aclnnMoeGatingTopK}: normType 1 (sigmoid) or 0 (softmax), groupSelectMode 1 (top-two sum) or 0 (max),
+     * renorm 0. The kernel always renormalises sigmoid weights and never softmax weights (renorm supports only 0), so
+     * the other two combinations throw {@link FeatureNotSupportedException} before enqueueing.
+     */
+    @Override
+    public void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices) {
+        String op = "moeGatingTopK";
+        Objects.requireNonNull(gating, op + ": gating");
+        AscendStream s = bias == null
+                ? check(op, stream, "logits", logits, "weights", weights, "indices", indices)
+                : check(op, stream, "logits", logits, "bias", bias, "weights", weights, "indices", indices);
+        floating(op, "logits", logits);
+        contiguous(op, "weights", weights);
+        contiguous(op, "indices", indices);
+        if (logits.rank() != 2) {
+            throw new ShapeException(op + ": logits must be [tokens, experts], got " + logits);
+        }
+        long tokens = logits.dim(0);
+        long e = logits.dim(1);
+        if (e % gating.groups() != 0) {
+            throw new ShapeException(op + ": " + e + " experts do not split into " + gating.groups() + " groups");
+        }
+        if (gating.k() > e / gating.groups() * gating.keepGroups()) {
+            throw new OutOfRangeException(op + ": k = " + gating.k() + " exceeds the " + e / gating.groups()
+                    * gating.keepGroups() + " experts of " + gating.keepGroups() + " kept groups");
+        }
+        if (bias != null && (bias.dtype() != DType.F32 || bias.rank() != 1 || bias.dim(0) != e)) {
+            throw new ShapeException(op + ": bias must be F32 [" + e + "], got " + bias);
+        }
+        if (weights.dtype() != logits.dtype() || !Arrays.equals(weights.shape(), new long[]{tokens, gating.k()})) {
+            throw new ShapeException(op + ": weights must be " + logits.dtype() + " [" + tokens + ", " + gating.k()
+                    + "], got " + weights);
+        }
+        if (indices.dtype() != DType.I32 || !Arrays.equals(indices.shape(), new long[]{tokens, gating.k()})) {
+            throw new ShapeException(op + ": indices must be I32 [" + tokens + ", " + gating.k() + "], got " + indices);
+        }
+        boolean sigmoid = gating.norm() == MoeGating.Norm.SIGMOID;
+        if (sigmoid != gating.renormalize()) {
+            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
+                    "ACLNN_ERR_INNER_TILING_ERROR", op + ": " + gating.norm() + " gates with renormalize = "
+                    + gating.renormalize() + " are not offered by aclnnMoeGatingTopK (sigmoid weights are always"
+                    + " renormalised, softmax weights never)");
+        }
+        if (e > 2048) {
+            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
+                    "ACLNN_ERR_INNER_TILING_ERROR", op + ": aclnnMoeGatingTopK takes at most 2048 experts, got " + e);
+        }
+        if (tokens == 0) {
+            return;
+        }
+        // outOut (the normalised scores) is required by the prototype; outFlag = false leaves it unwritten.
+        Tensor norm = Tensor.allocate(device, s, DType.F32, tokens, e);
+        try {
+            run(s, op, o -> {
+                MemorySegment tx = o.tensor(logits, s);
+                MemorySegment tb = bias == null ? MemorySegment.NULL : o.tensor(bias, s);
+                MemorySegment ty = o.tensor(weights, s);
+                MemorySegment ti = o.tensor(indices, s);
+                MemorySegment tn = o.tensor(norm, s);
+                long groupMode = gating.groupScore() == MoeGating.GroupScore.SUM_OF_TOP_TWO ? 1 : 0;
+                return (ws, ex) -> Nn.aclnnMoeGatingTopKGetWorkspaceSize(tx, tb, gating.k(), gating.keepGroups(),
+                        gating.groups(), groupMode, 0, sigmoid ? 1 : 0, false, gating.scaling(), 1e-20, ty, ti, tn, ws, ex);
+            }, Nn::aclnnMoeGatingTopK);
+        } finally {
+            norm.buffer().close();
+        }
+    }
+
+    /**
+     * {@code aclnnMoeInitRoutingV3} (dropless, row-index type 0, per-expert counts; see
+     * {@link AscendMoeKernels#initRouting}), then {@code aclnnCast} of the INT64 counts to I32.
+     */
+    @Override
+    public void moeDispatch(Stream stream, Tensor x, Tensor expertIdx, int numExperts, Tensor sortedRows, Tensor rowOf,
+                            Tensor counts) {
+        AscendStream s = check("moeDispatch", stream, "x", x, "expertIdx", expertIdx, "sortedRows", sortedRows,
+                "rowOf", rowOf, "counts", counts);
+        contiguous("moeDispatch", "counts", counts);
+        if (counts.dtype() != DType.I32 || !Arrays.equals(counts.shape(), new long[]{numExperts})) {
+            throw new ShapeException("moeDispatch: counts must be I32 [" + numExperts + "], got " + counts);
+        }
+        Tensor wide = Tensor.allocate(device, s, DType.I64, Math.max(1, numExperts));
+        try {
+            new AscendMoeKernels(this).initRouting(s, x, expertIdx, numExperts, sortedRows, rowOf, wide, false);
+            cast(s, wide, counts);
+        } finally {
+            wide.buffer().close();
+        }
     }
 
     @Override
@@ -739,189 +782,8 @@ final class AscendKernels implements Kernels {
         }, Nn::aclnnInplaceFillScalar);
     }
 
-    /** See {@link AscendMoeKernels#groupedMatmul}. */
-    void groupedMatmul(Stream stream, Tensor x, Tensor weights, Tensor groupSizes, Tensor out) {
-        String op = "groupedMatmul";
-        AscendStream s = check(op, stream, "x", x, "weights", weights, "groupSizes", groupSizes, "out", out);
-        floating(op, "x", x);
-        floating(op, "weights", weights);
-        floating(op, "out", out);
-        contiguous(op, "out", out);
-        if (x.rank() != 2 || weights.rank() != 3 || weights.dim(1) != x.dim(1)) {
-            throw new ShapeException(op + ": needs x [m, k] and weights [groups, k, n], got x " + x + " and weights " + weights);
-        }
-        if (groupSizes.dtype() != DType.I64 || groupSizes.rank() != 1 || groupSizes.dim(0) != weights.dim(0)) {
-            throw new ShapeException(op + ": groupSizes must be I64 [" + weights.dim(0) + "], got " + groupSizes);
-        }
-        long[] expected = {x.dim(0), weights.dim(2)};
-        if (!Arrays.equals(out.shape(), expected)) {
-            throw new ShapeException(op + ": out must be " + Arrays.toString(expected) + ", got " + out);
-        }
-        if (overlaps(out, x) || overlaps(out, weights)) {
-            throw new ShapeException(op + ": out must not alias an input");
-        }
-        if (out.numel() == 0) {
-            return;
-        }
-        run(s, op, o -> {
-            MemorySegment lx = o.list(x, s);
-            MemorySegment lw = o.list(weights, s);
-            MemorySegment gl = o.tensor(groupSizes, s);
-            MemorySegment ly = o.list(out, s);
-            MemorySegment none = MemorySegment.NULL;
-            // splitItem 3 (single x and out tensors), groupType 0 (groups along M), groupListType 1 (sizes), no activation
-            return (ws, ex) -> Nn.aclnnGroupedMatmulV4GetWorkspaceSize(lx, lw, none, none, none, none, none, none, gl,
-                    none, none, none, 3L, 0L, 1L, 0L, ly, none, none, ws, ex);
-        }, Nn::aclnnGroupedMatmulV4);
-    }
-
-    /** See {@link AscendMoeKernels#initRouting}. */
-    void moeInitRouting(Stream stream, Tensor x, Tensor expertIdx, int expertNum, int expertStart, int expertEnd,
-                        Tensor expandedX, Tensor expandedRowIdx, Tensor expertTokens, boolean cumulative) {
-        String op = "initRouting";
-        AscendStream s = check(op, stream, "x", x, "expertIdx", expertIdx, "expandedX", expandedX,
-                "expandedRowIdx", expandedRowIdx, "expertTokens", expertTokens);
-        floating(op, "x", x);
-        for (Object[] named : new Object[][]{{"expandedX", expandedX}, {"expandedRowIdx", expandedRowIdx},
-                {"expertTokens", expertTokens}}) {
-            contiguous(op, (String) named[0], (Tensor) named[1]);
-        }
-        if (x.rank() != 2) {
-            throw new ShapeException(op + ": x must be [tokens, hidden], got " + x);
-        }
-        long tokens = x.dim(0);
-        long hidden = x.dim(1);
-        if (expertIdx.dtype() != DType.I32 || expertIdx.rank() != 2 || expertIdx.dim(0) != tokens) {
-            throw new ShapeException(op + ": expertIdx must be I32 [" + tokens + ", k], got " + expertIdx);
-        }
-        long k = expertIdx.dim(1);
-        if (expertNum < 1 || expertNum > 10240) {
-            throw new OutOfRangeException(op + ": expertNum = " + expertNum + " must be in [1, 10240]");
-        }
-        if (expertStart < 0 || expertEnd <= expertStart || expertEnd > expertNum) {
-            throw new OutOfRangeException(op + ": expert range [" + expertStart + ", " + expertEnd
-                    + ") must satisfy 0 <= start < end <= expertNum = " + expertNum);
-        }
-        if (expandedX.dtype() != x.dtype() || !Arrays.equals(expandedX.shape(), new long[]{tokens * k, hidden})) {
-            throw new ShapeException(op + ": expandedX must be " + x.dtype() + " [" + tokens * k + ", " + hidden
-                    + "], got " + expandedX);
-        }
-        if (expandedRowIdx.dtype() != DType.I32 || !Arrays.equals(expandedRowIdx.shape(), new long[]{tokens * k})) {
-            throw new ShapeException(op + ": expandedRowIdx must be I32 [" + tokens * k + "], got " + expandedRowIdx);
-        }
-        long experts = expertEnd - expertStart;
-        if (expertTokens.dtype() != DType.I64 || !Arrays.equals(expertTokens.shape(), new long[]{experts})) {
-            throw new ShapeException(op + ": expertTokens must be I64 [" + experts + "], got " + expertTokens);
-        }
-        Tensor[] outs = {expandedX, expandedRowIdx, expertTokens};
-        for (int i = 0; i < outs.length; i++) {
-            if (overlaps(outs[i], x) || overlaps(outs[i], expertIdx)) {
-                throw new ShapeException(op + ": outputs must not alias an input");
-            }
-            for (int j = i + 1; j < outs.length; j++) {
-                if (overlaps(outs[i], outs[j])) {
-                    throw new ShapeException(op + ": outputs must not alias each other");
-                }
-            }
-        }
-        if (tokens * k == 0) {
-            fill(stream, expertTokens, 0);
-            return;
-        }
-        // CANN writes expandedScaleOut even without quantisation; give it scratch space
-        Tensor expandedScale = Tensor.allocate(device, s, DType.F32, tokens * k);
-        try {
-            long activeNum = tokens * k;
-            long tokensType = cumulative ? 0 : 1;
-            run(s, op, o -> {
-                MemorySegment tx = o.tensor(x, s);
-                MemorySegment ti = o.tensor(expertIdx, s);
-                MemorySegment te = o.tensor(expandedX, s);
-                MemorySegment tr = o.tensor(expandedRowIdx, s);
-                MemorySegment tc = o.tensor(expertTokens, s);
-                MemorySegment ts = o.tensor(expandedScale, s);
-                MemorySegment range = o.intArray(expertStart, expertEnd);
-                MemorySegment none = MemorySegment.NULL;
-                // expertCapacity 0 and dropPadMode 0 (dropless), token counts on, quantMode -1 (none),
-                // rowIdxType 0: expandedRowIdx[t * k + j] = row of expandedX that holds token t's copy for expert j
-                return (ws, ex) -> Nn.aclnnMoeInitRoutingV3GetWorkspaceSize(tx, ti, none, none, activeNum, 0L,
-                        expertNum, 0L, tokensType, true, -1L, range, 0L, te, tr, tc, ts, ws, ex);
-            }, Nn::aclnnMoeInitRoutingV3);
-        } finally {
-            expandedScale.buffer().close();
-        }
-    }
-
-    /** See {@link AscendMoeKernels#finalizeRouting}. */
-    void moeFinalizeRouting(Stream stream, Tensor expandedX, Tensor expandedRowIdx, Tensor scales, Tensor expertIdx,
-                            Tensor bias, Tensor skip1, Tensor skip2, Tensor out) {
-        String op = "finalizeRouting";
-        AscendStream s = check(op, stream, "expandedX", expandedX, "expandedRowIdx", expandedRowIdx, "scales", scales,
-                "out", out);
-        if (bias != null) {
-            Objects.requireNonNull(expertIdx, op + ": expertIdx (needed with bias)");
-        }
-        if (skip2 != null) {
-            Objects.requireNonNull(skip1, op + ": skip1 (needed with skip2)");
-        }
-        for (Object[] named : new Object[][]{{"expertIdx", expertIdx}, {"bias", bias}, {"skip1", skip1}, {"skip2", skip2}}) {
-            if (named[1] != null) {
-                check(op, stream, named[0], named[1]);
-            }
-        }
-        floating(op, "expandedX", expandedX);
-        contiguous(op, "out", out);
-        if (scales.rank() != 2 || scales.dtype() != expandedX.dtype()) {
-            throw new ShapeException(op + ": scales must be " + expandedX.dtype() + " [tokens, k], got " + scales);
-        }
-        long tokens = scales.dim(0);
-        long k = scales.dim(1);
-        if (expandedX.rank() != 2 || expandedX.dim(0) != tokens * k) {
-            throw new ShapeException(op + ": expandedX must be [" + tokens * k + ", hidden], got " + expandedX);
-        }
-        long hidden = expandedX.dim(1);
-        if (expandedRowIdx.dtype() != DType.I32 || !Arrays.equals(expandedRowIdx.shape(), new long[]{tokens * k})) {
-            throw new ShapeException(op + ": expandedRowIdx must be I32 [" + tokens * k + "], got " + expandedRowIdx);
-        }
-        long[] rowShape = {tokens, hidden};
-        if (out.dtype() != expandedX.dtype() || !Arrays.equals(out.shape(), rowShape)) {
-            throw new ShapeException(op + ": out must be " + expandedX.dtype() + " " + Arrays.toString(rowShape)
-                    + ", got " + out);
-        }
-        if (expertIdx != null && (expertIdx.dtype() != DType.I32 || !Arrays.equals(expertIdx.shape(), new long[]{tokens, k}))) {
-            throw new ShapeException(op + ": expertIdx must be I32 [" + tokens + ", " + k + "], got " + expertIdx);
-        }
-        if (bias != null && (bias.dtype() != expandedX.dtype() || bias.rank() != 2 || bias.dim(1) != hidden)) {
-            throw new ShapeException(op + ": bias must be " + expandedX.dtype() + " [experts, " + hidden + "], got " + bias);
-        }
-        for (Object[] named : new Object[][]{{"skip1", skip1}, {"skip2", skip2}}) {
-            Tensor t = (Tensor) named[1];
-            if (t != null && (t.dtype() != expandedX.dtype() || !Arrays.equals(t.shape(), rowShape))) {
-                throw new ShapeException(op + ": " + named[0] + " must be " + expandedX.dtype() + " "
-                        + Arrays.toString(rowShape) + ", got " + t);
-            }
-        }
-        for (Tensor in : new Tensor[]{expandedX, expandedRowIdx, scales, expertIdx, bias, skip1, skip2}) {
-            if (in != null && overlaps(out, in)) {
-                throw new ShapeException(op + ": out must not alias an input");
-            }
-        }
-        if (out.numel() == 0) {
-            return;
-        }
-        run(s, op, o -> {
-            MemorySegment none = MemorySegment.NULL;
-            MemorySegment te = o.tensor(expandedX, s);
-            MemorySegment tr = o.tensor(expandedRowIdx, s);
-            MemorySegment t1 = skip1 == null ? none : o.tensor(skip1, s);
-            MemorySegment t2 = skip2 == null ? none : o.tensor(skip2, s);
-            MemorySegment tb = bias == null ? none : o.tensor(bias, s);
-            MemorySegment tsc = o.tensor(scales, s);
-            MemorySegment ti = expertIdx == null ? none : o.tensor(expertIdx, s);
-            MemorySegment to = o.tensor(out, s);
-            // dropPadMode 2: dropless, expandedRowIdx in row-major (token, k) order, as initRouting's rowIdxType 0 writes it
-            return (ws, ex) -> Nn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(te, tr, t1, t2, tb, tsc, ti, 2L, to, ws, ex);
-        }, Nn::aclnnMoeFinalizeRoutingV2);
+    AscendDevice device() {
+        return device;
     }
 
     @Override

@@ -1,7 +1,15 @@
 package dev.tandem.ascend;
 
+import dev.tandem.ascend.internal.Nn;
+import dev.tandem.runtime.DType;
+import dev.tandem.runtime.OutOfRangeException;
+import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Mixture-of-experts operators that only the Ascend backend offers, from {@link AscendDevice#moeKernels()}.
@@ -23,7 +31,7 @@ public final class AscendMoeKernels {
      * last group are left unchanged; group sizes that add up to more than {@code m} fail the stream.
      */
     public void groupedMatmul(Stream stream, Tensor x, Tensor weights, Tensor groupSizes, Tensor out) {
-        kernels.groupedMatmul(stream, x, weights, groupSizes, out);
+        groupedMatmulImpl(stream, x, weights, groupSizes, out);
     }
 
     /**
@@ -50,12 +58,14 @@ public final class AscendMoeKernels {
      *   <li>{@code expandedRowIdx} I32 {@code [tokens * k]}: entry {@code t * k + j} is the row of {@code expandedX} that
      *       holds assignment {@code (t, j)}, or -1 when its expert is outside the range.</li>
      *   <li>{@code expertTokens} I64 {@code [expertEnd - expertStart]}: the number of assignments per expert, or with
-     *       {@code cumulative} their running sum. Counts are what {@link #groupedMatmul} takes as group sizes.</li>
+     *       {@code cumulative} their running sum. Counts are what {@link #groupedMatmul} takes as group sizes. The
+     *       released kernel offers no running sum (expertTokensNumType 0): {@code cumulative = true} throws
+     *       {@link FeatureNotSupportedException} before anything is enqueued.</li>
      * </ul>
      */
     public void initRouting(Stream stream, Tensor x, Tensor expertIdx, int expertNum, int expertStart, int expertEnd,
                             Tensor expandedX, Tensor expandedRowIdx, Tensor expertTokens, boolean cumulative) {
-        kernels.moeInitRouting(stream, x, expertIdx, expertNum, expertStart, expertEnd, expandedX, expandedRowIdx,
+        initRoutingImpl(stream, x, expertIdx, expertNum, expertStart, expertEnd, expandedX, expandedRowIdx,
                 expertTokens, cumulative);
     }
 
@@ -71,6 +81,197 @@ public final class AscendMoeKernels {
      */
     public void finalizeRouting(Stream stream, Tensor expandedX, Tensor expandedRowIdx, Tensor scales, Tensor expertIdx,
                                 Tensor bias, Tensor skip1, Tensor skip2, Tensor out) {
-        kernels.moeFinalizeRouting(stream, expandedX, expandedRowIdx, scales, expertIdx, bias, skip1, skip2, out);
+        finalizeRoutingImpl(stream, expandedX, expandedRowIdx, scales, expertIdx, bias, skip1, skip2, out);
     }
+
+    // ---- implementations: validate, then one aclnn two-phase call on the stream ----
+
+    private void groupedMatmulImpl(Stream stream, Tensor x, Tensor weights, Tensor groupSizes, Tensor out) {
+        String op = "groupedMatmul";
+        AscendStream s = kernels.check(op, stream, "x", x, "weights", weights, "groupSizes", groupSizes, "out", out);
+        AscendKernels.floating(op, "x", x);
+        AscendKernels.floating(op, "weights", weights);
+        AscendKernels.floating(op, "out", out);
+        AscendKernels.contiguous(op, "out", out);
+        if (x.rank() != 2 || weights.rank() != 3 || weights.dim(1) != x.dim(1)) {
+            throw new ShapeException(op + ": needs x [m, k] and weights [groups, k, n], got x " + x + " and weights " + weights);
+        }
+        if (groupSizes.dtype() != DType.I64 || groupSizes.rank() != 1 || groupSizes.dim(0) != weights.dim(0)) {
+            throw new ShapeException(op + ": groupSizes must be I64 [" + weights.dim(0) + "], got " + groupSizes);
+        }
+        long[] expected = {x.dim(0), weights.dim(2)};
+        if (!Arrays.equals(out.shape(), expected)) {
+            throw new ShapeException(op + ": out must be " + Arrays.toString(expected) + ", got " + out);
+        }
+        if (AscendKernels.overlaps(out, x) || AscendKernels.overlaps(out, weights)) {
+            throw new ShapeException(op + ": out must not alias an input");
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        kernels.run(s, op, o -> {
+            MemorySegment lx = o.list(x, s);
+            MemorySegment lw = o.list(weights, s);
+            MemorySegment gl = o.tensor(groupSizes, s);
+            MemorySegment ly = o.list(out, s);
+            MemorySegment none = MemorySegment.NULL;
+            // splitItem 3 (single x and out tensors), groupType 0 (groups along M), groupListType 1 (sizes), no activation
+            return (ws, ex) -> Nn.aclnnGroupedMatmulV4GetWorkspaceSize(lx, lw, none, none, none, none, none, none, gl,
+                    none, none, none, 3L, 0L, 1L, 0L, ly, none, none, ws, ex);
+        }, Nn::aclnnGroupedMatmulV4);
+    }
+
+    private void initRoutingImpl(Stream stream, Tensor x, Tensor expertIdx, int expertNum, int expertStart, int expertEnd,
+                        Tensor expandedX, Tensor expandedRowIdx, Tensor expertTokens, boolean cumulative) {
+        String op = "initRouting";
+        AscendStream s = kernels.check(op, stream, "x", x, "expertIdx", expertIdx, "expandedX", expandedX,
+                "expandedRowIdx", expandedRowIdx, "expertTokens", expertTokens);
+        if (cumulative) {
+            // The released aclnnMoeInitRoutingV3 kernel takes expertTokensNumType 1 (count) or 2 (key-value) only.
+            throw new FeatureNotSupportedException("aclnnMoeInitRoutingV3", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
+                    "ACLNN_ERR_INNER_TILING_ERROR", "initRouting: cumulative expert token counts (expertTokensNumType 0)"
+                    + " are not supported by the released kernel; pass cumulative = false for per-expert counts");
+        }
+        AscendKernels.floating(op, "x", x);
+        for (Object[] named : new Object[][]{{"expandedX", expandedX}, {"expandedRowIdx", expandedRowIdx},
+                {"expertTokens", expertTokens}}) {
+            AscendKernels.contiguous(op, (String) named[0], (Tensor) named[1]);
+        }
+        if (x.rank() != 2) {
+            throw new ShapeException(op + ": x must be [tokens, hidden], got " + x);
+        }
+        long tokens = x.dim(0);
+        long hidden = x.dim(1);
+        if (expertIdx.dtype() != DType.I32 || expertIdx.rank() != 2 || expertIdx.dim(0) != tokens) {
+            throw new ShapeException(op + ": expertIdx must be I32 [" + tokens + ", k], got " + expertIdx);
+        }
+        long k = expertIdx.dim(1);
+        if (expertNum < 1 || expertNum > 10240) {
+            throw new OutOfRangeException(op + ": expertNum = " + expertNum + " must be in [1, 10240]");
+        }
+        if (expertStart < 0 || expertEnd <= expertStart || expertEnd > expertNum) {
+            throw new OutOfRangeException(op + ": expert range [" + expertStart + ", " + expertEnd
+                    + ") must satisfy 0 <= start < end <= expertNum = " + expertNum);
+        }
+        if (expandedX.dtype() != x.dtype() || !Arrays.equals(expandedX.shape(), new long[]{tokens * k, hidden})) {
+            throw new ShapeException(op + ": expandedX must be " + x.dtype() + " [" + tokens * k + ", " + hidden
+                    + "], got " + expandedX);
+        }
+        if (expandedRowIdx.dtype() != DType.I32 || !Arrays.equals(expandedRowIdx.shape(), new long[]{tokens * k})) {
+            throw new ShapeException(op + ": expandedRowIdx must be I32 [" + tokens * k + "], got " + expandedRowIdx);
+        }
+        long experts = expertEnd - expertStart;
+        if (expertTokens.dtype() != DType.I64 || !Arrays.equals(expertTokens.shape(), new long[]{experts})) {
+            throw new ShapeException(op + ": expertTokens must be I64 [" + experts + "], got " + expertTokens);
+        }
+        Tensor[] outs = {expandedX, expandedRowIdx, expertTokens};
+        for (int i = 0; i < outs.length; i++) {
+            if (AscendKernels.overlaps(outs[i], x) || AscendKernels.overlaps(outs[i], expertIdx)) {
+                throw new ShapeException(op + ": outputs must not alias an input");
+            }
+            for (int j = i + 1; j < outs.length; j++) {
+                if (AscendKernels.overlaps(outs[i], outs[j])) {
+                    throw new ShapeException(op + ": outputs must not alias each other");
+                }
+            }
+        }
+        if (tokens * k == 0) {
+            kernels.fill(stream, expertTokens, 0);
+            return;
+        }
+        // CANN writes expandedScaleOut even without quantisation; give it scratch space
+        Tensor expandedScale = Tensor.allocate(kernels.device(), s, DType.F32, tokens * k);
+        try {
+            long activeNum = tokens * k;
+            long tokensType = cumulative ? 0 : 1;
+            kernels.run(s, op, o -> {
+                MemorySegment tx = o.tensor(x, s);
+                MemorySegment ti = o.tensor(expertIdx, s);
+                MemorySegment te = o.tensor(expandedX, s);
+                MemorySegment tr = o.tensor(expandedRowIdx, s);
+                MemorySegment tc = o.tensor(expertTokens, s);
+                MemorySegment ts = o.tensor(expandedScale, s);
+                MemorySegment range = o.intArray(expertStart, expertEnd);
+                MemorySegment none = MemorySegment.NULL;
+                // expertCapacity 0 and dropPadMode 0 (dropless), token counts on, quantMode -1 (none),
+                // rowIdxType 0: expandedRowIdx[t * k + j] = row of expandedX that holds token t's copy for expert j
+                return (ws, ex) -> Nn.aclnnMoeInitRoutingV3GetWorkspaceSize(tx, ti, none, none, activeNum, 0L,
+                        expertNum, 0L, tokensType, true, -1L, range, 0L, te, tr, tc, ts, ws, ex);
+            }, Nn::aclnnMoeInitRoutingV3);
+        } finally {
+            expandedScale.buffer().close();
+        }
+    }
+
+    private void finalizeRoutingImpl(Stream stream, Tensor expandedX, Tensor expandedRowIdx, Tensor scales, Tensor expertIdx,
+                            Tensor bias, Tensor skip1, Tensor skip2, Tensor out) {
+        String op = "finalizeRouting";
+        AscendStream s = kernels.check(op, stream, "expandedX", expandedX, "expandedRowIdx", expandedRowIdx, "scales", scales,
+                "out", out);
+        if (bias != null) {
+            Objects.requireNonNull(expertIdx, op + ": expertIdx (needed with bias)");
+        }
+        if (skip2 != null) {
+            Objects.requireNonNull(skip1, op + ": skip1 (needed with skip2)");
+        }
+        for (Object[] named : new Object[][]{{"expertIdx", expertIdx}, {"bias", bias}, {"skip1", skip1}, {"skip2", skip2}}) {
+            if (named[1] != null) {
+                kernels.check(op, stream, named[0], named[1]);
+            }
+        }
+        AscendKernels.floating(op, "expandedX", expandedX);
+        AscendKernels.contiguous(op, "out", out);
+        if (scales.rank() != 2 || scales.dtype() != expandedX.dtype()) {
+            throw new ShapeException(op + ": scales must be " + expandedX.dtype() + " [tokens, k], got " + scales);
+        }
+        long tokens = scales.dim(0);
+        long k = scales.dim(1);
+        if (expandedX.rank() != 2 || expandedX.dim(0) != tokens * k) {
+            throw new ShapeException(op + ": expandedX must be [" + tokens * k + ", hidden], got " + expandedX);
+        }
+        long hidden = expandedX.dim(1);
+        if (expandedRowIdx.dtype() != DType.I32 || !Arrays.equals(expandedRowIdx.shape(), new long[]{tokens * k})) {
+            throw new ShapeException(op + ": expandedRowIdx must be I32 [" + tokens * k + "], got " + expandedRowIdx);
+        }
+        long[] rowShape = {tokens, hidden};
+        if (out.dtype() != expandedX.dtype() || !Arrays.equals(out.shape(), rowShape)) {
+            throw new ShapeException(op + ": out must be " + expandedX.dtype() + " " + Arrays.toString(rowShape)
+                    + ", got " + out);
+        }
+        if (expertIdx != null && (expertIdx.dtype() != DType.I32 || !Arrays.equals(expertIdx.shape(), new long[]{tokens, k}))) {
+            throw new ShapeException(op + ": expertIdx must be I32 [" + tokens + ", " + k + "], got " + expertIdx);
+        }
+        if (bias != null && (bias.dtype() != expandedX.dtype() || bias.rank() != 2 || bias.dim(1) != hidden)) {
+            throw new ShapeException(op + ": bias must be " + expandedX.dtype() + " [experts, " + hidden + "], got " + bias);
+        }
+        for (Object[] named : new Object[][]{{"skip1", skip1}, {"skip2", skip2}}) {
+            Tensor t = (Tensor) named[1];
+            if (t != null && (t.dtype() != expandedX.dtype() || !Arrays.equals(t.shape(), rowShape))) {
+                throw new ShapeException(op + ": " + named[0] + " must be " + expandedX.dtype() + " "
+                        + Arrays.toString(rowShape) + ", got " + t);
+            }
+        }
+        for (Tensor in : new Tensor[]{expandedX, expandedRowIdx, scales, expertIdx, bias, skip1, skip2}) {
+            if (in != null && AscendKernels.overlaps(out, in)) {
+                throw new ShapeException(op + ": out must not alias an input");
+            }
+        }
+        if (out.numel() == 0) {
+            return;
+        }
+        kernels.run(s, op, o -> {
+            MemorySegment none = MemorySegment.NULL;
+            MemorySegment te = o.tensor(expandedX, s);
+            MemorySegment tr = o.tensor(expandedRowIdx, s);
+            MemorySegment t1 = skip1 == null ? none : o.tensor(skip1, s);
+            MemorySegment t2 = skip2 == null ? none : o.tensor(skip2, s);
+            MemorySegment tb = bias == null ? none : o.tensor(bias, s);
+            MemorySegment tsc = o.tensor(scales, s);
+            MemorySegment ti = expertIdx == null ? none : o.tensor(expertIdx, s);
+            MemorySegment to = o.tensor(out, s);
+            // dropPadMode 2: dropless, expandedRowIdx in row-major (token, k) order, as initRouting's rowIdxType 0 writes it
+            return (ws, ex) -> Nn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(te, tr, t1, t2, tb, tsc, ti, 2L, to, ws, ex);
+        }, Nn::aclnnMoeFinalizeRoutingV2);
+    }
+
 }

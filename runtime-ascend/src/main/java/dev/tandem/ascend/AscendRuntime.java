@@ -144,6 +144,38 @@ public final class AscendRuntime implements TandemRuntime {
         return HcclCommunicator.fromRankTable(device, rankTable, rank);
     }
 
+    private final java.util.Set<Long> peerPairs = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Enables peer access between two devices in both directions, once: CANN needs it before a device-to-device copy
+     * across devices. Throws {@link FeatureNotSupportedException} when the devices cannot reach each other.
+     */
+    void enablePeerAccess(AscendDevice a, AscendDevice b) {
+        long key = (long) Math.min(a.id(), b.id()) << 32 | Math.max(a.id(), b.id());
+        if (peerPairs.contains(key)) {
+            return;
+        }
+        synchronized (peerPairs) {
+            if (peerPairs.contains(key)) {
+                return;
+            }
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment can = arena.allocate(ValueLayout.JAVA_INT);
+                a.bind();
+                Acl.aclrtDeviceCanAccessPeer(can, a.id(), b.id());
+                if (can.get(ValueLayout.JAVA_INT, 0) != 1) {
+                    throw new FeatureNotSupportedException("aclrtDeviceCanAccessPeer", Acl.ACL_ERROR_RT_FEATURE_NOT_SUPPORT(),
+                            "ACL_ERROR_RT_FEATURE_NOT_SUPPORT", "device " + a.id() + " cannot access device " + b.id()
+                            + " directly; copy through host memory instead");
+                }
+                Acl.aclrtDeviceEnablePeerAccess(b.id(), 0);
+                b.bind();
+                Acl.aclrtDeviceEnablePeerAccess(a.id(), 0);
+            }
+            peerPairs.add(key);
+        }
+    }
+
     @Override
     public Tracer tracer() {
         return tracer;
@@ -154,8 +186,19 @@ public final class AscendRuntime implements TandemRuntime {
         return closed.get();
     }
 
+    /**
+     * Closes every device, then {@code aclFinalize} if this was the process's last runtime. Called from a host
+     * callback, the close runs on another thread (the callback's own stream cannot drain while it runs) and this
+     * call returns at once.
+     */
     @Override
     public void close() {
+        if (ReportThread.isCurrent()) {
+            if (!closed.get()) {
+                Thread.ofPlatform().name("tandem-ascend-close-runtime").start(this::close);
+            }
+            return;
+        }
         if (!closed.compareAndSet(false, true)) {
             return;
         }

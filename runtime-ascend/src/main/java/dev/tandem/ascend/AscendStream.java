@@ -29,9 +29,10 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * An ACL stream. Host memory for asynchronous copies is staged through pinned memory ({@code aclrtMallocHost}),
- * released by a stream-ordered callback once the copy has run. A failure seen at synchronize (or raised by a
- * host callback) is sticky.
+ * An ACL stream. Host memory for asynchronous copies is staged through the device's pinned pool; a stream-ordered
+ * callback gives the block back once the copy has run (no native call, which CANN forbids in callbacks). A failure
+ * seen at synchronize (or raised by a host callback) is sticky, and it is classified by code: collective failures
+ * by {@code HcclGetCommAsyncError} of the communicators that launched on this stream.
  */
 public final class AscendStream implements Stream {
     private final AscendDevice device;
@@ -41,6 +42,8 @@ public final class AscendStream implements Stream {
     private final long subscribedThread;
     /** Streams whose events this stream waited on: their failures reach this stream too. */
     private final java.util.Set<AscendStream> upstream = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Communicators that launched on this stream: asked for their asynchronous error when the stream fails. */
+    private final java.util.Set<HcclCommunicator> collectives = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LeakTracker.Registration registration;
     private final Object enqueueLock = new Object();
@@ -59,7 +62,7 @@ public final class AscendStream implements Stream {
                     Acl.ACL_STREAM_FAST_LAUNCH() | Acl.ACL_STREAM_FAST_SYNC());
             this.handle = out.get(ValueLayout.ADDRESS, 0);
         }
-        this.reports = new ReportThread(device, options.name());
+        this.reports = new ReportThread(device, options.name(), e -> fail("host callback delivery", e));
         this.subscribedThread = reports.pthreadId();
         int rc = Acl.Raw.aclrtSubscribeReport(subscribedThread, handle);
         if (rc != 0) {
@@ -145,18 +148,21 @@ public final class AscendStream implements Stream {
         if (bytes == 0) {
             return;
         }
-        PinnedHost staging = PinnedHost.allocate(device, bytes);
+        ensureUsable();
+        PinnedPool pool = device.pinnedPool();
+        PinnedHost staging = pool.acquire(bytes);
         MemorySegment.copy(source, 0, staging.segment(), 0, bytes);
         dst.markUsed(this);
-        enqueue("copyFromHost", -1, () -> {
-            int rc = Acl.Raw.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes, staging.segment(), bytes,
-                    Acl.ACL_MEMCPY_HOST_TO_DEVICE(), handle);
-            if (rc != 0) {
-                staging.free();
-                throw Check.aclError("aclrtMemcpyAsync", rc);
-            }
-            Callbacks.launch(handle, false, staging::free, t -> fail("copyFromHost", t));
-        });
+        try {
+            enqueue("copyFromHost", -1, () -> {
+                Acl.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes, staging.segment(), bytes,
+                        Acl.ACL_MEMCPY_HOST_TO_DEVICE(), handle);
+                Callbacks.launch(handle, false, () -> pool.release(staging), t -> fail("copyFromHost", t));
+            });
+        } catch (RuntimeException e) {
+            pool.release(staging);
+            throw e;
+        }
     }
 
     @Override
@@ -172,23 +178,26 @@ public final class AscendStream implements Stream {
         if (bytes == 0) {
             return;
         }
-        PinnedHost staging = PinnedHost.allocate(device, bytes);
+        ensureUsable();
+        PinnedPool pool = device.pinnedPool();
+        PinnedHost staging = pool.acquire(bytes);
         src.markUsed(this);
-        enqueue("copyToHost", -1, () -> {
-            int rc = Acl.Raw.aclrtMemcpyAsync(staging.segment(), bytes, src.pointer(sourceOffset), bytes,
-                    Acl.ACL_MEMCPY_DEVICE_TO_HOST(), handle);
-            if (rc != 0) {
-                staging.free();
-                throw Check.aclError("aclrtMemcpyAsync", rc);
-            }
-            Callbacks.launch(handle, true, () -> {
-                try {
-                    MemorySegment.copy(staging.segment(), 0, target, 0, bytes);
-                } finally {
-                    staging.free();
-                }
-            }, t -> fail("copyToHost", t));
-        });
+        try {
+            enqueue("copyToHost", -1, () -> {
+                Acl.aclrtMemcpyAsync(staging.segment(), bytes, src.pointer(sourceOffset), bytes,
+                        Acl.ACL_MEMCPY_DEVICE_TO_HOST(), handle);
+                Callbacks.launch(handle, true, () -> {
+                    try {
+                        MemorySegment.copy(staging.segment(), 0, target, 0, bytes);
+                    } finally {
+                        pool.release(staging);
+                    }
+                }, t -> fail("copyToHost", t));
+            });
+        } catch (RuntimeException e) {
+            pool.release(staging);
+            throw e;
+        }
     }
 
     @Override
@@ -202,6 +211,9 @@ public final class AscendStream implements Stream {
         dst.checkRange(targetOffset, bytes, "copy target");
         if (bytes == 0) {
             return;
+        }
+        if (src.device() != dst.device()) {
+            device.runtime().enablePeerAccess(src.device(), dst.device());
         }
         src.markUsed(this);
         dst.markUsed(this);
@@ -272,9 +284,35 @@ public final class AscendStream implements Stream {
         if (o == this) {
             return;
         }
-        try (Event e = o.record()) {
-            waitEvent(e);
+        waitFor(o);
+    }
+
+    /** Makes this stream wait for the work enqueued on {@code other} so far, through a pooled event. */
+    void waitFor(AscendStream other) {
+        ensureUsable();
+        MemorySegment e = other.recordPooled();
+        try {
+            upstream.add(other);
+            enqueue("waitEvent", -1, () -> Acl.aclrtStreamWaitEvent(handle, e));
+        } finally {
+            device.eventPool().release(e);
         }
+    }
+
+    /** Records a pooled event at the current end of this stream; the caller gives it back to the pool. */
+    MemorySegment recordPooled() {
+        MemorySegment e = device.eventPool().acquire();
+        try {
+            enqueue("record", -1, () -> Acl.aclrtRecordEvent(e, handle));
+            return e;
+        } catch (RuntimeException ex) {
+            device.eventPool().release(e);
+            throw ex;
+        }
+    }
+
+    void usedBy(HcclCommunicator communicator) {
+        collectives.add(communicator);
     }
 
     @Override
@@ -298,23 +336,46 @@ public final class AscendStream implements Stream {
         return workspace;
     }
 
-    /** Stream-ordered host action used internally (frees, staging), never failing the stream silently. */
-    void callback(boolean block, Runnable action, String operation) {
-        device.bind();
-        synchronized (enqueueLock) {
-            Callbacks.launch(handle, block, action, t -> fail(operation, t));
-        }
-    }
-
     @Override
     public void synchronize() {
         ensureOpen();
         device.bind();
-        int rc = Acl.Raw.aclrtSynchronizeStream(handle);
-        if (rc != 0) {
+        int rc = syncUntil(Long.MAX_VALUE);
+        if (rc != 0 && rc != DELIVERY_DEAD) {
             failFromCode(rc);
         }
+        device.deferredFrees().reclaim();
         throwIfFailed();
+    }
+
+    /** {@link #syncUntil}'s result when callback delivery died: the failure is already recorded. */
+    private static final int DELIVERY_DEAD = Integer.MIN_VALUE;
+    private static final int SYNC_SLICE_MS = 1000;
+
+    /**
+     * Waits for the stream in slices of {@code aclrtSynchronizeStreamWithTimeout}, so that a report thread that gave
+     * up (its blocking callbacks will never run) ends the wait. Returns 0, a failure code, the timeout code when
+     * {@code deadlineNanos} (a {@link System#nanoTime()} value, or Long.MAX_VALUE) passed, or DELIVERY_DEAD.
+     */
+    private int syncUntil(long deadlineNanos) {
+        while (true) {
+            if (reports.deadCause() != null) {
+                return DELIVERY_DEAD;
+            }
+            long slice = SYNC_SLICE_MS;
+            if (deadlineNanos != Long.MAX_VALUE) {
+                long left = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime());
+                slice = Math.clamp(left, 1, SYNC_SLICE_MS);
+            }
+            int rc = Acl.Raw.aclrtSynchronizeStreamWithTimeout(handle, (int) slice);
+            if (rc == Acl.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == Acl.ACL_ERROR_RT_WAIT_TIMEOUT()) {
+                if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos >= 0) {
+                    return rc;
+                }
+                continue;
+            }
+            return rc;
+        }
     }
 
     private void throwIfFailed() {
@@ -333,33 +394,59 @@ public final class AscendStream implements Stream {
         }
     }
 
+    /**
+     * CANN accepts -1 or a timeout above 0, so a zero (or negative) timeout is a poll ({@code aclrtStreamQuery}),
+     * and a timeout leaves the stream usable.
+     */
     @Override
     public void synchronize(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         ensureOpen();
         device.bind();
-        long ms = Math.max(0, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
-        int rc = Acl.Raw.aclrtSynchronizeStreamWithTimeout(handle, (int) ms);
+        if (timeout.isNegative() || timeout.isZero()) {
+            throwIfFailed();
+            if (!isIdle()) {
+                throw new StreamTimeoutException("stream '" + name() + "' has not finished (timeout " + timeout + ")");
+            }
+            device.deferredFrees().reclaim();
+            throwIfFailed();
+            return;
+        }
+        long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : timeout.toNanos();
+        long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
+        int rc = syncUntil(deadline);
         if (rc == Acl.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == Acl.ACL_ERROR_RT_WAIT_TIMEOUT()) {
             throw new StreamTimeoutException("stream '" + name() + "' did not finish within " + timeout);
         }
-        if (rc != 0) {
+        if (rc != 0 && rc != DELIVERY_DEAD) {
             failFromCode(rc);
         }
+        device.deferredFrees().reclaim();
         throwIfFailed();
     }
 
+    /**
+     * Classifies an asynchronous failure by code. A communicator that launched here and reports an error through
+     * {@code HcclGetCommAsyncError} makes it a collective failure (a timeout for HCCL_E_TIMEOUT or CANN's 507048);
+     * anything else stays the {@link AclException} of the synchronize call, with its code and name.
+     */
     private void failFromCode(int rc) {
         AclException cause = Check.aclError("aclrtSynchronizeStream", rc);
-        String detail = cause.detail();
-        String operation = operationOf(detail);
+        String operation = operationOf(cause.detail());
         RuntimeException reported = cause;
-        if (detail.startsWith("HCCL ")) {
-            // Collective failures are reported as the runtime's collective exceptions, with the code in the text.
-            String text = detail + " [" + cause.codeName() + " " + rc + "]";
-            reported = detail.contains("did not arrive") ? new CollectiveTimeoutException(text) : new CollectiveException(text);
-        } else if (detail.contains("out of range")) {
-            reported = new OutOfRangeException(detail, cause);
+        for (HcclCommunicator c : collectives) {
+            int async = c.asyncError();
+            if (async == 0) {
+                continue;
+            }
+            HcclException hccl = Check.hcclError("HcclGetCommAsyncError", async);
+            String text = "rank " + c.rank() + " of " + c.size() + ": " + cause.detail() + " [" + hccl.codeName() + " "
+                    + async + " from HcclGetCommAsyncError; " + cause.codeName() + " " + rc + " from aclrtSynchronizeStream]";
+            boolean timeout = async == dev.tandem.ascend.internal.Hc.HCCL_E_TIMEOUT() || rc == Acl.ACL_ERROR_RT_FFTS_PLUS_TIMEOUT();
+            reported = timeout ? new CollectiveTimeoutException(text) : new CollectiveException(text);
+            reported.addSuppressed(hccl);   // the HcclException with the code, without hiding the collective type
+            operation = c.lastOperation();
+            break;
         }
         fail(operation, reported);
     }
@@ -385,8 +472,10 @@ public final class AscendStream implements Stream {
             java.util.Map.entry("aclnnInplaceFillScalar", "fill"),
             java.util.Map.entry("aclnnGroupedMatmulV4", "groupedMatmul"));
 
+    /** A label for the failed operation: the first function name in CANN's message, after any EZ9999-style code. */
     private static String operationOf(String detail) {
-        String d = detail.startsWith("HCCL ") ? detail.substring(5) : detail;
+        String d = detail.replaceFirst("^E[A-Z][0-9A-Z]{4}: ", "");
+        d = d.startsWith("HCCL ") ? d.substring(5) : d;
         int end = 0;
         while (end < d.length() && (Character.isLetterOrDigit(d.charAt(end)) || d.charAt(end) == '_')) {
             end++;
@@ -433,12 +522,22 @@ public final class AscendStream implements Stream {
             return;
         }
         device.bind();
-        Acl.Raw.aclrtSynchronizeStream(handle);
+        syncUntil(Long.MAX_VALUE);
     }
 
-    /** Drains (queued work still runs), unsubscribes the report thread and destroys the stream. Idempotent. */
+    /**
+     * Drains (queued work still runs), unsubscribes the report thread and destroys the stream. Idempotent. Called
+     * from a host callback, the close is handed to another thread: the callback's own stream cannot drain while
+     * the callback runs.
+     */
     @Override
     public void close() {
+        if (ReportThread.isCurrent()) {
+            if (!closed.get()) {
+                Thread.ofPlatform().name("tandem-ascend-close-" + name()).start(this::close);
+            }
+            return;
+        }
         if (!closed.compareAndSet(false, true)) {
             return;
         }
@@ -449,7 +548,15 @@ public final class AscendStream implements Stream {
                 workspace = null;
             }
         }
-        Acl.Raw.aclrtSynchronizeStream(handle);
+        syncUntil(Long.MAX_VALUE);
+        if (reports.deadCause() != null) {
+            // Its queued blocking callbacks can never be delivered, so the stream cannot drain: destroying it would
+            // wait forever. It is abandoned (one stream's native resources) instead.
+            Acl.Raw.aclrtUnSubscribeReport(subscribedThread, handle);
+            device.forget(this);
+            registration.release();
+            return;
+        }
         int rc = Acl.Raw.aclrtUnSubscribeReport(subscribedThread, handle);
         int rc2 = Acl.Raw.aclrtDestroyStream(handle);
         reports.stop();

@@ -32,6 +32,16 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * One rank of an HCCL communicator. Collectives are enqueued on the given stream of this rank's device; the
  * launches of one device are serialised, as HCCL requires.
+ *
+ * <p>HCCL sets up its links inside the first operation on a communicator, and that call blocks the calling thread
+ * until every rank made the same call (HCCL_CONNECT_TIMEOUT, 120 s by default). {@link #createGroup} therefore
+ * issues a first barrier itself, one thread per rank, so the communicators it returns may be driven from one
+ * thread. Ranks joined one by one ({@link #join}, {@link #fromRankTable}) must issue their first operation from
+ * one thread per rank (one process per rank does that naturally).
+ *
+ * <p>Reductions follow the Atlas A2 table: int8/16/32/64, fp16, fp32 and bf16, with no PROD for bf16. Other
+ * combinations throw {@link FeatureNotSupportedException} before anything is enqueued; BOOL travels as INT8
+ * (MAX for SUM/MAX, MIN for PROD/MIN), which is exact on 0/1.
  */
 public final class HcclCommunicator implements Communicator {
     /** Size of {@code HcclRootInfo}. */
@@ -43,6 +53,7 @@ public final class HcclCommunicator implements Communicator {
     private final int size;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LeakTracker.Registration registration;
+    private volatile String lastOperation = "collective";
 
     private HcclCommunicator(AscendDevice device, MemorySegment handle) {
         this.device = device;
@@ -83,6 +94,7 @@ public final class HcclCommunicator implements Communicator {
                     result.add(new HcclCommunicator(devices.get(i), comms.getAtIndex(ValueLayout.ADDRESS, i)));
                 }
             }
+            connectAll(result);
             return result;
         }
         AscendDevice root = devices.getFirst();
@@ -112,7 +124,49 @@ public final class HcclCommunicator implements Communicator {
                 throw failure;
             }
         }
+        connectAll(result);
         return result;
+    }
+
+    /**
+     * Issues each rank's first operation (a barrier, where HCCL sets up its links and waits for every rank) from one
+     * thread per rank, then waits for it. Closes the group and throws on failure.
+     */
+    private static void connectAll(List<HcclCommunicator> group) {
+        List<Thread> threads = new ArrayList<>();
+        RuntimeException[] failures = new RuntimeException[group.size()];
+        for (int i = 0; i < group.size(); i++) {
+            int r = i;
+            threads.add(Thread.ofPlatform().daemon().name("tandem-hccl-connect-" + r).start(() -> {
+                HcclCommunicator c = group.get(r);
+                try (AscendStream s = (AscendStream) c.device.createStream("hccl-connect")) {
+                    c.barrier(s);
+                    s.synchronize();
+                } catch (RuntimeException e) {
+                    failures[r] = e;
+                }
+            }));
+        }
+        boolean interrupted = false;
+        for (Thread t : threads) {
+            while (true) {
+                try {
+                    t.join();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        for (RuntimeException f : failures) {
+            if (f != null) {
+                group.forEach(HcclCommunicator::close);
+                throw f;
+            }
+        }
     }
 
     /** Rank 0's bootstrap blob ({@code HcclGetRootInfo}, 4108 bytes) to hand to the other ranks. */
@@ -177,10 +231,36 @@ public final class HcclCommunicator implements Communicator {
         }
     }
 
-    /** A version-10 HcclCommConfig with the options' timeout as hcclExecTimeOut; see {@link Hc#commConfig}. */
+    /**
+     * An HcclCommConfig for the installed HCCL ({@code HcclGetCommConfigCapability}, see {@link Hc#commConfig}), with
+     * the options' timeout as hcclExecTimeOut when one was asked for. An HCCL too old to take that field throws
+     * {@link FeatureNotSupportedException} rather than silently running with another timeout.
+     */
     static MemorySegment commConfig(Arena arena, CommunicatorOptions options) {
-        long seconds = Math.max(1, (options.timeout().toMillis() + 999) / 1000);
-        return Hc.commConfig(arena, (int) Math.min(Integer.MAX_VALUE, seconds));
+        int capability = Hc.HcclGetCommConfigCapability();
+        int seconds = -1;
+        if (!options.timeout().equals(CommunicatorOptions.DEFAULT_TIMEOUT)) {
+            if (!Hc.supportsExecTimeout(capability)) {
+                throw new FeatureNotSupportedException("HcclCommInitRootInfoConfig", Hc.HCCL_E_NOT_SUPPORT(),
+                        "HCCL_E_NOT_SUPPORT", "this HCCL's config capability " + capability + " has no hcclExecTimeOut;"
+                        + " use CommunicatorOptions.DEFAULT_TIMEOUT and set HCCL_EXEC_TIMEOUT in the environment instead");
+            }
+            seconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (options.timeout().toMillis() + 999) / 1000));
+        }
+        return Hc.commConfig(arena, capability, seconds);
+    }
+
+    /** {@code HcclGetCommAsyncError}: the HcclResult of an asynchronous failure of this communicator, or 0. */
+    int asyncError() {
+        if (closed.get()) {
+            return 0;
+        }
+        return Hc.HcclGetCommAsyncError(handle);
+    }
+
+    /** The Tandem name of the operation launched last (for failure messages). */
+    String lastOperation() {
+        return lastOperation;
     }
 
     @Override
@@ -241,8 +321,27 @@ public final class HcclCommunicator implements Communicator {
             case I8 -> Hc.HCCL_DATA_TYPE_INT8();
             case I32 -> Hc.HCCL_DATA_TYPE_INT32();
             case I64 -> Hc.HCCL_DATA_TYPE_INT64();
-            case U8, BOOL -> Hc.HCCL_DATA_TYPE_UINT8();
+            case U8 -> Hc.HCCL_DATA_TYPE_UINT8();
+            case BOOL -> Hc.HCCL_DATA_TYPE_INT8();
         };
+    }
+
+    /** Whether HCCL on Atlas A2 reduces this dtype with this op (BOOL travels as INT8 with MAX/MIN). */
+    @Override
+    public boolean supportsReduction(DType dtype, ReduceOp op) {
+        return switch (dtype) {
+            case F32, F16, I8, I32, I64, BOOL -> true;
+            case BF16 -> op != ReduceOp.PROD;
+            case U8 -> false;
+        };
+    }
+
+    private void checkReduction(String operation, DType dtype, ReduceOp op) {
+        if (!supportsReduction(dtype, op)) {
+            throw new FeatureNotSupportedException("Hccl" + Character.toUpperCase(operation.charAt(0)) + operation.substring(1),
+                    Hc.HCCL_E_NOT_SUPPORT(), "HCCL_E_NOT_SUPPORT", operation + " with " + op + " on " + dtype
+                    + " is not supported by HCCL on Atlas A2 (reductions: int8/16/32/64, fp16, fp32, bf16; no PROD on bf16)");
+        }
     }
 
     static int hcclOp(ReduceOp op) {
@@ -268,6 +367,8 @@ public final class HcclCommunicator implements Communicator {
 
     /** Enqueues a collective; {@code call} is a checked {@link Hc} call that throws on a failure code. */
     private void launch(AscendStream s, String op, Runnable call) {
+        s.usedBy(this);
+        lastOperation = op;
         s.enqueue(op, rank, () -> {
             synchronized (device.hcclLock) {
                 call.run();
@@ -284,6 +385,7 @@ public final class HcclCommunicator implements Communicator {
         if (!send.sameShape(recv) || send.dtype() != recv.dtype()) {
             throw new ShapeException("allReduce needs send and recv of equal shape and dtype, got " + send + " and " + recv);
         }
+        checkReduction("allReduce", send.dtype(), op);
         int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
         launch(s, "allReduce", () -> Hc.HcclAllReduce(at(sb, send), at(rb, recv), send.numel(),
                 hcclType(send.dtype()), hop, handle, s.handle()));
@@ -310,6 +412,7 @@ public final class HcclCommunicator implements Communicator {
         if (send.numel() != recv.numel() * size || send.dtype() != recv.dtype()) {
             throw new ShapeException("reduceScatter needs send with " + size + " times the elements of recv, got " + send + " and " + recv);
         }
+        checkReduction("reduceScatter", send.dtype(), op);
         int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
         launch(s, "reduceScatter", () -> Hc.HcclReduceScatter(at(sb, send), at(rb, recv),
                 recv.numel(), hcclType(send.dtype()), hop, handle, s.handle()));

@@ -75,15 +75,15 @@ class AscendBackendTest {
     void featureNotSupportedHasItsOwnExceptionType() {
         try (TandemRuntime rt = AscendFixture.open(1)) {
             Device dev = rt.device(0);
-            Emulator.failures("aclrtCreateEventWithFlag=207000");
+            Emulator.failures("aclrtCreateEventExWithFlag=207000");
             assertThatThrownBy(() -> dev.createEvent())
                     .isInstanceOfSatisfying(FeatureNotSupportedException.class, e -> {
                         assertThat(e).isInstanceOf(AclException.class);
                         assertThat(e.code()).isEqualTo(207000);
                         assertThat(e.codeName()).isEqualTo("ACL_ERROR_RT_FEATURE_NOT_SUPPORT");
-                        assertThat(e.function()).isEqualTo("aclrtCreateEventWithFlag");
+                        assertThat(e.function()).isEqualTo("aclrtCreateEventExWithFlag");
                     });
-            Emulator.failures("aclrtCreateEventWithFlag=107000");   // any other code stays a plain AclException
+            Emulator.failures("aclrtCreateEventExWithFlag=107000");   // any other code stays a plain AclException
             assertThatThrownBy(() -> dev.createEvent())
                     .isInstanceOf(AclException.class).isNotInstanceOf(FeatureNotSupportedException.class);
             Emulator.failures("");

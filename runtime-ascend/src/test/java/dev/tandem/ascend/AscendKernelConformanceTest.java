@@ -9,4 +9,10 @@ class AscendKernelConformanceTest extends KernelConformance {
     protected TandemRuntime openRuntime(int devices) {
         return AscendFixture.open(devices);
     }
+
+    /** CANN reports a fault found on the device as a code (507015, AI core exception), kept as {@link AclException}. */
+    @Override
+    protected Class<? extends Throwable> deviceFaultType() {
+        return AclException.class;
+    }
 }

@@ -70,25 +70,22 @@ class AscendMoeRoutingTest {
                 moe.initRouting(s, tx, tids, experts, ex, rowIdx, counts, false);
                 Tensor ex2 = Tensor.allocate(dev, s, dtype, tokens * k, hidden);
                 Tensor rowIdx2 = Tensor.allocate(dev, s, DType.I32, tokens * k);
-                moe.initRouting(s, tx, tids, experts, ex2, rowIdx2, cumsum, true);
+                // The released kernel has no running-sum mode (expertTokensNumType 0): rejected before enqueueing.
+                assertThatThrownBy(() -> moe.initRouting(s, tx, tids, experts, ex2, rowIdx2, cumsum, true))
+                        .isInstanceOf(FeatureNotSupportedException.class).hasMessageContaining("cumulative");
 
                 float[] xs = s.readFloats(tx);   // x as stored (BF16-rounded)
                 List<Integer> order = sortedAssignments(ids, 0, experts);
                 int[] gotRows = new int[tokens * k];
                 long[] gotCounts = new long[experts];
-                long[] gotCumsum = new long[experts];
                 s.download(rowIdx, gotRows);
                 s.download(counts, gotCounts);
-                s.download(cumsum, gotCumsum);
                 float[] gotEx = s.readFloats(ex);
                 long[] expCounts = new long[experts];
                 for (int id : ids) {
                     expCounts[id]++;
                 }
-                long[] expCumsum = expCounts.clone();
-                Arrays.parallelPrefix(expCumsum, Long::sum);
                 assertThat(gotCounts).as("%s counts", dtype).containsExactly(expCounts);
-                assertThat(gotCumsum).as("%s cumsum", dtype).containsExactly(expCumsum);
                 for (int i = 0; i < order.size(); i++) {
                     int f = order.get(i);
                     assertThat(gotRows[f]).as("%s expandedRowIdx[%d]", dtype, f).isEqualTo(i);
@@ -97,7 +94,6 @@ class AscendMoeRoutingTest {
                                 .isEqualTo(xs[(f / k) * hidden + c]);
                     }
                 }
-                assertThat(s.readFloats(ex2)).containsExactly(gotEx);
 
                 // "experts": expert e scales its rows by (e + 1), through groupedMatmul with the counts as group sizes
                 float[] w = new float[experts * hidden * hidden];

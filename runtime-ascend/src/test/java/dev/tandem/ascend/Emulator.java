@@ -10,10 +10,11 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
-/** The emulator's test-only exports: failure injection and per-function call counts. */
+/** The emulator's test-only exports: failure injection, switches and per-function call counts. */
 final class Emulator {
     private static MethodHandle setFailures;
     private static MethodHandle callCount;
+    private static MethodHandle configure;
 
     private Emulator() {
     }
@@ -27,6 +28,8 @@ final class Emulator {
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
             callCount = linker.downcallHandle(lookup.find("tandemEmuCallCount").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS));
+            configure = linker.downcallHandle(lookup.find("tandemEmuConfigure").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
         }
     }
 
@@ -37,6 +40,19 @@ final class Emulator {
             int rc = (int) setFailures.invokeExact(arena.allocateFrom(spec));
             if (rc != 0) {
                 throw new IllegalStateException("tandemEmuSetFailures returned " + rc);
+            }
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Sets an emulator switch ("sync_event_limit", "hccl_config_capability", "copy_alignment", "connect_timeout_ms"). */
+    static void configure(String key, long value) {
+        init();
+        try (Arena arena = Arena.ofConfined()) {
+            int rc = (int) configure.invokeExact(arena.allocateFrom(key), value);
+            if (rc != 0) {
+                throw new IllegalStateException("tandemEmuConfigure returned " + rc);
             }
         } catch (Throwable t) {
             throw new IllegalStateException(t);

@@ -136,16 +136,36 @@ class HcclMultiProcessTest {
         }
     }
 
-    private static void allReduceOnce(TandemRuntime rt, List<Communicator> comms) {
+    /**
+     * One allReduce per rank, each issued from its own thread: joined communicators set up their links inside the
+     * first operation, which blocks until every rank made it (as HCCL does).
+     */
+    private static void allReduceOnce(TandemRuntime rt, List<Communicator> comms) throws Exception {
         List<Stream> streams = new ArrayList<>();
         List<Tensor> tensors = new ArrayList<>();
+        List<Thread> threads = new ArrayList<>();
+        RuntimeException[] failures = new RuntimeException[comms.size()];
         for (Communicator c : comms) {
             Stream s = c.device().createStream("c" + c.rank());
             Tensor t = Tensor.allocate(c.device(), s, DType.F32, 3);
             s.upload(new float[]{c.rank() + 1, 10, 100}, t);
-            c.allReduce(s, t, t, ReduceOp.SUM);
             streams.add(s);
             tensors.add(t);
+            threads.add(Thread.ofPlatform().start(() -> {
+                try {
+                    c.allReduce(s, t, t, ReduceOp.SUM);
+                } catch (RuntimeException e) {
+                    failures[c.rank()] = e;
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        for (RuntimeException f : failures) {
+            if (f != null) {
+                throw f;
+            }
         }
         for (int r = 0; r < comms.size(); r++) {
             assertThat(streams.get(r).readFloats(tensors.get(r))).containsExactly(3, 20, 200);

@@ -41,6 +41,8 @@ class NpuSmokeTest {
             end.close();
             if (rt.devices().size() > 1) {
                 List<Device> two = rt.devices().subList(0, 2);
+                // createCommunicators already issued each rank's first (link-setup) operation from its own thread, so
+                // these collectives may be issued from this one thread (HCCL_CONNECT_TIMEOUT would hang otherwise).
                 List<Communicator> comms = rt.createCommunicators(two);
                 Stream[] streams = {two.get(0).createStream("c0"), two.get(1).createStream("c1")};
                 Tensor[] t = new Tensor[2];

@@ -6,6 +6,11 @@ package dev.tandem.runtime;
  * Tensors must be contiguous and on this rank's device; counts and displacements are in elements.
  * A rank that does not arrive within the communicator's timeout fails the stream with a
  * {@link CollectiveTimeoutException} naming the missing ranks, instead of hanging.
+ *
+ * <p>Some collective libraries (HCCL) set up their links inside the first operation on a communicator and block the
+ * calling thread there until every rank made the same call. {@link TandemRuntime#createCommunicators} performs
+ * that first operation itself, one thread per rank, so its communicators may be driven from one thread; ranks
+ * joined separately must issue their first operation concurrently (one thread or process per rank).
  */
 public interface Communicator extends AutoCloseable {
 
@@ -14,6 +19,15 @@ public interface Communicator extends AutoCloseable {
     int size();
 
     Device device();
+
+    /**
+     * Whether {@link #allReduce} and {@link #reduceScatter} support this dtype with this op here (default: all).
+     * Collective libraries restrict reductions per chip (HCCL on Atlas A2 has no unsigned types and no PROD on BF16);
+     * an unsupported combination throws before anything is enqueued.
+     */
+    default boolean supportsReduction(DType dtype, ReduceOp op) {
+        return true;
+    }
 
     /** {@code recv = op over ranks of send}; send and recv have equal shapes and may be the same tensor. */
     void allReduce(Stream stream, Tensor send, Tensor recv, ReduceOp op);

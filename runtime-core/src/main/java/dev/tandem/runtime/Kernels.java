@@ -79,6 +79,31 @@ public interface Kernels {
      */
     void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices);
 
+    /**
+     * MoE gating (the router's expert selection, on the device): for each row of {@code logits} {@code [tokens, E]}
+     * (F32/BF16/F16), {@code scores} = softmax or sigmoid of the logits ({@link MoeGating#norm}); selection scores =
+     * scores + {@code bias} (F32 {@code [E]}, or null); the experts form {@code groups} consecutive groups, each scored
+     * by {@link MoeGating#groupScore} of its selection scores; the {@code keepGroups} best groups are kept (ties to the
+     * lower group); {@code indices} (I32 {@code [tokens, k]}) are the {@code k} experts of the kept groups with the
+     * largest selection scores, largest first (ties to the lower expert); {@code weights} ({@code [tokens, k]}, the
+     * logits' dtype) are their unbiased scores, divided by their sum + 1e-20 when {@link MoeGating#renormalize}, times
+     * {@link MoeGating#scaling}. Only {@code [tokens, k]} values leave the device for expert dispatch, not the
+     * {@code [tokens, E]} scores. A backend whose library does not offer a combination throws before enqueueing.
+     */
+    void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices);
+
+    /**
+     * MoE dispatch order on the device: sorts the {@code tokens * k} assignments of {@code expertIdx} (I32
+     * {@code [tokens, k]}, values in {@code [0, numExperts)}; others fail the stream) by expert, stably in flat index
+     * order {@code t * k + j}. Row {@code i} of {@code sortedRows} ({@code [tokens * k, hidden]}, x's dtype) is the
+     * row of {@code x} ({@code [tokens, hidden]}) of the i-th sorted assignment; {@code rowOf} (I32
+     * {@code [tokens * k]}) maps assignment {@code t * k + j} to its row in {@code sortedRows}; {@code counts} (I32
+     * {@code [numExperts]}) holds the assignments per expert. So an expert-parallel layer needs only {@code counts} on
+     * the host (for the all-to-all-v splits), never the routing itself.
+     */
+    void moeDispatch(Stream stream, Tensor x, Tensor expertIdx, int numExperts, Tensor sortedRows, Tensor rowOf,
+                     Tensor counts);
+
     /** Gathers rows: {@code out[i] = source[indices[i]]} for {@code source [n, ...]}, {@code indices [m]}. */
     void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out);
 

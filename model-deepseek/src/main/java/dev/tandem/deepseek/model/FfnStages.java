@@ -1,7 +1,7 @@
 package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.deepseek.config.ScoringFunc;
+import dev.tandem.deepseek.config.TopkMethod;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.Kernels;
@@ -71,7 +71,10 @@ final class FfnStages {
         }
     }
 
-    /** Post-attention norm, router logits and scores; starts the download of the scores for host routing. */
+    /**
+     * Post-attention norm, router logits and the expert selection, all on the device ({@link Kernels#moeGatingTopK}):
+     * the routing stays in device memory.
+     */
     static final class Gate extends BaseStage {
         Gate(RankContext rc, DeviceLayer w) {
             super(rc, w, "gate", StageKind.COMPUTE, List.of(AttentionStages.H), List.of(FFN_IN, SCORES), false);
@@ -84,34 +87,28 @@ final class FfnStages {
             Tensor h = in(mb, AttentionStages.H);
             int m = h.size(0);
             int e = c.nRoutedExperts();
+            int topk = c.numExpertsPerTok();
             Tensor hn = rc.temp(mb, s, m, c.hiddenSize());
-            // A simulated device downloads scores that hold nothing (its counts come from the routing model), so
-            // the array is a reused scratch one instead of a fresh one per layer.
-            float[] scores = rc.simulatedRouting() != null ? rc.scratchScores(m * e) : new float[m * e];
+            Tensor tw = rc.temp(mb, s, m, topk);
+            Tensor ti = rc.tempOf(mb, s, DType.I32, m, topk);
             if (m > 0) {
                 k.rmsNorm(s, h, w.postNorm, eps(), hn);
                 Tensor logits = rc.temp(mb, s, m, e);
                 k.linear(s, hn, w.router, logits);
-                Tensor sc = rc.temp(mb, s, m, e);
-                if (c.scoringFunc() == ScoringFunc.SIGMOID) {
-                    k.sigmoid(s, logits, sc);
-                } else {
-                    k.softmax(s, logits, sc);
-                }
-                s.download(sc, scores);
+                Tensor bias = c.topkMethod() == TopkMethod.NOAUX_TC ? rc.upload(mb, s, w.routerBias, e) : null;
+                k.moeGatingTopK(s, logits, bias, Router.gating(c), tw, ti);
             }
-            Event ready = mb.layerOwned(s.record());
             out(mb, FFN_IN, hn);
-            out(mb, SCORES, new PendingScores(scores, m, ready));
+            out(mb, SCORES, new PendingScores(ti, tw, m));
         }
     }
 
-    record PendingScores(float[] scores, int tokens, Event ready) {
+    /** The device's expert selection: {@code [tokens, k]} expert ids and weights (ordered by the stage graph). */
+    record PendingScores(Tensor experts, Tensor weights, int tokens) {
     }
 
-    /** Host routing result and the dispatch order of this rank's (token, slot) rows. */
-    record RoutePlan(Router.Routing routing, int[] histogram, Tensor histogramDevice, Tensor combineIndex,
-                     Tensor weights) {
+    /** The device-side dispatch order of this rank's (token, slot) rows and their combine weights. */
+    record RoutePlan(Tensor histogramDevice, Tensor combineIndex, Tensor weights) {
     }
 
     /** Shared experts: an unweighted SwiGLU MLP of intermediate {@code n_shared * I} on the normed rows. */
@@ -132,39 +129,14 @@ final class FfnStages {
         }
     }
 
-    /**
-     * A routing with the simulated device's expert counts: token t's slots take the next experts in a round over
-     * the experts in proportion to their counts (which tokens go where does not matter without data).
-     */
-    static Router.Routing simulatedRouting(RankContext rc, int tokens) {
-        DeepSeekConfig c = rc.config();
-        int k = c.numExpertsPerTok();
-        int[] counts = rc.simulatedRouting().counts(tokens, k, c.nRoutedExperts());
-        int[] experts = new int[tokens * k];
-        // Slot-major walk: pairs (token 0..m-1 of slot 0, then of slot 1, ...) take the experts in ascending order,
-        // so a token never gets one expert twice (counts[x] <= tokens) and its slots stay in ascending order.
-        int token = 0;
-        int slot = 0;
-        for (int x = 0; x < counts.length; x++) {
-            for (int i = 0; i < counts[x]; i++) {
-                experts[token * k + slot] = x;
-                if (++token == tokens) {
-                    token = 0;
-                    slot++;
-                }
-            }
-        }
-        return new Router.Routing(tokens, k, experts, new float[tokens * k]);
-    }
-
     record Counts(int[] all, Event ready) {
     }
 
     /**
-     * Host-visible routing and the count exchange: waits for the scores, selects experts ({@link Router}), sorts
-     * the (token, slot) pairs by expert (stable in token order, so the rows for each rank are contiguous), gathers
-     * the rows to send, uploads the combine index and weights (ascending expert order per token), then issues the
-     * all-gather of the per-expert histograms and the download of the counts. It does not wait for the counts:
+     * The dispatch order and the count exchange, on the device (after the gate, by the stage graph): sorts the
+     * (token, slot) pairs by expert ({@link Kernels#moeDispatch}, stable in token order, so the rows for each rank are
+     * contiguous) into the rows to send with their combine index, then issues the all-gather of the per-expert counts
+     * and their download, the only routing data that reaches the host. It does not wait for the counts:
      * {@link Dispatch} does.
      */
     static final class DispatchCounts extends BaseStage {
@@ -176,35 +148,18 @@ final class FfnStages {
         void run(DecoderMicroBatch mb, Stream s) {
             DeepSeekConfig c = rc.config();
             PendingScores pending = in(mb, SCORES, PendingScores.class);
-            pending.ready().synchronize();
             int m = pending.tokens();
             int e = c.nRoutedExperts();
             int k = c.numExpertsPerTok();
-            Router.Routing r = rc.simulatedRouting() != null ? simulatedRouting(rc, m)
-                    : Router.route(c, pending.scores(), w.routerBias, m);
-            int[] hist = r.histogram(e);
-            int[] next = new int[e];
-            for (int x = 1; x < e; x++) {
-                next[x] = next[x - 1] + hist[x - 1];
-            }
             int n = m * k;
-            int[] sendIndex = new int[n];
-            int[] combineIndex = new int[n];
-            for (int t = 0; t < m; t++) {
-                for (int j = 0; j < k; j++) {
-                    int pos = next[r.expert(t, j)]++;
-                    sendIndex[pos] = t;
-                    combineIndex[t * k + j] = pos;
-                }
-            }
             Tensor hn = in(mb, FFN_IN);
             Tensor send = rc.temp(mb, s, n, c.hiddenSize());
-            if (n > 0) {
-                rc.kernels().indexSelect(s, hn, rc.upload(mb, s, sendIndex), send);
-            }
-            Tensor histDev = rc.upload(mb, s, hist);
-            Tensor weights = rc.upload(mb, s, r.weights(), m, 1, k);
-            out(mb, ROUTE, new RoutePlan(r, hist, histDev, rc.upload(mb, s, combineIndex), weights));
+            Tensor combineIndex = rc.tempOf(mb, s, DType.I32, n);
+            Tensor histDev = rc.tempOf(mb, s, DType.I32, e);
+            // Also with no tokens: every rank's counts take part in the all-gather.
+            rc.kernels().moeDispatch(s, hn, pending.experts(), e, send, combineIndex, histDev);
+            Tensor weights = pending.weights().view(m, 1, k);
+            out(mb, ROUTE, new RoutePlan(histDev, combineIndex, weights));
             out(mb, SEND_ROWS, send);
             Tensor all = rc.tempOf(mb, s, DType.I32, (long) e * rc.size());
             rc.communicator().allGather(s, histDev, all);

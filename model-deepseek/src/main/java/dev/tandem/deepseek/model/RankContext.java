@@ -86,21 +86,6 @@ public final class RankContext implements AutoCloseable {
         return mlaMode;
     }
 
-    /**
-     * The routing model of a simulated (data-less) device, whose router scores hold no data: the expert counts
-     * that size the all-to-all-v then come from it instead of from {@link Router}. Null on real backends.
-     */
-    public dev.tandem.runtime.sim.RoutingModel simulatedRouting() {
-        return device.runtime() instanceof dev.tandem.runtime.sim.SimRuntime sim ? sim.routing() : null;
-    }
-
-    private final java.util.Map<Integer, float[]> scratchScores = new java.util.HashMap<>();
-
-    /** A reused array of {@code n} floats for downloads a simulated device leaves empty. */
-    synchronized float[] scratchScores(int n) {
-        return scratchScores.computeIfAbsent(n, float[]::new);
-    }
-
     public Tensor ropeFrequencies() {
         return ropeFrequencies;
     }

@@ -1,14 +1,18 @@
 package dev.tandem.deepseek.model;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.deepseek.config.ScoringFunc;
 import dev.tandem.deepseek.config.TopkMethod;
+import dev.tandem.runtime.MoeGating;
 
 import java.util.Arrays;
 
 /**
- * Expert selection from router scores (deepseek.md section 3), run on the host on scores downloaded from the device
- * because the dispatch needs the routing on the host anyway (all-to-all-v counts). Deterministic: ties go to
- * the lower group or expert index. Masked experts are excluded outright (the -inf convention of the reference
+ * Expert selection from router scores (deepseek.md section 3). The layer selects on the device with
+ * {@link dev.tandem.runtime.Kernels#moeGatingTopK} configured by {@link #gating}, and sorts by expert there too
+ * ({@link dev.tandem.runtime.Kernels#moeDispatch}): only per-expert counts reach the host. {@link #route} is the same
+ * selection on the host, from scores, kept as the reference the tests check the device path against.
+ * Deterministic: ties go to the lower group or expert index. Masked experts are excluded outright (the -inf convention of the reference
  * and vLLM, not HF's 0.0).
  *
  * <ul>
@@ -44,6 +48,15 @@ public final class Router {
             }
             return h;
         }
+    }
+
+    /** The device-side gating of this configuration (scoring function, grouping, renormalisation, scaling). */
+    public static MoeGating gating(DeepSeekConfig c) {
+        boolean grouped = c.topkMethod() != TopkMethod.GREEDY;
+        return new MoeGating(c.numExpertsPerTok(), grouped ? c.nGroup() : 1, grouped ? c.topkGroup() : 1,
+                c.scoringFunc() == ScoringFunc.SIGMOID ? MoeGating.Norm.SIGMOID : MoeGating.Norm.SOFTMAX,
+                c.topkMethod() == TopkMethod.NOAUX_TC ? MoeGating.GroupScore.SUM_OF_TOP_TWO : MoeGating.GroupScore.MAX,
+                c.normTopkProb(), (float) c.routedScalingFactor());
     }
 
     /**

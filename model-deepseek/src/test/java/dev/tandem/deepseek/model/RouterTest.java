@@ -6,6 +6,8 @@ import dev.tandem.deepseek.config.TopkMethod;
 import dev.tandem.deepseek.config.YarnScaling;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -75,4 +77,86 @@ class RouterTest {
         assertThat(r.weight(0, 0)).isEqualTo(0.3f);
         assertThat(r.histogram(8)).containsExactly(1, 2, 0, 0, 0, 0, 1, 0);
     }
+
+    /** The device-side gating (here on the host backend) selects what the host reference selects from the scores. */
+    @Test
+    void theDeviceGatingAgreesWithTheHostReference() {
+        java.util.Random random = new java.util.Random(3);
+        int tokens = 7;
+        DeepSeekConfig[] configs = {cfg(TopkMethod.NOAUX_TC, ScoringFunc.SIGMOID, 4, 2, 3, true, 2.5),
+                cfg(TopkMethod.GROUP_LIMITED_GREEDY, ScoringFunc.SOFTMAX, 4, 2, 3, false, 16.0),
+                cfg(TopkMethod.GREEDY, ScoringFunc.SOFTMAX, 1, 1, 2, true, 1.0)};
+        try (dev.tandem.runtime.TandemRuntime rt = dev.tandem.runtime.TandemRuntime.open("host")) {
+            dev.tandem.runtime.Device d = rt.device(0);
+            dev.tandem.runtime.Stream s = d.createStream("gate");
+            for (DeepSeekConfig c : configs) {
+                int e = c.nRoutedExperts();
+                int k = c.numExpertsPerTok();
+                float[] logits = new float[tokens * e];
+                for (int i = 0; i < logits.length; i++) {
+                    logits[i] = (float) random.nextGaussian();
+                }
+                float[] bias = new float[e];
+                for (int x = 0; x < e; x++) {
+                    bias[x] = (float) (random.nextGaussian() * 0.1);
+                }
+                boolean v3 = c.topkMethod() == TopkMethod.NOAUX_TC;
+                dev.tandem.runtime.Tensor tl = dev.tandem.runtime.Tensor.allocate(d, s, dev.tandem.runtime.DType.F32, tokens, e);
+                dev.tandem.runtime.Tensor tb = dev.tandem.runtime.Tensor.allocate(d, s, dev.tandem.runtime.DType.F32, e);
+                dev.tandem.runtime.Tensor tw = dev.tandem.runtime.Tensor.allocate(d, s, dev.tandem.runtime.DType.F32, tokens, k);
+                dev.tandem.runtime.Tensor ti = dev.tandem.runtime.Tensor.allocate(d, s, dev.tandem.runtime.DType.I32, tokens, k);
+                s.upload(logits, tl);
+                s.upload(bias, tb);
+                d.kernels().moeGatingTopK(s, tl, v3 ? tb : null, Router.gating(c), tw, ti);
+                int[] ids = new int[tokens * k];
+                s.download(ti, ids);
+                float[] w = s.readFloats(tw);
+                Router.Routing device = fromDevice(tokens, k, ids, w);
+
+                float[] scores = new float[tokens * e];
+                dev.tandem.runtime.Tensor ts = dev.tandem.runtime.Tensor.allocate(d, s, dev.tandem.runtime.DType.F32, tokens, e);
+                if (v3) {
+                    d.kernels().sigmoid(s, tl, ts);
+                } else {
+                    d.kernels().softmax(s, tl, ts);
+                }
+                scores = s.readFloats(ts);
+                Router.Routing host = Router.route(c, scores, v3 ? bias : null, tokens);
+                assertThat(device.experts()).as(c.topkMethod().toString()).containsExactly(host.experts());
+                for (int i = 0; i < w.length; i++) {
+                    assertThat(device.weights()[i]).isCloseTo(host.weights()[i], within(1e-5f));
+                }
+            }
+        }
+    }
+
+    /**
+     * A routing from the device's selection: {@code experts}/{@code weights} {@code [tokens, k]} in any slot order,
+     * re-ordered ascending by expert per token (the order every consumer combines in).
+     */
+    private static Router.Routing fromDevice(int tokens, int k, int[] experts, float[] weights) {
+        if (experts.length != tokens * k || weights.length != tokens * k) {
+            throw new IllegalArgumentException("expected " + tokens + "x" + k + " experts and weights, got "
+                    + experts.length + " and " + weights.length);
+        }
+        int[] sortedExperts = new int[experts.length];
+        float[] sortedWeights = new float[weights.length];
+        Integer[] order = new Integer[k];
+        for (int t = 0; t < tokens; t++) {
+            int base = t * k;
+            for (int j = 0; j < k; j++) {
+                order[j] = j;
+            }
+            Arrays.sort(order, (a, b) -> Integer.compare(experts[base + a], experts[base + b]));
+            for (int j = 0; j < k; j++) {
+                sortedExperts[base + j] = experts[base + order[j]];
+                sortedWeights[base + j] = weights[base + order[j]];
+                if (Float.isNaN(sortedWeights[base + j])) {
+                    throw new IllegalStateException("router weight is NaN for token " + t + ", expert " + sortedExperts[base + j]);
+                }
+            }
+        }
+        return new Router.Routing(tokens, k, sortedExperts, sortedWeights);
+    }
+
 }

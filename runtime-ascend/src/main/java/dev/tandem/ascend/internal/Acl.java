@@ -43,6 +43,34 @@ public final class Acl {
         return AclRt.ACL_ERROR_RT_WAIT_TIMEOUT();
     }
 
+    public static int ACL_ERROR_RT_REPORT_TIMEOUT() {
+        return AclRt.ACL_ERROR_RT_REPORT_TIMEOUT();
+    }
+
+    public static int ACL_ERROR_RT_THREAD_SUBSCRIBE() {
+        return AclRt.ACL_ERROR_RT_THREAD_SUBSCRIBE();
+    }
+
+    public static int ACL_ERROR_THREAD_NOT_SUBSCRIBE() {
+        return AclRt.ACL_ERROR_THREAD_NOT_SUBSCRIBE();
+    }
+
+    public static int ACL_ERROR_RT_FFTS_PLUS_TIMEOUT() {
+        return AclRt.ACL_ERROR_RT_FFTS_PLUS_TIMEOUT();
+    }
+
+    public static int ACL_ERROR_RT_STREAM_CONTEXT() {
+        return AclRt.ACL_ERROR_RT_STREAM_CONTEXT();
+    }
+
+    public static int ACL_ERROR_API_NOT_SUPPORT() {
+        return AclRt.ACL_ERROR_API_NOT_SUPPORT();
+    }
+
+    public static int ACL_ERROR_RT_FEATURE_NOT_SUPPORT() {
+        return AclRt.ACL_ERROR_RT_FEATURE_NOT_SUPPORT();
+    }
+
     public static int ACL_ERROR_WAIT_CALLBACK_TIMEOUT() {
         return AclRt.ACL_ERROR_WAIT_CALLBACK_TIMEOUT();
     }
@@ -129,6 +157,18 @@ public final class Acl {
 
     public static void aclrtCreateEventWithFlag(MemorySegment event, int flag) {
         Check.acl("aclrtCreateEventWithFlag", AclRt.aclrtCreateEventWithFlag(event, flag));
+    }
+
+    public static void aclrtCreateEventExWithFlag(MemorySegment event, int flag) {
+        Check.acl("aclrtCreateEventExWithFlag", AclRt.aclrtCreateEventExWithFlag(event, flag));
+    }
+
+    public static void aclrtDeviceCanAccessPeer(MemorySegment canAccessPeer, int deviceId, int peerDeviceId) {
+        Check.acl("aclrtDeviceCanAccessPeer", AclRt.aclrtDeviceCanAccessPeer(canAccessPeer, deviceId, peerDeviceId));
+    }
+
+    public static void aclrtDeviceEnablePeerAccess(int peerDeviceId, int flags) {
+        Check.acl("aclrtDeviceEnablePeerAccess", AclRt.aclrtDeviceEnablePeerAccess(peerDeviceId, flags));
     }
 
     public static void aclrtCreateStreamWithConfig(MemorySegment stream, int priority, int flag) {
@@ -229,6 +269,10 @@ public final class Acl {
 
         public static int aclrtMemset(MemorySegment devPtr, long maxCount, int value, long count) {
             return AclRt.aclrtMemset(devPtr, maxCount, value, count);
+        }
+
+        public static int aclrtQueryEventStatus(MemorySegment event, MemorySegment status) {
+            return AclRt.aclrtQueryEventStatus(event, status);
         }
 
         public static int aclrtProcessReport(int timeout) {

@@ -108,6 +108,46 @@ public final class AscendLibraries {
         return d;
     }
 
+    private static String probed;
+
+    /**
+     * Tries to load the libraries once per process and returns why they are unusable, or "" when they loaded. The
+     * reason names the library whose loading failed and the loader's message (a dependency missing from
+     * {@code LD_LIBRARY_PATH}, which the dynamic loader reads only at process start), or a missing
+     * {@code ASCEND_OPP_PATH} (aclnn operators then fail with 561107).
+     */
+    public static synchronized String probe() {
+        if (probed != null) {
+            return probed;
+        }
+        Discovery d = discover();
+        probed = tryLoad(d, System.getenv("ASCEND_OPP_PATH"));
+        if (probed.isEmpty()) {
+            loaded = d;
+        }
+        return probed;
+    }
+
+    /** Loads what {@code d} found; returns "" or why the libraries are unusable ({@link #probe}'s reasons). */
+    static String tryLoad(Discovery d, String oppPath) {
+        if (!d.found()) {
+            return d.reason();
+        }
+        if (!d.emulator() && (oppPath == null || oppPath.isBlank())) {
+            return "ASCEND_OPP_PATH is not set (aclnn operators would fail with 561107): source CANN's set_env.sh"
+                    + " before starting the JVM";
+        }
+        for (Path lib : d.libraries()) {
+            try {
+                System.load(lib.toString());
+            } catch (UnsatisfiedLinkError e) {
+                return "loading " + lib + " failed: " + e.getMessage() + " (its dependencies resolve through"
+                        + " LD_LIBRARY_PATH, which must include the CANN and driver lib64 folders before the JVM starts)";
+            }
+        }
+        return "";
+    }
+
     public static synchronized boolean isLoaded() {
         return loaded != null;
     }

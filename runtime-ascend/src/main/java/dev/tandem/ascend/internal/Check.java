@@ -5,6 +5,7 @@ import dev.tandem.ascend.AclnnException;
 import dev.tandem.ascend.FeatureNotSupportedException;
 import dev.tandem.ascend.HcclException;
 import dev.tandem.ascend.ffi.acl.AclRt;
+import dev.tandem.ascend.ffi.aclnn.Aclnn;
 import dev.tandem.ascend.ffi.hccl.Hccl;
 
 import java.lang.foreign.MemorySegment;
@@ -47,10 +48,15 @@ public final class Check {
         }
     }
 
-    /** A pointer result that is NULL on failure (aclCreateTensor and friends). */
+    /**
+     * A pointer result that is NULL on failure (aclCreateTensor and friends). These functions return no status, so
+     * the failure is reported as ACLNN_ERR_INNER_NULLPTR with the library's last error text, which names the cause.
+     */
     public static MemorySegment aclnnObject(String function, MemorySegment result) {
         if (result == null || result.equals(MemorySegment.NULL)) {
-            throw new AclnnException(function, -1, NativeCodes.UNKNOWN, recentMessage());
+            int code = Aclnn.ACLNN_ERR_INNER_NULLPTR();
+            String text = recentMessage();
+            throw new AclnnException(function, code, NativeCodes.aclnnName(code), "returned NULL" + (text.isEmpty() ? "" : ": " + text));
         }
         return result;
     }

@@ -27,28 +27,85 @@ public final class Hc {
     }
 
     /**
-     * HcclCommConfigInit re-implemented (it is an inline function in hccl.h, not exported): a version-10 config with
-     * every option "not set" except {@code hcclExecTimeOut}.
+     * HcclCommConfigInit re-implemented (it is an inline function in hccl.h, not exported), sized for the installed
+     * HCCL: {@code capability} is {@code HcclGetCommConfigCapability()}, and every {@code HcclCommConfigCapability}
+     * value below it is a field that HCCL reads. The config declares only the bytes those fields span, because an
+     * older loader copies {@code configSize} bytes into its own smaller struct. Without SUPPORT_INIT_BY_ENV the
+     * {@code *_NOT_SET} sentinels are unknown, so the defaults are written out instead. {@code execTimeoutSeconds}
+     * below 0 leaves the exec timeout to {@code HCCL_EXEC_TIMEOUT}.
      */
-    public static MemorySegment commConfig(Arena arena, int execTimeoutSeconds) {
+    public static MemorySegment commConfig(Arena arena, int capability, int execTimeoutSeconds) {
         MemorySegment c = HcclCommConfigDef.allocate(arena);
-        long size = HcclCommConfigDef.layout().byteSize();
+        long size = configBytes(capability);
+        boolean sentinels = capability > Hccl.HCCL_COMM_CONFIG_SUPPORT_INIT_BY_ENV();
         MemorySegment reserved = HcclCommConfigDef.reserved(c);
         reserved.set(ValueLayout.JAVA_LONG, 0, size);
         reserved.set(ValueLayout.JAVA_INT, 8, Hccl.HCCL_COMM_CONFIG_MAGIC_WORD());
         reserved.set(ValueLayout.JAVA_INT, 12, Hccl.HCCL_COMM_CONFIG_VERSION());
         reserved.set(ValueLayout.JAVA_LONG, 16, 0L);
-        HcclCommConfigDef.hcclBufferSize(c, Hccl.HCCL_COMM_BUFFSIZE_CONFIG_NOT_SET());
-        HcclCommConfigDef.hcclDeterministic(c, Hccl.HCCL_COMM_DETERMINISTIC_CONFIG_NOT_SET());
-        HcclCommConfigDef.hcclOpExpansionMode(c, Hccl.HCCL_COMM_DEFAULT_OP_EXPANSION_MODE());
-        HcclCommConfigDef.hcclRdmaTrafficClass(c, Hccl.HCCL_COMM_TRAFFIC_CLASS_CONFIG_NOT_SET());
-        HcclCommConfigDef.hcclRdmaServiceLevel(c, Hccl.HCCL_COMM_SERVICE_LEVEL_CONFIG_NOT_SET());
+        HcclCommConfigDef.hcclBufferSize(c, sentinels ? Hccl.HCCL_COMM_BUFFSIZE_CONFIG_NOT_SET() : Hccl.HCCL_COMM_DEFAULT_BUFFSIZE());
+        HcclCommConfigDef.hcclDeterministic(c, sentinels ? Hccl.HCCL_COMM_DETERMINISTIC_CONFIG_NOT_SET() : 0);
+        if (capability > Hccl.HCCL_COMM_CONFIG_OP_EXPANSION_MODE()) {
+            HcclCommConfigDef.hcclOpExpansionMode(c, Hccl.HCCL_COMM_DEFAULT_OP_EXPANSION_MODE());
+            HcclCommConfigDef.hcclRdmaTrafficClass(c, Hccl.HCCL_COMM_TRAFFIC_CLASS_CONFIG_NOT_SET());
+            HcclCommConfigDef.hcclRdmaServiceLevel(c, Hccl.HCCL_COMM_SERVICE_LEVEL_CONFIG_NOT_SET());
+        }
         HcclCommConfigDef.hcclWorldRankID(c, 0);
         HcclCommConfigDef.hcclJobID(c, 0L);
         HcclCommConfigDef.aclGraphZeroCopyEnable(c, (byte) 0);
-        HcclCommConfigDef.hcclExecTimeOut(c, execTimeoutSeconds);
+        HcclCommConfigDef.hcclExecTimeOut(c, execTimeoutSeconds >= 0 && supportsExecTimeout(capability)
+                ? execTimeoutSeconds : Hccl.HCCL_COMM_EXECTIMEOUT_CONFIG_NOT_SET());
         HcclCommConfigDef.hcclQos(c, Hccl.HCCL_COMM_QOS_CONFIG_NOT_SET());
         return c;
+    }
+
+    /** Whether an HCCL of this config capability reads {@code hcclExecTimeOut}. */
+    public static boolean supportsExecTimeout(int capability) {
+        return capability > Hccl.HCCL_COMM_CONFIG_EXEC_TIMEOUT();
+    }
+
+    /** The HcclCommConfig bytes an HCCL of this capability knows: its struct ends after its last field. */
+    public static long configBytes(int capability) {
+        if (capability <= Hccl.HCCL_COMM_CONFIG_OP_EXPANSION_MODE()) {
+            return HcclCommConfigDef.hcclOpExpansionMode$offset();
+        } else if (capability <= Hccl.HCCL_COMM_CONFIG_WORLD_RANKID()) {
+            return HcclCommConfigDef.hcclWorldRankID$offset();
+        } else if (capability <= Hccl.HCCL_COMM_CONFIG_JOBID()) {
+            return HcclCommConfigDef.hcclJobID$offset();
+        } else if (capability <= Hccl.HCCL_COMM_CONFIG_ACLGRAPH_ZEROCOPY_ENABLE()) {
+            return HcclCommConfigDef.aclGraphZeroCopyEnable$offset();
+        } else if (capability <= Hccl.HCCL_COMM_CONFIG_EXEC_TIMEOUT()) {
+            return HcclCommConfigDef.hcclExecTimeOut$offset();
+        } else if (capability <= Hccl.HCCL_COMM_CONFIG_ALGO()) {
+            return HcclCommConfigDef.hcclAlgo$offset();
+        } else if (capability <= Hccl.HCCL_COMM_CONFIG_RETRY()) {
+            return HcclCommConfigDef.hcclRetryEnable$offset();
+        } else if (capability <= Hccl.HCCL_COMM_CONFIG_BUFFER_NAME()) {
+            return HcclCommConfigDef.hcclBufferName$offset();
+        }
+        return HcclCommConfigDef.layout().byteSize();
+    }
+
+    /** {@code HcclGetCommConfigCapability()}: every HcclCommConfigCapability value below it is supported. */
+    public static int HcclGetCommConfigCapability() {
+        return Hccl.HcclGetCommConfigCapability();
+    }
+
+    /** {@code HcclGetCommAsyncError}: the HcclResult of an asynchronous failure on the communicator, or 0. */
+    public static int HcclGetCommAsyncError(MemorySegment comm) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_INT);
+            Check.hccl("HcclGetCommAsyncError", Hccl.HcclGetCommAsyncError(comm, out));
+            return out.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    public static int HCCL_E_TIMEOUT() {
+        return Hccl.HCCL_E_TIMEOUT();
+    }
+
+    public static int HCCL_E_NOT_SUPPORT() {
+        return Hccl.HCCL_E_NOT_SUPPORT();
     }
 
     public static int COMM_NAME_MAX_LENGTH() {

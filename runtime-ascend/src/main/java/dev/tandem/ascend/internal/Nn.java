@@ -15,6 +15,10 @@ public final class Nn {
     private Nn() {
     }
 
+    public static int ACLNN_ERR_INNER_TILING_ERROR() {
+        return Aclnn.ACLNN_ERR_INNER_TILING_ERROR();
+    }
+
     public static void aclnnAdd(MemorySegment workspace, long workspaceSize, MemorySegment executor,
             MemorySegment stream) {
         Check.aclnn("aclnnAdd", Aclnn.aclnnAdd(workspace, workspaceSize, executor, stream));
@@ -159,6 +163,20 @@ public final class Nn {
         Check.aclnn("aclnnMoeFinalizeRoutingV2GetWorkspaceSize",
                 Aclnn.aclnnMoeFinalizeRoutingV2GetWorkspaceSize(expandedX, expandedRowIdx, x1Optional, x2Optional,
                 biasOptional, scalesOptional, expertIdxOptional, dropPadMode, out, workspaceSize, executor));
+    }
+
+    public static void aclnnMoeGatingTopK(MemorySegment workspace, long workspaceSize, MemorySegment executor,
+            MemorySegment stream) {
+        Check.aclnn("aclnnMoeGatingTopK", Aclnn.aclnnMoeGatingTopK(workspace, workspaceSize, executor, stream));
+    }
+
+    public static void aclnnMoeGatingTopKGetWorkspaceSize(MemorySegment x, MemorySegment biasOptional, long k,
+            long kGroup, long groupCount, long groupSelectMode, long renorm, long normType, boolean outFlag,
+            double routedScalingFactor, double eps, MemorySegment yOut, MemorySegment expertIdxOut,
+            MemorySegment outOut, MemorySegment workspaceSize, MemorySegment executor) {
+        Check.aclnn("aclnnMoeGatingTopKGetWorkspaceSize", Aclnn.aclnnMoeGatingTopKGetWorkspaceSize(x, biasOptional, k,
+                kGroup, groupCount, groupSelectMode, renorm, normType, outFlag, routedScalingFactor, eps, yOut,
+                expertIdxOut, outOut, workspaceSize, executor));
     }
 
     public static void aclnnMoeInitRoutingV3(MemorySegment workspace, long workspaceSize, MemorySegment executor,

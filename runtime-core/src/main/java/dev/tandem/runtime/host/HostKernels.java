@@ -2,6 +2,7 @@ package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.MoeGating;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
@@ -219,6 +220,76 @@ public final class HostKernels implements Kernels {
         check.noOverlap("indices", indices, "values", values, false);
         launcher.launch(stream, "topk", List.of(x), List.of(values, indices),
                 () -> TopK.topk(launcher, x, k, values, indices));
+    }
+
+    @Override
+    public void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices) {
+        KernelChecks check = new KernelChecks("moeGatingTopK", stream);
+        java.util.Objects.requireNonNull(gating, "moeGatingTopK: gating");
+        check.input("logits", logits);
+        check.floating("logits", logits);
+        check.rank("logits", logits, 2);
+        check.output("weights", weights);
+        check.output("indices", indices);
+        check.dtype("indices", indices, DType.I32);
+        long e = logits.dim(1);
+        check.fitsInt("expert count", e);
+        if (e % gating.groups() != 0) {
+            throw new ShapeException("moeGatingTopK: " + e + " experts do not split into " + gating.groups() + " groups");
+        }
+        if (gating.k() > e / gating.groups() * gating.keepGroups()) {
+            throw new OutOfRangeException("moeGatingTopK: k = " + gating.k() + " exceeds the " + e / gating.groups()
+                    * gating.keepGroups() + " experts of " + gating.keepGroups() + " kept groups");
+        }
+        if (bias != null) {
+            check.input("bias", bias);
+            check.dtype("bias", bias, DType.F32);
+            check.shapeIs("bias", bias, e);
+        }
+        if (weights.dtype() != logits.dtype()) {
+            throw new ShapeException("moeGatingTopK: weights " + weights + " must have the logits' dtype " + logits.dtype());
+        }
+        check.shapeIs("weights", weights, logits.dim(0), gating.k());
+        check.shapeIs("indices", indices, logits.dim(0), gating.k());
+        check.noOverlap("weights", weights, "logits", logits, false);
+        check.noOverlap("indices", indices, "logits", logits, false);
+        check.noOverlap("indices", indices, "weights", weights, false);
+        List<Tensor> reads = bias == null ? List.of(logits) : List.of(logits, bias);
+        launcher.launch(stream, "moeGatingTopK", reads, List.of(weights, indices),
+                () -> MoeGatingKernel.run(launcher, logits, bias, gating, weights, indices));
+    }
+
+    @Override
+    public void moeDispatch(Stream stream, Tensor x, Tensor expertIdx, int numExperts, Tensor sortedRows, Tensor rowOf,
+                            Tensor counts) {
+        KernelChecks check = new KernelChecks("moeDispatch", stream);
+        check.input("x", x);
+        check.input("expertIdx", expertIdx);
+        check.rank("x", x, 2);
+        check.rank("expertIdx", expertIdx, 2);
+        check.dtype("expertIdx", expertIdx, DType.I32);
+        check.output("sortedRows", sortedRows);
+        check.output("rowOf", rowOf);
+        check.output("counts", counts);
+        check.dtype("rowOf", rowOf, DType.I32);
+        check.dtype("counts", counts, DType.I32);
+        if (numExperts < 1) {
+            throw new OutOfRangeException("moeDispatch: numExperts = " + numExperts + " must be at least 1");
+        }
+        if (expertIdx.dim(0) != x.dim(0)) {
+            throw new ShapeException("moeDispatch: expertIdx " + expertIdx + " needs one row per row of x " + x);
+        }
+        long n = x.dim(0) * expertIdx.dim(1);
+        check.fitsInt("assignment count", n);
+        check.shapeIs("sortedRows", sortedRows, n, x.dim(1));
+        check.shapeIs("rowOf", rowOf, n);
+        check.shapeIs("counts", counts, numExperts);
+        if (sortedRows.dtype() != x.dtype()) {
+            throw new ShapeException("moeDispatch: sortedRows " + sortedRows + " must have x's dtype " + x.dtype());
+        }
+        check.noOverlap("sortedRows", sortedRows, "x", x, false);
+        launcher.launch(stream, "moeDispatch", List.of(x, expertIdx), List.of(sortedRows, rowOf, counts),
+                () -> MoeDispatchKernel.run(launcher, x, expertIdx, numExperts, sortedRows, rowOf, counts));
     }
 
     @Override

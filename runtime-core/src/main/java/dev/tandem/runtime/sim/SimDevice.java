@@ -255,7 +255,24 @@ final class SimDevice implements Device, KernelLauncher {
         for (Tensor t : writes) {
             ownBuffer(t.buffer(), name);
         }
-        s.enqueueWork(name, runtime.costs().kernelNanos(name, reads, writes), null);
+        s.enqueueWork(name, runtime.costs().kernelNanos(name, reads, writes),
+                name.equals("moeDispatch") ? routedCounts(reads, writes) : null);
+    }
+
+    /**
+     * {@code moeDispatch} on a data-less device: the per-expert counts it writes (what sizes the all-to-all-v) come
+     * from the runtime's routing model; nothing is sorted.
+     */
+    private Runnable routedCounts(List<Tensor> reads, List<Tensor> writes) {
+        Tensor counts = writes.get(2);
+        SimBuffer b = (SimBuffer) counts.buffer();
+        if (b.byteSize() > runtime.settings().dataBytesLimit()) {
+            return null;
+        }
+        int[] c = runtime.routing().counts(Math.toIntExact(reads.get(0).dim(0)), Math.toIntExact(reads.get(1).dim(1)),
+                Math.toIntExact(counts.numel()));
+        return () -> MemorySegment.copy(c, 0, b.writableData(), java.lang.foreign.ValueLayout.JAVA_INT,
+                counts.byteOffset(), c.length);
     }
 
     @Override

@@ -726,6 +726,24 @@ public class AclRt extends AclRt$shared {
     public static int ACL_ERROR_RT_EVENT_SYNC_TIMEOUT() {
         return ACL_ERROR_RT_EVENT_SYNC_TIMEOUT;
     }
+    private static final int ACL_ERROR_RT_FFTS_PLUS_TIMEOUT = (int)507048L;
+    /**
+     * {@snippet lang=c :
+     * #define ACL_ERROR_RT_FFTS_PLUS_TIMEOUT 507048
+     * }
+     */
+    public static int ACL_ERROR_RT_FFTS_PLUS_TIMEOUT() {
+        return ACL_ERROR_RT_FFTS_PLUS_TIMEOUT;
+    }
+    private static final int ACL_ERROR_RT_FFTS_PLUS_EXCEPTION = (int)507049L;
+    /**
+     * {@snippet lang=c :
+     * #define ACL_ERROR_RT_FFTS_PLUS_EXCEPTION 507049
+     * }
+     */
+    public static int ACL_ERROR_RT_FFTS_PLUS_EXCEPTION() {
+        return ACL_ERROR_RT_FFTS_PLUS_EXCEPTION;
+    }
     private static final int ACL_ERROR_RT_DEVICE_MEM_ERROR = (int)507053L;
     /**
      * {@snippet lang=c :
@@ -1663,6 +1681,129 @@ public class AclRt extends AclRt$shared {
         }
     }
 
+    private static class aclrtDeviceCanAccessPeer {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            AclRt.C_INT,
+            AclRt.C_POINTER,
+            AclRt.C_INT,
+            AclRt.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclrtDeviceCanAccessPeer");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclError aclrtDeviceCanAccessPeer(int32_t *canAccessPeer, int32_t deviceId, int32_t peerDeviceId)
+     * }
+     */
+    public static FunctionDescriptor aclrtDeviceCanAccessPeer$descriptor() {
+        return aclrtDeviceCanAccessPeer.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclError aclrtDeviceCanAccessPeer(int32_t *canAccessPeer, int32_t deviceId, int32_t peerDeviceId)
+     * }
+     */
+    public static MethodHandle aclrtDeviceCanAccessPeer$handle() {
+        return aclrtDeviceCanAccessPeer.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclError aclrtDeviceCanAccessPeer(int32_t *canAccessPeer, int32_t deviceId, int32_t peerDeviceId)
+     * }
+     */
+    public static MemorySegment aclrtDeviceCanAccessPeer$address() {
+        return aclrtDeviceCanAccessPeer.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclError aclrtDeviceCanAccessPeer(int32_t *canAccessPeer, int32_t deviceId, int32_t peerDeviceId)
+     * }
+     */
+    public static int aclrtDeviceCanAccessPeer(MemorySegment canAccessPeer, int deviceId, int peerDeviceId) {
+        var mh$ = aclrtDeviceCanAccessPeer.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclrtDeviceCanAccessPeer", canAccessPeer, deviceId, peerDeviceId);
+            }
+            return (int)mh$.invokeExact(canAccessPeer, deviceId, peerDeviceId);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclrtDeviceEnablePeerAccess {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            AclRt.C_INT,
+            AclRt.C_INT,
+            AclRt.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclrtDeviceEnablePeerAccess");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclError aclrtDeviceEnablePeerAccess(int32_t peerDeviceId, uint32_t flags)
+     * }
+     */
+    public static FunctionDescriptor aclrtDeviceEnablePeerAccess$descriptor() {
+        return aclrtDeviceEnablePeerAccess.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclError aclrtDeviceEnablePeerAccess(int32_t peerDeviceId, uint32_t flags)
+     * }
+     */
+    public static MethodHandle aclrtDeviceEnablePeerAccess$handle() {
+        return aclrtDeviceEnablePeerAccess.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclError aclrtDeviceEnablePeerAccess(int32_t peerDeviceId, uint32_t flags)
+     * }
+     */
+    public static MemorySegment aclrtDeviceEnablePeerAccess$address() {
+        return aclrtDeviceEnablePeerAccess.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclError aclrtDeviceEnablePeerAccess(int32_t peerDeviceId, uint32_t flags)
+     * }
+     */
+    public static int aclrtDeviceEnablePeerAccess(int peerDeviceId, int flags) {
+        var mh$ = aclrtDeviceEnablePeerAccess.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclrtDeviceEnablePeerAccess", peerDeviceId, flags);
+            }
+            return (int)mh$.invokeExact(peerDeviceId, flags);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class aclrtCreateContext {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             AclRt.C_INT,
@@ -2503,6 +2644,67 @@ public class AclRt extends AclRt$shared {
         try {
             if (TRACE_DOWNCALLS) {
                 traceDowncall("aclrtCreateEventWithFlag", event, flag);
+            }
+            return (int)mh$.invokeExact(event, flag);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclrtCreateEventExWithFlag {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            AclRt.C_INT,
+            AclRt.C_POINTER,
+            AclRt.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclrtCreateEventExWithFlag");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclError aclrtCreateEventExWithFlag(aclrtEvent *event, uint32_t flag)
+     * }
+     */
+    public static FunctionDescriptor aclrtCreateEventExWithFlag$descriptor() {
+        return aclrtCreateEventExWithFlag.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclError aclrtCreateEventExWithFlag(aclrtEvent *event, uint32_t flag)
+     * }
+     */
+    public static MethodHandle aclrtCreateEventExWithFlag$handle() {
+        return aclrtCreateEventExWithFlag.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclError aclrtCreateEventExWithFlag(aclrtEvent *event, uint32_t flag)
+     * }
+     */
+    public static MemorySegment aclrtCreateEventExWithFlag$address() {
+        return aclrtCreateEventExWithFlag.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclError aclrtCreateEventExWithFlag(aclrtEvent *event, uint32_t flag)
+     * }
+     */
+    public static int aclrtCreateEventExWithFlag(MemorySegment event, int flag) {
+        var mh$ = aclrtCreateEventExWithFlag.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclrtCreateEventExWithFlag", event, flag);
             }
             return (int)mh$.invokeExact(event, flag);
         } catch (Error | RuntimeException ex) {

@@ -3511,5 +3511,143 @@ public class Aclnn extends Aclnn$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class aclnnMoeGatingTopKGetWorkspaceSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_LONG,
+            Aclnn.C_BOOL,
+            Aclnn.C_DOUBLE,
+            Aclnn.C_DOUBLE,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnMoeGatingTopKGetWorkspaceSize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeGatingTopKGetWorkspaceSize(const aclTensor *x, const aclTensor *biasOptional, int64_t k, int64_t kGroup, int64_t groupCount, int64_t groupSelectMode, int64_t renorm, int64_t normType, _Bool outFlag, double routedScalingFactor, double eps, const aclTensor *yOut, const aclTensor *expertIdxOut, const aclTensor *outOut, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static FunctionDescriptor aclnnMoeGatingTopKGetWorkspaceSize$descriptor() {
+        return aclnnMoeGatingTopKGetWorkspaceSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeGatingTopKGetWorkspaceSize(const aclTensor *x, const aclTensor *biasOptional, int64_t k, int64_t kGroup, int64_t groupCount, int64_t groupSelectMode, int64_t renorm, int64_t normType, _Bool outFlag, double routedScalingFactor, double eps, const aclTensor *yOut, const aclTensor *expertIdxOut, const aclTensor *outOut, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MethodHandle aclnnMoeGatingTopKGetWorkspaceSize$handle() {
+        return aclnnMoeGatingTopKGetWorkspaceSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeGatingTopKGetWorkspaceSize(const aclTensor *x, const aclTensor *biasOptional, int64_t k, int64_t kGroup, int64_t groupCount, int64_t groupSelectMode, int64_t renorm, int64_t normType, _Bool outFlag, double routedScalingFactor, double eps, const aclTensor *yOut, const aclTensor *expertIdxOut, const aclTensor *outOut, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MemorySegment aclnnMoeGatingTopKGetWorkspaceSize$address() {
+        return aclnnMoeGatingTopKGetWorkspaceSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeGatingTopKGetWorkspaceSize(const aclTensor *x, const aclTensor *biasOptional, int64_t k, int64_t kGroup, int64_t groupCount, int64_t groupSelectMode, int64_t renorm, int64_t normType, _Bool outFlag, double routedScalingFactor, double eps, const aclTensor *yOut, const aclTensor *expertIdxOut, const aclTensor *outOut, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static int aclnnMoeGatingTopKGetWorkspaceSize(MemorySegment x, MemorySegment biasOptional, long k, long kGroup, long groupCount, long groupSelectMode, long renorm, long normType, boolean outFlag, double routedScalingFactor, double eps, MemorySegment yOut, MemorySegment expertIdxOut, MemorySegment outOut, MemorySegment workspaceSize, MemorySegment executor) {
+        var mh$ = aclnnMoeGatingTopKGetWorkspaceSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnMoeGatingTopKGetWorkspaceSize", x, biasOptional, k, kGroup, groupCount, groupSelectMode, renorm, normType, outFlag, routedScalingFactor, eps, yOut, expertIdxOut, outOut, workspaceSize, executor);
+            }
+            return (int)mh$.invokeExact(x, biasOptional, k, kGroup, groupCount, groupSelectMode, renorm, normType, outFlag, routedScalingFactor, eps, yOut, expertIdxOut, outOut, workspaceSize, executor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnMoeGatingTopK {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnMoeGatingTopK");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeGatingTopK(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static FunctionDescriptor aclnnMoeGatingTopK$descriptor() {
+        return aclnnMoeGatingTopK.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeGatingTopK(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MethodHandle aclnnMoeGatingTopK$handle() {
+        return aclnnMoeGatingTopK.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeGatingTopK(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MemorySegment aclnnMoeGatingTopK$address() {
+        return aclnnMoeGatingTopK.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnMoeGatingTopK(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static int aclnnMoeGatingTopK(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream) {
+        var mh$ = aclnnMoeGatingTopK.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnMoeGatingTopK", workspace, workspaceSize, executor, stream);
+            }
+            return (int)mh$.invokeExact(workspace, workspaceSize, executor, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

@@ -534,6 +534,123 @@ public class Hccl extends Hccl$shared {
     public static int HCCL_DATA_TYPE_RESERVED() {
         return HCCL_DATA_TYPE_RESERVED;
     }
+    private static final int HCCL_COMM_CONFIG_BUFFER_SIZE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_BUFFER_SIZE = 0
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_BUFFER_SIZE() {
+        return HCCL_COMM_CONFIG_BUFFER_SIZE;
+    }
+    private static final int HCCL_COMM_CONFIG_DETERMINISTIC = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_DETERMINISTIC = 1
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_DETERMINISTIC() {
+        return HCCL_COMM_CONFIG_DETERMINISTIC;
+    }
+    private static final int HCCL_COMM_CONFIG_COMM_NAME = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_COMM_NAME = 2
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_COMM_NAME() {
+        return HCCL_COMM_CONFIG_COMM_NAME;
+    }
+    private static final int HCCL_COMM_CONFIG_OP_EXPANSION_MODE = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_OP_EXPANSION_MODE = 3
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_OP_EXPANSION_MODE() {
+        return HCCL_COMM_CONFIG_OP_EXPANSION_MODE;
+    }
+    private static final int HCCL_COMM_CONFIG_SUPPORT_INIT_BY_ENV = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_SUPPORT_INIT_BY_ENV = 4
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_SUPPORT_INIT_BY_ENV() {
+        return HCCL_COMM_CONFIG_SUPPORT_INIT_BY_ENV;
+    }
+    private static final int HCCL_COMM_CONFIG_WORLD_RANKID = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_WORLD_RANKID = 5
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_WORLD_RANKID() {
+        return HCCL_COMM_CONFIG_WORLD_RANKID;
+    }
+    private static final int HCCL_COMM_CONFIG_JOBID = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_JOBID = 6
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_JOBID() {
+        return HCCL_COMM_CONFIG_JOBID;
+    }
+    private static final int HCCL_COMM_CONFIG_ACLGRAPH_ZEROCOPY_ENABLE = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_ACLGRAPH_ZEROCOPY_ENABLE = 7
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_ACLGRAPH_ZEROCOPY_ENABLE() {
+        return HCCL_COMM_CONFIG_ACLGRAPH_ZEROCOPY_ENABLE;
+    }
+    private static final int HCCL_COMM_CONFIG_EXEC_TIMEOUT = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_EXEC_TIMEOUT = 8
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_EXEC_TIMEOUT() {
+        return HCCL_COMM_CONFIG_EXEC_TIMEOUT;
+    }
+    private static final int HCCL_COMM_CONFIG_ALGO = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_ALGO = 9
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_ALGO() {
+        return HCCL_COMM_CONFIG_ALGO;
+    }
+    private static final int HCCL_COMM_CONFIG_RETRY = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_RETRY = 10
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_RETRY() {
+        return HCCL_COMM_CONFIG_RETRY;
+    }
+    private static final int HCCL_COMM_CONFIG_BUFFER_NAME = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_BUFFER_NAME = 11
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_BUFFER_NAME() {
+        return HCCL_COMM_CONFIG_BUFFER_NAME;
+    }
+    private static final int HCCL_COMM_CONFIG_RESERVED = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.HCCL_COMM_CONFIG_RESERVED = 12
+     * }
+     */
+    public static int HCCL_COMM_CONFIG_RESERVED() {
+        return HCCL_COMM_CONFIG_RESERVED;
+    }
 
     private static class HcclGetRootInfo {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -1142,6 +1259,125 @@ public class Hccl extends Hccl$shared {
                 traceDowncall("HcclGetErrorString", code);
             }
             return (MemorySegment)mh$.invokeExact(code);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class HcclGetCommAsyncError {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hccl.C_INT,
+            Hccl.C_POINTER,
+            Hccl.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("HcclGetCommAsyncError");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * HcclResult HcclGetCommAsyncError(HcclComm comm, HcclResult *asyncError)
+     * }
+     */
+    public static FunctionDescriptor HcclGetCommAsyncError$descriptor() {
+        return HcclGetCommAsyncError.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * HcclResult HcclGetCommAsyncError(HcclComm comm, HcclResult *asyncError)
+     * }
+     */
+    public static MethodHandle HcclGetCommAsyncError$handle() {
+        return HcclGetCommAsyncError.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * HcclResult HcclGetCommAsyncError(HcclComm comm, HcclResult *asyncError)
+     * }
+     */
+    public static MemorySegment HcclGetCommAsyncError$address() {
+        return HcclGetCommAsyncError.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * HcclResult HcclGetCommAsyncError(HcclComm comm, HcclResult *asyncError)
+     * }
+     */
+    public static int HcclGetCommAsyncError(MemorySegment comm, MemorySegment asyncError) {
+        var mh$ = HcclGetCommAsyncError.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("HcclGetCommAsyncError", comm, asyncError);
+            }
+            return (int)mh$.invokeExact(comm, asyncError);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class HcclGetCommConfigCapability {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Hccl.C_INT    );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("HcclGetCommConfigCapability");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * uint32_t HcclGetCommConfigCapability()
+     * }
+     */
+    public static FunctionDescriptor HcclGetCommConfigCapability$descriptor() {
+        return HcclGetCommConfigCapability.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * uint32_t HcclGetCommConfigCapability()
+     * }
+     */
+    public static MethodHandle HcclGetCommConfigCapability$handle() {
+        return HcclGetCommConfigCapability.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * uint32_t HcclGetCommConfigCapability()
+     * }
+     */
+    public static MemorySegment HcclGetCommConfigCapability$address() {
+        return HcclGetCommConfigCapability.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * uint32_t HcclGetCommConfigCapability()
+     * }
+     */
+    public static int HcclGetCommConfigCapability() {
+        var mh$ = HcclGetCommConfigCapability.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("HcclGetCommConfigCapability");
+            }
+            return (int)mh$.invokeExact();
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
