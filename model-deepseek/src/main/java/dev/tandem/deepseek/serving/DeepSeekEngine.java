@@ -660,7 +660,7 @@ public final class DeepSeekEngine implements AutoCloseable {
         private ScheduleChoice schedule = ScheduleChoice.auto(2);
         private int tokenBudget = 8192;
         private int maxSequences = 256;
-        private boolean checkFinite;
+        private boolean checkFinite = true;
         private long kvBudgetBytes;
         private boolean kvFailFast;
         private final List<EngineListener> listeners = new ArrayList<>();
@@ -714,7 +714,10 @@ public final class DeepSeekEngine implements AutoCloseable {
             return this;
         }
 
-        /** Rejects steps whose hidden states hold NaN or infinity on submit (off by default: it reads every value). */
+        /**
+         * Rejects steps whose hidden states hold NaN or infinity on submit (on by default; one pass over the
+         * values, far cheaper than the step). Off, such a step runs and yields non-finite outputs for its request.
+         */
         public Builder checkFinite(boolean on) {
             this.checkFinite = on;
             return this;
