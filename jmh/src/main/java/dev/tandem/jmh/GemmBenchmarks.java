@@ -24,15 +24,18 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Host GEMM at DeepSeek-like shapes. Floating-point operations are an auxiliary counter in throughput mode, so the
- * {@code gflop} row reads as GFLOP/s (compare with an optimised BLAS on the same machine).
+ * Host GEMM at DeepSeek-like shapes, per implementation ({@code impl}: the CBLAS library through FFM, the Vector API
+ * Java GEMM, the scalar Java GEMM) and weight dtype ({@code weight}: F32, or BF16 converted panel by panel inside
+ * the GEMM). Floating-point operations are an auxiliary counter in throughput mode, so the {@code gflop} row reads
+ * as GFLOP/s (compare with {@link BlasGemmBenchmarks}, OpenBLAS called directly, on the same machine). The
+ * {@code blas} rows fail at setup when no CBLAS library is found.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "--add-modules=jdk.incubator.vector"})
 public class GemmBenchmarks {
 
     /** m x k x n: tiny-v3 attention projections, an expert's up-projection, and a square cache-stress case. */
@@ -41,6 +44,14 @@ public class GemmBenchmarks {
 
     @Param({"1", "2"})
     public int threads;
+
+    /** The host GEMM (runtime property host.gemm). */
+    @Param({"blas", "java-vector", "java-scalar"})
+    public String impl;
+
+    /** Storage of the weight operand b. */
+    @Param({"f32", "bf16"})
+    public String weight;
 
     private TandemRuntime runtime;
     private Device dev;
@@ -63,11 +74,12 @@ public class GemmBenchmarks {
         int m = Integer.parseInt(p[0]);
         int k = Integer.parseInt(p[1]);
         int n = Integer.parseInt(p[2]);
-        runtime = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withComputeThreads(threads));
+        runtime = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withComputeThreads(threads)
+                .withProperty("host.gemm", impl));
         dev = runtime.device(0);
         stream = dev.createStream("compute");
         a = Tensor.allocate(dev, stream, DType.F32, m, k);
-        b = Tensor.allocate(dev, stream, DType.F32, n, k);
+        b = Tensor.allocate(dev, stream, weight.equals("bf16") ? DType.BF16 : DType.F32, n, k);
         c = Tensor.allocate(dev, stream, DType.F32, m, n);
         dev.kernels().fill(stream, a, 0.5);
         dev.kernels().fill(stream, b, 0.25);

@@ -67,6 +67,82 @@ public interface Kernels {
     void softmax(Stream stream, Tensor x, Tensor out, long causalOffset);
 
     /**
+     * Causal (or unmasked) attention of one request's queries over its keys, as MLA needs it:
+     * {@code s[h,i,j] = scale * (q[h,i,:] . k[h,j,:] + qRope[h,i,:] . kRope[h,j,:])}, masked as in
+     * {@link #softmax(Stream, Tensor, Tensor, long)} with {@code causalOffset} (query i sees keys
+     * {@code j <= i + causalOffset}; negative: no mask), {@code p = softmax_j(s)}, {@code out[h,i,:] = sum_j p v[h,j,:]}.
+     * {@code q [h, n, d]}, {@code qRope [h, n, dr]}, {@code out [h, n, dv]} (contiguous); {@code k [h, len, d]},
+     * {@code kRope [h, len, dr]} and {@code v [h, len, dv]} may each be rank 2 ({@code [len, ...]}) and are then
+     * shared by every head. {@code qRope} and {@code kRope} are both null or both given. A query row with no visible
+     * key gives zeros.
+     *
+     * <p>This default composes matmul, add, scale, softmax and matmul through an {@code [h, n, len]} score tensor
+     * on the stream; backends may fuse it (the host backend never holds a score matrix per head).
+     */
+    default void attention(Stream stream, Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v, float scale,
+                           long causalOffset, Tensor out) {
+        checkAttentionShapes(q, k, qRope, kRope, v, out);
+        long h = q.dim(0);
+        long n = q.dim(1);
+        long len = k.dim(-2);
+        Device device = stream.device();
+        Tensor scores = Tensor.allocate(device, stream, DType.F32, h, n, len);
+        Tensor rope = qRope == null ? null : Tensor.allocate(device, stream, DType.F32, h, n, len);
+        Tensor p = Tensor.allocate(device, stream, DType.F32, h, n, len);
+        try {
+            matmul(stream, q, false, k, true, scores);
+            if (rope != null) {
+                matmul(stream, qRope, false, kRope, true, rope);
+                add(stream, scores, rope, scores);
+            }
+            scale(stream, scores, scale, scores);
+            softmax(stream, scores, p, causalOffset);
+            matmul(stream, p, false, v, false, out);
+        } finally {
+            scores.buffer().close();
+            p.buffer().close();
+            if (rope != null) {
+                rope.buffer().close();
+            }
+        }
+    }
+
+    /** The shape rules of {@code attention}, for backends that compose it from other kernels. */
+    private static void checkAttentionShapes(Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v, Tensor out) {
+        if ((qRope == null) != (kRope == null)) {
+            throw new ShapeException("attention: qRope and kRope must both be given or both be null");
+        }
+        String qs = java.util.Arrays.toString(q.shape());
+        if (q.rank() != 3) {
+            throw new ShapeException("attention: q " + qs + " must be [h, n, d]");
+        }
+        long h = q.dim(0);
+        long len = k.dim(-2);
+        if ((k.rank() != 2 && k.rank() != 3) || k.dim(-1) != q.dim(2) || (k.rank() == 3 && k.dim(0) != h)) {
+            throw new ShapeException("attention: k " + java.util.Arrays.toString(k.shape())
+                    + " must be [h, len, d] or [len, d] for q " + qs);
+        }
+        if ((v.rank() != 2 && v.rank() != 3) || v.dim(-2) != len || (v.rank() == 3 && v.dim(0) != h)) {
+            throw new ShapeException("attention: v " + java.util.Arrays.toString(v.shape())
+                    + " must be [h, len, dv] or [len, dv] with len = " + len);
+        }
+        if (qRope != null && (qRope.rank() != 3 || qRope.dim(0) != h || qRope.dim(1) != q.dim(1)
+                || (kRope.rank() != 2 && kRope.rank() != 3) || kRope.dim(-2) != len || kRope.dim(-1) != qRope.dim(2))) {
+            throw new ShapeException("attention: qRope " + java.util.Arrays.toString(qRope.shape()) + " and kRope "
+                    + java.util.Arrays.toString(kRope.shape()) + " must be [h, n, dr] and [h or none, len, dr]");
+        }
+        if (out.rank() != 3 || out.dim(0) != h || out.dim(1) != q.dim(1) || out.dim(2) != v.dim(-1)) {
+            throw new ShapeException("attention: out " + java.util.Arrays.toString(out.shape()) + " must be [" + h
+                    + ", " + q.dim(1) + ", " + v.dim(-1) + "]");
+        }
+    }
+
+    /** {@link #attention(Stream, Tensor, Tensor, Tensor, Tensor, Tensor, float, long, Tensor)} without rope parts. */
+    default void attention(Stream stream, Tensor q, Tensor k, Tensor v, float scale, long causalOffset, Tensor out) {
+        attention(stream, q, k, null, null, v, scale, causalOffset, out);
+    }
+
+    /**
      * Rotary position embedding on interleaved pairs {@code (x[2i], x[2i+1])} of the last axis:
      * the pair is rotated by angle {@code positions[t] * frequencies[i]}. {@code x} is {@code [t, d]} or
      * {@code [t, h, d]}; {@code positions} is I32/I64 {@code [t]}; {@code frequencies} is F32 {@code [d/2]}.

@@ -38,6 +38,15 @@ public interface TandemRuntime extends AutoCloseable {
 
     List<Device> devices();
 
+    /**
+     * What computes this runtime's matrix multiplies, for reports: on the host backend the GEMM chosen at open
+     * (a CBLAS library, the Vector API or the scalar Java GEMM; property {@code host.gemm} or
+     * {@code -Dtandem.gemm}); other backends name their own.
+     */
+    default String gemmImplementation() {
+        return backendName() + " backend kernels";
+    }
+
     default Device device(int index) {
         List<Device> devices = devices();
         if (index < 0 || index >= devices.size()) {

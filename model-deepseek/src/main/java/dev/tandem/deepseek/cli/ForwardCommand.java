@@ -64,6 +64,11 @@ public final class ForwardCommand {
               --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
               --mla auto|naive|absorbed  MLA form: absorbed (decode-friendly), naive (prefill), or per chunk (default auto)
               --link GBPS[:LAT_US]   emulate a link of GBPS GB/s and LAT_US us per collective (host backend)
+              --threads N            compute threads per rank (host backend; default: cores / ranks)
+              --gemm NAME            host GEMM: auto (a CBLAS library if found, else Java), blas, java,
+                                     java-vector or java-scalar (default auto, or -Dtandem.gemm)
+              --warmup N             untimed forwards before the timed ones (default 0)
+              --repeat N             timed forwards; prints their median time and tokens/s (default 1)
               --trace FILE           write a Chrome trace of the run and print per-rank overlap metrics
               --help                 this text
             presets: %s
@@ -104,7 +109,8 @@ public final class ForwardCommand {
             err.println("forward: --backend: " + e.getMessage());
             err.print(USAGE);
             return 2;
-        } catch (SafetensorsException | IllegalArgumentException | InputSize.TooLargeException e) {
+        } catch (SafetensorsException | IllegalArgumentException | InputSize.TooLargeException
+                 | dev.tandem.runtime.InvalidArgumentException e) {
             err.println("forward: " + e.getMessage());
             return 1;
         } catch (RuntimeException e) {
@@ -116,7 +122,7 @@ public final class ForwardCommand {
 
     private static final List<String> FLAGS = List.of("model", "layers", "input", "output", "ranks", "attention",
             "backend", "preset", "random-seed", "tokens", "seq-lens", "micro-batches", "schedule", "weight-dtype", "trace",
-            "mla", "link");
+            "mla", "link", "warmup", "repeat", "threads", "gemm");
 
     static Map<String, String> parse(String[] args) {
         Map<String, String> opts = Options.parse("forward", args, FLAGS, List.of());
@@ -213,6 +219,8 @@ public final class ForwardCommand {
             case "bf16" -> DType.BF16;
             default -> throw new UsageException("--weight-dtype must be f32 or bf16, got '" + o.get("weight-dtype") + "'");
         };
+        int warmup = intOpt(o, "warmup", 0, 0);
+        int repeat = intOpt(o, "repeat", 1, 1);
         MlaMode mla = switch (o.getOrDefault("mla", "auto").toLowerCase(Locale.ROOT)) {
             case "auto" -> MlaMode.AUTO;
             case "naive" -> MlaMode.NAIVE;
@@ -271,7 +279,11 @@ public final class ForwardCommand {
             row += n;
         }
         builder.layers(range[0], range[1]).ranks(ranks).attention(mode).weightDType(wdt).mla(mla).link(link)
-                .backend(o.get("backend")).tracing(o.containsKey("trace")).minMicroBatchTokens(1);
+                .backend(o.get("backend")).tracing(o.containsKey("trace")).minMicroBatchTokens(1)
+                .computeThreads(intOpt(o, "threads", 0, 1));
+        if (o.containsKey("gemm")) {
+            builder.runtimeProperty("host.gemm", o.get("gemm"));
+        }
         if (choice.kind() != ScheduleChoice.Kind.AUTO) {
             builder.flopsPerSecond(1e10);   // only the auto schedule's cost model needs the measured rate
         }
@@ -282,16 +294,24 @@ public final class ForwardCommand {
             out.printf(Locale.ROOT, "loaded %s layers %d..%d on %d %s rank(s) (%s attention) in %.2f s%n",
                     config, range[0], range[1] - 1, ranks, engine.runtime().backendName(),
                     mode.name().toLowerCase(Locale.ROOT), (loaded - start) / 1e9);
-            ForwardResult forward = engine.forward(requests, choice);
-            result = forward.hidden();
+            out.println("GEMM: " + engine.runtime().gemmImplementation());
+            ForwardTimer timer = new ForwardTimer(warmup, repeat);
+            ForwardResult[] last = new ForwardResult[1];
+            result = timer.run(() -> {
+                last[0] = engine.forward(requests, choice);
+                for (DecoderRunner.Request q : requests) {
+                    engine.release(q.id());   // each forward is a fresh prefill, not a continuation
+                }
+                return last[0].hidden();
+            });
+            ForwardResult forward = last[0];
             if (choice.kind() == ScheduleChoice.Kind.AUTO) {
                 out.printf(Locale.ROOT, "schedule auto (measured %.2f GFLOP/s): %s%n", engine.flopsPerSecond() / 1e9,
                         forward.decision());
             } else if (microBatches > 1) {
                 out.printf(Locale.ROOT, "micro-batches: %d (%s)%n", forward.plan().size(), forward.plan().reason());
             }
-            out.printf(Locale.ROOT, "forward of %d tokens in %d request(s): %.3f s%n", positions.length,
-                    seqLens.length, forward.wallNanos() / 1e9);
+            out.print(timer.describe(positions.length, seqLens.length));
             if (o.containsKey("trace")) {
                 try {
                     engine.runtime().tracer().writeChromeTrace(Path.of(o.get("trace")));

@@ -17,7 +17,7 @@ record DemoOptions(String preset, String layers, int moeLayers, int ranks, int t
               --tokens T             prefill tokens in the batch, over all ranks (default 512)
               --requests R           requests the tokens are split into (default 8)
               --micro-batches N      micro-batches of the overlapped schedule (default 2)
-              --link GBPS[:US]       emulated link: bandwidth per rank and latency per collective (default 0.02:50)
+              --link GBPS[:US]       emulated link: bandwidth per rank and latency per collective (default 0.1:50)
               --backend NAME         runtime backend (default host)
               --seed S               weights and inputs (default 1)
               --warmup W             forwards per schedule before measuring (default 2)
@@ -34,7 +34,7 @@ record DemoOptions(String preset, String layers, int moeLayers, int ranks, int t
         int tokens = 512;
         int requests = 8;
         int microBatches = 2;
-        LinkModel link = new LinkModel(0.02, 50);
+        LinkModel link = new LinkModel(0.1, 50);
         String backend = "host";
         long seed = 1;
         int warmup = 2;

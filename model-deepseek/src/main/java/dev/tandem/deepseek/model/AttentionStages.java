@@ -88,38 +88,27 @@ final class AttentionStages {
                     Tensor qNope = q3.slice(0, st, st + n).slice(2, 0, dn).transpose(0, 1); // [hl, n, dn]
                     Tensor latent = kv.latent(len);                                           // [len, rkv]
                     boolean absorb = rc.mlaMode().absorb(n, len, rkv, dn, dr, dv);
-                    Tensor scores = rc.temp(mb, s, hl, n, len);
-                    Tensor v = null;
-                    Tensor wuv = null;
+                    Tensor qRope = qpe.slice(0, st, st + n).transpose(0, 1);                   // [hl, n, dr]
+                    Tensor kRope = kv.ropeKey(len);                                            // [len, dr], all heads
+                    Tensor o = rc.temp(mb, s, hl, n, dv);
+                    // Fused causal attention: scores are never materialised as [hl, n, len] (Kernels.attention).
                     if (absorb) {
-                        // q_lat[h] = W_UK[h]^T q_nope[h]; <q_nope, k_nope> = <q_lat, c>
+                        // q_lat[h] = W_UK[h]^T q_nope[h]; <q_nope, k_nope> = <q_lat, c>; attend over the latents,
+                        // then up-project with W_UV.
                         Tensor wkv = w.kvB.view(hl, dn + dv, rkv);
-                        wuv = wkv.slice(1, dn, dn + dv);                                     // [hl, dv, rkv]
+                        Tensor wuv = wkv.slice(1, dn, dn + dv);                                 // [hl, dv, rkv]
                         Tensor qLat = rc.temp(mb, s, hl, n, rkv);
                         k.matmul(s, qNope, false, wkv.slice(1, 0, dn), false, qLat);
-                        k.matmul(s, qLat, false, latent, true, scores);
+                        Tensor ctx = rc.temp(mb, s, hl, n, rkv);
+                        k.attention(s, qLat, latent, qRope, kRope, latent, scale, prior, ctx);
+                        k.matmul(s, ctx, false, wuv, true, o);
                     } else {
                         Tensor kvb = rc.temp(mb, s, len, (long) hl * (dn + dv));
                         k.linear(s, latent, w.kvB, kvb);
                         Tensor kv3 = kvb.view(len, hl, dn + dv);
-                        Tensor kNope = kv3.slice(2, 0, dn).transpose(0, 1);       // [hl, len, dn]
-                        v = kv3.slice(2, dn, dn + dv).transpose(0, 1);            // [hl, len, dv]
-                        k.matmul(s, qNope, false, kNope, true, scores);
-                    }
-                    Tensor ropeScores = rc.temp(mb, s, hl, n, len);
-                    k.matmul(s, qpe.slice(0, st, st + n).transpose(0, 1), false, kv.ropeKey(len), true, ropeScores);
-                    k.add(s, scores, ropeScores, scores);
-                    k.scale(s, scores, scale, scores);
-                    Tensor p = rc.temp(mb, s, hl, n, len);
-                    k.softmax(s, scores, p, prior);
-                    Tensor o = rc.temp(mb, s, hl, n, dv);
-                    if (absorb) {
-                        // attend over the latents, then up-project with W_UV
-                        Tensor ctx = rc.temp(mb, s, hl, n, rkv);
-                        k.matmul(s, p, false, latent, false, ctx);
-                        k.matmul(s, ctx, false, wuv, true, o);
-                    } else {
-                        k.matmul(s, p, v, o);
+                        Tensor kNope = kv3.slice(2, 0, dn).transpose(0, 1);                     // [hl, len, dn]
+                        Tensor v = kv3.slice(2, dn, dn + dv).transpose(0, 1);                  // [hl, len, dv]
+                        k.attention(s, qNope, kNope, qRope, kRope, v, scale, prior, o);
                     }
                     k.copy(s, o.transpose(0, 1), attn.slice(0, st, st + n));
                 }

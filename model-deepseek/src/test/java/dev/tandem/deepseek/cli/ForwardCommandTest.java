@@ -106,6 +106,22 @@ class ForwardCommandTest {
     }
 
     @Test
+    void warmupAndRepeatReportTheMedianTokensPerSecondPeakMemoryAndTheGemm() {
+        Path out = dir.resolve("repeat.safetensors");
+        Result r = cli("--model", model.toString(), "--layers", "0:2", "--input", input.toString(),
+                "--output", out.toString(), "--warmup", "1", "--repeat", "3");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("GEMM: ").containsPattern("median [0-9.]+ s over 3 run\\(s\\) after 1 warm-up")
+                .containsPattern("[0-9]+ tokens/s").contains("peak RSS");
+        // Every repeat is a fresh prefill (KV caches released), so the output is the single forward's.
+        assertThat(readOutput(out)).containsExactly(expected());
+        r = cli("--model", model.toString(), "--layers", "0:2", "--input", input.toString(), "--output",
+                out.toString(), "--repeat", "0");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--repeat must be at least 1");
+    }
+
+    @Test
     void onlyTheRequestedLayersAreRead() {
         Path partial = dir.resolve("partial");
         CheckpointWriter.write(partial, C, List.of(LayerWeights.random(C, 1, 3)), StDType.BF16, false);

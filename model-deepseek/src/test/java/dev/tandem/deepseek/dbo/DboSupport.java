@@ -16,8 +16,13 @@ final class DboSupport {
 
     /** A host runtime with {@code devices} devices, as the model tests open it. */
     static TandemRuntime host(int devices, boolean tracing) {
+        return host(devices, tracing, "java");
+    }
+
+    /** A host runtime whose GEMM is {@code gemm} (host.gemm: java, blas, ...). */
+    static TandemRuntime host(int devices, boolean tracing, String gemm) {
         return TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(devices)
-                .withComputeThreads(1).withTracing(tracing));
+                .withComputeThreads(1).withTracing(tracing).withProperty("host.gemm", gemm));
     }
 
     static float[] randomHidden(int tokens, int d, long seed) {

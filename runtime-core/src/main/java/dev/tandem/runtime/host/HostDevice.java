@@ -46,7 +46,7 @@ final class HostDevice implements Device, KernelLauncher {
         this.id = id;
         this.capacity = capacity;
         this.pool = new ComputePool("tandem-host" + id + "-compute", computeThreads);
-        this.kernels = new HostKernels(this);
+        this.kernels = new HostKernels(this, runtime.gemm());
         // Closing an arena costs a handshake with every thread; do it off the streams' threads.
         this.releaser = java.util.concurrent.Executors.newSingleThreadExecutor(
                 r -> Thread.ofPlatform().name("tandem-host" + id + "-release").daemon(true).unstarted(r));

@@ -15,7 +15,7 @@ import java.util.Objects;
  * The host device's kernels, in pure Java. Each method validates its arguments completely (see
  * {@link KernelChecks}), then enqueues the math (in {@link Gemm}, {@link Elementwise}, {@link Normalization},
  * {@link Softmax}, {@link Rope}, {@link TopK}, {@link IndexOps} and {@link Casts}) through the
- * {@link KernelLauncher}. Choices the {@link Kernels} contract leaves open:
+ * {@link KernelLauncher}; matmul goes to the runtime's {@link HostGemm}. Choices the {@link Kernels} contract leaves open:
  * <ul>
  *   <li>An output may alias an input only as exactly the same view, and only for element-wise and row-wise
  *       kernels ({@code add, mul, scale, addScaled, silu, swiglu, sigmoid, rmsNorm, softmax, rope, cast, copy});
@@ -29,10 +29,23 @@ import java.util.Objects;
  */
 public final class HostKernels implements Kernels {
     private final KernelLauncher launcher;
+    private final HostGemm gemm;
 
-    /** Kernels that validate with {@link KernelChecks} and hand the work to {@code launcher}. */
+    /**
+     * Kernels that validate with {@link KernelChecks} and hand the work to {@code launcher}; matmul goes to the GEMM
+     * chosen by {@code -Dtandem.gemm} (default auto; see {@link HostGemms}) when the first product runs.
+     */
     public HostKernels(KernelLauncher launcher) {
+        this(launcher, HostGemms.deferred());
+    }
+
+    HostKernels(KernelLauncher launcher, HostGemm gemm) {
         this.launcher = Objects.requireNonNull(launcher, "launcher");
+        this.gemm = Objects.requireNonNull(gemm, "gemm");
+    }
+
+    HostGemm gemm() {
+        return gemm;
     }
 
     @Override
@@ -71,7 +84,7 @@ public final class HostKernels implements Kernels {
         check.noOverlap("out", out, "a", a, false);
         check.noOverlap("out", out, "b", b, false);
         launcher.launch(stream, "matmul", List.of(a, b), List.of(out),
-                () -> Gemm.matmul(launcher, a, transposeA, b, transposeB, out));
+                () -> gemm.matmul(launcher, a, transposeA, b, transposeB, out));
     }
 
     @Override
@@ -168,6 +181,57 @@ public final class HostKernels implements Kernels {
         check.noOverlap("out", out, "x", x, true);
         launcher.launch(stream, "softmax", List.of(x), List.of(out),
                 () -> Softmax.softmax(launcher, x, out, causalOffset));
+    }
+
+    @Override
+    public void attention(Stream stream, Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v, float scale,
+                          long causalOffset, Tensor out) {
+        KernelChecks check = new KernelChecks("attention", stream);
+        if ((qRope == null) != (kRope == null)) {
+            throw new ShapeException("attention: qRope and kRope must both be given or both be null");
+        }
+        check.input("q", q);
+        check.input("k", k);
+        check.input("v", v);
+        check.floating("q", q);
+        check.floating("k", k);
+        check.floating("v", v);
+        floatingOutput(check, out);
+        check.rank("q", q, 3);
+        check.rank("k", k, 2, 3);
+        check.rank("v", v, 2, 3);
+        long h = q.dim(0);
+        long n = q.dim(1);
+        long len = k.dim(-2);
+        check.shapeIs("k", k, k.rank() == 3 ? new long[] {h, len, q.dim(2)} : new long[] {len, q.dim(2)});
+        check.shapeIs("v", v, v.rank() == 3 ? new long[] {h, len, v.dim(-1)} : new long[] {len, v.dim(-1)});
+        if (qRope != null) {
+            check.input("qRope", qRope);
+            check.input("kRope", kRope);
+            check.floating("qRope", qRope);
+            check.floating("kRope", kRope);
+            check.rank("qRope", qRope, 3);
+            check.rank("kRope", kRope, 2, 3);
+            check.shapeIs("qRope", qRope, h, n, qRope.dim(2));
+            long dr = qRope.dim(2);
+            check.shapeIs("kRope", kRope, kRope.rank() == 3 ? new long[] {h, len, dr} : new long[] {len, dr});
+        }
+        check.shapeIs("out", out, h, n, v.dim(-1));
+        check.fitsInt("heads x queries x features", h * n * Math.max(v.dim(-1), q.dim(2)));
+        check.fitsInt("keys x features", len * Math.max(v.dim(-1), q.dim(2)));
+        if (!Float.isFinite(scale)) {
+            throw new OutOfRangeException("attention: scale must be finite, got " + scale);
+        }
+        check.noOverlap("out", out, "q", q, false);
+        check.noOverlap("out", out, "k", k, false);
+        check.noOverlap("out", out, "v", v, false);
+        List<Tensor> reads = qRope == null ? List.of(q, k, v) : List.of(q, k, v, qRope, kRope);
+        if (qRope != null) {
+            check.noOverlap("out", out, "qRope", qRope, false);
+            check.noOverlap("out", out, "kRope", kRope, false);
+        }
+        launcher.launch(stream, "attention", reads, List.of(out),
+                () -> Attention.attention(launcher, q, k, qRope, kRope, v, scale, causalOffset, out));
     }
 
     @Override

@@ -23,6 +23,7 @@ final class HostRuntime implements TandemRuntime {
 
     private final List<Device> devices;
     private final Tracer tracer;
+    private final HostGemm gemm;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LeakTracker.Registration registration;
 
@@ -33,6 +34,7 @@ final class HostRuntime implements TandemRuntime {
                 : options.computeThreads();
         long memory = options.deviceMemoryBytes() == 0 ? DEFAULT_DEVICE_MEMORY : options.deviceMemoryBytes();
         this.tracer = new Tracer(options.tracing());
+        this.gemm = HostGemms.select(options.properties().get(HostGemms.OPTION));
         List<Device> list = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             list.add(new HostDevice(this, i, threads, memory));
@@ -44,6 +46,15 @@ final class HostRuntime implements TandemRuntime {
     @Override
     public String backendName() {
         return HostBackend.NAME;
+    }
+
+    @Override
+    public String gemmImplementation() {
+        return gemm.description();
+    }
+
+    HostGemm gemm() {
+        return gemm;
     }
 
     @Override

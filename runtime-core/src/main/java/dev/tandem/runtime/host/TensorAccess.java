@@ -65,6 +65,29 @@ final class TensorAccess {
         forEachRun(start, count, (element, stride, length, position) -> readFloatRun(element, stride, dst, off + position, length));
     }
 
+    /**
+     * Reads elements {@code [start, start + count)} of a floating tensor as F32 into native memory
+     * {@code dst} at byte offset {@code dstOffset}: a dense F32 run is one copy and a dense BF16 run is widened
+     * straight across (a BLAS panel needs no intermediate array).
+     */
+    void readFloats(long start, MemorySegment dst, long dstOffset, int count) {
+        forEachRun(start, count, (element, stride, length, position) -> {
+            long to = dstOffset + (long) position * Float.BYTES;
+            if (stride == 1 && dtype == DType.F32) {
+                MemorySegment.copy(segment, element * 4, dst, to, (long) length * 4);
+            } else if (stride == 1 && dtype == DType.BF16) {
+                long at = element * 2;
+                for (int i = 0; i < length; i++) {
+                    dst.set(FLOAT, to + 4L * i, Float.intBitsToFloat(segment.get(SHORT, at + 2L * i) << 16));
+                }
+            } else {
+                float[] chunk = new float[length];
+                readFloatRun(element, stride, chunk, 0, length);
+                MemorySegment.copy(chunk, 0, dst, FLOAT, to, length);
+            }
+        });
+    }
+
     /** Writes {@code src[off...]} into elements {@code [start, start + count)} of a floating tensor, rounding. */
     void writeFloats(long start, float[] src, int off, int count) {
         forEachRun(start, count, (element, stride, length, position) -> writeFloatRun(element, stride, src, off + position, length));
@@ -211,18 +234,21 @@ final class TensorAccess {
         }
     }
 
-    /** A dense run of a 16-bit format: bulk-copy the bits, then widen them in a tight loop. */
+    /** A dense run of a 16-bit format: BF16 widened straight from memory; F16 bulk-copied, then widened. */
     private void readHalfRun(long element, float[] dst, int off, int length) {
+        if (dtype == DType.BF16) {
+            long at = element * 2;
+            for (int i = 0; i < length; i++) {
+                dst[off + i] = Float.intBitsToFloat(segment.get(SHORT, at + 2L * i) << 16);
+            }
+            return;
+        }
         short[] bits = new short[Math.min(length, HALF_CHUNK)];
         for (int done = 0; done < length; done += bits.length) {
             int n = Math.min(bits.length, length - done);
             MemorySegment.copy(segment, SHORT, (element + done) * 2, bits, 0, n);
-            if (dtype == DType.BF16) {
-                widenBf16(bits, dst, off + done, n);
-            } else {
-                for (int i = 0; i < n; i++) {
-                    dst[off + done + i] = FloatFormats.f16ToFloat(bits[i]);
-                }
+            for (int i = 0; i < n; i++) {
+                dst[off + done + i] = FloatFormats.f16ToFloat(bits[i]);
             }
         }
     }
@@ -236,12 +262,6 @@ final class TensorAccess {
                 bits[i] = narrow(src[off + done + i]);
             }
             MemorySegment.copy(bits, 0, segment, SHORT, (element + done) * 2, n);
-        }
-    }
-
-    private static void widenBf16(short[] bits, float[] dst, int off, int n) {
-        for (int i = 0; i < n; i++) {
-            dst[off + i] = Float.intBitsToFloat(bits[i] << 16);
         }
     }
 

@@ -59,6 +59,9 @@ public final class CostModel {
         if (name.equals("matmul")) {
             return matmulNanos(reads.get(0), reads.get(1), writes.get(0));
         }
+        if (name.equals("attention")) {
+            return attentionNanos(reads, writes.get(0));
+        }
         double bytes = 0;
         switch (name) {
             case "indexSelect" -> bytes = 2 * bytes(writes.get(0)) + bytes(reads.get(1));
@@ -73,6 +76,34 @@ public final class CostModel {
             }
         }
         return memoryNanos(bytes);
+    }
+
+    /**
+     * The cost of fused attention (reads q, k, v and optionally qRope, kRope; writes out [h, n, dv]): the two
+     * products {@code q k^T} and {@code p v} over every key, as the unfused matmuls cost them, at the GEMM rate for n
+     * rows, or the bytes of its operands (no score matrix goes to memory), whichever is longer.
+     */
+    public double attentionNanos(List<Tensor> reads, Tensor out) {
+        Tensor q = reads.get(0);
+        long h = q.dim(0);
+        long n = q.dim(1);
+        long len = reads.get(1).dim(-2);
+        long dk = q.dim(2) + (reads.size() > 3 ? reads.get(3).dim(2) : 0);
+        long dv = out.dim(2);
+        if (h * n * len == 0) {
+            return 0;
+        }
+        double flops = 2.0 * h * n * len * (dk + dv);
+        String dtype = profile.activationBytes() == 0 ? "f32" : "bf16";
+        if (Double.isNaN(profile.peak(dtype))) {
+            dtype = "bf16";
+        }
+        double computeNanos = flops / (profile.peak(dtype) * 1e3 * gemmEfficiency(n));
+        double bytes = bytes(out);
+        for (Tensor t : reads) {
+            bytes += bytes(t);
+        }
+        return Math.max(computeNanos, memoryNanos(bytes));
     }
 
     /** The GEMM cost of {@code out = a x b} (either operand possibly transposed). */

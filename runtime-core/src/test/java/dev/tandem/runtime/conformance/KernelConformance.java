@@ -247,6 +247,108 @@ public abstract class KernelConformance extends ConformanceBase {
         assertClose(read(outLinear), toDoubles(read(out)), DType.F32, "linear is matmul with a transposed weight");
     }
 
+    // ---- attention ----
+
+    /** Reference attention in double: q [h,n,d], k [h or 1,len,d], rope parts likewise, v [h or 1,len,dv]. */
+    private static double[] attentionReference(float[] q, float[] k, boolean kShared, float[] qr, float[] kr,
+                                               boolean krShared, float[] v, boolean vShared, int h, int n, int len,
+                                               int d, int dr, int dv, float scale, long offset) {
+        double[] out = new double[h * n * dv];
+        for (int head = 0; head < h; head++) {
+            for (int i = 0; i < n; i++) {
+                double[] s = new double[len];
+                double max = Double.NEGATIVE_INFINITY;
+                int visible = offset < 0 ? len : (int) Math.max(0, Math.min(len, i + offset + 1));
+                for (int j = 0; j < visible; j++) {
+                    double dot = 0;
+                    for (int p = 0; p < d; p++) {
+                        dot += (double) q[(head * n + i) * d + p] * k[((kShared ? 0 : head) * len + j) * d + p];
+                    }
+                    for (int p = 0; p < dr; p++) {
+                        dot += (double) qr[(head * n + i) * dr + p] * kr[((krShared ? 0 : head) * len + j) * dr + p];
+                    }
+                    s[j] = dot * scale;
+                    max = Math.max(max, s[j]);
+                }
+                double sum = 0;
+                for (int j = 0; j < visible; j++) {
+                    s[j] = Math.exp(s[j] - max);
+                    sum += s[j];
+                }
+                for (int c = 0; c < dv; c++) {
+                    double acc = 0;
+                    for (int j = 0; j < visible; j++) {
+                        acc += s[j] / sum * v[((vShared ? 0 : head) * len + j) * dv + c];
+                    }
+                    out[(head * n + i) * dv + c] = visible == 0 ? 0 : acc;
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void attentionMatchesReferenceWithCausalOffsetsSharedKeysAndRopeParts() {
+        int h = 3;
+        int d = 6;
+        int dr = 4;
+        int dv = 5;
+        // (queries, keys, causal offset): a prefill, a continuation over a cached prefix, no mask, and a block
+        // boundary of the host's fused kernel (64 queries, 256 keys).
+        int[][] cases = {{7, 7, 0}, {5, 12, 7}, {4, 9, -1}, {70, 300, 230}};
+        for (int[] c : cases) {
+            int n = c[0];
+            int len = c[1];
+            long offset = c[2];
+            for (boolean shared : new boolean[] {false, true}) {
+                Data q = random(DType.F32, h, n, d);
+                Data qr = random(DType.F32, h, n, dr);
+                Data k = shared ? random(DType.F32, len, d) : random(DType.F32, h, len, d);
+                Data kr = random(DType.F32, len, dr);
+                Data v = shared ? random(DType.F32, len, dv) : random(DType.F32, h, len, dv);
+                Tensor out = tensor(DType.F32, h, n, dv);
+                kernels.attention(stream, q.tensor(), k.tensor(), qr.tensor(), kr.tensor(), v.tensor(), 0.4f, offset, out);
+                assertClose(read(out), attentionReference(q.values(), k.values(), shared, qr.values(), kr.values(), true,
+                        v.values(), shared, h, n, len, d, dr, dv, 0.4f, offset), DType.F32,
+                        "attention n=" + n + " len=" + len + " offset=" + offset + " shared=" + shared);
+                Tensor plain = tensor(DType.F32, h, n, dv);
+                kernels.attention(stream, q.tensor(), k.tensor(), v.tensor(), 0.4f, offset, plain);
+                assertClose(read(plain), attentionReference(q.values(), k.values(), shared, null, null, true,
+                        v.values(), shared, h, n, len, d, 0, dv, 0.4f, offset), DType.F32,
+                        "attention without rope n=" + n + " offset=" + offset);
+            }
+        }
+    }
+
+    @Test
+    void attentionTakesTransposedQueryViewsAndRejectsBadShapes() {
+        // q as MLA makes it: [n, h, d] storage viewed as [h, n, d].
+        int h = 2;
+        int n = 5;
+        int len = 8;
+        Data stored = random(DType.F32, n, h, 4);
+        Tensor q = stored.tensor().transpose(0, 1);
+        float[] qValues = new float[h * n * 4];
+        for (int head = 0; head < h; head++) {
+            for (int i = 0; i < n; i++) {
+                for (int p = 0; p < 4; p++) {
+                    qValues[(head * n + i) * 4 + p] = stored.values()[(i * h + head) * 4 + p];
+                }
+            }
+        }
+        Data k = random(DType.F32, len, 4);
+        Data v = random(DType.F32, len, 3);
+        Tensor out = tensor(DType.F32, h, n, 3);
+        kernels.attention(stream, q, k.tensor(), v.tensor(), 1f, len - n, out);
+        assertClose(read(out), attentionReference(qValues, k.values(), true, null, null, true, v.values(), true,
+                h, n, len, 4, 0, 3, 1f, len - n), DType.F32, "attention over a transposed q view");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.attention(stream, q, tensor(DType.F32, len, 5), v.tensor(), 1f, 0, out), "attention", "k");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.attention(stream, q, k.tensor(), v.tensor(), 1f, 0, tensor(DType.F32, h, n, 4)),
+                "attention", "out");
+    }
+
     @Test
     void batchedMatmulWithSharedAndPerBatchRightOperand() {
         for (DType dtype : FLOATS) {

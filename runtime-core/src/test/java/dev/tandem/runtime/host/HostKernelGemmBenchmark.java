@@ -8,7 +8,8 @@ import java.util.Random;
 /**
  * Prints matmul throughput for a quick look at the host GEMM's speed; not a test, and nothing asserts timing.
  * Run from runtime-core with the test class path, e.g.
- * {@code java -cp target/classes:target/test-classes dev.tandem.runtime.host.HostKernelGemmBenchmark 512 1}.
+ * {@code java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dtandem.gemm=auto
+ * -cp target/classes:target/test-classes dev.tandem.runtime.host.HostKernelGemmBenchmark 512 1}.
  */
 public final class HostKernelGemmBenchmark {
     private HostKernelGemmBenchmark() {
@@ -17,7 +18,8 @@ public final class HostKernelGemmBenchmark {
     public static void main(String[] args) {
         int size = args.length > 0 ? Integer.parseInt(args[0]) : 512;
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : 1;
-        try (HostKernelTestBench bench = new HostKernelTestBench(threads)) {
+        try (HostKernelTestBench bench = new HostKernelTestBench(threads, HostGemms.select(null))) {
+            System.out.println("GEMM: " + bench.kernels.gemm().description());
             Random random = new Random(1);
             for (boolean transposeB : new boolean[] {false, true}) {
                 Tensor a = bench.tensor(DType.F32, size, size);

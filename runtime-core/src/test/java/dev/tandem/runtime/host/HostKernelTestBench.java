@@ -30,9 +30,14 @@ final class HostKernelTestBench implements AutoCloseable {
     final FakeLauncher launcher;
     final HostKernels kernels;
 
+    /** A bench on the Java GEMM (bitwise the naive loop), whatever -Dtandem.gemm says. */
     HostKernelTestBench(int threads) {
+        this(threads, HostGemms.select("java"));
+    }
+
+    HostKernelTestBench(int threads, HostGemm gemm) {
         launcher = new FakeLauncher(threads);
-        kernels = new HostKernels(launcher);
+        kernels = new HostKernels(launcher, gemm);
     }
 
     Tensor tensor(DType dtype, long... shape) {
