@@ -187,6 +187,9 @@ final class CollectiveGroup {
                         checkNotAborted(description);
                     }
                 }
+                if (Thread.currentThread().isInterrupted()) {   // e.g. the stream is being closed
+                    throw new CollectiveException(description + ": interrupted during the emulated transfer");
+                }
                 LockSupport.parkNanos(this, left);
             }
         } finally {
