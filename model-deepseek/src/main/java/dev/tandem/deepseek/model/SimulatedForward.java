@@ -55,6 +55,8 @@ public final class SimulatedForward implements AutoCloseable {
     private final List<List<DeviceLayer>> layers = new ArrayList<>();
     private final List<StageProgram<DecoderMicroBatch>> programs = new ArrayList<>();
     private final List<ScheduleRunner> runners = new ArrayList<>();
+    /** Each rank's schedules by (overlapped, micro-batches): immutable, built once per machine, reused by every step. */
+    private final List<java.util.Map<Integer, Schedule<DecoderMicroBatch>>> schedules = new ArrayList<>();
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
 
     /**
@@ -90,6 +92,7 @@ public final class SimulatedForward implements AutoCloseable {
                 layers.add(ls);
                 programs.add(DecoderLayers.program(rc, ls));
                 runners.add(new ScheduleRunner(rc.computeStream(), rc.commStream()));
+                schedules.add(new java.util.concurrent.ConcurrentHashMap<>());
                 rc.computeStream().synchronize();
             }
         } catch (RuntimeException e) {
@@ -186,9 +189,10 @@ public final class SimulatedForward implements AutoCloseable {
                 mb.putCarried(DecoderMicroBatch.HIDDEN, Tensor.allocate(rc.device(), s, DType.F32, t, d));
                 mb.putCarried(DecoderMicroBatch.POSITIONS, Tensor.allocate(rc.device(), s, DType.I32, t));
             }
-            Schedule<DecoderMicroBatch> schedule = overlapped
-                    ? Schedules.overlapped(programs.get(rank), batches.size())
-                    : Schedules.sequential(programs.get(rank), batches.size());
+            int count = batches.size();
+            Schedule<DecoderMicroBatch> schedule = schedules.get(rank).computeIfAbsent(overlapped ? -count : count,
+                    k -> overlapped ? Schedules.overlapped(programs.get(rank), count)
+                            : Schedules.sequential(programs.get(rank), count));
             runners.get(rank).run(schedule, batches);
             s.synchronize();
             rc.commStream().synchronize();

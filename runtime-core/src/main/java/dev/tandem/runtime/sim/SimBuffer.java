@@ -2,7 +2,6 @@ package dev.tandem.runtime.sim;
 
 import dev.tandem.runtime.DeviceBuffer;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -14,6 +13,9 @@ final class SimBuffer implements DeviceBuffer {
     private final boolean withData;
     private MemorySegment data;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Neighbours in the device's list of open buffers (guarded by the runtime lock): O(1) insert and removal. */
+    SimBuffer previous;
+    SimBuffer next;
 
     SimBuffer(SimDevice device, SimStream allocationStream, long bytes, boolean withData) {
         this.device = device;
@@ -45,7 +47,8 @@ final class SimBuffer implements DeviceBuffer {
     /** The bytes, allocated (zeroed) on first write; null for a shape-only buffer. Runtime lock held. */
     MemorySegment writableData() {
         if (data == null && withData) {
-            data = Arena.ofAuto().allocate(bytes, 8);
+            // heap memory: nothing native to clean up, and no kernel reads it through an address
+            data = MemorySegment.ofArray(new long[(int) ((bytes + 7) / 8)]).asSlice(0, bytes);
         }
         return data;
     }

@@ -36,7 +36,7 @@ final class SimDevice implements Device, KernelLauncher {
     private final List<SimStream> streams = new CopyOnWriteArrayList<>();
     private final List<SimEvent> events = new CopyOnWriteArrayList<>();
     private final List<SimCommunicator> communicators = new CopyOnWriteArrayList<>();
-    private final java.util.Set<SimBuffer> buffers = new java.util.HashSet<>();   // guarded by the runtime lock
+    private SimBuffer buffers;   // head of the open buffers' list, guarded by the runtime lock
     private long used;
     private long peak;
     private long hostClock;
@@ -112,16 +112,31 @@ final class SimDevice implements Device, KernelLauncher {
             used += bytes;
             peak = Math.max(peak, used);
             SimBuffer buffer = new SimBuffer(this, owner, bytes, bytes <= runtime.settings().dataBytesLimit());
-            buffers.add(buffer);
+            buffer.next = buffers;
+            if (buffers != null) {
+                buffers.previous = buffer;
+            }
+            buffers = buffer;
             return buffer;
         }
     }
 
     void release(SimBuffer buffer) {
         synchronized (runtime.lock()) {
-            if (buffers.remove(buffer)) {
-                used -= buffer.byteSize();
+            // called once per buffer (its close is idempotent)
+            if (buffer.previous != null) {
+                buffer.previous.next = buffer.next;
+            } else if (buffers == buffer) {
+                buffers = buffer.next;
+            } else {
+                return;
             }
+            if (buffer.next != null) {
+                buffer.next.previous = buffer.previous;
+            }
+            buffer.previous = null;
+            buffer.next = null;
+            used -= buffer.byteSize();
         }
     }
 
@@ -172,9 +187,11 @@ final class SimDevice implements Device, KernelLauncher {
         closed = true;
         List<Runnable> closes = new ArrayList<>();
         communicators.forEach(c -> closes.add(c::close));
-        List<SimBuffer> open;
+        List<SimBuffer> open = new ArrayList<>();
         synchronized (runtime.lock()) {
-            open = List.copyOf(buffers);
+            for (SimBuffer b = buffers; b != null; b = b.next) {
+                open.add(b);
+            }
         }
         open.forEach(b -> closes.add(b::close));
         events.forEach(e -> closes.add(e::close));

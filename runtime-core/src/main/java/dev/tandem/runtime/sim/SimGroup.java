@@ -36,10 +36,12 @@ final class SimGroup {
 
     /** Round {@code sequence}, created by the first rank that enqueues it. */
     Round round(long sequence, String signature, int rank, Object payload, Consumer<Object[]> exchange) {
-        Round r = rounds.computeIfAbsent(sequence, s -> new Round(s, signature, exchange));
+        Round r = rounds.computeIfAbsent(sequence, s -> new Round(s, signature, rank, exchange));
         if (!r.signature.equals(signature) && r.error == null) {
-            r.error = new CollectiveException("collective #" + sequence + " of group " + id + ": rank " + rank
-                    + " issued " + signature + " but another rank issued " + r.signature);
+            // worded as the host backend words it
+            r.error = new CollectiveException("mismatched collective calls at collective #" + sequence + " of group "
+                    + id + ": rank " + r.firstRank + " issued " + r.signature + " but rank " + rank + " issued "
+                    + signature);
         }
         r.payloads[rank] = payload;
         return r;
@@ -66,6 +68,7 @@ final class SimGroup {
         private final long sequence;
         private final String signature;
         private final Consumer<Object[]> exchange;
+        private final int firstRank;
         private final Object[] payloads = new Object[size];
         private final boolean[] arrived = new boolean[size];
         private final double[] costs = new double[size];
@@ -74,9 +77,10 @@ final class SimGroup {
         private long firstArrivalReal;
         private RuntimeException error;
 
-        Round(long sequence, String signature, Consumer<Object[]> exchange) {
+        Round(long sequence, String signature, int firstRank, Consumer<Object[]> exchange) {
             this.sequence = sequence;
             this.signature = signature;
+            this.firstRank = firstRank;
             this.exchange = exchange;
         }
 

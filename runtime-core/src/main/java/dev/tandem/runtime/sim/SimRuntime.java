@@ -38,6 +38,7 @@ public final class SimRuntime implements TandemRuntime {
     private final Object lock = new Object();
     private volatile boolean closed;
     private final List<SimGroup> groups = new ArrayList<>();
+    private boolean wake;   // guarded by the lock: a stream reached a position a host thread waits for
 
     /** Opens {@code options.deviceCount()} simulated devices (default: one node of the profile). */
     public SimRuntime(RuntimeOptions options, SimSettings settings) {
@@ -188,21 +189,29 @@ public final class SimRuntime implements TandemRuntime {
         pump(null);
     }
 
-    /** Resolves everything that can be resolved; call with the lock held after any change. */
+    /** A stream reached a position a blocked host thread waits for; lock held. */
+    void wakeWaiters() {
+        wake = true;
+    }
+
+    /**
+     * Resolves everything that can be resolved; call with the lock held after any change. Blocked host threads
+     * are woken only when a position one of them waits for is reached (each rank's thread waits on the same
+     * lock, so waking all of them on every resolved operation would cost more than the simulation).
+     */
     void pump(SimStream changed) {
         if (changed != null && !changed.advance()) {
             return;
         }
         boolean progress = true;
-        boolean any = changed != null;
         while (progress) {
             progress = false;
             for (SimStream s : streams) {
                 progress |= s.advance();
             }
-            any |= progress;
         }
-        if (any) {
+        if (wake) {
+            wake = false;
             lock.notifyAll();
         }
     }

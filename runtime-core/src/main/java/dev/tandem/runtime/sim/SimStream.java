@@ -39,6 +39,8 @@ final class SimStream implements Stream {
     private long completed;
     private long clock;
     private long[] endTimes = new long[64];
+    /** Smallest position a blocked host thread waits for (MAX_VALUE: none); reaching it wakes the waiters. */
+    private long awaited = Long.MAX_VALUE;
     private Failure failure;
     private volatile String tag;
     private volatile boolean closed;
@@ -216,6 +218,10 @@ final class SimStream implements Stream {
                 endTimes = Arrays.copyOf(endTimes, endTimes.length * 2);
             }
             endTimes[(int) completed] = end;
+            if (completed >= awaited) {
+                awaited = Long.MAX_VALUE;
+                runtime.wakeWaiters();
+            }
             var tracer = runtime.tracer();
             if (tracer.isEnabled()) {
                 tracer.record(new TraceSpan(device.id(), device.rank(), name(), role(), op.name, op.tag, start, end));
@@ -252,6 +258,7 @@ final class SimStream implements Stream {
         long deadline = System.nanoTime() + timeoutNanos;
         synchronized (runtime.lock()) {
             while (completed < position) {
+                awaited = Math.min(awaited, position);
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     throw new StreamTimeoutException("stream '" + name() + "' did not drain within "
@@ -292,8 +299,9 @@ final class SimStream implements Stream {
     }
 
     /**
-     * A download of a shape-only tensor enqueues the same operations as on any backend (the copy and the callback)
-     * but skips the staging memory, which would hold nothing: full-size router scores are downloaded every layer.
+     * Downloads enqueue the same operations as on any backend (the copy and the callback) but skip the staging
+     * memory: a shape-only tensor has nothing to stage (full-size router scores are downloaded every layer), and a
+     * data-carrying one is read straight from its buffer by the callback, which resolves right after the copy.
      */
     @Override
     public void download(dev.tandem.runtime.Tensor source, float[] values) {
@@ -306,17 +314,46 @@ final class SimStream implements Stream {
         if (!source.dtype().isFloatingPoint()) {
             throw new dev.tandem.runtime.ShapeException("float[] copy needs a F32, BF16 or F16 tensor, got " + source);
         }
-        if (!source.isContiguous()) {
-            throw new dev.tandem.runtime.ShapeException("host copies need a contiguous tensor; copy " + source
+        checkArrayLength(source, values.length);
+        enqueueDownload(source, null);
+    }
+
+    @Override
+    public void download(dev.tandem.runtime.Tensor source, int[] values) {
+        Objects.requireNonNull(source, "source");
+        if (source.dtype() != dev.tandem.runtime.DType.I32) {
+            throw new dev.tandem.runtime.ShapeException("array copy needs a I32 tensor, got " + source);
+        }
+        checkArrayLength(source, values.length);
+        enqueueDownload(source, data -> {
+            if (data == null) {
+                Arrays.fill(values, 0);   // never written: a fresh allocation reads as zeros
+            } else {
+                MemorySegment.copy(data, java.lang.foreign.ValueLayout.JAVA_INT, source.byteOffset(), values, 0,
+                        values.length);
+            }
+        });
+    }
+
+    private void enqueueDownload(dev.tandem.runtime.Tensor source, java.util.function.Consumer<MemorySegment> read) {
+        SimBuffer b = device.ownBuffer(source.buffer(), "copyToHost");
+        enqueueWork("copyToHost", runtime.costs().hostCopyNanos(source.byteSize()), null);
+        hostCallback(() -> {
+            if (read != null) {
+                read.accept(b.data());
+            }
+        });
+    }
+
+    private static void checkArrayLength(dev.tandem.runtime.Tensor tensor, int length) {
+        if (!tensor.isContiguous()) {
+            throw new dev.tandem.runtime.ShapeException("host copies need a contiguous tensor; copy " + tensor
                     + " with Kernels.copy first");
         }
-        if (source.numel() != values.length) {
-            throw new OutOfRangeException("array of " + values.length + " elements does not match " + source
-                    + " with " + source.numel() + " elements");
+        if (tensor.numel() != length) {
+            throw new OutOfRangeException("array of " + length + " elements does not match " + tensor
+                    + " with " + tensor.numel() + " elements");
         }
-        device.ownBuffer(source.buffer(), "copyToHost");
-        enqueueWork("copyToHost", runtime.costs().hostCopyNanos(source.byteSize()), null);
-        hostCallback(() -> { });
     }
 
     @Override
