@@ -4,6 +4,7 @@
 #include "tandem_aclnn.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,7 +259,7 @@ aclnnStatus aclDestroyTensorList(const aclTensorList *array) {
 /* ---------- executors ---------- */
 enum opk { OP_MATMUL = 1, OP_ADD, OP_MUL, OP_MULS, OP_INPLACE_MUL, OP_RMSNORM, OP_SILU, OP_SIGMOID, OP_SOFTMAX,
            OP_TOPK, OP_INDEX_SELECT, OP_INDEX_ADD, OP_CAST, OP_COPY, OP_FILL, OP_MASKED_FILL, OP_COS, OP_SIN,
-           OP_ROPE, OP_GMM, OP_MOE_INIT, OP_MOE_FINALIZE, OP_MOE_GATING };
+           OP_ROPE, OP_GMM, OP_MOE_INIT, OP_MOE_FINALIZE, OP_MOE_GATING, OP_SWIGLU };
 
 struct aclOpExecutor {
     int op;
@@ -348,6 +349,94 @@ static bool broadcastable(const tens *small, const tens *big) {
 static bool is_float(int dt) {
     return dt == ACL_FLOAT || dt == ACL_FLOAT16 || dt == ACL_BF16;
 }
+
+/* ---------- the documented dtype tables (Atlas A2 columns of the aclnn pages; sources in VERIFIED.md) ---------- */
+#define DT(t) (1ull << (t))
+#define DT_FLOATS (DT(ACL_FLOAT) | DT(ACL_FLOAT16) | DT(ACL_BF16))
+#define DT_INTS (DT(ACL_INT8) | DT(ACL_INT16) | DT(ACL_INT32) | DT(ACL_INT64) | DT(ACL_UINT8))
+#define DT_COMPLEX (DT(ACL_COMPLEX64) | DT(ACL_COMPLEX128))
+/* aclnnAdd/Mul/Muls/InplaceMul, aclnnIndexSelect */
+#define DT_ARITH (DT_FLOATS | DT(ACL_DOUBLE) | DT_INTS | DT(ACL_BOOL) | DT_COMPLEX)
+/* aclnnCast: the arithmetic set plus the unsigned 16/32/64-bit types */
+#define DT_CAST (DT_ARITH | DT(ACL_UINT16) | DT(ACL_UINT32) | DT(ACL_UINT64))
+/* aclnnIndexAdd: the arithmetic set without complex */
+#define DT_INDEX_ADD (DT_FLOATS | DT(ACL_DOUBLE) | DT_INTS | DT(ACL_BOOL))
+/* aclnnInplaceMaskedFillScalar selfRef */
+#define DT_MASKED_FILL (DT_FLOATS | DT(ACL_INT8) | DT(ACL_INT32) | DT(ACL_INT64) | DT(ACL_BOOL))
+/* aclnnSoftmax, aclnnSigmoid */
+#define DT_REAL_FLOATS (DT_FLOATS | DT(ACL_DOUBLE))
+#define DT_INDEX (DT(ACL_INT32) | DT(ACL_INT64))
+
+static bool dt_in(int dt, uint64_t set) {
+    return dt >= 0 && dt < 64 && ((set >> dt) & 1u);
+}
+
+static const char *dt_name(int dt) {
+    switch (dt) {
+        case ACL_FLOAT: return "FLOAT"; case ACL_FLOAT16: return "FLOAT16"; case ACL_BF16: return "BFLOAT16";
+        case ACL_DOUBLE: return "DOUBLE"; case ACL_INT8: return "INT8"; case ACL_INT16: return "INT16";
+        case ACL_INT32: return "INT32"; case ACL_INT64: return "INT64"; case ACL_UINT8: return "UINT8";
+        case ACL_UINT16: return "UINT16"; case ACL_UINT32: return "UINT32"; case ACL_UINT64: return "UINT64";
+        case ACL_BOOL: return "BOOL"; case ACL_COMPLEX64: return "COMPLEX64"; case ACL_COMPLEX128: return "COMPLEX128";
+        default: return "UNDEFINED";
+    }
+}
+
+/* bool < integer < floating < complex: a value may be cast to its own or a later category (the aclnn pages'
+   "castable" rule, which follows PyTorch's canCast). */
+static int dt_category(int dt) {
+    if (dt == ACL_BOOL) return 0;
+    if (dt_in(dt, DT_COMPLEX)) return 3;
+    if (dt_in(dt, DT_REAL_FLOATS)) return 2;
+    return 1;
+}
+
+static bool dt_castable(int from, int to) {
+    return dt_category(from) <= dt_category(to);
+}
+
+/* The type two operands promote to (the aclnn "互推导关系" table for the types Tandem sends). */
+static int dt_promote(int a, int b) {
+    if (a == b) return a;
+    int ca = dt_category(a), cb = dt_category(b);
+    if (ca != cb) return ca > cb ? a : b;
+    if (ca == 2) {
+        if (a == ACL_DOUBLE || b == ACL_DOUBLE) return ACL_DOUBLE;
+        return ACL_FLOAT; /* FLOAT with anything, or FLOAT16 with BFLOAT16 */
+    }
+    if ((a == ACL_UINT8 && b == ACL_INT8) || (a == ACL_INT8 && b == ACL_UINT8)) return ACL_INT16;
+    return emu_dtype_size(a) >= emu_dtype_size(b) ? a : b;
+}
+
+/* Frees the half-built executor and reports ACLNN_ERR_PARAM_INVALID (161002), as phase 1 does. */
+static aclnnStatus param_invalid(aclOpExecutor *e, const char *fmt, ...) {
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    emu_set_error("%sGetWorkspaceSize: %s", e->name, why);
+    free(e);
+    return ACLNN_ERR_PARAM_INVALID;
+}
+
+#define NEED_DT(i, arg, set) do { \
+        if (!dt_in(e->t[i].dtype, (set))) \
+            return param_invalid(e, "%s dtype %s is not supported on Atlas A2", (arg), dt_name(e->t[i].dtype)); \
+    } while (0)
+#define SAME_DT(i, arg, j, ref) do { \
+        if (e->t[i].dtype != e->t[j].dtype) \
+            return param_invalid(e, "%s dtype %s must equal %s's %s", (arg), dt_name(e->t[i].dtype), (ref), \
+                                 dt_name(e->t[j].dtype)); \
+    } while (0)
+#define MAX_RANK(i, arg, r) do { \
+        if (e->t[i].ndim > (r)) return param_invalid(e, "%s has %d dimensions, more than %d", (arg), e->t[i].ndim, (r)); \
+    } while (0)
+#define CASTABLE(from, i, arg) do { \
+        if (!dt_castable((from), e->t[i].dtype)) \
+            return param_invalid(e, "%s dtype %s cannot hold the result type %s", (arg), dt_name(e->t[i].dtype), \
+                                 dt_name(from)); \
+    } while (0)
 
 static char *addr_of(const tens *t, const int64_t *idx) {
     int64_t off = t->offset;
@@ -472,6 +561,22 @@ static int run_elementwise(aclOpExecutor *e) {
         st(out, addr_of(out, idx), vals[i]);
     }
     free(vals);
+    return 0;
+}
+
+/* out = silu(A) * B, A and B the first and second half of x along axis e->k (aclnnSwiGlu). */
+static int run_swiglu(aclOpExecutor *e) {
+    tens *x = &e->t[0], *out = &e->t[1];
+    int axis = (int) e->k;
+    int64_t half = out->dims[axis], n = numel(out), idx[MAXD];
+    for (int64_t i = 0; i < n; i++) {
+        unravel(i, out, idx);
+        float a = ld(x, addr_of(x, idx));
+        idx[axis] += half;
+        float b = ld(x, addr_of(x, idx));
+        idx[axis] -= half;
+        st(out, addr_of(out, idx), a / (1.0f + expf(-a)) * b);
+    }
     return 0;
 }
 
@@ -902,6 +1007,7 @@ static int run_exec(emu_task *task) {
         case OP_MOE_INIT: return run_moe_init(e);
         case OP_MOE_FINALIZE: return run_moe_finalize(e);
         case OP_MOE_GATING: return run_moe_gating(e);
+        case OP_SWIGLU: return run_swiglu(e);
         default: return run_elementwise(e);
     }
 }
@@ -974,6 +1080,7 @@ PHASE2(aclnnGroupedMatmulV4)
 PHASE2(aclnnMoeInitRoutingV3)
 PHASE2(aclnnMoeFinalizeRoutingV2)
 PHASE2(aclnnMoeGatingTopK)
+PHASE2(aclnnSwiGlu)
 
 #define BEGIN(fn, op, ws, ...) \
     NENTER(fn "GetWorkspaceSize"); \
@@ -987,6 +1094,14 @@ aclnnStatus aclnnMatmulGetWorkspaceSize(const aclTensor *self, const aclTensor *
     BEGIN("aclnnMatmul", OP_MATMUL, 0, self, mat2, out);
     tens *a = &e->t[0], *b = &e->t[1], *o = &e->t[2];
     if (cubeMathType < 0 || cubeMathType > 3) return shape_error(e, "cubeMathType must be 0..3");
+    NEED_DT(0, "self", DT_FLOATS);
+    NEED_DT(1, "mat2", DT_FLOATS);
+    NEED_DT(2, "out", DT_FLOATS);
+    int promoted = dt_promote(a->dtype, b->dtype);
+    if (o->dtype != promoted && !(promoted == ACL_FLOAT16 && o->dtype == ACL_FLOAT))
+        return param_invalid(e, "out dtype %s must be %s (self %s, mat2 %s; FLOAT is also allowed for FLOAT16)",
+                             dt_name(o->dtype), dt_name(promoted), dt_name(a->dtype), dt_name(b->dtype));
+    if (a->ndim > 6 || b->ndim > 6) return param_invalid(e, "self and mat2 have at most 6 dimensions");
     if (a->ndim < 2 || a->ndim > 3 || b->ndim < 2 || b->ndim > 3 || o->ndim != (a->ndim > b->ndim ? a->ndim : b->ndim))
         return shape_error(e, "ranks must be 2 or 3");
     int64_t m = a->dims[a->ndim - 2], k = a->dims[a->ndim - 1], k2 = b->dims[b->ndim - 2], n = b->dims[b->ndim - 1];
@@ -996,20 +1111,33 @@ aclnnStatus aclnnMatmulGetWorkspaceSize(const aclTensor *self, const aclTensor *
     return finish_exec(e, workspaceSize, executor);
 }
 
+/* aclnnAdd and aclnnMul: self, other and out in the arithmetic set, at most 8 dimensions, out castable from the
+   promoted type. */
+static aclnnStatus binary_tables(aclOpExecutor *e, uint64_t *workspaceSize, aclOpExecutor **executor) {
+    NEED_DT(0, "self", DT_ARITH);
+    NEED_DT(1, "other", DT_ARITH);
+    NEED_DT(2, "out", DT_ARITH);
+    MAX_RANK(0, "self", 8);
+    MAX_RANK(1, "other", 8);
+    MAX_RANK(2, "out", 8);
+    CASTABLE(dt_promote(e->t[0].dtype, e->t[1].dtype), 2, "out");
+    return finish_exec(e, workspaceSize, executor);
+}
+
 aclnnStatus aclnnAddGetWorkspaceSize(const aclTensor *self, const aclTensor *other, const aclScalar *alpha,
                                      aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor) {
     BEGIN("aclnnAdd", OP_ADD, 0, self, other, out);
     if (!emu_reg_has((void *) alpha, K_SCALAR)) return shape_error(e, "alpha is not a live aclScalar");
     e->s[0] = alpha->v;
     if (!broadcastable(&e->t[0], &e->t[2]) || !broadcastable(&e->t[1], &e->t[2])) return shape_error(e, "shapes do not broadcast to out");
-    return finish_exec(e, workspaceSize, executor);
+    return binary_tables(e, workspaceSize, executor);
 }
 
 aclnnStatus aclnnMulGetWorkspaceSize(const aclTensor *self, const aclTensor *other, aclTensor *out,
                                      uint64_t *workspaceSize, aclOpExecutor **executor) {
     BEGIN("aclnnMul", OP_MUL, 0, self, other, out);
     if (!broadcastable(&e->t[0], &e->t[2]) || !broadcastable(&e->t[1], &e->t[2])) return shape_error(e, "shapes do not broadcast to out");
-    return finish_exec(e, workspaceSize, executor);
+    return binary_tables(e, workspaceSize, executor);
 }
 
 aclnnStatus aclnnMulsGetWorkspaceSize(const aclTensor *self, const aclScalar *other, aclTensor *out,
@@ -1018,6 +1146,10 @@ aclnnStatus aclnnMulsGetWorkspaceSize(const aclTensor *self, const aclScalar *ot
     if (!emu_reg_has((void *) other, K_SCALAR)) return shape_error(e, "other is not a live aclScalar");
     e->s[0] = other->v;
     if (!same_shape(&e->t[0], &e->t[1])) return shape_error(e, "self and out shapes differ");
+    NEED_DT(0, "self", DT_ARITH);
+    NEED_DT(1, "out", DT_ARITH);
+    MAX_RANK(0, "self", 8);
+    CASTABLE(e->t[0].dtype, 1, "out");
     return finish_exec(e, workspaceSize, executor);
 }
 
@@ -1025,6 +1157,10 @@ aclnnStatus aclnnInplaceMulGetWorkspaceSize(aclTensor *selfRef, const aclTensor 
                                             aclOpExecutor **executor) {
     BEGIN("aclnnInplaceMul", OP_INPLACE_MUL, 0, selfRef, other);
     if (!broadcastable(&e->t[1], &e->t[0])) return shape_error(e, "other does not broadcast to selfRef");
+    NEED_DT(0, "selfRef", DT_ARITH);
+    NEED_DT(1, "other", DT_ARITH);
+    MAX_RANK(0, "selfRef", 8);
+    CASTABLE(dt_promote(e->t[0].dtype, e->t[1].dtype), 0, "selfRef");
     return finish_exec(e, workspaceSize, executor);
 }
 
@@ -1036,6 +1172,9 @@ aclnnStatus aclnnRmsNormGetWorkspaceSize(const aclTensor *x, const aclTensor *ga
     tens *t = e->t;
     if (t[0].ndim < 1 || t[1].ndim != 1 || t[1].dims[0] != t[0].dims[t[0].ndim - 1] || !same_shape(&t[0], &t[2]))
         return shape_error(e, "gamma must be 1-D over x's last axis and y must have x's shape");
+    NEED_DT(0, "x", DT_FLOATS);
+    NEED_DT(1, "gamma", DT_FLOATS);
+    SAME_DT(2, "yOut", 0, "x");
     if (t[3].dtype != ACL_FLOAT) return shape_error(e, "rstd must be FLOAT");
     /* rstd has x's rank, with the normalised (gamma's) dimensions set to 1 (aclnnRmsNorm page). */
     bool rstd_ok = t[3].ndim == t[0].ndim;
@@ -1057,6 +1196,20 @@ static aclnnStatus unary(const char *fn, int op, const aclTensor *self, aclTenso
     aclnnStatus rc = new_exec(op, base, 0, workspaceSize, executor, 2, ts, &e);
     if (rc) return rc;
     if (!same_shape(&e->t[0], &e->t[1])) return shape_error(e, "self and out shapes differ");
+    if (op == OP_SILU) {
+        /* aclnnSilu: FLOAT16/FLOAT/BFLOAT16, self and out of one dtype */
+        NEED_DT(0, "self", DT_FLOATS);
+        SAME_DT(1, "out", 0, "self");
+    } else if (op == OP_SIGMOID) {
+        NEED_DT(0, "self", DT_REAL_FLOATS | DT_COMPLEX);
+        NEED_DT(1, "out", DT_REAL_FLOATS | DT_COMPLEX);
+        CASTABLE(e->t[0].dtype, 1, "out");
+    } else {
+        /* aclnnCos / aclnnSin: integer and bool inputs compute in floating point; out is floating */
+        NEED_DT(0, "self", DT_ARITH);
+        NEED_DT(1, "out", DT_REAL_FLOATS | DT_COMPLEX);
+    }
+    MAX_RANK(0, "self", 8);
     return finish_exec(e, workspaceSize, executor);
 }
 
@@ -1074,6 +1227,10 @@ aclnnStatus aclnnSoftmaxGetWorkspaceSize(const aclTensor *self, int64_t dim, acl
                                          uint64_t *workspaceSize, aclOpExecutor **executor) {
     BEGIN("aclnnSoftmax", OP_SOFTMAX, 128, self, out);
     if (!same_shape(&e->t[0], &e->t[1]) || e->t[0].ndim < 1) return shape_error(e, "self and out shapes differ");
+    NEED_DT(0, "self", DT_REAL_FLOATS);
+    NEED_DT(1, "out", DT_REAL_FLOATS);
+    MAX_RANK(0, "self", 8);
+    if (dim < -e->t[0].ndim || dim >= e->t[0].ndim) return param_invalid(e, "dim %lld is outside self's dimensions", (long long) dim);
     if (dim != -1 && dim != e->t[0].ndim - 1) return shape_error(e, "the emulator supports the last axis only");
     return finish_exec(e, workspaceSize, executor);
 }
@@ -1099,6 +1256,12 @@ aclnnStatus aclnnIndexSelectGetWorkspaceSize(const aclTensor *self, int64_t dim,
                                              aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor) {
     BEGIN("aclnnIndexSelect", OP_INDEX_SELECT, 0, self, index, out);
     tens *t = e->t;
+    NEED_DT(0, "self", DT_ARITH);
+    NEED_DT(1, "index", DT_INDEX);
+    SAME_DT(2, "out", 0, "self");
+    MAX_RANK(0, "self", 8);
+    if (t[1].ndim > 1) return param_invalid(e, "index must be 0-D or 1-D");
+    if (dim < -t[0].ndim || dim >= t[0].ndim) return param_invalid(e, "dim %lld is outside self's dimensions", (long long) dim);
     if (dim != 0) return shape_error(e, "the emulator supports dim 0 only");
     if (t[1].ndim != 1 || (t[1].dtype != ACL_INT64 && t[1].dtype != ACL_INT32)) return shape_error(e, "index must be 1-D INT32/INT64");
     if (t[2].ndim != t[0].ndim || t[2].dims[0] != t[1].dims[0]) return shape_error(e, "out shape mismatch");
@@ -1115,6 +1278,13 @@ aclnnStatus aclnnIndexAddGetWorkspaceSize(const aclTensor *self, const int64_t d
     tens *t = e->t;
     if (!emu_reg_has((void *) alpha, K_SCALAR)) return shape_error(e, "alpha is not a live aclScalar");
     e->s[0] = alpha->v;
+    NEED_DT(0, "self", DT_INDEX_ADD);
+    NEED_DT(1, "index", DT_INDEX);
+    SAME_DT(2, "source", 0, "self");
+    SAME_DT(3, "out", 0, "self");
+    MAX_RANK(0, "self", 8);
+    if (t[1].ndim > 1) return param_invalid(e, "index must be 0-D or 1-D");
+    if (dim < -t[0].ndim || dim >= t[0].ndim) return param_invalid(e, "dim %lld is outside self's dimensions", (long long) dim);
     if (dim != 0) return shape_error(e, "the emulator supports dim 0 only");
     if (t[1].ndim != 1 || (t[1].dtype != ACL_INT64 && t[1].dtype != ACL_INT32)) return shape_error(e, "index must be 1-D INT32/INT64");
     if (!same_shape(&t[0], &t[3]) || t[2].ndim != t[0].ndim || t[2].dims[0] != t[1].dims[0]) return shape_error(e, "shape mismatch");
@@ -1124,6 +1294,9 @@ aclnnStatus aclnnIndexAddGetWorkspaceSize(const aclTensor *self, const int64_t d
 aclnnStatus aclnnCastGetWorkspaceSize(const aclTensor *self, const aclDataType dtype, aclTensor *out,
                                       uint64_t *workspaceSize, aclOpExecutor **executor) {
     BEGIN("aclnnCast", OP_CAST, 0, self, out);
+    NEED_DT(0, "self", DT_CAST);
+    if (!dt_in((int) dtype, DT_CAST)) return param_invalid(e, "target dtype %s is not supported", dt_name((int) dtype));
+    MAX_RANK(0, "self", 8);
     if (!same_shape(&e->t[0], &e->t[1]) || (int) dtype != e->t[1].dtype) return shape_error(e, "out must have self's shape and the target dtype");
     return finish_exec(e, workspaceSize, executor);
 }
@@ -1131,6 +1304,9 @@ aclnnStatus aclnnCastGetWorkspaceSize(const aclTensor *self, const aclDataType d
 aclnnStatus aclnnInplaceCopyGetWorkspaceSize(aclTensor *selfRef, const aclTensor *src, uint64_t *workspaceSize,
                                              aclOpExecutor **executor) {
     BEGIN("aclnnInplaceCopy", OP_COPY, 0, selfRef, src);
+    NEED_DT(0, "selfRef", DT_ARITH);
+    NEED_DT(1, "src", DT_ARITH);
+    MAX_RANK(0, "selfRef", 8);
     if (!broadcastable(&e->t[1], &e->t[0])) return shape_error(e, "src does not broadcast to selfRef");
     return finish_exec(e, workspaceSize, executor);
 }
@@ -1138,6 +1314,8 @@ aclnnStatus aclnnInplaceCopyGetWorkspaceSize(aclTensor *selfRef, const aclTensor
 aclnnStatus aclnnInplaceFillScalarGetWorkspaceSize(aclTensor *selfRef, const aclScalar *value,
                                                    uint64_t *workspaceSize, aclOpExecutor **executor) {
     BEGIN("aclnnInplaceFillScalar", OP_FILL, 0, selfRef);
+    NEED_DT(0, "selfRef", DT_ARITH);
+    MAX_RANK(0, "selfRef", 8);
     if (!emu_reg_has((void *) value, K_SCALAR)) return shape_error(e, "value is not a live aclScalar");
     e->s[0] = value->v;
     return finish_exec(e, workspaceSize, executor);
@@ -1149,7 +1327,8 @@ aclnnStatus aclnnInplaceMaskedFillScalarGetWorkspaceSize(aclTensor *selfRef, con
     BEGIN("aclnnInplaceMaskedFillScalar", OP_MASKED_FILL, 0, selfRef, mask);
     if (!emu_reg_has((void *) value, K_SCALAR)) return shape_error(e, "value is not a live aclScalar");
     e->s[0] = value->v;
-    if (e->t[1].dtype != ACL_BOOL) return shape_error(e, "mask must be BOOL");
+    NEED_DT(0, "selfRef", DT_MASKED_FILL);
+    NEED_DT(1, "mask", DT(ACL_BOOL));
     if (!broadcastable(&e->t[1], &e->t[0])) return shape_error(e, "mask does not broadcast to selfRef");
     return finish_exec(e, workspaceSize, executor);
 }
@@ -1170,6 +1349,7 @@ aclnnStatus aclnnRotaryPositionEmbeddingGetWorkspaceSize(const aclTensor *x, con
     BEGIN("aclnnRotaryPositionEmbedding", OP_ROPE, 64, x, cos, sin, out);
     tens *t = e->t;
     e->k = mode;
+    NEED_DT(0, "x", DT_FLOATS);
     if (mode != 0 && mode != 1) return shape_error(e, "the emulator supports mode 0 (half) and 1 (interleave)");
     if (t[0].ndim < 1 || t[0].dims[t[0].ndim - 1] % 2 != 0) return shape_error(e, "the last axis must be even");
     if (!same_shape(&t[0], &t[3]) || t[1].ndim != t[0].ndim || t[2].ndim != t[0].ndim
@@ -1211,6 +1391,9 @@ aclnnStatus aclnnGroupedMatmulV4GetWorkspaceSize(const aclTensorList *x, const a
     if (rc) return rc;
     tens *t = e->t;
     e->k = groupListType;
+    NEED_DT(0, "x", DT_FLOATS);
+    SAME_DT(1, "weight", 0, "x");
+    SAME_DT(3, "out", 0, "x");
     if (t[0].ndim != 2 || t[1].ndim != 3 || t[3].ndim != 2 || t[1].dims[1] != t[0].dims[1]
         || t[3].dims[0] != t[0].dims[0] || t[3].dims[1] != t[1].dims[2])
         return shape_error(e, "needs x [M,K], weight [E,K,N] and out [M,N]");
@@ -1371,5 +1554,38 @@ aclnnStatus aclnnMoeGatingTopKGetWorkspaceSize(const aclTensor *x, const aclTens
     e->attr[4] = outFlag;
     e->s[0] = routedScalingFactor;
     e->s[1] = eps;
+    return finish_exec(e, workspaceSize, executor);
+}
+
+static bool contiguous(const tens *t) {
+    int64_t want = 1;
+    for (int d = t->ndim - 1; d >= 0; d--) {
+        if (t->dims[d] != 1 && t->strides[d] != want) return false;
+        want *= t->dims[d];
+    }
+    return true;
+}
+
+/* aclnnSwiGlu page: x of rank 1..8 in FLOAT16/BFLOAT16/FLOAT (A2), even along dim, contiguous, not empty; out of
+ * x's dtype with that axis halved; anything else is ACLNN_ERR_PARAM_INVALID. */
+aclnnStatus aclnnSwiGluGetWorkspaceSize(const aclTensor *x, int64_t dim, const aclTensor *out,
+                                        uint64_t *workspaceSize, aclOpExecutor **executor) {
+    BEGIN("aclnnSwiGlu", OP_SWIGLU, 0, x, out);
+    tens *t = e->t;
+    if (!is_float(t[0].dtype)) return dtype_error(e, "x must be FLOAT16, BFLOAT16 or FLOAT");
+    if (t[1].dtype != t[0].dtype) return dtype_error(e, "out must have x's dtype");
+    int nd = t[0].ndim;
+    if (nd < 1 || nd > 8) return shape_error(e, "x must have 1 to 8 dimensions");
+    if (dim < -nd || dim >= nd) return shape_error(e, "dim must lie in [-x.dim(), x.dim() - 1]");
+    int axis = (int) (dim < 0 ? dim + nd : dim);
+    if (t[0].dims[axis] % 2 != 0) return shape_error(e, "x must have an even size along dim");
+    if (numel(&t[0]) == 0) return shape_error(e, "empty tensors are not supported");
+    if (!contiguous(&t[0]) || !contiguous(&t[1])) return shape_error(e, "non-contiguous tensors are not supported");
+    bool ok = t[1].ndim == nd;
+    for (int d = 0; ok && d < nd; d++) {
+        ok = t[1].dims[d] == (d == axis ? t[0].dims[d] / 2 : t[0].dims[d]);
+    }
+    if (!ok) return shape_error(e, "out must have x's shape with dim halved");
+    e->k = axis;
     return finish_exec(e, workspaceSize, executor);
 }

@@ -1,7 +1,9 @@
 package dev.tandem.ascend;
 
-import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.AclDataType;
 import dev.tandem.ascend.internal.AclnnCall;
+import dev.tandem.ascend.internal.AclnnStatus;
+import dev.tandem.ascend.internal.CubeMathType;
 import dev.tandem.ascend.internal.Nn;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Kernels;
@@ -23,7 +25,6 @@ import java.util.Objects;
  * are destroyed right after phase 2 returns.
  */
 final class AscendKernels implements Kernels {
-    private static final byte KEEP_DTYPE = 0;
 
     private final AscendDevice device;
 
@@ -69,16 +70,7 @@ final class AscendKernels implements Kernels {
     }
 
     static int aclType(DType t) {
-        return switch (t) {
-            case F32 -> Acl.ACL_FLOAT();
-            case F16 -> Acl.ACL_FLOAT16();
-            case BF16 -> Acl.ACL_BF16();
-            case I8 -> Acl.ACL_INT8();
-            case I32 -> Acl.ACL_INT32();
-            case I64 -> Acl.ACL_INT64();
-            case U8 -> Acl.ACL_UINT8();
-            case BOOL -> Acl.ACL_BOOL();
-        };
+        return AclDataType.of(t).code();
     }
 
     /** Runs phase 1 and 2 of one operator on the stream; {@code build} creates the aclnn objects. */
@@ -187,14 +179,53 @@ final class AscendKernels implements Kernels {
             fill(stream, out, 0.0);
             return;
         }
+        DType promoted = promote(a.dtype(), b.dtype());
+        if (out.dtype() != promoted && !(promoted == DType.F16 && out.dtype() == DType.F32)) {
+            // aclnnMatmul writes only the promoted type (or FLOAT for FLOAT16): compute in it, then cast.
+            Tensor wide = Tensor.allocate(device, s, promoted, out.shape());
+            try {
+                matmul(stream, a, transposeA, b, transposeB, wide);
+                cast(stream, wide, out);
+            } finally {
+                wide.buffer().close();
+            }
+            return;
+        }
         run(s, "matmul",
                 o -> {
                     MemorySegment tx = o.tensor(x, s);
                     MemorySegment ty = o.tensor(y, s);
                     MemorySegment to = o.tensor(out, s);
-                    return (ws, ex) -> Nn.aclnnMatmulGetWorkspaceSize(tx, ty, to, KEEP_DTYPE, ws, ex);
+                    return (ws, ex) -> Nn.aclnnMatmulGetWorkspaceSize(tx, ty, to, CubeMathType.KEEP_DTYPE, ws, ex);
                 },
                 Nn::aclnnMatmul);
+    }
+
+    /** {@code t} itself when it has {@code dtype}, else a new copy cast to it; {@link #release} frees that copy. */
+    Tensor castTo(AscendStream s, Tensor t, DType dtype) {
+        if (t.dtype() == dtype) {
+            return t;
+        }
+        Tensor copy = Tensor.allocate(device, s, dtype, t.shape());
+        cast(s, t, copy);
+        return copy;
+    }
+
+    /** A scratch tensor on this device, ordered on {@code s}. */
+    Tensor scratch(AscendStream s, DType dtype, long... shape) {
+        return Tensor.allocate(device, s, dtype, shape);
+    }
+
+    /** Frees {@code maybeCopy} if it is not {@code original} (stream-ordered). */
+    static void release(Tensor maybeCopy, Tensor original) {
+        if (maybeCopy != original) {
+            maybeCopy.buffer().close();
+        }
+    }
+
+    /** aclnn's promotion of two floating types: equal types stay, any other pair computes in F32. */
+    static DType promote(DType a, DType b) {
+        return a == b ? a : DType.F32;
     }
 
     private void binary(Stream stream, String op, Tensor a, Tensor b, Tensor out, Float alpha, boolean multiply) {
@@ -316,9 +347,21 @@ final class AscendKernels implements Kernels {
         floating(op, "out", out);
         contiguous(op, "out", out);
         sameShape(op, "out", out, "x", x);
-        if (out.numel() > 0) {
-            unary(s, op, fn, x, out);
+        if (out.numel() == 0) {
+            return;
         }
+        if (fn.equals("aclnnSilu") && x.dtype() != out.dtype()) {
+            // aclnnSilu takes one dtype for self and out: compute in x's, then cast.
+            Tensor same = Tensor.allocate(device, s, x.dtype(), x.shape());
+            try {
+                unary(s, op, fn, x, same);
+                cast(stream, same, out);
+            } finally {
+                same.buffer().close();
+            }
+            return;
+        }
+        unary(s, op, fn, x, out);
     }
 
     @Override
@@ -329,6 +372,79 @@ final class AscendKernels implements Kernels {
     @Override
     public void sigmoid(Stream stream, Tensor x, Tensor out) {
         activation(stream, "sigmoid", "aclnnSigmoid", x, out);
+    }
+
+    /** One {@code aclnnSwiGlu}: the first half of {@code x} along {@code dim} gates the second. */
+    @Override
+    public void swiglu(Stream stream, Tensor x, int dim, Tensor out) {
+        AscendStream s = check("swiglu", stream, "x", x, "out", out);
+        floating("swiglu", "x", x);
+        if (out.dtype() != x.dtype()) {
+            throw new ShapeException("swiglu: out " + out + " must be " + x.dtype() + " like x");
+        }
+        contiguous("swiglu", "out", out);
+        if (x.rank() < 1) {
+            throw new ShapeException("swiglu: x " + Arrays.toString(x.shape()) + " must have rank at least 1");
+        }
+        if (dim < -x.rank() || dim >= x.rank()) {
+            throw new OutOfRangeException("swiglu: dim " + dim + " is out of range for x " + Arrays.toString(x.shape())
+                    + " (rank " + x.rank() + ")");
+        }
+        int axis = dim < 0 ? dim + x.rank() : dim;
+        long n = x.dim(axis);
+        if (n % 2 != 0) {
+            throw new ShapeException("swiglu: x " + Arrays.toString(x.shape()) + " has an odd size (" + n
+                    + ") along dim " + dim + "; it must split into two equal halves");
+        }
+        long[] expected = x.shape();
+        expected[axis] = n / 2;
+        if (!Arrays.equals(out.shape(), expected)) {
+            throw new ShapeException("swiglu: out " + Arrays.toString(out.shape()) + " must be "
+                    + Arrays.toString(expected));
+        }
+        if (bytesOverlap(out, x)) {
+            throw new ShapeException("swiglu: out " + out + " overlaps x " + x);
+        }
+        if (out.numel() == 0) {
+            return; // aclnnSwiGlu rejects empty tensors; there is nothing to compute
+        }
+        // aclnnSwiGlu takes contiguous tensors only.
+        Tensor source = x.isContiguous() ? x : Tensor.allocate(device, s, x.dtype(), x.shape());
+        try {
+            if (source != x) {
+                copy(s, x, source);
+            }
+            run(s, "swiglu", o -> {
+                MemorySegment tx = o.tensor(source, s);
+                MemorySegment to = o.tensor(out, s);
+                return (ws, ex) -> Nn.aclnnSwiGluGetWorkspaceSize(tx, axis, to, ws, ex);
+            }, Nn::aclnnSwiGlu);
+        } finally {
+            if (source != x) {
+                source.buffer().close();
+            }
+        }
+    }
+
+    /** Whether the byte ranges {@code a} and {@code b} span in one buffer intersect. */
+    private static boolean bytesOverlap(Tensor a, Tensor b) {
+        if (a.buffer() != b.buffer() || a.numel() == 0 || b.numel() == 0) {
+            return false;
+        }
+        long[] ea = extent(a);
+        long[] eb = extent(b);
+        return ea[0] < eb[1] && eb[0] < ea[1];
+    }
+
+    private static long[] extent(Tensor t) {
+        long last = t.offset();
+        long[] shape = t.shape();
+        long[] strides = t.strides();
+        for (int d = 0; d < shape.length; d++) {
+            last += (shape[d] - 1) * strides[d];
+        }
+        long size = t.dtype().byteSize();
+        return new long[] {t.offset() * size, (last + 1) * size};
     }
 
     @Override
@@ -343,8 +459,8 @@ final class AscendKernels implements Kernels {
         if (out.numel() == 0) {
             return;
         }
-        if (!overlaps(out, up)) {
-            // out = silu(gate); out *= up
+        if (!overlaps(out, up) && gate.dtype() == out.dtype()) {
+            // out = silu(gate); out *= up (aclnnSilu needs one dtype for self and out)
             unary(s, "swiglu", "aclnnSilu", gate, out);
             run(s, "swiglu", o -> {
                 MemorySegment to = o.tensor(out, s);
@@ -353,7 +469,7 @@ final class AscendKernels implements Kernels {
             }, Nn::aclnnInplaceMul);
             return;
         }
-        Tensor tmp = Tensor.allocate(device, s, out.dtype(), out.shape());
+        Tensor tmp = Tensor.allocate(device, s, gate.dtype(), out.shape());
         try {
             unary(s, "swiglu", "aclnnSilu", gate, tmp);
             run(s, "swiglu", o -> {
@@ -604,14 +720,14 @@ final class AscendKernels implements Kernels {
         }
         boolean sigmoid = gating.norm() == MoeGating.Norm.SIGMOID;
         if (sigmoid != gating.renormalize()) {
-            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
-                    "ACLNN_ERR_INNER_TILING_ERROR", op + ": " + gating.norm() + " gates with renormalize = "
+            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", AclnnStatus.INNER_TILING_ERROR.code(),
+                    AclnnStatus.INNER_TILING_ERROR.cName(), op + ": " + gating.norm() + " gates with renormalize = "
                     + gating.renormalize() + " are not offered by aclnnMoeGatingTopK (sigmoid weights are always"
                     + " renormalised, softmax weights never)");
         }
         if (e > 2048) {
-            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
-                    "ACLNN_ERR_INNER_TILING_ERROR", op + ": aclnnMoeGatingTopK takes at most 2048 experts, got " + e);
+            throw new FeatureNotSupportedException("aclnnMoeGatingTopK", AclnnStatus.INNER_TILING_ERROR.code(),
+                    AclnnStatus.INNER_TILING_ERROR.cName(), op + ": aclnnMoeGatingTopK takes at most 2048 experts, got " + e);
         }
         if (tokens == 0) {
             return;
@@ -703,6 +819,16 @@ final class AscendKernels implements Kernels {
         if (source.numel() == 0) {
             return;
         }
+        // aclnnIndexAdd takes source in self's dtype.
+        Tensor same = castTo(s, source, target.dtype());
+        try {
+            indexAddSameType(s, target, indices, same, alpha);
+        } finally {
+            release(same, source);
+        }
+    }
+
+    private void indexAddSameType(AscendStream s, Tensor target, Tensor indices, Tensor source, float alpha) {
         run(s, "indexAdd", o -> {
             MemorySegment tt = o.tensor(target, s);
             MemorySegment ti = o.tensor(indices, s);

@@ -1,5 +1,6 @@
 package dev.tandem.ascend;
 
+import dev.tandem.ascend.internal.AclnnStatus;
 import dev.tandem.ascend.internal.Nn;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.OutOfRangeException;
@@ -109,6 +110,28 @@ public final class AscendMoeKernels {
         if (out.numel() == 0) {
             return;
         }
+        DType common = AscendKernels.promote(x.dtype(), weights.dtype());
+        if (x.dtype() != common || weights.dtype() != common || out.dtype() != common) {
+            // aclnnGroupedMatmulV4 takes x, weight and out of one dtype: compute in the promoted one, then cast.
+            Tensor xc = kernels.castTo(s, x, common);
+            Tensor wc = kernels.castTo(s, weights, common);
+            Tensor oc = out.dtype() == common ? out : kernels.scratch(s, common, out.shape());
+            try {
+                if (oc != out) {
+                    // Rows past the group sizes are not written: they keep out's values (rounded through x's dtype).
+                    kernels.cast(s, out, oc);
+                }
+                groupedMatmulImpl(s, xc, wc, groupSizes, oc);
+                if (oc != out) {
+                    kernels.cast(s, oc, out);
+                }
+            } finally {
+                AscendKernels.release(xc, x);
+                AscendKernels.release(wc, weights);
+                AscendKernels.release(oc, out);
+            }
+            return;
+        }
         kernels.run(s, op, o -> {
             MemorySegment lx = o.list(x, s);
             MemorySegment lw = o.list(weights, s);
@@ -128,8 +151,8 @@ public final class AscendMoeKernels {
                 "expandedRowIdx", expandedRowIdx, "expertTokens", expertTokens);
         if (cumulative) {
             // The released aclnnMoeInitRoutingV3 kernel takes expertTokensNumType 1 (count) or 2 (key-value) only.
-            throw new FeatureNotSupportedException("aclnnMoeInitRoutingV3", Nn.ACLNN_ERR_INNER_TILING_ERROR(),
-                    "ACLNN_ERR_INNER_TILING_ERROR", "initRouting: cumulative expert token counts (expertTokensNumType 0)"
+            throw new FeatureNotSupportedException("aclnnMoeInitRoutingV3", AclnnStatus.INNER_TILING_ERROR.code(),
+                    AclnnStatus.INNER_TILING_ERROR.cName(), "initRouting: cumulative expert token counts (expertTokensNumType 0)"
                     + " are not supported by the released kernel; pass cumulative = false for per-expert counts");
         }
         AscendKernels.floating(op, "x", x);

@@ -97,6 +97,11 @@ record OperatorCheck(String name, List<DType> dtypes, Body body) {
                     k.swiglu(s, in.floats(t, 3, 8), in.floats(t, 3, 8), out);
                     return out;
                 }),
+                new OperatorCheck("swiglu of gate|up", FLOATS, (k, s, in, t) -> {
+                    Tensor out = in.empty(t, 3, 8);
+                    k.swiglu(s, in.floats(t, 3, 16), -1, out);
+                    return out;
+                }),
                 new OperatorCheck("softmax", FLOATS, (k, s, in, t) -> {
                     Tensor out = in.empty(t, 4, 9);
                     k.softmax(s, in.floats(t, 4, 9), out);

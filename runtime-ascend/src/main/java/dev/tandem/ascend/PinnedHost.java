@@ -1,11 +1,8 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
-import dev.tandem.ascend.internal.Check;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Page-locked host memory from {@code aclrtMallocHost}, used to stage asynchronous copies. */
@@ -19,11 +16,7 @@ final class PinnedHost {
 
     static PinnedHost allocate(AscendDevice device, long bytes) {
         device.bind();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Acl.aclrtMallocHost(out, bytes);
-            return new PinnedHost(out.get(ValueLayout.ADDRESS, 0).reinterpret(bytes));
-        }
+        return new PinnedHost(Acl.aclrtMallocHost(bytes));
     }
 
     MemorySegment segment() {

@@ -1,8 +1,8 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
-import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.NativeThreads;
+import dev.tandem.ascend.internal.ReportPoll;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
@@ -73,27 +73,26 @@ final class ReportThread {
         }
         int failures = 0;
         while (!stopping) {
-            int rc = Acl.Raw.aclrtProcessReport(POLL_MS);
-            if (rc == 0 || rc == Acl.ACL_ERROR_RT_REPORT_TIMEOUT() || rc == Acl.ACL_ERROR_WAIT_CALLBACK_TIMEOUT()) {
-                failures = 0;
-                continue;
-            }
-            if (rc == Acl.ACL_ERROR_RT_THREAD_SUBSCRIBE() || rc == Acl.ACL_ERROR_THREAD_NOT_SUBSCRIBE()) {
-                // Not subscribed yet, or between subscriptions: nothing to deliver.
-                failures = 0;
-                if (!pause(2)) {
+            ReportPoll poll;
+            try {
+                poll = Acl.processReport(POLL_MS);
+            } catch (AclException failure) {
+                if (++failures >= MAX_FAILURES) {
+                    deadCause = failure;
+                    onDead.accept(failure);
+                    return;
+                }
+                if (!pause(Math.min(200, 1L << failures))) {
                     return;
                 }
                 continue;
             }
-            if (++failures >= MAX_FAILURES) {
-                AclException cause = Check.aclError("aclrtProcessReport", rc);
-                deadCause = cause;
-                onDead.accept(cause);
-                return;
-            }
-            if (!pause(Math.min(200, 1L << failures))) {
-                return;
+            failures = 0;
+            if (poll == ReportPoll.NOT_SUBSCRIBED) {
+                // Not subscribed yet, or between subscriptions: nothing to deliver.
+                if (!pause(2)) {
+                    return;
+                }
             }
         }
     }

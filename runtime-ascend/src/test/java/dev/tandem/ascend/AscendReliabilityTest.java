@@ -39,6 +39,8 @@ class AscendReliabilityTest {
         try (TandemRuntime rt = AscendFixture.open(1)) {
             Stream s = rt.device(0).createStream("reports");
             Emulator.failures("aclrtProcessReport=507000");
+            // A poll that began before the injection may still deliver; it returns within its 50 ms timeout.
+            sleepMillis(120);
             s.hostCallback(() -> { });
             long start = System.nanoTime();
             assertThatThrownBy(s::synchronize).isInstanceOf(StreamFailedException.class)
@@ -209,6 +211,15 @@ class AscendReliabilityTest {
             for (var c : joined) {
                 c.close();
             }
+        }
+    }
+
+    private static void sleepMillis(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 }

@@ -50,6 +50,14 @@ public interface Kernels {
     /** SwiGLU: {@code out = silu(gate) * up}. */
     void swiglu(Stream stream, Tensor gate, Tensor up, Tensor out);
 
+    /**
+     * SwiGLU of one tensor holding both halves, as {@code aclnnSwiGlu} computes it: {@code x} is split in two equal
+     * halves along {@code dim} (negative counts from the last axis); the first half is the gate, the second the
+     * up projection, and {@code out = silu(first) * second}. {@code x} needs rank at least 1 and an even size
+     * along {@code dim}; {@code out} has {@code x}'s dtype and shape with that axis halved, and is contiguous.
+     */
+    void swiglu(Stream stream, Tensor x, int dim, Tensor out);
+
     /** {@code out = 1 / (1 + exp(-x))}. */
     void sigmoid(Stream stream, Tensor x, Tensor out);
 

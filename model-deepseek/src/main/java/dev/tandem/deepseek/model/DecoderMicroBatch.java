@@ -111,6 +111,18 @@ public final class DecoderMicroBatch implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Frees a layer-owned temporary before the layer ends, once its last use has been enqueued: the free is
+     * stream-ordered (it waits for every use already issued), so the MoE's row-sized buffers do not all stay alive
+     * until the layer's end. Tensors not owned by the current layer are left alone.
+     */
+    public void release(Tensor t) {
+        DeviceBuffer b = t.buffer();
+        if (layerBuffers.remove(b)) {
+            b.close();
+        }
+    }
+
     /** Registers another resource (e.g. an event) released with the current layer. Returns it. */
     public <T extends AutoCloseable> T layerOwned(T resource) {
         layerResources.add(resource);

@@ -41,8 +41,10 @@ final class FfnStages {
         Tensor gu = rc.temp(mb, s, rows, 2L * inter);
         k.linear(s, x, gateUp, gu);
         Tensor act = rc.temp(mb, s, rows, inter);
-        k.swiglu(s, gu.slice(1, 0, inter), gu.slice(1, inter, 2L * inter), act);
+        k.swiglu(s, gu, -1, act); // first half (gate rows of gateUp) gates the second (up)
         k.linear(s, act, down, y);
+        mb.release(gu);
+        mb.release(act);
     }
 
     /** Dense layers: {@code out = h + MLP(RMSNorm_post(h))}. */
@@ -208,6 +210,7 @@ final class FfnStages {
             Tensor recv = rc.temp(mb, s, received, d);
             rc.communicator().allToAllV(s, send, times(sendRows, d), times(sendOff, d), recv, times(recvRows, d),
                     times(recvOff, d));
+            mb.release(send);
             out(mb, RECV_ROWS, recv);
             out(mb, A2A, new A2aPlan(sendRows, sendOff, recvRows, recvOff, all, sent, received));
         }
@@ -275,6 +278,7 @@ final class FfnStages {
             Kernels k = rc.kernels();
             Tensor grouped = rc.temp(mb, s, n, rc.config().hiddenSize());
             k.indexSelect(s, recv, rc.upload(mb, s, regroup), grouped);
+            mb.release(recv);
             Tensor y = rc.temp(mb, s, n, rc.config().hiddenSize());
             int off = 0;
             for (int le = 0; le < per; le++) {
@@ -285,7 +289,9 @@ final class FfnStages {
                 }
                 off += cnt;
             }
+            mb.release(grouped);
             k.indexSelect(s, y, rc.upload(mb, s, inverse), out);
+            mb.release(y);
             out(mb, EXPERT_OUT, out);
         }
     }
@@ -301,8 +307,10 @@ final class FfnStages {
             A2aPlan plan = in(mb, A2A, A2aPlan.class);
             int d = rc.config().hiddenSize();
             Tensor back = rc.temp(mb, s, plan.sent(), d);
-            rc.communicator().allToAllV(s, in(mb, EXPERT_OUT), times(plan.recvRows(), d), times(plan.recvOffsets(), d),
+            Tensor expertOut = in(mb, EXPERT_OUT);
+            rc.communicator().allToAllV(s, expertOut, times(plan.recvRows(), d), times(plan.recvOffsets(), d),
                     back, times(plan.sendRows(), d), times(plan.sendOffsets(), d));
+            mb.release(expertOut);
             out(mb, COMBINED, back);
         }
     }
@@ -335,8 +343,10 @@ final class FfnStages {
                 Kernels ker = rc.kernels();
                 Tensor gathered = rc.temp(mb, s, (long) m * k, d);
                 ker.indexSelect(s, in(mb, COMBINED), plan.combineIndex(), gathered);
+                mb.release(in(mb, COMBINED));
                 Tensor routed = rc.temp(mb, s, m, 1, d);
                 ker.matmul(s, plan.weights(), gathered.view(m, k, d), routed);
+                mb.release(gathered);
                 Tensor moe = routed.view(m, d);
                 if (shared) {
                     ker.add(s, moe, in(mb, SHARED_OUT), moe);

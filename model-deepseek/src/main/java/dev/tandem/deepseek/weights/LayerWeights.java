@@ -9,20 +9,25 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 
 /**
  * The host-side weights of one decoder layer, keyed by HuggingFace names relative to {@code model.layers.{i}.}
  * (e.g. {@code self_attn.q_a_proj.weight}, {@code mlp.experts.7.down_proj.weight}), as F32 arrays in the
  * checkpoint's {@code [out, in]} layout. Routed experts outside the requested range are not held.
+ *
+ * <p>Weights {@link #load loaded} from a checkpoint or {@link #randomOnDemand drawn on demand} are not held
+ * here at all: each {@link #get} converts (or draws) that tensor afresh, so a runner uploading a layer holds at
+ * most the tensor it is uploading on the Java heap, never a second copy of the whole layer next to the device's.
  */
 public final class LayerWeights {
     private final int layer;
-    private final Map<String, float[]> tensors;
+    private final Map<String, Supplier<float[]>> tensors;
     private final Map<String, long[]> shapes;
     private final int expertStart;
     private final int expertEnd;
 
-    private LayerWeights(int layer, Map<String, float[]> tensors, Map<String, long[]> shapes, int expertStart, int expertEnd) {
+    private LayerWeights(int layer, Map<String, Supplier<float[]>> tensors, Map<String, long[]> shapes, int expertStart, int expertEnd) {
         this.layer = layer;
         this.tensors = Collections.unmodifiableMap(tensors);
         this.shapes = Collections.unmodifiableMap(shapes);
@@ -92,10 +97,25 @@ public final class LayerWeights {
      * draws exactly the values the full model would.
      */
     public static LayerWeights random(DeepSeekConfig c, int layer, long seed, int expertStart, int expertEnd) {
-        Map<String, float[]> t = new LinkedHashMap<>();
+        Map<String, Supplier<float[]>> t = new LinkedHashMap<>();
         Map<String, long[]> sh = new LinkedHashMap<>();
         for (Spec spec : specs(c, layer, expertStart, expertEnd)) {
-            t.put(spec.name, draw(spec, seed, layer));
+            float[] v = draw(spec, seed, layer);
+            t.put(spec.name, () -> v);
+            sh.put(spec.name, spec.shape);
+        }
+        return new LayerWeights(layer, t, sh, expertStart, expertEnd);
+    }
+
+    /**
+     * The same values as {@link #random(DeepSeekConfig, int, long, int, int)}, drawn again by each {@link #get}
+     * (every tensor has its own generator) instead of held: for runners, which upload each tensor once.
+     */
+    public static LayerWeights randomOnDemand(DeepSeekConfig c, int layer, long seed, int expertStart, int expertEnd) {
+        Map<String, Supplier<float[]>> t = new LinkedHashMap<>();
+        Map<String, long[]> sh = new LinkedHashMap<>();
+        for (Spec spec : specs(c, layer, expertStart, expertEnd)) {
+            t.put(spec.name, () -> draw(spec, seed, layer));
             sh.put(spec.name, spec.shape);
         }
         return new LayerWeights(layer, t, sh, expertStart, expertEnd);
@@ -146,13 +166,19 @@ public final class LayerWeights {
         return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
     }
 
-    /** Loads one layer from a checkpoint (only routed experts in range), checking every shape and dtype. */
+    /**
+     * One layer of a checkpoint (only routed experts in range). Every tensor's presence and shape is checked now;
+     * the values are read from the (memory-mapped) checkpoint by each {@link #get}, which checks the dtype, so the
+     * result is valid while {@code ckpt} is open and holds no weight itself.
+     */
     public static LayerWeights load(Checkpoint ckpt, int layer, int expertStart, int expertEnd) {
         DeepSeekConfig c = ckpt.config();
-        Map<String, float[]> t = new LinkedHashMap<>();
+        Map<String, Supplier<float[]>> t = new LinkedHashMap<>();
         Map<String, long[]> sh = new LinkedHashMap<>();
         for (Spec spec : specs(c, layer, expertStart, expertEnd)) {
-            t.put(spec.name, ckpt.floats(prefix(layer) + spec.name, spec.shape));
+            String full = prefix(layer) + spec.name;
+            ckpt.tensor(full).requireShape(spec.shape);
+            t.put(spec.name, () -> ckpt.floats(full, spec.shape));
             sh.put(spec.name, spec.shape);
         }
         return new LayerWeights(layer, t, sh, expertStart, expertEnd);
@@ -174,13 +200,13 @@ public final class LayerWeights {
         return tensors.containsKey(name);
     }
 
-    /** The tensor (shared array: do not modify). */
+    /** The tensor (possibly a shared array: do not modify; possibly converted afresh: fetch it once). */
     public float[] get(String name) {
-        float[] v = tensors.get(name);
+        Supplier<float[]> v = tensors.get(name);
         if (v == null) {
             throw new IllegalArgumentException("layer " + layer + " holds no tensor " + name);
         }
-        return v;
+        return v.get();
     }
 
     public long[] shape(String name) {
@@ -194,11 +220,16 @@ public final class LayerWeights {
     /** A copy with tensor {@code name} replaced by {@code values} (same shape), e.g. to isolate a block in tests. */
     public LayerWeights with(String name, float[] values) {
         long[] shape = shape(name);
-        if (values.length != get(name).length) {
-            throw new IllegalArgumentException(name + " needs " + get(name).length + " values, got " + values.length);
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
         }
-        Map<String, float[]> t = new LinkedHashMap<>(tensors);
-        t.put(name, values.clone());
+        if (values.length != n) {
+            throw new IllegalArgumentException(name + " needs " + n + " values, got " + values.length);
+        }
+        Map<String, Supplier<float[]>> t = new LinkedHashMap<>(tensors);
+        float[] copy = values.clone();
+        t.put(name, () -> copy);
         Map<String, long[]> sh = new LinkedHashMap<>(shapes);
         sh.put(name, shape);
         return new LayerWeights(layer, t, sh, expertStart, expertEnd);
@@ -215,7 +246,7 @@ public final class LayerWeights {
     public void writeTo(SafetensorsWriter writer, StDType dtype, int[] fp8Block) {
         for (String name : tensors.keySet()) {
             long[] shape = shapes.get(name);
-            float[] v = tensors.get(name);
+            float[] v = tensors.get(name).get();
             String full = prefix(layer) + name;
             if (dtype == StDType.F8_E4M3) {
                 if (shape.length == 2) {

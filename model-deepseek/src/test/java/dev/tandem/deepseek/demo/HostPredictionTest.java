@@ -28,20 +28,36 @@ import static org.assertj.core.api.Assertions.assertThat;
  * over the emulated link, sequential and dual-batch overlap) is measured on the host backend and predicted by the
  * same {@link DecoderRunner} on the sim backend with a host profile measured in the same run (kernel rates and
  * the link, never the forward). Each prediction must be within 15% of its measurement. Skipped when the machine is
- * too loaded to measure. Opt-in with {@code -Dtandem.prediction.check=true} ({@code -Dtandem.prediction.force=true}
- * also ignores the load checks); {@code -Dtandem.prediction.debug=true} prints per-operation totals of both runs.
+ * too loaded to measure, by two objective rules: the one-minute load average exceeds the number of cores, or the same
+ * sequential forward measured again moved by more than 5%. Still opt-in ({@code -Dtandem.prediction.check=true}):
+ * with the GEMM rate measured at the demo's shapes the matmul totals agree (53.3 ms measured, 60.3 ms predicted per
+ * sequential forward on rank 0), but the all-to-all-v totals do not (240.8 ms measured, 105.1 ms predicted, 4
+ * operations). Not the byte counts: the host's link charges each collective latency + max(sent, received) bytes /
+ * bandwidth from when all ranks arrived, as the sim does, and the demo's measured routing is near balanced (the
+ * busiest rank sends 273 rows where balanced routing sends 256, +7%). At a load of 3.3 both ranks' all-to-all-v totals
+ * exceeded the link charge by about 5 ms per operation (134.5 and 128.4 ms against 105.1), so besides the routing
+ * imbalance there is a per-collective cost the sim does not model (rendezvous, late wake-ups on a loaded CPU). No run
+ * on a quiet machine has been possible, so the test stays opt-in until one passes. {@code -Dtandem.prediction.force=true}
+ * ignores the load checks; {@code -Dtandem.prediction.debug=true} prints per-operation totals of both runs.
+ * The host profile's GEMM rate is measured at the demo's own linear-layer weight shapes ({@link #DEMO_WEIGHTS}).
  */
 class HostPredictionTest {
     private static final LinkModel LINK = new LinkModel(0.02, 50);
+    /**
+     * The tiny-v3 layers' linear weights {k, n} (x [m,k] times W [n,k]^T): MLA q_a, q_b, kv_a, kv_b, o; the router;
+     * a routed/shared expert's gate+up and down.
+     */
+    static final int[][] DEMO_WEIGHTS = {{512, 384}, {384, 384}, {512, 144}, {128, 512}, {256, 512}, {512, 16},
+            {512, 256}, {128, 512}};
 
     @Test
     void hostProfilePredictsTheDemoWithin15Percent() {
-        // Opt-in until demonstrated on a quiet machine: on the shared VM it was written on, every run was too noisy.
         Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.check") || Boolean.getBoolean("tandem.prediction.force"),
-                "host prediction check is opt-in (-Dtandem.prediction.check=true): it needs a quiet machine");
+                "host prediction check is opt-in (-Dtandem.prediction.check=true) until a run on a quiet machine passes "
+                        + "(see the class comment)");
         double load = loadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
-        Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.force") || load < 0.75 * cores,
+        Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.force") || load <= cores,
                 String.format(Locale.ROOT, "machine too loaded to measure (load average %.1f on %d cores); the "
                         + "prediction check needs the CPU to itself", load, cores));
         DeepSeekConfig preset = DeepSeekConfig.preset("tiny-v3");
@@ -80,7 +96,7 @@ class HostPredictionTest {
                 System.out.println("HOST " + totals(host.tracer().spans()));
             }
         }
-        HardwareProfile profile = HostProfile.measure(LINK, 2, 1);
+        HardwareProfile profile = HostProfile.measure(LINK, 2, 1, DEMO_WEIGHTS);
         long[] predicted = new long[2];
         try (SimRuntime sim = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(2), SimSettings.of(profile));
              DecoderRunner runner = new DecoderRunner(sim, config, WeightSource.random(config, 1), first,
@@ -110,14 +126,14 @@ class HostPredictionTest {
         }
     }
 
+    /** Per-operation totals of each rank (device), e.g. {@code d1 compute:allToAllV}. */
     private static String totals(java.util.List<dev.tandem.runtime.trace.TraceSpan> spans) {
         java.util.Map<String, Long> sum = new java.util.TreeMap<>();
         java.util.Map<String, Integer> count = new java.util.TreeMap<>();
         for (var s : spans) {
-            if (s.device() == 0) {
-                sum.merge(s.stream().replace("rank0-", "") + ":" + s.name(), s.durationNanos(), Long::sum);
-                count.merge(s.stream().replace("rank0-", "") + ":" + s.name(), 1, Integer::sum);
-            }
+            String key = "d" + s.device() + " " + s.stream().replaceFirst("^rank\\d+-", "") + ":" + s.name();
+            sum.merge(key, s.durationNanos(), Long::sum);
+            count.merge(key, 1, Integer::sum);
         }
         StringBuilder b = new StringBuilder();
         sum.forEach((k, v) -> b.append(String.format(Locale.ROOT, "%n  %-40s %5d ops %9.2f ms", k, count.get(k), v / 1e6)));

@@ -2,7 +2,9 @@ package dev.tandem.ascend.internal;
 
 import dev.tandem.ascend.ffi.acl.AclRt;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Checked AscendCL runtime calls (libascendcl) for the safe classes, which never touch the generated {@code ffi}
@@ -15,12 +17,19 @@ public final class Acl {
     private Acl() {
     }
 
-    public static int ACL_BF16() {
-        return AclRt.ACL_BF16();
-    }
-
-    public static int ACL_BOOL() {
-        return AclRt.ACL_BOOL();
+    /**
+     * One {@code aclrtProcessReport(timeoutMs)} on the calling (subscribed) thread: whether it ran or idled, or found
+     * no subscription; any other code is thrown as an {@link dev.tandem.ascend.AclException}.
+     */
+    public static ReportPoll processReport(int timeoutMs) {
+        int rc = AclRt.aclrtProcessReport(timeoutMs);
+        if (rc == 0 || rc == AclRt.ACL_ERROR_RT_REPORT_TIMEOUT() || rc == AclRt.ACL_ERROR_WAIT_CALLBACK_TIMEOUT()) {
+            return ReportPoll.IDLE_OR_DELIVERED;
+        }
+        if (rc == AclRt.ACL_ERROR_RT_THREAD_SUBSCRIBE() || rc == AclRt.ACL_ERROR_THREAD_NOT_SUBSCRIBE()) {
+            return ReportPoll.NOT_SUBSCRIBED;
+        }
+        throw Check.aclError("aclrtProcessReport", rc);
     }
 
     public static int ACL_ERROR_BAD_ALLOC() {
@@ -43,18 +52,6 @@ public final class Acl {
         return AclRt.ACL_ERROR_RT_WAIT_TIMEOUT();
     }
 
-    public static int ACL_ERROR_RT_REPORT_TIMEOUT() {
-        return AclRt.ACL_ERROR_RT_REPORT_TIMEOUT();
-    }
-
-    public static int ACL_ERROR_RT_THREAD_SUBSCRIBE() {
-        return AclRt.ACL_ERROR_RT_THREAD_SUBSCRIBE();
-    }
-
-    public static int ACL_ERROR_THREAD_NOT_SUBSCRIBE() {
-        return AclRt.ACL_ERROR_THREAD_NOT_SUBSCRIBE();
-    }
-
     public static int ACL_ERROR_RT_FFTS_PLUS_TIMEOUT() {
         return AclRt.ACL_ERROR_RT_FFTS_PLUS_TIMEOUT();
     }
@@ -71,10 +68,6 @@ public final class Acl {
         return AclRt.ACL_ERROR_RT_FEATURE_NOT_SUPPORT();
     }
 
-    public static int ACL_ERROR_WAIT_CALLBACK_TIMEOUT() {
-        return AclRt.ACL_ERROR_WAIT_CALLBACK_TIMEOUT();
-    }
-
     public static int ACL_EVENT_RECORDED_STATUS_COMPLETE() {
         return AclRt.ACL_EVENT_RECORDED_STATUS_COMPLETE();
     }
@@ -87,32 +80,12 @@ public final class Acl {
         return AclRt.ACL_EVENT_TIME_LINE();
     }
 
-    public static int ACL_FLOAT() {
-        return AclRt.ACL_FLOAT();
-    }
-
-    public static int ACL_FLOAT16() {
-        return AclRt.ACL_FLOAT16();
-    }
-
     public static int ACL_FORMAT_ND() {
         return AclRt.ACL_FORMAT_ND();
     }
 
     public static int ACL_HBM_MEM() {
         return AclRt.ACL_HBM_MEM();
-    }
-
-    public static int ACL_INT32() {
-        return AclRt.ACL_INT32();
-    }
-
-    public static int ACL_INT64() {
-        return AclRt.ACL_INT64();
-    }
-
-    public static int ACL_INT8() {
-        return AclRt.ACL_INT8();
     }
 
     public static int ACL_MEMCPY_DEVICE_TO_DEVICE() {
@@ -141,10 +114,6 @@ public final class Acl {
 
     public static int ACL_STREAM_STATUS_COMPLETE() {
         return AclRt.ACL_STREAM_STATUS_COMPLETE();
-    }
-
-    public static int ACL_UINT8() {
-        return AclRt.ACL_UINT8();
     }
 
     public static void aclFinalize() {
@@ -195,8 +164,13 @@ public final class Acl {
         Check.acl("aclrtGetMemInfo", AclRt.aclrtGetMemInfo(attr, free, total));
     }
 
-    public static void aclrtMallocHost(MemorySegment hostPtr, long size) {
-        Check.acl("aclrtMallocHost", AclRt.aclrtMallocHost(hostPtr, size));
+    /** {@code aclrtMallocHost}: {@code size} bytes of page-locked host memory, as a segment of that size. */
+    public static MemorySegment aclrtMallocHost(long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.acl("aclrtMallocHost", AclRt.aclrtMallocHost(out, size));
+            return out.get(ValueLayout.ADDRESS, 0).reinterpret(size);
+        }
     }
 
     public static void aclrtMemcpyAsync(MemorySegment dst, long destMax, MemorySegment src, long count, int kind,

@@ -65,7 +65,7 @@ public final class AclnnCall implements AutoCloseable {
     public MemorySegment scalar(double value, boolean floating) {
         MemorySegment v = floating ? arena.allocateFrom(ValueLayout.JAVA_FLOAT, (float) value)
                 : arena.allocateFrom(ValueLayout.JAVA_LONG, (long) value);
-        MemorySegment h = Nn.aclCreateScalar(v, floating ? Acl.ACL_FLOAT() : Acl.ACL_INT64());
+        MemorySegment h = Nn.aclCreateScalar(v, (floating ? AclDataType.FLOAT : AclDataType.INT64).code());
         scalars.add(h);
         return h;
     }

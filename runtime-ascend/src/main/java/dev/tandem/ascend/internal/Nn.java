@@ -15,10 +15,6 @@ public final class Nn {
     private Nn() {
     }
 
-    public static int ACLNN_ERR_INNER_TILING_ERROR() {
-        return Aclnn.ACLNN_ERR_INNER_TILING_ERROR();
-    }
-
     public static void aclnnAdd(MemorySegment workspace, long workspaceSize, MemorySegment executor,
             MemorySegment stream) {
         Check.aclnn("aclnnAdd", Aclnn.aclnnAdd(workspace, workspaceSize, executor, stream));
@@ -145,9 +141,9 @@ public final class Nn {
     }
 
     public static void aclnnMatmulGetWorkspaceSize(MemorySegment self, MemorySegment mat2, MemorySegment out,
-            byte cubeMathType, MemorySegment workspaceSize, MemorySegment executor) {
-        Check.aclnn("aclnnMatmulGetWorkspaceSize", Aclnn.aclnnMatmulGetWorkspaceSize(self, mat2, out, cubeMathType,
-                workspaceSize, executor));
+            CubeMathType cubeMathType, MemorySegment workspaceSize, MemorySegment executor) {
+        Check.aclnn("aclnnMatmulGetWorkspaceSize", Aclnn.aclnnMatmulGetWorkspaceSize(self, mat2, out,
+                cubeMathType.code(), workspaceSize, executor));
     }
 
     public static void aclnnMoeFinalizeRoutingV2(MemorySegment workspace, long workspaceSize, MemorySegment executor,
@@ -261,6 +257,16 @@ public final class Nn {
     public static void aclnnSiluGetWorkspaceSize(MemorySegment self, MemorySegment out, MemorySegment workspaceSize,
             MemorySegment executor) {
         Check.aclnn("aclnnSiluGetWorkspaceSize", Aclnn.aclnnSiluGetWorkspaceSize(self, out, workspaceSize, executor));
+    }
+
+    public static void aclnnSwiGlu(MemorySegment workspace, long workspaceSize, MemorySegment executor,
+            MemorySegment stream) {
+        Check.aclnn("aclnnSwiGlu", Aclnn.aclnnSwiGlu(workspace, workspaceSize, executor, stream));
+    }
+
+    public static void aclnnSwiGluGetWorkspaceSize(MemorySegment x, long dim, MemorySegment out,
+            MemorySegment workspaceSize, MemorySegment executor) {
+        Check.aclnn("aclnnSwiGluGetWorkspaceSize", Aclnn.aclnnSwiGluGetWorkspaceSize(x, dim, out, workspaceSize, executor));
     }
 
     public static void aclnnSin(MemorySegment workspace, long workspaceSize, MemorySegment executor,

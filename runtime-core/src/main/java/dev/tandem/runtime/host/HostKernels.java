@@ -130,6 +130,34 @@ public final class HostKernels implements Kernels {
                 () -> Elementwise.apply(launcher, Elementwise.Op.SWIGLU, gate, up, 1f, out));
     }
 
+    @Override
+    public void swiglu(Stream stream, Tensor x, int dim, Tensor out) {
+        KernelChecks check = new KernelChecks("swiglu", stream);
+        check.input("x", x);
+        check.floating("x", x);
+        check.output("out", out);
+        check.dtype("out", out, x.dtype());
+        check.minRank("x", x, 1);
+        if (dim < -x.rank() || dim >= x.rank()) {
+            throw new OutOfRangeException("swiglu: dim " + dim + " is out of range for x " + KernelChecks.shape(x)
+                    + " (rank " + x.rank() + ")");
+        }
+        int axis = dim < 0 ? dim + x.rank() : dim;
+        long n = x.dim(axis);
+        if (n % 2 != 0) {
+            throw new ShapeException("swiglu: x " + KernelChecks.shape(x) + " has an odd size (" + n + ") along dim "
+                    + dim + "; it must split into two equal halves");
+        }
+        long[] expected = x.shape();
+        expected[axis] = n / 2;
+        check.shapeIs("out", out, expected);
+        check.noOverlap("out", out, "x", x, false);
+        Tensor gate = x.slice(axis, 0, n / 2);
+        Tensor up = x.slice(axis, n / 2, n);
+        launcher.launch(stream, "swiglu", List.of(x), List.of(out),
+                () -> Elementwise.apply(launcher, Elementwise.Op.SWIGLU, gate, up, 1f, out));
+    }
+
     private void binary(String op, Elementwise.Op kind, Stream stream, Tensor a, Tensor b, float alpha, Tensor out) {
         KernelChecks check = new KernelChecks(op, stream);
         floatingInputs(check, "a", a, "b", b);

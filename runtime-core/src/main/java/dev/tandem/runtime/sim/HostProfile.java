@@ -35,13 +35,28 @@ public final class HostProfile {
      * @param link the emulated link the host run uses (null: 10 GB/s, 20 us)
      */
     public static HardwareProfile measure(LinkModel link, int ranks, int computeThreads) {
+        return measure(link, ranks, computeThreads, new int[][]{{512, 512}});
+    }
+
+    /**
+     * Measures the host backend with {@code ranks} devices of {@code computeThreads} threads running at once, the
+     * GEMM rate taken over the weight shapes {@code weights} (each {@code {k, n}}: a linear layer [m,k] x [n,k]^T)
+     * with the host's own GEMM, so the profile reflects the products the measured job runs rather than one square
+     * shape. Each shape counts equally: at each row count the rate is total flops / total time over the shapes.
+     *
+     * @param link    the emulated link the host run uses (null: 10 GB/s, 20 us)
+     * @param weights the linear layers' weight shapes {k, n} to measure the GEMM rate at (at least one)
+     */
+    public static HardwareProfile measure(LinkModel link, int ranks, int computeThreads, int[][] weights) {
+        if (weights.length == 0) {
+            throw new dev.tandem.runtime.InvalidArgumentException("HostProfile.measure needs at least one weight shape");
+        }
         LinkModel l = link != null ? link : new LinkModel(10, 20);
         RuntimeOptions options = RuntimeOptions.defaults().withBackend("host").withDeviceCount(ranks)
                 .withComputeThreads(computeThreads);
         try (TandemRuntime rt = TandemRuntime.open(options)) {
-            int k = 512;     // the width of the demo's DeepSeek-V3-shaped layers
-            double small = gemmFlopsPerNano(rt, ranks, 16, k);
-            double large = gemmFlopsPerNano(rt, ranks, 256, k);
+            double small = gemmFlopsPerNano(rt, ranks, 16, weights);
+            double large = gemmFlopsPerNano(rt, ranks, 256, weights);
             // rate(m) = P m / (m + h)  =>  1/rate = 1/P + (h/P) / m: a line in 1/m through the two measurements
             double slope = (1 / small - 1 / large) / (1.0 / 16 - 1.0 / 256);
             double invPeak = Math.max(1e-9, 1 / large - slope / 256);
@@ -58,24 +73,32 @@ public final class HostProfile {
         }
     }
 
-    /** F32 linear layer [m,k] x [k,k]^T flops per nanosecond per device, all devices at once. */
-    private static double gemmFlopsPerNano(TandemRuntime rt, int ranks, int m, int k) {
+    /** F32 linear layers [m,k] x [n,k]^T over all {@code weights}: flops per nanosecond per device, all devices at once. */
+    private static double gemmFlopsPerNano(TandemRuntime rt, int ranks, int m, int[][] weights) {
         int reps = Math.max(2, 1024 / m);
+        double flops = 0;
+        for (int[] w : weights) {
+            flops += 2.0 * m * w[0] * w[1] * reps;
+        }
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
-            Tensor a = Tensor.allocate(dev, s, DType.F32, m, k);
-            Tensor b = Tensor.allocate(dev, s, DType.F32, k, k);
-            Tensor c = Tensor.allocate(dev, s, DType.F32, m, k);
+            List<Runnable> products = new ArrayList<>();
             Kernels ker = dev.kernels();
-            ker.fill(s, a, 0.5);
-            ker.fill(s, b, 0.25);
+            for (int[] w : weights) {
+                Tensor a = Tensor.allocate(dev, s, DType.F32, m, w[0]);
+                Tensor b = Tensor.allocate(dev, s, DType.F32, w[1], w[0]);
+                Tensor c = Tensor.allocate(dev, s, DType.F32, m, w[1]);
+                ker.fill(s, a, 0.5);
+                ker.fill(s, b, 0.25);
+                products.add(() -> ker.linear(s, a, b, c));     // x W^T, as the layers call it
+            }
             s.synchronize();
             return () -> {
                 for (int i = 0; i < reps; i++) {
-                    ker.linear(s, a, b, c);     // x W^T, as the layers call it
+                    products.forEach(Runnable::run);
                 }
             };
         });
-        return 2.0 * m * k * k * reps / nanos;
+        return flops / nanos;
     }
 
     private static double bandwidth(TandemRuntime rt, int ranks) {

@@ -454,6 +454,59 @@ public abstract class KernelConformance extends ConformanceBase {
         }
     }
 
+    @Test
+    void swigluOfOneTensorGatesWithTheFirstHalfAlongDim() {
+        long[] shape = {4, 2, 6};
+        for (DType dtype : FLOATS) {
+            Data x = upload(dtype, randoms(48, 6f), shape);
+            for (int dim : new int[] {-1, 0, 1, 2, -3}) {
+                int axis = dim < 0 ? dim + 3 : dim;
+                long[] outShape = shape.clone();
+                outShape[axis] /= 2;
+                Tensor out = tensor(dtype, outShape);
+                kernels.swiglu(stream, x.tensor(), dim, out);
+                assertClose(read(out), swigluReference(x.values(), shape, axis), dtype, "swiglu dim " + dim + " " + dtype);
+            }
+        }
+    }
+
+    /** Plain reference: the first half along {@code axis} is the gate, the second half the up projection. */
+    private static double[] swigluReference(float[] x, long[] shape, int axis) {
+        int outer = 1;
+        for (int d = 0; d < axis; d++) {
+            outer *= (int) shape[d];
+        }
+        int inner = 1;
+        for (int d = axis + 1; d < shape.length; d++) {
+            inner *= (int) shape[d];
+        }
+        int half = (int) shape[axis] / 2;
+        double[] r = new double[outer * half * inner];
+        for (int o = 0; o < outer; o++) {
+            for (int j = 0; j < half; j++) {
+                for (int i = 0; i < inner; i++) {
+                    double gate = x[(o * 2 * half + j) * inner + i];
+                    double up = x[(o * 2 * half + half + j) * inner + i];
+                    r[(o * half + j) * inner + i] = gate / (1 + Math.exp(-gate)) * up;
+                }
+            }
+        }
+        return r;
+    }
+
+    @Test
+    void swigluOfOneTensorRejectsBadSplits() {
+        Tensor x = tensor(DType.F32, 4, 6);
+        Tensor out = tensor(DType.F32, 4, 3);
+        assertRejected(ShapeException.class, out,
+                () -> kernels.swiglu(stream, tensor(DType.F32, 4, 5), -1, out), "swiglu", "odd", "[4, 5]");
+        assertRejected(OutOfRangeException.class, out, () -> kernels.swiglu(stream, x, 2, out), "swiglu", "dim 2");
+        assertRejected(OutOfRangeException.class, out, () -> kernels.swiglu(stream, x, -3, out), "swiglu", "dim -3");
+        assertRejected(ShapeException.class, out, () -> kernels.swiglu(stream, x, 0, out), "swiglu", "out");
+        Tensor half = tensor(DType.BF16, 4, 3);
+        assertRejected(ShapeException.class, half, () -> kernels.swiglu(stream, x, -1, half), "swiglu", "out", "BF16");
+    }
+
     // ---- normalization, softmax, rope ----
 
     @Test

@@ -19,6 +19,7 @@ class SimKernelConformanceTest extends KernelConformance {
             Map.entry("elementwiseArithmeticBroadcastsSuffixes", COMPUTES),
             Map.entry("elementwiseReadsTransposedInputsAndUpdatesInPlace", COMPUTES),
             Map.entry("activationsMatchTheirDefinitions", COMPUTES),
+            Map.entry("swigluOfOneTensorGatesWithTheFirstHalfAlongDim", COMPUTES),
             Map.entry("rmsNormNormalizesEachRow", COMPUTES),
             Map.entry("softmaxPlainAndCausal", COMPUTES),
             Map.entry("ropeRotatesInterleavedPairs", COMPUTES),

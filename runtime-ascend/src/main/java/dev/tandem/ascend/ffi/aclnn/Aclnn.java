@@ -1440,6 +1440,133 @@ public class Aclnn extends Aclnn$shared {
         }
     }
 
+    private static class aclnnSwiGluGetWorkspaceSize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnSwiGluGetWorkspaceSize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSwiGluGetWorkspaceSize(const aclTensor *x, int64_t dim, const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static FunctionDescriptor aclnnSwiGluGetWorkspaceSize$descriptor() {
+        return aclnnSwiGluGetWorkspaceSize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSwiGluGetWorkspaceSize(const aclTensor *x, int64_t dim, const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MethodHandle aclnnSwiGluGetWorkspaceSize$handle() {
+        return aclnnSwiGluGetWorkspaceSize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSwiGluGetWorkspaceSize(const aclTensor *x, int64_t dim, const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static MemorySegment aclnnSwiGluGetWorkspaceSize$address() {
+        return aclnnSwiGluGetWorkspaceSize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSwiGluGetWorkspaceSize(const aclTensor *x, int64_t dim, const aclTensor *out, uint64_t *workspaceSize, aclOpExecutor **executor)
+     * }
+     */
+    public static int aclnnSwiGluGetWorkspaceSize(MemorySegment x, long dim, MemorySegment out, MemorySegment workspaceSize, MemorySegment executor) {
+        var mh$ = aclnnSwiGluGetWorkspaceSize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnSwiGluGetWorkspaceSize", x, dim, out, workspaceSize, executor);
+            }
+            return (int)mh$.invokeExact(x, dim, out, workspaceSize, executor);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class aclnnSwiGlu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Aclnn.C_INT,
+            Aclnn.C_POINTER,
+            Aclnn.C_LONG,
+            Aclnn.C_POINTER,
+            Aclnn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("aclnnSwiGlu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSwiGlu(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static FunctionDescriptor aclnnSwiGlu$descriptor() {
+        return aclnnSwiGlu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSwiGlu(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MethodHandle aclnnSwiGlu$handle() {
+        return aclnnSwiGlu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSwiGlu(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static MemorySegment aclnnSwiGlu$address() {
+        return aclnnSwiGlu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * aclnnStatus aclnnSwiGlu(void *workspace, uint64_t workspaceSize, aclOpExecutor *executor, aclrtStream stream)
+     * }
+     */
+    public static int aclnnSwiGlu(MemorySegment workspace, long workspaceSize, MemorySegment executor, MemorySegment stream) {
+        var mh$ = aclnnSwiGlu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("aclnnSwiGlu", workspace, workspaceSize, executor, stream);
+            }
+            return (int)mh$.invokeExact(workspace, workspaceSize, executor, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class aclnnSigmoidGetWorkspaceSize {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             Aclnn.C_INT,
