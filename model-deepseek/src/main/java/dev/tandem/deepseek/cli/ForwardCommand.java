@@ -4,26 +4,20 @@ import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.deepseek.model.DecoderRunner;
 import dev.tandem.deepseek.model.MlaMode;
-import dev.tandem.deepseek.model.WeightSource;
 import dev.tandem.deepseek.weights.Checkpoint;
 import dev.tandem.deepseek.weights.HostTensor;
 import dev.tandem.deepseek.weights.SafetensorsException;
 import dev.tandem.deepseek.weights.SafetensorsFile;
 import dev.tandem.deepseek.weights.SafetensorsWriter;
 import dev.tandem.deepseek.weights.StDType;
+import dev.tandem.deepseek.serving.DeepSeekEngine;
+import dev.tandem.deepseek.serving.ForwardResult;
+import dev.tandem.deepseek.serving.ScheduleChoice;
+import dev.tandem.runtime.BackendNotFoundException;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
-import dev.tandem.runtime.InterconnectEstimate;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.LinkEmulation;
-import dev.tandem.runtime.TandemRuntime;
-import dev.tandem.runtime.RuntimeOptions;
-import dev.tandem.runtime.schedule.MicroBatchPlan;
-import dev.tandem.runtime.schedule.MicroBatchPlanner;
-import dev.tandem.runtime.schedule.OverlapAdvisor;
-import dev.tandem.deepseek.cost.ComputeRate;
-import dev.tandem.deepseek.cost.DeepSeekStageCosts;
-import dev.tandem.runtime.trace.OverlapMetrics;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -31,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -113,7 +106,12 @@ public final class ForwardCommand {
             err.println("forward: " + e.getMessage());
             err.print(USAGE);
             return 2;
-        } catch (SafetensorsException | IllegalArgumentException | dev.tandem.runtime.InvalidArgumentException e) {
+        } catch (BackendNotFoundException e) {
+            err.println("forward: --backend: " + e.getMessage());
+            err.print(USAGE);
+            return 2;
+        } catch (SafetensorsException | IllegalArgumentException | InputSize.TooLargeException
+                 | dev.tandem.runtime.InvalidArgumentException e) {
             err.println("forward: " + e.getMessage());
             return 1;
         } catch (RuntimeException e) {
@@ -128,40 +126,7 @@ public final class ForwardCommand {
             "mla", "link", "warmup", "repeat", "threads", "gemm");
 
     static Map<String, String> parse(String[] args) {
-        Map<String, String> opts = new LinkedHashMap<>();
-        int i = 0;
-        if (args.length > 0 && args[0].equals("forward")) {
-            i = 1;
-        }
-        for (; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                opts.put("help", "");
-                continue;
-            }
-            if (!a.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + a + "'");
-            }
-            String key = a.substring(2);
-            String value = null;
-            int eq = key.indexOf('=');
-            if (eq >= 0) {
-                value = key.substring(eq + 1);
-                key = key.substring(0, eq);
-            }
-            if (!FLAGS.contains(key)) {
-                throw new UsageException("unknown option --" + key);
-            }
-            if (value == null) {
-                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-                    throw new UsageException("option --" + key + " needs a value");
-                }
-                value = args[++i];
-            }
-            if (opts.put(key, value) != null) {
-                throw new UsageException("option --" + key + " given twice");
-            }
-        }
+        Map<String, String> opts = Options.parse("forward", args, FLAGS, List.of());
         if (opts.containsKey("help")) {
             return opts;
         }
@@ -240,15 +205,16 @@ public final class ForwardCommand {
         }
         int microBatches = intOpt(o, "micro-batches", 1, 1);
         String schedule = o.getOrDefault("schedule", "sequential").toLowerCase(Locale.ROOT);
-        DecoderRunner.Scheduling scheduling = switch (schedule) {
-            case "sequential" -> DecoderRunner.Scheduling.SEQUENTIAL;
-            case "dbo", "overlapped", "auto" -> DecoderRunner.Scheduling.OVERLAPPED;
-            default -> throw new UsageException("--schedule must be sequential, dbo or auto, got '" + schedule + "'");
-        };
-        boolean auto = schedule.equals("auto");
         if (!schedule.equals("sequential") && !o.containsKey("micro-batches")) {
             microBatches = 2;   // dbo and auto mean two micro-batches unless told otherwise
         }
+        ScheduleChoice choice = switch (schedule) {
+            case "sequential" -> microBatches == 1 ? ScheduleChoice.sequential()
+                    : new ScheduleChoice(ScheduleChoice.Kind.SEQUENTIAL, microBatches);
+            case "dbo", "overlapped" -> ScheduleChoice.overlapped(microBatches);
+            case "auto" -> ScheduleChoice.auto(microBatches);
+            default -> throw new UsageException("--schedule must be sequential, dbo or auto, got '" + schedule + "'");
+        };
         DType wdt = switch (o.getOrDefault("weight-dtype", "f32").toLowerCase(Locale.ROOT)) {
             case "f32" -> DType.F32;
             case "bf16" -> DType.BF16;
@@ -262,145 +228,130 @@ public final class ForwardCommand {
             case "absorbed" -> MlaMode.ABSORBED;
             default -> throw new UsageException("--mla must be auto, naive or absorbed, got '" + o.get("mla") + "'");
         };
+        LinkEmulation link = communicatorOptions(o).link();
         DeepSeekConfig config;
-        WeightSource weights;
-        Checkpoint ckpt = null;
         float[] hidden;
         int[] positions;
         int[] seqLens;
-        try {
-            if (o.containsKey("model")) {
-                ckpt = Checkpoint.open(Path.of(o.get("model")));
+        DeepSeekEngine.Builder builder = DeepSeekEngine.builder();
+        if (o.containsKey("model")) {
+            Path dir = Path.of(o.get("model"));
+            try (Checkpoint ckpt = Checkpoint.open(dir)) {
                 config = ckpt.config();
-                weights = WeightSource.checkpoint(ckpt);
-                Input in = readInput(Path.of(o.get("input")), config.hiddenSize());
-                hidden = in.hidden;
-                positions = in.positions;
-                seqLens = in.seqLens;
-            } else {
-                config = DeepSeekConfig.preset(o.get("preset"));
-                long seed;
-                try {
-                    seed = Long.parseLong(o.get("random-seed").trim());
-                } catch (NumberFormatException e) {
-                    throw new UsageException("--random-seed must be an integer, got '" + o.get("random-seed") + "'");
-                }
-                weights = WeightSource.random(config, seed);
-                int t = intOpt(o, "tokens", 1, 1);
-                seqLens = o.containsKey("seq-lens") ? parseLens(o.get("seq-lens"), t) : new int[]{t};
-                hidden = new float[t * config.hiddenSize()];
-                SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
-                for (int i = 0; i < hidden.length; i++) {
-                    hidden[i] = (float) gaussian(rnd);
-                }
-                positions = new int[t];
-                int row = 0;
-                for (int len : seqLens) {
-                    for (int j = 0; j < len; j++) {
-                        positions[row++] = j;
-                    }
-                }
             }
-            int[] range = layerRange(o.getOrDefault("layers", ":"), config.numHiddenLayers());
-            RuntimeOptions ro = RuntimeOptions.defaults().withBackend(o.get("backend")).withDeviceCount(ranks)
-                    .withTracing(o.containsKey("trace")).withComputeThreads(intOpt(o, "threads", 0, 1));
-            if (o.containsKey("gemm")) {
-                ro = ro.withProperty("host.gemm", o.get("gemm"));
+            builder.modelDirectory(dir);
+            Input in = readInput(Path.of(o.get("input")), config.hiddenSize());
+            hidden = in.hidden;
+            positions = in.positions;
+            seqLens = in.seqLens;
+        } else {
+            config = DeepSeekConfig.preset(o.get("preset"));
+            long seed;
+            try {
+                seed = Long.parseLong(o.get("random-seed").trim());
+            } catch (NumberFormatException e) {
+                throw new UsageException("--random-seed must be an integer, got '" + o.get("random-seed") + "'");
             }
-            int d = config.hiddenSize();
-            List<DecoderRunner.Request> requests = new ArrayList<>();
+            builder.config(config).randomWeights(seed);
+            int t = intOpt(o, "tokens", 1, 1);
+            InputSize.check("--tokens " + t, t, config.hiddenSize());
+            seqLens = o.containsKey("seq-lens") ? parseLens(o.get("seq-lens"), t) : new int[]{t};
+            hidden = new float[t * config.hiddenSize()];
+            SplittableRandom rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
+            for (int i = 0; i < hidden.length; i++) {
+                hidden[i] = (float) gaussian(rnd);
+            }
+            positions = new int[t];
             int row = 0;
-            for (int r = 0; r < seqLens.length; r++) {
-                int n = seqLens[r];
-                requests.add(new DecoderRunner.Request(r, Arrays.copyOfRange(hidden, row * d, (row + n) * d),
-                        Arrays.copyOfRange(positions, row, row + n)));
-                row += n;
-            }
-            long start = System.nanoTime();
-            float[] result;
-            try (TandemRuntime rt = TandemRuntime.open(ro)) {
-                DecoderRunner.Options opts = DecoderRunner.Options.defaults(ranks).withAttention(mode)
-                        .withCommunicatorOptions(communicatorOptions(o))
-                        .withScheduling(scheduling).withWeightDType(wdt).withMla(mla);
-                try (DecoderRunner runner = new DecoderRunner(rt, config, weights, range[0], range[1], opts)) {
-                    long loaded = System.nanoTime();
-                    out.printf(Locale.ROOT, "loaded %s layers %d..%d on %d %s rank(s) (%s attention) in %.2f s%n",
-                            config, range[0], range[1] - 1, ranks, rt.backendName(), mode.name().toLowerCase(Locale.ROOT),
-                            (loaded - start) / 1e9);
-                    out.println("GEMM: " + rt.gemmImplementation());
-                    MicroBatchPlanner planner = new MicroBatchPlanner(1, 0.1, true,
-                            DeepSeekStageCosts.plannerCostModel(config));
-                    MicroBatchPlan plan;
-                    DecoderRunner.Scheduling use = scheduling;
-                    if (auto) {
-                        LinkEmulation link = communicatorOptions(o).link();
-                        double rate = ComputeRate.measure(rt.device(0), 128, 512, 512);
-                        var costs = new DeepSeekStageCosts(config, ranks, mode, rate,
-                                link != null ? InterconnectEstimate.of(link) : new InterconnectEstimate(25, 20));
-                        var advice = new OverlapAdvisor(planner, costs, microBatches, 0.05)
-                                .advise(runner.program(0), runner.shapes(requests));
-                        plan = advice.plan();
-                        use = advice.overlap() ? DecoderRunner.Scheduling.OVERLAPPED : DecoderRunner.Scheduling.SEQUENTIAL;
-                        out.printf(Locale.ROOT, "schedule auto (measured %.2f GFLOP/s): %s%n", rate / 1e9, advice.reason());
-                    } else {
-                        plan = planner.plan(runner.shapes(requests), microBatches);
-                        if (microBatches > 1) {
-                            out.printf(Locale.ROOT, "micro-batches: %d (%s)%n", plan.size(), plan.reason());
-                        }
-                    }
-                    ForwardTimer timer = new ForwardTimer(warmup, repeat);
-                    DecoderRunner.Scheduling chosen = use;
-                    result = timer.run(() -> {
-                        float[] r = runner.forward(requests, plan, chosen);
-                        for (DecoderRunner.Request q : requests) {
-                            runner.release(q.id());   // each forward is a fresh prefill, not a continuation
-                        }
-                        return r;
-                    });
-                    out.print(timer.describe(positions.length, seqLens.length));
+            for (int len : seqLens) {
+                for (int j = 0; j < len; j++) {
+                    positions[row++] = j;
                 }
-                if (o.containsKey("trace")) {
-                    rt.tracer().writeChromeTrace(Path.of(o.get("trace")));
-                    out.println("trace written to " + o.get("trace"));
-                    for (var m : OverlapMetrics.perDevice(rt.tracer().spans()).values()) {
-                        out.printf(Locale.ROOT, "device %d: wall %.1f ms, compute %.1f ms, comm %.1f ms, comm hidden %.0f%%%n",
-                                m.device(), m.wallNanos() / 1e6, m.computeNanos() / 1e6, m.commNanos() / 1e6,
-                                m.hiddenPercent());
-                    }
+            }
+        }
+        int[] range = layerRange(o.getOrDefault("layers", ":"), config.numHiddenLayers());
+        int d = config.hiddenSize();
+        List<DecoderRunner.Request> requests = new ArrayList<>();
+        int row = 0;
+        for (int r = 0; r < seqLens.length; r++) {
+            int n = seqLens[r];
+            requests.add(new DecoderRunner.Request(r, Arrays.copyOfRange(hidden, row * d, (row + n) * d),
+                    Arrays.copyOfRange(positions, row, row + n)));
+            row += n;
+        }
+        builder.layers(range[0], range[1]).ranks(ranks).attention(mode).weightDType(wdt).mla(mla).link(link)
+                .backend(o.get("backend")).tracing(o.containsKey("trace")).minMicroBatchTokens(1)
+                .computeThreads(intOpt(o, "threads", 0, 1));
+        if (o.containsKey("gemm")) {
+            builder.runtimeProperty("host.gemm", o.get("gemm"));
+        }
+        if (choice.kind() != ScheduleChoice.Kind.AUTO) {
+            builder.flopsPerSecond(1e10);   // only the auto schedule's cost model needs the measured rate
+        }
+        long start = System.nanoTime();
+        float[] result;
+        try (DeepSeekEngine engine = builder.build()) {
+            long loaded = System.nanoTime();
+            out.printf(Locale.ROOT, "loaded %s layers %d..%d on %d %s rank(s) (%s attention) in %.2f s%n",
+                    config, range[0], range[1] - 1, ranks, engine.runtime().backendName(),
+                    mode.name().toLowerCase(Locale.ROOT), (loaded - start) / 1e9);
+            out.println("GEMM: " + engine.runtime().gemmImplementation());
+            ForwardTimer timer = new ForwardTimer(warmup, repeat);
+            ForwardResult[] last = new ForwardResult[1];
+            result = timer.run(() -> {
+                last[0] = engine.forward(requests, choice);
+                for (DecoderRunner.Request q : requests) {
+                    engine.release(q.id());   // each forward is a fresh prefill, not a continuation
                 }
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot write trace " + o.get("trace") + ": " + e.getMessage(), e);
+                return last[0].hidden();
+            });
+            ForwardResult forward = last[0];
+            if (choice.kind() == ScheduleChoice.Kind.AUTO) {
+                out.printf(Locale.ROOT, "schedule auto (measured %.2f GFLOP/s): %s%n", engine.flopsPerSecond() / 1e9,
+                        forward.decision());
+            } else if (microBatches > 1) {
+                out.printf(Locale.ROOT, "micro-batches: %d (%s)%n", forward.plan().size(), forward.plan().reason());
             }
-            double sumAbs = 0;
-            boolean finite = true;
-            for (float v : result) {
-                sumAbs += Math.abs(v);
-                finite &= Float.isFinite(v);
-            }
-            out.printf(Locale.ROOT, "output hidden_states [%d, %d]: mean |x| = %.6f%s%n", positions.length, d,
-                    result.length == 0 ? 0 : sumAbs / result.length, finite ? "" : " (NON-FINITE VALUES)");
-            if (o.containsKey("output")) {
-                long[] lens = new long[seqLens.length];
-                for (int i = 0; i < lens.length; i++) {
-                    lens[i] = seqLens[i];
+            out.print(timer.describe(positions.length, seqLens.length));
+            if (o.containsKey("trace")) {
+                try {
+                    engine.runtime().tracer().writeChromeTrace(Path.of(o.get("trace")));
+                } catch (IOException e) {
+                    throw new IllegalArgumentException("cannot write trace " + o.get("trace") + ": " + e.getMessage(), e);
                 }
-                long[] pos = new long[positions.length];
-                for (int i = 0; i < pos.length; i++) {
-                    pos[i] = positions[i];
+                out.println("trace written to " + o.get("trace"));
+                for (var m : forward.report().devices()) {
+                    out.printf(Locale.ROOT, "device %d: wall %.1f ms, compute %.1f ms, comm %.1f ms, comm hidden %.0f%%%n",
+                            m.device(), m.wallNanos() / 1e6, m.computeNanos() / 1e6, m.commNanos() / 1e6,
+                            m.hiddenPercent());
                 }
-                new SafetensorsWriter()
-                        .metadata("producer", "tandem forward")
-                        .metadata("layers", range[0] + ":" + range[1])
-                        .addF32("hidden_states", new long[]{positions.length, d}, result)
-                        .addI64("positions", new long[]{pos.length}, pos)
-                        .addI64("seq_lens", new long[]{lens.length}, lens)
-                        .write(Path.of(o.get("output")));
-                out.println("wrote " + o.get("output"));
             }
-        } finally {
-            if (ckpt != null) {
-                ckpt.close();
+        }
+        double sumAbs = 0;
+        boolean finite = true;
+        for (float v : result) {
+            sumAbs += Math.abs(v);
+            finite &= Float.isFinite(v);
+        }
+        out.printf(Locale.ROOT, "output hidden_states [%d, %d]: mean |x| = %.6f%s%n", positions.length, d,
+                result.length == 0 ? 0 : sumAbs / result.length, finite ? "" : " (NON-FINITE VALUES)");
+        if (o.containsKey("output")) {
+            long[] lens = new long[seqLens.length];
+            for (int i = 0; i < lens.length; i++) {
+                lens[i] = seqLens[i];
             }
+            long[] pos = new long[positions.length];
+            for (int i = 0; i < pos.length; i++) {
+                pos[i] = positions[i];
+            }
+            new SafetensorsWriter()
+                    .metadata("producer", "tandem forward")
+                    .metadata("layers", range[0] + ":" + range[1])
+                    .addF32("hidden_states", new long[]{positions.length, d}, result)
+                    .addI64("positions", new long[]{pos.length}, pos)
+                    .addI64("seq_lens", new long[]{lens.length}, lens)
+                    .write(Path.of(o.get("output")));
+            out.println("wrote " + o.get("output"));
         }
     }
 
@@ -455,7 +406,11 @@ public final class ForwardCommand {
             if (h.dtype() != StDType.F32 && h.dtype() != StDType.BF16 && h.dtype() != StDType.F16) {
                 throw new SafetensorsException(file, "hidden_states", "dtype " + h.dtype() + " must be F32, BF16 or F16");
             }
-            int t = Math.toIntExact(hs[0]);
+            if (hs[0] == 0) {
+                throw new SafetensorsException(file, "hidden_states", "has 0 tokens; the input needs at least one");
+            }
+            InputSize.check(file + ": hidden_states " + Arrays.toString(hs), hs[0], hiddenSize);
+            int t = (int) hs[0];
             HostTensor p = f.tensor("positions");
             if (p.shape().length != 1 || p.shape()[0] != t) {
                 throw new SafetensorsException(file, "positions", "shape " + Arrays.toString(p.shape()) + " must be [" + t + "]");
@@ -485,13 +440,24 @@ public final class ForwardCommand {
                 if (sl[i] <= 0) {
                     throw new SafetensorsException(file, "seq_lens", "entry " + i + " is " + sl[i] + "; lengths must be positive");
                 }
-                lens[i] = Math.toIntExact(sl[i]);
+                if (sl[i] > t) {
+                    throw new SafetensorsException(file, "seq_lens", "entry " + i + " is " + sl[i]
+                            + ", more than the " + t + " tokens of hidden_states");
+                }
+                lens[i] = (int) sl[i];
                 sum += sl[i];
             }
             if (sum != t) {
                 throw new SafetensorsException(file, "seq_lens", "lengths sum to " + sum + " but hidden_states has " + t + " tokens");
             }
-            return new Input(h.toFloats(), pos, lens);
+            float[] values = h.toFloats();
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) {
+                    throw new SafetensorsException(file, "hidden_states", "value [" + i / hiddenSize + ", "
+                            + i % hiddenSize + "] is " + values[i] + "; hidden states must be finite");
+                }
+            }
+            return new Input(values, pos, lens);
         }
     }
 

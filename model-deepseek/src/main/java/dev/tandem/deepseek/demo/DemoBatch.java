@@ -2,8 +2,11 @@ package dev.tandem.deepseek.demo;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.DecoderRunner;
+import dev.tandem.deepseek.serving.DeepSeekEngine;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.RequestShape;
+import dev.tandem.deepseek.serving.ForwardResult;
+import dev.tandem.deepseek.serving.ScheduleChoice;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -57,16 +60,34 @@ final class DemoBatch {
         return positions.stream().map(p -> new RequestShape(p.length, 0)).toList();
     }
 
+    /** One forward of the batch on {@code runner} (any runtime, e.g. the simulated one) under fresh ids. */
     float[] run(DecoderRunner runner, MicroBatchPlan plan, DecoderRunner.Scheduling scheduling) {
-        List<DecoderRunner.Request> requests = new ArrayList<>();
-        for (int r = 0; r < hidden.size(); r++) {
-            requests.add(new DecoderRunner.Request(nextId++, hidden.get(r), positions.get(r)));
-        }
+        List<DecoderRunner.Request> requests = requests();
         try {
             return runner.forward(requests, plan, scheduling);
         } finally {
             for (DecoderRunner.Request q : requests) {
                 runner.release(q.id());
+            }
+        }
+    }
+
+    private List<DecoderRunner.Request> requests() {
+        List<DecoderRunner.Request> requests = new ArrayList<>();
+        for (int r = 0; r < hidden.size(); r++) {
+            requests.add(new DecoderRunner.Request(nextId++, hidden.get(r), positions.get(r)));
+        }
+        return requests;
+    }
+
+    /** One forward of the batch through {@code engine} under fresh ids, whose caches are released afterwards. */
+    ForwardResult run(DeepSeekEngine engine, ScheduleChoice choice) {
+        List<DecoderRunner.Request> requests = requests();
+        try {
+            return engine.forward(requests, choice);
+        } finally {
+            for (DecoderRunner.Request q : requests) {
+                engine.release(q.id());
             }
         }
     }

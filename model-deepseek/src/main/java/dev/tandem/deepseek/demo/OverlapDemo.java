@@ -1,17 +1,12 @@
 package dev.tandem.deepseek.demo;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
-import dev.tandem.deepseek.model.DecoderRunner;
-import dev.tandem.deepseek.model.DecoderRunner.Scheduling;
 import dev.tandem.deepseek.model.MlaMode;
-import dev.tandem.deepseek.model.WeightSource;
-import dev.tandem.runtime.CommunicatorOptions;
+import dev.tandem.deepseek.serving.DeepSeekEngine;
+import dev.tandem.deepseek.serving.ForwardResult;
+import dev.tandem.deepseek.serving.ScheduleChoice;
 import dev.tandem.runtime.LinkEmulation;
-import dev.tandem.runtime.TandemRuntime;
-import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
-import dev.tandem.runtime.schedule.MicroBatchPlanner;
-import dev.tandem.runtime.trace.ChromeTrace;
 import dev.tandem.runtime.trace.OverlapReport;
 import dev.tandem.runtime.trace.TimelineSvg;
 import dev.tandem.runtime.trace.TraceSpan;
@@ -20,7 +15,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -76,66 +70,60 @@ public final class OverlapDemo {
         LinkEmulation link = o.link();
         out.printf(Locale.ROOT, "emulated link: %.3f GB/s per rank, %.0f us per collective (emulation, not a real interconnect)%n",
                 link.bandwidthGBps(), link.latencyMicros());
-        RuntimeOptions ro = RuntimeOptions.defaults().withBackend(o.backend()).withDeviceCount(o.ranks())
-                .withComputeThreads(1).withTracing(true);
-        try (TandemRuntime runtime = TandemRuntime.open(ro)) {
-            out.println("GEMM: " + runtime.gemmImplementation());
-            long t0 = System.nanoTime();
-            // A fixed MLA form: AUTO picks it per chunk, and the second part of a prefill cut at a token boundary
-            // (few queries over a longer context) would go absorbed where the unsplit reference goes naive; the
-            // forms agree only up to rounding, so the bitwise check would fail for reasons unrelated to overlap.
-            // NAIVE is what AUTO picks for every uncut prefill chunk, so the reference run is unchanged.
-            DecoderRunner.Options options = DecoderRunner.Options.defaults(o.ranks()).withMla(MlaMode.NAIVE)
-                    .withCommunicatorOptions(CommunicatorOptions.defaults().withLink(link));
-            try (DecoderRunner runner = new DecoderRunner(runtime, config, WeightSource.random(config, o.seed()),
-                    range[0], range[1], options)) {
-                out.printf(Locale.ROOT, "[1/4] weights ready in %.2f s%n", (System.nanoTime() - t0) / 1e9);
-                DemoBatch batch = DemoBatch.random(config, o.requests(), o.tokens(), o.seed());
-                MicroBatchPlanner planner = new MicroBatchPlanner(1, 0.1, true,
-                        new MicroBatchPlanner.CostModel(1, 0));
-                MicroBatchPlan whole = planner.plan(batch.shapes(), 1);
-                MicroBatchPlan split = planner.plan(batch.shapes(), o.microBatches());
-                out.println("      plan: " + split.reason());
-                out.printf(Locale.ROOT, "[2/4] warming up (%d forward(s) per schedule)%n", o.warmup());
-                for (int i = 0; i < o.warmup(); i++) {
-                    batch.run(runner, whole, Scheduling.SEQUENTIAL);
-                    batch.run(runner, split, Scheduling.OVERLAPPED);
-                }
-                out.printf(Locale.ROOT, "[3/4] measuring %d forward(s) per schedule%n", o.iterations());
-                Measured sequential = measure(runtime, runner, batch, whole, Scheduling.SEQUENTIAL, o.iterations());
-                Measured overlapped = measure(runtime, runner, batch, split, Scheduling.OVERLAPPED, o.iterations());
-                // The guarantee: overlap never changes a bit of the same split's sequential forward (any GEMM). With
-                // the Java GEMMs the split is also bitwise neutral, so the unsplit run equals it too; a BLAS computes
-                // a row differently depending on the shape of its call, so there the unsplit run agrees to rounding.
-                float[] splitSequential = batch.run(runner, split, Scheduling.SEQUENTIAL);
-                boolean identical = Arrays.equals(splitSequential, overlapped.output());
-                out.printf(Locale.ROOT, "      overlapped vs sequential of the same split: %s; unsplit vs split: %s%n",
-                        identical ? "bitwise identical" : "DIFFERENT",
-                        Arrays.equals(sequential.output(), overlapped.output()) ? "bitwise identical"
-                                : String.format(Locale.ROOT, "max relative difference %.1e",
-                                maxRelativeDifference(sequential.output(), overlapped.output())));
-                Path dir = o.outputDirectory();
-                Files.createDirectories(dir);
-                Path trace = dir.resolve("trace.json");
-                Path svg = dir.resolve("timeline.svg");
-                ChromeTrace.write(overlapped.spans(), trace);
-                ChromeTrace.write(sequential.spans(), dir.resolve("trace-sequential.json"));
-                TimelineSvg.write(overlapped.spans(), svg, String.format(Locale.ROOT,
-                        "Dual-batch overlap: %s, %d ranks, %d tokens, %d micro-batches (one forward)", o.preset(),
-                        o.ranks(), batch.tokens(), split.size()), 1600);
-                out.println("[4/4] done");
-                DemoResult result = new DemoResult(sequential, overlapped, identical, split.size());
-                out.println();
-                out.print(result.table());
-                out.println();
-                out.print(overlapped.report().describe());
-                out.println("trace:    " + trace.toAbsolutePath().normalize() + " (open in Perfetto or chrome://tracing)");
-                out.println("timeline: " + svg.toAbsolutePath().normalize());
-                if (!identical) {
-                    throw new IllegalStateException("dual-batch overlap changed the result: outputs differ bitwise");
-                }
-                return result;
+        long t0 = System.nanoTime();
+        // A fixed MLA form: AUTO picks it per chunk, and the second part of a prefill cut at a token boundary
+        // (few queries over a longer context) would go absorbed where the unsplit reference goes naive; the
+        // forms agree only up to rounding, so the bitwise check would fail for reasons unrelated to overlap.
+        // NAIVE is what AUTO picks for every uncut prefill chunk, so the reference run is unchanged.
+        try (DeepSeekEngine engine = DeepSeekEngine.builder().config(config).randomWeights(o.seed())
+                .layers(range[0], range[1]).ranks(o.ranks()).backend(o.backend()).computeThreads(1).tracing(true)
+                .mla(MlaMode.NAIVE).link(link).minMicroBatchTokens(1).flopsPerSecond(1e10).build()) {
+            out.println("GEMM: " + engine.runtime().gemmImplementation());
+            out.printf(Locale.ROOT, "[1/4] weights ready in %.2f s%n", (System.nanoTime() - t0) / 1e9);
+            DemoBatch batch = DemoBatch.random(config, o.requests(), o.tokens(), o.seed());
+            ScheduleChoice whole = ScheduleChoice.sequential();
+            ScheduleChoice split = ScheduleChoice.overlapped(o.microBatches());
+            out.printf(Locale.ROOT, "[2/4] warming up (%d forward(s) per schedule)%n", o.warmup());
+            for (int i = 0; i < o.warmup(); i++) {
+                batch.run(engine, whole);
+                batch.run(engine, split);
             }
+            out.printf(Locale.ROOT, "[3/4] measuring %d forward(s) per schedule%n", o.iterations());
+            Measured sequential = measure(engine, batch, whole, o.iterations());
+            Measured overlapped = measure(engine, batch, split, o.iterations());
+            out.println("      plan: " + overlapped.plan().reason());
+            // The guarantee: overlap never changes a bit of the same split's sequential forward (any GEMM). With
+            // the Java GEMMs the split is also bitwise neutral, so the unsplit run equals it too; a BLAS computes
+            // a row differently depending on the shape of its call, so there the unsplit run agrees to rounding.
+            float[] splitSequential = batch.run(engine,
+                    new ScheduleChoice(ScheduleChoice.Kind.SEQUENTIAL, o.microBatches())).hidden();
+            boolean identical = Arrays.equals(splitSequential, overlapped.output());
+            out.printf(Locale.ROOT, "      overlapped vs sequential of the same split: %s; unsplit vs split: %s%n",
+                    identical ? "bitwise identical" : "DIFFERENT",
+                    Arrays.equals(sequential.output(), overlapped.output()) ? "bitwise identical"
+                            : String.format(Locale.ROOT, "max relative difference %.1e",
+                            maxRelativeDifference(sequential.output(), overlapped.output())));
+            Path dir = o.outputDirectory();
+            Files.createDirectories(dir);
+            Path trace = dir.resolve("trace.json");
+            Path svg = dir.resolve("timeline.svg");
+            dev.tandem.runtime.trace.ChromeTrace.write(overlapped.spans(), trace);
+            dev.tandem.runtime.trace.ChromeTrace.write(sequential.spans(), dir.resolve("trace-sequential.json"));
+            TimelineSvg.write(overlapped.spans(), svg, String.format(Locale.ROOT,
+                    "Dual-batch overlap: %s, %d ranks, %d tokens, %d micro-batches (one forward)", o.preset(),
+                    o.ranks(), batch.tokens(), overlapped.plan().size()), 1600);
+            out.println("[4/4] done");
+            DemoResult result = new DemoResult(sequential, overlapped, identical, overlapped.plan().size());
+            out.println();
+            out.print(result.table());
+            out.println();
+            out.print(overlapped.report().describe());
+            out.println("trace:    " + trace.toAbsolutePath().normalize() + " (open in Perfetto or chrome://tracing)");
+            out.println("timeline: " + svg.toAbsolutePath().normalize());
+            if (!identical) {
+                throw new IllegalStateException("dual-batch overlap changed the result: outputs differ bitwise");
+            }
+            return result;
         }
     }
 
@@ -169,26 +157,22 @@ public final class OverlapDemo {
         }
     }
 
-    private static Measured measure(TandemRuntime runtime, DecoderRunner runner, DemoBatch batch, MicroBatchPlan plan,
-                                    Scheduling scheduling, int iterations) {
+    private static Measured measure(DeepSeekEngine engine, DemoBatch batch, ScheduleChoice choice, int iterations) {
         long[] times = new long[iterations];
-        float[] output = null;
-        List<TraceSpan> spans = new ArrayList<>();
-        OverlapReport report = null;
+        ForwardResult last = null;
+        List<TraceSpan> spans = List.of();
         for (int i = 0; i < iterations; i++) {
-            runtime.tracer().clear();
-            long start = System.nanoTime();
-            output = batch.run(runner, plan, scheduling);
-            times[i] = System.nanoTime() - start;
-            spans = runtime.tracer().spans();
-            report = OverlapReport.of(spans);
+            last = batch.run(engine, choice);
+            times[i] = last.wallNanos();
+            spans = engine.runtime().tracer().spans();
         }
         Arrays.sort(times);
-        return new Measured(scheduling == Scheduling.SEQUENTIAL ? "sequential" : "dbo", times[iterations / 2], output,
-                spans, report);
+        return new Measured(choice.kind() == ScheduleChoice.Kind.SEQUENTIAL ? "sequential" : "dbo",
+                times[iterations / 2], last.hidden(), spans, last.report(), last.plan());
     }
 
     /** The median forward of one schedule, with the spans and overlap report of its last run. */
-    record Measured(String name, long medianNanos, float[] output, List<TraceSpan> spans, OverlapReport report) {
+    record Measured(String name, long medianNanos, float[] output, List<TraceSpan> spans, OverlapReport report,
+                    MicroBatchPlan plan) {
     }
 }

@@ -7,20 +7,16 @@ import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.TandemRuntime;
-import dev.tandem.runtime.Stream;
-import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.RequestShape;
 import dev.tandem.runtime.schedule.RequestSlice;
 import dev.tandem.runtime.schedule.Schedule;
-import dev.tandem.runtime.schedule.ScheduleRunner;
 import dev.tandem.runtime.schedule.Schedules;
 import dev.tandem.runtime.schedule.StageProgram;
 import dev.tandem.runtime.spi.Closer;
 
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,9 +28,11 @@ import java.util.concurrent.Future;
 /**
  * Runs decoder layers {@code [firstLayer, endLayer)} over P in-process ranks (one device each): expert-parallel
  * MoE, data- or tensor-parallel attention, per-request MLA KV caches that persist across {@link #forward} calls
- * (so prefill then decode steps work, mixed in one batch). Each rank is driven by its own host thread, which
- * issues the rank's {@link StageProgram} (from {@link DecoderLayers}) with a schedule derived by runtime-core's
- * {@link Schedules}: sequential, or overlapped (dual-batch overlap) when there are several micro-batches.
+ * (so prefill then decode steps work, mixed in one batch). A thin fan-out: {@link RequestPlacement} decides where
+ * each request runs, and one {@link RankWorker} per rank, driven by its own host thread, issues the rank's
+ * {@link StageProgram} (from {@link DecoderLayers}) with a schedule derived by runtime-core's {@link Schedules}:
+ * sequential, or overlapped (dual-batch overlap) when there are several micro-batches. A failed forward leaves
+ * the KV caches as they were and the runner usable. Not thread-safe: one forward at a time.
  */
 public final class DecoderRunner implements AutoCloseable {
 
@@ -131,25 +129,18 @@ public final class DecoderRunner implements AutoCloseable {
     private final DeepSeekConfig config;
     private final Options options;
     private final int firstLayer;
-    private final int endLayer;
-    private final List<Communicator> comms;
-    private final List<RankContext> ranks = new ArrayList<>();
-    private final List<List<DeviceLayer>> layers = new ArrayList<>();
-    private final List<StageProgram<DecoderMicroBatch>> programs = new ArrayList<>();
-    private final List<ScheduleRunner> scheduleRunners = new ArrayList<>();
-    private final List<Map<Long, RankSequence>> sequences = new ArrayList<>();
-    private final Map<Long, Integer> homeRank = new HashMap<>();
-    private final long[] rankTokens;
-    private final Map<Long, Long> sequenceTokens = new HashMap<>();
+    private final TandemRuntime runtime;
+    private final List<Device> devices;
+    private List<Communicator> comms;
+    private final List<RankWorker> workers = new ArrayList<>();
+    private final RequestPlacement placement;
     private final ExecutorService pool;
-    private final Map<String, Schedule<DecoderMicroBatch>> schedules = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DecoderRunner(TandemRuntime runtime, DeepSeekConfig config, WeightSource weights, int firstLayer, int endLayer,
                          Options options) {
         this.config = config;
         this.options = options;
         this.firstLayer = firstLayer;
-        this.endLayer = endLayer;
         int p = options.ranks();
         if (firstLayer < 0 || endLayer <= firstLayer || endLayer > config.numHiddenLayers()) {
             throw new ConfigException("layers " + firstLayer + ":" + endLayer + " are not a non-empty range within the "
@@ -167,40 +158,57 @@ public final class DecoderRunner implements AutoCloseable {
             throw new ConfigException(p + " ranks need " + p + " devices but the " + runtime.backendName()
                     + " runtime has " + runtime.devices().size());
         }
-        List<Device> devices = runtime.devices().subList(0, p);
+        this.runtime = runtime;
+        this.devices = List.copyOf(runtime.devices().subList(0, p));
         this.comms = runtime.createCommunicators(devices, options.comm());
-        this.rankTokens = new long[p];
+        this.placement = new RequestPlacement(options.attention(), p);
         this.pool = Executors.newFixedThreadPool(p, r -> {
             Thread t = new Thread(r, "tandem-rank");
             t.setDaemon(true);
             return t;
         });
+        List<RankContext> contexts = new ArrayList<>();
+        List<Future<List<DeviceLayer>>> loads = new ArrayList<>();
         try {
             for (int r = 0; r < p; r++) {
-                RankContext rc = new RankContext(config, options.attention(), comms.get(r), options.weightDType(), options.mla());
-                ranks.add(rc);
-                sequences.add(new HashMap<>());
+                contexts.add(new RankContext(config, options.attention(), comms.get(r), options.weightDType(), options.mla()));
             }
-            List<Future<List<DeviceLayer>>> loads = new ArrayList<>();
-            for (int r = 0; r < p; r++) {
-                RankContext rc = ranks.get(r);
-                loads.add(pool.submit(() -> {
-                    List<DeviceLayer> ls = new ArrayList<>();
-                    for (int l = firstLayer; l < endLayer; l++) {
-                        var hostWeights = weights.load(l, rc.expertStart(), rc.expertEnd());
-                        ls.add(new DeviceLayer(rc, hostWeights, rc.computeStream()));
+            for (RankContext rc : contexts) {
+                loads.add(pool.submit(() -> RankWorker.load(rc, weights, firstLayer, endLayer)));
+            }
+            List<List<DeviceLayer>> loaded = new ArrayList<>();
+            RuntimeException failure = null;
+            for (Future<List<DeviceLayer>> f : loads) {
+                try {
+                    loaded.add(join(f));
+                } catch (RuntimeException e) {
+                    failure = failure == null ? e : failure;
+                    loaded.add(null);
+                }
+            }
+            if (failure != null) {
+                List<Runnable> frees = new ArrayList<>();
+                for (List<DeviceLayer> ls : loaded) {
+                    if (ls != null) {
+                        ls.forEach(l -> frees.add(l::close));
                     }
-                    rc.computeStream().synchronize();
-                    return ls;
-                }));
+                }
+                contexts.forEach(rc -> frees.add(rc::close));
+                contexts.clear();
+                try {
+                    dev.tandem.runtime.spi.Closer.runAll(frees);
+                } catch (RuntimeException e) {
+                    failure.addSuppressed(e);
+                }
+                throw failure;
             }
             for (int r = 0; r < p; r++) {
-                List<DeviceLayer> ls = join(loads.get(r));
-                layers.add(ls);
-                programs.add(DecoderLayers.program(ranks.get(r), ls));
-                scheduleRunners.add(new ScheduleRunner(ranks.get(r).computeStream(), ranks.get(r).commStream()));
+                workers.add(new RankWorker(config, contexts.get(r), loaded.get(r), firstLayer, endLayer));
             }
         } catch (RuntimeException e) {
+            if (workers.isEmpty()) {
+                contexts.forEach(RankContext::close);
+            }
             close();
             throw e;
         }
@@ -216,7 +224,7 @@ public final class DecoderRunner implements AutoCloseable {
 
     /** The stage program of rank {@code r} (for inspection and custom schedules). */
     public StageProgram<DecoderMicroBatch> program(int r) {
-        return programs.get(r);
+        return workers.get(r).program();
     }
 
     /** The schedule a forward with {@code microBatches} micro-batches uses on rank {@code r}. */
@@ -226,38 +234,50 @@ public final class DecoderRunner implements AutoCloseable {
 
     /** The schedule of rank {@code r} for {@code microBatches} micro-batches under {@code scheduling} (cached). */
     public Schedule<DecoderMicroBatch> schedule(int r, int microBatches, Scheduling scheduling) {
-        return schedules.computeIfAbsent(r + "/" + microBatches + "/" + scheduling, k ->
-                scheduling == Scheduling.OVERLAPPED
-                        ? Schedules.overlapped(programs.get(r), microBatches)
-                        : Schedules.sequential(programs.get(r), microBatches));
+        return workers.get(r).schedule(microBatches, scheduling);
     }
 
     /** Cached tokens of request {@code id} in the first layer (0 if unknown). */
     public int cachedTokens(long id) {
-        Integer home = homeRank.get(id);
-        if (home == null) {
-            return 0;
-        }
-        RankSequence s = sequences.get(home).get(id);
-        return s == null ? 0 : s.length(firstLayer);
+        Integer home = placement.home(id);
+        return home == null ? 0 : workers.get(home).cachedTokens(id);
+    }
+
+    /** The rank holding request {@code id}'s KV cache under DP attention (0 under TP), or -1 if it never ran. */
+    public int homeRank(long id) {
+        Integer home = placement.home(id);
+        return home == null ? -1 : home;
     }
 
     /** Frees request {@code id}'s KV caches. */
     public void release(long id) {
-        Integer home = homeRank.remove(id);
-        if (home == null) {
-            return;
+        placement.forget(id);
+        for (RankWorker w : workers) {
+            w.release(id);
         }
-        Long tokens = sequenceTokens.remove(id);
-        if (tokens != null && options.attention() == AttentionMode.DP) {
-            rankTokens[home] -= tokens;
-        }
-        for (Map<Long, RankSequence> m : sequences) {
-            RankSequence s = m.remove(id);
-            if (s != null) {
-                s.close();
-            }
-        }
+    }
+
+    /** Device bytes held by every request's KV caches on rank {@code r}. */
+    public long cacheBytes(int r) {
+        return workers.get(r).cacheBytes();
+    }
+
+    /**
+     * Device bytes that {@code extra} more tokens of request {@code id} would add to its KV caches on rank {@code r}
+     * (caches grow by doubling, so this can exceed the tokens' own size).
+     */
+    public long cacheGrowthBytes(int r, long id, int extra) {
+        return workers.get(r).growthBytes(id, extra);
+    }
+
+    /** Device bytes held by request {@code id}'s KV caches on rank {@code r}. */
+    public long cacheBytes(int r, long id) {
+        return workers.get(r).cacheBytes(id);
+    }
+
+    /** Ranks of the runner. */
+    public int rankCount() {
+        return workers.size();
     }
 
     /** What runtime-core's {@code MicroBatchPlanner} needs to know of {@code requests}: new and cached tokens. */
@@ -281,6 +301,9 @@ public final class DecoderRunner implements AutoCloseable {
     /** As {@link #forward(List, MicroBatchPlan)}, with the scheduling chosen for this call. */
     public float[] forward(List<Request> requests, MicroBatchPlan plan, Scheduling scheduling) {
         int d = config.hiddenSize();
+        for (Request q : requests) {
+            checkShape(q);   // before slicing, which would otherwise pad or truncate a wrong-length hidden
+        }
         List<Request> sliced = new ArrayList<>();
         int[] covered = new int[requests.size()];
         for (int m = 0; m < plan.size(); m++) {
@@ -301,9 +324,8 @@ public final class DecoderRunner implements AutoCloseable {
                         + "'s " + requests.get(i).tokens() + " tokens");
             }
         }
-        float[] out = forward(sliced, scheduling);
-        // the plan lists slices in batch order, so the rows already are in request order
-        return out;
+        // the plan lists slices in batch order, so the output rows already are in request order
+        return forward(sliced, scheduling);
     }
 
     /**
@@ -314,18 +336,18 @@ public final class DecoderRunner implements AutoCloseable {
         return forward(requests, options.scheduling());
     }
 
-    /** As {@link #forward(List)}, with the scheduling chosen for this call. */
+    /**
+     * As {@link #forward(List)}, with the scheduling chosen for this call. On failure the KV caches are as they
+     * were before the call, the exception is the failure that started it (not a peer's abort), and the runner
+     * works on (with fresh streams and communicators).
+     */
     public float[] forward(List<Request> requests, Scheduling scheduling) {
         Objects.requireNonNull(scheduling, "scheduling");
         int d = config.hiddenSize();
-        int p = ranks.size();
         int microBatches = 0;
         Map<Long, Integer> lastMb = new HashMap<>();
         for (Request q : requests) {
-            if (q.hidden().length != q.tokens() * d) {
-                throw new IllegalArgumentException("request " + q.id() + ": hidden has " + q.hidden().length
-                        + " values, expected " + q.tokens() + " x " + d);
-            }
+            checkShape(q);
             Integer prev = lastMb.put(q.id(), q.microBatch());
             if (prev != null && prev >= q.microBatch()) {
                 throw new IllegalArgumentException("request " + q.id() + " appears twice in micro-batch order "
@@ -333,40 +355,10 @@ public final class DecoderRunner implements AutoCloseable {
             }
             microBatches = Math.max(microBatches, q.microBatch() + 1);
         }
-        // Home ranks: TP keeps every request everywhere; DP places a new request on the least-loaded rank.
-        List<List<Integer>> perRank = new ArrayList<>();
-        for (int r = 0; r < p; r++) {
-            perRank.add(new ArrayList<>());
-        }
-        Map<Long, Integer> stepHome = new LinkedHashMap<>();
-        long[] stepTokens = new long[p];
-        for (int i = 0; i < requests.size(); i++) {
-            Request q = requests.get(i);
-            if (options.attention() == AttentionMode.TP) {
-                for (int r = 0; r < p; r++) {
-                    perRank.get(r).add(i);
-                }
-                homeRank.putIfAbsent(q.id(), 0);
-                continue;
-            }
-            Integer home = homeRank.get(q.id());
-            if (home == null) {
-                home = stepHome.get(q.id());
-            }
-            if (home == null) {
-                home = 0;
-                for (int r = 1; r < p; r++) {
-                    if (stepTokens[r] + rankTokens[r] < stepTokens[home] + rankTokens[home]) {
-                        home = r;
-                    }
-                }
-                stepHome.put(q.id(), home);
-            }
-            stepTokens[home] += q.tokens();
-            perRank.get(home).add(i);
-        }
-        for (var e : stepHome.entrySet()) {
-            homeRank.put(e.getKey(), e.getValue());
+        RequestPlacement.Step step = placement.place(requests);
+        List<Map<Long, Map<Integer, Integer>>> before = new ArrayList<>();
+        for (int r = 0; r < workers.size(); r++) {
+            before.add(workers.get(r).snapshot(requests, step.perRank().get(r)));
         }
         float[] out = new float[requests.stream().mapToInt(Request::tokens).sum() * d];
         int[] rowOf = new int[requests.size()];
@@ -375,100 +367,59 @@ public final class DecoderRunner implements AutoCloseable {
         }
         int mbs = Math.max(microBatches, 1);
         List<Future<?>> futures = new ArrayList<>();
-        for (int r = 0; r < p; r++) {
-            final int rank = r;
-            futures.add(pool.submit(() -> runRank(rank, requests, perRank.get(rank), mbs, out, rowOf,
-                    options.attention() == AttentionMode.DP || rank == 0, scheduling)));
+        for (int r = 0; r < workers.size(); r++) {
+            RankWorker w = workers.get(r);
+            List<Integer> mine = step.perRank().get(r);
+            boolean writesOutput = options.attention() == AttentionMode.DP || r == 0;
+            futures.add(pool.submit(() -> w.run(requests, mine, mbs, out, rowOf, writesOutput, scheduling)));
         }
-        // Every rank's outcome is awaited; the first failure is thrown with the others suppressed.
-        Closer.runAll(futures.stream().map(f -> (Runnable) () -> join(f)).toList());
-        for (int r = 0; r < p; r++) {
-            rankTokens[r] += stepTokens[r];
+        List<Throwable> failures = new ArrayList<>();
+        for (Future<?> f : futures) {
+            try {
+                join(f);
+            } catch (RuntimeException | Error e) {
+                failures.add(e);
+            }
         }
-        for (Request q : requests) {
-            sequenceTokens.merge(q.id(), (long) q.tokens(), Long::sum);
+        if (!failures.isEmpty()) {
+            undo(before);
+            Throwable root = StepFailures.root(failures);
+            if (root instanceof Error err) {
+                throw err;
+            }
+            throw (RuntimeException) root;
         }
+        placement.commit(step, requests);
         return out;
     }
 
-    private void runRank(int rank, List<Request> requests, List<Integer> mine, int mbs, float[] out, int[] rowOf,
-                         boolean writesOutput, Scheduling scheduling) {
-        RankContext rc = ranks.get(rank);
-        Stream s = rc.computeStream();
+    private void checkShape(Request q) {
         int d = config.hiddenSize();
-        List<DecoderMicroBatch> batches = new ArrayList<>();
-        List<List<Integer>> members = new ArrayList<>();
+        if ((long) q.tokens() * d != q.hidden().length) {
+            throw new IllegalArgumentException("request " + q.id() + ": hidden has " + q.hidden().length
+                    + " values, expected " + q.tokens() + " x " + d);
+        }
+    }
+
+    /** Undoes a failed step on every rank, then gives every rank fresh streams and a fresh communicator group. */
+    private void undo(List<Map<Long, Map<Integer, Integer>>> before) {
+        List<Runnable> steps = new ArrayList<>();
+        for (int r = 0; r < workers.size(); r++) {
+            RankWorker w = workers.get(r);
+            Map<Long, Map<Integer, Integer>> snapshot = before.get(r);
+            steps.add(() -> w.restore(snapshot));
+        }
+        for (Communicator c : comms) {
+            steps.add(c::close);
+        }
         try {
-            for (int m = 0; m < mbs; m++) {
-                List<Integer> ids = new ArrayList<>();
-                for (int i : mine) {
-                    if (requests.get(i).microBatch() == m) {
-                        ids.add(i);
-                    }
-                }
-                members.add(ids);
-                List<Chunk> chunks = new ArrayList<>();
-                int t = 0;
-                for (int i : ids) {
-                    Request q = requests.get(i);
-                    RankSequence seq = sequences.get(rank).computeIfAbsent(q.id(),
-                            id -> new RankSequence(id, rc.device(), config.kvLoraRank(), config.qkRopeHeadDim()));
-                    chunks.add(new Chunk(seq, t, q.tokens()));
-                    t += q.tokens();
-                }
-                int ffnStart = 0;
-                int ffnEnd = t;
-                int per = t;
-                if (options.attention() == AttentionMode.TP) {
-                    per = (t + rc.size() - 1) / rc.size();
-                    ffnStart = Math.min(t, rank * per);
-                    ffnEnd = Math.min(t, (rank + 1) * per);
-                }
-                DecoderMicroBatch mb = new DecoderMicroBatch(m, chunks, ffnStart, ffnEnd, per);
-                batches.add(mb);
-                float[] hidden = new float[t * d];
-                int[] pos = new int[t];
-                int row = 0;
-                for (int i : ids) {
-                    Request q = requests.get(i);
-                    System.arraycopy(q.hidden(), 0, hidden, row * d, q.hidden().length);
-                    System.arraycopy(q.positions(), 0, pos, row, q.tokens());
-                    row += q.tokens();
-                }
-                Tensor h = Tensor.allocate(rc.device(), s, DType.F32, t, d);
-                Tensor p = Tensor.allocate(rc.device(), s, DType.I32, t);
-                if (t > 0) {
-                    s.upload(hidden, h);
-                    s.upload(pos, p);
-                }
-                mb.putCarried(DecoderMicroBatch.HIDDEN, h);
-                mb.putCarried(DecoderMicroBatch.POSITIONS, p);
-            }
-            scheduleRunners.get(rank).run(schedule(rank, mbs, scheduling), batches);
-            List<float[]> results = new ArrayList<>();
-            for (DecoderMicroBatch mb : batches) {
-                float[] res = new float[mb.tokens() * d];
-                if (mb.tokens() > 0) {
-                    s.download(mb.tensor(DecoderMicroBatch.HIDDEN), res);
-                }
-                results.add(res);
-            }
-            s.synchronize();
-            rc.commStream().synchronize();
-            if (writesOutput) {
-                for (int m = 0; m < mbs; m++) {
-                    int row = 0;
-                    for (int i : members.get(m)) {
-                        int n = requests.get(i).tokens();
-                        System.arraycopy(results.get(m), row * d, out, rowOf[i] * d, n * d);
-                        row += n;
-                    }
-                }
-            }
-        } finally {
-            for (DecoderMicroBatch mb : batches) {
-                mb.close();
-            }
+            dev.tandem.runtime.spi.Closer.runAll(steps);
+        } catch (RuntimeException ignored) {
+            // best effort: the step's failure is what the caller must see
+        }
+        comms = runtime.createCommunicators(devices, options.comm());
+        for (int r = 0; r < workers.size(); r++) {
+            workers.get(r).renew(comms.get(r));
         }
     }
 
@@ -494,22 +445,8 @@ public final class DecoderRunner implements AutoCloseable {
     @Override
     public void close() {
         List<Runnable> steps = new ArrayList<>();
-        for (Map<Long, RankSequence> m : sequences) {
-            for (RankSequence s : m.values()) {
-                steps.add(s::close);
-            }
-        }
-        for (List<DeviceLayer> ls : layers) {
-            for (DeviceLayer l : ls) {
-                steps.add(l::close);
-            }
-        }
-        for (ScheduleRunner sr : scheduleRunners) {
-            steps.add(sr::close);
-        }
-        for (RankContext rc : ranks) {
-            steps.add(() -> rc.computeStream().synchronize());
-            steps.add(rc::close);
+        for (RankWorker w : workers) {
+            steps.add(w::close);
         }
         for (Communicator c : comms) {
             steps.add(c::close);
@@ -520,10 +457,7 @@ public final class DecoderRunner implements AutoCloseable {
         } catch (RuntimeException e) {
             failure = e;
         }
-        sequences.forEach(Map::clear);
-        layers.clear();
-        scheduleRunners.clear();
-        ranks.clear();
+        workers.clear();
         pool.shutdownNow();
         if (failure != null && !(failure instanceof dev.tandem.runtime.StreamFailedException)) {
             throw failure;

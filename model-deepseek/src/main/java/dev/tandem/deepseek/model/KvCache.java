@@ -34,12 +34,46 @@ public final class KvCache implements AutoCloseable {
         return latent == null ? 0 : latent.size(0);
     }
 
-    /** Appends {@code n} rows of latent and rope key on {@code stream}; returns the previous length. */
-    int append(Kernels k, Stream stream, Tensor newLatent, Tensor newRopeKey) {
-        int n = newLatent.size(0);
+    /**
+     * Makes room for {@code extra} more tokens now, before a step: a step then never moves the cache, so a step
+     * that fails part-way (its stream skips the rest, copies included) leaves the earlier tokens intact and
+     * {@link #truncate} can undo it.
+     */
+    void reserve(Kernels k, Stream stream, int extra) {
+        grow(k, stream, length + extra);
+    }
+
+    /** Forgets tokens past {@code len} (undoing a failed step's appends); the memory stays reserved. */
+    void truncate(int len) {
+        if (len < 0 || len > length) {
+            throw new IllegalArgumentException("cannot truncate a cache of " + length + " tokens to " + len);
+        }
+        length = len;
+    }
+
+    /** Bytes held on the device. */
+    long bytes() {
+        return (long) capacity() * (latentDim + ropeDim) * Float.BYTES;
+    }
+
+    /** Device bytes holding {@code extra} more tokens would add (0 when they fit the current capacity). */
+    long growthBytes(int extra) {
+        return growthBytes(capacity(), length + extra, latentDim + ropeDim);
+    }
+
+    /** The growth policy, for caches that do not exist yet too: doubling, at least 16 rows. */
+    static long growthBytes(int capacity, int needed, int rowValues) {
+        return needed <= capacity ? 0 : (long) (newCapacity(capacity, needed) - capacity) * rowValues * Float.BYTES;
+    }
+
+    private static int newCapacity(int capacity, int needed) {
+        return Math.max(16, Math.max(needed, capacity * 2));
+    }
+
+    private void grow(Kernels k, Stream stream, int needed) {
         int prior = length;
-        if (prior + n > capacity()) {
-            int cap = Math.max(16, Math.max(prior + n, capacity() * 2));
+        if (needed > capacity()) {
+            int cap = newCapacity(capacity(), needed);
             Tensor l = Tensor.allocate(device, stream, DType.F32, cap, latentDim);
             Tensor r = Tensor.allocate(device, stream, DType.F32, cap, ropeDim);
             if (prior > 0) {
@@ -50,6 +84,13 @@ public final class KvCache implements AutoCloseable {
             latent = l;
             ropeKey = r;
         }
+    }
+
+    /** Appends {@code n} rows of latent and rope key on {@code stream}; returns the previous length. */
+    int append(Kernels k, Stream stream, Tensor newLatent, Tensor newRopeKey) {
+        int n = newLatent.size(0);
+        int prior = length;
+        grow(k, stream, prior + n);
         if (n > 0) {
             k.copy(stream, newLatent, latent.slice(0, prior, prior + n));
             k.copy(stream, newRopeKey, ropeKey.slice(0, prior, prior + n));

@@ -14,11 +14,11 @@ import dev.tandem.runtime.Tensor;
 public final class RankContext implements AutoCloseable {
     private final DeepSeekConfig config;
     private final AttentionMode mode;
-    private final Communicator comm;
+    private volatile Communicator comm;
     private final Device device;
     private final Kernels kernels;
-    private final Stream compute;
-    private final Stream commStream;
+    private volatile Stream compute;
+    private volatile Stream commStream;
     private final Tensor ropeFrequencies;
     private final DType weightDType;
     private final MlaMode mlaMode;
@@ -136,6 +136,19 @@ public final class RankContext implements AutoCloseable {
             stream.upload(values, t);
         }
         return t;
+    }
+
+    /**
+     * After a failed step: fresh streams (a stream's failure is sticky) and the rank's communicator of a fresh
+     * group (the old group was aborted). The old streams are closed; their failure is not rethrown.
+     */
+    void renew(Communicator fresh) {
+        Stream oldCompute = compute;
+        Stream oldComm = commStream;
+        this.comm = fresh;
+        this.compute = device.createStream(StreamOptions.compute("rank" + fresh.rank() + "-compute"));
+        this.commStream = device.createStream(StreamOptions.comm("rank" + fresh.rank() + "-comm"));
+        dev.tandem.runtime.spi.Closer.runAll(java.util.List.of(oldCompute::close, oldComm::close));
     }
 
     @Override

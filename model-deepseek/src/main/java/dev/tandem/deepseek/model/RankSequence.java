@@ -34,6 +34,44 @@ public final class RankSequence implements AutoCloseable {
         return c == null ? 0 : c.length();
     }
 
+    /** Cached tokens per layer that has a cache, to {@link #restore} after a failed step. */
+    synchronized Map<Integer, Integer> lengths() {
+        Map<Integer, Integer> out = new HashMap<>();
+        layers.forEach((l, c) -> out.put(l, c.length()));
+        return out;
+    }
+
+    /** Returns every layer's cache to the lengths of {@code snapshot} (layers it lacks to empty). */
+    synchronized void restore(Map<Integer, Integer> snapshot) {
+        layers.forEach((l, c) -> c.truncate(snapshot.getOrDefault(l, 0)));
+    }
+
+    /** Room for {@code extra} more tokens in each of {@code layers} layers starting at {@code first}. */
+    void reserve(dev.tandem.runtime.Kernels k, dev.tandem.runtime.Stream stream, int first, int end, int extra) {
+        for (int l = first; l < end; l++) {
+            cache(l).reserve(k, stream, extra);
+        }
+    }
+
+    /** Device bytes that {@code extra} more tokens in layers {@code [first, end)} would add. */
+    synchronized long growthBytes(int first, int end, int extra) {
+        long total = 0;
+        for (int l = first; l < end; l++) {
+            KvCache c = layers.get(l);
+            total += c == null ? KvCache.growthBytes(0, extra, latentDim + ropeDim) : c.growthBytes(extra);
+        }
+        return total;
+    }
+
+    /** Device bytes held by this sequence's caches. */
+    synchronized long bytes() {
+        long total = 0;
+        for (KvCache c : layers.values()) {
+            total += c.bytes();
+        }
+        return total;
+    }
+
     @Override
     public synchronized void close() {
         for (KvCache c : layers.values()) {

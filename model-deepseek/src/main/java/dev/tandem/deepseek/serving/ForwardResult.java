@@ -11,7 +11,7 @@ import dev.tandem.runtime.trace.OverlapReport;
  * @param overlapped whether micro-batches were overlapped
  * @param decision   why this schedule was used (the advisor's reason for AUTO)
  * @param wallNanos  wall time of the forward
- * @param report     overlap measurements from the trace, or null when the engine does not trace
+ * @param report     overlap measurements from the trace; never null (empty, saying so, when the engine does not trace)
  */
 public record ForwardResult(float[] hidden, MicroBatchPlan plan, boolean overlapped, String decision, long wallNanos,
                             OverlapReport report) {

@@ -202,4 +202,52 @@ class ForwardCommandTest {
         r = cli("--model", model.toString(), "--layers", "0:1", "--input", noPos.toString(), "--output", "o");
         assertThat(r.err()).contains("nopos.safetensors").contains("'positions'").contains("not found");
     }
+
+    @Test
+    void oversizedEmptyAndNonFiniteInputsFailWithAMessageNotACrash() {
+        // tokens x hidden past an int: no NegativeArraySizeException, no wrap past the check, no OutOfMemoryError
+        for (String tokens : List.of("2147483647", "8388609", "4000000")) {
+            Result r = cli("--preset", "deepseek-v3", "--random-seed", "1", "--tokens", tokens, "--layers", "3:4");
+            assertThat(r.code()).as(r.err()).isEqualTo(1);
+            assertThat(r.err()).contains("--tokens " + tokens).contains("hidden_size 7168").contains("GiB")
+                    .doesNotContain("Exception");
+        }
+        Result big = cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "4000000");
+        assertThat(big.code()).isEqualTo(1);
+        assertThat(big.err()).contains("need about").contains("-Xmx");
+
+        Path huge = dir.resolve("huge-lens.safetensors");
+        new SafetensorsWriter().addF32("hidden_states", new long[]{T, C.hiddenSize()}, hidden)
+                .addI64("positions", new long[]{T}, positions)
+                .addI64("seq_lens", new long[]{2}, new long[]{1L << 40, 3})
+                .write(huge);
+        Result r = cli("--model", model.toString(), "--layers", "0:1", "--input", huge.toString(), "--output", "o");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("huge-lens.safetensors").contains("seq_lens").contains("more than the 7 tokens")
+                .doesNotContain("ArithmeticException");
+
+        Path empty = dir.resolve("empty.safetensors");
+        new SafetensorsWriter().addF32("hidden_states", new long[]{0, C.hiddenSize()}, new float[0])
+                .addI64("positions", new long[]{0}, new long[0]).addI32("seq_lens", new long[]{0}, new int[0]).write(empty);
+        r = cli("--model", model.toString(), "--layers", "0:1", "--input", empty.toString(), "--output", "o");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("empty.safetensors").contains("hidden_states").contains("0 tokens");
+
+        float[] nan = hidden.clone();
+        nan[C.hiddenSize() + 2] = Float.NaN;
+        Path withNan = dir.resolve("nan.safetensors");
+        new SafetensorsWriter().addF32("hidden_states", new long[]{T, C.hiddenSize()}, nan)
+                .addI64("positions", new long[]{T}, positions).addI32("seq_lens", new long[]{2}, LENS).write(withNan);
+        r = cli("--model", model.toString(), "--layers", "0:2", "--input", withNan.toString(), "--output", "o");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("nan.safetensors").contains("hidden_states").contains("[1, 2] is NaN")
+                .doesNotContain("router");
+    }
+
+    @Test
+    void anUnknownBackendIsAUsageError() {
+        Result r = cli("--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3", "--backend", "cuda");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("cuda").contains("usage:").doesNotContain("\tat ");
+    }
 }

@@ -49,11 +49,16 @@ class DeepSeekEngineTest {
             assertThat(dbo.report().meanCommNanos()).isPositive();
             assertThat(dbo.wallNanos()).isPositive();
             // decode step on cached requests works through the same API
-            ForwardResult decode = engine.forward(batch(100, d, 1, 1, 1, 1), ScheduleChoice.overlapped(2));
+            List<Request> decodes = new ArrayList<>();
+            int[] prompt = {12, 7, 9, 4};
+            for (Request q : batch(100, d, 1, 1, 1, 1)) {
+                decodes.add(new Request(q.id(), q.hidden(), new int[]{prompt[(int) q.id() - 100]}));
+            }
+            ForwardResult decode = engine.forward(decodes, ScheduleChoice.overlapped(2));
             assertThat(decode.hidden()).hasSize(4 * d);
-            assertThat(engine.runner().cachedTokens(100)).isEqualTo(13);
+            assertThat(engine.cachedTokens(100)).isEqualTo(13);
             engine.release(100);
-            assertThat(engine.runner().cachedTokens(100)).isZero();
+            assertThat(engine.cachedTokens(100)).isZero();
         }
     }
 
@@ -66,7 +71,7 @@ class DeepSeekEngineTest {
             EquivalenceReport report = engine.checkEquivalence(fresh, 2);
             assertThat(report.bitwiseIdentical()).as(report.toString()).isTrue();
             assertThat(report.elements()).isEqualTo(21 * d);
-            assertThat(engine.runner().cachedTokens(1)).isZero();
+            assertThat(engine.cachedTokens(1)).isZero();
             engine.forward(fresh, ScheduleChoice.sequential());
             assertThatThrownBy(() -> engine.checkEquivalence(fresh, 2)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("cached tokens");

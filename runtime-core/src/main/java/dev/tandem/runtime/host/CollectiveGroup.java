@@ -1,5 +1,6 @@
 package dev.tandem.runtime.host;
 
+import dev.tandem.runtime.CollectiveAbortedException;
 import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.Communicator;
@@ -10,13 +11,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The shared state of in-process ranks: a rendezvous per collective. Each participant arrives with a payload,
  * waits for the others (up to the timeout), reads what it needs from their payloads, and leaves through a
  * second barrier once everyone has read, so that no rank overwrites memory a peer is still reading.
- * A timeout aborts the whole group: later collectives fail at once instead of waiting again.
+ * A timeout aborts the whole group, and so does any rank's failure ({@link #abort}: a failed stream that carries
+ * the group's collectives, a closed communicator, a failed exchange): every pending and later collective of the
+ * group then fails at once with {@link CollectiveAbortedException}, whose cause is the failure that aborted it.
  */
 final class CollectiveGroup {
     private final int size;
@@ -25,6 +30,10 @@ final class CollectiveGroup {
     private final Object lock = new Object();
     private final Map<String, Round> rounds = new HashMap<>();
     private String abortReason;
+    private volatile Throwable abortCause;
+    private volatile boolean aborted;
+    /** Threads sleeping in an emulated transfer, woken by an abort. */
+    private final Set<Thread> transferring = ConcurrentHashMap.newKeySet();
 
     /** One collective (or one point-to-point transfer) in flight. */
     static final class Round {
@@ -114,10 +123,10 @@ final class CollectiveGroup {
                             missing.add(round.ranks[i]);
                         }
                     }
-                    abortReason = description + " timed out on rank " + rank + ": rank(s) " + missing
-                            + " did not arrive within " + options.timeout();
-                    lock.notifyAll();
-                    throw new CollectiveTimeoutException(abortReason);
+                    var timeout = new CollectiveTimeoutException(description + " timed out on rank " + rank
+                            + ": rank(s) " + missing + " did not arrive within " + options.timeout());
+                    abort(timeout.getMessage(), timeout);
+                    throw timeout;
                 }
                 waitNanos(left);
                 checkNotAborted(description);
@@ -144,9 +153,10 @@ final class CollectiveGroup {
             while (round.read < round.ranks.length) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    abortReason = description + ": a peer did not finish reading within " + options.timeout();
-                    lock.notifyAll();
-                    throw new CollectiveTimeoutException(abortReason);
+                    var timeout = new CollectiveTimeoutException(description + ": a peer did not finish reading within "
+                            + options.timeout());
+                    abort(timeout.getMessage(), timeout);
+                    throw timeout;
                 }
                 waitNanos(left);
                 checkNotAborted(description);
@@ -158,22 +168,62 @@ final class CollectiveGroup {
         }
     }
 
-    /** Sleeps (without burning CPU) until the emulated link would have moved {@code bytes} since all arrived. */
-    void emulateTransfer(Round round, long bytes) {
+    /**
+     * Sleeps (without burning CPU) until the emulated link would have moved {@code bytes} since all arrived. The
+     * sleep never exceeds the communicator timeout, and an abort of the group ends it at once (with the abort).
+     */
+    void emulateTransfer(Round round, long bytes, String description) {
         LinkEmulation link = options.link();
         if (link == null || round.ranks.length < 2) {
             return;
         }
-        long until = round.allArrivedNanos + link.transferNanos(bytes);
-        for (long left = until - System.nanoTime(); left > 0; left = until - System.nanoTime()) {
-            LockSupport.parkNanos(left);
+        long until = round.allArrivedNanos + Math.min(link.transferNanos(bytes), options.timeout().toNanos());
+        Thread me = Thread.currentThread();
+        transferring.add(me);
+        try {
+            for (long left = until - System.nanoTime(); left > 0; left = until - System.nanoTime()) {
+                if (aborted) {
+                    synchronized (lock) {
+                        checkNotAborted(description);
+                    }
+                }
+                if (Thread.currentThread().isInterrupted()) {   // e.g. the stream is being closed
+                    throw new CollectiveException(description + ": interrupted during the emulated transfer");
+                }
+                LockSupport.parkNanos(this, left);
+            }
+        } finally {
+            transferring.remove(me);
         }
+    }
+
+    /**
+     * Aborts the group: every rank waiting at a rendezvous or in an emulated transfer, and every later collective,
+     * fails at once with a {@link CollectiveAbortedException} caused by {@code cause}. The first abort wins;
+     * later ones (often symptoms of the first) are ignored.
+     */
+    void abort(String reason, Throwable cause) {
+        synchronized (lock) {
+            if (abortReason == null) {
+                abortReason = reason;
+                abortCause = cause;
+                aborted = true;
+            }
+            lock.notifyAll();
+        }
+        for (Thread t : transferring) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    boolean isAborted() {
+        return aborted;
     }
 
     private void checkNotAborted(String description) {
         if (abortReason != null) {
-            throw new CollectiveException(description + " failed: the communicator group was aborted earlier ("
-                    + abortReason + ")");
+            throw new CollectiveAbortedException(description + " failed: the communicator group was aborted ("
+                    + abortReason + ")", abortCause);
         }
     }
 

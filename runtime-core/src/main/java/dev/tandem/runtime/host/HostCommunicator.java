@@ -2,6 +2,7 @@ package dev.tandem.runtime.host;
 
 import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.DType;
+import dev.tandem.runtime.HandleClosedException;
 import dev.tandem.runtime.OutOfRangeException;
 import dev.tandem.runtime.ReduceOp;
 import dev.tandem.runtime.Stream;
@@ -27,6 +28,7 @@ final class HostCommunicator extends CommunicatorHandle<HostDevice> {
     private final AtomicLongArray sent;
     private final AtomicLongArray received;
     private final int[] everyone;
+    private final java.util.Set<HostStream> watched = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** A contiguous run of elements on some rank's device. */
     /** {@code access} converts elements for reductions; segment and byte offset serve raw copies. */
@@ -206,19 +208,17 @@ final class HostCommunicator extends CommunicatorHandle<HostDevice> {
         int[] ranks = receiving ? new int[]{peer, rank()} : new int[]{rank(), peer};
         List<HostBuffer> touched = List.of(device().ownBuffer(tensor.buffer(), name));
         Region mine = region(tensor);
+        watch(s);
         s.enqueue(name + "(peer " + peer + ")", touched, () -> {
             String description = name + " " + key;
             CollectiveGroup.Round round = group.arrive(key, ranks, rank(), sig, mine, description);
-            byte[] data;
-            try {
-                data = receiving ? bytesOf((Region) round.payloadOf(peer), 0, n) : null;
-            } finally {
-                group.finishReading(round, description);
-            }
+            byte[] data = readOrAbort(round, description,
+                    () -> receiving ? bytesOf((Region) round.payloadOf(peer), 0, n) : null);
+            group.finishReading(round, description);
             if (data != null) {
                 writeBytes(mine, 0, data);
             }
-            group.emulateTransfer(round, tensor.byteSize());
+            group.emulateTransfer(round, tensor.byteSize(), description);
         });
     }
 
@@ -252,19 +252,40 @@ final class HostCommunicator extends CommunicatorHandle<HostDevice> {
         // Each rank's n-th collective meets the others' n-th; the index advances only if the enqueue succeeded.
         synchronized (this) {
             String key = "collective #" + collectives.get();
+            watch(s);
             s.enqueue(name, touched, () -> {
                 String description = name + " (" + key + ") on rank " + rank();
                 CollectiveGroup.Round round = group.arrive(key, everyone, rank(), signature, payload, description);
-                Runnable write;
-                try {
-                    write = exchange.readPeers(round, payload);
-                } finally {
-                    group.finishReading(round, description);
-                }
+                Runnable write = readOrAbort(round, description, () -> exchange.readPeers(round, payload));
+                group.finishReading(round, description);
                 write.run();
-                group.emulateTransfer(round, linkBytes);
+                group.emulateTransfer(round, linkBytes, description);
             });
             collectives.incrementAndGet();
+        }
+    }
+
+    /**
+     * Reads the peers' payloads; a failure here (e.g. all-to-all-v counts that do not match) aborts the group, so
+     * that the peers waiting for this rank to finish reading fail at once with this failure as the cause.
+     */
+    private <T> T readOrAbort(CollectiveGroup.Round round, String description, java.util.function.Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (RuntimeException | Error e) {
+            group.abort(description + " failed on rank " + rank() + ": " + e.getMessage(), e);
+            throw e;
+        }
+    }
+
+    /**
+     * Aborts the group when a stream that carries this rank's collectives fails: its peers would otherwise wait at
+     * the next rendezvous until the timeout for a rank whose stream now skips its work.
+     */
+    private void watch(HostStream s) {
+        if (watched.add(s)) {
+            s.onFailure((operation, cause) -> group.abort("stream '" + s.name() + "' of rank " + rank()
+                    + " failed in '" + operation + "': " + cause, cause));
         }
     }
 
@@ -361,6 +382,9 @@ final class HostCommunicator extends CommunicatorHandle<HostDevice> {
 
     @Override
     protected void release() {
+        // Peers must not wait out the timeout for a rank that is gone.
+        group.abort("communicator rank " + rank() + " was closed", new HandleClosedException(
+                "communicator rank " + rank() + "/" + size() + " on " + device().name() + " was closed"));
         device().forget(this);
     }
 

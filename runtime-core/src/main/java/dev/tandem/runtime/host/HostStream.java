@@ -24,6 +24,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.PriorityQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 
 /**
  * A stream whose operations run in order on one platform thread of its own. Positions count enqueued operations:
@@ -50,6 +52,7 @@ final class HostStream extends StreamHandle {
     private volatile boolean stopping;
     private boolean exited;
     private volatile Failure failure;
+    private final List<BiConsumer<String, Throwable>> failureListeners = new CopyOnWriteArrayList<>();
     private final PriorityQueue<Watcher> watchers = new PriorityQueue<>(Comparator.comparingLong(Watcher::position));
 
     /** An action to run once the stream has finished {@code position}. */
@@ -123,6 +126,31 @@ final class HostStream extends StreamHandle {
             }
         }
         action.run();
+    }
+
+    /**
+     * Calls {@code listener} (operation name, cause) once this stream fails, at once if it already has. Listeners
+     * run on the stream's thread right after the failing operation and must be quick and must not throw.
+     */
+    void onFailure(BiConsumer<String, Throwable> listener) {
+        failureListeners.add(listener);
+        Failure f = failure;
+        if (f != null) {
+            listener.accept(f.operation(), f.cause());
+        }
+    }
+
+    private void fail(Failure f) {
+        if (failure == null) {
+            failure = f;
+            for (var listener : failureListeners) {
+                try {
+                    listener.accept(f.operation(), f.cause());
+                } catch (RuntimeException e) {
+                    f.cause().addSuppressed(e);
+                }
+            }
+        }
     }
 
     /** Everything enqueued so far: the position an event recorded now would capture. */
@@ -208,9 +236,7 @@ final class HostStream extends StreamHandle {
         try {
             op.body().run();
         } catch (Throwable t) {
-            if (failure == null) {
-                failure = new Failure(op.position(), op.name(), t);
-            }
+            fail(new Failure(op.position(), op.name(), t));
         } finally {
             long end = System.nanoTime();
             var tracer = device.hostRuntime().tracer();
@@ -242,9 +268,7 @@ final class HostStream extends StreamHandle {
             try {
                 action.run();
             } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = new Failure(completed, "free", e);
-                }
+                fail(new Failure(completed, "free", e));
             }
         }
     }
@@ -446,17 +470,21 @@ final class HostStream extends StreamHandle {
     @Override
     protected void release() {
         Operation stuck;
+        Failure closedFailure = null;
         synchronized (lock) {
             stopping = true;
             Operation firstDropped = queue.peekFirst();
             Operation firstPending = running != null ? running : firstDropped;
-            if (firstPending != null && failure == null) {
-                failure = new Failure(firstPending.position(), firstPending.name(), new HandleClosedException(
+            if (firstPending != null) {
+                closedFailure = new Failure(firstPending.position(), firstPending.name(), new HandleClosedException(
                         firstPending.name() + ": stream '" + name() + "' was closed before the operation finished"));
             }
             queue.clear();
             lock.notifyAll();
             stuck = running;
+        }
+        if (closedFailure != null) {
+            fail(closedFailure);   // outside the lock: failure listeners (peers of a collective) are told at once
         }
         try {
             if (Thread.currentThread() != worker && stuck != null) {

@@ -43,6 +43,42 @@ public final class MicroBatchPlanner {
     }
 
     /**
+     * Named options for a planner, e.g. {@code MicroBatchPlanner.Options.defaults().minTokens(4).cost(model).build()}.
+     *
+     * @param minTokens     each micro-batch needs at least this many tokens, otherwise the batch is not split (1)
+     * @param tolerance     relative cost imbalance accepted for a cut at a request boundary (0.1 = 10%)
+     * @param splitRequests whether a prefill request may be cut at a token boundary (true)
+     * @param cost          how slices are weighed (token counts only)
+     */
+    public record Options(int minTokens, double tolerance, boolean splitRequests, CostModel cost) {
+        public static Options defaults() {
+            return new Options(1, 0.1, true, CostModel.tokensOnly());
+        }
+
+        public Options minTokens(int tokens) {
+            return new Options(tokens, tolerance, splitRequests, cost);
+        }
+
+        public Options tolerance(double fraction) {
+            return new Options(minTokens, fraction, splitRequests, cost);
+        }
+
+        public Options splitRequests(boolean allowed) {
+            return new Options(minTokens, tolerance, allowed, cost);
+        }
+
+        public Options cost(CostModel model) {
+            return new Options(minTokens, tolerance, splitRequests, model);
+        }
+
+        public MicroBatchPlanner build() {
+            return new MicroBatchPlanner(minTokens, tolerance, splitRequests, cost);
+        }
+    }
+
+    /**
+     * Positional form of {@link Options}.
+     *
      * @param minTokens     each micro-batch needs at least this many tokens, otherwise the batch is not split
      * @param tolerance     relative cost imbalance accepted for a cut at a request boundary (e.g. 0.1 = 10%)
      * @param splitRequests whether a prefill request may be cut at a token boundary
@@ -55,6 +91,7 @@ public final class MicroBatchPlanner {
         if (!(tolerance >= 0) || !Double.isFinite(tolerance)) {
             throw new InvalidArgumentException("tolerance must be a non-negative fraction, got " + tolerance);
         }
+        java.util.Objects.requireNonNull(cost, "cost");
         this.minTokens = minTokens;
         this.tolerance = tolerance;
         this.splitRequests = splitRequests;

@@ -13,6 +13,11 @@ public record OverlapReport(List<OverlapMetrics> devices) {
         devices = List.copyOf(devices);
     }
 
+    /** The report of an untraced run: no devices; {@link #describe()} says tracing was off. */
+    public static OverlapReport empty() {
+        return new OverlapReport(List.of());
+    }
+
     public static OverlapReport of(List<TraceSpan> spans) {
         return new OverlapReport(List.copyOf(OverlapMetrics.perDevice(spans).values()));
     }
@@ -60,6 +65,9 @@ public record OverlapReport(List<OverlapMetrics> devices) {
 
     /** One line per device, for logs and CLIs. */
     public String describe() {
+        if (devices.isEmpty()) {
+            return String.format("no overlap measurements: tracing was off%n");
+        }
         StringBuilder sb = new StringBuilder();
         for (OverlapMetrics m : devices) {
             sb.append(String.format(Locale.ROOT,

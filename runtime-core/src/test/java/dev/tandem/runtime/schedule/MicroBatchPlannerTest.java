@@ -107,4 +107,17 @@ class MicroBatchPlannerTest {
                 .isInstanceOf(InvalidArgumentException.class);
         assertThatThrownBy(() -> new MicroBatchPlanner.CostModel(-1, 0)).isInstanceOf(InvalidArgumentException.class);
     }
+
+    @org.junit.jupiter.api.Test
+    void namedOptionsBuildTheSamePlannerAsThePositionalForm() {
+        var named = MicroBatchPlanner.Options.defaults().minTokens(4).tolerance(0.05).cost(TOKENS).build();
+        var positional = new MicroBatchPlanner(4, 0.05, true, TOKENS);
+        var shapes = java.util.List.of(new RequestShape(12, 0), new RequestShape(7, 3), new RequestShape(1, 40));
+        org.assertj.core.api.Assertions.assertThat(named.plan(shapes, 2).microBatches())
+                .isEqualTo(positional.plan(shapes, 2).microBatches());
+        org.assertj.core.api.Assertions.assertThat(MicroBatchPlanner.Options.defaults().splitRequests())
+                .isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MicroBatchPlanner.Options.defaults().minTokens(0).build())
+                .isInstanceOf(dev.tandem.runtime.InvalidArgumentException.class);
+    }
 }
