@@ -13,6 +13,7 @@ import dev.tandem.runtime.spi.Backend;
  * that reason instead of failing later inside {@link #open}.
  */
 public final class AscendBackend implements Backend {
+    /** The backend's name, {@value}, as selected in {@link RuntimeOptions}. */
     public static final String NAME = "ascend";
 
     /** Does no native work (the service loader instantiates every backend). */

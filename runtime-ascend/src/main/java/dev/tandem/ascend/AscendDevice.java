@@ -197,7 +197,11 @@ public final class AscendDevice extends Handle implements Device {
         return checkedKernels;
     }
 
-    /** Ascend-only operators for mixture-of-experts layers (grouped matmul). */
+    /**
+     * Ascend-only operators for mixture-of-experts layers (grouped matmul, routing and its inverse).
+     *
+     * @return the operators for this device
+     */
     public AscendMoeKernels moeKernels() {
         ensureOpen();
         return new AscendMoeKernels(kernels);

@@ -30,6 +30,13 @@ public final class AscendMoeKernels {
      * {@code weights[g]}. {@code x} is {@code [m, k]}, {@code weights [groups, k, n]}, {@code groupSizes} I64
      * {@code [groups]} in device memory (so it can come from a routing kernel), {@code out [m, n]}. Rows past the
      * last group are left unchanged; group sizes that add up to more than {@code m} fail the stream.
+     *
+     * @param stream     the Ascend stream the operator is enqueued on
+     * @param x          the input rows {@code [m, k]}
+     * @param weights    one weight matrix per group {@code [groups, k, n]}
+     * @param groupSizes the rows of each group, I64 {@code [groups]} in device memory
+     * @param out        the output {@code [m, n]}; must not alias an input
+     * @throws ShapeException when the shapes or dtypes do not fit together
      */
     public void groupedMatmul(Stream stream, Tensor x, Tensor weights, Tensor groupSizes, Tensor out) {
         groupedMatmulImpl(stream, x, weights, groupSizes, out);
@@ -40,6 +47,16 @@ public final class AscendMoeKernels {
      * assignments of {@code expertIdx} by expert (stable, so ties keep token order) and copies each token's row of
      * {@code x} to its place in expert order. Same as {@link #initRouting(Stream, Tensor, Tensor, int, int, int,
      * Tensor, Tensor, Tensor, boolean)} with the expert range {@code [0, expertNum)}.
+     *
+     * @param stream         the Ascend stream the operator is enqueued on
+     * @param x              the token rows {@code [tokens, hidden]}
+     * @param expertIdx      each token's experts, I32 {@code [tokens, k]}
+     * @param expertNum      the number of experts
+     * @param expandedX      receives the rows of {@code x} in expert order {@code [tokens * k, hidden]}
+     * @param expandedRowIdx receives each assignment's row in {@code expandedX}, I32 {@code [tokens * k]}
+     * @param expertTokens   receives the assignments per expert, I64 {@code [expertNum]}
+     * @param cumulative     whether {@code expertTokens} holds running sums (not offered: throws)
+     * @throws FeatureNotSupportedException when {@code cumulative} is true
      */
     public void initRouting(Stream stream, Tensor x, Tensor expertIdx, int expertNum, Tensor expandedX,
                             Tensor expandedRowIdx, Tensor expertTokens, boolean cumulative) {
@@ -63,6 +80,20 @@ public final class AscendMoeKernels {
      *       released kernel offers no running sum (expertTokensNumType 0): {@code cumulative = true} throws
      *       {@link FeatureNotSupportedException} before anything is enqueued.</li>
      * </ul>
+     *
+     * @param stream         the Ascend stream the operator is enqueued on
+     * @param x              the token rows {@code [tokens, hidden]}
+     * @param expertIdx      each token's experts, I32 {@code [tokens, k]}
+     * @param expertNum      the number of experts, 1 to 10240
+     * @param expertStart    the first expert of the range
+     * @param expertEnd      the end (exclusive) of the expert range
+     * @param expandedX      receives the rows of {@code x} in expert order {@code [tokens * k, hidden]}
+     * @param expandedRowIdx receives each assignment's row in {@code expandedX}, I32 {@code [tokens * k]}
+     * @param expertTokens   receives the assignments per expert, I64 {@code [expertEnd - expertStart]}
+     * @param cumulative     whether {@code expertTokens} holds running sums (not offered: throws)
+     * @throws FeatureNotSupportedException when {@code cumulative} is true
+     * @throws OutOfRangeException when {@code expertNum} or the expert range is out of range
+     * @throws ShapeException when the shapes or dtypes do not fit together, or outputs alias
      */
     public void initRouting(Stream stream, Tensor x, Tensor expertIdx, int expertNum, int expertStart, int expertEnd,
                             Tensor expandedX, Tensor expandedRowIdx, Tensor expertTokens, boolean cumulative) {
@@ -79,6 +110,16 @@ public final class AscendMoeKernels {
      * its dtype; {@code expandedRowIdx} I32 {@code [tokens * k]}; {@code expertIdx} I32 {@code [tokens, k]}.
      * {@code expertIdx}, {@code bias}, {@code skip1} and {@code skip2} may be null; bias needs expertIdx and skip2
      * needs skip1.
+     *
+     * @param stream         the Ascend stream the operator is enqueued on
+     * @param expandedX      the expert outputs {@code [tokens * k, hidden]}
+     * @param expandedRowIdx each assignment's row in {@code expandedX}, I32 {@code [tokens * k]}
+     * @param scales         the weight of each assignment {@code [tokens, k]}
+     * @param expertIdx      each token's experts, I32 {@code [tokens, k]}, or null
+     * @param bias           a bias per expert {@code [experts, hidden]}, or null
+     * @param skip1          the first residual {@code [tokens, hidden]}, or null
+     * @param skip2          the second residual {@code [tokens, hidden]}, or null
+     * @param out            the output {@code [tokens, hidden]}
      */
     public void finalizeRouting(Stream stream, Tensor expandedX, Tensor expandedRowIdx, Tensor scales, Tensor expertIdx,
                                 Tensor bias, Tensor skip1, Tensor skip2, Tensor out) {

@@ -96,7 +96,11 @@ public final class AscendRuntime extends Handle implements TandemRuntime {
         }
     }
 
-    /** True when the libraries in use are the CPU test emulator rather than CANN. */
+    /**
+     * Whether the libraries in use are the CPU test emulator rather than CANN.
+     *
+     * @return true for the emulator
+     */
     public boolean isEmulator() {
         return emulator;
     }
@@ -133,14 +137,38 @@ public final class AscendRuntime extends Handle implements TandemRuntime {
 
     /**
      * Joins a multi-process group as {@code rank} of {@code size}, using rank 0's root info (from
-     * {@link HcclRendezvous} or {@link HcclCommunicator#rootInfo(AscendDevice)}).
+     * {@link HcclRendezvous} or {@link HcclCommunicator#rootInfo(AscendDevice)}). Blocks until every rank has joined
+     * or the connect timeout passes ({@code HcclCommInitRootInfoConfig}).
+     *
+     * @param device   the device this rank runs on
+     * @param rootInfo rank 0's root info, 4108 bytes
+     * @param size     the number of ranks in the group
+     * @param rank     this process's rank, {@code [0, size)}
+     * @param options  the communicator's options (HCCL gets the connect timeout)
+     * @return the communicator for this rank
+     * @throws dev.tandem.runtime.InvalidArgumentException when {@code rootInfo} has the wrong length
+     * @throws dev.tandem.runtime.OutOfRangeException when {@code rank} is not in {@code [0, size)}
+     * @throws FeatureNotSupportedException when {@code options} sets a timeout other than the default and this HCCL
+     *         cannot take one in its config
+     * @throws HcclException when HCCL fails to create the communicator
      */
     public Communicator joinCommunicator(AscendDevice device, byte[] rootInfo, int size, int rank, CommunicatorOptions options) {
         ensureOpen();
         return HcclCommunicator.join(device, rootInfo, size, rank, options);
     }
 
-    /** Joins the group described by a rank table file (HCCL's cluster-info JSON) as {@code rank}. */
+    /**
+     * Joins the group described by a rank table file (HCCL's cluster-info JSON, {@code HcclCommInitClusterInfo}) as
+     * {@code rank}.
+     *
+     * @param device    the device this rank runs on
+     * @param rankTable the rank table file; it is parsed first to check that it lists {@code rank}
+     * @param rank      this process's rank in the table
+     * @return the communicator for this rank
+     * @throws dev.tandem.runtime.InvalidArgumentException when the file cannot be read, is not a valid rank table
+     *         or does not list {@code rank}
+     * @throws HcclException when HCCL fails to create the communicator
+     */
     public Communicator joinCommunicator(AscendDevice device, Path rankTable, int rank) {
         ensureOpen();
         RankTable.load(rankTable).rank(rank);

@@ -50,11 +50,23 @@ public final class Doctor {
         this.out = out;
     }
 
+    /**
+     * Runs the self-test and exits the JVM with its exit code (see {@link #run(String[], PrintStream)}).
+     *
+     * @param args the command line: {@code [--emulator LIB] [--json FILE] [--devices N]}
+     */
     public static void main(String[] args) {
         System.exit(run(args, System.out));
     }
 
-    /** Runs the self-test; returns the exit code (0: all passed or skipped, 1: a check failed, 2: bad arguments). */
+    /**
+     * Runs the self-test, printing the report to {@code out}.
+     *
+     * @param args the command line: {@code [--emulator LIB] [--json FILE] [--devices N]}
+     * @param out  where the table, usage and failure causes are printed
+     * @return the exit code: 0 when all checks passed or were skipped, 1 when a check failed or the JSON file could
+     *         not be written, 2 for bad arguments
+     */
     public static int run(String[] args, PrintStream out) {
         Path json = null;
         int wanted = 0;

@@ -9,6 +9,14 @@ package dev.tandem.ascend;
 public final class FeatureNotSupportedException extends AclException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception for one failed call.
+     *
+     * @param function the AscendCL function that failed
+     * @param code     the numeric error code it returned
+     * @param codeName the code's name from the CANN headers, or {@code UNKNOWN}
+     * @param detail   the text of {@code aclGetRecentErrMsg()} at the failure; {@code null} or blank when there is none
+     */
     public FeatureNotSupportedException(String function, int code, String codeName, String detail) {
         super(function, code, codeName, detail);
     }

@@ -168,7 +168,12 @@ public final class HcclCommunicator extends Handle implements Communicator {
         }
     }
 
-    /** Rank 0's bootstrap blob ({@code HcclGetRootInfo}, 4108 bytes) to hand to the other ranks. */
+    /**
+     * Rank 0's bootstrap blob ({@code HcclGetRootInfo}, 4108 bytes) to hand to the other ranks.
+     *
+     * @param device the open device rank 0 runs on; it is bound to the calling thread
+     * @return the root info bytes
+     */
     public static byte[] rootInfo(AscendDevice device) {
         device.ensureOpen();
         device.bind();
@@ -200,7 +205,18 @@ public final class HcclCommunicator extends Handle implements Communicator {
         }
     }
 
-    /** Same as {@link #join} without a config ({@code HcclCommInitRootInfo}); HCCL's environment decides timeouts. */
+    /**
+     * Joins a group bootstrapped by {@code rootInfo} without a config ({@code HcclCommInitRootInfo}); HCCL's
+     * environment decides timeouts. Blocks until every rank has joined or HCCL's connect timeout.
+     *
+     * @param device   the open device this rank runs on; it is bound to the calling thread
+     * @param rootInfo rank 0's blob from {@link #rootInfo(AscendDevice)}, 4108 bytes
+     * @param size     the number of ranks in the group
+     * @param rank     this process's rank, {@code [0, size)}
+     * @return the communicator for this rank
+     * @throws dev.tandem.runtime.InvalidArgumentException when {@code rootInfo} has the wrong length
+     * @throws HcclException when HCCL fails to create the communicator
+     */
     public static HcclCommunicator join(AscendDevice device, byte[] rootInfo, int size, int rank) {
         if (rootInfo.length != ROOT_INFO_BYTES) {
             throw new InvalidArgumentException("root info must be " + ROOT_INFO_BYTES + " bytes, got " + rootInfo.length);
@@ -281,7 +297,11 @@ public final class HcclCommunicator extends Handle implements Communicator {
         return device;
     }
 
-    /** HCCL's name for this communicator (what fused MoE operators take as their group). */
+    /**
+     * HCCL's name for this communicator ({@code HcclGetCommName}; what fused MoE operators take as their group).
+     *
+     * @return the communicator's name
+     */
     public String name() {
         ensureOpen();
         try (Arena arena = Arena.ofConfined()) {

@@ -61,17 +61,31 @@ public final class HcclRendezvous {
             });
         }
 
-        /** The bound port (useful when binding port 0). */
+        /**
+         * The bound port (useful when binding port 0).
+         *
+         * @return the local TCP port
+         */
         public int port() {
             return socket.getLocalPort();
         }
 
-        /** How many ranks received the root info so far. */
+        /**
+         * How many ranks received the root info so far.
+         *
+         * @return the number of ranks served
+         */
         public int served() {
             return served.get();
         }
 
-        /** Waits until every expected rank was served, or fails after {@code timeout}. */
+        /**
+         * Waits until every expected rank was served, or fails after {@code timeout}. An interrupt ends the wait
+         * early (the thread's interrupt flag is set again) and fails the same way if ranks are still missing.
+         *
+         * @param timeout how long to wait
+         * @throws CollectiveTimeoutException when not every rank connected in time
+         */
         public void awaitServed(Duration timeout) {
             try {
                 thread.join(timeout);
@@ -94,7 +108,15 @@ public final class HcclRendezvous {
         }
     }
 
-    /** Rank 0: serves {@code rootInfo} to {@code peers} connecting ranks, in the background. */
+    /**
+     * Rank 0: serves {@code rootInfo} to {@code peers} connecting ranks, in the background (a daemon thread).
+     *
+     * @param bind     the local address and port to listen on (port 0 picks a free one)
+     * @param rootInfo rank 0's root info, 4108 bytes; it is copied
+     * @param peers    how many ranks to serve before the server stops accepting
+     * @return the running server; close it when done
+     * @throws InvalidArgumentException when {@code rootInfo} has the wrong length or the address cannot be bound
+     */
     public static Server serve(InetSocketAddress bind, byte[] rootInfo, int peers) {
         check(rootInfo);
         try {
@@ -107,7 +129,16 @@ public final class HcclRendezvous {
         }
     }
 
-    /** Ranks other than 0: connects to rank 0 (retrying until it listens) and reads the root info. */
+    /**
+     * Ranks other than 0: connects to rank 0 (retrying until it listens) and reads the root info.
+     *
+     * @param root    rank 0's server address
+     * @param timeout how long to keep trying
+     * @return the root info, 4108 bytes
+     * @throws InvalidArgumentException when the peer is not a Tandem root-info server or sends a blob of the wrong
+     *         length
+     * @throws CollectiveTimeoutException when no root info arrived within {@code timeout}
+     */
     public static byte[] fetch(InetSocketAddress root, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         IOException last = null;
@@ -135,7 +166,13 @@ public final class HcclRendezvous {
                 + (last == null ? "" : " (last error: " + last.getMessage() + ")"));
     }
 
-    /** Rank 0, shared-filesystem variant: writes the root info atomically (temporary file, then rename). */
+    /**
+     * Rank 0, shared-filesystem variant: writes the root info atomically (temporary file, then rename).
+     *
+     * @param file     the file the other ranks {@link #await} (replaced if it exists)
+     * @param rootInfo rank 0's root info, 4108 bytes
+     * @throws InvalidArgumentException when {@code rootInfo} has the wrong length or the file cannot be written
+     */
     public static void publish(Path file, byte[] rootInfo) {
         check(rootInfo);
         try {
@@ -147,7 +184,15 @@ public final class HcclRendezvous {
         }
     }
 
-    /** Other ranks, shared-filesystem variant: waits for the file rank 0 publishes. */
+    /**
+     * Other ranks, shared-filesystem variant: waits for the file rank 0 publishes.
+     *
+     * @param file    the file rank 0 {@link #publish}es
+     * @param timeout how long to wait for it
+     * @return the root info, 4108 bytes
+     * @throws InvalidArgumentException when the file holds a blob of the wrong length
+     * @throws CollectiveTimeoutException when the file did not appear within {@code timeout}
+     */
     public static byte[] await(Path file, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {

@@ -17,17 +17,41 @@ import java.util.Map;
  * {@code HcclCommInitClusterInfo}; this class reads it so a process can find its own device and validate the
  * file first. The whole file must be valid JSON; only the fields Tandem needs are read, and every value Tandem
  * reads is a string, as HCCL writes them.
+ *
+ * @param file  the rank table file it was read from
+ * @param ranks every rank, ordered by rank id (ids are {@code 0..size-1})
  */
 public record RankTable(Path file, List<Rank> ranks) {
 
-    /** One rank: its server, the physical device id and the device NIC address (may be empty on one server). */
+    /**
+     * One rank: its server, the physical device id and the device NIC address (may be empty on one server).
+     *
+     * @param rankId   the rank's id in the group
+     * @param serverId the {@code server_id} of the server it runs on, or empty
+     * @param deviceId the physical device id on that server
+     * @param deviceIp the device NIC address ({@code device_ip}), or empty
+     */
     public record Rank(int rankId, String serverId, int deviceId, String deviceIp) {
     }
 
+    /**
+     * Creates a rank table; {@code ranks} is copied.
+     *
+     * @param file  the rank table file
+     * @param ranks every rank, ordered by rank id
+     */
     public RankTable {
         ranks = List.copyOf(ranks);
     }
 
+    /**
+     * Reads and validates a rank table file: it must be JSON with {@code "status": "completed"} and list rank ids
+     * {@code 0..n-1} without gaps or repeats.
+     *
+     * @param file the rank table file
+     * @return the table
+     * @throws InvalidArgumentException when the file cannot be read or is not a valid rank table
+     */
     public static RankTable load(Path file) {
         String json;
         try {
@@ -88,10 +112,22 @@ public record RankTable(Path file, List<Rank> ranks) {
         return map;
     }
 
+    /**
+     * The number of ranks in the group.
+     *
+     * @return the rank count
+     */
     public int size() {
         return ranks.size();
     }
 
+    /**
+     * The entry for one rank.
+     *
+     * @param rankId the rank's id
+     * @return its entry
+     * @throws InvalidArgumentException when the table does not list {@code rankId}
+     */
     public Rank rank(int rankId) {
         if (rankId < 0 || rankId >= ranks.size()) {
             throw new InvalidArgumentException("rank " + rankId + " is not in " + file + " (" + ranks.size() + " ranks)");
