@@ -45,7 +45,6 @@ import java.util.Map;
  * @param ropeTheta          RoPE base, greater than 1
  * @param maxPositionEmbeddings maximum sequence length in positions
  * @param vocabSize          vocabulary size, or 0 when unknown
- * @throws ConfigException if a field is out of range or the fields are inconsistent
  */
 public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLayers, int numAttentionHeads,
                              int qLoraRank, int kvLoraRank, int qkNopeHeadDim, int qkRopeHeadDim, int vHeadDim,
@@ -55,7 +54,11 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
                              int firstKDenseReplace, int moeLayerFreq, double rmsNormEps, double ropeTheta,
                              YarnScaling yarn, int maxPositionEmbeddings, int vocabSize, int[] fp8BlockSize) {
 
-    /** Validates the fields; a blank {@code modelType} becomes {@code deepseek_v3}. */
+    /**
+     * Validates the fields; a blank {@code modelType} becomes {@code deepseek_v3}.
+     *
+     * @throws ConfigException if a field is out of range or the fields are inconsistent
+     */
     public DeepSeekConfig {
         if (modelType == null || modelType.isBlank()) {
             modelType = "deepseek_v3";
