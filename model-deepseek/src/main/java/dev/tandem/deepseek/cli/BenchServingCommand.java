@@ -56,6 +56,11 @@ public final class BenchServingCommand {
     private BenchServingCommand() {
     }
 
+    /**
+     * Runs {@code bench-serving} with the process's arguments and exits with its code when it is not 0.
+     *
+     * @param args the command's options
+     */
     public static void main(String[] args) {
         int rc = run(args, System.out, System.err);
         if (rc != 0) {
@@ -63,7 +68,14 @@ public final class BenchServingCommand {
         }
     }
 
-    /** Runs the command; returns the exit code (0 ok, 1 failure, 2 usage error). */
+    /**
+     * Runs the command; returns the exit code (0 ok, 1 failure, 2 usage error).
+     *
+     * @param args the command's options
+     * @param out  where the report goes
+     * @param err  where errors and usage go
+     * @return the exit code
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         Map<String, String> o;
         try {

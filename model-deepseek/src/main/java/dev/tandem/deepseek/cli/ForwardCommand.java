@@ -78,6 +78,11 @@ public final class ForwardCommand {
     private ForwardCommand() {
     }
 
+    /**
+     * Runs {@code forward} with the process's arguments and exits with its code when it is not 0.
+     *
+     * @param args the command's options
+     */
     public static void main(String[] args) {
         int rc = run(args, System.out, System.err);
         if (rc != 0) {
@@ -85,7 +90,14 @@ public final class ForwardCommand {
         }
     }
 
-    /** Runs the command; returns the exit code (0 ok, 1 failure, 2 usage error). */
+    /**
+     * Runs the command; returns the exit code (0 ok, 1 failure, 2 usage error).
+     *
+     * @param args the command's options
+     * @param out  where the results go
+     * @param err  where errors and usage go
+     * @return the exit code
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         Map<String, String> opts;
         try {

@@ -35,6 +35,11 @@ public final class Main {
     private Main() {
     }
 
+    /**
+     * Runs the {@code tandem} command line and exits with its code when it is not 0.
+     *
+     * @param args the command name, then its options
+     */
     public static void main(String[] args) {
         int rc = run(args, System.out, System.err);
         if (rc != 0) {
@@ -42,7 +47,14 @@ public final class Main {
         }
     }
 
-    /** Runs {@code args[0]} with the rest; returns the exit code (2 for an unknown or missing command). */
+    /**
+     * Runs {@code args[0]} with the rest; returns the exit code (2 for an unknown or missing command).
+     *
+     * @param args the command name, then its options
+     * @param out  where the command's results go
+     * @param err  where errors and usage go
+     * @return the process exit code
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             (args.length == 0 ? err : out).print(usage());

@@ -75,7 +75,11 @@ public final class PlanCommand {
     private PlanCommand() {
     }
 
-    /** Runs {@code plan} with the process's arguments and exits with its code when it is not 0. */
+    /**
+     * Runs {@code plan} with the process's arguments and exits with its code when it is not 0.
+     *
+     * @param args the command's options
+     */
     public static void main(String[] args) {
         int rc = run(args, System.out, System.err);
         if (rc != 0) {
@@ -83,7 +87,14 @@ public final class PlanCommand {
         }
     }
 
-    /** Runs the command; returns the exit code (0 ok, 1 failure, 2 usage error). */
+    /**
+     * Runs the command; returns the exit code (0 ok, 1 failure, 2 usage error).
+     *
+     * @param args the command's options
+     * @param out  where the plan goes
+     * @param err  where errors and usage go
+     * @return the exit code
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         Map<String, String> opts;
         try {

@@ -6,6 +6,11 @@ import dev.tandem.runtime.InvalidArgumentException;
 public final class UsageException extends InvalidArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what is wrong with the command line
+     */
     public UsageException(String message) {
         super(message);
     }

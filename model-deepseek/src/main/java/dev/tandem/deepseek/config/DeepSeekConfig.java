@@ -21,6 +21,30 @@ import java.util.Map;
  * @param qLoraRank          0 when the model has a plain {@code q_proj} (V2-Lite, {@code q_lora_rank: null})
  * @param yarn               YaRN rope scaling, or null for plain RoPE
  * @param fp8BlockSize       {@code [rows, cols]} of FP8 weight-scale blocks from {@code quantization_config}, or null
+ * @param hiddenSize         model width {@code d} ({@code hidden_size})
+ * @param numHiddenLayers    decoder layers ({@code num_hidden_layers})
+ * @param numAttentionHeads  attention heads per layer
+ * @param kvLoraRank         rank of the compressed MLA key/value latent ({@code kv_lora_rank})
+ * @param qkNopeHeadDim      per-head query/key channels without rope
+ * @param qkRopeHeadDim      per-head query/key channels with rope; even
+ * @param vHeadDim           per-head value channels
+ * @param intermediateSize   FFN width of the dense (non-MoE) layers
+ * @param moeIntermediateSize FFN width of each routed and shared expert
+ * @param nRoutedExperts     routed experts per MoE layer; divisible by {@code nGroup}
+ * @param nSharedExperts     always-active shared experts per MoE layer (0 or more)
+ * @param numExpertsPerTok   routed experts each token selects (top-k)
+ * @param nGroup             expert groups for group-limited routing
+ * @param topkGroup          groups a token may select experts from; at most {@code nGroup}
+ * @param topkMethod         expert selection method
+ * @param scoringFunc        router score function; sigmoid for {@code noaux_tc}, softmax otherwise
+ * @param normTopkProb       whether the selected experts' weights are renormalised to sum to 1
+ * @param routedScalingFactor positive factor applied to the routed experts' weights
+ * @param firstKDenseReplace number of leading layers that use a dense FFN instead of MoE
+ * @param moeLayerFreq       every how many layers (from {@code firstKDenseReplace}) a layer is MoE
+ * @param rmsNormEps         positive RMSNorm epsilon
+ * @param ropeTheta          RoPE base, greater than 1
+ * @param maxPositionEmbeddings maximum sequence length in positions
+ * @param vocabSize          vocabulary size, or 0 when unknown
  */
 public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLayers, int numAttentionHeads,
                              int qLoraRank, int kvLoraRank, int qkNopeHeadDim, int qkRopeHeadDim, int vHeadDim,
@@ -30,6 +54,11 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
                              int firstKDenseReplace, int moeLayerFreq, double rmsNormEps, double ropeTheta,
                              YarnScaling yarn, int maxPositionEmbeddings, int vocabSize, int[] fp8BlockSize) {
 
+    /**
+     * Validates the fields; a blank {@code modelType} becomes {@code deepseek_v3}.
+     *
+     * @throws ConfigException if a field is out of range or the fields are inconsistent
+     */
     public DeepSeekConfig {
         if (modelType == null || modelType.isBlank()) {
             modelType = "deepseek_v3";
@@ -120,30 +149,43 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
 
     // ---- derived sizes ----
 
+    /** {@return whether queries go through a low-rank {@code q_a/q_b} projection ({@code q_lora_rank > 0})} */
     public boolean hasQLora() {
         return qLoraRank > 0;
     }
 
+    /** {@return the per-head query/key width: {@code qk_nope_head_dim + qk_rope_head_dim}} */
     public int qkHeadDim() {
         return qkNopeHeadDim + qkRopeHeadDim;
     }
 
-    /** True for MoE layers: {@code i >= first_k_dense_replace && i % moe_layer_freq == 0}. */
+    /**
+     * True for MoE layers: {@code i >= first_k_dense_replace && i % moe_layer_freq == 0}.
+     * @param layer zero-based layer index
+     * @return whether that layer is MoE
+     */
     public boolean isMoeLayer(int layer) {
         return layer >= firstKDenseReplace && layer % moeLayerFreq == 0;
     }
 
+    /** {@return routed experts in each routing group: {@code n_routed_experts / n_group}} */
     public int expertsPerGroup() {
         return nRoutedExperts / nGroup;
     }
 
-    /** The attention softmax scale: {@code d_qk^-1/2}, times {@code mscale^2} under YaRN with factor > 1. */
+    /**
+     * The attention softmax scale: {@code d_qk^-1/2}, times {@code mscale^2} under YaRN with factor > 1.
+     * @return the scale multiplied into {@code q . k} before the softmax
+     */
     public double softmaxScale() {
         double s = 1.0 / Math.sqrt(qkHeadDim());
         return yarn == null ? s : s * yarn.softmaxScaleCorrection();
     }
 
-    /** Rope inverse frequencies for the {@code qk_rope_head_dim} channels (YaRN-adjusted when configured). */
+    /**
+     * Rope inverse frequencies for the {@code qk_rope_head_dim} channels (YaRN-adjusted when configured).
+     * @return {@code qk_rope_head_dim / 2} inverse frequencies, in radians per position
+     */
     public double[] ropeInverseFrequencies() {
         if (yarn != null) {
             return yarn.inverseFrequencies(qkRopeHeadDim, ropeTheta);
@@ -155,16 +197,25 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
         return inv;
     }
 
-    /** cos/sin magnitude factor (1.0 for every released model). */
+    /**
+     * cos/sin magnitude factor (1.0 for every released model).
+     * @return the factor multiplying the rope cos/sin tables
+     */
     public double ropeAttentionFactor() {
         return yarn == null ? 1.0 : yarn.attentionFactor();
     }
 
+    /** {@return a copy of the FP8 {@code [rows, cols]} weight-scale block size, or null when not FP8} */
     @Override
     public int[] fp8BlockSize() {
         return fp8BlockSize == null ? null : fp8BlockSize.clone();
     }
 
+    /**
+     * A copy of this config with a different layer count (for truncated test models).
+     * @param layers the new {@code num_hidden_layers}, positive
+     * @return the new config
+     */
     public DeepSeekConfig withNumHiddenLayers(int layers) {
         return new DeepSeekConfig(modelType, hiddenSize, layers, numAttentionHeads, qLoraRank, kvLoraRank,
                 qkNopeHeadDim, qkRopeHeadDim, vHeadDim, intermediateSize, moeIntermediateSize, nRoutedExperts,
@@ -173,6 +224,11 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
                 maxPositionEmbeddings, vocabSize, fp8BlockSize);
     }
 
+    /**
+     * A copy of this config with a different FP8 block size.
+     * @param block {@code [rows, cols]} of FP8 weight-scale blocks, or null for no FP8
+     * @return the new config
+     */
     public DeepSeekConfig withFp8BlockSize(int[] block) {
         return new DeepSeekConfig(modelType, hiddenSize, numHiddenLayers, numAttentionHeads, qLoraRank, kvLoraRank,
                 qkNopeHeadDim, qkRopeHeadDim, vHeadDim, intermediateSize, moeIntermediateSize, nRoutedExperts,
@@ -183,6 +239,13 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
 
     // ---- config.json ----
 
+    /**
+     * Reads and parses a HuggingFace {@code config.json} file.
+     * @param configJson the file
+     * @return the config
+     * @throws ConfigException if the file is missing, is not valid JSON or holds an invalid config
+     * @throws java.io.UncheckedIOException if the file cannot be read
+     */
     public static DeepSeekConfig load(Path configJson) {
         String text;
         try {
@@ -199,11 +262,22 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
         }
     }
 
+    /**
+     * Parses the text of a HuggingFace {@code config.json}.
+     * @param json the JSON text
+     * @return the config
+     * @throws ConfigException if a field is invalid
+     */
     public static DeepSeekConfig fromJson(String json) {
         return fromMap(Json.parseObject(json));
     }
 
-    /** Reads HF field names; defaults follow the HF config classes of the model type. */
+    /**
+     * Reads HF field names; defaults follow the HF config classes of the model type.
+     * @param m the parsed {@code config.json} object
+     * @return the config
+     * @throws ConfigException if a field is invalid or unsupported
+     */
     public static DeepSeekConfig fromMap(Map<String, Object> m) {
         String modelType = str(m, "model_type", "deepseek_v3");
         boolean v3 = !modelType.toLowerCase(Locale.ROOT).contains("v2");
@@ -276,7 +350,10 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
                 opt(m, "vocab_size", 0), block);
     }
 
-    /** HF-style config.json for this config. */
+    /**
+     * HF-style config.json for this config.
+     * @return the JSON text
+     */
     public String toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("architectures", List.of(modelType.contains("v2") ? "DeepseekV2ForCausalLM" : "DeepseekV3ForCausalLM"));
@@ -336,10 +413,16 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
 
     // ---- presets (deepseek.md sections 1 and 7) ----
 
+    /** {@return the names {@link #preset(String)} accepts} */
     public static List<String> presetNames() {
         return List.of("deepseek-v3", "deepseek-v2", "deepseek-v2-lite", "tiny-v3", "tiny-v2lite", "small-v2");
     }
 
+    /**
+     * A built-in config by name (case-insensitive), see {@link #presetNames()}.
+     * @param name the preset name
+     * @return the config
+     */
     public static DeepSeekConfig preset(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "deepseek-v3", "deepseek-r1" -> new DeepSeekConfig("deepseek_v3", 7168, 61, 128, 1536, 512, 128, 64, 128,

@@ -17,10 +17,17 @@ public enum TopkMethod {
         this.jsonName = jsonName;
     }
 
+    /** {@return the name used in config.json} */
     public String jsonName() {
         return jsonName;
     }
 
+    /**
+     * Parses a config.json {@code topk_method} value, case-insensitively.
+     * @param name the JSON value
+     * @return the method
+     * @throws ConfigException if the name is not supported
+     */
     public static TopkMethod fromJson(String name) {
         for (TopkMethod m : values()) {
             if (m.jsonName.equals(name.toLowerCase(Locale.ROOT))) {

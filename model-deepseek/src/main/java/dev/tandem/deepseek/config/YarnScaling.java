@@ -13,6 +13,10 @@ package dev.tandem.deepseek.config;
 public record YarnScaling(double factor, int originalMaxPositionEmbeddings, double betaFast, double betaSlow,
                           double mscale, double mscaleAllDim) {
 
+    /**
+     * Validates the fields.
+     * @throws ConfigException if {@code factor < 1}, L0 is not positive, the betas are not {@code fast > slow > 0} or an mscale is negative
+     */
     public YarnScaling {
         if (!(factor >= 1.0) || Double.isInfinite(factor)) {
             throw new ConfigException("rope_scaling.factor must be a finite number >= 1, got " + factor);
@@ -30,28 +34,49 @@ public record YarnScaling(double factor, int originalMaxPositionEmbeddings, doub
         }
     }
 
-    /** The real models' yarn: factor 40, L0 4096, beta 32/1, with the given mscale pair. */
+    /**
+     * The real models' yarn: factor 40, L0 4096, beta 32/1, with the given mscale pair.
+     * @param mscale       the {@code mscale} parameter
+     * @param mscaleAllDim the {@code mscale_all_dim} parameter
+     * @return the scaling
+     */
     public static YarnScaling deepseek(double mscale, double mscaleAllDim) {
         return new YarnScaling(40, 4096, 32, 1, mscale, mscaleAllDim);
     }
 
-    /** {@code 0.1 * m * ln(f) + 1} when f > 1, else 1 (YaRN's magnitude correction). */
+    /**
+     * {@code 0.1 * m * ln(f) + 1} when f > 1, else 1 (YaRN's magnitude correction).
+     * @param factor context extension factor f
+     * @param m      mscale parameter
+     * @return the magnitude correction, at least 1 for non-negative m
+     */
     public static double getMscale(double factor, double m) {
         return factor <= 1 ? 1.0 : 0.1 * m * Math.log(factor) + 1.0;
     }
 
-    /** The factor applied to cos and sin: get_mscale(f, mscale) / get_mscale(f, mscale_all_dim). */
+    /**
+     * The factor applied to cos and sin: get_mscale(f, mscale) / get_mscale(f, mscale_all_dim).
+     * @return the cos/sin multiplier
+     */
     public double attentionFactor() {
         return getMscale(factor, mscale) / getMscale(factor, mscaleAllDim);
     }
 
-    /** The softmax-scale multiplier m^2 with m = get_mscale(f, mscale_all_dim). */
+    /**
+     * The softmax-scale multiplier m^2 with m = get_mscale(f, mscale_all_dim).
+     * @return the multiplier for the attention softmax scale
+     */
     public double softmaxScaleCorrection() {
         double m = getMscale(factor, mscaleAllDim);
         return m * m;
     }
 
-    /** YaRN inverse frequencies for a rope dimension {@code dim} (even) and base {@code theta}. */
+    /**
+     * YaRN inverse frequencies for a rope dimension {@code dim} (even) and base {@code theta}.
+     * @param dim   rope dimension, even
+     * @param theta rope base
+     * @return {@code dim / 2} inverse frequencies in radians per position
+     */
     public double[] inverseFrequencies(int dim, double theta) {
         int half = dim / 2;
         double low = Math.max(Math.floor(correctionDim(betaFast, dim, theta)), 0);

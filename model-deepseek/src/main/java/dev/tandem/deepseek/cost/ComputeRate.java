@@ -10,7 +10,15 @@ public final class ComputeRate {
     private ComputeRate() {
     }
 
-    /** FLOP/s of a {@code m x k x n} linear layer on {@code device}, best of a few runs after a warm-up. */
+    /**
+     * FLOP/s of a {@code m x k x n} linear layer on {@code device}, best of a few runs after a warm-up.
+     *
+     * @param device the device to measure
+     * @param m      rows of the input
+     * @param k      input features
+     * @param n      output features
+     * @return the best measured rate in FLOP/s ({@code 2 m k n} FLOPs per run)
+     */
     public static double measure(Device device, int m, int k, int n) {
         try (Stream stream = device.createStream("calibration")) {
             Tensor a = Tensor.allocate(device, stream, DType.F32, m, k);

@@ -27,8 +27,14 @@ public final class DeepSeekStageCosts implements StageCostEstimator {
     private final InterconnectEstimate link;
 
     /**
+     * Estimates stage times of one rank's share of a layer.
+     *
      * @param flopsPerSecond measured or assumed compute rate of one device (see {@link ComputeRate})
      * @param link           the interconnect model used for communication estimates
+     * @param config    the model config
+     * @param ranks     ranks the layer runs on, at least 1
+     * @param attention how attention is parallelised over the ranks
+     * @throws IllegalArgumentException if {@code ranks < 1} or the compute rate is not positive
      */
     public DeepSeekStageCosts(DeepSeekConfig config, int ranks, AttentionMode attention, double flopsPerSecond,
                               InterconnectEstimate link) {
@@ -81,6 +87,8 @@ public final class DeepSeekStageCosts implements StageCostEstimator {
     /**
      * Weights for the split planner: per-token matmul FLOPs against per attention-pair FLOPs of one layer, so a
      * split balances attention that grows with context, not just token counts.
+     * @param c the model config
+     * @return the planner's per-token and per-pair cost weights
      */
     public static MicroBatchPlanner.CostModel plannerCostModel(DeepSeekConfig c) {
         double perToken = 2.0 * c.hiddenSize() * (c.numAttentionHeads() * c.qkHeadDim() + c.moeIntermediateSize()

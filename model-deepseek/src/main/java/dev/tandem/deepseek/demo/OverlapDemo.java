@@ -28,6 +28,11 @@ public final class OverlapDemo {
     private OverlapDemo() {
     }
 
+    /**
+     * Runs the demo with the process's arguments and exits with its code when it is not 0.
+     *
+     * @param args the demo's options
+     */
     public static void main(String[] args) {
         int rc = run(args, System.out, System.err);
         if (rc != 0) {
@@ -35,7 +40,14 @@ public final class OverlapDemo {
         }
     }
 
-    /** Runs the demo; returns 0, 1 on failure, 2 on a usage error. */
+    /**
+     * Runs the demo; returns 0, 1 on failure, 2 on a usage error.
+     *
+     * @param args the demo's options
+     * @param out  where the table goes
+     * @param err  where errors and usage go
+     * @return the exit code
+     */
     public static int run(String[] args, PrintStream out, PrintStream err) {
         DemoOptions options;
         try {

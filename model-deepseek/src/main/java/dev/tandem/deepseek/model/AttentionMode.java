@@ -12,6 +12,13 @@ public enum AttentionMode {
      */
     TP;
 
+    /**
+     * Parses {@code dp} or {@code tp}, case-insensitively.
+     *
+     * @param s the text
+     * @return the mode
+     * @throws IllegalArgumentException if the text is neither
+     */
     public static AttentionMode parse(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "dp" -> DP;

@@ -25,7 +25,13 @@ public final class DecoderLayers {
     private DecoderLayers() {
     }
 
-    /** The stages of one layer on one rank, named {@code L<layer>/<stage>}. */
+    /**
+     * The stages of one layer on one rank, named {@code L<layer>/<stage>}.
+     *
+     * @param rc the rank
+     * @param w  the layer's device weights
+     * @return the stages in issue order
+     */
     public static List<Stage<DecoderMicroBatch>> layer(RankContext rc, DeviceLayer w) {
         List<BaseStage> s = new ArrayList<>();
         boolean tp = rc.mode() == AttentionMode.TP;
@@ -55,7 +61,13 @@ public final class DecoderLayers {
         return List.copyOf(s);
     }
 
-    /** The program of a layer stack: each layer's stages one after the other. */
+    /**
+     * The program of a layer stack: each layer's stages one after the other.
+     *
+     * @param rc     the rank
+     * @param layers the layers' device weights, in order
+     * @return the program
+     */
     public static StageProgram<DecoderMicroBatch> program(RankContext rc, List<DeviceLayer> layers) {
         List<Stage<DecoderMicroBatch>> all = new ArrayList<>();
         for (DeviceLayer l : layers) {

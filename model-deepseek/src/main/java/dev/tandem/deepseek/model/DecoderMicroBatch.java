@@ -40,6 +40,16 @@ public final class DecoderMicroBatch implements AutoCloseable {
     private final List<AutoCloseable> layerResources = new ArrayList<>();
     private final Map<String, DeviceBuffer> carried = new HashMap<>();
 
+    /**
+     * Creates a micro-batch over its request chunks.
+     *
+     * @param index          the micro-batch's index in the step
+     * @param chunks         the request chunks, tiling rows {@code [0, tokens)} in order
+     * @param ffnStart       first row whose FFN this rank computes
+     * @param ffnEnd         end (exclusive) of the rows whose FFN this rank computes
+     * @param ffnRowsPerRank rows per rank of the TP token split (the total under DP)
+     * @throws IllegalArgumentException if the chunks do not tile the rows in order
+     */
     public DecoderMicroBatch(int index, List<Chunk> chunks, int ffnStart, int ffnEnd, int ffnRowsPerRank) {
         this.index = index;
         this.chunks = List.copyOf(chunks);
@@ -56,44 +66,73 @@ public final class DecoderMicroBatch implements AutoCloseable {
         this.ffnRowsPerRank = ffnRowsPerRank;
     }
 
+    /** {@return the micro-batch's index in the step} */
     public int index() {
         return index;
     }
 
+    /** {@return the request chunks, in row order} */
     public List<Chunk> chunks() {
         return chunks;
     }
 
+    /** {@return the number of token rows} */
     public int tokens() {
         return tokens;
     }
 
+    /** {@return the first row whose FFN this rank computes} */
     public int ffnStart() {
         return ffnStart;
     }
 
+    /** {@return the end (exclusive) of the rows whose FFN this rank computes} */
     public int ffnEnd() {
         return ffnEnd;
     }
 
+    /** {@return the number of rows whose FFN this rank computes} */
     public int ffnTokens() {
         return ffnEnd - ffnStart;
     }
 
+    /** {@return rows per rank of the TP token split} */
     public int ffnRowsPerRank() {
         return ffnRowsPerRank;
     }
 
     // ---- named state ----
 
+    /**
+     * Stores a named value, replacing any earlier one.
+     *
+     * @param name  the value's name
+     * @param value the value
+     */
     public void put(String name, Object value) {
         state.put(name, value);
     }
 
+    /**
+     * Whether a named value is stored.
+     *
+     * @param name a value name
+     * @return whether a value of that name is stored
+     */
     public boolean has(String name) {
         return state.containsKey(name);
     }
 
+    /**
+     * A named value.
+     *
+     * @param <T>  the value's type
+     * @param name the value's name
+     * @param type the value's class
+     * @return the value
+     * @throws IllegalStateException if no value of that name is stored
+     * @throws ClassCastException if the value is not a {@code type}
+     */
     public <T> T get(String name, Class<T> type) {
         Object v = state.get(name);
         if (v == null) {
@@ -102,11 +141,23 @@ public final class DecoderMicroBatch implements AutoCloseable {
         return type.cast(v);
     }
 
+    /**
+     * A named tensor value.
+     *
+     * @param name the value's name
+     * @return the tensor
+     * @throws IllegalStateException if no value of that name is stored
+     */
     public Tensor tensor(String name) {
         return get(name, Tensor.class);
     }
 
-    /** Registers a buffer owned by the current layer. Returns the tensor. */
+    /**
+     * Registers a buffer owned by the current layer. Returns the tensor.
+     *
+     * @param t the tensor
+     * @return {@code t}
+     */
     public Tensor layerOwned(Tensor t) {
         layerBuffers.add(t.buffer());
         return t;
@@ -116,6 +167,7 @@ public final class DecoderMicroBatch implements AutoCloseable {
      * Frees a layer-owned temporary before the layer ends, once its last use has been enqueued: the free is
      * stream-ordered (it waits for every use already issued), so the MoE's row-sized buffers do not all stay alive
      * until the layer's end. Tensors not owned by the current layer are left alone.
+     * @param t the tensor whose buffer to free
      */
     public void release(Tensor t) {
         DeviceBuffer b = t.buffer();
@@ -124,13 +176,25 @@ public final class DecoderMicroBatch implements AutoCloseable {
         }
     }
 
-    /** Registers another resource (e.g. an event) released with the current layer. Returns it. */
+    /**
+     * Registers another resource (e.g. an event) released with the current layer. Returns it.
+     *
+     * @param <T>      the resource type
+     * @param resource the resource
+     * @return {@code resource}
+     */
     public <T extends AutoCloseable> T layerOwned(T resource) {
         layerResources.add(resource);
         return resource;
     }
 
-    /** Stores a carried tensor (hidden, positions); the previous one under that name is released with the layer. */
+    /**
+     * Stores a carried tensor (hidden, positions); the previous one under that name is released with the layer.
+     *
+     * @param name {@link #HIDDEN} or {@link #POSITIONS}
+     * @param t    the tensor
+     * @throws IllegalArgumentException if {@code name} is not a carried value
+     */
     public void putCarried(String name, Tensor t) {
         if (!name.equals(HIDDEN) && !name.equals(POSITIONS)) {
             throw new IllegalArgumentException(name + " is not a carried value");
@@ -148,6 +212,8 @@ public final class DecoderMicroBatch implements AutoCloseable {
      * {@code after}, once that stream has run everything enqueued so far (the caller is the layer's last stage,
      * which every other stage of the layer precedes). Frees are stream-ordered anyway; the callback also keeps
      * them after collectives that touched the buffers.
+     * @param layer zero-based layer index
+     * @param after the stream the release waits for
      */
     public void endLayer(int layer, Stream after) {
         String prefix = "L" + layer + "/";

@@ -37,6 +37,8 @@ import java.util.concurrent.Future;
 public final class DecoderRunner implements AutoCloseable {
 
     /**
+     * How a runner is set up.
+     *
      * @param ranks       number of ranks (devices); must divide n_routed_experts, and the head count under TP
      * @param attention   DP or TP attention
      * @param weightDType F32 or BF16 storage of the large weights (compute is F32)
@@ -46,6 +48,12 @@ public final class DecoderRunner implements AutoCloseable {
      */
     public record Options(int ranks, AttentionMode attention, DType weightDType, Scheduling scheduling,
                           CommunicatorOptions comm, MlaMode mla) {
+        /**
+         * Validates the options.
+         *
+         * @throws IllegalArgumentException if {@code ranks < 1} or the weight dtype is not F32, BF16 or F16
+         * @throws NullPointerException if an object component is null
+         */
         public Options {
             if (ranks < 1) {
                 throw new IllegalArgumentException("ranks must be at least 1, got " + ranks);
@@ -59,27 +67,63 @@ public final class DecoderRunner implements AutoCloseable {
             Objects.requireNonNull(mla, "mla");
         }
 
+        /**
+         * Options for {@code ranks} ranks: DP attention, F32 weights, sequential schedule, default communicator, AUTO MLA.
+         *
+         * @param ranks number of ranks, at least 1
+         * @return the options
+         */
         public static Options defaults(int ranks) {
             return new Options(ranks, AttentionMode.DP, DType.F32, Scheduling.SEQUENTIAL, CommunicatorOptions.defaults(),
                     MlaMode.AUTO);
         }
 
+        /**
+         * A copy with another attention mode.
+         *
+         * @param mode the attention mode
+         * @return the new options
+         */
         public Options withAttention(AttentionMode mode) {
             return new Options(ranks, mode, weightDType, scheduling, comm, mla);
         }
 
+        /**
+         * A copy with another scheduling.
+         *
+         * @param s the scheduling
+         * @return the new options
+         */
         public Options withScheduling(Scheduling s) {
             return new Options(ranks, attention, weightDType, s, comm, mla);
         }
 
+        /**
+         * A copy with another weight storage dtype.
+         *
+         * @param dtype F32, BF16 or F16
+         * @return the new options
+         */
         public Options withWeightDType(DType dtype) {
             return new Options(ranks, attention, dtype, scheduling, comm, mla);
         }
 
+        /**
+         * A copy with another MLA form.
+         *
+         * @param mode the MLA form
+         * @return the new options
+         */
         public Options withMla(MlaMode mode) {
             return new Options(ranks, attention, weightDType, scheduling, comm, mode);
         }
 
+        /**
+         * A copy with other communicator options.
+         *
+         * @param options the communicator options
+         * @return the new options
+         */
         public Options withCommunicatorOptions(CommunicatorOptions options) {
             return new Options(ranks, attention, weightDType, scheduling, options, mla);
         }
@@ -106,6 +150,12 @@ public final class DecoderRunner implements AutoCloseable {
      *                   at a token boundary) with increasing micro-batch indices
      */
     public record Request(long id, float[] hidden, int[] positions, int microBatch) {
+        /**
+         * Validates the request.
+         *
+         * @throws NullPointerException if {@code hidden} or {@code positions} is null
+         * @throws IllegalArgumentException if {@code microBatch} is negative or there are no tokens
+         */
         public Request {
             Objects.requireNonNull(hidden, "hidden");
             Objects.requireNonNull(positions, "positions");
@@ -117,10 +167,18 @@ public final class DecoderRunner implements AutoCloseable {
             }
         }
 
+        /**
+         * A request in micro-batch 0.
+         *
+         * @param id        request id
+         * @param hidden    {@code [n, hidden_size]} row-major layer input
+         * @param positions {@code [n]} rope positions
+         */
         public Request(long id, float[] hidden, int[] positions) {
             this(id, hidden, positions, 0);
         }
 
+        /** {@return the number of tokens, {@code positions.length}} */
         public int tokens() {
             return positions.length;
         }
@@ -136,6 +194,18 @@ public final class DecoderRunner implements AutoCloseable {
     private final RequestPlacement placement;
     private final ExecutorService pool;
 
+    /**
+     * Builds the ranks and uploads the layers' weights to their devices.
+     *
+     * @param runtime    the runtime whose first {@code options.ranks()} devices are used
+     * @param config     the model config
+     * @param weights    where each rank's layer weights come from
+     * @param firstLayer first decoder layer run (zero-based)
+     * @param endLayer   end (exclusive) of the decoder layers run
+     * @param options    ranks, attention, weight dtype, scheduling and communicator options
+     * @throws ConfigException if the layer range is invalid, the experts (or, under TP, the heads) are not divisible by
+     *         the ranks, or the runtime has too few devices
+     */
     public DecoderRunner(TandemRuntime runtime, DeepSeekConfig config, WeightSource weights, int firstLayer, int endLayer,
                          Options options) {
         this.config = config;
@@ -214,42 +284,76 @@ public final class DecoderRunner implements AutoCloseable {
         }
     }
 
+    /** {@return the model config} */
     public DeepSeekConfig config() {
         return config;
     }
 
+    /** {@return the options the runner was built with} */
     public Options options() {
         return options;
     }
 
-    /** The stage program of rank {@code r} (for inspection and custom schedules). */
+    /**
+     * The stage program of rank {@code r} (for inspection and custom schedules).
+     *
+     * @param r the rank index
+     * @return its stage program
+     */
     public StageProgram<DecoderMicroBatch> program(int r) {
         return workers.get(r).program();
     }
 
-    /** The schedule a forward with {@code microBatches} micro-batches uses on rank {@code r}. */
+    /**
+     * The schedule a forward with {@code microBatches} micro-batches uses on rank {@code r}.
+     *
+     * @param r            the rank index
+     * @param microBatches the number of micro-batches
+     * @return the schedule
+     */
     public Schedule<DecoderMicroBatch> schedule(int r, int microBatches) {
         return schedule(r, microBatches, options.scheduling());
     }
 
-    /** The schedule of rank {@code r} for {@code microBatches} micro-batches under {@code scheduling} (cached). */
+    /**
+     * The schedule of rank {@code r} for {@code microBatches} micro-batches under {@code scheduling} (cached).
+     *
+     * @param r            the rank index
+     * @param microBatches the number of micro-batches
+     * @param scheduling   how the schedule is derived
+     * @return the schedule
+     */
     public Schedule<DecoderMicroBatch> schedule(int r, int microBatches, Scheduling scheduling) {
         return workers.get(r).schedule(microBatches, scheduling);
     }
 
-    /** Cached tokens of request {@code id} in the first layer (0 if unknown). */
+    /**
+     * Cached tokens of request {@code id} in the first layer (0 if unknown).
+     *
+     * @param id the request id
+     * @return the number of cached tokens
+     */
     public int cachedTokens(long id) {
         Integer home = placement.home(id);
         return home == null ? 0 : workers.get(home).cachedTokens(id);
     }
 
-    /** The rank holding request {@code id}'s KV cache under DP attention (0 under TP), or -1 if it never ran. */
+    /**
+     * The rank holding request {@code id}'s KV cache under DP attention (0 under TP), or -1 if it never ran.
+     *
+     * @param id the request id
+     * @return the rank index, or -1
+     */
     public int homeRank(long id) {
         Integer home = placement.home(id);
         return home == null ? -1 : home;
     }
 
-    /** Frees request {@code id}'s KV caches. */
+    /**
+     * Frees request {@code id}'s KV caches.
+     *
+     * @param id the request id
+     */
     public void release(long id) {
         placement.forget(id);
         for (RankWorker w : workers) {
@@ -257,7 +361,12 @@ public final class DecoderRunner implements AutoCloseable {
         }
     }
 
-    /** Device bytes held by every request's KV caches on rank {@code r}. */
+    /**
+     * Device bytes held by every request's KV caches on rank {@code r}.
+     *
+     * @param r the rank index
+     * @return the bytes
+     */
     public long cacheBytes(int r) {
         return workers.get(r).cacheBytes();
     }
@@ -265,22 +374,41 @@ public final class DecoderRunner implements AutoCloseable {
     /**
      * Device bytes that {@code extra} more tokens of request {@code id} would add to its KV caches on rank {@code r}
      * (caches grow by doubling, so this can exceed the tokens' own size).
+     * @param r     the rank index
+     * @param id    the request id
+     * @param extra the additional tokens
+     * @return the added bytes (0 when they fit the current capacity)
      */
     public long cacheGrowthBytes(int r, long id, int extra) {
         return workers.get(r).growthBytes(id, extra);
     }
 
-    /** Device bytes held by request {@code id}'s KV caches on rank {@code r}. */
+    /**
+     * Device bytes held by request {@code id}'s KV caches on rank {@code r}.
+     *
+     * @param r  the rank index
+     * @param id the request id
+     * @return the bytes
+     */
     public long cacheBytes(int r, long id) {
         return workers.get(r).cacheBytes(id);
     }
 
-    /** Ranks of the runner. */
+    /**
+     * Ranks of the runner.
+     *
+     * @return the number of ranks
+     */
     public int rankCount() {
         return workers.size();
     }
 
-    /** What runtime-core's {@code MicroBatchPlanner} needs to know of {@code requests}: new and cached tokens. */
+    /**
+     * What runtime-core's {@code MicroBatchPlanner} needs to know of {@code requests}: new and cached tokens.
+     *
+     * @param requests the step's requests
+     * @return one shape per request, in order
+     */
     public List<RequestShape> shapes(List<Request> requests) {
         List<RequestShape> out = new ArrayList<>();
         for (Request q : requests) {
@@ -293,12 +421,24 @@ public final class DecoderRunner implements AutoCloseable {
      * Runs {@code requests} split into micro-batches as {@code plan} says (a {@code MicroBatchPlanner} result over
      * {@link #shapes}): whole requests, or a prefill cut at a token boundary whose second part attends to the
      * first part's KV. Returns the output rows in request order.
+     * @param requests the step's requests
+     * @param plan     how the requests' tokens split into micro-batches
+     * @return the output rows {@code [sum n, hidden]}, row-major
+     * @throws IllegalArgumentException if the plan does not cover each request's tokens in order
      */
     public float[] forward(List<Request> requests, MicroBatchPlan plan) {
         return forward(requests, plan, options.scheduling());
     }
 
-    /** As {@link #forward(List, MicroBatchPlan)}, with the scheduling chosen for this call. */
+    /**
+     * As {@link #forward(List, MicroBatchPlan)}, with the scheduling chosen for this call.
+     *
+     * @param requests   the step's requests
+     * @param plan       how the requests' tokens split into micro-batches
+     * @param scheduling the scheduling for this call
+     * @return the output rows {@code [sum n, hidden]}, row-major
+     * @throws IllegalArgumentException if the plan does not cover each request's tokens in order
+     */
     public float[] forward(List<Request> requests, MicroBatchPlan plan, Scheduling scheduling) {
         int d = config.hiddenSize();
         for (Request q : requests) {
@@ -331,6 +471,8 @@ public final class DecoderRunner implements AutoCloseable {
     /**
      * Runs the layers on one step's requests and returns the output hidden states {@code [sum n, hidden]} in
      * request order.
+     * @param requests the step's requests
+     * @return the output rows, row-major
      */
     public float[] forward(List<Request> requests) {
         return forward(requests, options.scheduling());
@@ -340,6 +482,10 @@ public final class DecoderRunner implements AutoCloseable {
      * As {@link #forward(List)}, with the scheduling chosen for this call. On failure the KV caches are as they
      * were before the call, the exception is the failure that started it (not a peer's abort), and the runner
      * works on (with fresh streams and communicators).
+     * @param requests   the step's requests
+     * @param scheduling the scheduling for this call
+     * @return the output rows {@code [sum n, hidden]} in request order, row-major
+     * @throws IllegalArgumentException if a request's shape is wrong or it appears out of micro-batch order
      */
     public float[] forward(List<Request> requests, Scheduling scheduling) {
         Objects.requireNonNull(scheduling, "scheduling");

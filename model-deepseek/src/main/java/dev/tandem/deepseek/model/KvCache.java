@@ -25,7 +25,11 @@ public final class KvCache implements AutoCloseable {
         this.ropeDim = ropeDim;
     }
 
-    /** Tokens cached so far (as issued: counts appends already enqueued). */
+    /**
+     * Tokens cached so far (as issued: counts appends already enqueued).
+     *
+     * @return the token count
+     */
     public int length() {
         return length;
     }

@@ -20,15 +20,27 @@ public final class RankSequence implements AutoCloseable {
         this.ropeDim = ropeDim;
     }
 
+    /** {@return the request id} */
     public long id() {
         return id;
     }
 
+    /**
+     * The KV cache of a layer on this rank, created empty on first use.
+     *
+     * @param layer zero-based layer index
+     * @return the cache
+     */
     public synchronized KvCache cache(int layer) {
         return layers.computeIfAbsent(layer, l -> new KvCache(device, latentDim, ropeDim));
     }
 
-    /** Cached tokens of {@code layer} (0 if the layer never ran). */
+    /**
+     * Cached tokens of {@code layer} (0 if the layer never ran).
+     *
+     * @param layer zero-based layer index
+     * @return the number of cached tokens
+     */
     public synchronized int length(int layer) {
         KvCache c = layers.get(layer);
         return c == null ? 0 : c.length();

@@ -30,17 +30,40 @@ public final class Router {
     /**
      * Routing of {@code tokens} tokens: {@code experts[t*k + j]} ascending in j for each token (so every consumer
      * combines a token's experts in ascending expert order), {@code weights} aligned with it.
+     * @param tokens  number of routed tokens
+     * @param k       experts per token
+     * @param experts {@code [tokens, k]} selected expert indices, ascending per token
+     * @param weights {@code [tokens, k]} combine weights aligned with {@code experts}
      */
     public record Routing(int tokens, int k, int[] experts, float[] weights) {
+        /**
+         * The expert in a token's slot.
+         *
+         * @param token the token index
+         * @param slot  the slot, below {@code k}
+         * @return the expert index
+         */
         public int expert(int token, int slot) {
             return experts[token * k + slot];
         }
 
+        /**
+         * The combine weight of a token's slot.
+         *
+         * @param token the token index
+         * @param slot  the slot, below {@code k}
+         * @return the weight
+         */
         public float weight(int token, int slot) {
             return weights[token * k + slot];
         }
 
-        /** Number of (token, slot) pairs per expert. */
+        /**
+         * Number of (token, slot) pairs per expert.
+         *
+         * @param numExperts the number of routed experts
+         * @return the count of selections of each expert
+         */
         public int[] histogram(int numExperts) {
             int[] h = new int[numExperts];
             for (int e : experts) {
@@ -50,7 +73,12 @@ public final class Router {
         }
     }
 
-    /** The device-side gating of this configuration (scoring function, grouping, renormalisation, scaling). */
+    /**
+     * The device-side gating of this configuration (scoring function, grouping, renormalisation, scaling).
+     *
+     * @param c the model config
+     * @return the gating parameters for the device kernel
+     */
     public static MoeGating gating(DeepSeekConfig c) {
         boolean grouped = c.topkMethod() != TopkMethod.GREEDY;
         return new MoeGating(c.numExpertsPerTok(), grouped ? c.nGroup() : 1, grouped ? c.topkGroup() : 1,
@@ -60,8 +88,15 @@ public final class Router {
     }
 
     /**
+     * Routes tokens on the host from their scores (the reference for the device path).
+     *
      * @param scores {@code [tokens, E]} sigmoid (V3) or softmax (V2) scores
      * @param bias   {@code [E]} correction bias (noaux_tc only), or null
+     * @param c      the model config
+     * @param tokens number of tokens
+     * @return the selected experts and weights
+     * @throws IllegalArgumentException if the scores or bias have the wrong length
+     * @throws IllegalStateException if a score is NaN
      */
     public static Routing route(DeepSeekConfig c, float[] scores, float[] bias, int tokens) {
         int e = c.nRoutedExperts();

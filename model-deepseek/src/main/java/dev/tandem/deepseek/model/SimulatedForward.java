@@ -67,6 +67,11 @@ public final class SimulatedForward implements AutoCloseable {
      *
      * @param layerCount first {@code layerCount} decoder layers of the model
      * @param ranks      expert-parallel ranks (one device each); heads are split over them under TP attention
+     * @param runtime   the simulated runtime, with at least {@code ranks} devices
+     * @param config    the model config
+     * @param attention how attention is parallelised over the ranks
+     * @throws dev.tandem.deepseek.config.ConfigException if {@code layerCount} is out of range, or the experts (or, under
+     *         TP, the heads) are not divisible by {@code ranks}
      */
     public SimulatedForward(SimRuntime runtime, DeepSeekConfig config, int layerCount, int ranks, AttentionMode attention) {
         this.runtime = runtime;
@@ -104,7 +109,12 @@ public final class SimulatedForward implements AutoCloseable {
         }
     }
 
-    /** The stage program of rank {@code r}: the object a real run of the same layers issues. */
+    /**
+     * The stage program of rank {@code r}: the object a real run of the same layers issues.
+     *
+     * @param r the rank index
+     * @return its stage program
+     */
     public StageProgram<DecoderMicroBatch> program(int r) {
         return programs.get(r);
     }
@@ -116,6 +126,9 @@ public final class SimulatedForward implements AutoCloseable {
      * ({@link Schedules#overlapped}), otherwise {@link Schedules#sequential}.
      *
      * @param requestIds {@code requestIds.get(r).get(m).get(i)} identifies part i (a split prefill keeps its id)
+     * @param perRank    per rank, per micro-batch, the request parts
+     * @param overlapped whether to run the dual-batch overlap schedule
+     * @return the step's virtual wall time and trace spans
      */
     public Step run(List<List<List<Part>>> perRank, List<List<List<Long>>> requestIds, boolean overlapped) {
         runtime.tracer().clear();

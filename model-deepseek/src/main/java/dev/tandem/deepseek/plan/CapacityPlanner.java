@@ -48,12 +48,20 @@ public final class CapacityPlanner {
     public record Prediction(String schedule, int microBatches, long stepNanos, long contentionNanos,
                              double computeNanos, double commNanos, double hiddenPercent, double exposedNanos,
                              double bubbleNanos, long peakBytes, long activationBytes) {
-        /** Mean compute time over the step time. */
+        /**
+         * Mean compute time over the step time.
+         *
+         * @return the compute share, at most about 1
+         */
         public double computeShare() {
             return computeNanos / Math.max(1, stepNanos);
         }
 
-        /** Mean communication time over the step time (with overlap, compute and communication shares add to more than 1). */
+        /**
+         * Mean communication time over the step time (with overlap, compute and communication shares add to more than 1).
+         *
+         * @return the communication share
+         */
         public double commShare() {
             return commNanos / Math.max(1, stepNanos);
         }
@@ -65,26 +73,50 @@ public final class CapacityPlanner {
      * @param imbalance  busiest rank's routed load over the mean (1 = balanced)
      * @param simMillis  real time the simulations took
      * @param pickSpans  trace spans of the picked schedule's step (virtual time)
+     * @param setup       the configuration planned
+     * @param predictions one prediction per schedule tried, sequential first
+     * @param pick        the recommended schedule's prediction
+     * @param reason      why that schedule was picked
      */
     public record Plan(PlanSetup setup, List<Prediction> predictions, Prediction pick, String reason, double imbalance,
                        long simMillis, List<TraceSpan> pickSpans) {
-        /** The sequential schedule's prediction, the baseline of every speed-up. */
+        /**
+         * The sequential schedule's prediction, the baseline of every speed-up.
+         *
+         * @return the first prediction
+         */
         public Prediction sequential() {
             return predictions.getFirst();
         }
 
-        /** Sequential step time over {@code p}'s. */
+        /**
+         * Sequential step time over {@code p}'s.
+         *
+         * @param p a prediction of this plan
+         * @return the speed-up, above 1 when {@code p} is faster
+         */
         public double speedup(Prediction p) {
             return (double) sequential().stepNanos() / Math.max(1, p.stepNanos());
         }
     }
 
-    /** Plans with sequential plus overlap for 2..{@code setup.microBatches()} micro-batches. */
+    /**
+     * Plans with sequential plus overlap for 2..{@code setup.microBatches()} micro-batches.
+     *
+     * @param setup the configuration
+     * @return the plan
+     */
     public static Plan plan(PlanSetup setup) {
         return plan(setup, setup.microBatches() >= 2);
     }
 
-    /** Plans sequential and, when {@code overlap}, the overlapped schedules. */
+    /**
+     * Plans sequential and, when {@code overlap}, the overlapped schedules.
+     *
+     * @param setup   the configuration
+     * @param overlap whether to simulate the overlapped schedules too
+     * @return the plan
+     */
     public static Plan plan(PlanSetup setup, boolean overlap) {
         return plan(List.of(setup), overlap).getFirst();
     }
@@ -93,6 +125,10 @@ public final class CapacityPlanner {
      * Plans several setups that share model, layers, hardware and layout (a sweep over batches): each simulated
      * machine and its shape-only weights are built once and reused, and the setups are spread over one such
      * machine per available processor. Results do not depend on the spreading: every step starts from idle.
+     * @param setups  the configurations, at least one, sharing model, layers, hardware, layout, quantisation and routing
+     * @param overlap whether to simulate the overlapped schedules too
+     * @return one plan per setup, in order
+     * @throws IllegalArgumentException if the setups do not share those fields
      */
     public static List<Plan> plan(List<PlanSetup> setups, boolean overlap) {
         PlanSetup first = setups.getFirst();

@@ -10,7 +10,12 @@ public final class PlanJson {
     private PlanJson() {
     }
 
-    /** One plan as a JSON object. */
+    /**
+     * One plan as a JSON object.
+     *
+     * @param plan the plan
+     * @return the JSON text, ending in a newline
+     */
     public static String write(CapacityPlanner.Plan plan) {
         PlanSetup s = plan.setup();
         StringBuilder sb = new StringBuilder("{\n");

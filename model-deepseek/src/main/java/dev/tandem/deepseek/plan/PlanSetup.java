@@ -76,7 +76,13 @@ public record PlanSetup(String modelName, DeepSeekConfig model, int layers, Hard
         }
     }
 
-    /** The GEMM dtype of a quantisation: W8A8 runs INT8 GEMMs, FP8 runs FP8 ones. */
+    /**
+     * The GEMM dtype of a quantisation: W8A8 runs INT8 GEMMs, FP8 runs FP8 ones.
+     *
+     * @param quant {@code bf16}, {@code w8a8} or {@code fp8}
+     * @return {@code bf16}, {@code int8} or {@code fp8}
+     * @throws InvalidArgumentException if the quantisation is unknown
+     */
     public static String linearDType(String quant) {
         return switch (quant) {
             case "bf16" -> "bf16";
@@ -86,23 +92,43 @@ public record PlanSetup(String modelName, DeepSeekConfig model, int layers, Hard
         };
     }
 
-    /** New tokens of the whole step. */
+    /**
+     * New tokens of the whole step.
+     *
+     * @return prefill tokens plus decode requests
+     */
     public long stepTokens() {
         return (long) prefillCount * prefillLength + decodeBatch;
     }
 
-    /** New tokens per device: the step's tokens over the data-parallel ranks (all ranks under TP see all). */
+    /**
+     * New tokens per device: the step's tokens over the data-parallel ranks (all ranks under TP see all).
+     *
+     * @return the tokens per device
+     */
     public double tokensPerDevice() {
         return attention == AttentionMode.TP ? stepTokens() : (double) stepTokens() / ep;
     }
 
-    /** This setup with another prefill count (the sweep varies tokens per device this way). */
+    /**
+     * This setup with another prefill count (the sweep varies tokens per device this way).
+     *
+     * @param count  prefill requests in the step
+     * @param length tokens of each
+     * @return the new setup
+     */
     public PlanSetup withPrefill(int count, int length) {
         return new PlanSetup(modelName, model, layers, profile, nodes, attention, tp, ep, quant, count, length,
                 decodeBatch, decodeContext, microBatches, routing);
     }
 
-    /** This setup with another decode batch (the sweep of decode steps). */
+    /**
+     * This setup with another decode batch (the sweep of decode steps).
+     *
+     * @param batch   decode requests in the step
+     * @param context cached tokens of each
+     * @return the new setup
+     */
     public PlanSetup withDecode(int batch, int context) {
         return new PlanSetup(modelName, model, layers, profile, nodes, attention, tp, ep, quant, prefillCount,
                 prefillLength, batch, context, microBatches, routing);

@@ -44,12 +44,18 @@ public final class PlannedScheduleAdvisor {
     /**
      * An advisor for {@code deployment}; its {@code microBatches} is the most micro-batches tried (2 = DBO) and
      * its batch fields are replaced by each step's.
+     * @param deployment the deployment
+     * @throws NullPointerException if {@code deployment} is null
      */
     public PlannedScheduleAdvisor(PlanSetup deployment) {
         this.deployment = java.util.Objects.requireNonNull(deployment, "deployment");
     }
 
-    /** The deployment advised on. */
+    /**
+     * The deployment advised on.
+     *
+     * @return the deployment given to the constructor
+     */
     public PlanSetup deployment() {
         return deployment;
     }
@@ -57,6 +63,11 @@ public final class PlannedScheduleAdvisor {
     /**
      * Advice for a step of {@code prefillCount} prefills of {@code prefillLength} new tokens plus
      * {@code decodeBatch} decode requests over {@code decodeContext} cached tokens each.
+     * @param prefillCount  prefill requests in the step
+     * @param prefillLength new tokens of each prefill
+     * @param decodeBatch   decode requests in the step (one new token each)
+     * @param decodeContext cached tokens of each decode request
+     * @return the decision, cached per batch shape
      */
     public Advice advise(int prefillCount, int prefillLength, int decodeBatch, int decodeContext) {
         Shape key = new Shape(prefillCount, prefillLength, decodeBatch, decodeContext);

@@ -11,7 +11,12 @@ public final class SweepChart {
     private SweepChart() {
     }
 
-    /** CSV with a header row. */
+    /**
+     * CSV with a header row.
+     *
+     * @param plans the sweep's plans, one row each
+     * @return the CSV text
+     */
     public static String csv(List<CapacityPlanner.Plan> plans) {
         StringBuilder sb = new StringBuilder("tokens_per_device,sequential_ms,best_overlap,overlap_ms,gain_percent,"
                 + "hidden_percent,pick\n");
@@ -40,7 +45,13 @@ public final class SweepChart {
         return 100.0 * ((double) p.sequential().stepNanos() / q.stepNanos() - 1);
     }
 
-    /** A 720x360 SVG line chart; {@code title} goes on top. */
+    /**
+     * A 720x360 SVG line chart; {@code title} goes on top.
+     *
+     * @param plans the sweep's plans, one point each
+     * @param title the chart title
+     * @return the SVG document
+     */
     public static String svg(List<CapacityPlanner.Plan> plans, String title) {
         int w = 720;
         int h = 360;

@@ -135,10 +135,12 @@ public final class DeepSeekEngine implements AutoCloseable {
         scheduler.start();
     }
 
+    /** {@return a new builder with the defaults} */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** {@return the model config (from the checkpoint, or the preset or config given)} */
     public DeepSeekConfig config() {
         return config;
     }
@@ -146,25 +148,47 @@ public final class DeepSeekEngine implements AutoCloseable {
     /**
      * The underlying runner (stage programs, schedules), for inspection only: it is not thread-safe, and the
      * engine's scheduler thread drives it.
+     * @return the runner
+     * @throws IllegalStateException if the engine is closed
      */
     public DecoderRunner runner() {
         checkOpen("runner");
         return runner;
     }
 
+    /**
+     * The runtime the engine runs on, for inspection only.
+     *
+     * @return the runtime
+     * @throws IllegalStateException if the engine is closed
+     */
     public TandemRuntime runtime() {
         checkOpen("runtime");
         return runtime;
     }
 
-    /** The compute rate the cost model uses (measured at start unless given). */
+    /**
+     * The compute rate the cost model uses (measured at start unless given).
+     *
+     * @return the rate in FLOP/s
+     */
     public double flopsPerSecond() {
         return flopsPerSecond;
     }
 
     // ---- async API ----
 
-    /** Submits a step of request {@code id} without a deadline; see {@link #submit(long, float[], int[], Duration)}. */
+    /**
+     * Submits a step of request {@code id} without a deadline; see {@link #submit(long, float[], int[], Duration)}.
+     *
+     * @param id        the request id
+     * @param hidden    {@code [n, hidden_size]} row-major layer input
+     * @param positions {@code [n]} consecutive positions continuing the request
+     * @return the step's future output
+     * @throws InvalidRequestException if the step is invalid
+     * @throws KvCacheFullException if the request alone cannot fit the cache budget
+     * @throws IllegalStateException if the engine is closed
+     */
     public CompletableFuture<StepResult> submit(long id, float[] hidden, int[] positions) {
         return submit(id, hidden, positions, null);
     }
@@ -176,6 +200,14 @@ public final class DeepSeekEngine implements AutoCloseable {
      * budget). The future completes with the step's output, or exceptionally with the root cause of a failure, a
      * {@link StepDeadlineException} once {@code deadline} (null for none) has passed, or a cancellation; in those
      * cases the request has ended and its cache is released. Cancelling the future cancels the step.
+     * @param id        the request id
+     * @param hidden    {@code [n, hidden_size]} row-major layer input
+     * @param positions {@code [n]} consecutive positions continuing the request
+     * @param deadline  how long the step may take from now, or null for no deadline
+     * @return the step's future output
+     * @throws InvalidRequestException if the step is invalid
+     * @throws KvCacheFullException if the request alone cannot fit the cache budget
+     * @throws IllegalStateException if the engine is closed
      */
     public CompletableFuture<StepResult> submit(long id, float[] hidden, int[] positions, Duration deadline) {
         StepValidation.check(config, id, hidden, positions, checkFinite);
@@ -202,6 +234,12 @@ public final class DeepSeekEngine implements AutoCloseable {
      * Runs {@code requests} as one engine step of their own with {@code choice} (request ids must be distinct and
      * may not have submitted steps waiting) and returns the output rows in request order. On failure the caches
      * are as they were before the call, the root cause is thrown and the engine keeps serving.
+     * @param requests the requests, at least one, with distinct ids
+     * @param choice   how the step is scheduled
+     * @return the output rows and the step's schedule report
+     * @throws InvalidRequestException if a request is invalid, repeated, or has submitted steps waiting
+     * @throws IllegalArgumentException if {@code requests} is empty
+     * @throws IllegalStateException if the engine is closed
      */
     public ForwardResult forward(List<Request> requests, ScheduleChoice choice) {
         Objects.requireNonNull(requests, "requests");
@@ -260,6 +298,11 @@ public final class DeepSeekEngine implements AutoCloseable {
     /**
      * Equivalence check: runs {@code requests} (which must be new, without cached tokens) sequentially and overlapped
      * over {@code microBatches} micro-batches under temporary ids, compares the outputs and forgets both runs.
+     * @param requests     new requests, without cached tokens
+     * @param microBatches micro-batches of the overlapped run
+     * @return how far the two runs' outputs differ
+     * @throws IllegalArgumentException if a request already has cached tokens
+     * @throws IllegalStateException if the engine is closed
      */
     public EquivalenceReport checkEquivalence(List<Request> requests, int microBatches) {
         checkOpen("checkEquivalence");
@@ -277,13 +320,24 @@ public final class DeepSeekEngine implements AutoCloseable {
         });
     }
 
-    /** Cached tokens of request {@code id} (0 if unknown). */
+    /**
+     * Cached tokens of request {@code id} (0 if unknown).
+     *
+     * @param id the request id
+     * @return the number of cached tokens
+     * @throws IllegalStateException if the engine is closed
+     */
     public int cachedTokens(long id) {
         checkOpen("cachedTokens");
         return call("cachedTokens", () -> runner.cachedTokens(id));
     }
 
-    /** Device bytes held by KV caches, per rank. */
+    /**
+     * Device bytes held by KV caches, per rank.
+     *
+     * @return the bytes of each rank, indexed by rank
+     * @throws IllegalStateException if the engine is closed
+     */
     public long[] cacheBytes() {
         checkOpen("cacheBytes");
         return call("cacheBytes", () -> {
@@ -295,7 +349,11 @@ public final class DeepSeekEngine implements AutoCloseable {
         });
     }
 
-    /** Steps submitted and not yet completed. */
+    /**
+     * Steps submitted and not yet completed.
+     *
+     * @return the number of queued steps
+     */
     public int queuedSteps() {
         synchronized (lock) {
             return queuedSteps;
@@ -305,6 +363,8 @@ public final class DeepSeekEngine implements AutoCloseable {
     /**
      * Ends request {@code id}: frees its KV caches; steps of it still waiting fail with
      * {@link CancellationException}. Its id may then start over at position 0.
+     * @param id the request id
+     * @throws IllegalStateException if the engine is closed
      */
     public void release(long id) {
         checkOpen("release");
@@ -667,13 +727,29 @@ public final class DeepSeekEngine implements AutoCloseable {
         private final List<EngineListener> listeners = new ArrayList<>();
         private final Map<String, String> runtimeProperties = new LinkedHashMap<>();
 
-        /** A backend property for the runtime (e.g. the host backend's {@code host.gemm}). */
+        /** A builder with the defaults; {@link DeepSeekEngine#builder()} returns one too. */
+        public Builder() {
+        }
+
+        /**
+         * A backend property for the runtime (e.g. the host backend's {@code host.gemm}).
+         *
+         * @param key   the property name
+         * @param value the property value
+         * @return this builder
+         */
         public Builder runtimeProperty(String key, String value) {
             this.runtimeProperties.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
             return this;
         }
 
-        /** Memory per device (host backend: the emulated capacity; 0 for the runtime's default). */
+        /**
+         * Memory per device (host backend: the emulated capacity; 0 for the runtime's default).
+         *
+         * @param bytes bytes per device, not negative
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytes} is negative
+         */
         public Builder deviceMemory(long bytes) {
             if (bytes < 0) {
                 throw new IllegalArgumentException("device memory must not be negative, got " + bytes);
@@ -682,7 +758,13 @@ public final class DeepSeekEngine implements AutoCloseable {
             return this;
         }
 
-        /** How long a rank waits for its peers at a collective before failing the step (60 s by default). */
+        /**
+         * How long a rank waits for its peers at a collective before failing the step (60 s by default).
+         *
+         * @param timeout the timeout, positive
+         * @return this builder
+         * @throws IllegalArgumentException if the timeout is not positive
+         */
         public Builder collectiveTimeout(Duration timeout) {
             this.collectiveTimeout = Objects.requireNonNull(timeout, "timeout");
             if (timeout.isZero() || timeout.isNegative()) {
@@ -691,13 +773,24 @@ public final class DeepSeekEngine implements AutoCloseable {
             return this;
         }
 
-        /** The schedule of each engine step built from submitted steps (auto with up to 2 micro-batches by default). */
+        /**
+         * The schedule of each engine step built from submitted steps (auto with up to 2 micro-batches by default).
+         *
+         * @param choice the schedule
+         * @return this builder
+         */
         public Builder schedule(ScheduleChoice choice) {
             this.schedule = Objects.requireNonNull(choice, "schedule");
             return this;
         }
 
-        /** Most tokens in one engine step (8192 by default); longer prompts are prefilled in chunks. */
+        /**
+         * Most tokens in one engine step (8192 by default); longer prompts are prefilled in chunks.
+         *
+         * @param tokens the budget, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code tokens < 1}
+         */
         public Builder tokenBudget(int tokens) {
             if (tokens < 1) {
                 throw new IllegalArgumentException("token budget must be at least 1, got " + tokens);
@@ -706,7 +799,13 @@ public final class DeepSeekEngine implements AutoCloseable {
             return this;
         }
 
-        /** Most requests in one engine step (256 by default). */
+        /**
+         * Most requests in one engine step (256 by default).
+         *
+         * @param sequences the limit, at least 1
+         * @return this builder
+         * @throws IllegalArgumentException if {@code sequences < 1}
+         */
         public Builder maxSequences(int sequences) {
             if (sequences < 1) {
                 throw new IllegalArgumentException("max sequences must be at least 1, got " + sequences);
@@ -718,6 +817,8 @@ public final class DeepSeekEngine implements AutoCloseable {
         /**
          * Rejects steps whose hidden states hold NaN or infinity on submit (on by default; one pass over the
          * values, far cheaper than the step). Off, such a step runs and yields non-finite outputs for its request.
+         * @param on whether to check
+         * @return this builder
          */
         public Builder checkFinite(boolean on) {
             this.checkFinite = on;
@@ -727,6 +828,10 @@ public final class DeepSeekEngine implements AutoCloseable {
         /**
          * KV-cache budget per device in bytes (0, the default, for none). Steps wait for room (or fail with
          * {@link KvCacheFullException} when {@code failFast}); a request that alone needs more fails on submit.
+         * @param bytesPerDevice the budget in bytes, 0 for none
+         * @param failFast       whether a step that does not fit now fails instead of waiting
+         * @return this builder
+         * @throws IllegalArgumentException if {@code bytesPerDevice} is negative
          */
         public Builder kvCacheBudget(long bytesPerDevice, boolean failFast) {
             if (bytesPerDevice < 0) {
@@ -737,85 +842,170 @@ public final class DeepSeekEngine implements AutoCloseable {
             return this;
         }
 
-        /** Adds a metrics listener. */
+        /**
+         * Adds a metrics listener.
+         *
+         * @param listener the listener, called on the scheduler thread
+         * @return this builder
+         */
         public Builder listener(EngineListener listener) {
             this.listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 
-        /** MLA form per request chunk (AUTO: absorbed where cheaper, e.g. decode steps). */
+        /**
+         * MLA form per request chunk (AUTO: absorbed where cheaper, e.g. decode steps).
+         *
+         * @param mode the MLA form
+         * @return this builder
+         */
         public Builder mla(dev.tandem.deepseek.model.MlaMode mode) {
             this.mla = Objects.requireNonNull(mode);
             return this;
         }
 
+        /**
+         * Uses a built-in config ({@link DeepSeekConfig#preset(String)}) with random weights.
+         *
+         * @param name the preset name
+         * @return this builder
+         * @throws dev.tandem.deepseek.config.ConfigException if the preset is unknown
+         */
         public Builder preset(String name) {
             this.config = DeepSeekConfig.preset(name);
             return this;
         }
 
+        /**
+         * Uses this config with random weights.
+         *
+         * @param c the model config
+         * @return this builder
+         */
         public Builder config(DeepSeekConfig c) {
             this.config = c;
             return this;
         }
 
-        /** A HuggingFace checkpoint directory (config.json plus safetensors). */
+        /**
+         * A HuggingFace checkpoint directory (config.json plus safetensors).
+         *
+         * @param dir the directory
+         * @return this builder
+         */
         public Builder modelDirectory(Path dir) {
             this.modelDirectory = dir;
             return this;
         }
 
+        /**
+         * The seed of the random weights used without a model directory (1 by default).
+         *
+         * @param s the seed
+         * @return this builder
+         */
         public Builder randomWeights(long s) {
             this.seed = s;
             return this;
         }
 
-        /** Decoder layers {@code [first, end)}. */
+        /**
+         * Decoder layers {@code [first, end)}.
+         *
+         * @param first first layer (zero-based); all layers by default
+         * @param end   end layer (exclusive)
+         * @return this builder
+         */
         public Builder layers(int first, int end) {
             this.firstLayer = first;
             this.endLayer = end;
             return this;
         }
 
+        /**
+         * Ranks (devices) to run on, 1 by default.
+         *
+         * @param p the number of ranks
+         * @return this builder
+         */
         public Builder ranks(int p) {
             this.ranks = p;
             return this;
         }
 
+        /**
+         * How attention is parallelised over the ranks (DP by default).
+         *
+         * @param mode the attention mode
+         * @return this builder
+         */
         public Builder attention(AttentionMode mode) {
             this.attention = mode;
             return this;
         }
 
+        /**
+         * Device storage type of the large weights (F32 by default; compute is F32).
+         *
+         * @param dtype F32, BF16 or F16
+         * @return this builder
+         */
         public Builder weightDType(DType dtype) {
             this.weightDType = dtype;
             return this;
         }
 
-        /** An emulated link (host backend); also what the cost model assumes. */
+        /**
+         * An emulated link (host backend); also what the cost model assumes.
+         *
+         * @param l the emulated link
+         * @return this builder
+         */
         public Builder link(LinkEmulation l) {
             this.link = l;
             return this;
         }
 
-        /** What the cost model assumes of a real interconnect when no emulated link is set. */
+        /**
+         * What the cost model assumes of a real interconnect when no emulated link is set.
+         *
+         * @param l the assumed interconnect
+         * @return this builder
+         */
         public Builder assumedLink(InterconnectEstimate l) {
             this.assumedLink = Objects.requireNonNull(l);
             return this;
         }
 
+        /**
+         * The runtime backend by name, or null for the runtime's default.
+         *
+         * @param name the backend name
+         * @return this builder
+         */
         public Builder backend(String name) {
             this.backend = name;
             return this;
         }
 
-        /** Whether forwards are traced (needed for overlap reports); on by default. */
+        /**
+         * Whether forwards are traced (needed for overlap reports); on by default.
+         *
+         * @param on whether to trace
+         * @return this builder
+         */
         public Builder tracing(boolean on) {
             this.tracing = on;
             return this;
         }
 
-        /** Host backend: threads per device's kernels (1 by default, so ranks do not fight for cores). */
+        /**
+         * Host backend: threads per device's kernels (1 by default, so ranks do not fight for cores).
+         *
+         * @param threads threads per device, 0 for the runtime's default
+         * @return this builder
+         * @throws IllegalArgumentException if {@code threads} is negative
+         */
         public Builder computeThreads(int threads) {
             if (threads < 0) {
                 throw new IllegalArgumentException("compute threads must not be negative (0: the runtime's default), got "
@@ -825,18 +1015,33 @@ public final class DeepSeekEngine implements AutoCloseable {
             return this;
         }
 
-        /** Skips the start-up calibration and uses this compute rate in the cost model. */
+        /**
+         * Skips the start-up calibration and uses this compute rate in the cost model.
+         *
+         * @param rate the compute rate in FLOP/s of one device
+         * @return this builder
+         */
         public Builder flopsPerSecond(double rate) {
             this.flopsPerSecond = rate;
             return this;
         }
 
-        /** Smallest micro-batch the planner makes. */
+        /**
+         * Smallest micro-batch the planner makes.
+         *
+         * @param tokens the smallest micro-batch in tokens
+         * @return this builder
+         */
         public Builder minMicroBatchTokens(int tokens) {
             this.minMicroBatchTokens = tokens;
             return this;
         }
 
+        /**
+         * Opens the runtime, loads or draws the weights and starts the scheduler thread.
+         *
+         * @return the running engine; close it to free its devices
+         */
         public DeepSeekEngine build() {
             return new DeepSeekEngine(this);
         }

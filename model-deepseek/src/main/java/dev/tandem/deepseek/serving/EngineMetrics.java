@@ -24,7 +24,22 @@ public final class EngineMetrics implements EngineListener {
     private long firstOutputs;
     private double firstOutputMillisSum;
 
-    /** What the engine has done so far. Times in milliseconds; percentiles over the recent window of steps. */
+    /**
+     * What the engine has done so far. Times in milliseconds; percentiles over the recent window of steps.
+     *
+     * @param steps                       steps that succeeded
+     * @param failedSteps                 steps that failed
+     * @param tokens                      tokens of the succeeded steps
+     * @param tokensPerSecond             tokens per second since the metrics were created
+     * @param completedSteps              submitted request steps that completed
+     * @param failedRequests              submitted request steps that failed, were cancelled or missed their deadline
+     * @param queueDepth                  steps waiting after the last step
+     * @param maxQueueDepth               the largest queue depth seen
+     * @param meanTimeToFirstOutputMillis mean latency of requests' first outputs, or NaN before any
+     * @param stepP50Millis               median step time, or NaN before any step
+     * @param stepP90Millis               90th percentile step time, or NaN before any step
+     * @param stepP99Millis               99th percentile step time, or NaN before any step
+     */
     public record Snapshot(long steps, long failedSteps, long tokens, double tokensPerSecond, long completedSteps,
                            long failedRequests, int queueDepth, int maxQueueDepth, double meanTimeToFirstOutputMillis,
                            double stepP50Millis, double stepP90Millis, double stepP99Millis) {
@@ -37,10 +52,17 @@ public final class EngineMetrics implements EngineListener {
         }
     }
 
+    /** Metrics with percentiles over the last 1024 steps. */
     public EngineMetrics() {
         this(1024);
     }
 
+    /**
+     * Metrics with percentiles over the last {@code window} steps.
+     *
+     * @param window the number of recent steps, at least 1
+     * @throws IllegalArgumentException if {@code window < 1}
+     */
     public EngineMetrics(int window) {
         if (window < 1) {
             throw new IllegalArgumentException("window must be at least 1 step, got " + window);
@@ -78,6 +100,7 @@ public final class EngineMetrics implements EngineListener {
         failed++;
     }
 
+    /** {@return the metrics so far} */
     public synchronized Snapshot snapshot() {
         int n = (int) Math.min(steps, stepNanos.length);
         long[] recent = Arrays.copyOf(stepNanos, n);

@@ -7,13 +7,21 @@ package dev.tandem.deepseek.serving;
 public class InvalidRequestException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /** The id of the rejected request. */
     private final long requestId;
 
+    /**
+     * Creates the exception; the message is prefixed with the request id.
+     *
+     * @param requestId the rejected request
+     * @param message   why it was rejected
+     */
     public InvalidRequestException(long requestId, String message) {
         super("request " + requestId + ": " + message);
         this.requestId = requestId;
     }
 
+    /** {@return the id of the rejected request} */
     public long requestId() {
         return requestId;
     }

@@ -4,6 +4,11 @@ package dev.tandem.deepseek.serving;
 public class KvCacheFullException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message which step did not fit, and by how much
+     */
     public KvCacheFullException(String message) {
         super(message);
     }

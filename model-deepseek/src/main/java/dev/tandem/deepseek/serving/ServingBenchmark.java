@@ -30,6 +30,12 @@ import java.util.concurrent.atomic.AtomicLong;
 public record ServingBenchmark(int inputLen, int outputLen, int numPrompts, double requestRate, int maxConcurrency,
                                long seed) {
 
+    /**
+     * Validates the parameters.
+     *
+     * @throws IllegalArgumentException if a length or the prompt count is below 1, the rate is not positive or the
+     *         concurrency is negative
+     */
     public ServingBenchmark {
         if (inputLen < 1 || outputLen < 1 || numPrompts < 1) {
             throw new IllegalArgumentException("input length, output length and prompts must be at least 1");
@@ -42,34 +48,65 @@ public record ServingBenchmark(int inputLen, int outputLen, int numPrompts, doub
         }
     }
 
-    /** What one run measured. */
+    /**
+     * What one run measured.
+     *
+     * @param completed         requests that finished
+     * @param failed            requests that failed
+     * @param inputTokens       prompt tokens sent
+     * @param outputTokens      outputs received
+     * @param durationSeconds   wall time of the run in seconds
+     * @param ttftMillis        time to first output of each successful request, in milliseconds
+     * @param itlMillis         gaps between consecutive outputs, in milliseconds
+     * @param engineSteps       engine steps run
+     * @param meanStepSequences mean requests per engine step
+     * @param overlappedSteps   engine steps that ran overlapped
+     * @param firstFailure      the first failure's description, or null
+     */
     public record Result(int completed, int failed, long inputTokens, long outputTokens, double durationSeconds,
                          double[] ttftMillis, double[] itlMillis, int engineSteps, double meanStepSequences,
                          int overlappedSteps, String firstFailure) {
+        /** {@return completed requests per second} */
         public double requestThroughput() {
             return completed / durationSeconds;
         }
 
+        /** {@return prompt tokens per second} */
         public double inputTokenThroughput() {
             return inputTokens / durationSeconds;
         }
 
+        /** {@return outputs per second} */
         public double outputTokenThroughput() {
             return outputTokens / durationSeconds;
         }
 
+        /** {@return the mean time to first output in milliseconds, or NaN without any} */
         public double meanTtft() {
             return mean(ttftMillis);
         }
 
+        /**
+         * Nearest-rank percentile of the time to first output.
+         *
+         * @param p the percentile, 0 to 100
+         * @return milliseconds, or NaN without any
+         */
         public double ttftPercentile(double p) {
             return percentile(ttftMillis, p);
         }
 
+        /** {@return the mean inter-token latency in milliseconds, or NaN without any} */
         public double meanItl() {
             return mean(itlMillis);
         }
 
+        /**
+         * Nearest-rank percentile of the inter-token latency.
+         *
+         * @param p the percentile, 0 to 100
+         * @return milliseconds, or NaN without any
+         */
         public double itlPercentile(double p) {
             return percentile(itlMillis, p);
         }
@@ -81,6 +118,10 @@ public record ServingBenchmark(int inputLen, int outputLen, int numPrompts, doub
         private final AtomicLong sequences = new AtomicLong();
         private final AtomicInteger overlapped = new AtomicInteger();
 
+        /** A counter at zero. */
+        public StepCounter() {
+        }
+
         @Override
         public void onStep(StepMetrics step) {
             steps.incrementAndGet();
@@ -91,7 +132,13 @@ public record ServingBenchmark(int inputLen, int outputLen, int numPrompts, doub
         }
     }
 
-    /** Runs the benchmark on {@code engine}, which must have been built with {@code counter} as a listener. */
+    /**
+     * Runs the benchmark on {@code engine}, which must have been built with {@code counter} as a listener.
+     *
+     * @param engine  the engine to load
+     * @param counter the step counter registered with the engine
+     * @return what the run measured
+     */
     public Result run(DeepSeekEngine engine, StepCounter counter) {
         int d = engine.config().hiddenSize();
         SplittableRandom random = new SplittableRandom(seed);
@@ -220,7 +267,13 @@ public record ServingBenchmark(int inputLen, int outputLen, int numPrompts, doub
         return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
     }
 
-    /** The vLLM-style report of one run. */
+    /**
+     * The vLLM-style report of one run.
+     *
+     * @param label the run's name in the title
+     * @param r     the run's result
+     * @return the multi-line report
+     */
     public static String format(String label, Result r) {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "============ Serving Benchmark Result (%s) ============%n", label));

@@ -6,6 +6,11 @@ import java.util.concurrent.TimeoutException;
 public class StepDeadlineException extends TimeoutException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message which step missed its deadline
+     */
     public StepDeadlineException(String message) {
         super(message);
     }

@@ -16,6 +16,7 @@ package dev.tandem.deepseek.serving;
  */
 public record StepMetrics(int sequences, int prefillTokens, int decodeTokens, int microBatches, boolean overlapped,
                           String decision, long wallNanos, double hiddenPercent, int queueDepth, boolean failed) {
+    /** {@return prefill plus decode tokens} */
     public int tokens() {
         return prefillTokens + decodeTokens;
     }

@@ -12,6 +12,12 @@ package dev.tandem.deepseek.serving;
  */
 public record StepResult(long requestId, float[] hidden, int firstPosition, long queueNanos, long latencyNanos,
                          int engineSteps) {
+    /**
+     * The number of output tokens.
+     *
+     * @param hiddenSize the model's hidden size
+     * @return {@code hidden.length / hiddenSize}
+     */
     public int tokens(int hiddenSize) {
         return hidden.length / hiddenSize;
     }

@@ -22,6 +22,7 @@ import java.util.TreeMap;
  * {@code *.safetensors} files. Shards are memory-mapped lazily, only when a tensor in them is requested.
  */
 public final class Checkpoint implements AutoCloseable {
+    /** File name of the shard index in a sharded checkpoint. */
     public static final String INDEX = "model.safetensors.index.json";
 
     private final Path dir;
@@ -37,6 +38,14 @@ public final class Checkpoint implements AutoCloseable {
         this.unindexed = unindexed;
     }
 
+    /**
+     * Opens a checkpoint directory: loads its config and finds its shards (mapped later, on first use).
+     * @param dir the checkpoint directory
+     * @return the checkpoint; close it to unmap its shards
+     * @throws SafetensorsException if the directory, its index or every safetensors file is missing, or the index is corrupt
+     * @throws dev.tandem.deepseek.config.ConfigException if {@code config.json} is missing or invalid
+     * @throws java.io.UncheckedIOException if the directory or index cannot be read
+     */
     public static Checkpoint open(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new SafetensorsException(dir, null, "checkpoint directory not found");
@@ -77,10 +86,12 @@ public final class Checkpoint implements AutoCloseable {
         return new Checkpoint(dir, config, null, files);
     }
 
+    /** {@return the checkpoint directory} */
     public Path directory() {
         return dir;
     }
 
+    /** {@return the model config read from {@code config.json}} */
     public DeepSeekConfig config() {
         return config;
     }
@@ -94,7 +105,11 @@ public final class Checkpoint implements AutoCloseable {
         return f;
     }
 
-    /** Whether the checkpoint holds {@code name}. */
+    /**
+     * Whether the checkpoint holds {@code name}.
+     * @param name a tensor name
+     * @return whether it is present
+     */
     public boolean contains(String name) {
         if (weightMap != null) {
             return weightMap.containsKey(name);
@@ -107,7 +122,12 @@ public final class Checkpoint implements AutoCloseable {
         return false;
     }
 
-    /** The raw tensor; throws naming the checkpoint (or the shard) when absent. */
+    /**
+     * The raw tensor; throws naming the checkpoint (or the shard) when absent.
+     * @param name the tensor name
+     * @return the tensor, valid until this checkpoint is closed
+     * @throws SafetensorsException if no shard holds the tensor
+     */
     public HostTensor tensor(String name) {
         if (weightMap != null) {
             Path p = weightMap.get(name);
@@ -132,6 +152,10 @@ public final class Checkpoint implements AutoCloseable {
     /**
      * A floating tensor of exactly {@code shape}, as F32. F8_E4M3 weights are dequantized with their
      * {@code <name>_scale_inv} block scales ({@code quantization_config.weight_block_size}, default 128x128).
+     * @param name  the tensor name
+     * @param shape the required dimensions
+     * @return the values as F32, row-major
+     * @throws SafetensorsException if the tensor is absent, has another shape or a non-floating dtype
      */
     public float[] floats(String name, long... shape) {
         HostTensor t = tensor(name).requireShape(shape);

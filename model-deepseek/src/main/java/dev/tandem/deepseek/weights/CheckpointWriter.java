@@ -23,8 +23,14 @@ public final class CheckpointWriter {
     }
 
     /**
+     * Writes a HuggingFace-style checkpoint directory: {@code config.json} and the layers' tensors.
+     *
      * @param layers  the layers to write (others are left out, as a partial checkpoint)
      * @param sharded one shard per layer plus {@code model.safetensors.index.json}; else one {@code model.safetensors}
+     * @param dir     the directory to create or overwrite files in
+     * @param config  the model config, written as {@code config.json}
+     * @param dtype   storage type of the floating weights; F8_E4M3 adds block scales and a {@code quantization_config}
+     * @throws java.io.UncheckedIOException if a file cannot be written
      */
     public static void write(Path dir, DeepSeekConfig config, List<LayerWeights> layers, StDType dtype, boolean sharded) {
         DeepSeekConfig c = dtype == StDType.F8_E4M3 && config.fp8BlockSize() == null

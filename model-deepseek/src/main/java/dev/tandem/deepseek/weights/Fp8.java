@@ -27,13 +27,23 @@ public final class Fp8 {
     private Fp8() {
     }
 
+    /** Largest finite E4M3 magnitude. */
     public static final float MAX = 448f;
 
+    /**
+     * Decodes an E4M3 byte.
+     * @param bits the FP8 E4M3 bit pattern
+     * @return its value as a float (NaN for the NaN codes)
+     */
     public static float e4m3ToFloat(byte bits) {
         return DECODE[bits & 0xFF];
     }
 
-    /** Rounds to the nearest E4M3 value (ties to even), saturating at +-448; NaN stays NaN. */
+    /**
+     * Rounds to the nearest E4M3 value (ties to even), saturating at +-448; NaN stays NaN.
+     * @param value the value to encode
+     * @return the E4M3 bit pattern
+     */
     public static byte floatToE4m3(float value) {
         if (Float.isNaN(value)) {
             return (byte) 0x7F;
@@ -57,6 +67,14 @@ public final class Fp8 {
 
     /**
      * {@code W[i,j] = q[i,j] * scaleInv[i / blockRows, j / blockCols]} for a {@code [rows, cols]} weight.
+     * @param q         {@code rows * cols} E4M3 bytes, row-major
+     * @param rows      weight rows
+     * @param cols      weight columns
+     * @param scaleInv  {@code [ceil(rows / blockRows), ceil(cols / blockCols)]} inverse scales, row-major
+     * @param blockRows rows per scale block
+     * @param blockCols columns per scale block
+     * @return the dequantized {@code rows * cols} floats, row-major
+     * @throws IllegalArgumentException if {@code scaleInv} has the wrong length
      */
     public static float[] dequantize(byte[] q, int rows, int cols, float[] scaleInv, int blockRows, int blockCols) {
         int sr = (rows + blockRows - 1) / blockRows;

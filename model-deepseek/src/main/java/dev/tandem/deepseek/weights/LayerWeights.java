@@ -35,17 +35,42 @@ public final class LayerWeights {
         this.expertEnd = expertEnd;
     }
 
-    /** One expected tensor: name relative to the layer prefix, shape, and how random init draws it. */
+    /**
+     * One expected tensor: name relative to the layer prefix, shape, and how random init draws it.
+     * @param name  the tensor name after {@link #prefix(int)}, e.g. {@code self_attn.kv_a_proj_with_mqa.weight}
+     * @param shape the dimensions, outermost first
+     * @param init  the distribution random weights draw from
+     */
     public record Spec(String name, long[] shape, Init init) {
     }
 
-    public enum Init { LINEAR, NORM, BIAS }
+    /** How random init draws a tensor. */
+    public enum Init {
+        /** Linear weight: N(0, 1/sqrt(fan_in)). */
+        LINEAR,
+        /** Norm weight: 1 + 0.2 N(0, 1). */
+        NORM,
+        /** Correction bias: N(0, 0.1). */
+        BIAS
+    }
 
+    /**
+     * The HF name prefix of a layer's tensors.
+     * @param layer zero-based layer index
+     * @return {@code model.layers.<layer>.}
+     */
     public static String prefix(int layer) {
         return "model.layers." + layer + ".";
     }
 
-    /** Every tensor of layer {@code layer}, routed experts limited to {@code [expertStart, expertEnd)}. */
+    /**
+     * Every tensor of layer {@code layer}, routed experts limited to {@code [expertStart, expertEnd)}.
+     * @param c           the model config
+     * @param layer       zero-based layer index
+     * @param expertStart first routed expert included
+     * @param expertEnd   end (exclusive) of the routed experts included
+     * @return the tensor specs in checkpoint order
+     */
     public static List<Spec> specs(DeepSeekConfig c, int layer, int expertStart, int expertEnd) {
         int d = c.hiddenSize();
         int h = c.numAttentionHeads();
@@ -95,6 +120,12 @@ public final class LayerWeights {
      * Seeded random weights: linears N(0, 1/sqrt(fan_in)), norms 1 + 0.2 N(0,1), the V3 correction bias N(0, 0.1).
      * Each tensor has its own generator derived from (seed, layer, name), so any subset of experts or layers
      * draws exactly the values the full model would.
+     * @param c           the model config
+     * @param layer       zero-based layer index
+     * @param seed        the model's random seed
+     * @param expertStart first routed expert included
+     * @param expertEnd   end (exclusive) of the routed experts included
+     * @return the layer's weights, held in memory
      */
     public static LayerWeights random(DeepSeekConfig c, int layer, long seed, int expertStart, int expertEnd) {
         Map<String, Supplier<float[]>> t = new LinkedHashMap<>();
@@ -110,6 +141,12 @@ public final class LayerWeights {
     /**
      * The same values as {@link #random(DeepSeekConfig, int, long, int, int)}, drawn again by each {@link #get}
      * (every tensor has its own generator) instead of held: for runners, which upload each tensor once.
+     * @param c           the model config
+     * @param layer       zero-based layer index
+     * @param seed        the model's random seed
+     * @param expertStart first routed expert included
+     * @param expertEnd   end (exclusive) of the routed experts included
+     * @return the layer's weights, drawn on each {@link #get}
      */
     public static LayerWeights randomOnDemand(DeepSeekConfig c, int layer, long seed, int expertStart, int expertEnd) {
         Map<String, Supplier<float[]>> t = new LinkedHashMap<>();
@@ -121,6 +158,13 @@ public final class LayerWeights {
         return new LayerWeights(layer, t, sh, expertStart, expertEnd);
     }
 
+    /**
+     * Seeded random weights of a layer with every routed expert.
+     * @param c     the model config
+     * @param layer zero-based layer index
+     * @param seed  the model's random seed
+     * @return the layer's weights, held in memory
+     */
     public static LayerWeights random(DeepSeekConfig c, int layer, long seed) {
         return random(c, layer, seed, 0, c.nRoutedExperts());
     }
@@ -170,6 +214,12 @@ public final class LayerWeights {
      * One layer of a checkpoint (only routed experts in range). Every tensor's presence and shape is checked now;
      * the values are read from the (memory-mapped) checkpoint by each {@link #get}, which checks the dtype, so the
      * result is valid while {@code ckpt} is open and holds no weight itself.
+     * @param ckpt        the open checkpoint
+     * @param layer       zero-based layer index
+     * @param expertStart first routed expert included
+     * @param expertEnd   end (exclusive) of the routed experts included
+     * @return the layer's weights, reading from {@code ckpt}
+     * @throws SafetensorsException if a tensor is missing or has the wrong shape
      */
     public static LayerWeights load(Checkpoint ckpt, int layer, int expertStart, int expertEnd) {
         DeepSeekConfig c = ckpt.config();
@@ -184,23 +234,37 @@ public final class LayerWeights {
         return new LayerWeights(layer, t, sh, expertStart, expertEnd);
     }
 
+    /** {@return the zero-based layer index} */
     public int layer() {
         return layer;
     }
 
+    /** {@return the first routed expert held} */
     public int expertStart() {
         return expertStart;
     }
 
+    /** {@return the end (exclusive) of the routed experts held} */
     public int expertEnd() {
         return expertEnd;
     }
 
+    /**
+     * Whether this layer holds a tensor.
+     *
+     * @param name a tensor name after the layer prefix
+     * @return whether this layer holds it
+     */
     public boolean has(String name) {
         return tensors.containsKey(name);
     }
 
-    /** The tensor (possibly a shared array: do not modify; possibly converted afresh: fetch it once). */
+    /**
+     * The tensor (possibly a shared array: do not modify; possibly converted afresh: fetch it once).
+     * @param name a tensor name after the layer prefix
+     * @return the values, row-major
+     * @throws IllegalArgumentException if the layer holds no such tensor
+     */
     public float[] get(String name) {
         Supplier<float[]> v = tensors.get(name);
         if (v == null) {
@@ -209,6 +273,12 @@ public final class LayerWeights {
         return v.get();
     }
 
+    /**
+     * The dimensions of a tensor.
+     * @param name a tensor name after the layer prefix
+     * @return a copy of its shape
+     * @throws IllegalArgumentException if the layer holds no such tensor
+     */
     public long[] shape(String name) {
         long[] s = shapes.get(name);
         if (s == null) {
@@ -217,7 +287,13 @@ public final class LayerWeights {
         return s.clone();
     }
 
-    /** A copy with tensor {@code name} replaced by {@code values} (same shape), e.g. to isolate a block in tests. */
+    /**
+     * A copy with tensor {@code name} replaced by {@code values} (same shape), e.g. to isolate a block in tests.
+     * @param name   a tensor name after the layer prefix
+     * @param values the new values, as many as the shape holds
+     * @return the new weights
+     * @throws IllegalArgumentException if the tensor is absent or the value count differs
+     */
     public LayerWeights with(String name, float[] values) {
         long[] shape = shape(name);
         long n = 1;
@@ -235,6 +311,7 @@ public final class LayerWeights {
         return new LayerWeights(layer, t, sh, expertStart, expertEnd);
     }
 
+    /** {@return the tensor names after the layer prefix, in spec order} */
     public List<String> names() {
         return List.copyOf(tensors.keySet());
     }
@@ -242,6 +319,9 @@ public final class LayerWeights {
     /**
      * Writes these tensors with full HF names into {@code writer} in {@code dtype}; F8_E4M3 stores 2-D weights
      * block-quantized with {@code _scale_inv} F32 scales (norms and the bias stay F32).
+     * @param writer   the file to add tensors to
+     * @param dtype    storage type of the floating weights
+     * @param fp8Block {@code [rows, cols]} of FP8 scale blocks; used only for F8_E4M3
      */
     public void writeTo(SafetensorsWriter writer, StDType dtype, int[] fp8Block) {
         for (String name : tensors.keySet()) {
@@ -264,8 +344,23 @@ public final class LayerWeights {
         }
     }
 
-    /** Block FP8 quantization of a weight: {@code q = round(W / s)}, with {@code scaleInv = s = amax / 448} per block. */
+    /**
+     * Block FP8 quantization of a weight: {@code q = round(W / s)}, with {@code scaleInv = s = amax / 448} per block.
+     * @param bytes     {@code rows * cols} E4M3 codes, row-major
+     * @param scaleInv  per-block dequantization scales, {@code [scaleRows, scaleCols]} row-major
+     * @param scaleRows blocks along the rows
+     * @param scaleCols blocks along the columns
+     */
     public record Fp8Quantized(byte[] bytes, float[] scaleInv, int scaleRows, int scaleCols) {
+        /**
+         * Quantizes a row-major {@code [rows, cols]} weight in {@code [br, bc]} blocks.
+         * @param w    the weight, row-major
+         * @param rows weight rows
+         * @param cols weight columns
+         * @param br   rows per block
+         * @param bc   columns per block
+         * @return the codes and scales (an all-zero block gets scale 1)
+         */
         public static Fp8Quantized quantize(float[] w, int rows, int cols, int br, int bc) {
             int sr = (rows + br - 1) / br;
             int sc = (cols + bc - 1) / bc;

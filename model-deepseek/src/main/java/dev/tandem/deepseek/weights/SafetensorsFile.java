@@ -46,6 +46,12 @@ public final class SafetensorsFile implements AutoCloseable {
         this.data = data;
     }
 
+    /**
+     * Memory-maps a safetensors file and validates its header.
+     * @param path the file
+     * @return the open file; close it to unmap
+     * @throws SafetensorsException if the file is missing, truncated or its header is invalid
+     */
     public static SafetensorsFile open(Path path) {
         Arena arena = Arena.ofShared();
         try {
@@ -176,24 +182,40 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    /** {@return the file's path} */
     public Path path() {
         return path;
     }
 
-    /** Tensor names in header order. */
+    /**
+     * Tensor names in header order.
+     * @return the names, unmodifiable
+     */
     public List<String> names() {
         return List.copyOf(entries.keySet());
     }
 
+    /**
+     * Whether the file holds a tensor.
+     *
+     * @param name a tensor name
+     * @return whether the file holds a tensor of that name
+     */
     public boolean contains(String name) {
         return entries.containsKey(name);
     }
 
+    /** {@return the header's {@code __metadata__} string map (empty when absent)} */
     public Map<String, String> metadata() {
         return metadata;
     }
 
-    /** The tensor, a window onto the mapping; throws naming the file when absent. */
+    /**
+     * The tensor, a window onto the mapping; throws naming the file when absent.
+     * @param name the tensor name
+     * @return the tensor, valid until this file is closed
+     * @throws SafetensorsException if the file has no such tensor
+     */
     public HostTensor tensor(String name) {
         Entry e = entries.get(name);
         if (e == null) {

@@ -30,12 +30,26 @@ public final class SafetensorsWriter {
     public SafetensorsWriter() {
     }
 
+    /**
+     * Adds a {@code __metadata__} entry to the header.
+     * @param key   the entry name
+     * @param value the entry value
+     * @return this writer
+     */
     public SafetensorsWriter metadata(String key, String value) {
         metadata.put(key, value);
         return this;
     }
 
-    /** Adds raw little-endian bytes of the given dtype and shape. */
+    /**
+     * Adds raw little-endian bytes of the given dtype and shape.
+     * @param name  the tensor name, unique in the file
+     * @param dtype the element type
+     * @param shape the dimensions, none negative
+     * @param bytes exactly {@code numel * dtype.byteSize()} bytes
+     * @return this writer
+     * @throws IllegalArgumentException if the byte count does not match, a dimension is negative or the name is taken
+     */
     public SafetensorsWriter add(String name, StDType dtype, long[] shape, byte[] bytes) {
         long numel = 1;
         for (long d : shape) {
@@ -57,7 +71,15 @@ public final class SafetensorsWriter {
         return this;
     }
 
-    /** Adds float values stored as {@code dtype} (F32, BF16, F16 or F8_E4M3, rounded to nearest even). */
+    /**
+     * Adds float values stored as {@code dtype} (F32, BF16, F16 or F8_E4M3, rounded to nearest even).
+     * @param name   the tensor name, unique in the file
+     * @param dtype  the element type to store
+     * @param shape  the dimensions
+     * @param values the values, row-major
+     * @return this writer
+     * @throws IllegalArgumentException if {@code dtype} is not floating or the sizes do not match
+     */
     public SafetensorsWriter addFloats(String name, StDType dtype, long[] shape, float[] values) {
         ByteBuffer buf = ByteBuffer.allocate(values.length * dtype.byteSize()).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : values) {
@@ -73,10 +95,24 @@ public final class SafetensorsWriter {
         return add(name, dtype, shape, buf.array());
     }
 
+    /**
+     * Adds float values stored as F32.
+     * @param name   the tensor name, unique in the file
+     * @param shape  the dimensions
+     * @param values the values, row-major
+     * @return this writer
+     */
     public SafetensorsWriter addF32(String name, long[] shape, float[] values) {
         return addFloats(name, StDType.F32, shape, values);
     }
 
+    /**
+     * Adds int values stored as I32.
+     * @param name   the tensor name, unique in the file
+     * @param shape  the dimensions
+     * @param values the values, row-major
+     * @return this writer
+     */
     public SafetensorsWriter addI32(String name, long[] shape, int[] values) {
         ByteBuffer buf = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (int v : values) {
@@ -85,6 +121,13 @@ public final class SafetensorsWriter {
         return add(name, StDType.I32, shape, buf.array());
     }
 
+    /**
+     * Adds long values stored as I64.
+     * @param name   the tensor name, unique in the file
+     * @param shape  the dimensions
+     * @param values the values, row-major
+     * @return this writer
+     */
     public SafetensorsWriter addI64(String name, long[] shape, long[] values) {
         ByteBuffer buf = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
         for (long v : values) {
@@ -118,6 +161,11 @@ public final class SafetensorsWriter {
         return out;
     }
 
+    /**
+     * Writes the file atomically (through a {@code .tmp} sibling), creating parent directories.
+     * @param file the destination
+     * @throws java.io.UncheckedIOException if the file cannot be written
+     */
     public void write(Path file) {
         byte[] header = header();
         Path parent = file.toAbsolutePath().getParent();
