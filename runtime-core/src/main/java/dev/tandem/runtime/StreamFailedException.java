@@ -20,12 +20,20 @@ public class StreamFailedException extends TandemException {
         return cause == null ? "unknown cause" : cause.getClass().getSimpleName() + ": " + cause.getMessage();
     }
 
-    /** The stream on which the operation failed. */
+    /**
+     * The stream on which the operation failed.
+     *
+     * @return the stream's name
+     */
     public String streamName() {
         return streamName;
     }
 
-    /** The name of the operation that failed. */
+    /**
+     * The name of the operation that failed.
+     *
+     * @return the operation's name
+     */
     public String operation() {
         return operation;
     }
