@@ -7,9 +7,18 @@ package dev.tandem.runtime;
 public class StreamFailedException extends TandemException {
     private static final long serialVersionUID = 1L;
 
+    /** @serial name of the stream on which the operation failed */
     private final String streamName;
+    /** @serial name of the operation that failed */
     private final String operation;
 
+    /**
+     * Creates the sticky failure of a stream.
+     *
+     * @param streamName name of the stream on which the operation failed
+     * @param operation  name of the operation that failed
+     * @param cause      the failure the operation raised, or {@code null} if unknown
+     */
     public StreamFailedException(String streamName, String operation, Throwable cause) {
         super("stream '" + streamName + "' failed in operation '" + operation + "': " + describe(cause), cause);
         this.streamName = streamName;
