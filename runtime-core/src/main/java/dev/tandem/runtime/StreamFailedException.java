@@ -7,9 +7,9 @@ package dev.tandem.runtime;
 public class StreamFailedException extends TandemException {
     private static final long serialVersionUID = 1L;
 
-    /** @serial name of the stream on which the operation failed */
+    /** Name of the stream on which the operation failed. */
     private final String streamName;
-    /** @serial name of the operation that failed */
+    /** Name of the operation that failed. */
     private final String operation;
 
     /**
