@@ -253,7 +253,7 @@ public interface Kernels {
      *
      * @param stream the stream to enqueue on
      * @param x       the input, {@code [n, m]}
-     * @param k       entries kept per row, at most m
+     * @param k       entries kept per row
      * @param values  receives the entries
      * @param indices receives their column indices
      */
@@ -355,7 +355,7 @@ public interface Kernels {
      * @param stream the stream to enqueue on
      * @param table  the embedding table, {@code [vocab, hidden]}
      * @param ids    the token ids
-     * @param out    receives the embeddings, {@code [ids, hidden]}
+     * @param out    receives the embeddings, one row per id
      */
     default void embedding(Stream stream, Tensor table, Tensor ids, Tensor out) {
         indexSelect(stream, table, ids, out);

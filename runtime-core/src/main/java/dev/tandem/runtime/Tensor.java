@@ -31,6 +31,7 @@ public final class Tensor {
      * @param dtype  the element type
      * @param shape  the dimensions, each non-negative
      * @return the tensor
+     * @throws ShapeException if a dimension is negative
      * @throws OutOfRangeException if the tensor does not fit in the buffer
      */
     public static Tensor of(DeviceBuffer buffer, DType dtype, long... shape) {
@@ -45,6 +46,7 @@ public final class Tensor {
      * @param elementOffset offset of the first element, in elements
      * @param shape         the dimensions, each non-negative
      * @return the tensor
+     * @throws ShapeException if a dimension is negative
      * @throws OutOfRangeException if the tensor does not fit in the buffer
      */
     public static Tensor at(DeviceBuffer buffer, DType dtype, long elementOffset, long... shape) {

@@ -65,7 +65,8 @@ public final class Schedule<S> {
     }
 
     /**
-     * The schedule's name, e.g. {@code sequential} or {@code overlapped x2}.
+     * The schedule's name, e.g. {@code sequential}, {@code dbo} (two overlapped micro-batches) or
+     * {@code overlap x3}.
      *
      * @return the name
      */

@@ -53,7 +53,7 @@ public final class Tracer {
     /**
      * A snapshot of the spans recorded so far, in completion order.
      *
-     * @return a new mutable list the tracer does not see again
+     * @return a new list; spans recorded later are not added to it
      */
     public List<TraceSpan> spans() {
         return new ArrayList<>(spans);
