@@ -8,6 +8,12 @@ package dev.tandem.runtime;
 public class CollectiveAbortedException extends CollectiveException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception with the failure that caused it.
+     *
+     * @param message what went wrong, for the reader of the log
+     * @param cause the underlying failure, or {@code null} if none
+     */
     public CollectiveAbortedException(String message, Throwable cause) {
         super(message, cause);
     }

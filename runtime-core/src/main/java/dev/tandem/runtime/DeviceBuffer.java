@@ -7,13 +7,32 @@ package dev.tandem.runtime;
  */
 public interface DeviceBuffer extends AutoCloseable {
 
+    /**
+     * The device the memory is on.
+     *
+     * @return the device
+     */
     Device device();
 
+    /**
+     * The buffer's size.
+     *
+     * @return size in bytes, positive
+     */
     long byteSize();
 
-    /** The stream the buffer was allocated on; its free is ordered on the same stream. */
+    /**
+     * The stream the buffer was allocated on; its free is ordered on the same stream.
+     *
+     * @return the allocation stream
+     */
     Stream allocationStream();
 
+    /**
+     * True once {@link #close()} has been called.
+     *
+     * @return whether the buffer is freed or being freed
+     */
     boolean isClosed();
 
     /** Stream-ordered free; idempotent and thread-safe. */

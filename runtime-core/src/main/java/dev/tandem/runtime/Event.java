@@ -7,12 +7,25 @@ package dev.tandem.runtime;
  */
 public interface Event extends AutoCloseable {
 
+    /**
+     * The device whose streams the event can be recorded on.
+     *
+     * @return the device
+     */
     Device device();
 
-    /** Whether this event captures timestamps (see {@link EventOptions#timing()}). */
+    /**
+     * Whether this event captures timestamps (see {@link EventOptions#timing()}).
+     *
+     * @return true for a timing event
+     */
     boolean isTiming();
 
-    /** True when the event was never recorded, or its captured work has finished. */
+    /**
+     * True when the event was never recorded, or its captured work has finished.
+     *
+     * @return whether the event is done; never blocks
+     */
     boolean isDone();
 
     /** Blocks until {@link #isDone()}; throws {@link StreamFailedException} if the captured work failed. */
@@ -25,10 +38,17 @@ public interface Event extends AutoCloseable {
      * {@code NullPointerException}; a closed event {@link HandleClosedException}; a start event of another device
      * {@link WrongDeviceException}; an event without timing {@link InvalidArgumentException}; an event never
      * recorded or not done yet {@link NotReadyException}.
+     *
+     * @param start the earlier event
+     * @return elapsed milliseconds
      */
     float elapsedMillis(Event start);
 
-    /** True once {@link #close()} has begun. */
+    /**
+     * True once {@link #close()} has begun.
+     *
+     * @return whether the event is closing or closed
+     */
     boolean isClosed();
 
     @Override

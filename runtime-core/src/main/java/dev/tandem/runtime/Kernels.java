@@ -16,38 +16,109 @@ public interface Kernels {
      * {@code out = op(a) x op(b)} with F32 accumulation, where op transposes the last two axes when its flag is
      * set. Rank 2: {@code [m,k] x [k,n] -> [m,n]}. Rank 3: batched {@code [b,m,k] x [b,k,n] -> [b,m,n]};
      * {@code b} may also be rank 2 and is then shared by every batch.
+     *
+     * @param stream     the stream to enqueue on
+     * @param a          the left operand
+     * @param transposeA whether to transpose the last two axes of {@code a}
+     * @param b          the right operand
+     * @param transposeB whether to transpose the last two axes of {@code b}
+     * @param out        receives the product
      */
     void matmul(Stream stream, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor out);
 
-    /** {@code out = a x b}; shorthand for {@link #matmul(Stream, Tensor, boolean, Tensor, boolean, Tensor)}. */
+    /**
+     * {@code out = a x b}; shorthand for {@link #matmul(Stream, Tensor, boolean, Tensor, boolean, Tensor)}.
+     *
+     * @param stream the stream to enqueue on
+     * @param a      the left operand
+     * @param b      the right operand
+     * @param out    receives the product
+     */
     default void matmul(Stream stream, Tensor a, Tensor b, Tensor out) {
         matmul(stream, a, false, b, false, out);
     }
 
-    /** {@code out = x W^T}: a linear layer with a weight stored as {@code [out_features, in_features]}. */
+    /**
+     * {@code out = x W^T}: a linear layer with a weight stored as {@code [out_features, in_features]}.
+     *
+     * @param stream the stream to enqueue on
+     * @param x      the input, {@code [..., in_features]}
+     * @param weight the weight, {@code [out_features, in_features]}
+     * @param out    receives the output, {@code [..., out_features]}
+     */
     default void linear(Stream stream, Tensor x, Tensor weight, Tensor out) {
         matmul(stream, x, false, weight, true, out);
     }
 
-    /** {@code out = a + b}; {@code b} has {@code a}'s shape or a suffix of it (broadcast over leading axes). */
+    /**
+     * {@code out = a + b}; {@code b} has {@code a}'s shape or a suffix of it (broadcast over leading axes).
+     *
+     * @param stream the stream to enqueue on
+     * @param a      the first operand
+     * @param b      the second operand, broadcast over leading axes
+     * @param out    receives the sum, {@code a}'s shape
+     */
     void add(Stream stream, Tensor a, Tensor b, Tensor out);
 
-    /** {@code out = a * b}; broadcasting as in {@link #add}. */
+    /**
+     * {@code out = a * b}; broadcasting as in {@link #add}.
+     *
+     * @param stream the stream to enqueue on
+     * @param a      the first operand
+     * @param b      the second operand, broadcast over leading axes
+     * @param out    receives the product, {@code a}'s shape
+     */
     void mul(Stream stream, Tensor a, Tensor b, Tensor out);
 
-    /** {@code out = a * alpha}. */
+    /**
+     * {@code out = a * alpha}.
+     *
+     * @param stream the stream to enqueue on
+     * @param a      the input
+     * @param alpha  the factor
+     * @param out    receives the result, {@code a}'s shape
+     */
     void scale(Stream stream, Tensor a, float alpha, Tensor out);
 
-    /** {@code out = a + alpha * b} (the residual update); broadcasting as in {@link #add}. */
+    /**
+     * {@code out = a + alpha * b} (the residual update); broadcasting as in {@link #add}.
+     *
+     * @param stream the stream to enqueue on
+     * @param a      the first operand
+     * @param b      the scaled operand, broadcast over leading axes
+     * @param alpha  the factor applied to {@code b}
+     * @param out    receives the result, {@code a}'s shape
+     */
     void addScaled(Stream stream, Tensor a, Tensor b, float alpha, Tensor out);
 
-    /** RMSNorm over the last axis: {@code out = x / sqrt(mean(x^2) + eps) * weight}. */
+    /**
+     * RMSNorm over the last axis: {@code out = x / sqrt(mean(x^2) + eps) * weight}.
+     *
+     * @param stream the stream to enqueue on
+     * @param x      the input
+     * @param weight the per-feature gain, as long as {@code x}'s last axis
+     * @param eps    added to the mean square for stability
+     * @param out    receives the result, {@code x}'s shape
+     */
     void rmsNorm(Stream stream, Tensor x, Tensor weight, float eps, Tensor out);
 
-    /** {@code out = x * sigmoid(x)}. */
+    /**
+     * {@code out = x * sigmoid(x)}.
+     *
+     * @param stream the stream to enqueue on
+     * @param x      the input
+     * @param out    receives the result, {@code x}'s shape
+     */
     void silu(Stream stream, Tensor x, Tensor out);
 
-    /** SwiGLU: {@code out = silu(gate) * up}. */
+    /**
+     * SwiGLU: {@code out = silu(gate) * up}.
+     *
+     * @param stream the stream to enqueue on
+     * @param gate   the gate projection
+     * @param up     the up projection, {@code gate}'s shape
+     * @param out    receives the result, {@code gate}'s shape
+     */
     void swiglu(Stream stream, Tensor gate, Tensor up, Tensor out);
 
     /**
@@ -55,13 +126,30 @@ public interface Kernels {
      * halves along {@code dim} (negative counts from the last axis); the first half is the gate, the second the
      * up projection, and {@code out = silu(first) * second}. {@code x} needs rank at least 1 and an even size
      * along {@code dim}; {@code out} has {@code x}'s dtype and shape with that axis halved, and is contiguous.
+     *
+     * @param stream the stream to enqueue on
+     * @param x      both halves, gate first
+     * @param dim    the axis split in two; negative counts from the last
+     * @param out    receives the result
      */
     void swiglu(Stream stream, Tensor x, int dim, Tensor out);
 
-    /** {@code out = 1 / (1 + exp(-x))}. */
+    /**
+     * {@code out = 1 / (1 + exp(-x))}.
+     *
+     * @param stream the stream to enqueue on
+     * @param x      the input
+     * @param out    receives the result, {@code x}'s shape
+     */
     void sigmoid(Stream stream, Tensor x, Tensor out);
 
-    /** Softmax over the last axis. */
+    /**
+     * Softmax over the last axis.
+     *
+     * @param stream the stream to enqueue on
+     * @param x      the input
+     * @param out    receives the probabilities, {@code x}'s shape
+     */
     default void softmax(Stream stream, Tensor x, Tensor out) {
         softmax(stream, x, out, -1);
     }
@@ -71,6 +159,11 @@ public interface Kernels {
      * {@code [..., q, k]} and query row {@code i} sees key columns {@code j <= i + causalOffset} only (masked
      * columns become 0); use {@code k - q} for queries that are the last {@code q} positions of the sequence.
      * A negative offset means no mask. A row with no visible entry (or only negative infinities) becomes zeros.
+     *
+     * @param stream       the stream to enqueue on
+     * @param x            the input
+     * @param out          receives the probabilities, {@code x}'s shape
+     * @param causalOffset the causal mask's offset, or negative for none
      */
     void softmax(Stream stream, Tensor x, Tensor out, long causalOffset);
 
@@ -86,6 +179,16 @@ public interface Kernels {
      *
      * <p>This default composes matmul, add, scale, softmax and matmul through an {@code [h, n, len]} score tensor
      * on the stream; backends may fuse it (the host backend never holds a score matrix per head).
+     *
+     * @param stream       the stream to enqueue on
+     * @param q            the queries, {@code [h, n, d]}
+     * @param k            the keys, {@code [h, len, d]} or {@code [len, d]}
+     * @param qRope        the queries' rotary part, {@code [h, n, dr]}, or null
+     * @param kRope        the keys' rotary part, {@code [h, len, dr]} or {@code [len, dr]}, or null
+     * @param v            the values, {@code [h, len, dv]} or {@code [len, dv]}
+     * @param scale        factor applied to the scores before the softmax
+     * @param causalOffset query i sees keys {@code j <= i + causalOffset}; negative for no mask
+     * @param out          receives the output, {@code [h, n, dv]}
      */
     default void attention(Stream stream, Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v, float scale,
                            long causalOffset, Tensor out) {
@@ -116,7 +219,17 @@ public interface Kernels {
 
     /** The shape rules of {@code attention}, for backends that compose it from other kernels. */
 
-    /** {@link #attention(Stream, Tensor, Tensor, Tensor, Tensor, Tensor, float, long, Tensor)} without rope parts. */
+    /**
+     * {@link #attention(Stream, Tensor, Tensor, Tensor, Tensor, Tensor, float, long, Tensor)} without rope parts.
+     *
+     * @param stream       the stream to enqueue on
+     * @param q            the queries, {@code [h, n, d]}
+     * @param k            the keys, {@code [h, len, d]} or {@code [len, d]}
+     * @param v            the values, {@code [h, len, dv]} or {@code [len, dv]}
+     * @param scale        factor applied to the scores before the softmax
+     * @param causalOffset query i sees keys {@code j <= i + causalOffset}; negative for no mask
+     * @param out          receives the output, {@code [h, n, dv]}
+     */
     default void attention(Stream stream, Tensor q, Tensor k, Tensor v, float scale, long causalOffset, Tensor out) {
         attention(stream, q, k, null, null, v, scale, causalOffset, out);
     }
@@ -125,12 +238,24 @@ public interface Kernels {
      * Rotary position embedding on interleaved pairs {@code (x[2i], x[2i+1])} of the last axis:
      * the pair is rotated by angle {@code positions[t] * frequencies[i]}. {@code x} is {@code [t, d]} or
      * {@code [t, h, d]}; {@code positions} is I32/I64 {@code [t]}; {@code frequencies} is F32 {@code [d/2]}.
+     *
+     * @param stream      the stream to enqueue on
+     * @param x           the input
+     * @param positions   the position of each token
+     * @param frequencies the rotation frequency of each pair
+     * @param out         receives the result, {@code x}'s shape
      */
     void rope(Stream stream, Tensor x, Tensor positions, Tensor frequencies, Tensor out);
 
     /**
      * The {@code k} largest entries of each row of {@code x [n, m]}, in descending order; ties go to the lower
      * index and NaN ranks below every number. {@code values [n, k]} is floating, {@code indices [n, k]} is I32 or I64.
+     *
+     * @param stream the stream to enqueue on
+     * @param x       the input, {@code [n, m]}
+     * @param k       entries kept per row
+     * @param values  receives the entries
+     * @param indices receives their column indices
      */
     void topk(Stream stream, Tensor x, int k, Tensor values, Tensor indices);
 
@@ -144,6 +269,13 @@ public interface Kernels {
      * logits' dtype) are their unbiased scores, divided by their sum + 1e-20 when {@link MoeGating#renormalize}, times
      * {@link MoeGating#scaling}. Only {@code [tokens, k]} values leave the device for expert dispatch, not the
      * {@code [tokens, E]} scores. A backend whose library does not offer a combination throws before enqueueing.
+     *
+     * @param stream the stream to enqueue on
+     * @param logits  the router logits
+     * @param bias    the selection bias, or null
+     * @param gating  how experts are selected
+     * @param weights receives the routing weights
+     * @param indices receives the selected experts
      */
     void moeGatingTopK(Stream stream, Tensor logits, Tensor bias, MoeGating gating, Tensor weights, Tensor indices);
 
@@ -155,32 +287,76 @@ public interface Kernels {
      * {@code [tokens * k]}) maps assignment {@code t * k + j} to its row in {@code sortedRows}; {@code counts} (I32
      * {@code [numExperts]}) holds the assignments per expert. So an expert-parallel layer needs only {@code counts} on
      * the host (for the all-to-all-v splits), never the routing itself.
+     *
+     * @param stream     the stream to enqueue on
+     * @param x          the token rows
+     * @param expertIdx  the experts of each token
+     * @param numExperts the number of experts
+     * @param sortedRows receives the rows in expert order
+     * @param rowOf      receives each assignment's row in {@code sortedRows}
+     * @param counts     receives the assignments per expert
      */
     void moeDispatch(Stream stream, Tensor x, Tensor expertIdx, int numExperts, Tensor sortedRows, Tensor rowOf,
                      Tensor counts);
 
-    /** Gathers rows: {@code out[i] = source[indices[i]]} for {@code source [n, ...]}, {@code indices [m]}. */
+    /**
+     * Gathers rows: {@code out[i] = source[indices[i]]} for {@code source [n, ...]}, {@code indices [m]}.
+     *
+     * @param stream the stream to enqueue on
+     * @param source  the rows gathered from
+     * @param indices I32 or I64 row indices, each within {@code source}
+     * @param out     receives the rows, {@code [m, ...]}
+     */
     void indexSelect(Stream stream, Tensor source, Tensor indices, Tensor out);
 
     /**
      * Scatter-add of rows: {@code target[indices[i]] += alpha * source[i]} for i in ascending order (so the
      * result is deterministic even with repeated indices). {@code target} is updated in place and may be strided.
+     *
+     * @param stream the stream to enqueue on
+     * @param target  the rows added into
+     * @param indices I32 or I64 row indices into {@code target}
+     * @param source  the rows added
+     * @param alpha   factor applied to {@code source}
      */
     void indexAdd(Stream stream, Tensor target, Tensor indices, Tensor source, float alpha);
 
-    /** Converts between dtypes (float to float with round-to-nearest-even, index to index, exact). */
+    /**
+     * Converts between dtypes (float to float with round-to-nearest-even, index to index, exact).
+     *
+     * @param stream the stream to enqueue on
+     * @param source the input
+     * @param out    receives the converted values, {@code source}'s shape
+     */
     void cast(Stream stream, Tensor source, Tensor out);
 
-    /** Copies any (strided) view into a contiguous tensor of the same shape and dtype. */
+    /**
+     * Copies any (strided) view into a contiguous tensor of the same shape and dtype.
+     *
+     * @param stream the stream to enqueue on
+     * @param source the input, possibly strided
+     * @param out    receives the copy
+     */
     void copy(Stream stream, Tensor source, Tensor out);
 
     /**
      * Sets every element of {@code out} to {@code value}: rounded to F32, then to the storage format, for float
      * dtypes; integer dtypes need a whole number in range (0 or 1 for BOOL).
+     *
+     * @param stream the stream to enqueue on
+     * @param out    the tensor filled
+     * @param value  the value
      */
     void fill(Stream stream, Tensor out, double value);
 
-    /** Embedding lookup: {@code out[i] = table[ids[i]]}; ids are I32 or I64 and must be within the table. */
+    /**
+     * Embedding lookup: {@code out[i] = table[ids[i]]}; ids are I32 or I64 and must be within the table.
+     *
+     * @param stream the stream to enqueue on
+     * @param table  the embedding table, {@code [vocab, hidden]}
+     * @param ids    the token ids
+     * @param out    receives the embeddings, one row per id
+     */
     default void embedding(Stream stream, Tensor table, Tensor ids, Tensor out) {
         indexSelect(stream, table, ids, out);
     }

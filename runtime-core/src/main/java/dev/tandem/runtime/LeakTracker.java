@@ -13,6 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * frees anything.
  */
 public final class LeakTracker {
+    /**
+     * System property that enables the global tracker at start-up when {@code true}.
+     */
     public static final String PROPERTY = "tandem.leakTracking";
 
     private static final LeakTracker GLOBAL = new LeakTracker(Boolean.getBoolean(PROPERTY));
@@ -25,23 +28,45 @@ public final class LeakTracker {
         this.enabled = enabled;
     }
 
+    /**
+     * The tracker every handle registers with.
+     *
+     * @return the process-wide tracker
+     */
     public static LeakTracker global() {
         return GLOBAL;
     }
 
+    /**
+     * Whether handles created now are recorded.
+     *
+     * @return true while enabled
+     */
     public boolean isEnabled() {
         return enabled;
     }
 
+    /**
+     * Starts recording handles created from now on.
+     */
     public void enable() {
         enabled = true;
     }
 
+    /**
+     * Stops recording new handles; those already recorded stay until released or {@link #reset()}.
+     */
     public void disable() {
         enabled = false;
     }
 
-    /** A live handle: what it is, and the stack that created it. */
+    /**
+     * A live handle: what it is, and the stack that created it.
+     *
+     * @param description the handle's description, e.g. {@code stream 'main' on host:0}
+     * @param creator     the thread that created the handle
+     * @param createdAt   a throwable whose stack trace is where the handle was created
+     */
     public record Entry(String description, Thread creator, Throwable createdAt) {
         @Override
         public String toString() {
@@ -61,6 +86,9 @@ public final class LeakTracker {
             this.id = id;
         }
 
+        /**
+         * Forgets the handle; does nothing for a handle created while tracking was off, or when called again.
+         */
         public void release() {
             if (id >= 0) {
                 live.remove(id);
@@ -68,7 +96,12 @@ public final class LeakTracker {
         }
     }
 
-    /** Called by backends when a handle is created. */
+    /**
+     * Called by backends when a handle is created.
+     *
+     * @param description what the handle is, for the report
+     * @return the token to release when the handle closes
+     */
     public Registration track(String description) {
         if (!enabled) {
             return new Registration(-1);
@@ -78,7 +111,11 @@ public final class LeakTracker {
         return new Registration(id);
     }
 
-    /** Handles created while tracking was on and not closed yet. */
+    /**
+     * Handles created while tracking was on and not closed yet.
+     *
+     * @return a new list of the live entries, in no particular order
+     */
     public List<Entry> live() {
         return new ArrayList<>(live.values());
     }
@@ -88,7 +125,11 @@ public final class LeakTracker {
         live.clear();
     }
 
-    /** A readable report of {@link #live()}, or an empty string when nothing leaked. */
+    /**
+     * A readable report of {@link #live()}, or an empty string when nothing leaked.
+     *
+     * @return the report, one entry with its creation stack per handle
+     */
     public String report() {
         List<Entry> entries = live();
         if (entries.isEmpty()) {

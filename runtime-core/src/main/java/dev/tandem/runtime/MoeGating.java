@@ -15,10 +15,28 @@ import java.util.Objects;
  */
 public record MoeGating(int k, int groups, int keepGroups, Norm norm, GroupScore groupScore, boolean renormalize,
                         float scaling) {
-    public enum Norm { SOFTMAX, SIGMOID }
+    /** How router logits become scores. */
+    public enum Norm {
+        /** Softmax over the experts (DeepSeek-V2). */
+        SOFTMAX,
+        /** Element-wise sigmoid (DeepSeek-V3). */
+        SIGMOID
+    }
 
-    public enum GroupScore { MAX, SUM_OF_TOP_TWO }
+    /** How an expert group is scored when groups are kept. */
+    public enum GroupScore {
+        /** The group's largest selection score (DeepSeek-V2). */
+        MAX,
+        /** The sum of the group's two largest selection scores (DeepSeek-V3). */
+        SUM_OF_TOP_TWO
+    }
 
+    /**
+     * Checks the settings.
+     *
+     * @throws OutOfRangeException if {@code k} is below 1 or {@code keepGroups} is outside 1..groups
+     * @throws InvalidArgumentException if {@code scaling} is not finite
+     */
     public MoeGating {
         Objects.requireNonNull(norm, "norm");
         Objects.requireNonNull(groupScore, "groupScore");
@@ -33,12 +51,30 @@ public record MoeGating(int k, int groups, int keepGroups, Norm norm, GroupScore
         }
     }
 
-    /** DeepSeek-V3's {@code noaux_tc}: sigmoid scores, a correction bias for selection, groups by top-two sums. */
+    /**
+     * DeepSeek-V3's {@code noaux_tc}: sigmoid scores, a correction bias for selection, groups by top-two sums.
+     *
+     * @param k           experts per token, at least 1
+     * @param groups      expert groups (1 for no grouping)
+     * @param keepGroups  groups kept per token, 1..groups
+     * @param renormalize whether the k weights are divided by their sum
+     * @param scaling     factor applied to the weights last
+     * @return the gating
+     */
     public static MoeGating noauxTc(int k, int groups, int keepGroups, boolean renormalize, float scaling) {
         return new MoeGating(k, groups, keepGroups, Norm.SIGMOID, GroupScore.SUM_OF_TOP_TWO, renormalize, scaling);
     }
 
-    /** DeepSeek-V2's softmax gates: {@code group_limited_greedy} (groups by max), or {@code greedy} with one group. */
+    /**
+     * DeepSeek-V2's softmax gates: {@code group_limited_greedy} (groups by max), or {@code greedy} with one group.
+     *
+     * @param k           experts per token, at least 1
+     * @param groups      expert groups (1 for no grouping)
+     * @param keepGroups  groups kept per token, 1..groups
+     * @param renormalize whether the k weights are divided by their sum
+     * @param scaling     factor applied to the weights last
+     * @return the gating
+     */
     public static MoeGating softmax(int k, int groups, int keepGroups, boolean renormalize, float scaling) {
         return new MoeGating(k, groups, keepGroups, Norm.SOFTMAX, GroupScore.MAX, renormalize, scaling);
     }

@@ -7,6 +7,11 @@ package dev.tandem.runtime;
 public class NotReadyException extends TandemException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, for the reader of the log
+     */
     public NotReadyException(String message) {
         super(message);
     }

@@ -16,6 +16,11 @@ import java.util.Map;
 public record RuntimeOptions(String backend, int deviceCount, int computeThreads, long deviceMemoryBytes,
                              boolean tracing, Map<String, String> properties) {
 
+    /**
+     * Checks the numbers and copies the properties (null means none).
+     *
+     * @throws InvalidArgumentException if a count or size is negative
+     */
     public RuntimeOptions {
         if (deviceCount < 0) {
             throw new InvalidArgumentException("deviceCount must not be negative, got " + deviceCount);
@@ -29,30 +34,72 @@ public record RuntimeOptions(String backend, int deviceCount, int computeThreads
         properties = Map.copyOf(properties == null ? Map.of() : properties);
     }
 
+    /**
+     * Every field at the backend's default, tracing off, no properties.
+     *
+     * @return the default options
+     */
     public static RuntimeOptions defaults() {
         return new RuntimeOptions(null, 0, 0, 0, false, Map.of());
     }
 
+    /**
+     * These options with another backend.
+     *
+     * @param name backend name, or null for the default selection
+     * @return the copy
+     */
     public RuntimeOptions withBackend(String name) {
         return new RuntimeOptions(name, deviceCount, computeThreads, deviceMemoryBytes, tracing, properties);
     }
 
+    /**
+     * These options with another device count.
+     *
+     * @param count devices to open; 0 for the backend's default
+     * @return the copy
+     */
     public RuntimeOptions withDeviceCount(int count) {
         return new RuntimeOptions(backend, count, computeThreads, deviceMemoryBytes, tracing, properties);
     }
 
+    /**
+     * These options with another kernel thread count.
+     *
+     * @param threads threads per device; 0 for the backend's default
+     * @return the copy
+     */
     public RuntimeOptions withComputeThreads(int threads) {
         return new RuntimeOptions(backend, deviceCount, threads, deviceMemoryBytes, tracing, properties);
     }
 
+    /**
+     * These options with another per-device memory capacity.
+     *
+     * @param bytes capacity of each emulated device; 0 for the backend's default
+     * @return the copy
+     */
     public RuntimeOptions withDeviceMemoryBytes(long bytes) {
         return new RuntimeOptions(backend, deviceCount, computeThreads, bytes, tracing, properties);
     }
 
+    /**
+     * These options with tracing on or off.
+     *
+     * @param enabled whether every operation is traced
+     * @return the copy
+     */
     public RuntimeOptions withTracing(boolean enabled) {
         return new RuntimeOptions(backend, deviceCount, computeThreads, deviceMemoryBytes, enabled, properties);
     }
 
+    /**
+     * These options with one backend property added or replaced.
+     *
+     * @param key   the property's name, e.g. {@code sim.profile}
+     * @param value its value
+     * @return the copy
+     */
     public RuntimeOptions withProperty(String key, String value) {
         var map = new HashMap<>(properties);
         map.put(key, value);

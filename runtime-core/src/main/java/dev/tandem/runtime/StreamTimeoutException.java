@@ -4,6 +4,11 @@ package dev.tandem.runtime;
 public class StreamTimeoutException extends TandemException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message what went wrong, for the reader of the log
+     */
     public StreamTimeoutException(String message) {
         super(message);
     }

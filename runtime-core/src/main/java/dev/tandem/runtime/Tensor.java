@@ -24,12 +24,31 @@ public final class Tensor {
         checkFits();
     }
 
-    /** A contiguous tensor starting at the first byte of {@code buffer}. */
+    /**
+     * A contiguous tensor starting at the first byte of {@code buffer}.
+     *
+     * @param buffer the memory viewed
+     * @param dtype  the element type
+     * @param shape  the dimensions, each non-negative
+     * @return the tensor
+     * @throws ShapeException if a dimension is negative
+     * @throws OutOfRangeException if the tensor does not fit in the buffer
+     */
     public static Tensor of(DeviceBuffer buffer, DType dtype, long... shape) {
         return at(buffer, dtype, 0, shape);
     }
 
-    /** A contiguous tensor starting {@code elementOffset} elements into {@code buffer}. */
+    /**
+     * A contiguous tensor starting {@code elementOffset} elements into {@code buffer}.
+     *
+     * @param buffer        the memory viewed
+     * @param dtype         the element type
+     * @param elementOffset offset of the first element, in elements
+     * @param shape         the dimensions, each non-negative
+     * @return the tensor
+     * @throws ShapeException if a dimension is negative
+     * @throws OutOfRangeException if the tensor does not fit in the buffer
+     */
     public static Tensor at(DeviceBuffer buffer, DType dtype, long elementOffset, long... shape) {
         Objects.requireNonNull(buffer, "buffer");
         Objects.requireNonNull(dtype, "dtype");
@@ -37,7 +56,18 @@ public final class Tensor {
         return new Tensor(buffer, dtype, s, contiguousStrides(s), elementOffset);
     }
 
-    /** A tensor with explicit strides (in elements). */
+    /**
+     * A tensor with explicit strides (in elements).
+     *
+     * @param buffer        the memory viewed
+     * @param dtype         the element type
+     * @param elementOffset offset of the first element, in elements
+     * @param shape         the dimensions, each non-negative
+     * @param strides       the step between neighbours along each axis, in elements; as many as dimensions
+     * @return the tensor
+     * @throws ShapeException if there are not as many strides as dimensions, or a stride is negative
+     * @throws OutOfRangeException if an element would lie outside the buffer
+     */
     public static Tensor strided(DeviceBuffer buffer, DType dtype, long elementOffset, long[] shape, long[] strides) {
         Objects.requireNonNull(buffer, "buffer");
         Objects.requireNonNull(dtype, "dtype");
@@ -53,67 +83,148 @@ public final class Tensor {
         return new Tensor(buffer, dtype, s, strides.clone(), elementOffset);
     }
 
-    /** Allocates a contiguous buffer of the right size on {@code stream}'s device and wraps it. */
+    /**
+     * Allocates a contiguous buffer of the right size on {@code stream}'s device and wraps it.
+     *
+     * @param device the device to allocate on
+     * @param stream the stream the allocation is ordered on
+     * @param dtype  the element type
+     * @param shape  the dimensions
+     * @return a tensor over a new buffer, which the caller closes via {@link #buffer()}
+     */
     public static Tensor allocate(Device device, Stream stream, DType dtype, long... shape) {
         long[] s = checkShape(shape);
         long bytes = Math.multiplyExact(numel(s), (long) dtype.byteSize());
         return new Tensor(device.allocate(Math.max(bytes, 1), stream), dtype, s, contiguousStrides(s), 0);
     }
 
+    /**
+     * The memory this tensor views.
+     *
+     * @return the buffer, shared with other views
+     */
     public DeviceBuffer buffer() {
         return buffer;
     }
 
+    /**
+     * The device the tensor's memory is on.
+     *
+     * @return the buffer's device
+     */
     public Device device() {
         return buffer.device();
     }
 
+    /**
+     * The element type.
+     *
+     * @return the dtype
+     */
     public DType dtype() {
         return dtype;
     }
 
+    /**
+     * The number of dimensions.
+     *
+     * @return the rank, 0 for a scalar
+     */
     public int rank() {
         return shape.length;
     }
 
+    /**
+     * The dimensions.
+     *
+     * @return a copy of the shape
+     */
     public long[] shape() {
         return shape.clone();
     }
 
+    /**
+     * The size of one dimension.
+     *
+     * @param axis the axis; negative counts from the last ({@code -1} is the last)
+     * @return the size
+     * @throws OutOfRangeException if there is no such axis
+     */
     public long dim(int axis) {
         return shape[normalizeAxis(axis)];
     }
 
-    /** {@link #dim(int)} as an int, for sizes that are used as Java array lengths or loop bounds. */
+    /**
+     * {@link #dim(int)} as an int, for sizes that are used as Java array lengths or loop bounds.
+     *
+     * @param axis the axis; negative counts from the last ({@code -1} is the last)
+     * @return the size
+     * @throws ArithmeticException if the size does not fit in an int
+     */
     public int size(int axis) {
         return Math.toIntExact(dim(axis));
     }
 
+    /**
+     * The steps between neighbours along each axis.
+     *
+     * @return a copy of the strides, in elements
+     */
     public long[] strides() {
         return strides.clone();
     }
 
+    /**
+     * The step between neighbours along one axis.
+     *
+     * @param axis the axis; negative counts from the last ({@code -1} is the last)
+     * @return the stride, in elements
+     */
     public long stride(int axis) {
         return strides[normalizeAxis(axis)];
     }
 
-    /** Offset of the first element, in elements from the start of the buffer. */
+    /**
+     * Offset of the first element, in elements from the start of the buffer.
+     *
+     * @return the offset in elements
+     */
     public long offset() {
         return offset;
     }
 
+    /**
+     * Offset of the first element, in bytes from the start of the buffer.
+     *
+     * @return the offset in bytes
+     */
     public long byteOffset() {
         return offset * dtype.byteSize();
     }
 
+    /**
+     * The number of elements.
+     *
+     * @return the product of the dimensions
+     */
     public long numel() {
         return numel(shape);
     }
 
+    /**
+     * The bytes the elements occupy when contiguous.
+     *
+     * @return {@code numel() * dtype().byteSize()}
+     */
     public long byteSize() {
         return numel() * dtype.byteSize();
     }
 
+    /**
+     * Whether the elements are laid out densely in row-major order (axes of size 1 may have any stride).
+     *
+     * @return true if contiguous; always true for an empty tensor
+     */
     public boolean isContiguous() {
         if (numel() == 0) {
             return true; // no element to misplace
@@ -128,7 +239,13 @@ public final class Tensor {
         return true;
     }
 
-    /** The same elements with another shape; the tensor must be contiguous. One dimension may be -1. */
+    /**
+     * The same elements with another shape; the tensor must be contiguous. One dimension may be -1.
+     *
+     * @param newShape the new dimensions, with as many elements in all; -1 for one inferred dimension
+     * @return the view
+     * @throws ShapeException if the tensor is not contiguous or the element counts differ
+     */
     public Tensor view(long... newShape) {
         if (!isContiguous()) {
             throw new ShapeException("view of a non-contiguous tensor " + this + "; copy it first");
@@ -161,7 +278,15 @@ public final class Tensor {
         return new Tensor(buffer, dtype, s, contiguousStrides(s), offset);
     }
 
-    /** Elements {@code [start, end)} along {@code axis}. */
+    /**
+     * Elements {@code [start, end)} along {@code axis}.
+     *
+     * @param axis the axis; negative counts from the last ({@code -1} is the last)
+     * @param start first index kept
+     * @param end   index after the last kept
+     * @return the view
+     * @throws OutOfRangeException if the range lies outside the axis
+     */
     public Tensor slice(int axis, long start, long end) {
         int a = normalizeAxis(axis);
         if (start < 0 || end < start || end > shape[a]) {
@@ -173,7 +298,14 @@ public final class Tensor {
         return new Tensor(buffer, dtype, s, strides.clone(), offset + start * strides[a]);
     }
 
-    /** Index {@code index} along {@code axis}, dropping that axis. */
+    /**
+     * Index {@code index} along {@code axis}, dropping that axis.
+     *
+     * @param axis the axis; negative counts from the last ({@code -1} is the last)
+     * @param index the index kept
+     * @return the view, one rank lower
+     * @throws OutOfRangeException if the index lies outside the axis
+     */
     public Tensor select(int axis, long index) {
         int a = normalizeAxis(axis);
         if (index < 0 || index >= shape[a]) {
@@ -190,7 +322,13 @@ public final class Tensor {
         return new Tensor(buffer, dtype, s, st, offset + index * strides[a]);
     }
 
-    /** Swaps two axes without copying. */
+    /**
+     * Swaps two axes without copying.
+     *
+     * @param axis0 one axis; negative counts from the last
+     * @param axis1 the other axis; negative counts from the last
+     * @return the view
+     */
     public Tensor transpose(int axis0, int axis1) {
         int a = normalizeAxis(axis0);
         int b = normalizeAxis(axis1);
@@ -203,7 +341,13 @@ public final class Tensor {
         return new Tensor(buffer, dtype, s, st, offset);
     }
 
-    /** The same memory reinterpreted with another dtype of the same width (e.g. I32 as F32 bits). */
+    /**
+     * The same memory reinterpreted with another dtype of the same width (e.g. I32 as F32 bits).
+     *
+     * @param other the new element type
+     * @return the view
+     * @throws ShapeException if the widths differ
+     */
     public Tensor reinterpret(DType other) {
         if (other.byteSize() != dtype.byteSize()) {
             throw new ShapeException("cannot reinterpret " + dtype + " as " + other + ": widths differ");
@@ -211,6 +355,12 @@ public final class Tensor {
         return new Tensor(buffer, other, shape, strides, offset);
     }
 
+    /**
+     * Whether two tensors have equal dimensions (dtype and strides aside).
+     *
+     * @param other the other tensor
+     * @return true if the shapes are equal
+     */
     public boolean sameShape(Tensor other) {
         return Arrays.equals(shape, other.shape);
     }

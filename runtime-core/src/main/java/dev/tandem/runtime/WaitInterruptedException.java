@@ -8,11 +8,23 @@ package dev.tandem.runtime;
 public class WaitInterruptedException extends TandemException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception; prefer {@link #of(String, InterruptedException)}, which also restores the interrupt flag.
+     *
+     * @param message what the thread was waiting for when it was interrupted
+     * @param cause the interrupt that ended the wait
+     */
     public WaitInterruptedException(String message, InterruptedException cause) {
         super(message, cause);
     }
 
-    /** Restores the interrupt flag of the current thread and returns the exception to throw. */
+    /**
+     * Restores the interrupt flag of the current thread and returns the exception to throw.
+     *
+     * @param waitingFor what the thread was waiting for, e.g. {@code "stream 'main' to drain"}
+     * @param cause the interrupt that ended the wait
+     * @return the exception to throw, with message {@code "interrupted while waiting for " + waitingFor}
+     */
     public static WaitInterruptedException of(String waitingFor, InterruptedException cause) {
         Thread.currentThread().interrupt();
         return new WaitInterruptedException("interrupted while waiting for " + waitingFor, cause);

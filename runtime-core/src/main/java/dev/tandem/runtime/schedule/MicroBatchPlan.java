@@ -13,24 +13,48 @@ import java.util.List;
  */
 public record MicroBatchPlan(List<List<RequestSlice>> microBatches, String reason, double[] estimatedCosts) {
 
+    /**
+     * Copies the slice lists and the cost array, so the plan cannot change afterwards.
+     */
     public MicroBatchPlan {
         microBatches = microBatches.stream().map(List::copyOf).toList();
         estimatedCosts = estimatedCosts.clone();
     }
 
+    /**
+     * The number of micro-batches.
+     *
+     * @return at least 1; 1 means the batch runs unsplit
+     */
     public int size() {
         return microBatches.size();
     }
 
+    /**
+     * Whether the batch is split at all.
+     *
+     * @return true when there are two or more micro-batches
+     */
     public boolean isSplit() {
         return microBatches.size() > 1;
     }
 
+    /**
+     * The number of new tokens in one micro-batch.
+     *
+     * @param microBatch index of the micro-batch, from 0 to {@link #size()} - 1
+     * @return the summed tokens of its slices
+     * @throws IndexOutOfBoundsException if {@code microBatch} is out of range
+     */
     public int tokens(int microBatch) {
         return microBatches.get(microBatch).stream().mapToInt(RequestSlice::tokens).sum();
     }
 
-    /** True when some request is cut at a token boundary (its second part attends to the first part's KV). */
+    /**
+     * True when some request is cut at a token boundary (its second part attends to the first part's KV).
+     *
+     * @return true if any slice starts after its request's first token
+     */
     public boolean splitsARequest() {
         for (List<RequestSlice> mb : microBatches) {
             for (RequestSlice s : mb) {
@@ -42,7 +66,11 @@ public record MicroBatchPlan(List<List<RequestSlice>> microBatches, String reaso
         return false;
     }
 
-    /** Largest over smallest estimated cost; 1.0 is perfect balance. */
+    /**
+     * Largest over smallest estimated cost; 1.0 is perfect balance.
+     *
+     * @return the ratio, at least 1.0; infinite when some micro-batch has no positive cost
+     */
     public double imbalance() {
         double max = 0;
         double min = Double.MAX_VALUE;

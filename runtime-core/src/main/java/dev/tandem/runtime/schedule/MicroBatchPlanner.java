@@ -23,19 +23,38 @@ public final class MicroBatchPlanner {
      * Cost of computing a slice of {@code tokens} new tokens whose first token has {@code context} tokens before it:
      * {@code perToken * tokens + perAttentionPair * pairs}, where pairs counts the (query, key) pairs of causal
      * attention ({@code tokens * context + tokens * (tokens + 1) / 2}).
+     *
+     * @param perToken         cost of each new token, finite and non-negative
+     * @param perAttentionPair cost of each causal (query, key) attention pair, finite and non-negative
      */
     public record CostModel(double perToken, double perAttentionPair) {
+        /**
+         * Checks the coefficients.
+         *
+         * @throws InvalidArgumentException if a coefficient is negative, infinite or NaN
+         */
         public CostModel {
             if (perToken < 0 || perAttentionPair < 0 || !Double.isFinite(perToken) || !Double.isFinite(perAttentionPair)) {
                 throw new InvalidArgumentException("cost coefficients must be finite and non-negative");
             }
         }
 
-        /** Balances token counts only (what vLLM and vllm-ascend do). */
+        /**
+         * Balances token counts only (what vLLM and vllm-ascend do).
+         *
+         * @return a model with cost 1 per token and none per attention pair
+         */
         public static CostModel tokensOnly() {
             return new CostModel(1, 0);
         }
 
+        /**
+         * The cost of one slice.
+         *
+         * @param tokens  new tokens in the slice
+         * @param context tokens before the slice's first token (cached plus earlier slices of the request)
+         * @return {@code perToken * tokens + perAttentionPair * pairs}, in the model's units
+         */
         public double cost(int tokens, long context) {
             double pairs = (double) tokens * context + (double) tokens * (tokens + 1) / 2.0;
             return perToken * tokens + perAttentionPair * pairs;
@@ -51,26 +70,61 @@ public final class MicroBatchPlanner {
      * @param cost          how slices are weighed (token counts only)
      */
     public record Options(int minTokens, double tolerance, boolean splitRequests, CostModel cost) {
+        /**
+         * The default options: minimum 1 token, tolerance 0.1, request splitting on, token counts only.
+         *
+         * @return the defaults
+         */
         public static Options defaults() {
             return new Options(1, 0.1, true, CostModel.tokensOnly());
         }
 
+        /**
+         * Sets the minimum micro-batch size.
+         *
+         * @param tokens each micro-batch needs at least this many tokens
+         * @return a copy with that minimum
+         */
         public Options minTokens(int tokens) {
             return new Options(tokens, tolerance, splitRequests, cost);
         }
 
+        /**
+         * Sets the cost imbalance accepted for a cut at a request boundary.
+         *
+         * @param fraction relative imbalance, e.g. 0.1 for 10%
+         * @return a copy with that tolerance
+         */
         public Options tolerance(double fraction) {
             return new Options(minTokens, fraction, splitRequests, cost);
         }
 
+        /**
+         * Sets whether a prefill request may be cut at a token boundary.
+         *
+         * @param allowed true to allow cuts inside prefill requests
+         * @return a copy with that setting
+         */
         public Options splitRequests(boolean allowed) {
             return new Options(minTokens, tolerance, allowed, cost);
         }
 
+        /**
+         * Sets how slices are weighed.
+         *
+         * @param model the cost model
+         * @return a copy with that model
+         */
         public Options cost(CostModel model) {
             return new Options(minTokens, tolerance, splitRequests, model);
         }
 
+        /**
+         * Creates a planner with these options.
+         *
+         * @return the planner
+         * @throws InvalidArgumentException if {@code minTokens} is below 1 or the tolerance is negative or not finite
+         */
         public MicroBatchPlanner build() {
             return new MicroBatchPlanner(minTokens, tolerance, splitRequests, cost);
         }
@@ -83,6 +137,7 @@ public final class MicroBatchPlanner {
      * @param tolerance     relative cost imbalance accepted for a cut at a request boundary (e.g. 0.1 = 10%)
      * @param splitRequests whether a prefill request may be cut at a token boundary
      * @param cost          how slices are weighed
+     * @throws InvalidArgumentException if {@code minTokens} is below 1 or the tolerance is negative or not finite
      */
     public MicroBatchPlanner(int minTokens, double tolerance, boolean splitRequests, CostModel cost) {
         if (minTokens < 1) {
@@ -98,7 +153,14 @@ public final class MicroBatchPlanner {
         this.cost = cost;
     }
 
-    /** Splits {@code requests} into at most {@code microBatches} parts. */
+    /**
+     * Splits {@code requests} into at most {@code microBatches} parts.
+     *
+     * @param requests     the batch, in order; not empty
+     * @param microBatches the most micro-batches wanted, at least 1
+     * @return the plan; one unsplit micro-batch when splitting would break the minimum size or balance
+     * @throws InvalidArgumentException if {@code microBatches} is below 1 or {@code requests} is empty
+     */
     public MicroBatchPlan plan(List<RequestShape> requests, int microBatches) {
         if (microBatches < 1) {
             throw new InvalidArgumentException("micro-batches must be at least 1, got " + microBatches);

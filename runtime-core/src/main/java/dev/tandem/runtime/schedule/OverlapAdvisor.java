@@ -17,18 +17,36 @@ public final class OverlapAdvisor {
     private final int maxMicroBatches;
     private final double minGain;
 
-    /** The decision, with the predictions behind it. */
+    /**
+     * The decision, with the predictions behind it.
+     *
+     * @param plan       the split to run; one micro-batch when running sequentially
+     * @param overlap    whether to run the overlapped schedule
+     * @param sequential predicted totals of the sequential schedule
+     * @param chosen     predicted totals of the chosen schedule (equal to {@code sequential} when not overlapping)
+     * @param reason     a sentence for logs saying what was chosen and why
+     */
     public record Advice(MicroBatchPlan plan, boolean overlap, ScheduleSimulator.Prediction sequential,
                          ScheduleSimulator.Prediction chosen, String reason) {
-        /** Predicted speed-up of the choice over the sequential schedule. */
+        /**
+         * Predicted speed-up of the choice over the sequential schedule.
+         *
+         * @return sequential over chosen makespan; 1.0 when not overlapping or the chosen makespan is 0
+         */
         public double predictedSpeedup() {
             return chosen.makespanNanos() == 0 ? 1.0 : (double) sequential.makespanNanos() / chosen.makespanNanos();
         }
     }
 
     /**
+     * Creates an advisor.
+     *
+     * @param planner         splits the batch for each candidate micro-batch count
+     * @param costs           estimates each stage's time for a micro-batch
      * @param maxMicroBatches largest split tried (2 is dual-batch overlap)
      * @param minGain         required predicted relative gain, e.g. 0.05 for 5%
+     * @throws InvalidArgumentException if {@code maxMicroBatches} is below 1 or {@code minGain} is negative or not
+     *                                  finite
      */
     public OverlapAdvisor(MicroBatchPlanner planner, StageCostEstimator costs, int maxMicroBatches, double minGain) {
         if (maxMicroBatches < 1) {
@@ -43,6 +61,16 @@ public final class OverlapAdvisor {
         this.minGain = minGain;
     }
 
+    /**
+     * Decides how to run one batch through a program: tries 2 to {@code maxMicroBatches} micro-batches on the
+     * overlapped schedule and keeps the fastest prediction if it beats the sequential one by {@code minGain}.
+     *
+     * @param <S>      the program's state type
+     * @param program  the stages of one forward
+     * @param requests the batch
+     * @return the advice, with its reason
+     * @throws InvalidArgumentException if {@code requests} is empty
+     */
     public <S> Advice advise(StageProgram<S> program, List<RequestShape> requests) {
         MicroBatchPlan whole = planner.plan(requests, 1);
         ScheduleSimulator.Prediction sequential = predict(Schedules.sequential(program, 1), whole, requests);

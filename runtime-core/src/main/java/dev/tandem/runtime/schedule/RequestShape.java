@@ -9,6 +9,11 @@ import dev.tandem.runtime.InvalidArgumentException;
  * @param cachedTokens tokens already in the request's KV cache (its context before this forward)
  */
 public record RequestShape(int newTokens, int cachedTokens) {
+    /**
+     * Checks the counts.
+     *
+     * @throws InvalidArgumentException if {@code newTokens} is below 1 or {@code cachedTokens} is negative
+     */
     public RequestShape {
         if (newTokens < 1) {
             throw new InvalidArgumentException("a request needs at least one new token, got " + newTokens);
@@ -18,6 +23,11 @@ public record RequestShape(int newTokens, int cachedTokens) {
         }
     }
 
+    /**
+     * Whether this is a decode step: one new token after a non-empty context.
+     *
+     * @return true for a decode step, false for a prefill
+     */
     public boolean isDecode() {
         return newTokens == 1 && cachedTokens > 0;
     }

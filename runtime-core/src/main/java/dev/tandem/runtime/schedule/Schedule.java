@@ -11,6 +11,8 @@ import java.util.Map;
 /**
  * An issue order for a program over micro-batches: which step goes on which stream, in what order, and which
  * earlier steps each one waits for. Built by {@link Schedules}; run by {@link ScheduleRunner}.
+ *
+ * @param <S> the per-micro-batch state of the program
  */
 public final class Schedule<S> {
     private final String name;
@@ -62,34 +64,67 @@ public final class Schedule<S> {
         return ((long) microBatch << 32) | stage;
     }
 
+    /**
+     * The schedule's name, e.g. {@code sequential}, {@code dbo} (two overlapped micro-batches) or
+     * {@code overlap x3}.
+     *
+     * @return the name
+     */
     public String name() {
         return name;
     }
 
+    /**
+     * The program this schedule orders.
+     *
+     * @return the program
+     */
     public StageProgram<S> program() {
         return program;
     }
 
+    /**
+     * The number of micro-batches the schedule is for.
+     *
+     * @return at least 1
+     */
     public int microBatches() {
         return microBatches;
     }
 
-    /** Steps in issue order. */
+    /**
+     * Steps in issue order.
+     *
+     * @return an unmodifiable list, one step per stage and micro-batch
+     */
     public List<Step> steps() {
         return steps;
     }
 
-    /** Positions (in {@link #steps()}) of the steps that step {@code position} depends on. */
+    /**
+     * Positions (in {@link #steps()}) of the steps that step {@code position} depends on.
+     *
+     * @param position index of a step in {@link #steps()}
+     * @return earlier positions, all below {@code position}
+     */
     public List<Integer> dependencies(int position) {
         return dependencies.get(position);
     }
 
-    /** True when some step runs on the communication stream. */
+    /**
+     * True when some step runs on the communication stream.
+     *
+     * @return whether a communication stream is needed
+     */
     public boolean usesCommStream() {
         return steps.stream().anyMatch(s -> s.stream() == StreamRole.COMM);
     }
 
-    /** A readable listing: one line per stream, steps in order, e.g. for logs and the README. */
+    /**
+     * A readable listing: one line per stream, steps in order, e.g. for logs and the README.
+     *
+     * @return lines like {@code compute: L0/attention[mb0] · ...}, each ending in a newline
+     */
     public String describeStreams() {
         StringBuilder sb = new StringBuilder();
         for (StreamRole role : new StreamRole[]{StreamRole.COMPUTE, StreamRole.COMM}) {

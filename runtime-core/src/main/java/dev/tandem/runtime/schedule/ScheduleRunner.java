@@ -23,6 +23,14 @@ public final class ScheduleRunner implements AutoCloseable {
     private final Stream comm;
     private final List<Event> events = new ArrayList<>();
 
+    /**
+     * Creates a runner over two streams of one device.
+     *
+     * @param compute the stream for compute steps
+     * @param comm    the stream for communication steps
+     * @throws WrongDeviceException if the streams belong to different devices
+     * @throws InvalidArgumentException if both are the same stream
+     */
     public ScheduleRunner(Stream compute, Stream comm) {
         this.compute = Objects.requireNonNull(compute, "compute");
         this.comm = Objects.requireNonNull(comm, "comm");
@@ -36,10 +44,20 @@ public final class ScheduleRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * The stream compute steps run on.
+     *
+     * @return the compute stream
+     */
     public Stream computeStream() {
         return compute;
     }
 
+    /**
+     * The stream communication steps run on.
+     *
+     * @return the communication stream
+     */
     public Stream commStream() {
         return comm;
     }
@@ -47,6 +65,11 @@ public final class ScheduleRunner implements AutoCloseable {
     /**
      * Enqueues the whole schedule. {@code microBatches.get(m)} is the state of micro-batch m. Returns once
      * everything is enqueued; the compute stream is then ordered after all of it.
+     *
+     * @param <S>          the program's per-micro-batch state
+     * @param schedule     the schedule to issue
+     * @param microBatches the state of each micro-batch, as many as the schedule is for
+     * @throws InvalidArgumentException if the number of states does not match the schedule
      */
     public <S> void run(Schedule<S> schedule, List<S> microBatches) {
         if (microBatches.size() != schedule.microBatches()) {
@@ -99,6 +122,9 @@ public final class ScheduleRunner implements AutoCloseable {
     }
 
     @Override
+    /**
+     * Closes the events the runner created; the streams stay open.
+     */
     public void close() {
         for (Event e : events) {
             if (e != null) {

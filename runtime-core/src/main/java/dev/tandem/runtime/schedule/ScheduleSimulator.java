@@ -14,10 +14,25 @@ public final class ScheduleSimulator {
     private ScheduleSimulator() {
     }
 
-    /** Predicted totals, in nanoseconds. */
+    /**
+     * Predicted totals, in nanoseconds.
+     *
+     * @param makespanNanos time until the last step finishes
+     * @param computeNanos  summed cost of the steps on the compute stream
+     * @param commNanos     summed cost of the steps on the communication stream
+     */
     public record Prediction(long makespanNanos, long computeNanos, long commNanos) {
     }
 
+    /**
+     * Predicts a schedule's totals: steps run in issue order on their stream (COMM steps on the communication
+     * stream, all others on the compute stream), each after its dependencies finish.
+     *
+     * @param <S>      the program's state type
+     * @param schedule the schedule to predict
+     * @param cost     estimated nanoseconds of each step; negative estimates count as 0
+     * @return the predicted makespan and busy times
+     */
     public static <S> Prediction predict(Schedule<S> schedule, ToLongFunction<Step> cost) {
         List<Step> steps = schedule.steps();
         long[] finish = new long[steps.size()];

@@ -29,6 +29,15 @@ public final class Schedules {
     private Schedules() {
     }
 
+    /**
+     * The sequential schedule: all steps on the compute stream, stage by stage, each stage for every micro-batch.
+     *
+     * @param <S>          the program's per-micro-batch state
+     * @param program      the program
+     * @param microBatches number of micro-batches, at least 1
+     * @return the schedule
+     * @throws InvalidArgumentException if {@code microBatches} is below 1
+     */
     public static <S> Schedule<S> sequential(StageProgram<S> program, int microBatches) {
         checkMicroBatches(microBatches);
         List<Step> steps = new ArrayList<>();
@@ -40,6 +49,15 @@ public final class Schedules {
         return new Schedule<>(microBatches == 1 ? "sequential" : "sequential x" + microBatches, program, microBatches, steps);
     }
 
+    /**
+     * The overlapped schedule described in the class comment; the sequential one for a single micro-batch.
+     *
+     * @param <S>          the program's per-micro-batch state
+     * @param program      the program
+     * @param microBatches number of micro-batches, at least 1
+     * @return the schedule
+     * @throws InvalidArgumentException if {@code microBatches} is below 1
+     */
     public static <S> Schedule<S> overlapped(StageProgram<S> program, int microBatches) {
         checkMicroBatches(microBatches);
         if (microBatches == 1) {

@@ -6,6 +6,8 @@ import java.util.List;
 @FunctionalInterface
 public interface StageCostEstimator {
     /**
+     * Estimates how long one stage takes for one micro-batch.
+     *
      * @param stage       the stage
      * @param slices      the micro-batch's request slices
      * @param requests    the whole batch's request shapes (for cached context lengths)

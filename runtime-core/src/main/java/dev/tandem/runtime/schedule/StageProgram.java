@@ -14,12 +14,20 @@ import java.util.TreeSet;
  * The one definition of a forward: stages in program order (for a layer stack, each layer's stages one after
  * the other). Running them in this order for one micro-batch on one stream is the meaning of the program; every
  * schedule must give the same results. Dependencies between stages follow from their reads and writes.
+ *
+ * @param <S> the per-micro-batch state the stages work on
  */
 public final class StageProgram<S> {
     private final List<Stage<S>> stages;
     private final List<List<Integer>> localDependencies;
     private final List<List<Integer>> sharedDependencies;
 
+    /**
+     * Creates a program and derives its dependencies.
+     *
+     * @param stages the stages in program order; copied
+     * @throws InvalidArgumentException if there are no stages or two share a name
+     */
     public StageProgram(List<Stage<S>> stages) {
         this.stages = List.copyOf(stages);
         if (this.stages.isEmpty()) {
@@ -67,19 +75,40 @@ public final class StageProgram<S> {
         }
     }
 
+    /**
+     * The stages in program order.
+     *
+     * @return an unmodifiable list
+     */
     public List<Stage<S>> stages() {
         return stages;
     }
 
+    /**
+     * The number of stages.
+     *
+     * @return at least 1
+     */
     public int size() {
         return stages.size();
     }
 
+    /**
+     * One stage.
+     *
+     * @param index position in program order
+     * @return the stage at {@code index}
+     */
     public Stage<S> stage(int index) {
         return stages.get(index);
     }
 
-    /** Earlier stages of the same micro-batch that stage {@code index} must follow (data or anti-dependences). */
+    /**
+     * Earlier stages of the same micro-batch that stage {@code index} must follow (data or anti-dependences).
+     *
+     * @param index position of the stage in program order
+     * @return positions below {@code index}, ascending
+     */
     public List<Integer> localDependencies(int index) {
         return localDependencies.get(index);
     }
@@ -88,6 +117,9 @@ public final class StageProgram<S> {
      * Stages that stage {@code index} must follow in every <em>earlier</em> micro-batch, through shared values
      * (e.g. stage {@code L2/attention} of micro-batch 1 after stage {@code L2/attention} of micro-batch 0 when
      * both touch {@code shared:kv/L2}), in any program position, itself included.
+     *
+     * @param index position of the stage in program order
+     * @return stage positions, ascending
      */
     public List<Integer> sharedDependencies(int index) {
         return sharedDependencies.get(index);

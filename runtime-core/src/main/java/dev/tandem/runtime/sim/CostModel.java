@@ -44,17 +44,32 @@ public final class CostModel {
         }
     }
 
-    /** The hardware costed. */
+    /**
+     * The hardware costed.
+     *
+     * @return the hardware profile
+     */
     public HardwareProfile profile() {
         return profile;
     }
 
-    /** The dtype of linear-layer GEMMs ({@code bf16}, {@code int8}, {@code fp8} or {@code f32}). */
+    /**
+     * The dtype of linear-layer GEMMs ({@code bf16}, {@code int8}, {@code fp8} or {@code f32}).
+     *
+     * @return the lower-case dtype name
+     */
     public String linearDType() {
         return linearDType;
     }
 
-    /** Cost of kernel {@code name} reading {@code reads} and writing {@code writes}. */
+    /**
+     * Cost of kernel {@code name} reading {@code reads} and writing {@code writes}.
+     *
+     * @param name   the kernel's name, e.g. {@code matmul}; unknown kernels are costed by the bytes they move
+     * @param reads  the tensors the kernel reads
+     * @param writes the tensors the kernel writes
+     * @return estimated nanoseconds
+     */
     public double kernelNanos(String name, List<Tensor> reads, List<Tensor> writes) {
         if (name.equals("matmul")) {
             return matmulNanos(reads.get(0), reads.get(1), writes.get(0));
@@ -82,6 +97,10 @@ public final class CostModel {
      * The cost of fused attention (reads q, k, v and optionally qRope, kRope; writes out [h, n, dv]): the two
      * products {@code q k^T} and {@code p v} over every key, as the unfused matmuls cost them, at the GEMM rate for n
      * rows, or the bytes of its operands (no score matrix goes to memory), whichever is longer.
+     *
+     * @param reads q, k, v, then optionally qRope and kRope
+     * @param out   the output, shaped [h, n, dv]
+     * @return estimated nanoseconds; 0 when there is nothing to compute
      */
     public double attentionNanos(List<Tensor> reads, Tensor out) {
         Tensor q = reads.get(0);
@@ -106,7 +125,14 @@ public final class CostModel {
         return Math.max(computeNanos, memoryNanos(bytes));
     }
 
-    /** The GEMM cost of {@code out = a x b} (either operand possibly transposed). */
+    /**
+     * The GEMM cost of {@code out = a x b} (either operand possibly transposed).
+     *
+     * @param a   the left operand
+     * @param b   the right operand (the weight of a linear layer when both are 2-D)
+     * @param out the product, [m, n] or [batch, m, n]
+     * @return estimated nanoseconds: the longer of compute and memory time; 0 for an empty product
+     */
     public double matmulNanos(Tensor a, Tensor b, Tensor out) {
         long batch = out.rank() == 3 ? out.dim(0) : 1;
         long m = out.dim(-2);
@@ -127,7 +153,12 @@ public final class CostModel {
         return Math.max(computeNanos, memory);
     }
 
-    /** Fraction of peak a GEMM with {@code m} rows reaches. */
+    /**
+     * Fraction of peak a GEMM with {@code m} rows reaches.
+     *
+     * @param m rows of the GEMM
+     * @return a fraction between 0 and the profile's GEMM efficiency
+     */
     public double gemmEfficiency(long m) {
         return profile.gemmEfficiency() * m / (m + profile.gemmHalfRows());
     }
@@ -140,17 +171,32 @@ public final class CostModel {
         };
     }
 
-    /** Nanoseconds to move {@code bytes} through device memory. */
+    /**
+     * Nanoseconds to move {@code bytes} through device memory.
+     *
+     * @param bytes bytes read plus written
+     * @return estimated nanoseconds at the profile's effective HBM bandwidth
+     */
     public double memoryNanos(double bytes) {
         return bytes / (profile.hbmGBps() * profile.hbmEfficiency());
     }
 
-    /** Nanoseconds of a host-device copy of {@code bytes}. */
+    /**
+     * Nanoseconds of a host-device copy of {@code bytes}.
+     *
+     * @param bytes bytes copied
+     * @return estimated nanoseconds
+     */
     public double hostCopyNanos(long bytes) {
         return profile.activationBytes() == 0 ? memoryNanos(bytes) : bytes / HOST_COPY_GBPS;
     }
 
-    /** Bytes a tensor occupies in the modelled deployment (activation dtype for floating tensors). */
+    /**
+     * Bytes a tensor occupies in the modelled deployment (activation dtype for floating tensors).
+     *
+     * @param t the tensor
+     * @return its size in bytes in the modelled deployment
+     */
     public double bytes(Tensor t) {
         DType d = t.dtype();
         if (profile.activationBytes() == 0 || !d.isFloatingPoint()) {
@@ -159,7 +205,12 @@ public final class CostModel {
         return (double) t.numel() * profile.activationBytes();
     }
 
-    /** Bytes per element of {@code dtype} on the wire. */
+    /**
+     * Bytes per element of {@code dtype} on the wire.
+     *
+     * @param dtype the element type
+     * @return bytes per element as sent between devices
+     */
     public double wireBytes(DType dtype) {
         return profile.activationBytes() == 0 || !dtype.isFloatingPoint() ? dtype.byteSize() : profile.activationBytes();
     }
@@ -170,6 +221,7 @@ public final class CostModel {
      * @param kind      {@code allToAll} (any all-to-all), or another collective's name
      * @param wireBytes bytes this rank sends to (or receives from) the others for the algorithm
      * @param groupSize ranks in the group
+     * @return estimated nanoseconds; 0 for a group of one
      */
     public double collectiveNanos(String kind, double wireBytes, int groupSize) {
         if (groupSize < 2) {

@@ -69,13 +69,25 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         }
     }
 
-    /** Peak TFLOPS for {@code dtype} ({@code bf16}, {@code fp8}, {@code int8}, {@code f32}), or NaN when absent. */
+    /**
+     * Peak TFLOPS for {@code dtype} ({@code bf16}, {@code fp8}, {@code int8}, {@code f32}), or NaN when absent.
+     *
+     * @param dtype the dtype name, case-insensitive
+     * @return dense peak in TFLOPS, or NaN when the hardware has no units for it
+     */
     public double peak(String dtype) {
         Double v = peakTflops.get(dtype.toLowerCase(Locale.ROOT));
         return v == null ? Double.NaN : v;
     }
 
-    /** Loads a shipped profile by name (case-insensitive); an unknown name lists the known ones. */
+    /**
+     * Loads a shipped profile by name (case-insensitive); an unknown name lists the known ones.
+     *
+     * @param name the profile's name, e.g. one of the shipped profiles
+     * @return the profile
+     * @throws InvalidArgumentException if no such profile ships or a figure in it is missing or invalid
+     * @throws java.io.UncheckedIOException if the profile cannot be read
+     */
     public static HardwareProfile load(String name) {
         String key = name.toLowerCase(Locale.ROOT);
         String resource = "profiles/" + key + ".properties";
@@ -92,7 +104,14 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         }
     }
 
-    /** A profile from properties with the keys of the shipped files. */
+    /**
+     * A profile from properties with the keys of the shipped files.
+     *
+     * @param name the profile's name
+     * @param p    the figures, with the keys of the shipped {@code profiles/*.properties} files
+     * @return the profile
+     * @throws InvalidArgumentException if a figure is missing, not a number or out of range
+     */
     public static HardwareProfile fromProperties(String name, Properties p) {
         Map<String, Double> peaks = new TreeMap<>();
         Map<Integer, Double> a2a = new TreeMap<>();
@@ -122,7 +141,12 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         }
     }
 
-    /** This profile with another node size (the planner's {@code --devices-per-node}). */
+    /**
+     * This profile with another node size (the planner's {@code --devices-per-node}).
+     *
+     * @param devices devices per node
+     * @return a copy with that node size
+     */
     public HardwareProfile withDevicesPerNode(int devices) {
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,

@@ -26,7 +26,12 @@ public final class HostProfile {
     private HostProfile() {
     }
 
-    /** Measures with one device, one compute thread and {@code link} (null: 10 GB/s, 20 us). */
+    /**
+     * Measures with one device, one compute thread and {@code link} (null: 10 GB/s, 20 us).
+     *
+     * @param link the emulated link the host run uses, or null for the default
+     * @return the measured profile
+     */
     public static HardwareProfile measure(LinkEmulation link) {
         return measure(link, 1, 1);
     }
@@ -34,7 +39,10 @@ public final class HostProfile {
     /**
      * Measures the host backend with {@code ranks} devices of {@code computeThreads} threads running at once.
      *
-     * @param link the emulated link the host run uses (null: 10 GB/s, 20 us)
+     * @param link           the emulated link the host run uses (null: 10 GB/s, 20 us)
+     * @param ranks          devices measured at once
+     * @param computeThreads compute threads of each device
+     * @return the measured profile
      */
     public static HardwareProfile measure(LinkEmulation link, int ranks, int computeThreads) {
         return measure(link, ranks, computeThreads, new int[][]{{512, 512}});
@@ -48,6 +56,10 @@ public final class HostProfile {
      *
      * @param link    the emulated link the host run uses (null: 10 GB/s, 20 us)
      * @param weights the linear layers' weight shapes {k, n} to measure the GEMM rate at (at least one)
+     * @param ranks          devices measured at once
+     * @param computeThreads compute threads of each device
+     * @return the measured profile
+     * @throws InvalidArgumentException if {@code weights} is empty
      */
     public static HardwareProfile measure(LinkEmulation link, int ranks, int computeThreads, int[][] weights) {
         if (weights.length == 0) {

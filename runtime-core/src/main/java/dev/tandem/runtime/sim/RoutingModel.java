@@ -25,17 +25,34 @@ public final class RoutingModel {
         this.seed = seed;
     }
 
-    /** Every expert equally loaded. */
+    /**
+     * Every expert equally loaded.
+     *
+     * @return the balanced model
+     */
     public static RoutingModel balanced() {
         return new RoutingModel(0, 0);
     }
 
-    /** Expert popularity ~ 1 / rank^s over a ranking drawn with {@code seed}. */
+    /**
+     * Expert popularity ~ 1 / rank^s over a ranking drawn with {@code seed}.
+     *
+     * @param s    the Zipf exponent, at least 0 (0 is balanced)
+     * @param seed seeds the random ranking of the experts
+     * @return the skewed model
+     * @throws InvalidArgumentException if {@code s} is negative, infinite or NaN
+     */
     public static RoutingModel zipf(double s, long seed) {
         return new RoutingModel(s, seed);
     }
 
-    /** Parses {@code balanced} or {@code zipf:S} (seed 1), as the planner's {@code --expert-skew} takes it. */
+    /**
+     * Parses {@code balanced} or {@code zipf:S} (seed 1), as the planner's {@code --expert-skew} takes it.
+     *
+     * @param text {@code balanced}, {@code none}, {@code 0}, {@code zipf:S} or a bare number S (case-insensitive)
+     * @return the model
+     * @throws InvalidArgumentException if the text is neither
+     */
     public static RoutingModel parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         if (t.equals("balanced") || t.equals("none") || t.equals("0")) {
@@ -50,7 +67,11 @@ public final class RoutingModel {
         }
     }
 
-    /** True when every expert is equally loaded. */
+    /**
+     * True when every expert is equally loaded.
+     *
+     * @return whether the exponent is 0
+     */
     public boolean isBalanced() {
         return exponent == 0;
     }
@@ -60,7 +81,12 @@ public final class RoutingModel {
         return isBalanced() ? "balanced" : String.format(Locale.ROOT, "zipf:%.2f", exponent);
     }
 
-    /** The share of (token, slot) pairs each expert attracts (sums to 1). */
+    /**
+     * The share of (token, slot) pairs each expert attracts (sums to 1).
+     *
+     * @param experts number of experts
+     * @return one share per expert, indexed by expert id
+     */
     public double[] shares(int experts) {
         double[] w = new double[experts];
         int[] order = ranking(experts);
@@ -79,6 +105,12 @@ public final class RoutingModel {
      * Pairs per expert for {@code tokens} tokens choosing {@code topK} distinct experts each: shares scaled to
      * {@code tokens x topK}, capped at {@code tokens} per expert (the excess goes to the next experts), rounded
      * by largest remainder.
+     *
+     * @param tokens  tokens routed
+     * @param topK    experts each token chooses
+     * @param experts number of experts
+     * @return pairs per expert, summing to {@code tokens * topK}
+     * @throws InvalidArgumentException if {@code topK} exceeds {@code experts}
      */
     public int[] counts(int tokens, int topK, int experts) {
         if (topK > experts) {
@@ -135,7 +167,13 @@ public final class RoutingModel {
         return out;
     }
 
-    /** Largest over mean load of expert groups of {@code experts / ranks} consecutive experts (1 = balanced). */
+    /**
+     * Largest over mean load of expert groups of {@code experts / ranks} consecutive experts (1 = balanced).
+     *
+     * @param experts number of experts
+     * @param ranks   number of ranks the experts are spread over, in equal consecutive groups
+     * @return the imbalance factor, at least 1
+     */
     public double rankImbalance(int experts, int ranks) {
         double[] share = shares(experts);
         int per = experts / ranks;

@@ -12,6 +12,10 @@ public final class SimBackend implements Backend {
     /** The name the backend is selected by. */
     public static final String NAME = "sim";
 
+    /** Creates the backend; the service loader calls this when backends are looked up. */
+    public SimBackend() {
+    }
+
     @Override
     public String name() {
         return NAME;

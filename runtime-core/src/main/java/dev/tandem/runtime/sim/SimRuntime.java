@@ -40,7 +40,12 @@ public final class SimRuntime extends Handle implements TandemRuntime {
     private final List<SimGroup> groups = new ArrayList<>();
     private boolean wake;   // guarded by the lock: a stream reached a position a host thread waits for
 
-    /** Opens {@code options.deviceCount()} simulated devices (default: one node of the profile). */
+    /**
+     * Opens {@code options.deviceCount()} simulated devices (default: one node of the profile).
+     *
+     * @param options  device count, per-device memory (unlimited when 0) and tracing
+     * @param settings what the simulation models
+     */
     public SimRuntime(RuntimeOptions options, SimSettings settings) {
         super("sim runtime");
         this.settings = Objects.requireNonNull(settings, "settings");
@@ -58,17 +63,29 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         return SimBackend.NAME;
     }
 
-    /** What this runtime models. */
+    /**
+     * What this runtime models.
+     *
+     * @return the settings
+     */
     public SimSettings settings() {
         return settings;
     }
 
-    /** The costs every operation is charged with. */
+    /**
+     * The costs every operation is charged with.
+     *
+     * @return the cost model
+     */
     public CostModel costs() {
         return costs;
     }
 
-    /** The routing model data-less layers take their expert counts from. */
+    /**
+     * The routing model data-less layers take their expert counts from.
+     *
+     * @return the routing model of the settings
+     */
     public RoutingModel routing() {
         return settings.routing();
     }
@@ -115,12 +132,22 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         return tracer;
     }
 
-    /** Peak of allocated bytes on device {@code index} since it was opened (or last reset). */
+    /**
+     * Peak of allocated bytes on device {@code index} since it was opened (or last reset).
+     *
+     * @param index the device's index
+     * @return bytes
+     */
     public long peakBytes(int index) {
         return devices.get(index).peakBytes();
     }
 
-    /** Bytes allocated on device {@code index} now. */
+    /**
+     * Bytes allocated on device {@code index} now.
+     *
+     * @param index the device's index
+     * @return bytes
+     */
     public long usedBytes(int index) {
         return devices.get(index).usedBytes();
     }
@@ -130,7 +157,11 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         devices.forEach(SimDevice::resetPeak);
     }
 
-    /** The latest virtual time any stream of this runtime has reached, in nanoseconds. */
+    /**
+     * The latest virtual time any stream of this runtime has reached, in nanoseconds.
+     *
+     * @return nanoseconds of virtual time since the runtime opened
+     */
     public long virtualNanos() {
         synchronized (lock) {
             long t = 0;

@@ -14,7 +14,12 @@ public final class Closer {
     private Closer() {
     }
 
-    /** A close as an action for {@link #runAll}; a checked exception from it becomes an unchecked one. */
+    /**
+     * A close as an action for {@link #runAll}; a checked exception from it becomes an unchecked one.
+     *
+     * @param resource the resource to close
+     * @return an action that closes it, wrapping a checked exception in an {@link IllegalStateException}
+     */
     public static Runnable closing(AutoCloseable resource) {
         return () -> {
             try {
@@ -27,7 +32,11 @@ public final class Closer {
         };
     }
 
-    /** Closes every resource in list order (see {@link #runAll}). */
+    /**
+     * Closes every resource in list order (see {@link #runAll}).
+     *
+     * @param resources the resources to close
+     */
     public static void closeAll(List<? extends AutoCloseable> resources) {
         runAll(resources.stream().map(Closer::closing).toList());
     }
@@ -36,6 +45,12 @@ public final class Closer {
      * The fixed order in which every device closes its children: communicators (collectives in flight end first),
      * then buffers (their frees are stream-ordered), then events, then streams. Returns the close actions, to which
      * a backend appends its own resources, for {@link #runAll}.
+     *
+     * @param communicators the device's communicators
+     * @param buffers       the device's buffers
+     * @param events        the device's events
+     * @param streams       the device's streams
+     * @return a new mutable list of close actions, in that order
      */
     public static List<Runnable> deviceChildren(Collection<? extends AutoCloseable> communicators,
                                                 Collection<? extends AutoCloseable> buffers,
@@ -50,12 +65,20 @@ public final class Closer {
         return closes;
     }
 
-    /** Synchronizes every open stream, all of them even if one fails (the first failure is thrown). */
+    /**
+     * Synchronizes every open stream, all of them even if one fails (the first failure is thrown).
+     *
+     * @param streams the streams; closed ones are skipped
+     */
     public static void synchronizeAll(Collection<? extends Stream> streams) {
         runAll(streams.stream().filter(s -> !s.isClosed()).map(s -> (Runnable) s::synchronize).toList());
     }
 
-    /** Runs every action in order, then throws the first failure (with the rest suppressed), if any. */
+    /**
+     * Runs every action in order, then throws the first failure (with the rest suppressed), if any.
+     *
+     * @param actions the actions to run
+     */
     public static void runAll(List<? extends Runnable> actions) {
         RuntimeException first = null;
         for (Runnable action : actions) {

@@ -35,6 +35,15 @@ public final class CollectiveContract {
     private CollectiveContract() {
     }
 
+    /**
+     * Checks the arguments of an all-reduce: send and recv hold equally many elements.
+     *
+     * @param c      the communicator (the calling rank)
+     * @param stream the stream the collective would be enqueued on
+     * @param send   the rank's contribution
+     * @param recv   receives the reduced result
+     * @param op     the reduction
+     */
     public static void allReduce(Communicator c, Stream stream, Tensor send, Tensor recv, ReduceOp op) {
         pair(c, "allReduce", stream, send, recv);
         Objects.requireNonNull(op, "allReduce: op");
@@ -43,6 +52,14 @@ public final class CollectiveContract {
         }
     }
 
+    /**
+     * Checks the arguments of an all-gather: recv holds group size times send's elements.
+     *
+     * @param c      the communicator (the calling rank)
+     * @param stream the stream the collective would be enqueued on
+     * @param send   the rank's contribution
+     * @param recv   receives every rank's contribution in rank order
+     */
     public static void allGather(Communicator c, Stream stream, Tensor send, Tensor recv) {
         pair(c, "allGather", stream, send, recv);
         if (recv.numel() != send.numel() * c.size()) {
@@ -51,6 +68,15 @@ public final class CollectiveContract {
         }
     }
 
+    /**
+     * Checks the arguments of a reduce-scatter: send holds group size times recv's elements.
+     *
+     * @param c      the communicator (the calling rank)
+     * @param stream the stream the collective would be enqueued on
+     * @param send   the rank's full input
+     * @param recv   receives the rank's reduced part
+     * @param op     the reduction
+     */
     public static void reduceScatter(Communicator c, Stream stream, Tensor send, Tensor recv, ReduceOp op) {
         pair(c, "reduceScatter", stream, send, recv);
         Objects.requireNonNull(op, "reduceScatter: op");
@@ -60,6 +86,14 @@ public final class CollectiveContract {
         }
     }
 
+    /**
+     * Checks the arguments of an all-to-all: send and recv hold equally many elements, divisible by the group size.
+     *
+     * @param c      the communicator (the calling rank)
+     * @param stream the stream the collective would be enqueued on
+     * @param send   one equal block per destination rank
+     * @param recv   one equal block per source rank
+     */
     public static void allToAll(Communicator c, Stream stream, Tensor send, Tensor recv) {
         pair(c, "allToAll", stream, send, recv);
         if (send.numel() != recv.numel() || send.numel() % c.size() != 0) {
@@ -68,6 +102,19 @@ public final class CollectiveContract {
         }
     }
 
+    /**
+     * Checks the arguments of an all-to-all-v: each count and displacement array has one entry per rank, and
+     * every range {@code [displ, displ + count)} lies within its tensor.
+     *
+     * @param c          the communicator (the calling rank)
+     * @param stream     the stream the collective would be enqueued on
+     * @param send       the elements to send
+     * @param sendCounts elements sent to each rank
+     * @param sendDispls offset in {@code send} of each rank's elements
+     * @param recv       receives the elements
+     * @param recvCounts elements received from each rank
+     * @param recvDispls offset in {@code recv} of each rank's elements
+     */
     public static void allToAllV(Communicator c, Stream stream, Tensor send, long[] sendCounts, long[] sendDispls,
                                  Tensor recv, long[] recvCounts, long[] recvDispls) {
         pair(c, "allToAllV", stream, send, recv);
@@ -75,17 +122,39 @@ public final class CollectiveContract {
         counts(c, "allToAllV recv", recv, recvCounts, recvDispls);
     }
 
+    /**
+     * Checks the arguments of a broadcast: the root is a rank of the group.
+     *
+     * @param c      the communicator (the calling rank)
+     * @param stream the stream the collective would be enqueued on
+     * @param tensor the root's data, overwritten on the other ranks
+     * @param root   the rank that sends
+     */
     public static void broadcast(Communicator c, Stream stream, Tensor tensor, int root) {
         tensor(c, "broadcast", stream, tensor);
         peer(c, "broadcast", root, true);
     }
 
-    /** {@code operation} is {@code "send"} or {@code "recv"}. */
+    /**
+     * Checks the arguments of a point-to-point send or receive: the peer is another rank of the group.
+     *
+     * @param c         the communicator (the calling rank)
+     * @param operation {@code "send"} or {@code "recv"}, named in errors
+     * @param stream    the stream the operation would be enqueued on
+     * @param tensor    the data sent or the tensor that receives
+     * @param peer      the rank on the other end
+     */
     public static void pointToPoint(Communicator c, String operation, Stream stream, Tensor tensor, int peer) {
         tensor(c, operation, stream, tensor);
         peer(c, operation, peer, false);
     }
 
+    /**
+     * Checks the arguments of a barrier: an open communicator and an open stream of its device.
+     *
+     * @param c      the communicator (the calling rank)
+     * @param stream the stream the collective would be enqueued on
+     */
     public static void barrier(Communicator c, Stream stream) {
         stream(c, "barrier", stream);
     }

@@ -9,7 +9,13 @@ public final class DeviceChecks {
     private DeviceChecks() {
     }
 
-    /** An allocation of {@code bytes} bytes ordered on {@code stream}: a positive size and an open stream. */
+    /**
+     * An allocation of {@code bytes} bytes ordered on {@code stream}: a positive size and an open stream.
+     *
+     * @param bytes  the requested size
+     * @param stream the stream the allocation is ordered on
+     * @throws dev.tandem.runtime.InvalidArgumentException if {@code bytes} is not positive
+     */
     public static void allocation(long bytes, Stream stream) {
         if (bytes <= 0) {
             throw new InvalidArgumentException("allocation size must be positive, got " + bytes + " bytes");

@@ -25,6 +25,8 @@ public final class EventRules {
      *
      * @param recorded whether an event of this backend was ever recorded (called only on events of the same
      *                 device as {@code end})
+     * @param end      the event {@code elapsedMillis} is called on
+     * @param start    the event passed to it
      */
     public static void checkElapsed(Event end, Event start, Predicate<Event> recorded) {
         Objects.requireNonNull(start, "start");

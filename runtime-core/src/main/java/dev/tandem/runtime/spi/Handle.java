@@ -59,31 +59,53 @@ public abstract class Handle implements AutoCloseable {
         }
     }
 
-    /** Registers the handle; {@code description} names it in leak reports and closed-handle errors. */
+    /**
+     * Registers the handle; {@code description} names it in leak reports and closed-handle errors.
+     *
+     * @param description names the handle in leak reports and closed-handle errors, e.g. {@code stream 'main' on host:0}
+     */
     protected Handle(String description) {
         this.state = new State(description);
         this.registration = LeakTracker.global().track(description);
         LEAKS.register(this, state);
     }
 
-    /** True once {@link #close()} has begun. */
+    /**
+     * True once {@link #close()} has begun.
+     *
+     * @return whether the handle is closing or closed
+     */
     public final boolean isClosed() {
         return state.closed;
     }
 
-    /** What this handle is, as in leak reports ("stream 'main' on host:0"). */
+    /**
+     * What this handle is, as in leak reports ("stream 'main' on host:0").
+     *
+     * @return the description given at construction
+     */
     protected final String description() {
         return state.description;
     }
 
-    /** Throws {@link HandleClosedException} naming {@code operation} if this handle is closed. */
+    /**
+     * Throws {@link HandleClosedException} naming {@code operation} if this handle is closed.
+     *
+     * @param operation the operation attempted, named in the error
+     * @throws HandleClosedException if the handle is closed
+     */
     protected final void ensureOpen(String operation) {
         if (state.closed) {
             throw closedError(operation);
         }
     }
 
-    /** The exception for using this handle after close. */
+    /**
+     * The exception for using this handle after close.
+     *
+     * @param operation the operation attempted, named in the message
+     * @return the exception, not thrown
+     */
     protected final HandleClosedException closedError(String operation) {
         return new HandleClosedException(operation + ": " + state.description + " is closed");
     }
@@ -91,6 +113,10 @@ public abstract class Handle implements AutoCloseable {
     /**
      * Starts a call that close must wait for; throws {@link HandleClosedException} if the handle is closed. Use as
      * {@code try (var u = use("enqueue")) { ... }}.
+     *
+     * @param operation the operation starting, named in the error
+     * @return the usage to close when the call ends
+     * @throws HandleClosedException if the handle is closed
      */
     protected final Usage use(String operation) {
         synchronized (state) {
@@ -105,6 +131,13 @@ public abstract class Handle implements AutoCloseable {
     /**
      * Creates a child while this handle is open and remembers it in {@code children} (which the handle closes in
      * {@link #release()}); throws {@link HandleClosedException} naming {@code operation} once closed.
+     *
+     * @param <T>       the child's type
+     * @param operation the operation creating the child, named in the error
+     * @param children  the collection the child is added to
+     * @param create    creates the child
+     * @return the child
+     * @throws HandleClosedException if the handle is closed
      */
     protected final <T> T adopt(String operation, Collection<? super T> children, Supplier<? extends T> create) {
         ensureOpen(operation);

@@ -35,7 +35,12 @@ public final class KernelContract implements Kernels {
         this.implementation = Objects.requireNonNull(implementation, "implementation");
     }
 
-    /** The backend's kernels behind the shared validation. */
+    /**
+     * The backend's kernels behind the shared validation.
+     *
+     * @param implementation the backend's kernels
+     * @return kernels that validate every call before delegating; {@code implementation} itself if already wrapped
+     */
     public static Kernels wrap(Kernels implementation) {
         return implementation instanceof KernelContract ? implementation : new KernelContract(implementation);
     }

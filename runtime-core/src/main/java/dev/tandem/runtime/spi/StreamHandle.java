@@ -18,7 +18,12 @@ public abstract class StreamHandle extends Handle implements Stream {
     private final StreamOptions options;
     private volatile String tag;
 
-    /** {@code description} names the stream in leak reports and closed-handle errors. */
+    /**
+     * {@code description} names the stream in leak reports and closed-handle errors.
+     *
+     * @param description names the stream in leak reports and closed-handle errors
+     * @param options     the stream's options
+     */
     protected StreamHandle(String description, StreamOptions options) {
         super(description);
         this.options = Objects.requireNonNull(options, "options");
@@ -63,6 +68,12 @@ public abstract class StreamHandle extends Handle implements Stream {
     /**
      * {@code event} as an open event of this stream's device and of type {@code type}; otherwise
      * {@link WrongDeviceException} or {@link HandleClosedException} naming {@code operation}.
+     *
+     * @param <E>       the backend's event type
+     * @param event     the event passed by the caller
+     * @param type      the backend's event class
+     * @param operation the operation, named in errors
+     * @return {@code event}, cast to {@code type}
      */
     protected final <E extends Event> E ownEvent(Event event, Class<E> type, String operation) {
         Objects.requireNonNull(event, "event");
@@ -76,7 +87,11 @@ public abstract class StreamHandle extends Handle implements Stream {
         return type.cast(event);
     }
 
-    /** The tag that operations enqueued now carry in traces, or null. */
+    /**
+     * The tag that operations enqueued now carry in traces, or null.
+     *
+     * @return the current trace tag, or null
+     */
     protected final String tag() {
         return tag;
     }

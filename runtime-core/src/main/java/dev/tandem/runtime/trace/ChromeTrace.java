@@ -21,6 +21,13 @@ public final class ChromeTrace {
     private ChromeTrace() {
     }
 
+    /**
+     * Writes spans as Chrome trace-event JSON to a file, one lane per device and stream.
+     *
+     * @param spans the spans to write
+     * @param file the file to write, replaced if it exists; missing parent directories are created
+     * @throws IOException if the file cannot be written
+     */
     public static void write(List<TraceSpan> spans, Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
@@ -31,6 +38,13 @@ public final class ChromeTrace {
         }
     }
 
+    /**
+     * Writes spans as Chrome trace-event JSON, timestamps relative to the earliest span start.
+     *
+     * @param spans the spans to write
+     * @param out where the JSON goes; not closed
+     * @throws IOException if writing fails
+     */
     public static void write(List<TraceSpan> spans, Writer out) throws IOException {
         long origin = spans.stream().mapToLong(TraceSpan::startNanos).min().orElse(0);
         Map<String, Integer> lanes = new LinkedHashMap<>();

@@ -26,27 +26,48 @@ public record OverlapMetrics(int device, long wallNanos, long computeNanos, long
     /** Idle gaps shorter than this are scheduling noise, not bubbles. */
     public static final long BUBBLE_THRESHOLD_NANOS = 50_000;
 
-    /** Communication not hidden under compute. */
+    /**
+     * Communication not hidden under compute.
+     *
+     * @return nanoseconds of communication time with no compute running
+     */
     public long exposedCommNanos() {
         return commNanos - hiddenCommNanos;
     }
 
-    /** Percentage of communication time hidden under compute (100 when there was none). */
+    /**
+     * Percentage of communication time hidden under compute (100 when there was none).
+     *
+     * @return 0 to 100
+     */
     public double hiddenPercent() {
         return commNanos == 0 ? 100.0 : 100.0 * hiddenCommNanos / commNanos;
     }
 
-    /** max(C, M): the best a perfect overlap of this work could achieve. */
+    /**
+     * max(C, M): the best a perfect overlap of this work could achieve.
+     *
+     * @return nanoseconds
+     */
     public long idealNanos() {
         return Math.max(computeNanos, commNanos);
     }
 
-    /** (C + M) / max(C, M): the speed-up of perfect overlap over running C and M back to back. */
+    /**
+     * (C + M) / max(C, M): the speed-up of perfect overlap over running C and M back to back.
+     *
+     * @return a factor from 1 to 2; 1 when there was no work
+     */
     public double idealSpeedup() {
         return idealNanos() == 0 ? 1.0 : (double) (computeNanos + commNanos) / idealNanos();
     }
 
-    /** Metrics of each device in {@code spans}, keyed by device id. */
+    /**
+     * Metrics of each device in {@code spans}, keyed by device id.
+     *
+     * @param spans spans of any number of devices
+     * @return a map sorted by device id, with an entry only for devices that have spans
+     */
     public static Map<Integer, OverlapMetrics> perDevice(List<TraceSpan> spans) {
         Map<Integer, List<TraceSpan>> byDevice = new TreeMap<>();
         for (TraceSpan s : spans) {
@@ -57,7 +78,15 @@ public record OverlapMetrics(int device, long wallNanos, long computeNanos, long
         return result;
     }
 
-    /** Metrics of one device's spans; see {@link #isCommunication(TraceSpan)} for what counts as M. */
+    /**
+     * Metrics of one device's spans; see {@link #isCommunication(TraceSpan)} for what counts as M. Wait spans are
+     *
+     * ignored; compute gaps of at least {@link #BUBBLE_THRESHOLD_NANOS} count as bubbles.
+     * 
+     * @param device the device id the metrics are reported under
+     * @param spans that device's spans
+     * @return the metrics, all zero when no span is work
+     */
     public static OverlapMetrics of(int device, List<TraceSpan> spans) {
         List<TraceSpan> work = spans.stream().filter(Predicate.not(TraceSpan::isWait)).toList();
         if (work.isEmpty()) {
@@ -90,6 +119,9 @@ public record OverlapMetrics(int device, long wallNanos, long computeNanos, long
     /**
      * Communication is everything on a COMM or COPY stream, plus collectives wherever they run (a sequential
      * schedule issues them on the compute stream, and they are still communication time M).
+     *
+     * @param span the span to classify
+     * @return true if the span counts as communication time M
      */
     public static boolean isCommunication(TraceSpan span) {
         if (span.role() != StreamRole.COMPUTE) {

@@ -30,6 +30,15 @@ public final class TimelineSvg {
     private TimelineSvg() {
     }
 
+    /**
+     * Renders spans as an SVG timeline (see {@link #render(List, String, int)}) and writes it to a file.
+     *
+     * @param spans the spans to draw
+     * @param file the file to write, replaced if it exists; missing parent directories are created
+     * @param title the heading drawn above the lanes
+     * @param width the image width in pixels
+     * @throws IOException if the file cannot be written
+     */
     public static void write(List<TraceSpan> spans, Path file, String title, int width) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) {
@@ -38,6 +47,14 @@ public final class TimelineSvg {
         Files.writeString(file, render(spans, title, width), StandardCharsets.UTF_8);
     }
 
+    /**
+     * Renders spans as an SVG timeline with one lane per device and stream.
+     *
+     * @param spans the spans to draw
+     * @param title the heading drawn above the lanes
+     * @param width the image width in pixels
+     * @return the SVG document
+     */
     public static String render(List<TraceSpan> spans, String title, int width) {
         Map<String, Integer> lanes = new LinkedHashMap<>();
         spans.stream()

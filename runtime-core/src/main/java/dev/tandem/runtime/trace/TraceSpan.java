@@ -17,11 +17,20 @@ import dev.tandem.runtime.StreamRole;
 public record TraceSpan(int device, int rank, String stream, StreamRole role, String name, String tag,
                         long startNanos, long endNanos) {
 
+    /**
+     * How long the operation ran.
+     *
+     * @return {@code endNanos - startNanos}
+     */
     public long durationNanos() {
         return endNanos - startNanos;
     }
 
-    /** True for spans that only wait (event waits, stream waits), which are not work. */
+    /**
+     * True for spans that only wait (event waits, stream waits), which are not work.
+     *
+     * @return true when the operation name starts with {@code wait}
+     */
     public boolean isWait() {
         return name.startsWith("wait");
     }
