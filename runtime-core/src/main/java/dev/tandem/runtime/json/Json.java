@@ -23,7 +23,14 @@ public final class Json {
         this.nonFinite = nonFinite;
     }
 
-    /** Parses one JSON value; trailing non-space characters are an error. */
+    /**
+     * Parses one JSON value; trailing non-space characters are an error.
+     *
+     * @param text the JSON text
+     * @return a {@code Map<String, Object>} (insertion-ordered), {@code List<Object>}, {@code String}, number,
+     *         {@code Boolean} or {@code null}
+     * @throws JsonException naming line, column and offset when the text is not JSON
+     */
     public static Object parse(String text) {
         return parse(text, false);
     }
@@ -31,6 +38,11 @@ public final class Json {
     /**
      * As {@link #parse(String)}; with {@code allowNonFinite} the bare tokens {@code NaN}, {@code Infinity} and
      * {@code -Infinity} (which JMH and Python's json write) are read as doubles.
+     *
+     * @param text the JSON text
+     * @param allowNonFinite whether the bare non-finite tokens are accepted
+     * @return the value, typed as {@link #parse(String)} describes
+     * @throws JsonException naming line, column and offset when the text is not JSON
      */
     public static Object parse(String text, boolean allowNonFinite) {
         Json p = new Json(text, allowNonFinite);
@@ -43,7 +55,13 @@ public final class Json {
         return value;
     }
 
-    /** Parses a JSON object. */
+    /**
+     * Parses a JSON object.
+     *
+     * @param text the JSON text
+     * @return the object's members in document order
+     * @throws JsonException when the text is not JSON or its value is not an object
+     */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> parseObject(String text) {
         Object v = parse(text);
@@ -53,7 +71,12 @@ public final class Json {
         return (Map<String, Object>) v;
     }
 
-    /** "object", "array", "string", "boolean", "number" or "null": what a value read by this class is. */
+    /**
+     * Names the JSON type of a value read by this class, for error messages.
+     *
+     * @param v a value returned by {@link #parse(String)}
+     * @return "object", "array", "string", "boolean", "number" or "null"
+     */
     public static String typeName(Object v) {
         if (v == null) {
             return "null";
@@ -77,6 +100,11 @@ public final class Json {
     public static final class JsonException extends InvalidArgumentException {
         private static final long serialVersionUID = 1L;
 
+        /**
+         * Creates the exception.
+         *
+         * @param message what was wrong and where
+         */
         public JsonException(String message) {
             super(message);
         }
@@ -325,7 +353,13 @@ public final class Json {
 
     // ---- writing ----
 
-    /** Writes a value built from maps, lists, strings, numbers, booleans and null. */
+    /**
+     * Writes a value built from maps, lists, strings, numbers, booleans and null.
+     *
+     * @param value the value to write
+     * @return compact JSON text
+     * @throws JsonException for a value of another type, or a non-finite number
+     */
     public static String write(Object value) {
         StringBuilder sb = new StringBuilder();
         write(sb, value);
@@ -387,14 +421,24 @@ public final class Json {
         }
     }
 
-    /** {@code s} as a JSON string literal, quotes included. */
+    /**
+     * Quotes a string for JSON.
+     *
+     * @param s the string
+     * @return {@code s} as a JSON string literal, quotes included
+     */
     public static String quote(String s) {
         StringBuilder sb = new StringBuilder(s.length() + 2);
         quote(sb, s);
         return sb.toString();
     }
 
-    /** Appends {@code s} as a JSON string literal, quotes included. */
+    /**
+     * Appends {@code s} as a JSON string literal, quotes included.
+     *
+     * @param sb where to append
+     * @param s the string
+     */
     public static void quote(StringBuilder sb, String s) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
