@@ -32,6 +32,37 @@ public final class Acl {
         throw Check.aclError("aclrtProcessReport", rc);
     }
 
+    /** {@code aclrtCreateEventExWithFlag} with the given flags ORed together; returns the new event handle. */
+    public static MemorySegment createEvent(EventFlag... flags) {
+        int bits = 0;
+        for (EventFlag f : flags) {
+            bits |= f.value();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.acl("aclrtCreateEventExWithFlag", AclRt.aclrtCreateEventExWithFlag(out, bits));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    /** {@code aclrtQueryEventStatus}: whether the work before the event's last record has finished. */
+    public static EventStatus queryEventStatus(MemorySegment event) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
+            Check.acl("aclrtQueryEventStatus", AclRt.aclrtQueryEventStatus(event, status));
+            return EventStatus.of(status.get(ValueLayout.JAVA_INT, 0));
+        }
+    }
+
+    /** {@code aclrtEventElapsedTime}: milliseconds between two recorded timing events. */
+    public static float eventElapsedTime(MemorySegment startEvent, MemorySegment endEvent) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ms = arena.allocate(ValueLayout.JAVA_FLOAT);
+            Check.acl("aclrtEventElapsedTime", AclRt.aclrtEventElapsedTime(ms, startEvent, endEvent));
+            return ms.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
     public static int ACL_ERROR_BAD_ALLOC() {
         return AclRt.ACL_ERROR_BAD_ALLOC();
     }
@@ -70,14 +101,6 @@ public final class Acl {
 
     public static int ACL_EVENT_RECORDED_STATUS_COMPLETE() {
         return AclRt.ACL_EVENT_RECORDED_STATUS_COMPLETE();
-    }
-
-    public static int ACL_EVENT_SYNC() {
-        return AclRt.ACL_EVENT_SYNC();
-    }
-
-    public static int ACL_EVENT_TIME_LINE() {
-        return AclRt.ACL_EVENT_TIME_LINE();
     }
 
     public static int ACL_FORMAT_ND() {
@@ -124,14 +147,6 @@ public final class Acl {
         Check.acl("aclInit", AclRt.aclInit(configPath));
     }
 
-    public static void aclrtCreateEventWithFlag(MemorySegment event, int flag) {
-        Check.acl("aclrtCreateEventWithFlag", AclRt.aclrtCreateEventWithFlag(event, flag));
-    }
-
-    public static void aclrtCreateEventExWithFlag(MemorySegment event, int flag) {
-        Check.acl("aclrtCreateEventExWithFlag", AclRt.aclrtCreateEventExWithFlag(event, flag));
-    }
-
     public static void aclrtDeviceCanAccessPeer(MemorySegment canAccessPeer, int deviceId, int peerDeviceId) {
         Check.acl("aclrtDeviceCanAccessPeer", AclRt.aclrtDeviceCanAccessPeer(canAccessPeer, deviceId, peerDeviceId));
     }
@@ -142,10 +157,6 @@ public final class Acl {
 
     public static void aclrtCreateStreamWithConfig(MemorySegment stream, int priority, int flag) {
         Check.acl("aclrtCreateStreamWithConfig", AclRt.aclrtCreateStreamWithConfig(stream, priority, flag));
-    }
-
-    public static void aclrtEventElapsedTime(MemorySegment ms, MemorySegment startEvent, MemorySegment endEvent) {
-        Check.acl("aclrtEventElapsedTime", AclRt.aclrtEventElapsedTime(ms, startEvent, endEvent));
     }
 
     public static void aclrtFree(MemorySegment devPtr) {
@@ -181,10 +192,6 @@ public final class Acl {
     public static void aclrtMemsetAsync(MemorySegment devPtr, long maxCount, int value, long count,
             MemorySegment stream) {
         Check.acl("aclrtMemsetAsync", AclRt.aclrtMemsetAsync(devPtr, maxCount, value, count, stream));
-    }
-
-    public static void aclrtQueryEventStatus(MemorySegment event, MemorySegment status) {
-        Check.acl("aclrtQueryEventStatus", AclRt.aclrtQueryEventStatus(event, status));
     }
 
     public static void aclrtRecordEvent(MemorySegment event, MemorySegment stream) {
