@@ -63,6 +63,33 @@ public final class Acl {
         }
     }
 
+    /** {@code aclrtCreateStreamWithConfig} with the given flags ORed together; returns the new stream handle. */
+    public static MemorySegment createStream(int priority, StreamFlag... flags) {
+        int bits = 0;
+        for (StreamFlag f : flags) {
+            bits |= f.value();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.acl("aclrtCreateStreamWithConfig", AclRt.aclrtCreateStreamWithConfig(out, priority, bits));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    /** {@code aclrtStreamQuery}: whether every task on the stream has finished. */
+    public static StreamStatus queryStream(MemorySegment stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
+            Check.acl("aclrtStreamQuery", AclRt.aclrtStreamQuery(stream, status));
+            return StreamStatus.of(status.get(ValueLayout.JAVA_INT, 0));
+        }
+    }
+
+    public static void memcpyAsync(MemorySegment dst, long destMax, MemorySegment src, long count, MemcpyKind kind,
+            MemorySegment stream) {
+        Check.acl("aclrtMemcpyAsync", AclRt.aclrtMemcpyAsync(dst, destMax, src, count, kind.value(), stream));
+    }
+
     public static int ACL_ERROR_BAD_ALLOC() {
         return AclRt.ACL_ERROR_BAD_ALLOC();
     }
@@ -111,32 +138,8 @@ public final class Acl {
         return AclRt.ACL_HBM_MEM();
     }
 
-    public static int ACL_MEMCPY_DEVICE_TO_DEVICE() {
-        return AclRt.ACL_MEMCPY_DEVICE_TO_DEVICE();
-    }
-
-    public static int ACL_MEMCPY_DEVICE_TO_HOST() {
-        return AclRt.ACL_MEMCPY_DEVICE_TO_HOST();
-    }
-
-    public static int ACL_MEMCPY_HOST_TO_DEVICE() {
-        return AclRt.ACL_MEMCPY_HOST_TO_DEVICE();
-    }
-
     public static int ACL_MEM_MALLOC_HUGE_FIRST() {
         return AclRt.ACL_MEM_MALLOC_HUGE_FIRST();
-    }
-
-    public static int ACL_STREAM_FAST_LAUNCH() {
-        return AclRt.ACL_STREAM_FAST_LAUNCH();
-    }
-
-    public static int ACL_STREAM_FAST_SYNC() {
-        return AclRt.ACL_STREAM_FAST_SYNC();
-    }
-
-    public static int ACL_STREAM_STATUS_COMPLETE() {
-        return AclRt.ACL_STREAM_STATUS_COMPLETE();
     }
 
     public static void aclFinalize() {
@@ -153,10 +156,6 @@ public final class Acl {
 
     public static void aclrtDeviceEnablePeerAccess(int peerDeviceId, int flags) {
         Check.acl("aclrtDeviceEnablePeerAccess", AclRt.aclrtDeviceEnablePeerAccess(peerDeviceId, flags));
-    }
-
-    public static void aclrtCreateStreamWithConfig(MemorySegment stream, int priority, int flag) {
-        Check.acl("aclrtCreateStreamWithConfig", AclRt.aclrtCreateStreamWithConfig(stream, priority, flag));
     }
 
     public static void aclrtFree(MemorySegment devPtr) {
@@ -184,11 +183,6 @@ public final class Acl {
         }
     }
 
-    public static void aclrtMemcpyAsync(MemorySegment dst, long destMax, MemorySegment src, long count, int kind,
-            MemorySegment stream) {
-        Check.acl("aclrtMemcpyAsync", AclRt.aclrtMemcpyAsync(dst, destMax, src, count, kind, stream));
-    }
-
     public static void aclrtMemsetAsync(MemorySegment devPtr, long maxCount, int value, long count,
             MemorySegment stream) {
         Check.acl("aclrtMemsetAsync", AclRt.aclrtMemsetAsync(devPtr, maxCount, value, count, stream));
@@ -204,10 +198,6 @@ public final class Acl {
 
     public static void aclrtSetDevice(int deviceId) {
         Check.acl("aclrtSetDevice", AclRt.aclrtSetDevice(deviceId));
-    }
-
-    public static void aclrtStreamQuery(MemorySegment stream, MemorySegment status) {
-        Check.acl("aclrtStreamQuery", AclRt.aclrtStreamQuery(stream, status));
     }
 
     public static void aclrtStreamWaitEvent(MemorySegment stream, MemorySegment event) {
