@@ -90,6 +90,40 @@ public final class Acl {
         Check.acl("aclrtMemcpyAsync", AclRt.aclrtMemcpyAsync(dst, destMax, src, count, kind.value(), stream));
     }
 
+    /** {@code aclrtGetMemInfo}: free and total bytes of the current device's memory of kind {@code attr}. */
+    public static MemInfo getMemInfo(MemAttr attr) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
+            Check.acl("aclrtGetMemInfo", AclRt.aclrtGetMemInfo(attr.value(), free, total));
+            return new MemInfo(free.get(ValueLayout.JAVA_LONG, 0), total.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    /** {@code aclrtGetDeviceCount}: how many devices this process can see. */
+    public static int getDeviceCount() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment n = arena.allocate(ValueLayout.JAVA_INT);
+            Check.acl("aclrtGetDeviceCount", AclRt.aclrtGetDeviceCount(n));
+            return n.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    /** {@code aclrtDeviceCanAccessPeer}: whether {@code deviceId} can reach {@code peerDeviceId}'s memory. */
+    public static boolean deviceCanAccessPeer(int deviceId, int peerDeviceId) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment can = arena.allocate(ValueLayout.JAVA_INT);
+            Check.acl("aclrtDeviceCanAccessPeer", AclRt.aclrtDeviceCanAccessPeer(can, deviceId, peerDeviceId));
+            return can.get(ValueLayout.JAVA_INT, 0) == 1;
+        }
+    }
+
+    /** Whether {@code rc} is one of the runtime's out-of-memory codes (two runtime ones and the older ACL one). */
+    public static boolean isOutOfMemory(int rc) {
+        return rc == AclRt.ACL_ERROR_RT_MEMORY_ALLOCATION() || rc == AclRt.ACL_ERROR_RT_DEVICE_OOM()
+                || rc == AclRt.ACL_ERROR_BAD_ALLOC();
+    }
+
     public static int ACL_ERROR_BAD_ALLOC() {
         return AclRt.ACL_ERROR_BAD_ALLOC();
     }
@@ -134,24 +168,12 @@ public final class Acl {
         return AclRt.ACL_FORMAT_ND();
     }
 
-    public static int ACL_HBM_MEM() {
-        return AclRt.ACL_HBM_MEM();
-    }
-
-    public static int ACL_MEM_MALLOC_HUGE_FIRST() {
-        return AclRt.ACL_MEM_MALLOC_HUGE_FIRST();
-    }
-
     public static void aclFinalize() {
         Check.acl("aclFinalize", AclRt.aclFinalize());
     }
 
     public static void aclInit(MemorySegment configPath) {
         Check.acl("aclInit", AclRt.aclInit(configPath));
-    }
-
-    public static void aclrtDeviceCanAccessPeer(MemorySegment canAccessPeer, int deviceId, int peerDeviceId) {
-        Check.acl("aclrtDeviceCanAccessPeer", AclRt.aclrtDeviceCanAccessPeer(canAccessPeer, deviceId, peerDeviceId));
     }
 
     public static void aclrtDeviceEnablePeerAccess(int peerDeviceId, int flags) {
@@ -164,14 +186,6 @@ public final class Acl {
 
     public static void aclrtFreeHost(MemorySegment hostPtr) {
         Check.acl("aclrtFreeHost", AclRt.aclrtFreeHost(hostPtr));
-    }
-
-    public static void aclrtGetDeviceCount(MemorySegment count) {
-        Check.acl("aclrtGetDeviceCount", AclRt.aclrtGetDeviceCount(count));
-    }
-
-    public static void aclrtGetMemInfo(int attr, MemorySegment free, MemorySegment total) {
-        Check.acl("aclrtGetMemInfo", AclRt.aclrtGetMemInfo(attr, free, total));
     }
 
     /** {@code aclrtMallocHost}: {@code size} bytes of page-locked host memory, as a segment of that size. */
@@ -229,8 +243,13 @@ public final class Acl {
             return AclRt.aclrtGetSocName();
         }
 
-        public static int aclrtMalloc(MemorySegment devPtr, long size, int policy) {
-            return AclRt.aclrtMalloc(devPtr, size, policy);
+        /** {@code aclrtMalloc} of {@code size} device bytes; the code is returned, not thrown. */
+        public static Malloc malloc(long size, MallocPolicy policy) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+                int rc = AclRt.aclrtMalloc(out, size, policy.value());
+                return new Malloc(rc, rc == 0 ? out.get(ValueLayout.ADDRESS, 0) : MemorySegment.NULL);
+            }
         }
 
         public static int aclrtMemcpyAsync(MemorySegment dst, long destMax, MemorySegment src, long count, int kind,
