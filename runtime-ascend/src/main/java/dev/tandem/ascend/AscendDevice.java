@@ -22,9 +22,7 @@ import dev.tandem.runtime.spi.Closer;
 import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.spi.KernelContract;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -55,17 +53,7 @@ public final class AscendDevice extends Handle implements Device {
 
     AscendDevice(AscendRuntime runtime, int id) {
         Acl.aclrtSetDevice(id);
-        MemorySegment created;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            int rc = Acl.Raw.aclrtCreateContext(out, id);
-            if (rc != 0) {
-                AclException e = Check.aclError("aclrtCreateContext", rc);
-                Acl.Raw.aclrtResetDevice(id);
-                throw e;
-            }
-            created = out.get(ValueLayout.ADDRESS, 0);
-        }
+        MemorySegment created = Acl.createContext(id);
         super("ascend device " + id);
         this.runtime = runtime;
         this.id = id;

@@ -6,6 +6,7 @@ import dev.tandem.ascend.internal.StreamFlag;
 import dev.tandem.ascend.internal.StreamStatus;
 import dev.tandem.ascend.internal.Callbacks;
 import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.Hc;
 import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.DeviceBuffer;
@@ -348,7 +349,7 @@ public final class AscendStream extends StreamHandle {
                 slice = Math.clamp(left, 1, SYNC_SLICE_MS);
             }
             int rc = Acl.Raw.aclrtSynchronizeStreamWithTimeout(handle, (int) slice);
-            if (rc == Acl.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == Acl.ACL_ERROR_RT_WAIT_TIMEOUT()) {
+            if (Acl.isWaitTimeout(rc)) {
                 if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos >= 0) {
                     return rc;
                 }
@@ -395,7 +396,7 @@ public final class AscendStream extends StreamHandle {
         long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : timeout.toNanos();
         long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
         int rc = syncUntil(deadline, true);
-        if (rc == Acl.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == Acl.ACL_ERROR_RT_WAIT_TIMEOUT()) {
+        if (Acl.isWaitTimeout(rc)) {
             throw new StreamTimeoutException("stream '" + name() + "' did not finish within " + timeout);
         }
         if (rc != 0 && rc != DELIVERY_DEAD) {
@@ -422,7 +423,7 @@ public final class AscendStream extends StreamHandle {
             HcclException hccl = Check.hcclError("HcclGetCommAsyncError", async);
             String text = "rank " + c.rank() + " of " + c.size() + ": " + cause.detail() + " [" + hccl.codeName() + " "
                     + async + " from HcclGetCommAsyncError; " + cause.codeName() + " " + rc + " from aclrtSynchronizeStream]";
-            boolean timeout = async == dev.tandem.ascend.internal.Hc.HCCL_E_TIMEOUT() || rc == Acl.ACL_ERROR_RT_FFTS_PLUS_TIMEOUT();
+            boolean timeout = Hc.isTimeout(async) || Acl.isTaskTimeout(rc);
             reported = timeout ? new CollectiveTimeoutException(text) : new CollectiveException(text);
             reported.addSuppressed(hccl);   // the HcclException with the code, without hiding the collective type
             operation = c.lastOperation();

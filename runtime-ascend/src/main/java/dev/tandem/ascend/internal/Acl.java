@@ -124,6 +124,33 @@ public final class Acl {
                 || rc == AclRt.ACL_ERROR_BAD_ALLOC();
     }
 
+    /** Whether a synchronize-with-timeout code means the wait ran out, not that the work failed. */
+    public static boolean isWaitTimeout(int rc) {
+        return rc == AclRt.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == AclRt.ACL_ERROR_RT_WAIT_TIMEOUT();
+    }
+
+    /** Whether a stream failure code is CANN's task timeout (507048), as a hung collective reports it. */
+    public static boolean isTaskTimeout(int rc) {
+        return rc == AclRt.ACL_ERROR_RT_FFTS_PLUS_TIMEOUT();
+    }
+
+    /**
+     * {@code aclrtCreateContext} on {@code deviceId}; returns the context. On failure the device set by the caller is
+     * reset before the exception is thrown, so a failed open leaves nothing behind.
+     */
+    public static MemorySegment createContext(int deviceId) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            int rc = AclRt.aclrtCreateContext(out, deviceId);
+            if (rc != 0) {
+                RuntimeException e = Check.aclError("aclrtCreateContext", rc);
+                AclRt.aclrtResetDevice(deviceId);
+                throw e;
+            }
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
     public static int ACL_ERROR_BAD_ALLOC() {
         return AclRt.ACL_ERROR_BAD_ALLOC();
     }
@@ -134,18 +161,6 @@ public final class Acl {
 
     public static int ACL_ERROR_RT_MEMORY_ALLOCATION() {
         return AclRt.ACL_ERROR_RT_MEMORY_ALLOCATION();
-    }
-
-    public static int ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() {
-        return AclRt.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT();
-    }
-
-    public static int ACL_ERROR_RT_WAIT_TIMEOUT() {
-        return AclRt.ACL_ERROR_RT_WAIT_TIMEOUT();
-    }
-
-    public static int ACL_ERROR_RT_FFTS_PLUS_TIMEOUT() {
-        return AclRt.ACL_ERROR_RT_FFTS_PLUS_TIMEOUT();
     }
 
     public static int ACL_ERROR_RT_STREAM_CONTEXT() {

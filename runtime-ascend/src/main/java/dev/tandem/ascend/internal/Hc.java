@@ -100,8 +100,9 @@ public final class Hc {
         }
     }
 
-    public static int HCCL_E_TIMEOUT() {
-        return Hccl.HCCL_E_TIMEOUT();
+    /** Whether an HcclResult is HCCL_E_TIMEOUT. */
+    public static boolean isTimeout(int result) {
+        return result == Hccl.HCCL_E_TIMEOUT();
     }
 
     public static int HCCL_E_NOT_SUPPORT() {
