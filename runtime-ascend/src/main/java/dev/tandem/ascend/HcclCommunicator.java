@@ -2,6 +2,7 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.Hc;
+import dev.tandem.ascend.internal.HcclConfigCapability;
 import dev.tandem.ascend.internal.HcclDataType;
 import dev.tandem.ascend.internal.HcclReduceOp;
 import dev.tandem.runtime.Communicator;
@@ -225,10 +226,10 @@ public final class HcclCommunicator extends Handle implements Communicator {
      * {@link FeatureNotSupportedException} rather than silently running with another timeout.
      */
     static MemorySegment commConfig(Arena arena, CommunicatorOptions options) {
-        int capability = Hc.HcclGetCommConfigCapability();
+        HcclConfigCapability capability = Hc.getCommConfigCapability();
         int seconds = -1;
         if (!options.timeout().equals(CommunicatorOptions.DEFAULT_TIMEOUT)) {
-            if (!Hc.supportsExecTimeout(capability)) {
+            if (!capability.supportsExecTimeout()) {
                 throw new FeatureNotSupportedException("HcclCommInitRootInfoConfig", Hc.HCCL_E_NOT_SUPPORT(),
                         "HCCL_E_NOT_SUPPORT", "this HCCL's config capability " + capability + " has no hcclExecTimeOut;"
                         + " use CommunicatorOptions.DEFAULT_TIMEOUT and set HCCL_EXEC_TIMEOUT in the environment instead");

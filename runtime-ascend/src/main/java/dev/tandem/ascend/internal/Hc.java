@@ -91,6 +91,16 @@ public final class Hc {
         return Hccl.HcclGetCommConfigCapability();
     }
 
+    /** {@code HcclGetCommConfigCapability()}: which config fields the installed HCCL reads. */
+    public static HcclConfigCapability getCommConfigCapability() {
+        return HcclConfigCapability.installed();
+    }
+
+    /** {@link #commConfig(Arena, int, int)} for a capability from {@link #getCommConfigCapability()}. */
+    public static MemorySegment commConfig(Arena arena, HcclConfigCapability capability, int execTimeoutSeconds) {
+        return commConfig(arena, capability.value(), execTimeoutSeconds);
+    }
+
     /** {@code HcclGetCommAsyncError}: the HcclResult of an asynchronous failure on the communicator, or 0. */
     public static int HcclGetCommAsyncError(MemorySegment comm) {
         try (Arena arena = Arena.ofConfined()) {
