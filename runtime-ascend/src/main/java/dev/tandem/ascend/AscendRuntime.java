@@ -1,6 +1,7 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.AscendLibraries;
 import dev.tandem.ascend.internal.NativeThreads;
 import dev.tandem.runtime.Communicator;
@@ -185,9 +186,8 @@ public final class AscendRuntime extends Handle implements TandemRuntime {
             }
             a.bind();
             if (!Acl.deviceCanAccessPeer(a.id(), b.id())) {
-                throw new FeatureNotSupportedException("aclrtDeviceCanAccessPeer", Acl.ACL_ERROR_RT_FEATURE_NOT_SUPPORT(),
-                        "ACL_ERROR_RT_FEATURE_NOT_SUPPORT", "device " + a.id() + " cannot access device " + b.id()
-                        + " directly; copy through host memory instead");
+                throw Check.aclFeatureNotSupported("aclrtDeviceCanAccessPeer", "device " + a.id()
+                        + " cannot access device " + b.id() + " directly; copy through host memory instead");
             }
             Acl.aclrtDeviceEnablePeerAccess(b.id(), 0);
             b.bind();

@@ -230,8 +230,8 @@ public final class HcclCommunicator extends Handle implements Communicator {
         int seconds = -1;
         if (!options.timeout().equals(CommunicatorOptions.DEFAULT_TIMEOUT)) {
             if (!capability.supportsExecTimeout()) {
-                throw new FeatureNotSupportedException("HcclCommInitRootInfoConfig", Hc.HCCL_E_NOT_SUPPORT(),
-                        "HCCL_E_NOT_SUPPORT", "this HCCL's config capability " + capability + " has no hcclExecTimeOut;"
+                throw Check.hcclNotSupported("HcclCommInitRootInfoConfig",
+                        "this HCCL's config capability " + capability + " has no hcclExecTimeOut;"
                         + " use CommunicatorOptions.DEFAULT_TIMEOUT and set HCCL_EXEC_TIMEOUT in the environment instead");
             }
             seconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (options.timeout().toMillis() + 999) / 1000));
@@ -322,8 +322,8 @@ public final class HcclCommunicator extends Handle implements Communicator {
 
     private void checkReduction(String operation, DType dtype, ReduceOp op) {
         if (!supportsReduction(dtype, op)) {
-            throw new FeatureNotSupportedException("Hccl" + Character.toUpperCase(operation.charAt(0)) + operation.substring(1),
-                    Hc.HCCL_E_NOT_SUPPORT(), "HCCL_E_NOT_SUPPORT", operation + " with " + op + " on " + dtype
+            throw Check.hcclNotSupported("Hccl" + Character.toUpperCase(operation.charAt(0)) + operation.substring(1),
+                    operation + " with " + op + " on " + dtype
                     + " is not supported by HCCL on Atlas A2 (reductions: int8/16/32/64, fp16, fp32, bf16; no PROD on bf16)");
         }
     }

@@ -171,10 +171,6 @@ public final class Acl {
         return AclRt.ACL_ERROR_API_NOT_SUPPORT();
     }
 
-    public static int ACL_ERROR_RT_FEATURE_NOT_SUPPORT() {
-        return AclRt.ACL_ERROR_RT_FEATURE_NOT_SUPPORT();
-    }
-
     public static int ACL_EVENT_RECORDED_STATUS_COMPLETE() {
         return AclRt.ACL_EVENT_RECORDED_STATUS_COMPLETE();
     }

@@ -115,10 +115,6 @@ public final class Hc {
         return result == Hccl.HCCL_E_TIMEOUT();
     }
 
-    public static int HCCL_E_NOT_SUPPORT() {
-        return Hccl.HCCL_E_NOT_SUPPORT();
-    }
-
     public static int HCCL_COMM_BUFFSIZE_CONFIG_NOT_SET() {
         return Hccl.HCCL_COMM_BUFFSIZE_CONFIG_NOT_SET();
     }
