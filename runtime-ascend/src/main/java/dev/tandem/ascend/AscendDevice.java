@@ -1,6 +1,10 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.Malloc;
+import dev.tandem.ascend.internal.MallocPolicy;
+import dev.tandem.ascend.internal.MemAttr;
+import dev.tandem.ascend.internal.MemInfo;
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.NativeThreads;
 import dev.tandem.runtime.Device;
@@ -18,9 +22,7 @@ import dev.tandem.runtime.spi.Closer;
 import dev.tandem.runtime.spi.Handle;
 import dev.tandem.runtime.spi.KernelContract;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -51,17 +53,7 @@ public final class AscendDevice extends Handle implements Device {
 
     AscendDevice(AscendRuntime runtime, int id) {
         Acl.aclrtSetDevice(id);
-        MemorySegment created;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            int rc = Acl.Raw.aclrtCreateContext(out, id);
-            if (rc != 0) {
-                AclException e = Check.aclError("aclrtCreateContext", rc);
-                Acl.Raw.aclrtResetDevice(id);
-                throw e;
-            }
-            created = out.get(ValueLayout.ADDRESS, 0);
-        }
+        MemorySegment created = Acl.createContext(id);
         super("ascend device " + id);
         this.runtime = runtime;
         this.id = id;
@@ -96,12 +88,8 @@ public final class AscendDevice extends Handle implements Device {
     public MemoryInfo memoryInfo() {
         ensureOpen();
         bind();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
-            MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
-            Acl.aclrtGetMemInfo(Acl.ACL_HBM_MEM(), free, total);
-            return new MemoryInfo(free.get(ValueLayout.JAVA_LONG, 0), total.get(ValueLayout.JAVA_LONG, 0));
-        }
+        MemInfo info = Acl.getMemInfo(MemAttr.HBM);
+        return new MemoryInfo(info.free(), info.total());
     }
 
     @Override
@@ -143,40 +131,32 @@ public final class AscendDevice extends Handle implements Device {
         s.ensureUsable();
         bind();
         deferredFrees.reclaim();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            int rc = Acl.Raw.aclrtMalloc(out, bytes, Acl.ACL_MEM_MALLOC_HUGE_FIRST());
-            if (isOutOfMemory(rc) && deferredFrees.size() > 0) {
-                // Memory whose free is still waiting for device work: wait for it, then try once more.
-                deferredFrees.drain();
-                rc = Acl.Raw.aclrtMalloc(out, bytes, Acl.ACL_MEM_MALLOC_HUGE_FIRST());
+        Malloc m = Acl.Raw.malloc(bytes, MallocPolicy.HUGE_FIRST);
+        if (m.outOfMemory() && deferredFrees.size() > 0) {
+            // Memory whose free is still waiting for device work: wait for it, then try once more.
+            deferredFrees.drain();
+            m = Acl.Raw.malloc(bytes, MallocPolicy.HUGE_FIRST);
+        }
+        if (m.code() != 0) {
+            AclException e = Check.aclError("aclrtMalloc", m.code());
+            if (m.outOfMemory()) {
+                throw new DeviceOutOfMemoryException("device " + id + " cannot allocate " + bytes + " bytes", e);
             }
-            if (rc != 0) {
-                AclException e = Check.aclError("aclrtMalloc", rc);
-                if (isOutOfMemory(rc)) {
-                    throw new DeviceOutOfMemoryException("device " + id + " cannot allocate " + bytes + " bytes", e);
-                }
-                throw e;
-            }
-            AscendBuffer b = new AscendBuffer(this, s, out.get(ValueLayout.ADDRESS, 0).address(), bytes);
-            buffers.add(b);
-            if (!zeroed) {
-                return b;
-            }
-            // aclrtMalloc leaves memory uninitialised; Tandem buffers start zeroed. The memory is new, so a
-            // synchronous memset cannot race with any stream, and the buffer is ready when allocate returns.
-            int zrc = Acl.Raw.aclrtMemset(b.pointer(0), bytes, 0, bytes);
-            if (zrc != 0) {
-                b.close();
-                throw Check.aclError("aclrtMemset", zrc);
-            }
+            throw e;
+        }
+        AscendBuffer b = new AscendBuffer(this, s, m.pointer().address(), bytes);
+        buffers.add(b);
+        if (!zeroed) {
             return b;
         }
-    }
-
-    private static boolean isOutOfMemory(int rc) {
-        return rc == Acl.ACL_ERROR_RT_MEMORY_ALLOCATION() || rc == Acl.ACL_ERROR_RT_DEVICE_OOM()
-                || rc == Acl.ACL_ERROR_BAD_ALLOC();
+        // aclrtMalloc leaves memory uninitialised; Tandem buffers start zeroed. The memory is new, so a
+        // synchronous memset cannot race with any stream, and the buffer is ready when allocate returns.
+        int zrc = Acl.Raw.aclrtMemset(b.pointer(0), bytes, 0, bytes);
+        if (zrc != 0) {
+            b.close();
+            throw Check.aclError("aclrtMemset", zrc);
+        }
+        return b;
     }
 
     EventPool eventPool() {

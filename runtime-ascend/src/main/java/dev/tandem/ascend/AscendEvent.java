@@ -2,14 +2,14 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
 import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.EventFlag;
+import dev.tandem.ascend.internal.EventStatus;
 import dev.tandem.runtime.Event;
 import dev.tandem.runtime.StreamFailedException;
 import dev.tandem.runtime.spi.EventRules;
 import dev.tandem.runtime.spi.Handle;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * An ACL event from {@code aclrtCreateEventExWithFlag} with {@code ACL_EVENT_SYNC} (so streams can wait on it), plus
@@ -24,13 +24,9 @@ public final class AscendEvent extends Handle implements Event {
     private volatile AscendStream lastStream;
 
     AscendEvent(AscendDevice device, boolean timing) {
-        int flags = Acl.ACL_EVENT_SYNC() | (timing ? Acl.ACL_EVENT_TIME_LINE() : 0);
-        MemorySegment created;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Acl.aclrtCreateEventExWithFlag(out, flags);
-            created = out.get(ValueLayout.ADDRESS, 0);
-        }
+        MemorySegment created = timing
+                ? Acl.createEvent(EventFlag.SYNC, EventFlag.TIME_LINE)
+                : Acl.createEvent(EventFlag.SYNC);
         super("ascend event on device " + device.id());
         this.device = device;
         this.timing = timing;
@@ -73,11 +69,7 @@ public final class AscendEvent extends Handle implements Event {
             return true;
         }
         device.bind();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
-            Acl.aclrtQueryEventStatus(handle, status);
-            return status.get(ValueLayout.JAVA_INT, 0) == Acl.ACL_EVENT_RECORDED_STATUS_COMPLETE();
-        }
+        return Acl.queryEventStatus(handle) == EventStatus.COMPLETE;
     }
 
     @Override
@@ -110,11 +102,7 @@ public final class AscendEvent extends Handle implements Event {
         EventRules.checkElapsed(this, start, e -> ((AscendEvent) e).isRecorded());
         AscendEvent s = (AscendEvent) start;
         device.bind();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment ms = arena.allocate(ValueLayout.JAVA_FLOAT);
-            Acl.aclrtEventElapsedTime(ms, s.handle, handle);
-            return ms.get(ValueLayout.JAVA_FLOAT, 0);
-        }
+        return Acl.eventElapsedTime(s.handle, handle);
     }
 
     void ensureOpen() {

@@ -1,6 +1,7 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.AscendLibraries;
 import dev.tandem.ascend.internal.NativeThreads;
 import dev.tandem.runtime.Communicator;
@@ -14,9 +15,7 @@ import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.WrongDeviceException;
 import dev.tandem.runtime.trace.Tracer;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,12 +49,7 @@ public final class AscendRuntime extends Handle implements TandemRuntime {
         acquireProcess();
         List<AscendDevice> opened = new ArrayList<>();
         try {
-            int count;
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment n = arena.allocate(ValueLayout.JAVA_INT);
-                Acl.aclrtGetDeviceCount(n);
-                count = n.get(ValueLayout.JAVA_INT, 0);
-            }
+            int count = Acl.getDeviceCount();
             int wanted = options.deviceCount() == 0 ? count : options.deviceCount();
             if (wanted > count) {
                 throw new InvalidArgumentException("asked for " + wanted + " Ascend devices but " + count + " are visible"
@@ -190,19 +184,14 @@ public final class AscendRuntime extends Handle implements TandemRuntime {
             if (peerPairs.contains(key)) {
                 return;
             }
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment can = arena.allocate(ValueLayout.JAVA_INT);
-                a.bind();
-                Acl.aclrtDeviceCanAccessPeer(can, a.id(), b.id());
-                if (can.get(ValueLayout.JAVA_INT, 0) != 1) {
-                    throw new FeatureNotSupportedException("aclrtDeviceCanAccessPeer", Acl.ACL_ERROR_RT_FEATURE_NOT_SUPPORT(),
-                            "ACL_ERROR_RT_FEATURE_NOT_SUPPORT", "device " + a.id() + " cannot access device " + b.id()
-                            + " directly; copy through host memory instead");
-                }
-                Acl.aclrtDeviceEnablePeerAccess(b.id(), 0);
-                b.bind();
-                Acl.aclrtDeviceEnablePeerAccess(a.id(), 0);
+            a.bind();
+            if (!Acl.deviceCanAccessPeer(a.id(), b.id())) {
+                throw Check.aclFeatureNotSupported("aclrtDeviceCanAccessPeer", "device " + a.id()
+                        + " cannot access device " + b.id() + " directly; copy through host memory instead");
             }
+            Acl.aclrtDeviceEnablePeerAccess(b.id(), 0);
+            b.bind();
+            Acl.aclrtDeviceEnablePeerAccess(a.id(), 0);
             peerPairs.add(key);
         }
     }

@@ -1,8 +1,12 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.MemcpyKind;
+import dev.tandem.ascend.internal.StreamFlag;
+import dev.tandem.ascend.internal.StreamStatus;
 import dev.tandem.ascend.internal.Callbacks;
 import dev.tandem.ascend.internal.Check;
+import dev.tandem.ascend.internal.Hc;
 import dev.tandem.runtime.CollectiveException;
 import dev.tandem.runtime.CollectiveTimeoutException;
 import dev.tandem.runtime.DeviceBuffer;
@@ -19,9 +23,7 @@ import dev.tandem.runtime.spi.StreamHandle;
 import dev.tandem.runtime.trace.TraceSpan;
 import dev.tandem.runtime.trace.Tracer;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -50,13 +52,7 @@ public final class AscendStream extends StreamHandle {
 
     AscendStream(AscendDevice device, StreamOptions options) {
         int priority = Math.clamp(-options.priority(), 0, 7);
-        MemorySegment created;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Acl.aclrtCreateStreamWithConfig(out, priority,
-                    Acl.ACL_STREAM_FAST_LAUNCH() | Acl.ACL_STREAM_FAST_SYNC());
-            created = out.get(ValueLayout.ADDRESS, 0);
-        }
+        MemorySegment created = Acl.createStream(priority, StreamFlag.FAST_LAUNCH, StreamFlag.FAST_SYNC);
         super("ascend stream '" + options.name() + "' on device " + device.id(), options);
         this.device = device;
         this.handle = created;
@@ -142,8 +138,8 @@ public final class AscendStream extends StreamHandle {
         dst.markUsed(this);
         try {
             enqueue("copyFromHost", -1, () -> {
-                Acl.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes, staging.segment(), bytes,
-                        Acl.ACL_MEMCPY_HOST_TO_DEVICE(), handle);
+                Acl.memcpyAsync(dst.pointer(targetOffset), bytes, staging.segment(), bytes,
+                        MemcpyKind.HOST_TO_DEVICE, handle);
                 Callbacks.launch(handle, false, () -> pool.release(staging), t -> fail("copyFromHost", t));
             });
         } catch (RuntimeException e) {
@@ -171,8 +167,8 @@ public final class AscendStream extends StreamHandle {
         src.markUsed(this);
         try {
             enqueue("copyToHost", -1, () -> {
-                Acl.aclrtMemcpyAsync(staging.segment(), bytes, src.pointer(sourceOffset), bytes,
-                        Acl.ACL_MEMCPY_DEVICE_TO_HOST(), handle);
+                Acl.memcpyAsync(staging.segment(), bytes, src.pointer(sourceOffset), bytes,
+                        MemcpyKind.DEVICE_TO_HOST, handle);
                 Callbacks.launch(handle, true, () -> {
                     try {
                         MemorySegment.copy(staging.segment(), 0, target, 0, bytes);
@@ -204,8 +200,8 @@ public final class AscendStream extends StreamHandle {
         }
         src.markUsed(this);
         dst.markUsed(this);
-        enqueue("copy", -1, () -> Acl.aclrtMemcpyAsync(dst.pointer(targetOffset), bytes,
-                src.pointer(sourceOffset), bytes, Acl.ACL_MEMCPY_DEVICE_TO_DEVICE(), handle));
+        enqueue("copy", -1, () -> Acl.memcpyAsync(dst.pointer(targetOffset), bytes,
+                src.pointer(sourceOffset), bytes, MemcpyKind.DEVICE_TO_DEVICE, handle));
     }
 
     @Override
@@ -353,7 +349,7 @@ public final class AscendStream extends StreamHandle {
                 slice = Math.clamp(left, 1, SYNC_SLICE_MS);
             }
             int rc = Acl.Raw.aclrtSynchronizeStreamWithTimeout(handle, (int) slice);
-            if (rc == Acl.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == Acl.ACL_ERROR_RT_WAIT_TIMEOUT()) {
+            if (Acl.isWaitTimeout(rc)) {
                 if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() - deadlineNanos >= 0) {
                     return rc;
                 }
@@ -400,7 +396,7 @@ public final class AscendStream extends StreamHandle {
         long nanos = timeout.compareTo(Duration.ofDays(365)) > 0 ? Long.MAX_VALUE : timeout.toNanos();
         long deadline = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : System.nanoTime() + nanos;
         int rc = syncUntil(deadline, true);
-        if (rc == Acl.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == Acl.ACL_ERROR_RT_WAIT_TIMEOUT()) {
+        if (Acl.isWaitTimeout(rc)) {
             throw new StreamTimeoutException("stream '" + name() + "' did not finish within " + timeout);
         }
         if (rc != 0 && rc != DELIVERY_DEAD) {
@@ -427,7 +423,7 @@ public final class AscendStream extends StreamHandle {
             HcclException hccl = Check.hcclError("HcclGetCommAsyncError", async);
             String text = "rank " + c.rank() + " of " + c.size() + ": " + cause.detail() + " [" + hccl.codeName() + " "
                     + async + " from HcclGetCommAsyncError; " + cause.codeName() + " " + rc + " from aclrtSynchronizeStream]";
-            boolean timeout = async == dev.tandem.ascend.internal.Hc.HCCL_E_TIMEOUT() || rc == Acl.ACL_ERROR_RT_FFTS_PLUS_TIMEOUT();
+            boolean timeout = Hc.isTimeout(async) || Acl.isTaskTimeout(rc);
             reported = timeout ? new CollectiveTimeoutException(text) : new CollectiveException(text);
             reported.addSuppressed(hccl);   // the HcclException with the code, without hiding the collective type
             operation = c.lastOperation();
@@ -488,11 +484,7 @@ public final class AscendStream extends StreamHandle {
     public boolean isIdle() {
         ensureOpen();
         device.bind();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
-            Acl.aclrtStreamQuery(handle, status);
-            return status.get(ValueLayout.JAVA_INT, 0) == Acl.ACL_STREAM_STATUS_COMPLETE();
-        }
+        return Acl.queryStream(handle) == StreamStatus.COMPLETE;
     }
 
     void drainQuietly() {

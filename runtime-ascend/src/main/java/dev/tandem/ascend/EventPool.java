@@ -1,10 +1,9 @@
 package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Acl;
+import dev.tandem.ascend.internal.EventFlag;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,15 +31,11 @@ final class EventPool {
             }
         }
         device.bind();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Acl.aclrtCreateEventExWithFlag(out, Acl.ACL_EVENT_SYNC());
-            MemorySegment e = out.get(ValueLayout.ADDRESS, 0);
-            synchronized (this) {
-                all.add(e);
-            }
-            return e;
+        MemorySegment e = Acl.createEvent(EventFlag.SYNC);
+        synchronized (this) {
+            all.add(e);
         }
+        return e;
     }
 
     /**

@@ -2,6 +2,9 @@ package dev.tandem.ascend;
 
 import dev.tandem.ascend.internal.Check;
 import dev.tandem.ascend.internal.Hc;
+import dev.tandem.ascend.internal.HcclConfigCapability;
+import dev.tandem.ascend.internal.HcclDataType;
+import dev.tandem.ascend.internal.HcclReduceOp;
 import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
@@ -16,7 +19,6 @@ import dev.tandem.runtime.spi.Handle;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,15 +54,8 @@ public final class HcclCommunicator extends Handle implements Communicator {
     private volatile String lastOperation = "collective";
 
     private HcclCommunicator(AscendDevice device, MemorySegment handle) {
-        int rankId;
-        int rankSize;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
-            Hc.HcclGetRankId(handle, v);
-            rankId = v.get(ValueLayout.JAVA_INT, 0);
-            Hc.HcclGetRankSize(handle, v);
-            rankSize = v.get(ValueLayout.JAVA_INT, 0);
-        }
+        int rankId = Hc.getRankId(handle);
+        int rankSize = Hc.getRankSize(handle);
         super("hccl communicator rank " + rankId + " on device " + device.id());
         this.device = device;
         this.handle = handle;
@@ -80,18 +75,16 @@ public final class HcclCommunicator extends Handle implements Communicator {
             AscendDevice first = devices.getFirst();
             first.bind();
             List<HcclCommunicator> result = new ArrayList<>();
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment ids = arena.allocate(ValueLayout.JAVA_INT, n);
-                for (int i = 0; i < n; i++) {
-                    ids.setAtIndex(ValueLayout.JAVA_INT, i, devices.get(i).id());
-                }
-                MemorySegment comms = arena.allocate(ValueLayout.ADDRESS, n);
-                synchronized (first.hcclLock) {
-                    Hc.HcclCommInitAll(n, ids, comms);
-                }
-                for (int i = 0; i < n; i++) {
-                    result.add(new HcclCommunicator(devices.get(i), comms.getAtIndex(ValueLayout.ADDRESS, i)));
-                }
+            int[] ids = new int[n];
+            for (int i = 0; i < n; i++) {
+                ids[i] = devices.get(i).id();
+            }
+            MemorySegment[] comms;
+            synchronized (first.hcclLock) {
+                comms = Hc.commInitAll(ids);
+            }
+            for (int i = 0; i < n; i++) {
+                result.add(new HcclCommunicator(devices.get(i), comms[i]));
             }
             connectAll(result);
             return result;
@@ -177,11 +170,7 @@ public final class HcclCommunicator extends Handle implements Communicator {
     public static byte[] rootInfo(AscendDevice device) {
         device.ensureOpen();
         device.bind();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = Hc.allocateRootInfo(arena);
-            Hc.HcclGetRootInfo(info);
-            return info.toArray(ValueLayout.JAVA_BYTE);
-        }
+        return Hc.getRootInfo();
     }
 
     /** Joins a group bootstrapped by {@code rootInfo}; blocks until every rank joined or HCCL's connect timeout. */
@@ -196,12 +185,8 @@ public final class HcclCommunicator extends Handle implements Communicator {
         device.ensureOpen();
         device.bind();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = Hc.allocateRootInfo(arena);
-            MemorySegment.copy(rootInfo, 0, info, ValueLayout.JAVA_BYTE, 0, rootInfo.length);
             MemorySegment config = commConfig(arena, options);
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Hc.HcclCommInitRootInfoConfig(size, info, rank, config, out);
-            return new HcclCommunicator(device, out.get(ValueLayout.ADDRESS, 0));
+            return new HcclCommunicator(device, Hc.commInitRootInfoConfig(size, rootInfo, rank, config));
         }
     }
 
@@ -223,13 +208,7 @@ public final class HcclCommunicator extends Handle implements Communicator {
         }
         device.ensureOpen();
         device.bind();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment info = Hc.allocateRootInfo(arena);
-            MemorySegment.copy(rootInfo, 0, info, ValueLayout.JAVA_BYTE, 0, rootInfo.length);
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Hc.HcclCommInitRootInfo(size, info, rank, out);
-            return new HcclCommunicator(device, out.get(ValueLayout.ADDRESS, 0));
-        }
+        return new HcclCommunicator(device, Hc.commInitRootInfo(size, rootInfo, rank));
     }
 
     static HcclCommunicator fromRankTable(AscendDevice device, Path rankTable, int rank) {
@@ -238,12 +217,7 @@ public final class HcclCommunicator extends Handle implements Communicator {
         }
         device.ensureOpen();
         device.bind();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            Hc.HcclCommInitClusterInfo(
-                    arena.allocateFrom(rankTable.toAbsolutePath().toString()), rank, out);
-            return new HcclCommunicator(device, out.get(ValueLayout.ADDRESS, 0));
-        }
+        return new HcclCommunicator(device, Hc.commInitClusterInfo(rankTable.toAbsolutePath().toString(), rank));
     }
 
     /**
@@ -252,12 +226,12 @@ public final class HcclCommunicator extends Handle implements Communicator {
      * {@link FeatureNotSupportedException} rather than silently running with another timeout.
      */
     static MemorySegment commConfig(Arena arena, CommunicatorOptions options) {
-        int capability = Hc.HcclGetCommConfigCapability();
+        HcclConfigCapability capability = Hc.getCommConfigCapability();
         int seconds = -1;
         if (!options.timeout().equals(CommunicatorOptions.DEFAULT_TIMEOUT)) {
-            if (!Hc.supportsExecTimeout(capability)) {
-                throw new FeatureNotSupportedException("HcclCommInitRootInfoConfig", Hc.HCCL_E_NOT_SUPPORT(),
-                        "HCCL_E_NOT_SUPPORT", "this HCCL's config capability " + capability + " has no hcclExecTimeOut;"
+            if (!capability.supportsExecTimeout()) {
+                throw Check.hcclNotSupported("HcclCommInitRootInfoConfig",
+                        "this HCCL's config capability " + capability + " has no hcclExecTimeOut;"
                         + " use CommunicatorOptions.DEFAULT_TIMEOUT and set HCCL_EXEC_TIMEOUT in the environment instead");
             }
             seconds = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (options.timeout().toMillis() + 999) / 1000));
@@ -304,11 +278,7 @@ public final class HcclCommunicator extends Handle implements Communicator {
      */
     public String name() {
         ensureOpen();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(Hc.COMM_NAME_MAX_LENGTH());
-            Hc.HcclGetCommName(handle, buf);
-            return buf.getString(0);
-        }
+        return Hc.getCommName(handle);
     }
 
     private void ensureOpen() {
@@ -327,16 +297,16 @@ public final class HcclCommunicator extends Handle implements Communicator {
         return b;
     }
 
-    static int hcclType(DType t) {
+    static HcclDataType hcclType(DType t) {
         return switch (t) {
-            case F32 -> Hc.HCCL_DATA_TYPE_FP32();
-            case F16 -> Hc.HCCL_DATA_TYPE_FP16();
-            case BF16 -> Hc.HCCL_DATA_TYPE_BFP16();
-            case I8 -> Hc.HCCL_DATA_TYPE_INT8();
-            case I32 -> Hc.HCCL_DATA_TYPE_INT32();
-            case I64 -> Hc.HCCL_DATA_TYPE_INT64();
-            case U8 -> Hc.HCCL_DATA_TYPE_UINT8();
-            case BOOL -> Hc.HCCL_DATA_TYPE_INT8();
+            case F32 -> HcclDataType.FP32;
+            case F16 -> HcclDataType.FP16;
+            case BF16 -> HcclDataType.BFP16;
+            case I8 -> HcclDataType.INT8;
+            case I32 -> HcclDataType.INT32;
+            case I64 -> HcclDataType.INT64;
+            case U8 -> HcclDataType.UINT8;
+            case BOOL -> HcclDataType.INT8;
         };
     }
 
@@ -352,26 +322,26 @@ public final class HcclCommunicator extends Handle implements Communicator {
 
     private void checkReduction(String operation, DType dtype, ReduceOp op) {
         if (!supportsReduction(dtype, op)) {
-            throw new FeatureNotSupportedException("Hccl" + Character.toUpperCase(operation.charAt(0)) + operation.substring(1),
-                    Hc.HCCL_E_NOT_SUPPORT(), "HCCL_E_NOT_SUPPORT", operation + " with " + op + " on " + dtype
+            throw Check.hcclNotSupported("Hccl" + Character.toUpperCase(operation.charAt(0)) + operation.substring(1),
+                    operation + " with " + op + " on " + dtype
                     + " is not supported by HCCL on Atlas A2 (reductions: int8/16/32/64, fp16, fp32, bf16; no PROD on bf16)");
         }
     }
 
-    static int hcclOp(ReduceOp op) {
+    static HcclReduceOp hcclOp(ReduceOp op) {
         return switch (op) {
-            case SUM -> Hc.HCCL_REDUCE_SUM();
-            case PROD -> Hc.HCCL_REDUCE_PROD();
-            case MAX -> Hc.HCCL_REDUCE_MAX();
-            case MIN -> Hc.HCCL_REDUCE_MIN();
+            case SUM -> HcclReduceOp.SUM;
+            case PROD -> HcclReduceOp.PROD;
+            case MAX -> HcclReduceOp.MAX;
+            case MIN -> HcclReduceOp.MIN;
         };
     }
 
     /** HCCL has no boolean type: booleans travel as UINT8 0/1, where SUM is OR (MAX) and PROD is AND (MIN). */
-    static int boolOp(ReduceOp op) {
+    static HcclReduceOp boolOp(ReduceOp op) {
         return switch (op) {
-            case SUM, MAX -> Hc.HCCL_REDUCE_MAX();
-            case PROD, MIN -> Hc.HCCL_REDUCE_MIN();
+            case SUM, MAX -> HcclReduceOp.MAX;
+            case PROD, MIN -> HcclReduceOp.MIN;
         };
     }
 
@@ -397,7 +367,7 @@ public final class HcclCommunicator extends Handle implements Communicator {
         AscendBuffer sb = tensorBuffer(s, send, "send");
         AscendBuffer rb = tensorBuffer(s, recv, "recv");
         checkReduction("allReduce", send.dtype(), op);
-        int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
+        HcclReduceOp hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
         launch(s, "allReduce", () -> Hc.HcclAllReduce(at(sb, send), at(rb, recv), send.numel(),
                 hcclType(send.dtype()), hop, handle, s.handle()));
     }
@@ -419,7 +389,7 @@ public final class HcclCommunicator extends Handle implements Communicator {
         AscendBuffer sb = tensorBuffer(s, send, "send");
         AscendBuffer rb = tensorBuffer(s, recv, "recv");
         checkReduction("reduceScatter", send.dtype(), op);
-        int hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
+        HcclReduceOp hop = send.dtype() == DType.BOOL ? boolOp(op) : hcclOp(op);
         launch(s, "reduceScatter", () -> Hc.HcclReduceScatter(at(sb, send), at(rb, recv),
                 recv.numel(), hcclType(send.dtype()), hop, handle, s.handle()));
     }
@@ -431,7 +401,7 @@ public final class HcclCommunicator extends Handle implements Communicator {
         AscendBuffer sb = tensorBuffer(s, send, "send");
         AscendBuffer rb = tensorBuffer(s, recv, "recv");
         long chunk = send.numel() / size;
-        int type = hcclType(send.dtype());
+        HcclDataType type = hcclType(send.dtype());
         launch(s, "allToAll", () -> Hc.HcclAlltoAll(at(sb, send), chunk, type, at(rb, recv), chunk,
                 type, handle, s.handle()));
     }
@@ -443,15 +413,9 @@ public final class HcclCommunicator extends Handle implements Communicator {
         AscendStream s = stream(stream);
         AscendBuffer sb = tensorBuffer(s, send, "send");
         AscendBuffer rb = tensorBuffer(s, recv, "recv");
-        int type = hcclType(send.dtype());
-        launch(s, "allToAllV", () -> {
-            try (Arena arena = Arena.ofConfined()) {
-                Hc.HcclAlltoAllV(at(sb, send), arena.allocateFrom(ValueLayout.JAVA_LONG, sendCounts),
-                        arena.allocateFrom(ValueLayout.JAVA_LONG, sendDispls), type, at(rb, recv),
-                        arena.allocateFrom(ValueLayout.JAVA_LONG, recvCounts),
-                        arena.allocateFrom(ValueLayout.JAVA_LONG, recvDispls), type, handle, s.handle());
-            }
-        });
+        HcclDataType type = hcclType(send.dtype());
+        launch(s, "allToAllV", () -> Hc.HcclAlltoAllV(at(sb, send), sendCounts, sendDispls, type, at(rb, recv),
+                recvCounts, recvDispls, type, handle, s.handle()));
     }
 
     @Override

@@ -32,6 +32,125 @@ public final class Acl {
         throw Check.aclError("aclrtProcessReport", rc);
     }
 
+    /** {@code aclrtCreateEventExWithFlag} with the given flags ORed together; returns the new event handle. */
+    public static MemorySegment createEvent(EventFlag... flags) {
+        int bits = 0;
+        for (EventFlag f : flags) {
+            bits |= f.value();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.acl("aclrtCreateEventExWithFlag", AclRt.aclrtCreateEventExWithFlag(out, bits));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    /** {@code aclrtQueryEventStatus}: whether the work before the event's last record has finished. */
+    public static EventStatus queryEventStatus(MemorySegment event) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
+            Check.acl("aclrtQueryEventStatus", AclRt.aclrtQueryEventStatus(event, status));
+            return EventStatus.of(status.get(ValueLayout.JAVA_INT, 0));
+        }
+    }
+
+    /** {@code aclrtEventElapsedTime}: milliseconds between two recorded timing events. */
+    public static float eventElapsedTime(MemorySegment startEvent, MemorySegment endEvent) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ms = arena.allocate(ValueLayout.JAVA_FLOAT);
+            Check.acl("aclrtEventElapsedTime", AclRt.aclrtEventElapsedTime(ms, startEvent, endEvent));
+            return ms.get(ValueLayout.JAVA_FLOAT, 0);
+        }
+    }
+
+    /** {@code aclrtCreateStreamWithConfig} with the given flags ORed together; returns the new stream handle. */
+    public static MemorySegment createStream(int priority, StreamFlag... flags) {
+        int bits = 0;
+        for (StreamFlag f : flags) {
+            bits |= f.value();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.acl("aclrtCreateStreamWithConfig", AclRt.aclrtCreateStreamWithConfig(out, priority, bits));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    /** {@code aclrtStreamQuery}: whether every task on the stream has finished. */
+    public static StreamStatus queryStream(MemorySegment stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment status = arena.allocate(ValueLayout.JAVA_INT);
+            Check.acl("aclrtStreamQuery", AclRt.aclrtStreamQuery(stream, status));
+            return StreamStatus.of(status.get(ValueLayout.JAVA_INT, 0));
+        }
+    }
+
+    public static void memcpyAsync(MemorySegment dst, long destMax, MemorySegment src, long count, MemcpyKind kind,
+            MemorySegment stream) {
+        Check.acl("aclrtMemcpyAsync", AclRt.aclrtMemcpyAsync(dst, destMax, src, count, kind.value(), stream));
+    }
+
+    /** {@code aclrtGetMemInfo}: free and total bytes of the current device's memory of kind {@code attr}. */
+    public static MemInfo getMemInfo(MemAttr attr) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
+            Check.acl("aclrtGetMemInfo", AclRt.aclrtGetMemInfo(attr.value(), free, total));
+            return new MemInfo(free.get(ValueLayout.JAVA_LONG, 0), total.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    /** {@code aclrtGetDeviceCount}: how many devices this process can see. */
+    public static int getDeviceCount() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment n = arena.allocate(ValueLayout.JAVA_INT);
+            Check.acl("aclrtGetDeviceCount", AclRt.aclrtGetDeviceCount(n));
+            return n.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    /** {@code aclrtDeviceCanAccessPeer}: whether {@code deviceId} can reach {@code peerDeviceId}'s memory. */
+    public static boolean deviceCanAccessPeer(int deviceId, int peerDeviceId) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment can = arena.allocate(ValueLayout.JAVA_INT);
+            Check.acl("aclrtDeviceCanAccessPeer", AclRt.aclrtDeviceCanAccessPeer(can, deviceId, peerDeviceId));
+            return can.get(ValueLayout.JAVA_INT, 0) == 1;
+        }
+    }
+
+    /** Whether {@code rc} is one of the runtime's out-of-memory codes (two runtime ones and the older ACL one). */
+    public static boolean isOutOfMemory(int rc) {
+        return rc == AclRt.ACL_ERROR_RT_MEMORY_ALLOCATION() || rc == AclRt.ACL_ERROR_RT_DEVICE_OOM()
+                || rc == AclRt.ACL_ERROR_BAD_ALLOC();
+    }
+
+    /** Whether a synchronize-with-timeout code means the wait ran out, not that the work failed. */
+    public static boolean isWaitTimeout(int rc) {
+        return rc == AclRt.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() || rc == AclRt.ACL_ERROR_RT_WAIT_TIMEOUT();
+    }
+
+    /** Whether a stream failure code is CANN's task timeout (507048), as a hung collective reports it. */
+    public static boolean isTaskTimeout(int rc) {
+        return rc == AclRt.ACL_ERROR_RT_FFTS_PLUS_TIMEOUT();
+    }
+
+    /**
+     * {@code aclrtCreateContext} on {@code deviceId}; returns the context. On failure the device set by the caller is
+     * reset before the exception is thrown, so a failed open leaves nothing behind.
+     */
+    public static MemorySegment createContext(int deviceId) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            int rc = AclRt.aclrtCreateContext(out, deviceId);
+            if (rc != 0) {
+                RuntimeException e = Check.aclError("aclrtCreateContext", rc);
+                AclRt.aclrtResetDevice(deviceId);
+                throw e;
+            }
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
     public static int ACL_ERROR_BAD_ALLOC() {
         return AclRt.ACL_ERROR_BAD_ALLOC();
     }
@@ -44,18 +163,6 @@ public final class Acl {
         return AclRt.ACL_ERROR_RT_MEMORY_ALLOCATION();
     }
 
-    public static int ACL_ERROR_RT_STREAM_SYNC_TIMEOUT() {
-        return AclRt.ACL_ERROR_RT_STREAM_SYNC_TIMEOUT();
-    }
-
-    public static int ACL_ERROR_RT_WAIT_TIMEOUT() {
-        return AclRt.ACL_ERROR_RT_WAIT_TIMEOUT();
-    }
-
-    public static int ACL_ERROR_RT_FFTS_PLUS_TIMEOUT() {
-        return AclRt.ACL_ERROR_RT_FFTS_PLUS_TIMEOUT();
-    }
-
     public static int ACL_ERROR_RT_STREAM_CONTEXT() {
         return AclRt.ACL_ERROR_RT_STREAM_CONTEXT();
     }
@@ -64,56 +171,12 @@ public final class Acl {
         return AclRt.ACL_ERROR_API_NOT_SUPPORT();
     }
 
-    public static int ACL_ERROR_RT_FEATURE_NOT_SUPPORT() {
-        return AclRt.ACL_ERROR_RT_FEATURE_NOT_SUPPORT();
-    }
-
     public static int ACL_EVENT_RECORDED_STATUS_COMPLETE() {
         return AclRt.ACL_EVENT_RECORDED_STATUS_COMPLETE();
     }
 
-    public static int ACL_EVENT_SYNC() {
-        return AclRt.ACL_EVENT_SYNC();
-    }
-
-    public static int ACL_EVENT_TIME_LINE() {
-        return AclRt.ACL_EVENT_TIME_LINE();
-    }
-
     public static int ACL_FORMAT_ND() {
         return AclRt.ACL_FORMAT_ND();
-    }
-
-    public static int ACL_HBM_MEM() {
-        return AclRt.ACL_HBM_MEM();
-    }
-
-    public static int ACL_MEMCPY_DEVICE_TO_DEVICE() {
-        return AclRt.ACL_MEMCPY_DEVICE_TO_DEVICE();
-    }
-
-    public static int ACL_MEMCPY_DEVICE_TO_HOST() {
-        return AclRt.ACL_MEMCPY_DEVICE_TO_HOST();
-    }
-
-    public static int ACL_MEMCPY_HOST_TO_DEVICE() {
-        return AclRt.ACL_MEMCPY_HOST_TO_DEVICE();
-    }
-
-    public static int ACL_MEM_MALLOC_HUGE_FIRST() {
-        return AclRt.ACL_MEM_MALLOC_HUGE_FIRST();
-    }
-
-    public static int ACL_STREAM_FAST_LAUNCH() {
-        return AclRt.ACL_STREAM_FAST_LAUNCH();
-    }
-
-    public static int ACL_STREAM_FAST_SYNC() {
-        return AclRt.ACL_STREAM_FAST_SYNC();
-    }
-
-    public static int ACL_STREAM_STATUS_COMPLETE() {
-        return AclRt.ACL_STREAM_STATUS_COMPLETE();
     }
 
     public static void aclFinalize() {
@@ -124,28 +187,8 @@ public final class Acl {
         Check.acl("aclInit", AclRt.aclInit(configPath));
     }
 
-    public static void aclrtCreateEventWithFlag(MemorySegment event, int flag) {
-        Check.acl("aclrtCreateEventWithFlag", AclRt.aclrtCreateEventWithFlag(event, flag));
-    }
-
-    public static void aclrtCreateEventExWithFlag(MemorySegment event, int flag) {
-        Check.acl("aclrtCreateEventExWithFlag", AclRt.aclrtCreateEventExWithFlag(event, flag));
-    }
-
-    public static void aclrtDeviceCanAccessPeer(MemorySegment canAccessPeer, int deviceId, int peerDeviceId) {
-        Check.acl("aclrtDeviceCanAccessPeer", AclRt.aclrtDeviceCanAccessPeer(canAccessPeer, deviceId, peerDeviceId));
-    }
-
     public static void aclrtDeviceEnablePeerAccess(int peerDeviceId, int flags) {
         Check.acl("aclrtDeviceEnablePeerAccess", AclRt.aclrtDeviceEnablePeerAccess(peerDeviceId, flags));
-    }
-
-    public static void aclrtCreateStreamWithConfig(MemorySegment stream, int priority, int flag) {
-        Check.acl("aclrtCreateStreamWithConfig", AclRt.aclrtCreateStreamWithConfig(stream, priority, flag));
-    }
-
-    public static void aclrtEventElapsedTime(MemorySegment ms, MemorySegment startEvent, MemorySegment endEvent) {
-        Check.acl("aclrtEventElapsedTime", AclRt.aclrtEventElapsedTime(ms, startEvent, endEvent));
     }
 
     public static void aclrtFree(MemorySegment devPtr) {
@@ -154,14 +197,6 @@ public final class Acl {
 
     public static void aclrtFreeHost(MemorySegment hostPtr) {
         Check.acl("aclrtFreeHost", AclRt.aclrtFreeHost(hostPtr));
-    }
-
-    public static void aclrtGetDeviceCount(MemorySegment count) {
-        Check.acl("aclrtGetDeviceCount", AclRt.aclrtGetDeviceCount(count));
-    }
-
-    public static void aclrtGetMemInfo(int attr, MemorySegment free, MemorySegment total) {
-        Check.acl("aclrtGetMemInfo", AclRt.aclrtGetMemInfo(attr, free, total));
     }
 
     /** {@code aclrtMallocHost}: {@code size} bytes of page-locked host memory, as a segment of that size. */
@@ -173,18 +208,9 @@ public final class Acl {
         }
     }
 
-    public static void aclrtMemcpyAsync(MemorySegment dst, long destMax, MemorySegment src, long count, int kind,
-            MemorySegment stream) {
-        Check.acl("aclrtMemcpyAsync", AclRt.aclrtMemcpyAsync(dst, destMax, src, count, kind, stream));
-    }
-
     public static void aclrtMemsetAsync(MemorySegment devPtr, long maxCount, int value, long count,
             MemorySegment stream) {
         Check.acl("aclrtMemsetAsync", AclRt.aclrtMemsetAsync(devPtr, maxCount, value, count, stream));
-    }
-
-    public static void aclrtQueryEventStatus(MemorySegment event, MemorySegment status) {
-        Check.acl("aclrtQueryEventStatus", AclRt.aclrtQueryEventStatus(event, status));
     }
 
     public static void aclrtRecordEvent(MemorySegment event, MemorySegment stream) {
@@ -197,10 +223,6 @@ public final class Acl {
 
     public static void aclrtSetDevice(int deviceId) {
         Check.acl("aclrtSetDevice", AclRt.aclrtSetDevice(deviceId));
-    }
-
-    public static void aclrtStreamQuery(MemorySegment stream, MemorySegment status) {
-        Check.acl("aclrtStreamQuery", AclRt.aclrtStreamQuery(stream, status));
     }
 
     public static void aclrtStreamWaitEvent(MemorySegment stream, MemorySegment event) {
@@ -232,8 +254,13 @@ public final class Acl {
             return AclRt.aclrtGetSocName();
         }
 
-        public static int aclrtMalloc(MemorySegment devPtr, long size, int policy) {
-            return AclRt.aclrtMalloc(devPtr, size, policy);
+        /** {@code aclrtMalloc} of {@code size} device bytes; the code is returned, not thrown. */
+        public static Malloc malloc(long size, MallocPolicy policy) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+                int rc = AclRt.aclrtMalloc(out, size, policy.value());
+                return new Malloc(rc, rc == 0 ? out.get(ValueLayout.ADDRESS, 0) : MemorySegment.NULL);
+            }
         }
 
         public static int aclrtMemcpyAsync(MemorySegment dst, long destMax, MemorySegment src, long count, int kind,

@@ -22,6 +22,17 @@ public final class Check {
     }
 
     /** The exception for an AscendCL code: {@link FeatureNotSupportedException} for 207000, else {@link AclException}. */
+    /** {@code ACL_ERROR_RT_FEATURE_NOT_SUPPORT} for a feature Tandem found missing before calling {@code function}. */
+    public static FeatureNotSupportedException aclFeatureNotSupported(String function, String detail) {
+        return new FeatureNotSupportedException(function, AclRt.ACL_ERROR_RT_FEATURE_NOT_SUPPORT(),
+                "ACL_ERROR_RT_FEATURE_NOT_SUPPORT", detail);
+    }
+
+    /** {@code HCCL_E_NOT_SUPPORT} for a collective Tandem found unsupported before calling {@code function}. */
+    public static FeatureNotSupportedException hcclNotSupported(String function, String detail) {
+        return new FeatureNotSupportedException(function, Hccl.HCCL_E_NOT_SUPPORT(), "HCCL_E_NOT_SUPPORT", detail);
+    }
+
     public static AclException aclError(String function, int rc) {
         if (rc == AclRt.ACL_ERROR_RT_FEATURE_NOT_SUPPORT()) {
             return new FeatureNotSupportedException(function, rc, NativeCodes.aclName(rc), recentMessage());

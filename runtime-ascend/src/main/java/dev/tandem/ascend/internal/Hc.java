@@ -91,6 +91,16 @@ public final class Hc {
         return Hccl.HcclGetCommConfigCapability();
     }
 
+    /** {@code HcclGetCommConfigCapability()}: which config fields the installed HCCL reads. */
+    public static HcclConfigCapability getCommConfigCapability() {
+        return HcclConfigCapability.installed();
+    }
+
+    /** {@link #commConfig(Arena, int, int)} for a capability from {@link #getCommConfigCapability()}. */
+    public static MemorySegment commConfig(Arena arena, HcclConfigCapability capability, int execTimeoutSeconds) {
+        return commConfig(arena, capability.value(), execTimeoutSeconds);
+    }
+
     /** {@code HcclGetCommAsyncError}: the HcclResult of an asynchronous failure on the communicator, or 0. */
     public static int HcclGetCommAsyncError(MemorySegment comm) {
         try (Arena arena = Arena.ofConfined()) {
@@ -100,16 +110,9 @@ public final class Hc {
         }
     }
 
-    public static int HCCL_E_TIMEOUT() {
-        return Hccl.HCCL_E_TIMEOUT();
-    }
-
-    public static int HCCL_E_NOT_SUPPORT() {
-        return Hccl.HCCL_E_NOT_SUPPORT();
-    }
-
-    public static int COMM_NAME_MAX_LENGTH() {
-        return Hccl.COMM_NAME_MAX_LENGTH();
+    /** Whether an HcclResult is HCCL_E_TIMEOUT. */
+    public static boolean isTimeout(int result) {
+        return result == Hccl.HCCL_E_TIMEOUT();
     }
 
     public static int HCCL_COMM_BUFFSIZE_CONFIG_NOT_SET() {
@@ -144,129 +147,144 @@ public final class Hc {
         return Hccl.HCCL_COMM_TRAFFIC_CLASS_CONFIG_NOT_SET();
     }
 
-    public static int HCCL_DATA_TYPE_BFP16() {
-        return Hccl.HCCL_DATA_TYPE_BFP16();
-    }
-
-    public static int HCCL_DATA_TYPE_FP16() {
-        return Hccl.HCCL_DATA_TYPE_FP16();
-    }
-
-    public static int HCCL_DATA_TYPE_FP32() {
-        return Hccl.HCCL_DATA_TYPE_FP32();
-    }
-
-    public static int HCCL_DATA_TYPE_INT32() {
-        return Hccl.HCCL_DATA_TYPE_INT32();
-    }
-
-    public static int HCCL_DATA_TYPE_INT64() {
-        return Hccl.HCCL_DATA_TYPE_INT64();
-    }
-
-    public static int HCCL_DATA_TYPE_INT8() {
-        return Hccl.HCCL_DATA_TYPE_INT8();
-    }
-
-    public static int HCCL_DATA_TYPE_UINT8() {
-        return Hccl.HCCL_DATA_TYPE_UINT8();
-    }
-
-    public static int HCCL_REDUCE_MAX() {
-        return Hccl.HCCL_REDUCE_MAX();
-    }
-
-    public static int HCCL_REDUCE_MIN() {
-        return Hccl.HCCL_REDUCE_MIN();
-    }
-
-    public static int HCCL_REDUCE_PROD() {
-        return Hccl.HCCL_REDUCE_PROD();
-    }
-
-    public static int HCCL_REDUCE_SUM() {
-        return Hccl.HCCL_REDUCE_SUM();
-    }
-
-    public static void HcclAllGather(MemorySegment sendBuf, MemorySegment recvBuf, long sendCount, int dataType,
+    public static void HcclAllGather(MemorySegment sendBuf, MemorySegment recvBuf, long sendCount, HcclDataType dataType,
             MemorySegment comm, MemorySegment stream) {
-        Check.hccl("HcclAllGather", Hccl.HcclAllGather(sendBuf, recvBuf, sendCount, dataType, comm, stream));
+        Check.hccl("HcclAllGather", Hccl.HcclAllGather(sendBuf, recvBuf, sendCount, dataType.value(), comm, stream));
     }
 
-    public static void HcclAllReduce(MemorySegment sendBuf, MemorySegment recvBuf, long count, int dataType, int op,
+    public static void HcclAllReduce(MemorySegment sendBuf, MemorySegment recvBuf, long count, HcclDataType dataType, HcclReduceOp op,
             MemorySegment comm, MemorySegment stream) {
-        Check.hccl("HcclAllReduce", Hccl.HcclAllReduce(sendBuf, recvBuf, count, dataType, op, comm, stream));
+        Check.hccl("HcclAllReduce", Hccl.HcclAllReduce(sendBuf, recvBuf, count, dataType.value(), op.value(), comm, stream));
     }
 
-    public static void HcclAlltoAll(MemorySegment sendBuf, long sendCount, int sendType, MemorySegment recvBuf,
-            long recvCount, int recvType, MemorySegment comm, MemorySegment stream) {
-        Check.hccl("HcclAlltoAll", Hccl.HcclAlltoAll(sendBuf, sendCount, sendType, recvBuf, recvCount, recvType,
+    public static void HcclAlltoAll(MemorySegment sendBuf, long sendCount, HcclDataType sendType, MemorySegment recvBuf,
+            long recvCount, HcclDataType recvType, MemorySegment comm, MemorySegment stream) {
+        Check.hccl("HcclAlltoAll", Hccl.HcclAlltoAll(sendBuf, sendCount, sendType.value(), recvBuf, recvCount, recvType.value(),
                 comm, stream));
     }
 
-    public static void HcclAlltoAllV(MemorySegment sendBuf, MemorySegment sendCounts, MemorySegment sdispls,
-            int sendType, MemorySegment recvBuf, MemorySegment recvCounts, MemorySegment rdispls, int recvType,
-            MemorySegment comm, MemorySegment stream) {
-        Check.hccl("HcclAlltoAllV", Hccl.HcclAlltoAllV(sendBuf, sendCounts, sdispls, sendType, recvBuf, recvCounts,
-                rdispls, recvType, comm, stream));
+    /** {@code HcclAlltoAllV}; the count and displacement arrays are copied to native memory for the call. */
+    public static void HcclAlltoAllV(MemorySegment sendBuf, long[] sendCounts, long[] sdispls, HcclDataType sendType,
+            MemorySegment recvBuf, long[] recvCounts, long[] rdispls, HcclDataType recvType, MemorySegment comm,
+            MemorySegment stream) {
+        try (Arena arena = Arena.ofConfined()) {
+            Check.hccl("HcclAlltoAllV", Hccl.HcclAlltoAllV(sendBuf, arena.allocateFrom(ValueLayout.JAVA_LONG, sendCounts),
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, sdispls), sendType.value(), recvBuf,
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, recvCounts),
+                    arena.allocateFrom(ValueLayout.JAVA_LONG, rdispls), recvType.value(), comm, stream));
+        }
     }
 
     public static void HcclBarrier(MemorySegment comm, MemorySegment stream) {
         Check.hccl("HcclBarrier", Hccl.HcclBarrier(comm, stream));
     }
 
-    public static void HcclBroadcast(MemorySegment buf, long count, int dataType, int root, MemorySegment comm,
+    public static void HcclBroadcast(MemorySegment buf, long count, HcclDataType dataType, int root, MemorySegment comm,
             MemorySegment stream) {
-        Check.hccl("HcclBroadcast", Hccl.HcclBroadcast(buf, count, dataType, root, comm, stream));
+        Check.hccl("HcclBroadcast", Hccl.HcclBroadcast(buf, count, dataType.value(), root, comm, stream));
     }
 
-    public static void HcclCommInitAll(int ndev, MemorySegment devices, MemorySegment comms) {
-        Check.hccl("HcclCommInitAll", Hccl.HcclCommInitAll(ndev, devices, comms));
+    /** {@code HcclCommInitAll} over {@code deviceIds}; returns one communicator per device, in that order. */
+    public static MemorySegment[] commInitAll(int[] deviceIds) {
+        int n = deviceIds.length;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment comms = arena.allocate(ValueLayout.ADDRESS, n);
+            Check.hccl("HcclCommInitAll", Hccl.HcclCommInitAll(n, arena.allocateFrom(ValueLayout.JAVA_INT, deviceIds),
+                    comms));
+            MemorySegment[] result = new MemorySegment[n];
+            for (int i = 0; i < n; i++) {
+                result[i] = comms.getAtIndex(ValueLayout.ADDRESS, i);
+            }
+            return result;
+        }
     }
 
-    public static void HcclCommInitClusterInfo(MemorySegment clusterInfo, int rank, MemorySegment comm) {
-        Check.hccl("HcclCommInitClusterInfo", Hccl.HcclCommInitClusterInfo(clusterInfo, rank, comm));
+    /** {@code HcclCommInitClusterInfo} from the rank table file at {@code rankTablePath}; returns the communicator. */
+    public static MemorySegment commInitClusterInfo(String rankTablePath, int rank) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.hccl("HcclCommInitClusterInfo", Hccl.HcclCommInitClusterInfo(arena.allocateFrom(rankTablePath), rank,
+                    out));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
     }
 
-    public static void HcclCommInitRootInfo(int nRanks, MemorySegment rootInfo, int rank, MemorySegment comm) {
-        Check.hccl("HcclCommInitRootInfo", Hccl.HcclCommInitRootInfo(nRanks, rootInfo, rank, comm));
+    /** {@code HcclCommInitRootInfo} from rank 0's {@link #ROOT_INFO_BYTES}-byte blob; returns the communicator. */
+    public static MemorySegment commInitRootInfo(int nRanks, byte[] rootInfo, int rank) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.hccl("HcclCommInitRootInfo", Hccl.HcclCommInitRootInfo(nRanks, rootInfo(arena, rootInfo), rank, out));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
     }
 
-    public static void HcclCommInitRootInfoConfig(int nRanks, MemorySegment rootInfo, int rank, MemorySegment config,
-            MemorySegment comm) {
-        Check.hccl("HcclCommInitRootInfoConfig", Hccl.HcclCommInitRootInfoConfig(nRanks, rootInfo, rank, config, comm));
+    /** {@code HcclCommInitRootInfoConfig} with a config from {@link #commConfig}; returns the communicator. */
+    public static MemorySegment commInitRootInfoConfig(int nRanks, byte[] rootInfo, int rank, MemorySegment config) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            Check.hccl("HcclCommInitRootInfoConfig",
+                    Hccl.HcclCommInitRootInfoConfig(nRanks, rootInfo(arena, rootInfo), rank, config, out));
+            return out.get(ValueLayout.ADDRESS, 0);
+        }
     }
 
-    public static void HcclGetCommName(MemorySegment comm, MemorySegment commName) {
-        Check.hccl("HcclGetCommName", Hccl.HcclGetCommName(comm, commName));
+    private static MemorySegment rootInfo(Arena arena, byte[] bytes) {
+        MemorySegment info = allocateRootInfo(arena);
+        MemorySegment.copy(bytes, 0, info, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        return info;
     }
 
-    public static void HcclGetRankId(MemorySegment comm, MemorySegment rank) {
-        Check.hccl("HcclGetRankId", Hccl.HcclGetRankId(comm, rank));
+    /** {@code HcclGetRootInfo}: rank 0's bootstrap blob, {@link #ROOT_INFO_BYTES} bytes. */
+    public static byte[] getRootInfo() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment info = allocateRootInfo(arena);
+            Check.hccl("HcclGetRootInfo", Hccl.HcclGetRootInfo(info));
+            return info.toArray(ValueLayout.JAVA_BYTE);
+        }
     }
 
-    public static void HcclGetRankSize(MemorySegment comm, MemorySegment rankSize) {
-        Check.hccl("HcclGetRankSize", Hccl.HcclGetRankSize(comm, rankSize));
+    /** {@code HcclGetCommName}: HCCL's name for the communicator. */
+    public static String getCommName(MemorySegment comm) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(Hccl.COMM_NAME_MAX_LENGTH());
+            Check.hccl("HcclGetCommName", Hccl.HcclGetCommName(comm, buf));
+            return buf.getString(0);
+        }
     }
 
-    public static void HcclGetRootInfo(MemorySegment rootInfo) {
-        Check.hccl("HcclGetRootInfo", Hccl.HcclGetRootInfo(rootInfo));
+
+    /** {@code HcclGetRankId}: this rank's index in the communicator. */
+    public static int getRankId(MemorySegment comm) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
+            Check.hccl("HcclGetRankId", Hccl.HcclGetRankId(comm, v));
+            return v.get(ValueLayout.JAVA_INT, 0);
+        }
     }
 
-    public static void HcclRecv(MemorySegment recvBuf, long count, int dataType, int srcRank, MemorySegment comm,
+    /** {@code HcclGetRankSize}: how many ranks the communicator has. */
+    public static int getRankSize(MemorySegment comm) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
+            Check.hccl("HcclGetRankSize", Hccl.HcclGetRankSize(comm, v));
+            return v.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    public static void HcclRecv(MemorySegment recvBuf, long count, HcclDataType dataType, int srcRank, MemorySegment comm,
             MemorySegment stream) {
-        Check.hccl("HcclRecv", Hccl.HcclRecv(recvBuf, count, dataType, srcRank, comm, stream));
+        Check.hccl("HcclRecv", Hccl.HcclRecv(recvBuf, count, dataType.value(), srcRank, comm, stream));
     }
 
-    public static void HcclReduceScatter(MemorySegment sendBuf, MemorySegment recvBuf, long recvCount, int dataType,
-            int op, MemorySegment comm, MemorySegment stream) {
-        Check.hccl("HcclReduceScatter", Hccl.HcclReduceScatter(sendBuf, recvBuf, recvCount, dataType, op, comm,
+    public static void HcclReduceScatter(MemorySegment sendBuf, MemorySegment recvBuf, long recvCount, HcclDataType dataType,
+            HcclReduceOp op, MemorySegment comm, MemorySegment stream) {
+        Check.hccl("HcclReduceScatter", Hccl.HcclReduceScatter(sendBuf, recvBuf, recvCount, dataType.value(), op.value(), comm,
                 stream));
     }
 
-    public static void HcclSend(MemorySegment sendBuf, long count, int dataType, int destRank, MemorySegment comm,
+    public static void HcclSend(MemorySegment sendBuf, long count, HcclDataType dataType, int destRank, MemorySegment comm,
             MemorySegment stream) {
-        Check.hccl("HcclSend", Hccl.HcclSend(sendBuf, count, dataType, destRank, comm, stream));
+        Check.hccl("HcclSend", Hccl.HcclSend(sendBuf, count, dataType.value(), destRank, comm, stream));
     }
 
     /** The downcalls themselves, returning the code (or pointer) unchecked. */
