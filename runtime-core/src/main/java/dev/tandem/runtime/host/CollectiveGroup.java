@@ -151,6 +151,8 @@ final class CollectiveGroup {
                 lock.notifyAll();
             }
             while (round.read < round.ranks.length) {
+                // A peer may have aborted (e.g. its read failed) before this rank got here: its notify is gone.
+                checkNotAborted(description);
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     var timeout = new CollectiveTimeoutException(description + ": a peer did not finish reading within "
@@ -159,7 +161,6 @@ final class CollectiveGroup {
                     throw timeout;
                 }
                 waitNanos(left);
-                checkNotAborted(description);
             }
             round.left++;
             if (round.left == round.ranks.length) {
