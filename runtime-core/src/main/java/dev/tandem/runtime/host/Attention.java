@@ -195,16 +195,20 @@ final class Attention {
         }
     }
 
-    /** Runs a kernel's inner products on the calling thread (attention already splits over heads and blocks). */
+    /**
+     * Runs a kernel's inner products on the calling thread (attention already splits over heads and blocks). The
+     * products only use {@link KernelLauncher#parallelFor}: they are called from inside the attention kernel's own
+     * launched work, on arrays it has read already, so enqueuing or reaching a buffer from them would be a bug.
+     */
     private static final KernelLauncher INLINE = new KernelLauncher() {
         @Override
         public void launch(Stream stream, String name, List<Tensor> reads, List<Tensor> writes, Runnable work) {
-            throw new UnsupportedOperationException("inline launcher");
+            throw new IllegalStateException("attention's inner products must not enqueue work (" + name + ")");
         }
 
         @Override
         public MemorySegment segment(DeviceBuffer buffer) {
-            throw new UnsupportedOperationException("inline launcher");
+            throw new IllegalStateException("attention's inner products work on arrays already read, not on device buffers");
         }
 
         @Override
