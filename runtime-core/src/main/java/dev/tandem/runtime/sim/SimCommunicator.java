@@ -14,7 +14,10 @@ import java.util.function.Consumer;
  * One simulated rank. Collectives are validated like the host backend's, cost latency + wire bytes / bandwidth
  * ({@link CostModel#collectiveNanos}) with the same per-rank byte counts as the host's emulated link, and move
  * real bytes only for all-gathers and broadcasts of data-carrying buffers (the small count exchanges that
- * layers decide on); their outputs then carry data whatever their size, since they grow with the group.
+ * layers decide on); their outputs then carry data whatever their size, since they grow with the group. In a group
+ * with virtual ranks ({@link SimRuntime#createCommunicators(java.util.List, dev.tandem.runtime.CommunicatorOptions,
+ * int)}), {@code size()} and every cost count the whole group, and a virtual rank's part of an exchange is its
+ * mirror's.
  */
 final class SimCommunicator extends CommunicatorHandle<SimDevice> {
     private final SimGroup group;
@@ -51,8 +54,9 @@ final class SimCommunicator extends CommunicatorHandle<SimDevice> {
                     }
                     for (Object p : payloads) {
                         MemorySegment target = ((SimBuffer) ((Tensor[]) p)[1].buffer()).gatheredData();
-                        for (int r = 0; r < payloads.length; r++) {
-                            Tensor from = ((Tensor[]) payloads[r])[0];
+                        for (int r = 0; r < size(); r++) {
+                            // a virtual rank's part is its mirror's (the group's own ranks when all are simulated)
+                            Tensor from = ((Tensor[]) payloads[r % payloads.length])[0];
                             MemorySegment.copy(data(from), from.byteOffset(), target,
                                     ((Tensor[]) p)[1].byteOffset() + r * n, n);
                         }
@@ -89,13 +93,15 @@ final class SimCommunicator extends CommunicatorHandle<SimDevice> {
         long[][] counts = {sendCounts.clone(), recvCounts.clone()};
         collective(stream, "allToAllV", "allToAllV(" + send.dtype() + ")",
                 Math.max(out, in) * costs().wireBytes(send.dtype()), counts, payloads -> {
+                    // Only simulated receivers' expectations are known; a virtual sender sends what its mirror does.
                     for (int q = 0; q < payloads.length; q++) {
                         long[] expected = ((long[][]) payloads[q])[1];
-                        for (int r = 0; r < payloads.length; r++) {
-                            long sent = ((long[][]) payloads[r])[0][q];
+                        for (int r = 0; r < size(); r++) {
+                            long sent = ((long[][]) payloads[r % payloads.length])[0][q];
                             if (sent != expected[r]) {
                                 throw new CollectiveException("allToAllV on rank " + q + ": expects "
-                                        + expected[r] + " elements from rank " + r + " but rank " + r + " sends " + sent);
+                                        + expected[r] + " elements from rank " + r + " but rank " + r + " sends " + sent
+                                        + (r < payloads.length ? "" : " (as its mirror, rank " + r % payloads.length + ")"));
                             }
                         }
                     }
@@ -107,7 +113,7 @@ final class SimCommunicator extends CommunicatorHandle<SimDevice> {
         CollectiveContract.broadcast(this, stream, tensor, root);
         collective(stream, "broadcast", "broadcast(" + tensor.dtype() + " x" + tensor.numel() + ", root " + root + ")",
                 wire(tensor), tensor, payloads -> {
-                    Tensor from = (Tensor) payloads[root];
+                    Tensor from = (Tensor) payloads[root % payloads.length];   // a virtual root sends its mirror's
                     if (data(from) == null) {
                         return;
                     }

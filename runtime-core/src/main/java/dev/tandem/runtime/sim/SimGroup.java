@@ -12,26 +12,38 @@ import java.util.function.Consumer;
 
 /**
  * The ranks of one communicator group and their collective rounds: each rank's n-th collective meets the
- * others' n-th. A round completes when every rank's operation has reached the head of its stream; each rank then
- * finishes at the latest arrival plus its own transfer cost (as the host backend's emulated link does). Guarded
- * by the runtime lock.
+ * others' n-th. A round completes when every simulated rank's operation has reached the head of its stream; each
+ * rank then finishes at the latest arrival plus its own transfer cost (as the host backend's emulated link does).
+ * Guarded by the runtime lock.
+ *
+ * <p>A group may simulate fewer ranks than it has ({@link SimRuntime#createCommunicators(java.util.List,
+ * dev.tandem.runtime.CommunicatorOptions, int)}): rounds then hold the {@link #simulated()} ranks' payloads only,
+ * and a virtual rank {@code v} is the mirror of simulated rank {@code v % simulated()}.
  */
 final class SimGroup {
     private final SimRuntime runtime;
     private final int id;
     private final int size;
+    private final int simulated;
     private final Duration timeout;
     private final Map<Long, Round> rounds = new HashMap<>();
 
-    SimGroup(SimRuntime runtime, int id, int size, Duration timeout) {
+    SimGroup(SimRuntime runtime, int id, int size, int simulated, Duration timeout) {
         this.runtime = runtime;
         this.id = id;
         this.size = size;
+        this.simulated = simulated;
         this.timeout = timeout;
     }
 
+    /** Ranks of the group, simulated or virtual: what its communicators report and collectives are costed at. */
     int size() {
         return size;
+    }
+
+    /** Ranks with a device and a communicator (0 .. simulated - 1); a round completes when they all arrived. */
+    int simulated() {
+        return simulated;
     }
 
     /** Round {@code sequence}, created by the first rank that enqueues it. */
@@ -50,9 +62,9 @@ final class SimGroup {
     /** Fails rounds whose first rank arrived longer ago (real time) than the group's timeout. */
     void checkTimeouts(long nowNanos) {
         for (Round r : rounds.values()) {
-            if (r.count > 0 && r.error == null && r.count < size && nowNanos - r.firstArrivalReal > timeout.toNanos()) {
+            if (r.count > 0 && r.error == null && r.count < simulated && nowNanos - r.firstArrivalReal > timeout.toNanos()) {
                 List<Integer> missing = new ArrayList<>();
-                for (int i = 0; i < size; i++) {
+                for (int i = 0; i < simulated; i++) {
                     if (!r.arrived[i]) {
                         missing.add(i);
                     }
@@ -69,9 +81,9 @@ final class SimGroup {
         private final String signature;
         private final Consumer<Object[]> exchange;
         private final int firstRank;
-        private final Object[] payloads = new Object[size];
-        private final boolean[] arrived = new boolean[size];
-        private final double[] costs = new double[size];
+        private final Object[] payloads = new Object[simulated];
+        private final boolean[] arrived = new boolean[simulated];
+        private final double[] costs = new double[simulated];
         private int count;
         private long latest;
         private long firstArrivalReal;
@@ -92,7 +104,7 @@ final class SimGroup {
             costs[rank] = cost;
             latest = Math.max(latest, time);
             count++;
-            if (count == size) {
+            if (count == simulated) {
                 rounds.remove(sequence);
                 if (error == null && exchange != null) {
                     try {
@@ -105,7 +117,7 @@ final class SimGroup {
         }
 
         boolean isComplete() {
-            return count == size || (error != null && count > 0);
+            return count == simulated || (error != null && count > 0);
         }
 
         RuntimeException error() {

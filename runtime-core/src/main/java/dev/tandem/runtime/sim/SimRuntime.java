@@ -97,10 +97,50 @@ public final class SimRuntime extends Handle implements TandemRuntime {
 
     @Override
     public List<Communicator> createCommunicators(List<Device> members, CommunicatorOptions options) {
+        return createCommunicators(members, options, members.size());
+    }
+
+    /**
+     * A communicator group of {@code groupSize} ranks of which only the first {@code members.size()} are simulated
+     * (a representative subset): each member gets a communicator whose {@code size()} is {@code groupSize} and
+     * whose rank is its index in {@code members}. The ranks from {@code members.size()} to {@code groupSize - 1}
+     * are virtual: virtual rank {@code v} behaves exactly as simulated rank {@code v % members.size()}, with the same
+     * payloads and the same arrival time, so a collective round completes when the simulated ranks have arrived.
+     *
+     * <ul>
+     *   <li>Every collective is costed at {@code groupSize} ranks ({@link CostModel#collectiveNanos}: in-node or
+     *       across nodes, the all-to-all bandwidth of that group size) with the wire bytes of a {@code groupSize}
+     *       group, so a simulated rank's timeline is the one it has in the full group.</li>
+     *   <li>All-gathers fill a virtual rank's part of the output from its mirror's input; a broadcast from a virtual
+     *       root sends its mirror's buffer.</li>
+     *   <li>All-to-all-v counts are checked only where both sides are known: what each simulated rank expects from
+     *       every rank {@code r} must equal what rank {@code r}'s mirror sends it. What virtual ranks expect to
+     *       receive is not known and not checked.</li>
+     * </ul>
+     *
+     * <p>This is valid only under symmetry: when every rank of the real group would issue the same operations with
+     * the same sizes and the same data-carrying payloads as its mirror (the same batch on every rank, and routing that
+     * gives every rank the same expert load). Nothing here can verify that; a caller must establish it. Otherwise
+     * the timeline is that of a group whose every rank behaves like the simulated ones, not the real group's.
+     *
+     * @param members   the simulated ranks' devices, in rank order
+     * @param options   communicator options
+     * @param groupSize ranks of the modelled group; a multiple of {@code members.size()} (equal: every rank is
+     *                  simulated)
+     * @return one communicator per member, rank {@code i} on {@code members.get(i)}
+     * @throws InvalidArgumentException if {@code members} is empty or repeats a device, or {@code groupSize} is not a
+     *         positive multiple of the member count
+     * @throws WrongDeviceException if a member is not a device of this runtime
+     */
+    public List<Communicator> createCommunicators(List<Device> members, CommunicatorOptions options, int groupSize) {
         checkOpen();
         Objects.requireNonNull(options, "options");
         if (members.isEmpty()) {
             throw new InvalidArgumentException("a communicator group needs at least one device");
+        }
+        if (groupSize < members.size() || groupSize % members.size() != 0) {
+            throw new InvalidArgumentException("a group of " + groupSize + " ranks cannot be represented by "
+                    + members.size() + " simulated devices: the group size must be a multiple of the member count");
         }
         List<SimDevice> own = new ArrayList<>();
         for (Device d : members) {
@@ -114,7 +154,7 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         }
         SimGroup group;
         synchronized (lock) {
-            group = new SimGroup(this, groups.size(), own.size(), options.timeout());
+            group = new SimGroup(this, groups.size(), groupSize, own.size(), options.timeout());
             groups.add(group);
         }
         List<Communicator> out = new ArrayList<>();
