@@ -6,6 +6,7 @@ import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.deepseek.plan.CapacityPlanner;
 import dev.tandem.deepseek.plan.PlanJson;
 import dev.tandem.deepseek.plan.PlanSetup;
+import dev.tandem.deepseek.plan.SimulateRanks;
 import dev.tandem.deepseek.plan.SweepChart;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.LinkEmulation;
@@ -36,7 +37,8 @@ public final class PlanCommand {
               plan --model NAME|DIR --hardware PROFILE [--nodes N] [--devices-per-node D] [--attention dp|tp]
                    [--tp T] [--ep E] [--quant bf16|w8a8|fp8] [--prefill COUNTxLEN] [--decode BATCHxCONTEXT]
                    [--micro-batches 1..4] [--schedule sequential|dbo|auto|all] [--expert-skew balanced|zipf:S]
-                   [--layers L] [--trace FILE] [--json FILE] [--sweep tokens=A,B,...] [--out PREFIX] [--link GBPS:US]
+                   [--layers L] [--simulate-ranks all|auto|N] [--trace FILE] [--json FILE] [--sweep tokens=A,B,...]
+                   [--out PREFIX] [--link GBPS:US]
 
             Simulates one step of the model on NODES x D simulated devices (one expert-parallel rank each) and
             prints, per schedule, the predicted step time, speed-up over sequential, compute and communication
@@ -59,6 +61,11 @@ public final class PlanCommand {
               --schedule S           sequential, dbo, auto (print the pick only) or all (default all)
               --expert-skew K        balanced (default) or zipf:S (Zipf-law expert popularity with exponent S)
               --layers L             simulate the first L decoder layers (default: all of the model's)
+              --simulate-ranks R     auto (default): simulate 8 ranks standing for the whole group when every rank
+                                     has the same batch and balanced routing spreads the experts' load evenly
+                                     (collectives still cost the full group's), otherwise all ranks; all: every
+                                     rank; N: N ranks (N must divide the group; refused unless every rank behaves
+                                     the same)
               --trace FILE           Chrome/Perfetto trace of the picked schedule's step (virtual time)
               --json FILE            the plan as JSON
               --sweep tokens=A,B,... repeat for A, B, ... new tokens per device (prefill requests of that length,
@@ -70,7 +77,7 @@ public final class PlanCommand {
 
     private static final List<String> OPTIONS = List.of("model", "hardware", "nodes", "devices-per-node", "attention",
             "tp", "ep", "quant", "prefill", "decode", "micro-batches", "schedule", "expert-skew", "layers", "trace",
-            "json", "sweep", "out", "link");
+            "json", "sweep", "out", "link", "simulate-ranks");
 
     private PlanCommand() {
     }
@@ -113,11 +120,12 @@ public final class PlanCommand {
             } else if (schedule.equals("dbo")) {
                 setup = withMicroBatches(setup, 2);
             }
+            SimulateRanks ranks = SimulateRanks.parse(opts.getOrDefault("simulate-ranks", "auto"));
             if (opts.containsKey("sweep")) {
-                sweep(setup, opts, out);
+                sweep(setup, ranks, opts, out);
                 return 0;
             }
-            CapacityPlanner.Plan plan = CapacityPlanner.plan(setup);
+            CapacityPlanner.Plan plan = CapacityPlanner.plan(setup, setup.microBatches() >= 2, ranks);
             print(plan, schedule.equals("auto"), out);
             if (opts.containsKey("trace")) {
                 Path file = Path.of(opts.get("trace"));
@@ -230,7 +238,8 @@ public final class PlanCommand {
         return DeepSeekConfig.preset(name);
     }
 
-    private static void sweep(PlanSetup base, Map<String, String> opts, PrintStream out) throws IOException {
+    private static void sweep(PlanSetup base, SimulateRanks ranks, Map<String, String> opts, PrintStream out)
+            throws IOException {
         String spec = opts.get("sweep");
         if (!spec.startsWith("tokens=")) {
             throw new UsageException("--sweep must be tokens=A,B,... (new tokens per device), got '" + spec + "'");
@@ -256,7 +265,7 @@ public final class PlanCommand {
         for (int tokens : values) {
             setups.add(decode ? base.withDecode(tokens * perStep, base.decodeContext()) : base.withPrefill(perStep, tokens));
         }
-        plans.addAll(CapacityPlanner.plan(setups, base.microBatches() >= 2));
+        plans.addAll(CapacityPlanner.plan(setups, base.microBatches() >= 2, ranks));
         for (int i = 0; i < values.size(); i++) {
             CapacityPlanner.Plan plan = plans.get(i);
             var best = plan.predictions().size() > 1 ? plan.predictions().subList(1, plan.predictions().size()).stream()
@@ -267,6 +276,9 @@ public final class PlanCommand {
                     best == null ? "-" : String.format(Locale.ROOT, "%+.1f%%", 100 * (plan.speedup(best) - 1)),
                     plan.pick().schedule());
         }
+        Map<String, Integer> modes = new LinkedHashMap<>();
+        plans.forEach(p -> modes.merge(p.ranks().summary(), 1, Integer::sum));
+        modes.forEach((mode, points) -> out.println(mode + (modes.size() > 1 ? ": " + points + " point(s)" : "")));
         String prefix = opts.getOrDefault("out", "plan-sweep");
         Path csv = Path.of(prefix + ".csv");
         Path svg = Path.of(prefix + ".svg");
@@ -308,8 +320,9 @@ public final class PlanCommand {
                     plan.pick().peakBytes() / gib, capacity, s.profile().name(),
                     (plan.pick().peakBytes() - plan.pick().activationBytes()) / gib, plan.pick().activationBytes() / gib);
         }
-        out.printf(Locale.ROOT, "simulated all %d ranks x %d layers, %d schedule(s), in %d ms%n", s.ep(), s.layers(),
-                plan.predictions().size(), plan.simMillis());
+        out.println(plan.ranks().summary());
+        out.printf(Locale.ROOT, "simulated %d layers, %d schedule(s), in %d ms%n", s.layers(), plan.predictions().size(),
+                plan.simMillis());
     }
 
     private static String required(Map<String, String> opts, String key) {

@@ -29,7 +29,15 @@ import java.util.concurrent.Future;
  * A decoder-layer stack on a {@link SimRuntime}: the same {@link RankContext}s, {@link DeviceLayer}s, stage
  * programs ({@link DecoderLayers#program}) and schedules ({@link Schedules}, {@link ScheduleRunner}) as
  * {@link DecoderRunner}, with shape-only weights and inputs, so full-size models fit. One virtual thread issues
- * each rank's schedule (stages block their host thread on count downloads, as on real devices).
+ * each simulated rank's schedule (stages block their host thread on count downloads, as on real devices).
+ *
+ * <p>It simulates either every rank of the expert-parallel group or a representative subset: the first
+ * {@code simulatedRanks} ranks of a group of {@code ranks}, on communicators that report the whole group's size
+ * ({@link SimRuntime#createCommunicators(List, CommunicatorOptions, int)}). Each simulated rank then holds
+ * {@code n_routed_experts / ranks} experts (and, under TP attention, {@code heads / ranks} heads) and its
+ * collectives cost what they cost in the full group, while the other ranks mirror the simulated ones. That is
+ * only valid when every rank would behave the same (the same batch on every rank and the same expert load); the
+ * caller decides (as {@code CapacityPlanner} does).
  */
 public final class SimulatedForward implements AutoCloseable {
 
@@ -74,6 +82,26 @@ public final class SimulatedForward implements AutoCloseable {
      *         TP, the heads) are not divisible by {@code ranks}
      */
     public SimulatedForward(SimRuntime runtime, DeepSeekConfig config, int layerCount, int ranks, AttentionMode attention) {
+        this(runtime, config, layerCount, ranks, ranks, attention);
+    }
+
+    /**
+     * Builds the first {@code simulatedRanks} ranks of an expert-parallel group of {@code ranks}: their contexts,
+     * shape-only layers, stage programs and schedule runners, on communicators of {@code ranks} ranks whose other
+     * ranks mirror the simulated ones (valid only when every rank behaves the same: see the class comment).
+     *
+     * @param runtime        the simulated runtime, with at least {@code simulatedRanks} devices
+     * @param config         the model config
+     * @param layerCount     first {@code layerCount} decoder layers of the model
+     * @param ranks          expert-parallel ranks of the modelled group (one device each)
+     * @param simulatedRanks ranks actually simulated, a divisor of {@code ranks} ({@code ranks}: all of them)
+     * @param attention      how attention is parallelised over the ranks
+     * @throws dev.tandem.deepseek.config.ConfigException if {@code layerCount} is out of range, the experts (or,
+     *         under TP, the heads) are not divisible by {@code ranks}, or {@code simulatedRanks} does not divide
+     *         {@code ranks}
+     */
+    public SimulatedForward(SimRuntime runtime, DeepSeekConfig config, int layerCount, int ranks, int simulatedRanks,
+                            AttentionMode attention) {
         this.runtime = runtime;
         this.config = config;
         if (layerCount < 1 || layerCount > config.numHiddenLayers()) {
@@ -87,10 +115,13 @@ public final class SimulatedForward implements AutoCloseable {
             throw new ConfigException("num_attention_heads (" + config.numAttentionHeads()
                     + ") must be divisible by the " + ranks + " tensor-parallel ranks");
         }
-        List<Device> devices = runtime.devices().subList(0, ranks);
-        this.comms = runtime.createCommunicators(devices, CommunicatorOptions.defaults());
+        if (simulatedRanks < 1 || ranks % simulatedRanks != 0) {
+            throw new ConfigException("the " + simulatedRanks + " simulated ranks must divide the group's " + ranks);
+        }
+        List<Device> devices = runtime.devices().subList(0, simulatedRanks);
+        this.comms = runtime.createCommunicators(devices, CommunicatorOptions.defaults(), ranks);
         try {
-            for (int r = 0; r < ranks; r++) {
+            for (int r = 0; r < simulatedRanks; r++) {
                 RankContext rc = new RankContext(config, attention, comms.get(r), DType.BF16, MlaMode.AUTO);
                 this.ranks.add(rc);
                 List<DeviceLayer> ls = new ArrayList<>();
@@ -110,6 +141,15 @@ public final class SimulatedForward implements AutoCloseable {
     }
 
     /**
+     * How many ranks are simulated: the group's size, or fewer when the others mirror them.
+     *
+     * @return the number of simulated ranks, whose parts {@link #run} takes
+     */
+    public int simulatedRanks() {
+        return ranks.size();
+    }
+
+    /**
      * The stage program of rank {@code r}: the object a real run of the same layers issues.
      *
      * @param r the rank index
@@ -120,7 +160,7 @@ public final class SimulatedForward implements AutoCloseable {
     }
 
     /**
-     * Runs one step. {@code perRank.get(r).get(m)} lists rank r's request parts in micro-batch m; a request that
+     * Runs one step. {@code perRank.get(r).get(m)} lists simulated rank r's request parts in micro-batch m; a request that
      * continues in a later micro-batch is listed again there (same index in each list of parts is not required:
      * parts are matched by {@code requestIds}). With {@code overlapped}, the schedule is dual-batch overlap
      * ({@link Schedules#overlapped}), otherwise {@link Schedules#sequential}.

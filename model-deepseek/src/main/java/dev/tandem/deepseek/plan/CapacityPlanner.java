@@ -6,21 +6,31 @@ import dev.tandem.deepseek.model.SimulatedForward.Part;
 import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.sim.SimRuntime;
 import dev.tandem.runtime.sim.SimSettings;
+import dev.tandem.runtime.spi.Closer;
 import dev.tandem.runtime.trace.OverlapMetrics;
 import dev.tandem.runtime.trace.OverlapReport;
 import dev.tandem.runtime.trace.TraceSpan;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
  * Predicts a step of a {@link PlanSetup} under each schedule by running it on the simulated backend: the model's
- * real stage programs, {@code Schedules.sequential} and {@code Schedules.overlapped}, every rank simulated (no
- * representative subset), with the profile's costs. Then picks the schedule and split, as an overlap advisor
- * would: overlap only when it is predicted to gain at least {@link #MIN_GAIN}.
+ * real stage programs, {@code Schedules.sequential} and {@code Schedules.overlapped}, with the profile's costs. Then
+ * picks the schedule and split, as an overlap advisor would: overlap only when it is predicted to gain at least
+ * {@link #MIN_GAIN}.
+ *
+ * <p>Which ranks are simulated ({@link SimulatedRanks}, chosen by {@link SimulateRanks}): by default a
+ * representative subset of up to 8 ranks when every rank provably behaves the same (the same micro-batches on every
+ * rank, and routing that gives every rank's experts the same counts: balanced routing with evenly dividing pairs),
+ * through the same stage programs on communicators that cost every collective at the full group's size while the
+ * other ranks mirror the subset; otherwise every rank, each issued by a virtual thread. Under that symmetry the
+ * subset's prediction is the full simulation's (the tests compare both).
  */
 public final class CapacityPlanner {
     /** Smallest predicted gain for which overlap is worth its risks (as {@code OverlapAdvisor}'s default). */
@@ -72,14 +82,15 @@ public final class CapacityPlanner {
      *
      * @param imbalance  busiest rank's routed load over the mean (1 = balanced)
      * @param simMillis  real time the simulations took
-     * @param pickSpans  trace spans of the picked schedule's step (virtual time)
+     * @param pickSpans  trace spans of the picked schedule's step (virtual time; the simulated ranks' devices only)
      * @param setup       the configuration planned
      * @param predictions one prediction per schedule tried, sequential first
      * @param pick        the recommended schedule's prediction
      * @param reason      why that schedule was picked
+     * @param ranks       which ranks were simulated (all, or a representative subset) and why
      */
     public record Plan(PlanSetup setup, List<Prediction> predictions, Prediction pick, String reason, double imbalance,
-                       long simMillis, List<TraceSpan> pickSpans) {
+                       long simMillis, List<TraceSpan> pickSpans, SimulatedRanks ranks) {
         /**
          * The sequential schedule's prediction, the baseline of every speed-up.
          *
@@ -122,6 +133,21 @@ public final class CapacityPlanner {
     }
 
     /**
+     * Plans sequential and, when {@code overlap}, the overlapped schedules, simulating the ranks {@code ranks} asks
+     * for.
+     *
+     * @param setup   the configuration
+     * @param overlap whether to simulate the overlapped schedules too
+     * @param ranks   all ranks, a subset of N, or auto (a subset when every rank behaves the same)
+     * @return the plan
+     * @throws dev.tandem.runtime.InvalidArgumentException if a forced subset does not divide the group, or the
+     *         ranks do not all behave the same
+     */
+    public static Plan plan(PlanSetup setup, boolean overlap, SimulateRanks ranks) {
+        return plan(List.of(setup), overlap, ranks).getFirst();
+    }
+
+    /**
      * Plans several setups that share model, layers, hardware and layout (a sweep over batches): each simulated
      * machine and its shape-only weights are built once and reused, and the setups are spread over one such
      * machine per available processor. Results do not depend on the spreading: every step starts from idle.
@@ -131,6 +157,22 @@ public final class CapacityPlanner {
      * @throws IllegalArgumentException if the setups do not share those fields
      */
     public static List<Plan> plan(List<PlanSetup> setups, boolean overlap) {
+        return plan(setups, overlap, SimulateRanks.auto());
+    }
+
+    /**
+     * Plans several setups that share model, layers, hardware and layout, as {@link #plan(List, boolean)}, simulating
+     * the ranks {@code ranks} asks for; under {@code auto} each setup gets a subset or all ranks by its own symmetry.
+     *
+     * @param setups  the configurations, at least one, sharing model, layers, hardware, layout, quantisation and routing
+     * @param overlap whether to simulate the overlapped schedules too
+     * @param ranks   all ranks, a subset of N, or auto (a subset when every rank behaves the same)
+     * @return one plan per setup, in order
+     * @throws IllegalArgumentException if the setups do not share those fields
+     * @throws dev.tandem.runtime.InvalidArgumentException if a forced subset does not divide the group, or a setup's
+     *         ranks do not all behave the same (checked before anything is simulated)
+     */
+    public static List<Plan> plan(List<PlanSetup> setups, boolean overlap, SimulateRanks ranks) {
         PlanSetup first = setups.getFirst();
         for (PlanSetup setup : setups) {
             if (setup.model() != first.model() || setup.layers() != first.layers() || setup.ep() != first.ep()
@@ -140,21 +182,32 @@ public final class CapacityPlanner {
                         + "layout, quantisation and routing");
             }
         }
+        List<List<Step>> steps = new ArrayList<>();
+        List<SimulatedRanks> simulated = new ArrayList<>();
+        for (PlanSetup setup : setups) {
+            List<Step> s = new ArrayList<>();
+            for (int n : splits(setup, overlap)) {
+                s.add(step(setup, n));
+            }
+            steps.add(s);
+            simulated.add(RankSymmetry.choose(setup, s, ranks));
+        }
         int workers = Math.max(1, Math.min(setups.size(), Runtime.getRuntime().availableProcessors()));
         Plan[] plans = new Plan[setups.size()];
         List<CompletableFuture<Void>> done = new ArrayList<>();
         for (int w = 0; w < workers; w++) {
             int worker = w;
             Runnable job = () -> {
-                SimSettings settings = SimSettings.of(first.profile())
-                        .withLinearDType(PlanSetup.linearDType(first.quant())).withRouting(first.routing());
-                RuntimeOptions options = RuntimeOptions.defaults().withBackend("sim").withDeviceCount(first.ep());
-                try (SimRuntime rt = new SimRuntime(options, settings);
-                     SimulatedForward forward = new SimulatedForward(rt, first.model(), first.layers(), first.ep(),
-                             first.attention())) {
+                // one simulated machine per subset size this worker needs (a sweep may need both)
+                Map<Integer, Machine> machines = new HashMap<>();
+                try {
                     for (int i = worker; i < setups.size(); i += workers) {
-                        plans[i] = plan(setups.get(i), overlap, rt, forward);
+                        SimulatedRanks r = simulated.get(i);
+                        Machine m = machines.computeIfAbsent(r.simulated(), k -> Machine.open(first, k));
+                        plans[i] = plan(setups.get(i), steps.get(i), r, m.runtime(), m.forward());
                     }
+                } finally {
+                    Closer.runAll(machines.values().stream().<Runnable>map(m -> m::close).toList());
                 }
             };
             if (workers == 1) {
@@ -172,24 +225,58 @@ public final class CapacityPlanner {
         return List.of(plans);
     }
 
-    private static Plan plan(PlanSetup setup, boolean overlap, SimRuntime rt, SimulatedForward forward) {
+    /** A simulated machine of {@code forward.simulatedRanks()} devices with the planned layers built on it. */
+    private record Machine(SimRuntime runtime, SimulatedForward forward) implements AutoCloseable {
+        static Machine open(PlanSetup setup, int simulated) {
+            SimSettings settings = SimSettings.of(setup.profile())
+                    .withLinearDType(PlanSetup.linearDType(setup.quant())).withRouting(setup.routing());
+            RuntimeOptions options = RuntimeOptions.defaults().withBackend("sim").withDeviceCount(simulated);
+            SimRuntime rt = new SimRuntime(options, settings);
+            try {
+                return new Machine(rt, new SimulatedForward(rt, setup.model(), setup.layers(), setup.ep(), simulated,
+                        setup.attention()));
+            } catch (RuntimeException e) {
+                rt.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() {
+            Closer.runAll(List.of(forward::close, runtime::close));
+        }
+    }
+
+    /** The micro-batch counts tried: 1 (sequential), then 2.. for overlap where every rank can be split so. */
+    private static List<Integer> splits(PlanSetup setup, boolean overlap) {
+        List<Integer> out = new ArrayList<>();
+        int maxMb = overlap ? setup.microBatches() : 1;
+        for (int n = 1; n <= maxMb; n++) {
+            if (n == 1 || splittable(setup, n)) {
+                out.add(n);
+            }
+        }
+        return out;
+    }
+
+    private static Plan plan(PlanSetup setup, List<Step> steps, SimulatedRanks ranks, SimRuntime rt,
+                             SimulatedForward forward) {
         long t0 = System.nanoTime();
         List<Prediction> predictions = new ArrayList<>();
         List<List<TraceSpan>> spans = new ArrayList<>();
-        int maxMb = overlap ? setup.microBatches() : 1;
-        for (int n = 1; n <= maxMb; n++) {
-            if (n > 1 && !splittable(setup, n)) {
-                continue;
-            }
-            Step step = step(setup, n);
-            long[] before = new long[setup.ep()];
-            for (int d = 0; d < setup.ep(); d++) {
+        int devices = ranks.simulated();
+        for (Step step : steps) {
+            int n = step.parts().getFirst().size();
+            long[] before = new long[devices];
+            for (int d = 0; d < devices; d++) {
                 before[d] = rt.usedBytes(d);
             }
-            SimulatedForward.Step result = forward.run(step.parts(), step.ids(), n > 1);
+            // a subset runs the first ranks' parts: under the symmetry it requires, every rank's are the same
+            SimulatedForward.Step result = forward.run(step.parts().subList(0, devices), step.ids().subList(0, devices),
+                    n > 1);
             long peak = 0;
             long activations = 0;
-            for (int d = 0; d < setup.ep(); d++) {
+            for (int d = 0; d < devices; d++) {
                 peak = Math.max(peak, rt.peakBytes(d));
                 activations = Math.max(activations, rt.peakBytes(d) - before[d]);
             }
@@ -227,7 +314,7 @@ public final class CapacityPlanner {
         }
         double imbalance = setup.routing().rankImbalance(setup.model().nRoutedExperts(), setup.ep());
         return new Plan(setup, predictions, best, reason, imbalance, (System.nanoTime() - t0) / 1_000_000,
-                spans.get(bestIndex));
+                spans.get(bestIndex), ranks);
     }
 
     private static Prediction bestOverlap(List<Prediction> predictions) {

@@ -37,6 +37,9 @@ public final class PlanJson {
         field(sb, "pick_micro_batches", plan.pick().microBatches());
         field(sb, "reason", plan.reason());
         field(sb, "simulation_ms", plan.simMillis());
+        field(sb, "simulated_ranks", plan.ranks().simulated());
+        field(sb, "group_ranks", plan.ranks().group());
+        field(sb, "simulated_ranks_reason", plan.ranks().reason());
         sb.append("  \"predictions\": [\n");
         List<CapacityPlanner.Prediction> ps = plan.predictions();
         for (int i = 0; i < ps.size(); i++) {

@@ -71,4 +71,45 @@ class PlanCommandTest {
         assertThat(csv).startsWith("tokens_per_device,").contains("\n64.0,").contains("\n512.0,");
         assertThat(Files.readString(Path.of(prefix + ".svg"))).startsWith("<svg").contains("<path");
     }
+
+    /** deepseek-v3 with its 3 dense layers and one MoE layer on 4 x 8 H800 (EP 32). */
+    private static Result v3OnH800(String... more) {
+        String[] base = {"plan", "--model", "deepseek-v3", "--hardware", "h800", "--nodes", "4", "--layers", "4",
+                "--schedule", "sequential"};
+        String[] args = java.util.Arrays.copyOf(base, base.length + more.length);
+        System.arraycopy(more, 0, args, base.length, more.length);
+        return run(args);
+    }
+
+    @Test
+    void thePlanSaysWhichRanksItSimulatedAndTheOptionForcesOrIsRefused(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("plan.json");
+        Result subset = v3OnH800("--prefill", "32x256", "--json", json.toString());
+        assertThat(subset.code()).as(subset.err()).isZero();
+        assertThat(subset.out()).contains("simulated 8 of 32 ranks (every rank has the same batch and balanced "
+                + "routing; collectives cost the full group's)");
+        assertThat(Files.readString(json)).contains("\"simulated_ranks\": 8").contains("\"group_ranks\": 32");
+        assertThat(v3OnH800("--prefill", "32x256", "--simulate-ranks", "all").out())
+                .contains("simulated all 32 ranks (as asked)");
+        assertThat(v3OnH800("--prefill", "32x256", "--simulate-ranks", "16").out())
+                .contains("simulated 16 of 32 ranks (");
+        assertThat(v3OnH800("--prefill", "33x256").out()).contains("simulated all 32 ranks (the ranks get different "
+                + "batches");
+        assertThat(v3OnH800("--prefill", "32x256", "--expert-skew", "zipf:1").out())
+                .contains("simulated all 32 ranks (the zipf:1.00 routing loads the ranks' experts unevenly)");
+        assertThat(v3OnH800("--prefill", "33x256", "--simulate-ranks", "8")).satisfies(r -> {
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).contains("cannot simulate 8 of 32 ranks: the ranks get different batches");
+        });
+        assertThat(v3OnH800("--prefill", "32x256", "--simulate-ranks", "3")).satisfies(r -> {
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).contains("--simulate-ranks 3 does not divide the expert-parallel group of 32 ranks");
+        });
+        assertThat(v3OnH800("--prefill", "32x256", "--simulate-ranks", "some")).satisfies(r -> {
+            assertThat(r.code()).isEqualTo(2);
+            assertThat(r.err()).contains("--simulate-ranks must be all, auto or a positive number of ranks");
+        });
+        assertThat(run("plan", "--help").out()).contains("--simulate-ranks all|auto|N")
+                .contains("--simulate-ranks R");
+    }
 }
