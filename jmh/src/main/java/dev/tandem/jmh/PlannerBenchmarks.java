@@ -4,6 +4,7 @@ import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.deepseek.plan.CapacityPlanner;
 import dev.tandem.deepseek.plan.PlanSetup;
+import dev.tandem.deepseek.plan.SimulateRanks;
 import dev.tandem.runtime.sim.HardwareProfile;
 import dev.tandem.runtime.sim.RoutingModel;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -23,8 +24,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * How long the capacity planner takes to simulate one full DeepSeek-R1 prefill step (61 layers, 256 experts) on
- * 16 simulated ranks, setup of the simulated machine included: the issue's target is 2 s on one core
- * (run with {@code -jvmArgsAppend -XX:ActiveProcessorCount=1} to hold it to one).
+ * {@code nodes} x 8 H800 (EP 16 by default; {@code -p nodes=32} for EP 256), setup of the simulated machine
+ * included, with a representative subset of 8 ranks ({@code ranks=auto}: every rank has the same batch) or every
+ * rank simulated ({@code ranks=all}): the issue's target is 2 s on one core (run with
+ * {@code -jvmArgsAppend -XX:ActiveProcessorCount=1} to hold it to one).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.SingleShotTime)
@@ -41,18 +44,27 @@ public class PlannerBenchmarks {
     @Param({"4096"})
     public int tokens;
 
+    /** Nodes of 8 H800: the expert-parallel group is 8 x nodes ranks, one request per rank. */
+    @Param({"2"})
+    public int nodes;
+
+    /** Which ranks are simulated: {@code auto} (a subset of 8 here) or {@code all} (see {@code SimulateRanks}). */
+    @Param({"auto", "all"})
+    public String ranks;
+
     private PlanSetup setup;
 
-    /** The planned configuration: R1 on 2 nodes of 8 H800, DP attention, EP16, FP8. */
+    /** The planned configuration: R1 on {@code nodes} nodes of 8 H800, DP attention, EP 8 x nodes, FP8. */
     @Setup(Level.Trial)
     public void setUp() {
-        setup = new PlanSetup("deepseek-r1", DeepSeekConfig.preset("deepseek-r1"), 61, HardwareProfile.load("h800"), 2,
-                AttentionMode.DP, 1, 16, "fp8", 16, tokens, 0, 0, 2, RoutingModel.balanced());
+        int ep = 8 * nodes;
+        setup = new PlanSetup("deepseek-r1", DeepSeekConfig.preset("deepseek-r1"), 61, HardwareProfile.load("h800"),
+                nodes, AttentionMode.DP, 1, ep, "fp8", ep, tokens, 0, 0, 2, RoutingModel.balanced());
     }
 
     /** Plans the step; returns the plan so the work cannot be optimised away. */
     @Benchmark
     public CapacityPlanner.Plan plan() {
-        return CapacityPlanner.plan(setup, schedule.equals("dbo"));
+        return CapacityPlanner.plan(setup, schedule.equals("dbo"), SimulateRanks.parse(ranks));
     }
 }
