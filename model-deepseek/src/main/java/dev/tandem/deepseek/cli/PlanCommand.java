@@ -40,10 +40,11 @@ public final class PlanCommand {
                    [--layers L] [--simulate-ranks all|auto|N] [--trace FILE] [--json FILE] [--sweep tokens=A,B,...]
                    [--out PREFIX] [--link GBPS:US]
 
-            Simulates one step of the model on NODES x D simulated devices (one expert-parallel rank each) and
-            prints, per schedule, the predicted step time, speed-up over sequential, compute and communication
-            share, communication hidden, exposed communication, compute bubbles, contention and peak memory per
-            device, then the schedule and split it would pick, and why.
+            Simulates one step of the model on NODES x D simulated devices (one expert-parallel rank each; a
+            representative subset of them when every rank behaves the same, see --simulate-ranks) and prints, per
+            schedule, the predicted step time, speed-up over sequential, compute and communication share,
+            communication hidden, exposed communication, compute bubbles, contention and peak memory per device,
+            then the schedule and split it would pick and why, and which ranks were simulated and why.
 
             options:
               --model NAME|DIR       deepseek-r1, deepseek-v3, deepseek-v2, deepseek-v2-lite (or another preset), or a
@@ -66,7 +67,8 @@ public final class PlanCommand {
                                      (collectives still cost the full group's), otherwise all ranks; all: every
                                      rank; N: N ranks (N must divide the group; refused unless every rank behaves
                                      the same)
-              --trace FILE           Chrome/Perfetto trace of the picked schedule's step (virtual time)
+              --trace FILE           Chrome/Perfetto trace of the picked schedule's step (virtual time; the
+                                     simulated ranks' devices)
               --json FILE            the plan as JSON
               --sweep tokens=A,B,... repeat for A, B, ... new tokens per device (prefill requests of that length,
                                      or decode batches of that size); writes PREFIX.csv and PREFIX.svg
