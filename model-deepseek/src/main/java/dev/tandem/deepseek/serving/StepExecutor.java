@@ -10,25 +10,32 @@ import dev.tandem.runtime.schedule.MicroBatchPlanner;
 import dev.tandem.runtime.schedule.OverlapAdvisor;
 import dev.tandem.runtime.trace.OverlapReport;
 
+import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Runs one engine step: plans the batch into micro-batches, picks sequential or overlapped scheduling (as asked,
- * or as the {@link OverlapAdvisor} advises for this batch), runs it on the {@link DecoderRunner} and measures it.
+ * or for {@code auto} as the engine's {@link StepScheduleAdvisor} advises for this batch, by default the
+ * {@link OverlapAdvisor} over the analytic stage costs), runs it on the {@link DecoderRunner} and measures it.
  * Used only from the engine's scheduler thread.
  */
 final class StepExecutor {
+    private static final System.Logger LOG = System.getLogger(StepExecutor.class.getName());
     private final TandemRuntime runtime;
     private final DecoderRunner runner;
     private final MicroBatchPlanner planner;
     private final DeepSeekStageCosts costs;
+    private final StepScheduleAdvisor advisor;
 
-    StepExecutor(TandemRuntime runtime, DecoderRunner runner, MicroBatchPlanner planner, DeepSeekStageCosts costs) {
+    /** An executor deciding {@code auto} with {@code advisor}, or with the analytic advisor over {@code costs} if null. */
+    StepExecutor(TandemRuntime runtime, DecoderRunner runner, MicroBatchPlanner planner, DeepSeekStageCosts costs,
+                 StepScheduleAdvisor advisor) {
         this.runtime = runtime;
         this.runner = runner;
         this.planner = planner;
         this.costs = costs;
+        this.advisor = advisor;
     }
 
     /** Plans and runs one engine step; the schedule is {@code choice}, or the advisor's for {@code auto}. */
@@ -49,11 +56,34 @@ final class StepExecutor {
                 decision = overlap ? "overlapped (requested): " + plan.reason() : "sequential: " + plan.reason();
             }
             default -> {
-                OverlapAdvisor advisor = new OverlapAdvisor(planner, costs, choice.microBatches(), 0.05);
-                OverlapAdvisor.Advice advice = advisor.advise(runner.program(0), shapes);
-                plan = advice.plan();
-                overlap = advice.overlap();
-                decision = advice.reason();
+                if (advisor == null) {
+                    OverlapAdvisor analytic = new OverlapAdvisor(planner, costs, choice.microBatches(), 0.05);
+                    OverlapAdvisor.Advice advice = analytic.advise(runner.program(0), shapes);
+                    plan = advice.plan();
+                    overlap = advice.overlap();
+                    decision = advice.reason();
+                } else {
+                    StepScheduleAdvisor.Advice advice;
+                    try {
+                        advice = advisor.advise(shapes, choice.microBatches());
+                    } catch (RuntimeException e) {
+                        // the advisor's failure is not the requests': they run sequentially, the safe schedule
+                        LOG.log(Level.WARNING, "the schedule advisor failed; running the step sequentially", e);
+                        advice = new StepScheduleAdvisor.Advice(1, "sequential: the schedule advisor failed (" + e + ")");
+                    }
+                    int n = Math.min(advice.microBatches(), choice.microBatches());
+                    plan = planner.plan(shapes, n);
+                    overlap = plan.isSplit();
+                    decision = advice.reason();
+                    if (advice.microBatches() > choice.microBatches()) {
+                        decision += " (" + advice.microBatches() + " micro-batches advised, more than auto("
+                                + choice.microBatches() + ") allows: " + n + " used)";
+                    }
+                    if (n > 1 && !overlap) {
+                        decision = "sequential: the batch cannot be split as advised (" + plan.reason() + "); advice: "
+                                + decision;
+                    }
+                }
             }
         }
         boolean tracing = runtime.tracer().isEnabled();
