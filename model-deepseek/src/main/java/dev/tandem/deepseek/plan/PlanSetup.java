@@ -120,13 +120,15 @@ public record PlanSetup(String modelName, DeepSeekConfig model, int layers, Hard
      * @param model          the engine's model
      * @param attention      the engine's attention parallelism (TP splits the heads' weights over the ranks)
      * @param ranks          the engine's ranks
-     * @param computeThreads the engine's compute threads per device (0: the runtime's default)
+     * @param computeThreads the engine's compute threads per device (0: the host backend's default, cores / ranks)
      * @param link           the engine's emulated link, or null for the host profile's default
      * @return the measured profile, with {@code ranks} devices per node
      */
     public static HardwareProfile hostProfile(DeepSeekConfig model, AttentionMode attention, int ranks,
                                               int computeThreads, LinkEmulation link) {
-        return HostProfile.measure(link, ranks, computeThreads, linearWeightShapes(model, attention, ranks))
+        // 0 means what the host backend makes of it: the cores shared by the ranks
+        int threads = computeThreads > 0 ? computeThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / ranks);
+        return HostProfile.measure(link, ranks, threads, linearWeightShapes(model, attention, ranks))
                 .withDevicesPerNode(ranks);
     }
 

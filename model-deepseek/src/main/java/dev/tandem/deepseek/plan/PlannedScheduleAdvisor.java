@@ -35,8 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>A simulation takes from tens of milliseconds (small models, few layers) to about a second (a full DeepSeek-R1
  * step on one core), so advice is cached per bucketed shape and micro-batch limit (the last {@link #CACHE_SIZE}); the
  * first step of a new shape pays the simulation, and its decision says "simulated in N ms" (later ones "cached").
- * {@link #warm} pays it up front for the shapes a stack expects. Thread-safe and shareable by several engines: a
- * shape being simulated is simulated once, and concurrent steps of that shape wait for it.
+ * Each simulation is logged ({@code System.Logger}, DEBUG) and counted ({@link #simulations}). {@link #warm} pays
+ * it up front for the shapes a stack expects. Thread-safe and shareable by several engines: a shape being simulated
+ * is simulated once, and concurrent steps of that shape wait for it.
  */
 public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
     /** Batch shapes whose advice is kept. */
@@ -387,7 +388,7 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
             Key key = keys.get(i);
             simulations.incrementAndGet();
             simulatedMillis.addAndGet(plan.simMillis());
-            LOG.log(Level.INFO, () -> String.format(Locale.ROOT, "capacity planner: %s on %s simulated in %d ms: %s",
+            LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT, "capacity planner: %s on %s simulated in %d ms: %s",
                     key.shape(), deploymentName(), plan.simMillis(), plan.reason()));
             claimed.get(key).complete(advice);
         }
