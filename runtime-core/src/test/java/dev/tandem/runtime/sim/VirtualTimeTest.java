@@ -204,6 +204,38 @@ class VirtualTimeTest {
         }
     }
 
+    /** A count exchange grows with the group: its gathered output carries data even above the data limit. */
+    @Test
+    void anAllGatherOfDataCarryingInputsCarriesDataWhateverTheOutputSize() throws InterruptedException {
+        int ranks = 4;
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(ranks),
+                new SimSettings(TestProfiles.round(0, 0), "bf16", RoutingModel.balanced(), 16))) {
+            List<Communicator> comms = rt.createCommunicators(rt.devices());
+            int[][] got = new int[ranks][];
+            Thread[] threads = new Thread[ranks];
+            for (int r = 0; r < ranks; r++) {
+                int rank = r;
+                threads[r] = Thread.ofVirtual().start(() -> {
+                    Device dev = rt.device(rank);
+                    Stream s = dev.createStream("s");
+                    Tensor mine = Tensor.allocate(dev, s, DType.I32, 4);          // 16 bytes: at the limit
+                    Tensor all = Tensor.allocate(dev, s, DType.I32, 4L * ranks);   // 64 bytes: above it
+                    s.upload(new int[] {rank, rank + 10, rank + 20, rank + 30}, mine);
+                    comms.get(rank).allGather(s, mine, all);
+                    got[rank] = new int[4 * ranks];
+                    s.download(all, got[rank]);
+                    s.synchronize();
+                });
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            for (int r = 0; r < ranks; r++) {
+                assertThat(got[r]).containsExactly(0, 10, 20, 30, 1, 11, 21, 31, 2, 12, 22, 32, 3, 13, 23, 33);
+            }
+        }
+    }
+
     @Test
     void aRankThatNeverArrivesFailsTheCollectiveAfterTheTimeout() {
         try (SimRuntime rt = open(2, 0)) {
