@@ -348,49 +348,53 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
         return new Lookup(join(f), done ? Source.CACHED : Source.SHARED);
     }
 
-    /** Simulates the claimed shapes (one machine per processor, shared) and completes their futures. */
+    /**
+     * Simulates the claimed shapes (one machine per processor, shared) and completes their futures; on failure every
+     * claimed future fails with the cause and leaves the cache, so that the next step of such a shape tries again.
+     */
     private void simulate(Map<Key, CompletableFuture<PlannedAdvice>> claimed) {
-        List<Key> keys = new ArrayList<>();
-        List<PlanSetup> setups = new ArrayList<>();
-        for (Key k : claimed.keySet()) {
-            if (k.maxMicroBatches() == 1) {
-                claimed.get(k).complete(new PlannedAdvice(false, 1, 1.0, "sequential: auto(1) allows one micro-batch", 0));
-                continue;
-            }
-            BatchShape s = k.shape();
-            keys.add(k);
-            setups.add(new PlanSetup(deployment.modelName(), deployment.model(), deployment.layers(),
-                    deployment.profile(), deployment.nodes(), deployment.attention(), deployment.tp(), deployment.ep(),
-                    deployment.quant(), s.prefillCount(), s.prefillLength(), s.decodeBatch(), s.decodeContext(),
-                    k.maxMicroBatches(), deployment.routing()));
-        }
-        if (keys.isEmpty()) {
-            return;
-        }
-        List<CapacityPlanner.Plan> plans;
         try {
-            plans = CapacityPlanner.plan(setups, true);
+            List<Key> keys = new ArrayList<>();
+            List<PlanSetup> setups = new ArrayList<>();
+            for (Key k : claimed.keySet()) {
+                if (k.maxMicroBatches() == 1) {
+                    claimed.get(k).complete(new PlannedAdvice(false, 1, 1.0, "sequential: auto(1) allows one micro-batch",
+                            0));
+                    continue;
+                }
+                BatchShape s = k.shape();
+                keys.add(k);
+                setups.add(new PlanSetup(deployment.modelName(), deployment.model(), deployment.layers(),
+                        deployment.profile(), deployment.nodes(), deployment.attention(), deployment.tp(),
+                        deployment.ep(), deployment.quant(), s.prefillCount(), s.prefillLength(), s.decodeBatch(),
+                        s.decodeContext(), k.maxMicroBatches(), deployment.routing()));
+            }
+            if (keys.isEmpty()) {
+                return;
+            }
+            List<CapacityPlanner.Plan> plans = CapacityPlanner.plan(setups, true);
+            for (int i = 0; i < keys.size(); i++) {
+                CapacityPlanner.Plan plan = plans.get(i);
+                CapacityPlanner.Prediction pick = plan.pick();
+                boolean overlap = pick != plan.sequential() && pick.microBatches() >= 2;
+                Key key = keys.get(i);
+                simulations.incrementAndGet();
+                simulatedMillis.addAndGet(plan.simMillis());
+                LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT, "capacity planner: %s on %s simulated in %d ms: %s",
+                        key.shape(), deploymentName(), plan.simMillis(), plan.reason()));
+                claimed.get(key).complete(new PlannedAdvice(overlap, overlap ? pick.microBatches() : 1,
+                        overlap ? plan.speedup(pick) : 1.0, plan.reason(), plan.simMillis()));
+            }
         } catch (RuntimeException | Error e) {
             synchronized (cache) {
-                for (Key k : keys) {
-                    cache.remove(k, claimed.get(k));    // the next step of that shape tries again
-                }
+                claimed.forEach((k, f) -> {
+                    if (!f.isDone()) {
+                        cache.remove(k, f);
+                    }
+                });
             }
-            keys.forEach(k -> claimed.get(k).completeExceptionally(e));
+            claimed.values().forEach(f -> f.completeExceptionally(e));
             throw e;
-        }
-        for (int i = 0; i < keys.size(); i++) {
-            CapacityPlanner.Plan plan = plans.get(i);
-            CapacityPlanner.Prediction pick = plan.pick();
-            boolean overlap = pick != plan.sequential() && pick.microBatches() >= 2;
-            PlannedAdvice advice = new PlannedAdvice(overlap, overlap ? pick.microBatches() : 1,
-                    overlap ? plan.speedup(pick) : 1.0, plan.reason(), plan.simMillis());
-            Key key = keys.get(i);
-            simulations.incrementAndGet();
-            simulatedMillis.addAndGet(plan.simMillis());
-            LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT, "capacity planner: %s on %s simulated in %d ms: %s",
-                    key.shape(), deploymentName(), plan.simMillis(), plan.reason()));
-            claimed.get(key).complete(advice);
         }
     }
 
