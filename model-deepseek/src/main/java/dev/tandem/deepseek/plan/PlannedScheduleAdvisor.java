@@ -16,6 +16,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The capacity planner's prediction as a serving engine's {@code ScheduleChoice.auto} decision: given a deployment
@@ -177,6 +178,7 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
     }
 
     private final PlanSetup deployment;
+    private final Function<List<PlanSetup>, List<CapacityPlanner.Plan>> planner;
     private final Map<Key, CompletableFuture<PlannedAdvice>> cache = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Key, CompletableFuture<PlannedAdvice>> eldest) {
@@ -195,7 +197,13 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
      * @throws NullPointerException if {@code deployment} is null
      */
     public PlannedScheduleAdvisor(PlanSetup deployment) {
+        this(deployment, setups -> CapacityPlanner.plan(setups, true));
+    }
+
+    /** An advisor whose simulations {@code planner} runs (tests put a failing or counting one here). */
+    PlannedScheduleAdvisor(PlanSetup deployment, Function<List<PlanSetup>, List<CapacityPlanner.Plan>> planner) {
         this.deployment = Objects.requireNonNull(deployment, "deployment");
+        this.planner = Objects.requireNonNull(planner, "planner");
     }
 
     /**
@@ -372,7 +380,7 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
             if (keys.isEmpty()) {
                 return;
             }
-            List<CapacityPlanner.Plan> plans = CapacityPlanner.plan(setups, true);
+            List<CapacityPlanner.Plan> plans = planner.apply(setups);
             for (int i = 0; i < keys.size(); i++) {
                 CapacityPlanner.Plan plan = plans.get(i);
                 CapacityPlanner.Prediction pick = plan.pick();

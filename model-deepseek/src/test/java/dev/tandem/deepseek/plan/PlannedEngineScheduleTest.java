@@ -225,4 +225,31 @@ class PlannedEngineScheduleTest {
             assertThat(r.decision()).contains("auto(1) allows one micro-batch");
         }
     }
+
+    @Test
+    void aFailedSimulationRunsTheStepSequentiallyAndIsTriedAgainNextStep() {
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        PlannedScheduleAdvisor advisor = new PlannedScheduleAdvisor(PlanSetup.engine(TINY, 1, 3, 2, AttentionMode.DP,
+                SLOW_LINK), setups -> {
+            if (calls.getAndIncrement() == 0) {
+                throw new IllegalStateException("simulated machine lost");
+            }
+            return CapacityPlanner.plan(setups, true);
+        });
+        try (DeepSeekEngine engine = engine(advisor).build()) {
+            int d = engine.config().hiddenSize();
+            ForwardResult failed = engine.forward(prefills(1, d, 64, 64), ScheduleChoice.auto(2));
+            assertThat(failed.overlapped()).isFalse();
+            assertThat(failed.decision()).startsWith("sequential: the schedule advisor failed")
+                    .contains("simulated machine lost");
+            assertThat(advisor.simulations()).isZero();
+            ForwardResult next = engine.forward(prefills(11, d, 64, 64), ScheduleChoice.auto(2));
+            assertThat(next.decision()).startsWith("capacity planner for prefill 2x64 + decode 0x0 on 2 x slow-link, "
+                    + "simulated in ");
+            assertThat(next.overlapped()).isTrue();
+            assertThat(next.hidden()).containsExactly(failed.hidden());
+        }
+        assertThat(calls).hasValue(2);
+        assertThat(advisor.simulations()).isEqualTo(1);
+    }
 }
