@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -148,6 +149,31 @@ class VirtualTimeTest {
             start.close();
             end.close();
         }
+    }
+
+    /** host.wake.us: a host that really blocked issues again only after waking up; one that did not wait pays nothing. */
+    @Test
+    void aHostThatBlockedWakesUpBeforeItIssuesAgain() {
+        HardwareProfile round = TestProfiles.round(1, 0);
+        HardwareProfile waking = new HardwareProfile(round.name(), round.description(), round.peakTflops(),
+                round.gemmEfficiency(), round.gemmHalfRows(), round.hbmGBps(), round.hbmEfficiency(), round.memoryGiB(),
+                round.intraGBps(), round.intraLatencyMicros(), round.interGBps(), round.interLatencyMicros(),
+                round.allToAllGBps(), round.launchMicros(), round.commSlowdown(), round.activationBytes(),
+                round.devicesPerNode(), 50);
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
+                SimSettings.of(waking))) {
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Tensor x = big(dev, a);
+            dev.kernels().add(a, x, x, x);      // issued at 1000 ns, ends 7000
+            a.synchronize();                    // blocked until 7000, wakes at 57000
+            a.synchronize();                    // nothing left to wait for: no wake-up
+            dev.kernels().add(a, x, x, x);      // issued at 58000
+            a.synchronize();
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(1000L, 58000L);
+        }
+        assertThatThrownBy(() -> new HardwareProfile("w", "w", Map.of("bf16", 1.0), 1, 0, 1, 1, 1, 1, 1, 1, 1, Map.of(),
+                0, 0, 2, 1, -1)).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("host.wake.us");
     }
 
     @Test
