@@ -127,7 +127,8 @@ public record PlanSetup(String modelName, DeepSeekConfig model, int layers, Hard
     public static HardwareProfile hostProfile(DeepSeekConfig model, AttentionMode attention, int ranks,
                                               int computeThreads, LinkEmulation link) {
         // 0 means what the host backend makes of it: the cores shared by the ranks
-        int threads = computeThreads > 0 ? computeThreads : Math.max(1, Runtime.getRuntime().availableProcessors() / ranks);
+        int threads = computeThreads > 0 ? computeThreads
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / ranks);
         return HostProfile.measure(link, ranks, threads, linearWeightShapes(model, attention, ranks))
                 .withDevicesPerNode(ranks);
     }

@@ -113,8 +113,9 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
                     prefillTokens += q.newTokens();
                 }
             }
-            return new BatchShape(prefills, prefills == 0 ? 0 : (int) Math.max(1, Math.round((double) prefillTokens / prefills)),
-                    decodes, decodes == 0 ? 0 : (int) Math.round((double) context / decodes));
+            int prefillLength = prefills == 0 ? 0 : (int) Math.max(1, Math.round((double) prefillTokens / prefills));
+            int decodeContext = decodes == 0 ? 0 : (int) Math.round((double) context / decodes);
+            return new BatchShape(prefills, prefillLength, decodes, decodeContext);
         }
 
         /**
@@ -123,7 +124,8 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
          * @return the bucketed shape
          */
         public BatchShape bucketed() {
-            return new BatchShape(bucket(prefillCount), bucket(prefillLength), bucket(decodeBatch), bucket(decodeContext));
+            return new BatchShape(bucket(prefillCount), bucket(prefillLength), bucket(decodeBatch),
+                    bucket(decodeContext));
         }
 
         /**
@@ -226,7 +228,8 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
      * @throws InvalidArgumentException if the shape has no tokens or a negative number
      */
     public PlannedAdvice advise(int prefillCount, int prefillLength, int decodeBatch, int decodeContext) {
-        return advise(new BatchShape(prefillCount, prefillLength, decodeBatch, decodeContext), deployment.microBatches());
+        return advise(new BatchShape(prefillCount, prefillLength, decodeBatch, decodeContext),
+                deployment.microBatches());
     }
 
     /**
@@ -366,8 +369,8 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
             List<PlanSetup> setups = new ArrayList<>();
             for (Key k : claimed.keySet()) {
                 if (k.maxMicroBatches() == 1) {
-                    claimed.get(k).complete(new PlannedAdvice(false, 1, 1.0, "sequential: auto(1) allows one micro-batch",
-                            0));
+                    claimed.get(k).complete(new PlannedAdvice(false, 1, 1.0,
+                            "sequential: auto(1) allows one micro-batch", 0));
                     continue;
                 }
                 BatchShape s = k.shape();
@@ -388,8 +391,9 @@ public final class PlannedScheduleAdvisor implements StepScheduleAdvisor {
                 Key key = keys.get(i);
                 simulations.incrementAndGet();
                 simulatedMillis.addAndGet(plan.simMillis());
-                LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT, "capacity planner: %s on %s simulated in %d ms: %s",
-                        key.shape(), deploymentName(), plan.simMillis(), plan.reason()));
+                LOG.log(Level.DEBUG, () -> String.format(Locale.ROOT,
+                        "capacity planner: %s on %s simulated in %d ms: %s", key.shape(), deploymentName(),
+                        plan.simMillis(), plan.reason()));
                 claimed.get(key).complete(new PlannedAdvice(overlap, overlap ? pick.microBatches() : 1,
                         overlap ? plan.speedup(pick) : 1.0, plan.reason(), plan.simMillis()));
             }

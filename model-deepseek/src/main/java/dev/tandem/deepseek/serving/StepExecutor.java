@@ -8,6 +8,7 @@ import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
 import dev.tandem.runtime.schedule.OverlapAdvisor;
+import dev.tandem.runtime.schedule.RequestShape;
 import dev.tandem.runtime.trace.OverlapReport;
 
 import java.lang.System.Logger.Level;
@@ -28,7 +29,7 @@ final class StepExecutor {
     private final DeepSeekStageCosts costs;
     private final StepScheduleAdvisor advisor;
 
-    /** An executor deciding {@code auto} with {@code advisor}, or with the analytic advisor over {@code costs} if null. */
+    /** An executor deciding {@code auto} with {@code advisor}, or if null with the analytic one over {@code costs}. */
     StepExecutor(TandemRuntime runtime, DecoderRunner runner, MicroBatchPlanner planner, DeepSeekStageCosts costs,
                  StepScheduleAdvisor advisor) {
         this.runtime = runtime;
@@ -56,34 +57,11 @@ final class StepExecutor {
                 decision = overlap ? "overlapped (requested): " + plan.reason() : "sequential: " + plan.reason();
             }
             default -> {
-                if (advisor == null) {
-                    OverlapAdvisor analytic = new OverlapAdvisor(planner, costs, choice.microBatches(), 0.05);
-                    OverlapAdvisor.Advice advice = analytic.advise(runner.program(0), shapes);
-                    plan = advice.plan();
-                    overlap = advice.overlap();
-                    decision = advice.reason();
-                } else {
-                    StepScheduleAdvisor.Advice advice;
-                    try {
-                        advice = advisor.advise(shapes, choice.microBatches());
-                    } catch (RuntimeException e) {
-                        // the advisor's failure is not the requests': they run sequentially, the safe schedule
-                        LOG.log(Level.WARNING, "the schedule advisor failed; running the step sequentially", e);
-                        advice = new StepScheduleAdvisor.Advice(1, "sequential: the schedule advisor failed (" + e + ")");
-                    }
-                    int n = Math.min(advice.microBatches(), choice.microBatches());
-                    plan = planner.plan(shapes, n);
-                    overlap = plan.isSplit();
-                    decision = advice.reason();
-                    if (advice.microBatches() > choice.microBatches()) {
-                        decision += " (" + advice.microBatches() + " micro-batches advised, more than auto("
-                                + choice.microBatches() + ") allows: " + n + " used)";
-                    }
-                    if (n > 1 && !overlap) {
-                        decision = "sequential: the batch cannot be split as advised (" + plan.reason() + "); advice: "
-                                + decision;
-                    }
-                }
+                Auto auto = advisor == null ? analytic(shapes, choice.microBatches())
+                        : advised(shapes, choice.microBatches());
+                plan = auto.plan();
+                overlap = auto.overlap();
+                decision = auto.decision();
             }
         }
         boolean tracing = runtime.tracer().isEnabled();
@@ -95,6 +73,40 @@ final class StepExecutor {
         long wall = System.nanoTime() - start;
         OverlapReport report = tracing ? OverlapReport.of(runtime.tracer().spans()) : OverlapReport.empty();
         return new ForwardResult(hidden, plan, overlap, decision, wall, report);
+    }
+
+    /** An auto step's schedule: the plan, whether to overlap it, and why. */
+    private record Auto(MicroBatchPlan plan, boolean overlap, String decision) {
+    }
+
+    /** The default: {@link OverlapAdvisor} over the analytic stage costs, at least 5% gain to overlap. */
+    private Auto analytic(List<RequestShape> shapes, int maxMicroBatches) {
+        OverlapAdvisor.Advice advice = new OverlapAdvisor(planner, costs, maxMicroBatches, 0.05)
+                .advise(runner.program(0), shapes);
+        return new Auto(advice.plan(), advice.overlap(), advice.reason());
+    }
+
+    /** The engine's {@link StepScheduleAdvisor}: its count cut to the maximum, the split made by our planner. */
+    private Auto advised(List<RequestShape> shapes, int maxMicroBatches) {
+        StepScheduleAdvisor.Advice advice;
+        try {
+            advice = advisor.advise(shapes, maxMicroBatches);
+        } catch (RuntimeException e) {
+            // the advisor's failure is not the requests': they run sequentially, the safe schedule
+            LOG.log(Level.WARNING, "the schedule advisor failed; running the step sequentially", e);
+            advice = new StepScheduleAdvisor.Advice(1, "sequential: the schedule advisor failed (" + e + ")");
+        }
+        int n = Math.min(advice.microBatches(), maxMicroBatches);
+        MicroBatchPlan plan = planner.plan(shapes, n);
+        String decision = advice.reason();
+        if (advice.microBatches() > maxMicroBatches) {
+            decision += " (" + advice.microBatches() + " micro-batches advised, more than auto(" + maxMicroBatches
+                    + ") allows: " + n + " used)";
+        }
+        if (n > 1 && !plan.isSplit()) {
+            decision = "sequential: the batch cannot be split as advised (" + plan.reason() + "); advice: " + decision;
+        }
+        return new Auto(plan, plan.isSplit(), decision);
     }
 
     /** Runs {@code requests} under temporary ids (forgotten afterwards) with a fixed plan size and scheduling. */
