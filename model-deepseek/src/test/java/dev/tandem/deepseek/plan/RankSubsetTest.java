@@ -107,6 +107,11 @@ class RankSubsetTest {
                 .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("does not divide");
         assertThatThrownBy(() -> RankSymmetry.choose(symmetric, steps, SimulateRanks.exactly(64)))
                 .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("does not divide");
+        assertThatThrownBy(() -> RankSymmetry.choose(symmetric, steps, SimulateRanks.exactly(1)))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("simulate at least 2");
+        assertThat(RankSymmetry.subsetSize(256)).isEqualTo(8);
+        assertThat(RankSymmetry.subsetSize(12)).isEqualTo(6);
+        assertThat(RankSymmetry.subsetSize(11)).isEqualTo(11);
         PlanSetup uneven = v3("h800", 4, AttentionMode.DP, 33, 512, 0, 0, RoutingModel.balanced());
         assertThatThrownBy(() -> CapacityPlanner.plan(uneven, false, SimulateRanks.exactly(8)))
                 .isInstanceOf(InvalidArgumentException.class)
