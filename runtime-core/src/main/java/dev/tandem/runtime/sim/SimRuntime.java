@@ -39,6 +39,7 @@ public final class SimRuntime extends Handle implements TandemRuntime {
     private final Object lock = new Object();
     private final List<SimGroup> groups = new ArrayList<>();
     private boolean wake;   // guarded by the lock: a stream reached a position a host thread waits for
+    private final Contention contention;   // null when the profile's comm.slowdown is 0
 
     /**
      * Opens {@code options.deviceCount()} simulated devices (default: one node of the profile).
@@ -51,6 +52,8 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.costs = new CostModel(settings.profile(), settings.linearDType());
         this.tracer = new Tracer(options.tracing());
+        double slowdown = settings.profile().commSlowdown();
+        this.contention = slowdown > 0 ? new Contention(this, slowdown) : null;
         int count = options.deviceCount() > 0 ? options.deviceCount() : settings.profile().devicesPerNode();
         long capacity = options.deviceMemoryBytes() > 0 ? options.deviceMemoryBytes() : Long.MAX_VALUE / 4;
         for (int i = 0; i < count; i++) {
@@ -152,6 +155,20 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         return devices.get(index).usedBytes();
     }
 
+    /**
+     * Extra virtual time the kernels of device {@code index} took because communication ran on that device (the
+     * profile's {@code comm.slowdown}; see the class comment), summed since the runtime opened. Read it before and
+     * after a step for that step's figure.
+     *
+     * @param index the device's index
+     * @return nanoseconds of stretch, 0 when the profile's slow-down is 0
+     */
+    public long contentionNanos(int index) {
+        synchronized (lock) {
+            return devices.get(index).commActivity().stretch();
+        }
+    }
+
     /** Restarts peak-memory tracking on every device at the current use. */
     public void resetPeaks() {
         devices.forEach(SimDevice::resetPeak);
@@ -198,6 +215,19 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         streams.add(s);
     }
 
+    /** The contention model, or null when compute is not slowed by communication. */
+    Contention contention() {
+        return contention;
+    }
+
+    List<SimDevice> simDevices() {
+        return devices;
+    }
+
+    List<SimStream> engineStreams() {
+        return streams;
+    }
+
     void forget(SimStream s) {
         streams.remove(s);
     }
@@ -223,19 +253,36 @@ public final class SimRuntime extends Handle implements TandemRuntime {
      */
     void pump(SimStream changed) {
         if (changed != null && !changed.advance()) {
-            return;
-        }
-        boolean progress = true;
-        while (progress) {
-            progress = false;
-            for (SimStream s : streams) {
-                progress |= s.advance();
+            // An issue that resolves nothing moved only its device's host clock: with contention, that can end the
+            // device's deferred kernels; nothing else changed.
+            if (contention == null || !advanceDeferred(changed.device())) {
+                return;
             }
         }
+        do {
+            boolean progress = true;
+            while (progress) {
+                progress = false;
+                for (SimStream s : streams) {
+                    progress |= s.advance();
+                }
+            }
+        } while (contention != null && contention.forceIfClosed());
         if (wake) {
             wake = false;
             lock.notifyAll();
         }
+    }
+
+    /** Retries the deferred kernels of {@code device}; true if anything resolved. */
+    private boolean advanceDeferred(SimDevice device) {
+        boolean any = false;
+        for (SimStream s : device.engineStreams()) {
+            if (s.headDeferred()) {
+                any |= s.advance();
+            }
+        }
+        return any;
     }
 
     @Override
