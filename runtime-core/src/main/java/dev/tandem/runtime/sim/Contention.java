@@ -125,9 +125,10 @@ final class Contention {
             return false;
         }
         for (SimDevice d : runtime.simDevices()) {
-            // a thread that ended may be followed by another one (a thread per task): not closed either
+            // A thread that ended may be followed by another one (a thread per task), and a rank nothing was issued
+            // for yet may still join the collectives others wait in: neither is closed.
             Thread t = d.issuer();
-            if (t != null && !blocked.containsKey(t)) {
+            if (t == null ? d.rank() >= 0 : !blocked.containsKey(t)) {
                 return false;
             }
         }
