@@ -11,12 +11,14 @@ final class CommActivity {
     /** Disjoint, non-adjacent intervals: start to end. */
     private final TreeMap<Long, Long> intervals = new TreeMap<>();
     private long stretch;
+    private long latestEnd = Long.MIN_VALUE;
 
     /** Adds [start, end) to the union. */
     void add(long start, long end) {
         if (end <= start) {
             return;
         }
+        latestEnd = Math.max(latestEnd, end);
         Map.Entry<Long, Long> before = intervals.floorEntry(start);
         if (before != null && before.getValue() >= start) {
             start = before.getKey();
@@ -46,10 +48,13 @@ final class CommActivity {
     long end(long start, double cost, double slow, long openFrom) {
         double work = cost;
         double t = start;
-        Map.Entry<Long, Long> first = intervals.floorEntry(start);
-        Iterable<Map.Entry<Long, Long>> from = first != null && first.getValue() > start
-                ? intervals.tailMap(first.getKey(), true).entrySet() : intervals.tailMap(start, false).entrySet();
-        for (Map.Entry<Long, Long> iv : from) {
+        Map.Entry<Long, Long> iv = latestEnd <= start ? null : intervals.floorEntry(start);
+        if (iv != null && iv.getValue() <= start) {
+            iv = intervals.higherEntry(start);
+        } else if (iv == null && latestEnd > start) {
+            iv = intervals.higherEntry(start);
+        }
+        for (; iv != null; iv = intervals.higherEntry(iv.getKey())) {
             long a = iv.getKey();
             if (a >= openFrom) {
                 break;

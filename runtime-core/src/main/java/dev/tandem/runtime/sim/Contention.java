@@ -90,6 +90,11 @@ final class Contention {
         return w == null ? host : Math.max(host, w.stream().endBound(w.position(), kernel, 0));
     }
 
+    /** {@code 1 + k}: how many times longer a kernel takes while its device communicates. */
+    double slow() {
+        return slow;
+    }
+
     void deferred(int delta) {
         deferred += delta;
     }

@@ -23,6 +23,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * of every rank. Host-blocking calls advance the calling device's host clock. One lock orders everything, so
  * the timeline does not depend on thread timing.
  *
+ * <p>With a profile whose {@link HardwareProfile#commSlowdown()} {@code k} is above 0, a kernel progresses at
+ * {@code 1 / (1 + k)} of its speed while its device communicates (a collective from the rank's arrival to its end,
+ * on any stream of the device; point-to-point transfers and copies to other devices too). Its end is then known
+ * only once the device's communication up to that end is known, so it is deferred until then: until the device's
+ * other streams have advanced past it and its host thread has issued past it or blocks on virtual time. The
+ * result does not depend on thread timing as long as one host thread issues for a device at a time;
+ * {@link #contentionNanos(int)} tells how much longer kernels took. With {@code k = 0} every operation ends as soon
+ * as it can start.
+ *
  * <p>Tracer spans carry virtual nanoseconds, so {@code OverlapReport} and Chrome traces work unchanged.
  *
  * <p>Differences from a real backend: host callbacks run on whichever thread resolves them (under the engine's

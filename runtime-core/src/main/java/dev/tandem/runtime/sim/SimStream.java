@@ -329,7 +329,9 @@ final class SimStream extends StreamHandle {
         return switch (h.kind) {
             case WAIT -> Math.max(start, h.target.endBound(h.position, kernel, depth + 1));
             case COLLECTIVE -> (h.arrived ? h.arrival : start) + Math.round(h.cost);
-            default -> start + Math.round(h.cost);
+            // a kernel is slowed at least by the communication known now
+            default -> h.role == COMPUTE ? device.commActivity().end(start, h.cost, runtime.contention().slow(),
+                    Long.MAX_VALUE) : start + Math.round(h.cost);
         };
     }
 
