@@ -395,6 +395,18 @@ public final class DecoderRunner implements AutoCloseable {
     }
 
     /**
+     * Sets who hears each rank's routing decisions from now on: per MoE layer and micro-batch, the tokens sent to
+     * each routed expert (null: nobody). Takes effect at the next forward.
+     *
+     * @param listener the listener, or null to stop
+     */
+    public void expertLoadListener(ExpertLoadListener listener) {
+        for (RankWorker w : workers) {
+            w.context().expertLoadListener(listener);
+        }
+    }
+
+    /**
      * Ranks of the runner.
      *
      * @return the number of ranks

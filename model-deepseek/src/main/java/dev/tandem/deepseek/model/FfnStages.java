@@ -9,6 +9,7 @@ import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 import dev.tandem.runtime.schedule.StageKind;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -131,7 +132,7 @@ final class FfnStages {
         }
     }
 
-    record Counts(int[] all, Event ready) {
+    record Counts(int[] all, Event ready, long routingCall) {
     }
 
     /**
@@ -159,6 +160,7 @@ final class FfnStages {
             Tensor combineIndex = rc.tempOf(mb, s, DType.I32, n);
             Tensor histDev = rc.tempOf(mb, s, DType.I32, e);
             // Also with no tokens: every rank's counts take part in the all-gather.
+            long routingCall = rc.nextRoutingCall();
             rc.kernels().moeDispatch(s, hn, pending.experts(), e, send, combineIndex, histDev);
             Tensor weights = pending.weights().view(m, 1, k);
             out(mb, ROUTE, new RoutePlan(histDev, combineIndex, weights));
@@ -167,7 +169,7 @@ final class FfnStages {
             rc.communicator().allGather(s, histDev, all);
             int[] host = new int[e * rc.size()];
             s.download(all, host);
-            out(mb, ALL_HIST, new Counts(host, mb.layerOwned(s.record())));
+            out(mb, ALL_HIST, new Counts(host, mb.layerOwned(s.record()), routingCall));
         }
     }
 
@@ -192,6 +194,7 @@ final class FfnStages {
             int me = rc.rank();
             int d = rc.config().hiddenSize();
             int[] all = counts.all();
+            tellExpertLoad(this, mb, counts, all, me * e, e);
             long[] sendRows = new long[p];
             long[] recvRows = new long[p];
             for (int q = 0; q < p; q++) {
@@ -293,6 +296,23 @@ final class FfnStages {
             k.indexSelect(s, y, rc.upload(mb, s, inverse), out);
             mb.release(y);
             out(mb, EXPERT_OUT, out);
+        }
+    }
+
+    private static final System.Logger LOG = System.getLogger(FfnStages.class.getName());
+
+    /** Tells the rank's expert-load listener, if any, where this micro-batch's tokens went; never fails the step. */
+    private static void tellExpertLoad(BaseStage stage, DecoderMicroBatch mb, Counts counts, int[] all, int from,
+                                       int experts) {
+        ExpertLoadListener listener = stage.rc.expertLoadListener();
+        if (listener == null) {
+            return;
+        }
+        try {
+            listener.routed(stage.rc.rank(), stage.w.layer, mb.index(), counts.routingCall(),
+                    Arrays.copyOfRange(all, from, from + experts));
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "expert-load listener failed; the forward goes on", e);
         }
     }
 

@@ -10,6 +10,8 @@ import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.StreamOptions;
 import dev.tandem.runtime.Tensor;
 
+import java.util.concurrent.atomic.AtomicLong;
+
 /** What the stages of one rank share: device, communicator, streams, config and constant tensors. */
 public final class RankContext implements AutoCloseable {
     private final DeepSeekConfig config;
@@ -22,6 +24,8 @@ public final class RankContext implements AutoCloseable {
     private final Tensor ropeFrequencies;
     private final DType weightDType;
     private final MlaMode mlaMode;
+    private volatile ExpertLoadListener expertLoad;
+    private final AtomicLong routingCalls = new AtomicLong();
 
     RankContext(DeepSeekConfig config, AttentionMode mode, Communicator comm, DType weightDType, MlaMode mlaMode) {
         this.mlaMode = mlaMode;
@@ -40,6 +44,21 @@ public final class RankContext implements AutoCloseable {
         }
         this.ropeFrequencies = Tensor.allocate(device, compute, DType.F32, f.length);
         compute.upload(f, ropeFrequencies);
+    }
+
+    /** Sets who hears this rank's routing decisions (null: nobody). */
+    void expertLoadListener(ExpertLoadListener listener) {
+        this.expertLoad = listener;
+    }
+
+    /** {@return who hears this rank's routing decisions, or null} */
+    ExpertLoadListener expertLoadListener() {
+        return expertLoad;
+    }
+
+    /** Numbers a routing kernel issued on this rank's device: how many were issued before it. */
+    long nextRoutingCall() {
+        return routingCalls.getAndIncrement();
     }
 
     /** {@return the model config} */

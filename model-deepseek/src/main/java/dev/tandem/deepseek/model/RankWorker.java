@@ -47,6 +47,11 @@ final class RankWorker implements AutoCloseable {
     }
 
     /** Loads layers {@code [first, end)} of this rank (its experts only) onto its device. */
+    /** {@return this rank's context} */
+    RankContext context() {
+        return rc;
+    }
+
     static List<DeviceLayer> load(RankContext rc, WeightSource weights, int first, int end) {
         List<DeviceLayer> ls = new ArrayList<>();
         try {

@@ -13,8 +13,10 @@ import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
 import dev.tandem.runtime.sim.HardwareProfile;
 import dev.tandem.runtime.sim.HostProfile;
+import dev.tandem.runtime.sim.RoutingModel;
 import dev.tandem.runtime.sim.SimRuntime;
 import dev.tandem.runtime.sim.SimSettings;
+import dev.tandem.runtime.trace.OverlapReport;
 import dev.tandem.runtime.trace.TraceSpan;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -31,25 +34,24 @@ import java.util.TreeMap;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The planner's honesty check on this machine: the demo's job (DeepSeek-V3-shaped MoE layers on 2 host ranks
- * over the emulated link, sequential and dual-batch overlap) is measured on the host backend and predicted by the
- * same {@link DecoderRunner} on the sim backend with a host profile measured in the same run (kernel rates and
- * the link, never the forward). Each prediction must be within 15% of its measurement. Skipped when the machine is
- * too loaded to measure, by two objective rules: the one-minute load average exceeds the number of cores, or the same
- * sequential forward measured again moved by more than 5%. Still opt-in ({@code -Dtandem.prediction.check=true}):
- * with the GEMM rate measured at the demo's shapes the matmul totals agree (53.3 ms measured, 60.3 ms predicted per
- * sequential forward on rank 0), but the all-to-all-v totals do not (240.8 ms measured, 105.1 ms predicted, 4
- * operations). Not the byte counts: the host's link charges each collective latency + max(sent, received) bytes /
- * bandwidth from when all ranks arrived, as the sim does, and the demo's measured routing is near balanced (the
- * busiest rank sends 273 rows where balanced routing sends 256, +7%). At a load of 3.3 both ranks' all-to-all-v totals
- * exceeded the link charge by about 5 ms per operation (134.5 and 128.4 ms against 105.1), so besides the routing
- * imbalance there is a per-collective cost the sim does not model (rendezvous, late wake-ups on a loaded CPU). No run
- * on a quiet machine has been possible, so the test stays opt-in until one passes. {@code -Dtandem.prediction.force=true}
- * ignores the load checks; {@code -Dtandem.prediction.debug=true} prints per-operation totals of both runs.
- * The host profile's GEMM rate is measured at the demo's own linear-layer weight shapes ({@link #DEMO_WEIGHTS}).
+ * The planner's honesty check on this machine: the main job ({@link OverlapDemo}'s defaults: DeepSeek-V3-shaped MoE
+ * layers on host ranks over the emulated link, sequential and dual-batch overlap) is measured on the host backend
+ * and predicted by the same {@link DecoderRunner} on the sim backend, with a host profile measured in the same run
+ * from micro-benchmarks ({@link HostProfile}: GEMM rate at the job's weight shapes, element-wise bandwidth,
+ * per-operation overhead, the host's wake-up after a blocking count exchange while the ranks compute, and the
+ * emulated link), never from the forward. The job's routing is an input, not a timing: the tokens per expert its
+ * router chose (random weights route unevenly) are recorded with an {@code ExpertLoadListener} and replayed on the
+ * simulated devices ({@code RoutingModel.replay}). Each prediction must be within 15% of its measurement.
+ *
+ * <p>Skipped, with the reason, when the machine is too loaded to measure, by two objective rules: the one-minute load
+ * average exceeds the number of cores, or the same sequential forward measured again moved by more than 5%.
+ * {@code -Dtandem.prediction.force=true} ignores both; {@code -Dtandem.prediction.debug=true} prints per-operation
+ * totals and overlap reports of both runs.
  */
 class HostPredictionTest {
-    private static final LinkEmulation LINK = new LinkEmulation(0.02, 50);
+    /** The main job's configuration: its defaults (preset, MoE layers, tokens, requests, ranks, link, seed). */
+    private static final DemoOptions DEMO = DemoOptions.parse(new String[0]);
+    private static final LinkEmulation LINK = DEMO.link();
     /**
      * The tiny-v3 layers' linear weights {k, n} (x [m,k] times W [n,k]^T): MLA q_a, q_b, kv_a, kv_b, o; the router;
      * a routed/shared expert's gate+up and down.
@@ -59,28 +61,26 @@ class HostPredictionTest {
 
     @Test
     void hostProfilePredictsTheDemoWithin15Percent() {
-        Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.check") || Boolean.getBoolean("tandem.prediction.force"),
-                "host prediction check is opt-in (-Dtandem.prediction.check=true) until a run on a quiet machine passes "
-                        + "(see the class comment)");
         double load = loadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
         Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.force") || load <= cores,
                 String.format(Locale.ROOT, "machine too loaded to measure (load average %.1f on %d cores); the "
                         + "prediction check needs the CPU to itself", load, cores));
-        DeepSeekConfig preset = DeepSeekConfig.preset("tiny-v3");
-        DeepSeekConfig config = preset.withNumHiddenLayers(preset.firstKDenseReplace() + 2);
+        DeepSeekConfig preset = DeepSeekConfig.preset(DEMO.preset());
+        DeepSeekConfig config = preset.withNumHiddenLayers(preset.firstKDenseReplace() + DEMO.moeLayers());
         int first = preset.firstKDenseReplace();
-        DemoBatch batch = DemoBatch.random(config, 8, 256, 1);
+        DemoBatch batch = DemoBatch.random(config, DEMO.requests(), DEMO.tokens(), DEMO.seed());
         MicroBatchPlanner planner = new MicroBatchPlanner(1, 0.1, true, new MicroBatchPlanner.CostModel(1, 0));
         MicroBatchPlan whole = planner.plan(batch.shapes(), 1);
-        MicroBatchPlan split = planner.plan(batch.shapes(), 2);
-        DecoderRunner.Options options = DecoderRunner.Options.defaults(2).withMla(MlaMode.NAIVE)
+        MicroBatchPlan split = planner.plan(batch.shapes(), DEMO.microBatches());
+        DecoderRunner.Options options = DecoderRunner.Options.defaults(DEMO.ranks()).withMla(MlaMode.NAIVE)
                 .withCommunicatorOptions(CommunicatorOptions.defaults().withLink(LINK));
 
         long[] measured = new long[2];
-        try (TandemRuntime host = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(2)
+        List<List<int[]>> recorded = new ArrayList<>();
+        try (TandemRuntime host = TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(DEMO.ranks())
                 .withComputeThreads(1));
-             DecoderRunner runner = new DecoderRunner(host, config, WeightSource.random(config, 1), first,
+             DecoderRunner runner = new DecoderRunner(host, config, WeightSource.random(config, DEMO.seed()), first,
                      config.numHiddenLayers(), options)) {
             for (int i = 0; i < 2; i++) {
                 batch.run(runner, whole, Scheduling.SEQUENTIAL);
@@ -95,18 +95,41 @@ class HostPredictionTest {
             Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.force") || drift <= 0.05,
                     String.format(Locale.ROOT, "machine too noisy to measure: the same forward took %.1f ms, then %.1f ms",
                             measured[0] / 1e6, again / 1e6));
+            // The job's routing (random weights route unevenly) is an input of the prediction, not a timing:
+            // record it for one sequential and one overlapped forward, which the simulation replays in that order.
+            List<TreeMap<Long, int[]>> routed = new ArrayList<>();
+            for (int r = 0; r < DEMO.ranks(); r++) {
+                routed.add(new TreeMap<>());
+            }
+            runner.expertLoadListener((rank, layer, microBatch, sequence, counts) -> {
+                synchronized (routed) {
+                    routed.get(rank).put(sequence, counts);
+                }
+            });
+            batch.run(runner, whole, Scheduling.SEQUENTIAL);
+            batch.run(runner, split, Scheduling.OVERLAPPED);
+            runner.expertLoadListener(null);
+            for (var calls : routed) {
+                recorded.add(List.copyOf(calls.values()));
+            }
             if (Boolean.getBoolean("tandem.prediction.debug")) {
                 host.tracer().clear();
                 host.tracer().enable();
                 batch.run(runner, whole, Scheduling.SEQUENTIAL);
                 host.tracer().disable();
                 System.out.println("HOST " + totals(host.tracer().spans()));
+                host.tracer().clear();
+                host.tracer().enable();
+                batch.run(runner, split, Scheduling.OVERLAPPED);
+                host.tracer().disable();
+                System.out.println("HOST DBO " + totals(host.tracer().spans()) + "\n"
+                        + OverlapReport.of(host.tracer().spans()).describe());
             }
         }
-        HardwareProfile profile = HostProfile.measure(LINK, 2, 1, DEMO_WEIGHTS);
+        HardwareProfile profile = HostProfile.measure(LINK, DEMO.ranks(), 1, DEMO_WEIGHTS);
         long[] predicted = new long[2];
-        try (SimRuntime sim = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(2), SimSettings.of(profile));
-             DecoderRunner runner = new DecoderRunner(sim, config, WeightSource.random(config, 1), first,
+        try (SimRuntime sim = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(DEMO.ranks()), SimSettings.of(profile).withRouting(RoutingModel.replay(recorded)));
+             DecoderRunner runner = new DecoderRunner(sim, config, WeightSource.random(config, DEMO.seed()), first,
                      config.numHiddenLayers(), options)) {
             long t0 = sim.virtualNanos();
             sim.tracer().enable();
@@ -116,17 +139,24 @@ class HostPredictionTest {
                 System.out.println("SIM  " + totals(sim.tracer().spans()));
             }
             long t1 = sim.virtualNanos();
+            sim.tracer().clear();
+            sim.tracer().enable();
             batch.run(runner, split, Scheduling.OVERLAPPED);
+            sim.tracer().disable();
+            if (Boolean.getBoolean("tandem.prediction.debug")) {
+                System.out.println("SIM DBO " + totals(sim.tracer().spans()) + "\n"
+                        + OverlapReport.of(sim.tracer().spans()).describe());
+            }
             predicted[0] = t1 - t0;
             predicted[1] = sim.virtualNanos() - t1;
         }
         String report = String.format(Locale.ROOT, "sequential measured %.2f ms, predicted %.2f ms (%+.1f%%); "
                         + "dbo measured %.2f ms, predicted %.2f ms (%+.1f%%); profile %s: %.1f GFLOPS peak, half at %.0f "
-                        + "rows, %.1f GB/s, %.1f us per op",
+                        + "rows, %.1f GB/s, %.1f us per op, %.0f us host wake-up",
                 measured[0] / 1e6, predicted[0] / 1e6, 100.0 * (predicted[0] - measured[0]) / measured[0],
                 measured[1] / 1e6, predicted[1] / 1e6, 100.0 * (predicted[1] - measured[1]) / measured[1],
                 profile.name(), profile.peak("f32") * 1e3, profile.gemmHalfRows(), profile.hbmGBps(),
-                profile.launchMicros());
+                profile.launchMicros(), profile.hostWakeMicros());
         System.out.println("host prediction check: " + report);
         for (int i = 0; i < 2; i++) {
             assertThat((double) predicted[i]).as(report).isBetween(0.85 * measured[i], 1.15 * measured[i]);

@@ -68,6 +68,27 @@ class CapacityPlannerTest {
         assertThat(skewed.sequential().stepNanos()).isGreaterThan(balanced.sequential().stepNanos());
     }
 
+    /**
+     * The all-to-all-v sizes come from an all-gather of every rank's per-expert counts, which outgrows the sim's
+     * data limit at large EP (256 experts x 128 ranks x 4 bytes = 128 KiB): the gathered counts must still carry
+     * data, or the step routes no tokens. Same tokens per device, so per-device traffic barely changes with EP.
+     */
+    @Test
+    void largeExpertParallelGroupsStillRouteTheirTokens() {
+        DeepSeekConfig v3 = DeepSeekConfig.preset("deepseek-v3");
+        HardwareProfile h800 = HardwareProfile.load("h800");
+        double[] comm = new double[2];
+        int[] nodes = {8, 16};
+        for (int i = 0; i < 2; i++) {
+            int ep = nodes[i] * 8;
+            PlanSetup setup = new PlanSetup("v3", v3, v3.firstKDenseReplace() + 1, h800, nodes[i], AttentionMode.DP, 1,
+                    ep, "fp8", ep, 512, 0, 0, 2, RoutingModel.balanced());
+            comm[i] = CapacityPlanner.plan(setup, false).sequential().commNanos();
+        }
+        assertThat(comm[0]).isPositive();
+        assertThat(comm[1]).isBetween(0.8 * comm[0], 1.5 * comm[0]);
+    }
+
     @Test
     void fasterHardwareGivesAFasterStep() {
         long b4 = CapacityPlanner.plan(v2lite("910b4", 8, 1024, RoutingModel.balanced()), false).sequential().stepNanos();

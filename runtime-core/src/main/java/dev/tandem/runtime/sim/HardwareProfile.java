@@ -39,12 +39,16 @@ import java.util.TreeMap;
  * @param activationBytes   bytes per activation element moved by kernels and collectives (2 for BF16); 0 means
  *                          "as the tensors are stored" (the host profile)
  * @param devicesPerNode    devices in one node (scale-up domain)
+ * @param hostWakeMicros    host time from the end of what a blocking call (a download, a synchronize) waited for
+ *                          until the host thread issues again: thread wake-up and scheduling. Key
+ *                          {@code host.wake.us}, optional (0: not modelled, as in the shipped accelerator profiles,
+ *                          where it is microseconds against millisecond steps); the {@code host} profile measures it
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
                               double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
                               Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
-                              int activationBytes, int devicesPerNode) {
+                              int activationBytes, int devicesPerNode, double hostWakeMicros) {
 
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
@@ -68,6 +72,41 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         if (!peakTflops.containsKey("bf16")) {
             throw new InvalidArgumentException("profile " + name + ": peak.tflops.bf16 is required");
         }
+        if (!(hostWakeMicros >= 0) || Double.isInfinite(hostWakeMicros)) {
+            throw new InvalidArgumentException("profile figure host.wake.us must be a non-negative number, got "
+                    + hostWakeMicros);
+        }
+    }
+
+    /**
+     * A profile that does not model the host's wake-up after blocking calls ({@code hostWakeMicros} 0).
+     *
+     * @param name               profile name
+     * @param description        one line: what device, and how its figures were obtained
+     * @param peakTflops         dense peak per compute dtype
+     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
+     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
+     * @param hbmGBps            memory bandwidth, GB/s
+     * @param hbmEfficiency      fraction of it element-wise kernels reach
+     * @param memoryGiB          device memory capacity, GiB
+     * @param intraGBps          per-device link bandwidth inside a node, GB/s
+     * @param intraLatencyMicros latency of one collective inside a node
+     * @param interGBps          per-device bandwidth to other nodes, GB/s
+     * @param interLatencyMicros latency of one collective across nodes
+     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
+     * @param launchMicros       host time to issue one operation
+     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
+     * @param activationBytes    bytes per activation element (0: as stored)
+     * @param devicesPerNode     devices in one node
+     */
+    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
+                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
+                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
+                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
+                           int activationBytes, int devicesPerNode) {
+        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
+                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
+                activationBytes, devicesPerNode, 0);
     }
 
     private static void positive(String key, double v) {
@@ -133,7 +172,8 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 number(p, "gemm.half.rows"), number(p, "hbm.gbps"), number(p, "hbm.efficiency"),
                 number(p, "memory.gib"), number(p, "link.intra.gbps"), number(p, "link.intra.latency.us"),
                 number(p, "link.inter.gbps"), number(p, "link.inter.latency.us"), a2a, number(p, "launch.us"),
-                number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"));
+                number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"),
+                p.getProperty("host.wake.us") == null ? 0 : number(p, "host.wake.us"));
     }
 
     private static double number(Properties p, String key) {
@@ -159,7 +199,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile withCommSlowdown(double slowdown) {
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
-                launchMicros, slowdown, activationBytes, devicesPerNode);
+                launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros);
     }
 
     /**
@@ -171,6 +211,6 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile withDevicesPerNode(int devices) {
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
-                launchMicros, commSlowdown, activationBytes, devices);
+                launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros);
     }
 }

@@ -1,5 +1,7 @@
 package dev.tandem.runtime.sim;
 
+import dev.tandem.runtime.Communicator;
+import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
 import dev.tandem.runtime.InvalidArgumentException;
@@ -19,8 +21,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * A {@link HardwareProfile} for the running machine, measured from the host backend's own kernels: F32 GEMM rate
  * at two row counts (fitting peak and half-efficiency rows), element-wise bandwidth and per-operation overhead,
- * each measured with {@code ranks} devices busy at once (they share the CPU, as they do in a host run), plus the
- * emulated {@link LinkEmulation} as the interconnect. Never fitted to an overlap result.
+ * each measured with {@code ranks} devices busy at once (they share the CPU, as they do in a host run), the host's
+ * wake-up after a blocking count exchange while the devices compute ({@link HardwareProfile#hostWakeMicros()}),
+ * plus the emulated {@link LinkEmulation} as the interconnect. Never fitted to an overlap result.
  */
 public final class HostProfile {
     private HostProfile() {
@@ -78,12 +81,13 @@ public final class HostProfile {
             double halfRows = Math.max(0, slope * peakFlopsPerNano);
             double bytesPerNano = bandwidth(rt, ranks);
             double launchMicros = overheadMicros(rt, ranks);
+            double wakeMicros = ranks < 2 ? 0 : wakeMicros(rt, ranks, l, weights, large);
             return new HardwareProfile("host", "this machine's host backend, measured (" + ranks + " devices x "
                     + computeThreads + " threads), emulated link " + l.bandwidthGBps() + " GB/s + "
                     + l.latencyMicros() + " us", Map.of("f32", peakFlopsPerNano / 1e3, "bf16", peakFlopsPerNano / 1e3),
                     1.0, halfRows, bytesPerNano, 1.0, Runtime.getRuntime().maxMemory() / (double) (1L << 30),
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
-                    launchMicros, 0, 0, Math.max(ranks, 1) * 1024);
+                    launchMicros, 0, 0, Math.max(ranks, 1) * 1024, wakeMicros);
         }
     }
 
@@ -147,6 +151,76 @@ public final class HostProfile {
             };
         });
         return nanos / reps / 1e3;
+    }
+
+    /**
+     * The host's wake-up after a blocking count exchange while every device computes, as an MoE layer waits for
+     * its routed counts: each rank keeps its compute stream busy with linear layers of the largest measured shape,
+     * and its host thread repeatedly all-gathers a small I32 tensor over the emulated link on a second stream,
+     * downloads it and waits. An iteration's time beyond the link's charge is the stream and host threads waking
+     * up, the rendezvous, and the peers' skew on a CPU the compute threads keep busy: median over ranks and
+     * iterations, in microseconds.
+     */
+    private static double wakeMicros(TandemRuntime rt, int ranks, LinkEmulation link, int[][] weights,
+                                     double gemmFlopsPerNano) {
+        int[] w = weights[0];
+        for (int[] x : weights) {
+            if ((long) x[0] * x[1] > (long) w[0] * w[1]) {
+                w = x;
+            }
+        }
+        int rows = 256;
+        int iterations = 12;
+        int width = 16;
+        double gemmNanos = 2.0 * rows * w[0] * w[1] / gemmFlopsPerNano;
+        // enough queued work to keep the compute streams busy through every iteration (a few ms each)
+        int gemms = (int) Math.max(8, Math.min(2000, Math.ceil(iterations * 10e6 / gemmNanos)));
+        long charge = link.transferNanos((ranks - 1L) * width * 4);
+        var comms = rt.createCommunicators(rt.devices().subList(0, ranks),
+                CommunicatorOptions.defaults().withLink(link));
+        double[] overhead = new double[ranks * iterations];
+        int[] wk = w;
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            int rank = r;
+            all.add(CompletableFuture.runAsync(() -> {
+                Device dev = rt.device(rank);
+                Kernels ker = dev.kernels();
+                try (Stream compute = dev.createStream("measure-compute");
+                     Stream side = dev.createStream("measure-counts")) {
+                    Tensor a = Tensor.allocate(dev, compute, DType.F32, rows, wk[0]);
+                    Tensor b = Tensor.allocate(dev, compute, DType.F32, wk[1], wk[0]);
+                    Tensor c = Tensor.allocate(dev, compute, DType.F32, rows, wk[1]);
+                    Tensor mine = Tensor.allocate(dev, side, DType.I32, width);
+                    Tensor gathered = Tensor.allocate(dev, side, DType.I32, (long) width * ranks);
+                    int[] counts = new int[width * ranks];
+                    ker.fill(compute, a, 0.5);
+                    ker.fill(compute, b, 0.25);
+                    comms.get(rank).allGather(side, mine, gathered);   // first rendezvous: not timed
+                    side.download(gathered, counts);
+                    side.synchronize();
+                    compute.synchronize();
+                    for (int i = 0; i < gemms; i++) {
+                        ker.linear(compute, a, b, c);
+                    }
+                    for (int i = 0; i < iterations; i++) {
+                        long t0 = System.nanoTime();
+                        comms.get(rank).allGather(side, mine, gathered);
+                        side.download(gathered, counts);
+                        side.synchronize();
+                        overhead[rank * iterations + i] = System.nanoTime() - t0 - charge;
+                    }
+                    compute.synchronize();
+                }
+            }, task -> Thread.ofPlatform().name("tandem-measure-" + rank).start(task)));
+        }
+        try {
+            all.forEach(CompletableFuture::join);
+        } finally {
+            comms.forEach(Communicator::close);
+        }
+        Arrays.sort(overhead);
+        return Math.max(0, overhead[overhead.length / 2] / 1e3);
     }
 
     private interface Setup {

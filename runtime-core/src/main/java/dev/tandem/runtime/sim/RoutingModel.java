@@ -2,7 +2,9 @@ package dev.tandem.runtime.sim;
 
 import dev.tandem.runtime.InvalidArgumentException;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 
@@ -11,11 +13,14 @@ import java.util.Random;
  * the router's decision on real scores. {@link #balanced()} gives every expert the same share; {@link #zipf}
  * gives expert popularity a Zipf law with exponent {@code s} over a fixed pseudo-random ranking of the experts
  * (so hot experts land on arbitrary ranks). Counts are deterministic and sum to {@code tokens x topK}; no expert
- * receives a token twice.
+ * receives a token twice. {@link #replay} instead hands back the counts a real run routed, so a simulation of that
+ * run's job moves exactly its bytes.
  */
 public final class RoutingModel {
     private final double exponent;
     private final long seed;
+    /** Per device, the counts of each routing call in issue order; null for the statistical models. */
+    private final List<List<int[]>> recorded;
 
     private RoutingModel(double exponent, long seed) {
         if (!(exponent >= 0) || Double.isInfinite(exponent)) {
@@ -23,6 +28,88 @@ public final class RoutingModel {
         }
         this.exponent = exponent;
         this.seed = seed;
+        this.recorded = null;
+    }
+
+    private RoutingModel(List<List<int[]>> recorded) {
+        this.exponent = 0;
+        this.seed = 0;
+        this.recorded = recorded;
+    }
+
+    /**
+     * The routing a real run recorded: device {@code d}'s n-th routing kernel ({@code Kernels.moeDispatch}) gets
+     * {@code perDevice.get(d).get(n)}, the tokens per expert that run's router chose for the same call. Since the
+     * simulated backend issues the same operations in the same order as a real one (the same stage programs and
+     * schedules), replaying a run's counts makes a simulation of that run move exactly its bytes; the statistical
+     * queries ({@link #shares}, {@link #rankImbalance}) describe the recorded totals.
+     *
+     * @param perDevice per device, the tokens per expert of each routing call, in the order the calls were issued
+     * @return the replaying model
+     * @throws InvalidArgumentException if there is no device, or the calls disagree on the number of experts
+     */
+    public static RoutingModel replay(List<List<int[]>> perDevice) {
+        if (perDevice.isEmpty()) {
+            throw new InvalidArgumentException("a recorded routing needs at least one device");
+        }
+        List<List<int[]>> copy = new ArrayList<>();
+        int experts = -1;
+        for (List<int[]> calls : perDevice) {
+            List<int[]> c = new ArrayList<>();
+            for (int[] counts : calls) {
+                if (experts >= 0 && counts.length != experts) {
+                    throw new InvalidArgumentException("recorded routing calls disagree on the number of experts: "
+                            + experts + " and " + counts.length);
+                }
+                experts = counts.length;
+                c.add(counts.clone());
+            }
+            copy.add(List.copyOf(c));
+        }
+        return new RoutingModel(List.copyOf(copy));
+    }
+
+    /**
+     * Whether this model replays a recorded run ({@link #replay}).
+     *
+     * @return true for a replaying model
+     */
+    public boolean isRecorded() {
+        return recorded != null;
+    }
+
+    /**
+     * The counts of routing call number {@code call} on device {@code device}: the recorded ones when replaying,
+     * otherwise {@link #counts(int, int, int)}.
+     *
+     * @param device  the device's index in its runtime
+     * @param call    how many routing calls the device issued before this one
+     * @param tokens  tokens routed
+     * @param topK    experts each token chooses
+     * @param experts number of experts
+     * @return pairs per expert, summing to {@code tokens * topK}
+     * @throws InvalidArgumentException if the recording has no such call, or the call routed another number of
+     *         tokens or experts than asked (the simulated job is not the recorded one)
+     */
+    public int[] counts(int device, long call, int tokens, int topK, int experts) {
+        if (recorded == null) {
+            return counts(tokens, topK, experts);
+        }
+        if (device >= recorded.size() || call >= recorded.get(device).size()) {
+            throw new InvalidArgumentException("recorded routing has no call " + call + " on device " + device
+                    + " (it holds " + (device < recorded.size() ? recorded.get(device).size() : 0) + " there)");
+        }
+        int[] c = recorded.get(device).get((int) call);
+        long sum = 0;
+        for (int v : c) {
+            sum += v;
+        }
+        if (c.length != experts || sum != (long) tokens * topK) {
+            throw new InvalidArgumentException("recorded routing call " + call + " on device " + device + " routed "
+                    + sum + " pairs over " + c.length + " experts, but the simulated call routes " + tokens + " x "
+                    + topK + " pairs over " + experts + ": the simulated job is not the recorded one");
+        }
+        return c.clone();
     }
 
     /**
@@ -73,12 +160,12 @@ public final class RoutingModel {
      * @return whether the exponent is 0
      */
     public boolean isBalanced() {
-        return exponent == 0;
+        return recorded == null && exponent == 0;
     }
 
     @Override
     public String toString() {
-        return isBalanced() ? "balanced" : String.format(Locale.ROOT, "zipf:%.2f", exponent);
+        return recorded != null ? "recorded" : isBalanced() ? "balanced" : String.format(Locale.ROOT, "zipf:%.2f", exponent);
     }
 
     /**
@@ -88,6 +175,9 @@ public final class RoutingModel {
      * @return one share per expert, indexed by expert id
      */
     public double[] shares(int experts) {
+        if (recorded != null) {
+            return recordedShares(experts);
+        }
         double[] w = new double[experts];
         int[] order = ranking(experts);
         double sum = 0;
@@ -186,6 +276,23 @@ public final class RoutingModel {
             max = Math.max(max, s);
         }
         return max * ranks;
+    }
+
+    private double[] recordedShares(int experts) {
+        double[] w = new double[experts];
+        double sum = 0;
+        for (List<int[]> calls : recorded) {
+            for (int[] c : calls) {
+                for (int e = 0; e < Math.min(experts, c.length); e++) {
+                    w[e] += c[e];
+                    sum += c[e];
+                }
+            }
+        }
+        for (int e = 0; e < experts; e++) {
+            w[e] = sum == 0 ? 1.0 / experts : w[e] / sum;
+        }
+        return w;
     }
 
     private int[] ranking(int experts) {

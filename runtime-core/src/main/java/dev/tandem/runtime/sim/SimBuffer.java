@@ -53,6 +53,18 @@ final class SimBuffer extends Handle implements DeviceBuffer {
         return data;
     }
 
+    /**
+     * The bytes, allocated (zeroed) on first use whatever the size limit: for the outputs of gathers whose inputs
+     * all carry data. The count exchange of an MoE layer grows with the group (256 experts x 256 ranks x 4 bytes is
+     * 256 KiB), and a shape-only output there would read as zero tokens routed. Runtime lock held.
+     */
+    MemorySegment gatheredData() {
+        if (data == null) {
+            data = MemorySegment.ofArray(new long[Math.toIntExact((bytes + 7) / 8)]).asSlice(0, bytes);
+        }
+        return data;
+    }
+
     void checkOpen(String operation) {
         ensureOpen(operation);
     }

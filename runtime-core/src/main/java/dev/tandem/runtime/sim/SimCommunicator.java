@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * One simulated rank. Collectives are validated like the host backend's, cost latency + wire bytes / bandwidth
  * ({@link CostModel#collectiveNanos}) with the same per-rank byte counts as the host's emulated link, and move
  * real bytes only for all-gathers and broadcasts of data-carrying buffers (the small count exchanges that
- * layers decide on).
+ * layers decide on); their outputs then carry data whatever their size, since they grow with the group.
  */
 final class SimCommunicator extends CommunicatorHandle<SimDevice> {
     private final SimGroup group;
@@ -45,13 +45,12 @@ final class SimCommunicator extends CommunicatorHandle<SimDevice> {
                 (size() - 1.0) * wire(send), pair, payloads -> {
                     long n = send.byteSize();
                     for (Object p : payloads) {
-                        Tensor[] mine = (Tensor[]) p;
-                        if (data(mine[0]) == null || ((SimBuffer) mine[1].buffer()).writableData() == null) {
-                            return;
+                        if (data(((Tensor[]) p)[0]) == null) {
+                            return;   // shape-only inputs: nothing to gather
                         }
                     }
                     for (Object p : payloads) {
-                        MemorySegment target = data(((Tensor[]) p)[1]);
+                        MemorySegment target = ((SimBuffer) ((Tensor[]) p)[1].buffer()).gatheredData();
                         for (int r = 0; r < payloads.length; r++) {
                             Tensor from = ((Tensor[]) payloads[r])[0];
                             MemorySegment.copy(data(from), from.byteOffset(), target,
@@ -114,8 +113,9 @@ final class SimCommunicator extends CommunicatorHandle<SimDevice> {
                     }
                     for (Object p : payloads) {
                         Tensor to = (Tensor) p;
-                        if (to != from && ((SimBuffer) to.buffer()).writableData() != null) {
-                            MemorySegment.copy(data(from), from.byteOffset(), data(to), to.byteOffset(), from.byteSize());
+                        if (to != from) {
+                            MemorySegment.copy(data(from), from.byteOffset(), ((SimBuffer) to.buffer()).gatheredData(),
+                                    to.byteOffset(), from.byteSize());
                         }
                     }
                 });

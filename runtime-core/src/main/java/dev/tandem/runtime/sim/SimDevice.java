@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntConsumer;
 
 /**
@@ -45,6 +46,8 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     private Thread issuer;
     private final List<SimStream> engineStreams = new ArrayList<>();   // every stream ever created, lock held
     private final CommActivity commActivity = new CommActivity();
+    /** Routing kernels issued so far (a recorded routing is replayed by this index). */
+    private final AtomicLong routingCalls = new AtomicLong();
     private volatile int rank = -1;
 
     SimDevice(SimRuntime runtime, int id, long capacity) {
@@ -222,9 +225,14 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
         return commActivity;
     }
 
-    /** The host blocked until {@code time}. */
+    /**
+     * The host blocked until {@code time}; when it really waited (the time is past its clock), it issues again only
+     * after waking up ({@link HardwareProfile#hostWakeMicros()}).
+     */
     void hostWaitedUntil(long time) {
-        hostClock = Math.max(hostClock, time);
+        if (time > hostClock) {
+            hostClock = time + Math.round(runtime.settings().profile().hostWakeMicros() * 1e3);
+        }
     }
 
     // ---- bookkeeping ----
@@ -288,8 +296,8 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
         if (b.byteSize() > runtime.settings().dataBytesLimit()) {
             return null;
         }
-        int[] c = runtime.routing().counts(Math.toIntExact(reads.get(0).dim(0)), Math.toIntExact(reads.get(1).dim(1)),
-                Math.toIntExact(counts.numel()));
+        int[] c = runtime.routing().counts(id, routingCalls.getAndIncrement(), Math.toIntExact(reads.get(0).dim(0)),
+                Math.toIntExact(reads.get(1).dim(1)), Math.toIntExact(counts.numel()));
         return () -> MemorySegment.copy(c, 0, b.writableData(), java.lang.foreign.ValueLayout.JAVA_INT,
                 counts.byteOffset(), c.length);
     }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -150,6 +151,31 @@ class VirtualTimeTest {
         }
     }
 
+    /** host.wake.us: a host that really blocked issues again only after waking up; one that did not wait pays nothing. */
+    @Test
+    void aHostThatBlockedWakesUpBeforeItIssuesAgain() {
+        HardwareProfile round = TestProfiles.round(1, 0);
+        HardwareProfile waking = new HardwareProfile(round.name(), round.description(), round.peakTflops(),
+                round.gemmEfficiency(), round.gemmHalfRows(), round.hbmGBps(), round.hbmEfficiency(), round.memoryGiB(),
+                round.intraGBps(), round.intraLatencyMicros(), round.interGBps(), round.interLatencyMicros(),
+                round.allToAllGBps(), round.launchMicros(), round.commSlowdown(), round.activationBytes(),
+                round.devicesPerNode(), 50);
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
+                SimSettings.of(waking))) {
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Tensor x = big(dev, a);
+            dev.kernels().add(a, x, x, x);      // issued at 1000 ns, ends 7000
+            a.synchronize();                    // blocked until 7000, wakes at 57000
+            a.synchronize();                    // nothing left to wait for: no wake-up
+            dev.kernels().add(a, x, x, x);      // issued at 58000
+            a.synchronize();
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(1000L, 58000L);
+        }
+        assertThatThrownBy(() -> new HardwareProfile("w", "w", Map.of("bf16", 1.0), 1, 0, 1, 1, 1, 1, 1, 1, 1, Map.of(),
+                0, 0, 2, 1, -1)).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("host.wake.us");
+    }
+
     @Test
     void collectivesEndAtTheLastArrivalPlusTheTransferAndNeedNoThreadPerRank() {
         try (SimRuntime rt = open(2, 0)) {
@@ -201,6 +227,38 @@ class VirtualTimeTest {
             assertThat(got[1]).containsExactly(0, 10, 20, 1, 11, 21);
         } catch (InterruptedException e) {
             throw new AssertionError(e);
+        }
+    }
+
+    /** A count exchange grows with the group: its gathered output carries data even above the data limit. */
+    @Test
+    void anAllGatherOfDataCarryingInputsCarriesDataWhateverTheOutputSize() throws InterruptedException {
+        int ranks = 4;
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(ranks),
+                new SimSettings(TestProfiles.round(0, 0), "bf16", RoutingModel.balanced(), 16))) {
+            List<Communicator> comms = rt.createCommunicators(rt.devices());
+            int[][] got = new int[ranks][];
+            Thread[] threads = new Thread[ranks];
+            for (int r = 0; r < ranks; r++) {
+                int rank = r;
+                threads[r] = Thread.ofVirtual().start(() -> {
+                    Device dev = rt.device(rank);
+                    Stream s = dev.createStream("s");
+                    Tensor mine = Tensor.allocate(dev, s, DType.I32, 4);          // 16 bytes: at the limit
+                    Tensor all = Tensor.allocate(dev, s, DType.I32, 4L * ranks);   // 64 bytes: above it
+                    s.upload(new int[] {rank, rank + 10, rank + 20, rank + 30}, mine);
+                    comms.get(rank).allGather(s, mine, all);
+                    got[rank] = new int[4 * ranks];
+                    s.download(all, got[rank]);
+                    s.synchronize();
+                });
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            for (int r = 0; r < ranks; r++) {
+                assertThat(got[r]).containsExactly(0, 10, 20, 30, 1, 11, 21, 31, 2, 12, 22, 32, 3, 13, 23, 33);
+            }
         }
     }
 
