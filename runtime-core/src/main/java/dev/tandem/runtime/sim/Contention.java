@@ -24,8 +24,9 @@ import java.util.Map;
  * resolve, nothing unknown can start before the earliest deferred end, so that kernel ends with what is known. Every end is therefore exact, and the timeline does not depend on thread timing.
  *
  * <p>The assumptions: one host thread issues for a device at a time (as {@code SimulatedForward} does, one per
- * rank), and the thread that issued or waited last for a device (its host thread) is the one that will issue next;
- * a thread's wait advances the host clock of every device it is the host thread of. Polls ({@code Event.isDone}, {@code Stream.isIdle}) count as
+ * rank), and the thread that issued or waited last for a device (its host thread) is the one that will issue next,
+ * or, once it ended, nobody before the device's queued work ends; a thread's wait advances the host clock of every
+ * device it is the host thread of. Polls ({@code Event.isDone}, {@code Stream.isIdle}) count as
  * blocking for their duration, so a polling loop progresses; a poll that returns {@code false} and is followed by
  * communication issued before the kernels it let end may miss that slow-down. A program outside the assumptions
  * that stalls for {@link #STALL_NANOS} (real time) has its earliest deferred kernel ended with what is known, so
@@ -87,7 +88,11 @@ final class Contention {
         Thread issuer = device.issuer();
         Wait w = issuer == null ? null : blocked.get(issuer);
         long host = device.hostClock();
-        return w == null ? host : Math.max(host, w.stream().endBound(w.position(), kernel, 0));
+        if (w == null) {
+            // a host thread that ended issues nothing more
+            return issuer != null && !issuer.isAlive() ? Long.MAX_VALUE : host;
+        }
+        return Math.max(host, w.stream().endBound(w.position(), kernel, 0));
     }
 
     /** {@code 1 + k}: how many times longer a kernel takes while its device communicates. */
@@ -130,14 +135,35 @@ final class Contention {
             return false;
         }
         for (SimDevice d : runtime.simDevices()) {
-            // A thread that ended may be followed by another one (a thread per task), and a rank nothing was issued
-            // for yet may still join the collectives others wait in: neither is closed.
-            Thread t = d.issuer();
-            if (t == null ? d.rank() >= 0 : !blocked.containsKey(t)) {
+            if (!closed(d)) {
                 return false;
             }
         }
         return forceEarliest();
+    }
+
+    /**
+     * Whether nothing more can be issued for {@code device} before something resolves: its host thread is blocked on
+     * virtual time, or ended leaving work queued. A device nothing was issued for yet, or whose thread ended with
+     * nothing queued (a thread per task: the next one may not have started), may still join the collectives others
+     * wait in unless it is in no communicator.
+     */
+    private boolean closed(SimDevice device) {
+        Thread t = device.issuer();
+        if (t != null && t.isAlive()) {
+            return blocked.containsKey(t);
+        }
+        if (device.rank() < 0) {
+            return true;
+        }
+        if (t != null) {
+            for (SimStream s : device.engineStreams()) {
+                if (!s.isEmptyQueue()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** A waiting thread saw no progress for {@link #STALL_NANOS}: ends the earliest deferred kernel anyway. */

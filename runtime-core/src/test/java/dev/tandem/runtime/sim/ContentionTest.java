@@ -210,6 +210,36 @@ class ContentionTest {
         }
     }
 
+    @Test
+    @Timeout(60)
+    void ranksWhoseThreadsEndWithoutSynchronizingStillFinishWithTheContendedTimes() throws InterruptedException {
+        try (SimRuntime rt = open(2, 0.5)) {
+            List<Communicator> comms = rt.createCommunicators(rt.devices());
+            List<Stream> comm = commStreams(rt, 2);
+            List<Stream> compute = List.of(rt.device(0).createStream("compute"), rt.device(1).createStream("compute"));
+            Thread[] threads = new Thread[2];
+            for (int r = 0; r < 2; r++) {
+                int rank = r;
+                threads[r] = Thread.ofVirtual().start(() -> {
+                    Device d = rt.device(rank);
+                    Tensor x = Tensor.allocate(d, comm.get(rank), DType.F32, 1000, 1000);
+                    Tensor g = Tensor.allocate(d, comm.get(rank), DType.F32, 2000, 1000);
+                    comms.get(rank).allGather(comm.get(rank), x, g);
+                    Tensor y = Tensor.allocate(d, compute.get(rank), DType.F32, 1000, 1000);
+                    d.kernels().add(compute.get(rank), y, y, y);
+                });
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            rt.device(0).synchronize();
+            rt.device(1).synchronize();
+            for (int r = 0; r < 2; r++) {
+                assertThat(on(rt, r, "compute", "add").getFirst().endNanos()).isEqualTo(ADD * 3 / 2);
+            }
+        }
+    }
+
     /**
      * Four ranks, each on its own virtual thread, run a few dual-batch-overlap-like layers: attention of one
      * micro-batch on the compute stream while the other's all-to-all runs on the comm stream, with a blocking count
