@@ -9,28 +9,34 @@ import java.util.Map;
  *
  * <p>A device communicates during the [arrival, end] of its collectives, point-to-point transfers and copies to
  * other devices, on any of its streams (a rank waiting for its peers occupies its cores too). A kernel (an
- * operation launched through {@code Kernels}; host copies, memsets, waits and callbacks are not slowed) progresses
- * at rate {@code 1 / (1 + k)} while its device communicates and at rate 1 otherwise; its end integrates over the
- * device's communication, so everything after it (its stream, events, other ranks' collectives, the step end)
- * moves with it.
+ * operation launched through {@code Kernels}; host copies, copies and memsets within the device, waits and
+ * callbacks are not slowed: they use copy engines or no cores) progresses at rate {@code 1 / (1 + k)} while its
+ * device communicates and at rate 1 otherwise; its end integrates over the device's communication, so everything
+ * after it (its stream, events, other ranks' collectives, the step end) moves with it.
  *
  * <p>A kernel's end is final only once all communication of its device before that end is known. The time before
  * which it is known (the horizon) is the least, over the device's other streams, of when their queued work can
- * start communicating (a collective that arrived runs at least its own cost; a wait on the kernel's own stream
- * never ends before the kernel), and of when the host can issue more: its host clock, or, while the thread that
- * issues for the device is blocked on virtual time (synchronize, event synchronize, blocking downloads), the least
- * end of what it waits for, since it issues nothing before it wakes. Kernels whose end is not final yet are
- * deferred and retried whenever anything changes. When the host thread of every device is blocked and nothing can
- * resolve, nothing unknown can start before the earliest deferred end, so that kernel ends with what is known. Every end is therefore exact, and the timeline does not depend on thread timing.
+ * start communicating (a collective that arrived runs at least its own cost; a kernel ends no earlier than the
+ * communication known now makes it; a wait on the kernel's own stream never ends before the kernel), and of when
+ * the host can issue more: its host clock, or, while the thread that issues for the device is blocked on virtual
+ * time (synchronize, event synchronize, blocking downloads), the least end of what it waits for, since it issues
+ * nothing before it wakes. Kernels whose end is not final yet are deferred and retried whenever anything changes.
+ * When the host thread of every device is blocked and nothing can resolve, nothing unknown can start before the
+ * earliest deferred end, so that kernel ends with what is known. Every end is therefore exact, and the timeline
+ * does not depend on thread timing.
  *
  * <p>The assumptions: one host thread issues for a device at a time (as {@code SimulatedForward} does, one per
- * rank), and the thread that issued or waited last for a device (its host thread) is the one that will issue next,
- * or, once it ended, nobody before the device's queued work ends; a thread's wait advances the host clock of every
- * device it is the host thread of. Polls ({@code Event.isDone}, {@code Stream.isIdle}) count as
- * blocking for their duration, so a polling loop progresses; a poll that returns {@code false} and is followed by
- * communication issued before the kernels it let end may miss that slow-down. A program outside the assumptions
- * that stalls for {@link #STALL_NANOS} (real time) has its earliest deferred kernel ended with what is known, so
- * it cannot hang; only such a program's times may depend on thread timing.
+ * rank); the thread that issued or waited last for a device (its host thread) is the one that issues next, or,
+ * once it ended, nobody before the device's queued work ends; a thread's wait advances the host clock of every
+ * device it is the host thread of. Polls ({@code Event.isDone}, {@code Stream.isIdle}) block for their duration,
+ * so a polling loop progresses, and one that returns {@code true} moves the host clock to the polled time as a
+ * wait does; a poll that returns {@code false}, followed by communication issued before the end of kernels that
+ * poll let end, misses that slow-down. A program outside the assumptions that stalls for {@link #STALL_NANOS}
+ * (real time) has its earliest deferred kernel ended with what is known, so it cannot hang; only such a program's
+ * times may depend on thread timing.
+ *
+ * <p>Memory is counted when the engine resolves frees (stream-ordered releases in host callbacks), so with
+ * deferred kernels the host issues further ahead of those frees, as it does on a device.
  */
 final class Contention {
     /** Real time without progress after which a waiting thread ends a deferred kernel anyway. */

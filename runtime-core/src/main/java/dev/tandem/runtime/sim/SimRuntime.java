@@ -49,6 +49,7 @@ public final class SimRuntime extends Handle implements TandemRuntime {
     private final List<SimGroup> groups = new ArrayList<>();
     private boolean wake;   // guarded by the lock: a stream reached a position a host thread waits for
     private final Contention contention;   // null when the profile's comm.slowdown is 0
+    private int pumping;   // guarded by the lock: nesting of pump on the thread holding it
 
     /**
      * Opens {@code options.deviceCount()} simulated devices (default: one node of the profile).
@@ -261,6 +262,20 @@ public final class SimRuntime extends Handle implements TandemRuntime {
      * lock, so waking all of them on every resolved operation would cost more than the simulation).
      */
     void pump(SimStream changed) {
+        pumping++;
+        try {
+            pumpLocked(changed);
+        } finally {
+            pumping--;
+        }
+    }
+
+    /** Whether the engine is resolving operations on this thread now (a host callback runs). */
+    boolean pumping() {
+        return pumping > 0;
+    }
+
+    private void pumpLocked(SimStream changed) {
         if (changed != null && !changed.advance()) {
             // An issue that resolves nothing moved only its device's host clock: with contention, that can end the
             // device's deferred kernels; nothing else changed.

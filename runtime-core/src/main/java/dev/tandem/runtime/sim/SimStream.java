@@ -354,7 +354,8 @@ final class SimStream extends StreamHandle {
     boolean reached(long position) {
         synchronized (runtime.lock()) {
             Contention contention = runtime.contention();
-            if (contention == null || completed >= position) {
+            // a host callback that polls runs inside the engine: it sees what is resolved
+            if (contention == null || completed >= position || runtime.pumping()) {
                 return completed >= position;
             }
             // a poll blocks the host for its duration (see Contention): kernels may end on what is known
