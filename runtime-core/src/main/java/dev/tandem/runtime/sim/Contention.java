@@ -157,7 +157,9 @@ final class Contention {
     private boolean closed(SimDevice device) {
         Thread t = device.issuer();
         if (t != null && t.isAlive()) {
-            return blocked.containsKey(t);
+            // a thread whose position was reached is woken (or about to be): it issues again at that time
+            Wait w = blocked.get(t);
+            return w != null && !w.stream().resolvedThrough(w.position());
         }
         if (device.rank() < 0) {
             return true;

@@ -264,6 +264,11 @@ final class SimStream extends StreamHandle {
         return any;
     }
 
+    /** Whether position {@code p} is resolved (lock held). */
+    boolean resolvedThrough(long p) {
+        return completed >= p;
+    }
+
     boolean isEmptyQueue() {
         return queue.isEmpty();
     }
