@@ -31,15 +31,15 @@ import java.util.Map;
  * device it is the host thread of. Polls ({@code Event.isDone}, {@code Stream.isIdle}) block for their duration,
  * so a polling loop progresses, and one that returns {@code true} moves the host clock to the polled time as a
  * wait does; a poll that returns {@code false}, followed by communication issued before the end of kernels that
- * poll let end, misses that slow-down. A program outside the assumptions that stalls for {@link #STALL_NANOS}
- * (real time) has its earliest deferred kernel ended with what is known, so it cannot hang; only such a program's
- * times may depend on thread timing.
+ * poll let end, misses that slow-down. When a program outside the assumptions leaves the engine without any issue
+ * or wait for {@link #STALL_NANOS} (real time) while a thread waits, its earliest deferred kernel ends with what is
+ * known, so it cannot hang; only such a program's times may depend on thread timing.
  *
  * <p>Memory is counted when the engine resolves frees (stream-ordered releases in host callbacks), so with
  * deferred kernels the host issues further ahead of those frees, as it does on a device.
  */
 final class Contention {
-    /** Real time without progress after which a waiting thread ends a deferred kernel anyway. */
+    /** Real time without any activity in the engine after which a waiting thread ends a deferred kernel anyway. */
     static final long STALL_NANOS = 3_000_000_000L;
 
     private final SimRuntime runtime;
@@ -115,6 +115,7 @@ final class Contention {
      * stream's device.
      */
     void block(Thread thread, SimStream stream, long position) {
+        runtime.active();
         blocked.put(thread, new Wait(stream, position));
         stream.device().claim(thread);
     }
@@ -174,7 +175,7 @@ final class Contention {
         return false;
     }
 
-    /** A waiting thread saw no progress for {@link #STALL_NANOS}: ends the earliest deferred kernel anyway. */
+    /** A waiting thread saw no activity for {@link #STALL_NANOS}: ends the earliest deferred kernel anyway. */
     void forceStalled() {
         if (deferred > 0 && forceEarliest()) {
             runtime.pump(null);

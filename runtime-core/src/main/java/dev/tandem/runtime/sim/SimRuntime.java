@@ -50,6 +50,7 @@ public final class SimRuntime extends Handle implements TandemRuntime {
     private boolean wake;   // guarded by the lock: a stream reached a position a host thread waits for
     private final Contention contention;   // null when the profile's comm.slowdown is 0
     private int pumping;   // guarded by the lock: nesting of pump on the thread holding it
+    private long activity;   // guarded by the lock: issues, waits and polls so far
 
     /**
      * Opens {@code options.deviceCount()} simulated devices (default: one node of the profile).
@@ -261,6 +262,16 @@ public final class SimRuntime extends Handle implements TandemRuntime {
      * are woken only when a position one of them waits for is reached (each rank's thread waits on the same
      * lock, so waking all of them on every resolved operation would cost more than the simulation).
      */
+    /** Counts issues, waits and polls so far: a waiting thread tells a stalled program from a busy one. */
+    long activity() {
+        return activity;
+    }
+
+    /** A host thread issued, or began to wait or poll. */
+    void active() {
+        activity++;
+    }
+
     void pump(SimStream changed) {
         pumping++;
         try {

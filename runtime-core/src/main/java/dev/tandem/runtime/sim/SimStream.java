@@ -141,6 +141,7 @@ final class SimStream extends StreamHandle {
     }
 
     private void add(Op op) {
+        runtime.active();
         queue.addLast(op);
         enqueued++;
         runtime.pump(this);
@@ -406,6 +407,7 @@ final class SimStream extends StreamHandle {
 
     private void awaitLocked(long position, long deadline, long timeoutNanos) {
         long stalledSince = System.nanoTime();
+        long seen = runtime.activity();
         while (completed < position) {
             awaited = Math.min(awaited, position);
             long left = deadline - System.nanoTime();
@@ -424,13 +426,16 @@ final class SimStream extends StreamHandle {
             long now = System.nanoTime();
             if (now - waited >= 40_000_000L) {
                 runtime.checkCollectiveTimeouts();
-                if (completed < position && runtime.contention() != null
-                        && now - stalledSince >= Contention.STALL_NANOS) {
-                    runtime.contention().forceStalled();
-                    stalledSince = now;
-                }
-            } else {
+            }
+            // the engine did nothing at all (no issue, no wait) for that long: a thread blocks outside it
+            if (runtime.activity() != seen) {
+                seen = runtime.activity();
                 stalledSince = now;
+            } else if (completed < position && runtime.contention() != null
+                    && now - stalledSince >= Contention.STALL_NANOS) {
+                runtime.contention().forceStalled();
+                stalledSince = now;
+                seen = runtime.activity();
             }
         }
     }

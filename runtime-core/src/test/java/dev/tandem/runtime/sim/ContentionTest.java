@@ -241,6 +241,53 @@ class ContentionTest {
     }
 
     /**
+     * Outside the assumptions: rank 1's thread issues a kernel and the all-gather behind it, then blocks outside the
+     * engine (on a latch) without ever waiting on virtual time, so nothing tells the engine rank 1 issues nothing
+     * more. Rank 0's host waits for a kernel that overlaps the all-gather. After a few seconds of no activity the
+     * earliest deferred kernel ends with what is known: no hang.
+     */
+    @Test
+    @Timeout(60)
+    void aThreadBlockedOutsideTheEngineCannotHangTheOthers() throws InterruptedException {
+        try (SimRuntime rt = open(2, 0.5)) {
+            List<Communicator> comms = rt.createCommunicators(rt.devices());
+            List<Stream> comm = commStreams(rt, 2);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch issued = new java.util.concurrent.CountDownLatch(1);
+            Thread rank1 = Thread.ofVirtual().start(() -> {
+                Device d = rt.device(1);
+                Stream s = comm.get(1);
+                Tensor x = Tensor.allocate(d, s, DType.F32, 1000, 1000);
+                Tensor g = Tensor.allocate(d, s, DType.F32, 2000, 1000);
+                d.kernels().add(s, x, x, x);
+                comms.get(1).allGather(s, x, g);
+                issued.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            issued.await();
+            Device d0 = rt.device(0);
+            Stream c0 = d0.createStream("compute");
+            Tensor x = Tensor.allocate(d0, comm.getFirst(), DType.F32, 1000, 1000);
+            Tensor g = Tensor.allocate(d0, comm.getFirst(), DType.F32, 2000, 1000);
+            comms.getFirst().allGather(comm.getFirst(), x, g);
+            Tensor big = Tensor.allocate(d0, c0, DType.F32, 8000, 1000);
+            d0.kernels().add(c0, big, big, big);     // 48 000 ns of work
+            c0.synchronize();
+            release.countDown();
+            rank1.join();
+            rt.device(1).synchronize();
+            // rank 1 arrives after its add, at 6000: the all-gather runs [0, 36 000] on rank 0, where the add does
+            // 24 000 of its work in that time and the rest at full speed
+            assertThat(on(rt, 1, "comm", "allGather").getFirst().endNanos()).isEqualTo(ADD + GATHER);
+            assertThat(on(rt, 0, "compute", "add").getFirst().endNanos()).isEqualTo(36_000 + 24_000);
+        }
+    }
+
+    /**
      * Four ranks, each on its own virtual thread, run a few dual-batch-overlap-like layers: attention of one
      * micro-batch on the compute stream while the other's all-to-all runs on the comm stream, with a blocking count
      * download per layer and rank-dependent sizes. Every run gives the same timeline, whatever order the threads
