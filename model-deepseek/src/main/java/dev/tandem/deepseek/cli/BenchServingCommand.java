@@ -2,6 +2,7 @@ package dev.tandem.deepseek.cli;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.AttentionMode;
+import dev.tandem.deepseek.plan.PlannedScheduleAdvisor;
 import dev.tandem.deepseek.serving.DeepSeekEngine;
 import dev.tandem.deepseek.serving.ScheduleChoice;
 import dev.tandem.deepseek.serving.ServingBenchmark;
@@ -34,8 +35,8 @@ public final class BenchServingCommand {
               --num-prompts N        requests (default 200)
               --request-rate R|inf   Poisson arrival rate per second (default inf)
               --max-concurrency N    most requests in flight, 0 for no limit (default 8)
-              --schedule NAME        sequential, dbo (dual-batch overlap) or auto (cost model per step) (default auto)
-              --compare              run sequential and dbo on fresh engines, print both and their ratio
+              --schedule NAME        sequential, dbo (dual-batch overlap) or auto (--advisor per step) (default auto)
+            %s  --compare              run sequential and dbo on fresh engines, print both and their ratio
               --layers A:B           decoder layers to run (default: the first MoE layer only)
               --ranks P              in-process expert-parallel ranks (default 2)
               --attention dp|tp      attention parallelism (default dp)
@@ -47,11 +48,11 @@ public final class BenchServingCommand {
               --seed S               seed of prompts and arrivals (default 0)
               --help                 this text
             presets: %s
-            """.formatted(String.join(", ", DeepSeekConfig.presetNames()));
+            """.formatted(AdvisorOption.HELP, String.join(", ", DeepSeekConfig.presetNames()));
 
     private static final List<String> FLAGS = List.of("preset", "random-seed", "model", "input-len", "output-len",
             "num-prompts", "request-rate", "max-concurrency", "schedule", "layers", "ranks", "attention", "link",
-            "backend", "token-budget", "max-sequences", "compute-threads", "seed");
+            "backend", "token-budget", "max-sequences", "compute-threads", "seed", "advisor", "advisor-hardware");
 
     private BenchServingCommand() {
     }
@@ -112,6 +113,8 @@ public final class BenchServingCommand {
         if (opts.containsKey("compare") && opts.containsKey("schedule")) {
             throw new UsageException("--compare runs both sequential and dbo; drop --schedule");
         }
+        AdvisorOption.check(opts, !opts.containsKey("compare")
+                && opts.getOrDefault("schedule", "auto").toLowerCase(Locale.ROOT).equals("auto"));
         return opts;
     }
 
@@ -143,6 +146,10 @@ public final class BenchServingCommand {
         for (String s : schedules) {
             choice(s);   // reject a bad name before loading anything
         }
+        PlannedScheduleAdvisor advisor = AdvisorOption.advisor(o, schedules.equals(List.of("auto")), config, range,
+                ranks, mode, threads, link, out);
+        AdvisorOption.warm(advisor, concurrency == 0 ? Math.min(prompts, sequences) : Math.min(concurrency, sequences),
+                inputLen, budget, outputLen, out);
         ServingBenchmark bench = new ServingBenchmark(inputLen, outputLen, prompts, rate, concurrency, seed);
         out.printf(Locale.ROOT, "bench-serving: %s layers %d..%d on %d rank(s), %s attention, link %s; %d prompts x %d "
                         + "tokens, output %d, rate %s/s, max concurrency %s%n", config, range[0], range[1] - 1, ranks,
@@ -153,7 +160,8 @@ public final class BenchServingCommand {
             ServingBenchmark.StepCounter counter = new ServingBenchmark.StepCounter();
             DeepSeekEngine.Builder b = DeepSeekEngine.builder().layers(range[0], range[1]).ranks(ranks).attention(mode)
                     .link(link).backend(o.getOrDefault("backend", "host")).computeThreads(threads).tracing(false)
-                    .schedule(choice(schedules.get(i))).tokenBudget(budget).maxSequences(sequences).listener(counter);
+                    .schedule(choice(schedules.get(i))).tokenBudget(budget).maxSequences(sequences).listener(counter)
+                    .scheduleAdvisor(advisor);
             if (o.containsKey("model")) {
                 b.modelDirectory(Path.of(o.get("model")));
             } else {
@@ -167,6 +175,7 @@ public final class BenchServingCommand {
             }
             out.print(ServingBenchmark.format(schedules.get(i), results[i]));
         }
+        AdvisorOption.report(advisor, out);
         if (results.length == 2) {
             ServingBenchmark.Result a = results[0];
             ServingBenchmark.Result b = results[1];

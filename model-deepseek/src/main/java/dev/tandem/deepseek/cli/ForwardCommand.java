@@ -61,8 +61,8 @@ public final class ForwardCommand {
               --seq-lens a,b,...     request lengths for --preset inputs (default: one request of T tokens)
               --micro-batches M      split the batch into M micro-batches (token-balanced; may cut a prefill) (default 1)
               --schedule NAME        sequential; dbo: dual-batch overlap of the micro-batches (2 unless --micro-batches);
-                                     auto: overlap only where the cost model predicts a gain (default sequential)
-              --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
+                                     auto: overlap only where the --advisor predicts a gain (default sequential)
+            %s  --weight-dtype NAME    f32 or bf16 device storage of the weights (default f32)
               --mla auto|naive|absorbed  MLA form: absorbed (decode-friendly), naive (prefill), or per chunk (default auto)
               --link GBPS[:LAT_US]   emulate a link of GBPS GB/s and LAT_US us per collective (host backend)
               --threads N            compute threads per rank (host backend; default: cores / ranks)
@@ -73,7 +73,7 @@ public final class ForwardCommand {
               --trace FILE           write a Chrome trace of the run and print per-rank overlap metrics
               --help                 this text
             presets: %s
-            """.formatted(String.join(", ", DeepSeekConfig.presetNames()));
+            """.formatted(AdvisorOption.HELP, String.join(", ", DeepSeekConfig.presetNames()));
 
     private ForwardCommand() {
     }
@@ -135,7 +135,7 @@ public final class ForwardCommand {
 
     private static final List<String> FLAGS = List.of("model", "layers", "input", "output", "ranks", "attention",
             "backend", "preset", "random-seed", "tokens", "seq-lens", "micro-batches", "schedule", "weight-dtype", "trace",
-            "mla", "link", "warmup", "repeat", "threads", "gemm");
+            "mla", "link", "warmup", "repeat", "threads", "gemm", "advisor", "advisor-hardware");
 
     static Map<String, String> parse(String[] args) {
         Map<String, String> opts = Options.parse("forward", args, FLAGS, List.of());
@@ -227,6 +227,7 @@ public final class ForwardCommand {
             case "auto" -> ScheduleChoice.auto(microBatches);
             default -> throw new UsageException("--schedule must be sequential, dbo or auto, got '" + schedule + "'");
         };
+        AdvisorOption.check(o, choice.kind() == ScheduleChoice.Kind.AUTO);
         DType wdt = switch (o.getOrDefault("weight-dtype", "f32").toLowerCase(Locale.ROOT)) {
             case "f32" -> DType.F32;
             case "bf16" -> DType.BF16;
@@ -297,8 +298,11 @@ public final class ForwardCommand {
         if (o.containsKey("gemm")) {
             builder.runtimeProperty("host.gemm", o.get("gemm"));
         }
-        if (choice.kind() != ScheduleChoice.Kind.AUTO) {
-            builder.flopsPerSecond(1e10);   // only the auto schedule's cost model needs the measured rate
+        var advisor = AdvisorOption.advisor(o, choice.kind() == ScheduleChoice.Kind.AUTO, config, range, ranks, mode,
+                intOpt(o, "threads", 0, 1), link, out);
+        builder.scheduleAdvisor(advisor);
+        if (choice.kind() != ScheduleChoice.Kind.AUTO || advisor != null) {
+            builder.flopsPerSecond(1e10);   // only the auto schedule's analytic cost model needs the measured rate
         }
         long start = System.nanoTime();
         float[] result;
@@ -318,7 +322,10 @@ public final class ForwardCommand {
                 return last[0].hidden();
             });
             ForwardResult forward = last[0];
-            if (choice.kind() == ScheduleChoice.Kind.AUTO) {
+            if (advisor != null) {
+                out.println("schedule auto: " + forward.decision());
+                AdvisorOption.report(advisor, out);
+            } else if (choice.kind() == ScheduleChoice.Kind.AUTO) {
                 out.printf(Locale.ROOT, "schedule auto (measured %.2f GFLOP/s): %s%n", engine.flopsPerSecond() / 1e9,
                         forward.decision());
             } else if (microBatches > 1) {

@@ -225,6 +225,33 @@ public record DeepSeekConfig(String modelType, int hiddenSize, int numHiddenLaye
     }
 
     /**
+     * The layers {@code [first, end)} of this model as a model of their own: a copy with {@code end - first} layers
+     * whose layer {@code i} is of the kind (dense or MoE) of this model's layer {@code first + i}, so that a
+     * simulation of "the first layers" of the slice costs exactly the layers an engine runs.
+     *
+     * @param first first layer (zero-based)
+     * @param end   end layer (exclusive)
+     * @return the slice
+     * @throws ConfigException if the range is empty or outside the model, or {@code first} is not a multiple of
+     *                         {@code moe_layer_freq} (the slice's MoE layers could not keep their positions)
+     */
+    public DeepSeekConfig layerSlice(int first, int end) {
+        if (first < 0 || end <= first || end > numHiddenLayers) {
+            throw new ConfigException("layers " + first + ".." + end + " are not a non-empty range within the model's "
+                    + numHiddenLayers + " layers");
+        }
+        if (first % moeLayerFreq != 0) {
+            throw new ConfigException("a slice from layer " + first + " cannot keep the MoE layers of moe_layer_freq "
+                    + moeLayerFreq + " in place; start it at a multiple of " + moeLayerFreq);
+        }
+        return new DeepSeekConfig(modelType, hiddenSize, end - first, numAttentionHeads, qLoraRank, kvLoraRank,
+                qkNopeHeadDim, qkRopeHeadDim, vHeadDim, intermediateSize, moeIntermediateSize, nRoutedExperts,
+                nSharedExperts, numExpertsPerTok, nGroup, topkGroup, topkMethod, scoringFunc, normTopkProb,
+                routedScalingFactor, Math.max(0, firstKDenseReplace - first), moeLayerFreq, rmsNormEps, ropeTheta, yarn,
+                maxPositionEmbeddings, vocabSize, fp8BlockSize);
+    }
+
+    /**
      * A copy of this config with a different FP8 block size.
      * @param block {@code [rows, cols]} of FP8 weight-scale blocks, or null for no FP8
      * @return the new config

@@ -3,7 +3,9 @@ package dev.tandem.deepseek.plan;
 import dev.tandem.deepseek.config.DeepSeekConfig;
 import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.runtime.InvalidArgumentException;
+import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.sim.HardwareProfile;
+import dev.tandem.runtime.sim.HostProfile;
 import dev.tandem.runtime.sim.RoutingModel;
 
 import java.util.Objects;
@@ -74,6 +76,91 @@ public record PlanSetup(String modelName, DeepSeekConfig model, int layers, Hard
             throw new InvalidArgumentException("--quant " + quant + " needs " + linear + " units, which " + profile.name()
                     + " does not have (it has " + String.join(", ", profile.peakTflops().keySet()) + ")");
         }
+    }
+
+    /**
+     * The deployment of a {@code DeepSeekEngine} running layers {@code [firstLayer, endLayer)} of {@code model} on
+     * {@code ranks} expert-parallel ranks, costed with {@code profile}: the layers as a model of their own
+     * ({@link DeepSeekConfig#layerSlice}), BF16 linear layers, balanced routing, up to 2 micro-batches, and a
+     * placeholder batch (an advisor replaces it per step). The ranks fill nodes of the profile's size when they are
+     * a multiple of it, else one node of {@code ranks} devices. With {@link #hostProfile} it plans the engine against
+     * the machine it runs on; with a shipped profile, against a target deployment of the same layout.
+     *
+     * @param model      the engine's model
+     * @param firstLayer the engine's first layer
+     * @param endLayer   the engine's end layer (exclusive)
+     * @param ranks      the engine's ranks
+     * @param attention  the engine's attention parallelism
+     * @param profile    the hardware to cost with
+     * @return the deployment
+     * @throws InvalidArgumentException if the layout does not fit the model (as the constructor checks)
+     * @throws dev.tandem.deepseek.config.ConfigException if the layer range is not within the model
+     */
+    public static PlanSetup engine(DeepSeekConfig model, int firstLayer, int endLayer, int ranks,
+                                   AttentionMode attention, HardwareProfile profile) {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(profile, "profile");
+        if (ranks < 1) {
+            throw new InvalidArgumentException("ranks must be at least 1, got " + ranks);
+        }
+        DeepSeekConfig slice = model.layerSlice(firstLayer, endLayer);
+        HardwareProfile placed = ranks % profile.devicesPerNode() == 0 ? profile : profile.withDevicesPerNode(ranks);
+        int nodes = ranks / placed.devicesPerNode();
+        String name = model.modelType() + " layers " + firstLayer + ".." + (endLayer - 1);
+        return new PlanSetup(name, slice, slice.numHiddenLayers(), placed, nodes, attention,
+                attention == AttentionMode.TP ? ranks : 1, ranks, "bf16", 1, 1, 0, 0, 2, RoutingModel.balanced());
+    }
+
+    /**
+     * A {@link HostProfile} for an engine on this machine's host backend: measured with {@code ranks} devices of
+     * {@code computeThreads} threads busy at once, the GEMM rate taken at {@code model}'s own linear-layer weight
+     * shapes ({@link #linearWeightShapes}), and the emulated {@code link}. Takes from a fraction of a second (small
+     * models) to tens of seconds (full-size layers: the GEMMs run at their real size).
+     *
+     * @param model          the engine's model
+     * @param attention      the engine's attention parallelism (TP splits the heads' weights over the ranks)
+     * @param ranks          the engine's ranks
+     * @param computeThreads the engine's compute threads per device (0: the host backend's default, cores / ranks)
+     * @param link           the engine's emulated link, or null for the host profile's default
+     * @return the measured profile, with {@code ranks} devices per node
+     */
+    public static HardwareProfile hostProfile(DeepSeekConfig model, AttentionMode attention, int ranks,
+                                              int computeThreads, LinkEmulation link) {
+        // 0 means what the host backend makes of it: the cores shared by the ranks
+        int threads = computeThreads > 0 ? computeThreads
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / ranks);
+        return HostProfile.measure(link, ranks, threads, linearWeightShapes(model, attention, ranks))
+                .withDevicesPerNode(ranks);
+    }
+
+    /**
+     * The weight shapes {@code {k, n}} of one rank's linear layers ({@code x [m,k] times W [n,k]^T}): MLA's query
+     * (low-rank pair or one projection), compressed key-value and its expansion, output; the router; one routed
+     * expert's fused gate and up projection and its down projection. Under TP attention the head dimensions are
+     * split over the ranks.
+     *
+     * @param model     the model
+     * @param attention the attention parallelism
+     * @param ranks     the ranks (the TP size under TP attention)
+     * @return the shapes, each {@code {k, n}}
+     */
+    public static int[][] linearWeightShapes(DeepSeekConfig model, AttentionMode attention, int ranks) {
+        int heads = attention == AttentionMode.TP ? model.numAttentionHeads() / ranks : model.numAttentionHeads();
+        int d = model.hiddenSize();
+        java.util.List<int[]> shapes = new java.util.ArrayList<>();
+        if (model.hasQLora()) {
+            shapes.add(new int[] {d, model.qLoraRank()});
+            shapes.add(new int[] {model.qLoraRank(), heads * model.qkHeadDim()});
+        } else {
+            shapes.add(new int[] {d, heads * model.qkHeadDim()});
+        }
+        shapes.add(new int[] {d, model.kvLoraRank() + model.qkRopeHeadDim()});
+        shapes.add(new int[] {model.kvLoraRank(), heads * (model.qkNopeHeadDim() + model.vHeadDim())});
+        shapes.add(new int[] {heads * model.vHeadDim(), d});
+        shapes.add(new int[] {d, model.nRoutedExperts()});
+        shapes.add(new int[] {d, 2 * model.moeIntermediateSize()});
+        shapes.add(new int[] {model.moeIntermediateSize(), d});
+        return shapes.toArray(int[][]::new);
     }
 
     /**

@@ -40,7 +40,8 @@ import java.util.concurrent.FutureTask;
  * goes into the engine's scheduler thread, which builds every engine step from what is waiting: continuous batching
  * of prefill and decode steps under a token budget and a sequence cap, long prompts chunked across engine steps,
  * and the schedule of each engine step (sequential, dual-batch overlap or N micro-batches) chosen for that batch as
- * {@link #builder()}'s {@code schedule} says (by default the cost model's advice). KV caches persist per request id
+ * {@link #builder()}'s {@code schedule} says (by default the cost model's advice, or a {@link StepScheduleAdvisor}'s
+ * such as the capacity planner's). KV caches persist per request id
  * until {@link #release}.
  *
  * <p>Failure isolation: steps are validated on submit ({@link InvalidRequestException}) without touching the
@@ -123,7 +124,7 @@ public final class DeepSeekEngine implements AutoCloseable {
                 .cost(DeepSeekStageCosts.plannerCostModel(config)).build();
         InterconnectEstimate assumed = b.link != null ? InterconnectEstimate.of(b.link) : b.assumedLink;
         this.executor = new StepExecutor(runtime, runner, planner,
-                new DeepSeekStageCosts(config, b.ranks, b.attention, flopsPerSecond, assumed));
+                new DeepSeekStageCosts(config, b.ranks, b.attention, flopsPerSecond, assumed), b.scheduleAdvisor);
         this.schedule = b.schedule;
         this.tokenBudget = b.tokenBudget;
         this.maxSequences = b.maxSequences;
@@ -719,6 +720,7 @@ public final class DeepSeekEngine implements AutoCloseable {
         private Duration collectiveTimeout = CommunicatorOptions.DEFAULT_TIMEOUT;
         private long deviceMemoryBytes;
         private ScheduleChoice schedule = ScheduleChoice.auto(2);
+        private StepScheduleAdvisor scheduleAdvisor;
         private int tokenBudget = 8192;
         private int maxSequences = 256;
         private boolean checkFinite = true;
@@ -781,6 +783,21 @@ public final class DeepSeekEngine implements AutoCloseable {
          */
         public Builder schedule(ScheduleChoice choice) {
             this.schedule = Objects.requireNonNull(choice, "schedule");
+            return this;
+        }
+
+        /**
+         * What decides the schedule of {@code auto} steps (engine steps under an {@code auto} {@link #schedule}, and
+         * forwards given {@link ScheduleChoice#auto}). By default (null) the analytic cost model: {@code OverlapAdvisor}
+         * over {@code DeepSeekStageCosts}' per-stage estimates with the measured (or given) compute rate and the
+         * link. A {@code dev.tandem.deepseek.plan.PlannedScheduleAdvisor} decides from the capacity planner's
+         * simulation of the step instead; one advisor may be shared by several engines.
+         *
+         * @param advisor the advisor, or null for the analytic default
+         * @return this builder
+         */
+        public Builder scheduleAdvisor(StepScheduleAdvisor advisor) {
+            this.scheduleAdvisor = advisor;
             return this;
         }
 

@@ -150,6 +150,32 @@ class ForwardCommandTest {
     }
 
     @Test
+    void autoCanBeDecidedByTheCapacityPlanner() {
+        Result r = cli("forward", "--preset", "tiny-v3", "--random-seed", "1", "--tokens", "8", "--seq-lens", "4,4",
+                "--layers", "1:2", "--ranks", "2", "--schedule", "auto", "--advisor", "planned", "--advisor-hardware", "h800");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("schedule advisor: capacity planner on 2 x h800")
+                .contains("schedule auto: capacity planner for prefill 2x4 + decode 0x0 on 2 x h800, simulated in ")
+                .contains("capacity planner: 1 batch shape(s) simulated in");
+        String[] base = {"--preset", "tiny-v3", "--random-seed", "1", "--tokens", "3"};
+        assertThat(cli(concat(base, "--advisor", "planned")).err()).contains("--advisor only applies to --schedule auto");
+        assertThat(cli(concat(base, "--schedule", "auto", "--advisor", "oracle")).err())
+                .contains("--advisor must be analytic or planned, got 'oracle'");
+        assertThat(cli(concat(base, "--schedule", "auto", "--advisor-hardware", "h800")).err())
+                .contains("--advisor-hardware only applies to --advisor planned");
+        Result unknown = cli(concat(base, "--schedule", "auto", "--advisor", "planned", "--advisor-hardware", "x9"));
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).contains("--advisor-hardware: unknown hardware profile 'x9'");
+        assertThat(cli("--help").out()).contains("--advisor NAME").contains("--advisor-hardware P");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    @Test
     void usageErrorsExplainThemselves() {
         assertThat(cli()).satisfies(r -> {
             assertThat(r.code()).isEqualTo(2);

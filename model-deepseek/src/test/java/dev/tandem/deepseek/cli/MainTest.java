@@ -40,6 +40,19 @@ class MainTest {
     }
 
     @Test
+    void benchServingCanScheduleWithTheCapacityPlannerWarmedAtStart() {
+        Result r = tandem("bench-serving", "--preset", "tiny-v2lite", "--input-len", "16", "--num-prompts", "4",
+                "--max-concurrency", "2", "--link", "5:5", "--advisor", "planned", "--advisor-hardware", "h800");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("schedule advisor: capacity planner on 2 x h800")
+                .contains("capacity planner warmed with 2 batch shape(s)").contains("Serving Benchmark Result (auto)")
+                .contains("batch shape(s) simulated in");
+        assertThat(tandem("bench-serving", "--preset", "tiny-v3", "--compare", "--advisor", "planned").err())
+                .contains("--advisor only applies to --schedule auto");
+        assertThat(tandem("bench-serving", "--help").out()).contains("--advisor NAME");
+    }
+
+    @Test
     void benchServingComparesSchedulesAndReportsTheSeedsFigures() {
         Result r = tandem("bench-serving", "--preset", "tiny-v2lite", "--input-len", "24", "--output-len", "3",
                 "--num-prompts", "6", "--request-rate", "200", "--max-concurrency", "3", "--link", "5:5", "--compare");

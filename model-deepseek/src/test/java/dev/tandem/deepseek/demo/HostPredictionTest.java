@@ -1,10 +1,12 @@
 package dev.tandem.deepseek.demo;
 
 import dev.tandem.deepseek.config.DeepSeekConfig;
+import dev.tandem.deepseek.model.AttentionMode;
 import dev.tandem.deepseek.model.DecoderRunner;
 import dev.tandem.deepseek.model.DecoderRunner.Scheduling;
 import dev.tandem.deepseek.model.MlaMode;
 import dev.tandem.deepseek.model.WeightSource;
+import dev.tandem.deepseek.plan.PlanSetup;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.RuntimeOptions;
@@ -12,7 +14,6 @@ import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.schedule.MicroBatchPlan;
 import dev.tandem.runtime.schedule.MicroBatchPlanner;
 import dev.tandem.runtime.sim.HardwareProfile;
-import dev.tandem.runtime.sim.HostProfile;
 import dev.tandem.runtime.sim.RoutingModel;
 import dev.tandem.runtime.sim.SimRuntime;
 import dev.tandem.runtime.sim.SimSettings;
@@ -37,7 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The planner's honesty check on this machine: the main job ({@link OverlapDemo}'s defaults: DeepSeek-V3-shaped MoE
  * layers on host ranks over the emulated link, sequential and dual-batch overlap) is measured on the host backend
  * and predicted by the same {@link DecoderRunner} on the sim backend, with a host profile measured in the same run
- * from micro-benchmarks ({@link HostProfile}: GEMM rate at the job's weight shapes, element-wise bandwidth,
+ * from micro-benchmarks ({@code HostProfile} through {@link PlanSetup#hostProfile}: GEMM rate at the job's weight shapes, element-wise bandwidth,
  * per-operation overhead, the host's wake-up after a blocking count exchange while the ranks compute, and the
  * emulated link), never from the forward. The job's routing is an input, not a timing: the tokens per expert its
  * router chose (random weights route unevenly) are recorded with an {@code ExpertLoadListener} and replayed on the
@@ -52,13 +53,6 @@ class HostPredictionTest {
     /** The main job's configuration: its defaults (preset, MoE layers, tokens, requests, ranks, link, seed). */
     private static final DemoOptions DEMO = DemoOptions.parse(new String[0]);
     private static final LinkEmulation LINK = DEMO.link();
-    /**
-     * The tiny-v3 layers' linear weights {k, n} (x [m,k] times W [n,k]^T): MLA q_a, q_b, kv_a, kv_b, o; the router;
-     * a routed/shared expert's gate+up and down.
-     */
-    static final int[][] DEMO_WEIGHTS = {{512, 384}, {384, 384}, {512, 144}, {128, 512}, {256, 512}, {512, 16},
-            {512, 256}, {128, 512}};
-
     @Test
     void hostProfilePredictsTheDemoWithin15Percent() {
         double load = loadAverage();
@@ -126,7 +120,7 @@ class HostPredictionTest {
                         + OverlapReport.of(host.tracer().spans()).describe());
             }
         }
-        HardwareProfile profile = HostProfile.measure(LINK, DEMO.ranks(), 1, DEMO_WEIGHTS);
+        HardwareProfile profile = PlanSetup.hostProfile(config, AttentionMode.DP, DEMO.ranks(), 1, LINK);
         long[] predicted = new long[2];
         try (SimRuntime sim = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(DEMO.ranks()), SimSettings.of(profile).withRouting(RoutingModel.replay(recorded)));
              DecoderRunner runner = new DecoderRunner(sim, config, WeightSource.random(config, DEMO.seed()), first,

@@ -14,7 +14,7 @@ class PlannedScheduleAdvisorTest {
         PlanSetup deployment = new PlanSetup("deepseek-v2-lite", DeepSeekConfig.preset("deepseek-v2-lite"), 3,
                 HardwareProfile.load("910b2"), 1, AttentionMode.DP, 1, 8, "bf16", 1, 1, 0, 0, 2, RoutingModel.balanced());
         PlannedScheduleAdvisor advisor = new PlannedScheduleAdvisor(deployment);
-        PlannedScheduleAdvisor.Advice advice = advisor.advise(8, 2048, 0, 0);
+        PlannedScheduleAdvisor.PlannedAdvice advice = advisor.advise(8, 2048, 0, 0);
         CapacityPlanner.Plan plan = CapacityPlanner.plan(deployment.withPrefill(8, 2048));
         assertThat(advice.overlap()).isEqualTo(plan.pick() != plan.sequential());
         assertThat(advice.microBatches()).isEqualTo(advice.overlap() ? plan.pick().microBatches() : 1);
