@@ -44,8 +44,10 @@ public final class CapacityPlanner {
      *
      * @param schedule        {@code sequential}, {@code dbo} or {@code overlap xN}
      * @param microBatches    micro-batches of the split
-     * @param stepNanos       predicted step time: simulated time plus the contention penalty
-     * @param contentionNanos compute slow-down while communication ran (profile's comm.slowdown x hidden comm)
+     * @param stepNanos       predicted step time: the simulated time (compute slowed by communication included)
+     * @param contentionNanos how much longer the kernels of the critical device (the last to finish the step) ran
+     *                        because communication ran on that device (the profile's {@code comm.slowdown}, modelled
+     *                        inside the simulation); information only, already part of {@code stepNanos}
      * @param computeNanos    mean per-device compute time C
      * @param commNanos       mean per-device communication time M
      * @param hiddenPercent   communication hidden under compute
@@ -268,20 +270,24 @@ public final class CapacityPlanner {
         for (Step step : steps) {
             int n = step.parts().getFirst().size();
             long[] before = new long[devices];
+            long[] stretchBefore = new long[devices];
             for (int d = 0; d < devices; d++) {
                 before[d] = rt.usedBytes(d);
+                stretchBefore[d] = rt.contentionNanos(d);
             }
             // a subset runs the first ranks' parts: under the symmetry it requires, every rank's are the same
             SimulatedForward.Step result = forward.run(step.parts().subList(0, devices), step.ids().subList(0, devices),
                     n > 1);
             long peak = 0;
             long activations = 0;
+            long[] stretch = new long[devices];
             for (int d = 0; d < devices; d++) {
                 peak = Math.max(peak, rt.peakBytes(d));
                 activations = Math.max(activations, rt.peakBytes(d) - before[d]);
+                stretch[d] = rt.contentionNanos(d) - stretchBefore[d];
             }
-            predictions.add(predict(n == 1 ? "sequential" : n == 2 ? "dbo" : "overlap x" + n, n, result,
-                    setup.profile().commSlowdown(), peak, activations));
+            predictions.add(predict(n == 1 ? "sequential" : n == 2 ? "dbo" : "overlap x" + n, n, result, stretch,
+                    peak, activations));
             spans.add(result.spans());
         }
         Prediction sequential = predictions.getFirst();
@@ -327,20 +333,18 @@ public final class CapacityPlanner {
         return best;
     }
 
-    private static Prediction predict(String name, int n, SimulatedForward.Step step, double slowdown, long peak,
+    /** The step time is the simulated time; the stretch shown is the critical (last to finish) device's. */
+    private static Prediction predict(String name, int n, SimulatedForward.Step step, long[] stretch, long peak,
                                       long activations) {
         OverlapReport report = OverlapReport.of(step.spans());
-        long worst = 0;
-        long contention = 0;
+        OverlapMetrics critical = null;
         for (OverlapMetrics m : report.devices()) {
-            long penalty = Math.round(slowdown * m.hiddenCommNanos());
-            if (m.wallNanos() + penalty > worst) {
-                worst = m.wallNanos() + penalty;
-                contention = penalty;
+            if (critical == null || m.wallNanos() > critical.wallNanos()) {
+                critical = m;
             }
         }
-        long wall = Math.max(step.wallNanos(), worst);
-        return new Prediction(name, n, wall, contention, report.meanComputeNanos(), report.meanCommNanos(),
+        long contention = critical == null ? 0 : stretch[critical.device()];
+        return new Prediction(name, n, step.wallNanos(), contention, report.meanComputeNanos(), report.meanCommNanos(),
                 report.hiddenPercent(), report.meanExposedCommNanos(), report.meanBubbleNanos(), peak, activations);
     }
 

@@ -36,6 +36,30 @@ class CapacityPlannerTest {
     }
 
     @Test
+    void computeSlowedByCommunicationLengthensTheOverlappedStepInsideTheSimulation() {
+        HardwareProfile h800 = HardwareProfile.load("h800");
+        assertThat(h800.commSlowdown()).isPositive();
+        CapacityPlanner.Plan contended = CapacityPlanner.plan(v2lite(h800, 8, 2048));
+        CapacityPlanner.Plan free = CapacityPlanner.plan(v2lite(h800.withCommSlowdown(0), 8, 2048));
+        // sequential runs its collectives on the compute stream: nothing overlaps, nothing slows
+        assertThat(contended.sequential().stepNanos()).isEqualTo(free.sequential().stepNanos());
+        assertThat(contended.sequential().contentionNanos()).isZero();
+        // dbo's kernels overlap the other micro-batch's communication: they stretch, and the step with them
+        CapacityPlanner.Prediction dbo = contended.predictions().get(1);
+        CapacityPlanner.Prediction dboFree = free.predictions().get(1);
+        assertThat(dboFree.contentionNanos()).isZero();
+        assertThat(dbo.contentionNanos()).isPositive();
+        assertThat(dbo.stepNanos()).isGreaterThan(dboFree.stepNanos());
+        // the stretch is inside the simulated step, not added on top: the step grows by at most the stretch
+        assertThat(dbo.stepNanos() - dboFree.stepNanos()).isLessThanOrEqualTo(dbo.contentionNanos());
+    }
+
+    private static PlanSetup v2lite(HardwareProfile hardware, int count, int length) {
+        return new PlanSetup("deepseek-v2-lite", DeepSeekConfig.preset("deepseek-v2-lite"), 3, hardware, 1,
+                AttentionMode.DP, 1, 8, "bf16", count, length, 0, 0, 2, RoutingModel.balanced());
+    }
+
+    @Test
     void expertSkewSlowsTheStepAndIsReported() {
         CapacityPlanner.Plan balanced = CapacityPlanner.plan(v2lite("h800", 8, 1024, RoutingModel.balanced()), false);
         CapacityPlanner.Plan skewed = CapacityPlanner.plan(v2lite("h800", 8, 1024, RoutingModel.zipf(1.2, 1)), false);

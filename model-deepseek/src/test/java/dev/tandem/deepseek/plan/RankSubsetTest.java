@@ -47,6 +47,8 @@ class RankSubsetTest {
             assertThat(s.commShare()).as(what).isCloseTo(f.commShare(), within(0.005));
             assertThat(s.computeShare()).as(what).isCloseTo(f.computeShare(), within(0.005));
             assertThat(s.hiddenPercent()).as(what).isCloseTo(f.hiddenPercent(), within(0.5));
+            assertThat((double) s.contentionNanos()).as(what)
+                    .isCloseTo(f.contentionNanos(), within(0.005 * f.stepNanos()));
             assertThat(s.peakBytes()).as(what).isEqualTo(f.peakBytes());
         }
         assertThat(subset.pick().schedule()).isEqualTo(full.pick().schedule());

@@ -23,6 +23,10 @@ import java.util.Map;
  * </ul>
  * Activations count {@code activation.bytes} per element (BF16 on accelerators), whatever dtype Tandem stores
  * them in; the host profile (0) counts stored bytes.
+ *
+ * <p>These are costs on an otherwise idle device. A kernel that runs while its device communicates takes longer
+ * ({@link HardwareProfile#commSlowdown()}); the simulation applies that in virtual time ({@link SimRuntime}), not
+ * here.
  */
 public final class CostModel {
     private static final double HOST_COPY_GBPS = 25;   // PCIe 4.0 x16 class host<->device copies (assumed)

@@ -32,7 +32,10 @@ import java.util.TreeMap;
  * @param allToAllGBps      measured all-to-all (dispatch/combine) bandwidth per device by EP size; interpolated in
  *                          log2(EP), falling back to the link bandwidths when empty
  * @param launchMicros      host time to issue one operation
- * @param commSlowdown      fraction by which compute slows while communication runs on the same device
+ * @param commSlowdown      {@code k}: while communication (a collective from its arrival to its end, a transfer)
+ *                          runs on a device, its kernels progress at {@code 1 / (1 + k)} of their speed (they take
+ *                          {@code 1 + k} times as long), modelled inside the simulation's virtual time, so the
+ *                          delay reaches everything that depends on them; 0 for none
  * @param activationBytes   bytes per activation element moved by kernels and collectives (2 for BF16); 0 means
  *                          "as the tensors are stored" (the host profile)
  * @param devicesPerNode    devices in one node (scale-up domain)
@@ -59,6 +62,10 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         positive("hbm.efficiency", hbmEfficiency);
         positive("link.intra.gbps", intraGBps);
         positive("link.inter.gbps", interGBps);
+        if (!(commSlowdown >= 0) || Double.isInfinite(commSlowdown)) {
+            throw new InvalidArgumentException("profile " + name + ": comm.slowdown must be 0 or more, got "
+                    + commSlowdown);
+        }
         if (devicesPerNode < 1) {
             throw new InvalidArgumentException("profile " + name + ": devices.per.node must be at least 1");
         }
@@ -179,6 +186,20 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         } catch (NumberFormatException e) {
             throw new InvalidArgumentException("hardware profile figure '" + key + "' is not a number: " + v);
         }
+    }
+
+    /**
+     * This profile with another compute slow-down while communication runs (0: none, e.g. to see what contention
+     * costs a schedule).
+     *
+     * @param slowdown the fraction {@code k} (see {@link #commSlowdown()}), at least 0
+     * @return a copy with that slow-down
+     * @throws InvalidArgumentException if {@code slowdown} is negative or not finite
+     */
+    public HardwareProfile withCommSlowdown(double slowdown) {
+        return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
+                hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
+                launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros);
     }
 
     /**

@@ -143,7 +143,8 @@ final class SimCommunicator extends CommunicatorHandle<SimDevice> {
     private void pointToPoint(Stream stream, String name, Tensor tensor, int peer) {
         checkOpen(name);
         SimStream s = device().ownStream(stream, name);
-        s.enqueueWork(name + "(peer " + peer + ")", costs().collectiveNanos(name, wire(tensor), size()), null);
+        s.enqueueWork(name + "(peer " + peer + ")", costs().collectiveNanos(name, wire(tensor), size()), null,
+                SimStream.COMM);
     }
 
     @Override

@@ -43,6 +43,9 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     private long used;
     private long peak;
     private long hostClock;
+    private Thread issuer;
+    private final List<SimStream> engineStreams = new ArrayList<>();   // every stream ever created, lock held
+    private final CommActivity commActivity = new CommActivity();
     /** Routing kernels issued so far (a recorded routing is replayed by this index). */
     private final AtomicLong routingCalls = new AtomicLong();
     private volatile int rank = -1;
@@ -87,6 +90,9 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     public Stream createStream(StreamOptions options) {
         Objects.requireNonNull(options, "options");
         SimStream s = adopt("createStream", streams, () -> new SimStream(this, options));
+        synchronized (runtime.lock()) {
+            engineStreams.add(s);
+        }
         runtime.register(s);
         return s;
     }
@@ -192,10 +198,31 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
 
     /** Charges one operation issue to the host and returns the time the operation becomes available. */
     long issue(boolean charged) {
+        issuer = Thread.currentThread();
         if (charged) {
             hostClock += Math.round(runtime.settings().profile().launchMicros() * 1e3);
         }
         return hostClock;
+    }
+
+    /** {@code thread} waits for this device: it is the one that issues next. */
+    void claim(Thread thread) {
+        issuer = thread;
+    }
+
+    /** The thread that issued or waited last for this device (null before any). */
+    Thread issuer() {
+        return issuer;
+    }
+
+    /** Every stream of this device the engine resolves, closed ones included. */
+    List<SimStream> engineStreams() {
+        return engineStreams;
+    }
+
+    /** When this device communicated, and the stretch its kernels got from it. */
+    CommActivity commActivity() {
+        return commActivity;
     }
 
     /**
@@ -256,7 +283,7 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
             ownBuffer(t.buffer(), name);
         }
         s.enqueueWork(name, runtime.costs().kernelNanos(name, reads, writes),
-                name.equals("moeDispatch") ? routedCounts(reads, writes) : null);
+                name.equals("moeDispatch") ? routedCounts(reads, writes) : null, SimStream.COMPUTE);
     }
 
     /**

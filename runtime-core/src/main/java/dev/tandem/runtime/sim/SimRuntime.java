@@ -23,6 +23,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * of every rank. Host-blocking calls advance the calling device's host clock. One lock orders everything, so
  * the timeline does not depend on thread timing.
  *
+ * <p>With a profile whose {@link HardwareProfile#commSlowdown()} {@code k} is above 0, a kernel progresses at
+ * {@code 1 / (1 + k)} of its speed while its device communicates (a collective from the rank's arrival to its end,
+ * on any stream of the device; point-to-point transfers and copies to other devices too). Its end is then known
+ * only once the device's communication up to that end is known, so it is deferred until then: until the device's
+ * other streams have advanced past it and its host thread has issued past it or blocks on virtual time. The
+ * result does not depend on thread timing as long as one host thread issues for a device at a time;
+ * {@link #contentionNanos(int)} tells how much longer kernels took. With {@code k = 0} every operation ends as soon
+ * as it can start.
+ *
  * <p>Tracer spans carry virtual nanoseconds, so {@code OverlapReport} and Chrome traces work unchanged.
  *
  * <p>Differences from a real backend: host callbacks run on whichever thread resolves them (under the engine's
@@ -39,6 +48,9 @@ public final class SimRuntime extends Handle implements TandemRuntime {
     private final Object lock = new Object();
     private final List<SimGroup> groups = new ArrayList<>();
     private boolean wake;   // guarded by the lock: a stream reached a position a host thread waits for
+    private final Contention contention;   // null when the profile's comm.slowdown is 0
+    private int pumping;   // guarded by the lock: nesting of pump on the thread holding it
+    private long activity;   // guarded by the lock: issues, waits and polls so far
 
     /**
      * Opens {@code options.deviceCount()} simulated devices (default: one node of the profile).
@@ -51,6 +63,8 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.costs = new CostModel(settings.profile(), settings.linearDType());
         this.tracer = new Tracer(options.tracing());
+        double slowdown = settings.profile().commSlowdown();
+        this.contention = slowdown > 0 ? new Contention(this, slowdown) : null;
         int count = options.deviceCount() > 0 ? options.deviceCount() : settings.profile().devicesPerNode();
         long capacity = options.deviceMemoryBytes() > 0 ? options.deviceMemoryBytes() : Long.MAX_VALUE / 4;
         for (int i = 0; i < count; i++) {
@@ -192,6 +206,20 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         return devices.get(index).usedBytes();
     }
 
+    /**
+     * Extra virtual time the kernels of device {@code index} took because communication ran on that device (the
+     * profile's {@code comm.slowdown}; see the class comment), summed since the runtime opened. Read it before and
+     * after a step for that step's figure.
+     *
+     * @param index the device's index
+     * @return nanoseconds of stretch, 0 when the profile's slow-down is 0
+     */
+    public long contentionNanos(int index) {
+        synchronized (lock) {
+            return devices.get(index).commActivity().stretch();
+        }
+    }
+
     /** Restarts peak-memory tracking on every device at the current use. */
     public void resetPeaks() {
         devices.forEach(SimDevice::resetPeak);
@@ -238,6 +266,19 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         streams.add(s);
     }
 
+    /** The contention model, or null when compute is not slowed by communication. */
+    Contention contention() {
+        return contention;
+    }
+
+    List<SimDevice> simDevices() {
+        return devices;
+    }
+
+    List<SimStream> engineStreams() {
+        return streams;
+    }
+
     void forget(SimStream s) {
         streams.remove(s);
     }
@@ -261,21 +302,62 @@ public final class SimRuntime extends Handle implements TandemRuntime {
      * are woken only when a position one of them waits for is reached (each rank's thread waits on the same
      * lock, so waking all of them on every resolved operation would cost more than the simulation).
      */
+    /** Counts issues, waits and polls so far: a waiting thread tells a stalled program from a busy one. */
+    long activity() {
+        return activity;
+    }
+
+    /** A host thread issued, or began to wait or poll. */
+    void active() {
+        activity++;
+    }
+
     void pump(SimStream changed) {
-        if (changed != null && !changed.advance()) {
-            return;
+        pumping++;
+        try {
+            pumpLocked(changed);
+        } finally {
+            pumping--;
         }
-        boolean progress = true;
-        while (progress) {
-            progress = false;
-            for (SimStream s : streams) {
-                progress |= s.advance();
+    }
+
+    /** Whether the engine is resolving operations on this thread now (a host callback runs). */
+    boolean pumping() {
+        return pumping > 0;
+    }
+
+    private void pumpLocked(SimStream changed) {
+        if (changed != null && !changed.advance()) {
+            // An issue that resolves nothing moved only its device's host clock: with contention, that can end the
+            // device's deferred kernels; nothing else changed.
+            if (contention == null || !advanceDeferred(changed.device())) {
+                return;
             }
         }
+        do {
+            boolean progress = true;
+            while (progress) {
+                progress = false;
+                for (SimStream s : streams) {
+                    progress |= s.advance();
+                }
+            }
+        } while (contention != null && contention.forceIfClosed());
         if (wake) {
             wake = false;
             lock.notifyAll();
         }
+    }
+
+    /** Retries the deferred kernels of {@code device}; true if anything resolved. */
+    private boolean advanceDeferred(SimDevice device) {
+        boolean any = false;
+        for (SimStream s : device.engineStreams()) {
+            if (s.headDeferred()) {
+                any |= s.advance();
+            }
+        }
+        return any;
     }
 
     @Override

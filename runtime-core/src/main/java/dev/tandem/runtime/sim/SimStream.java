@@ -31,6 +31,10 @@ final class SimStream extends StreamHandle {
     private static final int WORK = 0;
     private static final int WAIT = 1;
     private static final int COLLECTIVE = 2;
+    /** Roles of operations for contention: kernels are compute, collectives and transfers are communication. */
+    static final int OTHER = 0;
+    static final int COMPUTE = 1;
+    static final int COMM = 2;
     /** A thread other than the caller: resolution may run on any thread, so confined memory is refused as on host. */
     private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
 
@@ -44,6 +48,8 @@ final class SimStream extends StreamHandle {
     /** Smallest position a blocked host thread waits for (MAX_VALUE: none); reaching it wakes the waiters. */
     private long awaited = Long.MAX_VALUE;
     private Failure failure;
+    /** Set by the runtime to end the deferred kernel at the head with what is known (see {@link Contention}). */
+    private boolean forcing;
 
     /** A queued operation; {@code action} runs when it resolves (data moves of data-carrying buffers). */
     private static final class Op {
@@ -53,6 +59,9 @@ final class SimStream extends StreamHandle {
         final long issue;
         final double cost;
         final Runnable action;
+        int role;
+        /** A kernel whose end waits for the device's communication to be known (counted once in the runtime). */
+        boolean deferred;
         SimStream target;
         long position;
         SimGroup.Round round;
@@ -93,9 +102,19 @@ final class SimStream extends StreamHandle {
 
     /** Enqueues work of {@code costNanos} (charged one launch on the host); {@code action} runs when it resolves. */
     void enqueueWork(String name, double costNanos, Runnable action) {
+        enqueueWork(name, costNanos, action, OTHER);
+    }
+
+    /**
+     * Enqueues work of {@code costNanos} in {@code role} ({@link #COMPUTE} for kernels, {@link #COMM} for transfers
+     * between devices, else {@link #OTHER}); {@code action} runs when it resolves.
+     */
+    void enqueueWork(String name, double costNanos, Runnable action, int role) {
         synchronized (runtime.lock()) {
             checkUsable(name);
-            add(new Op(WORK, name, tag(), device.issue(true), costNanos, action));
+            Op op = new Op(WORK, name, tag(), device.issue(true), costNanos, action);
+            op.role = role;
+            add(op);
         }
     }
 
@@ -106,6 +125,7 @@ final class SimStream extends StreamHandle {
             Op op = new Op(COLLECTIVE, name, tag(), device.issue(true), costNanos, null);
             op.round = round;
             op.rank = rank;
+            op.role = COMM;
             add(op);
         }
     }
@@ -121,6 +141,7 @@ final class SimStream extends StreamHandle {
     }
 
     private void add(Op op) {
+        runtime.active();
         queue.addLast(op);
         enqueued++;
         runtime.pump(this);
@@ -179,7 +200,24 @@ final class SimStream extends StreamHandle {
                         }
                     }
                     default -> {
-                        end = start + Math.round(op.cost);
+                        Contention contention = runtime.contention();
+                        if (contention != null && op.role == COMPUTE) {
+                            end = contention.kernelEnd(this, start, op.cost, forcing);
+                            if (end < 0) {
+                                if (!op.deferred) {
+                                    op.deferred = true;
+                                    contention.deferred(1);
+                                }
+                                return any;
+                            }
+                            if (op.deferred) {
+                                op.deferred = false;
+                                contention.deferred(-1);
+                            }
+                            device.commActivity().stretched(end - start - Math.round(op.cost));
+                        } else {
+                            end = start + Math.round(op.cost);
+                        }
                         if (op.action != null) {
                             try {
                                 op.action.run();
@@ -190,6 +228,13 @@ final class SimStream extends StreamHandle {
                     }
                 }
             }
+            if (op.deferred) {   // resolved without ending as a kernel (the stream failed)
+                runtime.contention().deferred(-1);
+            }
+            if (op.role == COMM && runtime.contention() != null) {
+                device.commActivity().add(start, end);
+            }
+            forcing = false;
             queue.pollFirst();
             completed++;
             clock = end;
@@ -210,6 +255,92 @@ final class SimStream extends StreamHandle {
         return any;
     }
 
+    // ---- bounds for contention (runtime lock held; see Contention) ----
+
+    /** Makes the deferred kernel at the head end with what is known, and resolves what follows. */
+    boolean forceHead() {
+        forcing = true;
+        boolean any = advance();
+        forcing = false;
+        return any;
+    }
+
+    /** Whether position {@code p} is resolved (lock held). */
+    boolean resolvedThrough(long p) {
+        return completed >= p;
+    }
+
+    boolean isEmptyQueue() {
+        return queue.isEmpty();
+    }
+
+    /** Whether the head is a deferred kernel. */
+    boolean headDeferred() {
+        Op h = queue.peekFirst();
+        return h != null && h.deferred;
+    }
+
+    /** Start of the head operation as far as known now (its predecessor's end and its issue). */
+    long headStart() {
+        Op h = queue.peekFirst();
+        return Math.max(clock, h.issue);
+    }
+
+    /** Base cost of the head operation. */
+    double headCost() {
+        return queue.peekFirst().cost;
+    }
+
+    /**
+     * The time before which all communication of this stream is known, for a kernel at the head of {@code kernel}
+     * (another stream of the device): an arrived collective at the head counts as running from its arrival
+     * ({@code open[0]} takes the earliest such arrival) for at least its own cost; anything else queued starts no
+     * earlier than the head could end; an empty stream gets work no earlier than {@code host}.
+     */
+    long commKnownUntil(SimStream kernel, long host, long[] open) {
+        Op h = queue.peekFirst();
+        if (h == null) {
+            return Math.max(clock, host);
+        }
+        if (failure != null) {
+            return clock;
+        }
+        if (h.kind == COLLECTIVE && h.arrived) {
+            open[0] = Math.min(open[0], h.arrival);
+            return h.arrival + Math.round(h.cost);
+        }
+        long start = Math.max(clock, h.issue);
+        return h.role == COMM ? start : headEnd(h, start, kernel, 0);
+    }
+
+    /**
+     * A lower bound of the time position {@code p} ends at; unbounded on {@code kernel}'s stream, whose unresolved
+     * positions all follow the kernel at its head.
+     */
+    long endBound(long p, SimStream kernel, int depth) {
+        if (p <= completed) {
+            return timeAt(p);
+        }
+        if (this == kernel) {
+            return Long.MAX_VALUE;
+        }
+        Op h = queue.peekFirst();
+        if (failure != null || h == null || depth > 8) {
+            return clock;
+        }
+        return headEnd(h, Math.max(clock, h.issue), kernel, depth);
+    }
+
+    private long headEnd(Op h, long start, SimStream kernel, int depth) {
+        return switch (h.kind) {
+            case WAIT -> Math.max(start, h.target.endBound(h.position, kernel, depth + 1));
+            case COLLECTIVE -> (h.arrived ? h.arrival : start) + Math.round(h.cost);
+            // a kernel is slowed at least by the communication known now
+            default -> h.role == COMPUTE ? device.commActivity().end(start, h.cost, runtime.contention().slow(),
+                    Long.MAX_VALUE) : start + Math.round(h.cost);
+        };
+    }
+
     private void fail(String operation, Throwable cause) {
         if (failure == null) {
             failure = new Failure(completed + 1, operation, cause);
@@ -228,7 +359,25 @@ final class SimStream extends StreamHandle {
 
     boolean reached(long position) {
         synchronized (runtime.lock()) {
-            return completed >= position;
+            Contention contention = runtime.contention();
+            // a host callback that polls runs inside the engine: it sees what is resolved
+            if (contention == null || completed >= position || runtime.pumping()) {
+                return completed >= position;
+            }
+            // a poll blocks the host for its duration (see Contention): kernels may end on what is known
+            Thread self = Thread.currentThread();
+            contention.block(self, this, position);
+            try {
+                runtime.pump(null);
+            } finally {
+                contention.unblock(self);
+            }
+            if (completed >= position) {
+                device.hostWaitedUntil(timeAt(position));
+                contention.hostWaited(self, timeAt(position));
+                return true;
+            }
+            return false;
         }
     }
 
@@ -236,26 +385,58 @@ final class SimStream extends StreamHandle {
     void awaitPosition(long position, long timeoutNanos) {
         long deadline = System.nanoTime() + timeoutNanos;
         synchronized (runtime.lock()) {
-            while (completed < position) {
-                awaited = Math.min(awaited, position);
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new StreamTimeoutException("stream '" + name() + "' did not drain within "
-                            + Duration.ofNanos(timeoutNanos) + ": " + (position - completed) + " operation(s) pending");
-                }
-                long waited = System.nanoTime();
-                try {
-                    runtime.lock().wait(Math.max(1, Math.min(50, left / 1_000_000)));
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting for stream '" + name() + "'", e);
-                }
-                // Nothing resolved for a while: a rank may never arrive at a collective.
-                if (System.nanoTime() - waited >= 40_000_000L) {
-                    runtime.checkCollectiveTimeouts();
+            Contention contention = runtime.contention();
+            Thread self = Thread.currentThread();
+            if (contention != null && completed < position) {
+                contention.block(self, this, position);
+                runtime.pump(null);
+            }
+            try {
+                awaitLocked(position, deadline, timeoutNanos);
+            } finally {
+                if (contention != null) {
+                    contention.unblock(self);
                 }
             }
             device.hostWaitedUntil(timeAt(position));
+            if (contention != null) {
+                contention.hostWaited(self, timeAt(position));
+            }
+        }
+    }
+
+    private void awaitLocked(long position, long deadline, long timeoutNanos) {
+        long stalledSince = System.nanoTime();
+        long seen = runtime.activity();
+        while (completed < position) {
+            awaited = Math.min(awaited, position);
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new StreamTimeoutException("stream '" + name() + "' did not drain within "
+                        + Duration.ofNanos(timeoutNanos) + ": " + (position - completed) + " operation(s) pending");
+            }
+            long waited = System.nanoTime();
+            try {
+                runtime.lock().wait(Math.max(1, Math.min(50, left / 1_000_000)));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for stream '" + name() + "'", e);
+            }
+            // Nothing resolved for a while: a rank may never arrive at a collective.
+            long now = System.nanoTime();
+            if (now - waited >= 40_000_000L) {
+                runtime.checkCollectiveTimeouts();
+            }
+            // the engine did nothing at all (no issue, no wait) for that long: a thread blocks outside it
+            if (runtime.activity() != seen) {
+                seen = runtime.activity();
+                stalledSince = now;
+            } else if (completed < position && runtime.contention() != null
+                    && now - stalledSince >= Contention.STALL_NANOS) {
+                runtime.contention().forceStalled();
+                stalledSince = now;
+                seen = runtime.activity();
+            }
         }
     }
 
@@ -374,7 +555,7 @@ final class SimStream extends StreamHandle {
             if (s.data() != null && t.writableData() != null) {
                 MemorySegment.copy(s.data(), sourceOffset, t.writableData(), targetOffset, bytes);
             }
-        });
+        }, s.device() == t.device() ? OTHER : COMM);
     }
 
     @Override
@@ -456,7 +637,7 @@ final class SimStream extends StreamHandle {
     @Override
     public boolean isIdle() {
         synchronized (runtime.lock()) {
-            return completed == enqueued;
+            return reached(enqueued);
         }
     }
 

@@ -18,8 +18,13 @@ final class SimConformance {
     }
 
     static TandemRuntime open(int devices) {
+        return open(devices, 0);
+    }
+
+    /** With compute slowed by {@code commSlowdown} while communication runs: kernel ends are deferred in the engine. */
+    static TandemRuntime open(int devices, double commSlowdown) {
         return new SimRuntime(RuntimeOptions.defaults().withBackend(SimBackend.NAME).withDeviceCount(devices),
-                new SimSettings(TestProfiles.round(1, 0), "bf16", RoutingModel.balanced(), 1L << 30));
+                new SimSettings(TestProfiles.round(1, 0, commSlowdown), "bf16", RoutingModel.balanced(), 1L << 30));
     }
 
     /** For a suite's {@code @RegisterExtension}: skips the cases named in {@code reasons} (method name to reason). */
