@@ -33,10 +33,10 @@ final class RankSymmetry {
     /**
      * The subset simulated when allowed: the largest divisor of the group from 2 up to {@link #SUBSET}, or the whole
      * group when it has none. Eight is one node of most shipped profiles, and costs a small share of a large group
-     * (EP 256: 1.3 s of simulation instead of 62 s); 2 to 8 ranks predicted the same times and memory as the whole
-     * group. One rank is not enough: no collective of it ever waits for a peer, which changes the order of its
-     * buffer frees and allocations, and its peak memory came out 0.5 GiB lower than the group's (DeepSeek-V3, EP 32)
-     * while its times matched.
+     * (R1 at EP 256: 1.3 s of simulation instead of 32 s); 2 to 8 ranks predicted the same times and memory as the
+     * whole group. One rank is not enough: no collective of it ever waits for a peer, which changes the order of
+     * its buffer frees and allocations, and its peak memory came out 0.5 GiB lower than the group's (DeepSeek-V3,
+     * EP 32) while its times matched.
      */
     static int subsetSize(int group) {
         for (int s = Math.min(SUBSET, group); s > 1; s--) {
