@@ -65,8 +65,8 @@ public final class PlanCommand {
               --simulate-ranks R     auto (default): simulate 8 ranks standing for the whole group when every rank
                                      has the same batch and balanced routing spreads the experts' load evenly
                                      (collectives still cost the full group's), otherwise all ranks; all: every
-                                     rank; N: N ranks (N must divide the group; a subset needs 2 or more and is
-                                     refused unless every rank behaves the same)
+                                     rank; N: N ranks (N must divide the group; a subset is refused unless
+                                     every rank behaves the same)
               --trace FILE           Chrome/Perfetto trace of the picked schedule's step (virtual time; the
                                      simulated ranks' devices)
               --json FILE            the plan as JSON

@@ -32,11 +32,10 @@ final class RankSymmetry {
 
     /**
      * The subset simulated when allowed: the largest divisor of the group from 2 up to {@link #SUBSET}, or the whole
-     * group when it has none. Eight is one node of most shipped profiles, and costs a small share of a large group
-     * (R1 at EP 256: 1.3 s of simulation instead of 32 s); 2 to 8 ranks predicted the same times and memory as the
-     * whole group. One rank is not enough: no collective of it ever waits for a peer, which changes the order of
-     * its buffer frees and allocations, and its peak memory came out 0.5 GiB lower than the group's (DeepSeek-V3,
-     * EP 32) while its times matched.
+     * group when it has none. Any divisor predicts the same (1, 2, 8 and all 32 ranks gave the same step times and
+     * memory for DeepSeek-V3 at EP 32); eight is one node of most shipped profiles and keeps real rendezvous between
+     * distinct simulated ranks (ranks wait for peers, and the all-to-all-v counts are checked between them, as in
+     * the group) for a small share of a large group's cost (R1 at EP 256: 1.3 s of simulation instead of 32 s).
      */
     static int subsetSize(int group) {
         for (int s = Math.min(SUBSET, group); s > 1; s--) {
@@ -61,11 +60,6 @@ final class RankSymmetry {
             }
             if (n == group) {
                 return new SimulatedRanks(group, group, "as asked");
-            }
-            if (n == 1) {
-                throw new InvalidArgumentException("--simulate-ranks 1 cannot stand for a group of " + group + " ranks: "
-                        + "a lone rank never waits for a peer at a collective, which understates its peak memory; "
-                        + "simulate at least 2");
             }
             String why = asymmetry(setup, steps);
             if (why != null) {

@@ -109,8 +109,8 @@ class RankSubsetTest {
                 .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("does not divide");
         assertThatThrownBy(() -> RankSymmetry.choose(symmetric, steps, SimulateRanks.exactly(64)))
                 .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("does not divide");
-        assertThatThrownBy(() -> RankSymmetry.choose(symmetric, steps, SimulateRanks.exactly(1)))
-                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("simulate at least 2");
+        assertThat(RankSymmetry.choose(symmetric, steps, SimulateRanks.exactly(1)))
+                .isEqualTo(new SimulatedRanks(1, 32, RankSymmetry.SAME));
         assertThat(RankSymmetry.subsetSize(256)).isEqualTo(8);
         assertThat(RankSymmetry.subsetSize(12)).isEqualTo(6);
         assertThat(RankSymmetry.subsetSize(11)).isEqualTo(11);
