@@ -43,12 +43,17 @@ import java.util.TreeMap;
  *                          until the host thread issues again: thread wake-up and scheduling. Key
  *                          {@code host.wake.us}, optional (0: not modelled, as in the shipped accelerator profiles,
  *                          where it is microseconds against millisecond steps); the {@code host} profile measures it
+ * @param kernelGBps        bytes per nanosecond (GB/s) a named element-wise kernel moves where it is not bound by
+ *                          memory bandwidth (keys {@code kernel.NAME.gbps}, optional): the host profile measures its
+ *                          exponential-bound {@code swiglu}; kernels not listed move their bytes at
+ *                          {@code hbmGBps x hbmEfficiency}
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
                               double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
                               Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
-                              int activationBytes, int devicesPerNode, double hostWakeMicros) {
+                              int activationBytes, int devicesPerNode, double hostWakeMicros,
+                              Map<String, Double> kernelGBps) {
 
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
@@ -57,6 +62,8 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile {
         peakTflops = Map.copyOf(peakTflops);
         allToAllGBps = new TreeMap<>(allToAllGBps);
+        kernelGBps = Map.copyOf(kernelGBps);
+        kernelGBps.forEach((kernel, gbps) -> positive("kernel." + kernel + ".gbps", gbps));
         positive("gemm.efficiency", gemmEfficiency);
         positive("hbm.gbps", hbmGBps);
         positive("hbm.efficiency", hbmEfficiency);
@@ -106,7 +113,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                            int activationBytes, int devicesPerNode) {
         this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
                 intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
-                activationBytes, devicesPerNode, 0);
+                activationBytes, devicesPerNode, 0, Map.of());
     }
 
     private static void positive(String key, double v) {
@@ -161,9 +168,12 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public static HardwareProfile fromProperties(String name, Properties p) {
         Map<String, Double> peaks = new TreeMap<>();
         Map<Integer, Double> a2a = new TreeMap<>();
+        Map<String, Double> kernels = new TreeMap<>();
         for (String k : p.stringPropertyNames()) {
             if (k.startsWith("peak.tflops.")) {
                 peaks.put(k.substring("peak.tflops.".length()), number(p, k));
+            } else if (k.startsWith("kernel.") && k.endsWith(".gbps")) {
+                kernels.put(k.substring("kernel.".length(), k.length() - ".gbps".length()), number(p, k));
             } else if (k.startsWith("alltoall.gbps.ep")) {
                 a2a.put(Integer.parseInt(k.substring("alltoall.gbps.ep".length())), number(p, k));
             }
@@ -173,7 +183,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 number(p, "memory.gib"), number(p, "link.intra.gbps"), number(p, "link.intra.latency.us"),
                 number(p, "link.inter.gbps"), number(p, "link.inter.latency.us"), a2a, number(p, "launch.us"),
                 number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"),
-                p.getProperty("host.wake.us") == null ? 0 : number(p, "host.wake.us"));
+                p.getProperty("host.wake.us") == null ? 0 : number(p, "host.wake.us"), kernels);
     }
 
     private static double number(Properties p, String key) {
@@ -199,7 +209,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile withCommSlowdown(double slowdown) {
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
-                launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros);
+                launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, kernelGBps);
     }
 
     /**
@@ -211,6 +221,6 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile withDevicesPerNode(int devices) {
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
-                launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros);
+                launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros, kernelGBps);
     }
 }

@@ -20,10 +20,11 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A {@link HardwareProfile} for the running machine, measured from the host backend's own kernels: F32 GEMM rate
- * at two row counts (fitting peak and half-efficiency rows), element-wise bandwidth and per-operation overhead,
- * each measured with {@code ranks} devices busy at once (they share the CPU, as they do in a host run), the host's
- * wake-up after a blocking count exchange while the devices compute ({@link HardwareProfile#hostWakeMicros()}),
- * plus the emulated {@link LinkEmulation} as the interconnect. Never fitted to an overlap result.
+ * at two row counts (fitting peak and half-efficiency rows), element-wise bandwidth, SwiGLU's rate (bound by its
+ * exponentials on a CPU) and per-operation overhead, each measured with {@code ranks} devices busy at once (they
+ * share the CPU, as they do in a host run); the host's wake-up after a blocking count exchange while the devices
+ * compute ({@link HardwareProfile#hostWakeMicros()}); and the emulated {@link LinkEmulation} as the interconnect.
+ * Never fitted to an overlap result.
  */
 public final class HostProfile {
     private HostProfile() {
@@ -81,13 +82,14 @@ public final class HostProfile {
             double halfRows = Math.max(0, slope * peakFlopsPerNano);
             double bytesPerNano = bandwidth(rt, ranks);
             double launchMicros = overheadMicros(rt, ranks);
+            double swigluBytesPerNano = swigluRate(rt, ranks);
             double wakeMicros = ranks < 2 ? 0 : wakeMicros(rt, ranks, l, weights, large);
             return new HardwareProfile("host", "this machine's host backend, measured (" + ranks + " devices x "
                     + computeThreads + " threads), emulated link " + l.bandwidthGBps() + " GB/s + "
                     + l.latencyMicros() + " us", Map.of("f32", peakFlopsPerNano / 1e3, "bf16", peakFlopsPerNano / 1e3),
                     1.0, halfRows, bytesPerNano, 1.0, Runtime.getRuntime().maxMemory() / (double) (1L << 30),
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
-                    launchMicros, 0, 0, Math.max(ranks, 1) * 1024, wakeMicros);
+                    launchMicros, 0, 0, Math.max(ranks, 1) * 1024, wakeMicros, Map.of("swiglu", swigluBytesPerNano));
         }
     }
 
@@ -137,6 +139,29 @@ public final class HostProfile {
             };
         });
         return 3.0 * 4 * n * reps / nanos;
+    }
+
+    /**
+     * SwiGLU as the MoE layers call it ({@code [rows, 2 I] -> [rows, I]}): bound by its exponentials on a CPU, not
+     * by memory, so the bandwidth of {@code add} would cost it several times too cheap. Bytes moved per nanosecond.
+     */
+    private static double swigluRate(TandemRuntime rt, int ranks) {
+        int rows = 256;
+        int width = 512;
+        int reps = 8;
+        double nanos = timeOnAll(rt, ranks, (dev, s) -> {
+            Tensor x = Tensor.allocate(dev, s, DType.F32, rows, 2 * width);
+            Tensor y = Tensor.allocate(dev, s, DType.F32, rows, width);
+            Kernels ker = dev.kernels();
+            ker.fill(s, x, 0.5);
+            s.synchronize();
+            return () -> {
+                for (int i = 0; i < reps; i++) {
+                    ker.swiglu(s, x, -1, y);
+                }
+            };
+        });
+        return 3.0 * 4 * rows * width * reps / nanos;
     }
 
     private static double overheadMicros(TandemRuntime rt, int ranks) {
