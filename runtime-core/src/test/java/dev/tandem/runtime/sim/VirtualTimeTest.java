@@ -159,7 +159,7 @@ class VirtualTimeTest {
                 round.gemmEfficiency(), round.gemmHalfRows(), round.hbmGBps(), round.hbmEfficiency(), round.memoryGiB(),
                 round.intraGBps(), round.intraLatencyMicros(), round.interGBps(), round.interLatencyMicros(),
                 round.allToAllGBps(), round.launchMicros(), round.commSlowdown(), round.activationBytes(),
-                round.devicesPerNode(), 50, Map.of());
+                round.devicesPerNode(), 50, 0, Map.of());
         try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
                 SimSettings.of(waking))) {
             Device dev = rt.device(0);
@@ -173,7 +173,7 @@ class VirtualTimeTest {
             assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(1000L, 58000L);
         }
         assertThatThrownBy(() -> new HardwareProfile("w", "w", Map.of("bf16", 1.0), 1, 0, 1, 1, 1, 1, 1, 1, 1, Map.of(),
-                0, 0, 2, 1, -1, Map.of())).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("host.wake.us");
+                0, 0, 2, 1, -1, 0, Map.of())).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("host.wake.us");
     }
 
     @Test
