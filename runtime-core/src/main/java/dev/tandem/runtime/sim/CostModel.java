@@ -15,7 +15,8 @@ import java.util.Map;
  *       with {@code efficiency(m) = gemm.efficiency x m / (m + gemm.half.rows)} (small m is inefficient). Rank-2
  *       products with a rank-2 right operand are linear layers and use the quantisation dtype
  *       ({@code bf16}, {@code int8} for W8A8, {@code fp8}); batched products (attention) use BF16.</li>
- *   <li>Every other kernel: bytes moved / (HBM bandwidth x hbm.efficiency).</li>
+ *   <li>Every other kernel: bytes moved / (HBM bandwidth x hbm.efficiency), or / the kernel's own measured rate
+ *       where the profile has one ({@code kernel.NAME.gbps}: the host's exponential-bound {@code swiglu}).</li>
  *   <li>Collectives: latency + bytes / bandwidth, with the bytes each rank puts on the wire for the algorithm
  *       (ring all-gather/all-reduce/reduce-scatter, direct all-to-all), the node-local link when the group fits
  *       in a node and the inter-node link otherwise, and the measured all-to-all bandwidth by EP size where the
@@ -94,7 +95,8 @@ public final class CostModel {
                 }
             }
         }
-        return memoryNanos(bytes);
+        Double measured = profile.kernelGBps().get(name);
+        return measured != null ? bytes / measured : memoryNanos(bytes);
     }
 
     /**

@@ -43,12 +43,22 @@ import java.util.TreeMap;
  *                          until the host thread issues again: thread wake-up and scheduling. Key
  *                          {@code host.wake.us}, optional (0: not modelled, as in the shipped accelerator profiles,
  *                          where it is microseconds against millisecond steps); the {@code host} profile measures it
+ * @param streamWakeMicros  time from the end of what a stream waits for (an event recorded on another stream) until
+ *                          the waiting stream runs its next operation, when it really had to wait. Key
+ *                          {@code stream.wake.us}, optional (0: not modelled, as in the shipped accelerator profiles,
+ *                          whose streams wait on hardware); the {@code host} profile measures its stream threads'
+ *                          wake-up while the devices compute
+ * @param kernelGBps        bytes per nanosecond (GB/s) a named element-wise kernel moves where it is not bound by
+ *                          memory bandwidth (keys {@code kernel.NAME.gbps}, optional): the host profile measures its
+ *                          exponential-bound {@code swiglu}; kernels not listed move their bytes at
+ *                          {@code hbmGBps x hbmEfficiency}
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
                               double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
                               Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
-                              int activationBytes, int devicesPerNode, double hostWakeMicros) {
+                              int activationBytes, int devicesPerNode, double hostWakeMicros,
+                              double streamWakeMicros, Map<String, Double> kernelGBps) {
 
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
@@ -57,6 +67,8 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile {
         peakTflops = Map.copyOf(peakTflops);
         allToAllGBps = new TreeMap<>(allToAllGBps);
+        kernelGBps = Map.copyOf(kernelGBps);
+        kernelGBps.forEach((kernel, gbps) -> positive("kernel." + kernel + ".gbps", gbps));
         positive("gemm.efficiency", gemmEfficiency);
         positive("hbm.gbps", hbmGBps);
         positive("hbm.efficiency", hbmEfficiency);
@@ -72,14 +84,13 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         if (!peakTflops.containsKey("bf16")) {
             throw new InvalidArgumentException("profile " + name + ": peak.tflops.bf16 is required");
         }
-        if (!(hostWakeMicros >= 0) || Double.isInfinite(hostWakeMicros)) {
-            throw new InvalidArgumentException("profile figure host.wake.us must be a non-negative number, got "
-                    + hostWakeMicros);
-        }
+        nonNegative("host.wake.us", hostWakeMicros);
+        nonNegative("stream.wake.us", streamWakeMicros);
     }
 
     /**
-     * A profile that does not model the host's wake-up after blocking calls ({@code hostWakeMicros} 0).
+     * A profile that does not model the host's or the streams' wake-ups ({@code hostWakeMicros} and
+     * {@code streamWakeMicros} 0) and gives no kernel its own rate.
      *
      * @param name               profile name
      * @param description        one line: what device, and how its figures were obtained
@@ -106,7 +117,13 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                            int activationBytes, int devicesPerNode) {
         this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
                 intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
-                activationBytes, devicesPerNode, 0);
+                activationBytes, devicesPerNode, 0, 0, Map.of());
+    }
+
+    private static void nonNegative(String key, double v) {
+        if (!(v >= 0) || Double.isInfinite(v)) {
+            throw new InvalidArgumentException("profile figure " + key + " must be a non-negative number, got " + v);
+        }
     }
 
     private static void positive(String key, double v) {
@@ -161,9 +178,12 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public static HardwareProfile fromProperties(String name, Properties p) {
         Map<String, Double> peaks = new TreeMap<>();
         Map<Integer, Double> a2a = new TreeMap<>();
+        Map<String, Double> kernels = new TreeMap<>();
         for (String k : p.stringPropertyNames()) {
             if (k.startsWith("peak.tflops.")) {
                 peaks.put(k.substring("peak.tflops.".length()), number(p, k));
+            } else if (k.startsWith("kernel.") && k.endsWith(".gbps")) {
+                kernels.put(k.substring("kernel.".length(), k.length() - ".gbps".length()), number(p, k));
             } else if (k.startsWith("alltoall.gbps.ep")) {
                 a2a.put(Integer.parseInt(k.substring("alltoall.gbps.ep".length())), number(p, k));
             }
@@ -173,7 +193,11 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 number(p, "memory.gib"), number(p, "link.intra.gbps"), number(p, "link.intra.latency.us"),
                 number(p, "link.inter.gbps"), number(p, "link.inter.latency.us"), a2a, number(p, "launch.us"),
                 number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"),
-                p.getProperty("host.wake.us") == null ? 0 : number(p, "host.wake.us"));
+                optional(p, "host.wake.us"), optional(p, "stream.wake.us"), kernels);
+    }
+
+    private static double optional(Properties p, String key) {
+        return p.getProperty(key) == null ? 0 : number(p, key);
     }
 
     private static double number(Properties p, String key) {
@@ -199,7 +223,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile withCommSlowdown(double slowdown) {
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
-                launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros);
+                launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps);
     }
 
     /**
@@ -211,6 +235,6 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile withDevicesPerNode(int devices) {
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
-                launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros);
+                launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros, streamWakeMicros, kernelGBps);
     }
 }

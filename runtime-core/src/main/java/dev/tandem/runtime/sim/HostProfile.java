@@ -4,6 +4,7 @@ import dev.tandem.runtime.Communicator;
 import dev.tandem.runtime.CommunicatorOptions;
 import dev.tandem.runtime.DType;
 import dev.tandem.runtime.Device;
+import dev.tandem.runtime.Event;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.Kernels;
 import dev.tandem.runtime.LinkEmulation;
@@ -11,6 +12,7 @@ import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.trace.TraceSpan;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,10 +22,12 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A {@link HardwareProfile} for the running machine, measured from the host backend's own kernels: F32 GEMM rate
- * at two row counts (fitting peak and half-efficiency rows), element-wise bandwidth and per-operation overhead,
- * each measured with {@code ranks} devices busy at once (they share the CPU, as they do in a host run), the host's
- * wake-up after a blocking count exchange while the devices compute ({@link HardwareProfile#hostWakeMicros()}),
- * plus the emulated {@link LinkEmulation} as the interconnect. Never fitted to an overlap result.
+ * at two row counts (fitting peak and half-efficiency rows), element-wise bandwidth, SwiGLU's rate (bound by its
+ * exponentials on a CPU) and per-operation overhead, each measured with {@code ranks} devices busy at once (they
+ * share the CPU, as they do in a host run); the host's wake-up after a blocking count exchange and a stream's after
+ * waiting for another, while the devices compute ({@link HardwareProfile#hostWakeMicros()},
+ * {@link HardwareProfile#streamWakeMicros()}); and the emulated {@link LinkEmulation} as the interconnect.
+ * Never fitted to an overlap result.
  */
 public final class HostProfile {
     private HostProfile() {
@@ -81,13 +85,16 @@ public final class HostProfile {
             double halfRows = Math.max(0, slope * peakFlopsPerNano);
             double bytesPerNano = bandwidth(rt, ranks);
             double launchMicros = overheadMicros(rt, ranks);
+            double swigluBytesPerNano = swigluRate(rt, ranks);
             double wakeMicros = ranks < 2 ? 0 : wakeMicros(rt, ranks, l, weights, large);
+            double streamWakeMicros = streamWakeMicros(rt, ranks, weights, large);
             return new HardwareProfile("host", "this machine's host backend, measured (" + ranks + " devices x "
                     + computeThreads + " threads), emulated link " + l.bandwidthGBps() + " GB/s + "
                     + l.latencyMicros() + " us", Map.of("f32", peakFlopsPerNano / 1e3, "bf16", peakFlopsPerNano / 1e3),
                     1.0, halfRows, bytesPerNano, 1.0, Runtime.getRuntime().maxMemory() / (double) (1L << 30),
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
-                    launchMicros, 0, 0, Math.max(ranks, 1) * 1024, wakeMicros);
+                    launchMicros, 0, 0, Math.max(ranks, 1) * 1024, wakeMicros, streamWakeMicros,
+                    Map.of("swiglu", swigluBytesPerNano));
         }
     }
 
@@ -139,6 +146,29 @@ public final class HostProfile {
         return 3.0 * 4 * n * reps / nanos;
     }
 
+    /**
+     * SwiGLU as the MoE layers call it ({@code [rows, 2 I] -> [rows, I]}): bound by its exponentials on a CPU, not
+     * by memory, so the bandwidth of {@code add} would cost it several times too cheap. Bytes moved per nanosecond.
+     */
+    private static double swigluRate(TandemRuntime rt, int ranks) {
+        int rows = 256;
+        int width = 512;
+        int reps = 8;
+        double nanos = timeOnAll(rt, ranks, (dev, s) -> {
+            Tensor x = Tensor.allocate(dev, s, DType.F32, rows, 2 * width);
+            Tensor y = Tensor.allocate(dev, s, DType.F32, rows, width);
+            Kernels ker = dev.kernels();
+            ker.fill(s, x, 0.5);
+            s.synchronize();
+            return () -> {
+                for (int i = 0; i < reps; i++) {
+                    ker.swiglu(s, x, -1, y);
+                }
+            };
+        });
+        return 3.0 * 4 * rows * width * reps / nanos;
+    }
+
     private static double overheadMicros(TandemRuntime rt, int ranks) {
         int reps = 400;
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
@@ -163,12 +193,7 @@ public final class HostProfile {
      */
     private static double wakeMicros(TandemRuntime rt, int ranks, LinkEmulation link, int[][] weights,
                                      double gemmFlopsPerNano) {
-        int[] w = weights[0];
-        for (int[] x : weights) {
-            if ((long) x[0] * x[1] > (long) w[0] * w[1]) {
-                w = x;
-            }
-        }
+        int[] w = largest(weights);
         int rows = 256;
         int iterations = 12;
         int width = 16;
@@ -221,6 +246,86 @@ public final class HostProfile {
         }
         Arrays.sort(overhead);
         return Math.max(0, overhead[overhead.length / 2] / 1e3);
+    }
+
+    /**
+     * A stream's wake-up after waiting for another stream while every device computes, as dual-batch overlap's
+     * streams wait for each other: on each device, one stream runs linear layers of the largest measured shape and
+     * records an event after each; a second stream waits for each event and then runs a host callback. The time
+     * from the end of a product (its trace span) to the callback is the waiting stream's thread waking up and being
+     * scheduled while the compute threads keep the CPU busy: median over devices and products, in microseconds.
+     */
+    private static double streamWakeMicros(TandemRuntime rt, int ranks, int[][] weights, double gemmFlopsPerNano) {
+        int[] w = largest(weights);
+        int rows = 128;
+        int products = 12;
+        long[][] woke = new long[ranks][products];
+        rt.tracer().clear();
+        rt.tracer().enable();
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        List<String> producers = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            int rank = r;
+            Device dev = rt.device(rank);
+            String producer = "measure-wake-producer-" + rank;
+            producers.add(producer);
+            all.add(CompletableFuture.runAsync(() -> {
+                Kernels ker = dev.kernels();
+                try (Stream compute = dev.createStream(producer);
+                     Stream waiting = dev.createStream("measure-wake-waiter-" + rank)) {
+                    Tensor a = Tensor.allocate(dev, compute, DType.F32, rows, w[0]);
+                    Tensor b = Tensor.allocate(dev, compute, DType.F32, w[1], w[0]);
+                    Tensor c = Tensor.allocate(dev, compute, DType.F32, rows, w[1]);
+                    ker.fill(compute, a, 0.5);
+                    ker.fill(compute, b, 0.25);
+                    compute.synchronize();
+                    List<Event> events = new ArrayList<>();
+                    try {
+                        for (int i = 0; i < products; i++) {
+                            ker.linear(compute, a, b, c);
+                            Event e = dev.createEvent();
+                            events.add(e);
+                            compute.record(e);
+                            waiting.waitEvent(e);
+                            int product = i;
+                            waiting.hostCallback(() -> woke[rank][product] = System.nanoTime());
+                        }
+                        compute.synchronize();
+                        waiting.synchronize();
+                    } finally {
+                        events.forEach(Event::close);
+                    }
+                }
+            }, task -> Thread.ofPlatform().name("tandem-measure-" + rank).start(task)));
+        }
+        all.forEach(CompletableFuture::join);
+        rt.tracer().disable();
+        List<Double> gaps = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            String producer = producers.get(r);
+            List<Long> ends = rt.tracer().spans().stream()
+                    .filter(span -> span.stream().equals(producer) && span.name().equals("matmul"))
+                    .map(TraceSpan::endNanos).sorted().toList();
+            for (int i = 0; i < Math.min(products, ends.size()); i++) {
+                gaps.add(Math.max(0, woke[r][i] - ends.get(i)) / 1e3);
+            }
+        }
+        rt.tracer().clear();
+        if (gaps.isEmpty()) {
+            return 0;
+        }
+        gaps.sort(Double::compare);
+        return gaps.get(gaps.size() / 2);
+    }
+
+    private static int[] largest(int[][] weights) {
+        int[] w = weights[0];
+        for (int[] x : weights) {
+            if ((long) x[0] * x[1] > (long) w[0] * w[1]) {
+                w = x;
+            }
+        }
+        return w;
     }
 
     private interface Setup {

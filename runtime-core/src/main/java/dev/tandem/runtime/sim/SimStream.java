@@ -176,7 +176,9 @@ final class SimStream extends StreamHandle {
                         if (op.target.completed < op.position) {
                             return any;
                         }
-                        end = Math.max(start, op.target.timeAt(op.position));
+                        long ready = op.target.timeAt(op.position);
+                        // a stream that really waited runs again only after it woke up
+                        end = ready > start ? ready + streamWakeNanos() : start;
                         Failure f = op.target.failureAtOrBefore(op.position);
                         if (f != null) {
                             fail(op.name, new StreamFailedException(op.target.name(), f.operation(), f.cause()));
@@ -339,6 +341,10 @@ final class SimStream extends StreamHandle {
             default -> h.role == COMPUTE ? device.commActivity().end(start, h.cost, runtime.contention().slow(),
                     Long.MAX_VALUE) : start + Math.round(h.cost);
         };
+    }
+
+    private long streamWakeNanos() {
+        return Math.round(runtime.settings().profile().streamWakeMicros() * 1e3);
     }
 
     private void fail(String operation, Throwable cause) {

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -65,6 +66,33 @@ class CostModelTest {
             // three tensors of 10^6 BF16 activations: 6 MB at 1000 GB/s
             assertThat(rt.costs().kernelNanos("add", List.of(a, a), List.of(a))).isCloseTo(6000, within(1e-6));
         }
+    }
+
+    /** kernel.NAME.gbps: a kernel bound by something else than memory moves its bytes at its own measured rate. */
+    @Test
+    void aKernelWithItsOwnMeasuredRateCostsItsBytesOverThatRate() {
+        Properties p = new Properties();
+        p.putAll(Map.ofEntries(Map.entry("peak.tflops.bf16", "100"), Map.entry("gemm.efficiency", "1"),
+                Map.entry("gemm.half.rows", "0"), Map.entry("hbm.gbps", "1000"), Map.entry("hbm.efficiency", "1"),
+                Map.entry("memory.gib", "16"), Map.entry("link.intra.gbps", "100"),
+                Map.entry("link.intra.latency.us", "10"), Map.entry("link.inter.gbps", "10"),
+                Map.entry("link.inter.latency.us", "20"), Map.entry("launch.us", "0"), Map.entry("comm.slowdown", "0"),
+                Map.entry("activation.bytes", "2"), Map.entry("devices.per.node", "4"),
+                Map.entry("kernel.swiglu.gbps", "100")));
+        HardwareProfile profile = HardwareProfile.fromProperties("measured", p);
+        assertThat(profile.kernelGBps()).containsExactly(Map.entry("swiglu", 100.0));
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1), SimSettings.of(profile))) {
+            var dev = rt.device(0);
+            var s = dev.createStream("s");
+            Tensor x = Tensor.allocate(dev, s, DType.F32, 1000, 2000);
+            Tensor y = Tensor.allocate(dev, s, DType.F32, 1000, 1000);
+            // 3 x 10^6 BF16 activations: 6 MB at the measured 100 GB/s; other kernels keep the HBM rate
+            assertThat(rt.costs().kernelNanos("swiglu", List.of(x), List.of(y))).isCloseTo(60000, within(1e-6));
+            assertThat(rt.costs().kernelNanos("add", List.of(y, y), List.of(y))).isCloseTo(6000, within(1e-6));
+        }
+        p.setProperty("kernel.swiglu.gbps", "0");
+        assertThatThrownBy(() -> HardwareProfile.fromProperties("bad", p)).isInstanceOf(InvalidArgumentException.class)
+                .hasMessageContaining("kernel.swiglu.gbps");
     }
 
     @Test

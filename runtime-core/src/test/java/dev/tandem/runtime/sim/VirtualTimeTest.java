@@ -159,7 +159,7 @@ class VirtualTimeTest {
                 round.gemmEfficiency(), round.gemmHalfRows(), round.hbmGBps(), round.hbmEfficiency(), round.memoryGiB(),
                 round.intraGBps(), round.intraLatencyMicros(), round.interGBps(), round.interLatencyMicros(),
                 round.allToAllGBps(), round.launchMicros(), round.commSlowdown(), round.activationBytes(),
-                round.devicesPerNode(), 50);
+                round.devicesPerNode(), 50, 0, Map.of());
         try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
                 SimSettings.of(waking))) {
             Device dev = rt.device(0);
@@ -173,7 +173,41 @@ class VirtualTimeTest {
             assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(1000L, 58000L);
         }
         assertThatThrownBy(() -> new HardwareProfile("w", "w", Map.of("bf16", 1.0), 1, 0, 1, 1, 1, 1, 1, 1, 1, Map.of(),
-                0, 0, 2, 1, -1)).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("host.wake.us");
+                0, 0, 2, 1, -1, 0, Map.of())).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("host.wake.us");
+    }
+
+    /** stream.wake.us: a stream that really waited for another runs again only after waking up; one that did not, at once. */
+    @Test
+    void aStreamThatWaitedForAnotherWakesUpBeforeItRunsAgain() {
+        HardwareProfile round = TestProfiles.round(0, 0);
+        HardwareProfile waking = new HardwareProfile(round.name(), round.description(), round.peakTflops(),
+                round.gemmEfficiency(), round.gemmHalfRows(), round.hbmGBps(), round.hbmEfficiency(), round.memoryGiB(),
+                round.intraGBps(), round.intraLatencyMicros(), round.interGBps(), round.interLatencyMicros(),
+                round.allToAllGBps(), round.launchMicros(), round.commSlowdown(), round.activationBytes(),
+                round.devicesPerNode(), 0, 20, Map.of());
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
+                SimSettings.of(waking))) {
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Stream b = dev.createStream("b");
+            Tensor x = big(dev, a);
+            Tensor y = big(dev, b);
+            dev.kernels().add(a, x, x, x);      // a: 0..6000
+            Event e = dev.createEvent();
+            a.record(e);
+            b.waitEvent(e);                     // b idle at 0: really waits, wakes at 6000 + 20000
+            dev.kernels().add(b, y, y, y);      // b: 26000..32000
+            b.record(e);
+            dev.kernels().add(b, y, y, y);      // b: 32000..38000
+            a.waitEvent(e);                     // a (clock 6000) waits for the record at 32000: wakes at 52000
+            dev.kernels().add(a, x, x, x);      // a: 52000..58000
+            b.waitEvent(e);                     // b waits for its own record: nothing
+            a.synchronize();
+            b.synchronize();
+            assertThat(on(rt, "b", "add")).extracting(TraceSpan::startNanos).containsExactly(26000L, 32000L);
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(0L, 52000L);
+            e.close();
+        }
     }
 
     @Test
