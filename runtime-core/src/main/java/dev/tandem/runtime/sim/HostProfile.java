@@ -109,14 +109,8 @@ public final class HostProfile {
         }
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
             List<Runnable> products = new ArrayList<>();
-            Kernels ker = dev.kernels();
             for (int[] w : weights) {
-                Tensor a = Tensor.allocate(dev, s, DType.F32, m, w[0]);
-                Tensor b = Tensor.allocate(dev, s, DType.F32, w[1], w[0]);
-                Tensor c = Tensor.allocate(dev, s, DType.F32, m, w[1]);
-                ker.fill(s, a, 0.5);
-                ker.fill(s, b, 0.25);
-                products.add(() -> ker.linear(s, a, b, c));     // x W^T, as the layers call it
+                products.add(linearLayer(dev, s, m, w));
             }
             s.synchronize();
             return () -> {
@@ -212,23 +206,18 @@ public final class HostProfile {
             int rank = r;
             all.add(CompletableFuture.runAsync(() -> {
                 Device dev = rt.device(rank);
-                Kernels ker = dev.kernels();
                 try (Stream compute = dev.createStream("measure-compute");
                      Stream side = dev.createStream("measure-counts")) {
-                    Tensor a = Tensor.allocate(dev, compute, DType.F32, rows, wk[0]);
-                    Tensor b = Tensor.allocate(dev, compute, DType.F32, wk[1], wk[0]);
-                    Tensor c = Tensor.allocate(dev, compute, DType.F32, rows, wk[1]);
+                    Runnable product = linearLayer(dev, compute, rows, wk);
                     Tensor mine = Tensor.allocate(dev, side, DType.I32, width);
                     Tensor gathered = Tensor.allocate(dev, side, DType.I32, (long) width * ranks);
                     int[] counts = new int[width * ranks];
-                    ker.fill(compute, a, 0.5);
-                    ker.fill(compute, b, 0.25);
                     comms.get(rank).allGather(side, mine, gathered);   // first rendezvous: not timed
                     side.download(gathered, counts);
                     side.synchronize();
                     compute.synchronize();
                     for (int i = 0; i < gemms; i++) {
-                        ker.linear(compute, a, b, c);
+                        product.run();
                     }
                     for (int i = 0; i < iterations; i++) {
                         long t0 = System.nanoTime();
@@ -272,25 +261,20 @@ public final class HostProfile {
             String producer = "measure-wake-producer-" + rank;
             producers.add(producer);
             all.add(CompletableFuture.runAsync(() -> {
-                Kernels ker = dev.kernels();
                 try (Stream compute = dev.createStream(producer);
                      Stream waiting = dev.createStream("measure-wake-waiter-" + rank)) {
-                    Tensor a = Tensor.allocate(dev, compute, DType.F32, rows, w[0]);
-                    Tensor b = Tensor.allocate(dev, compute, DType.F32, w[1], w[0]);
-                    Tensor c = Tensor.allocate(dev, compute, DType.F32, rows, w[1]);
-                    ker.fill(compute, a, 0.5);
-                    ker.fill(compute, b, 0.25);
+                    Runnable product = linearLayer(dev, compute, rows, w);
                     compute.synchronize();
                     List<Event> events = new ArrayList<>();
                     try {
                         for (int i = 0; i < products; i++) {
-                            ker.linear(compute, a, b, c);
+                            product.run();
                             Event e = dev.createEvent();
                             events.add(e);
                             compute.record(e);
                             waiting.waitEvent(e);
-                            int product = i;
-                            waiting.hostCallback(() -> woke[rank][product] = System.nanoTime());
+                            int index = i;
+                            waiting.hostCallback(() -> woke[rank][index] = System.nanoTime());
                         }
                         compute.synchronize();
                         waiting.synchronize();
@@ -358,21 +342,16 @@ public final class HostProfile {
             int rank = r;
             Device dev = rt.device(rank);
             all.add(CompletableFuture.runAsync(() -> {
-                Kernels ker = dev.kernels();
                 try (Stream compute = dev.createStream("measure-contention-compute");
                      Stream comm = dev.createStream("measure-contention-comm")) {
-                    Tensor a = Tensor.allocate(dev, compute, DType.F32, rows, w[0]);
-                    Tensor b = Tensor.allocate(dev, compute, DType.F32, w[1], w[0]);
-                    Tensor c = Tensor.allocate(dev, compute, DType.F32, rows, w[1]);
-                    ker.fill(compute, a, 0.5);
-                    ker.fill(compute, b, 0.25);
+                    Runnable product = linearLayer(dev, compute, rows, w);
                     compute.synchronize();
                     CompletableFuture<Void> exchanging = comms == null ? CompletableFuture.completedFuture(null)
                             : CompletableFuture.runAsync(() -> exchange(dev, comm, comms.get(rank), ranks, exchangeRows,
                             w[0], computing), task -> Thread.ofPlatform().name("tandem-measure-comm-" + rank).start(task));
                     long start = System.nanoTime();
                     for (int i = 0; i < products; i++) {
-                        ker.linear(compute, a, b, c);
+                        product.run();
                     }
                     compute.synchronize();
                     took[rank] = System.nanoTime() - start;
@@ -416,6 +395,17 @@ public final class HostProfile {
             }
             communicator.allToAllV(comm, send, counts, offsets, recv, counts, offsets);
         }
+    }
+
+    /** A filled linear layer x [rows, k] times W [n, k]^T on {@code s}, as the layers call it; run() enqueues it. */
+    private static Runnable linearLayer(Device dev, Stream s, int rows, int[] w) {
+        Tensor a = Tensor.allocate(dev, s, DType.F32, rows, w[0]);
+        Tensor b = Tensor.allocate(dev, s, DType.F32, w[1], w[0]);
+        Tensor c = Tensor.allocate(dev, s, DType.F32, rows, w[1]);
+        Kernels ker = dev.kernels();
+        ker.fill(s, a, 0.5);
+        ker.fill(s, b, 0.25);
+        return () -> ker.linear(s, a, b, c);
     }
 
     private static int[] largest(int[][] weights) {
