@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A {@link HardwareProfile} for the running machine, measured from the host backend's own kernels: F32 GEMM rate
@@ -88,12 +89,13 @@ public final class HostProfile {
             double swigluBytesPerNano = swigluRate(rt, ranks);
             double wakeMicros = ranks < 2 ? 0 : wakeMicros(rt, ranks, l, weights, large);
             double streamWakeMicros = streamWakeMicros(rt, ranks, weights, large);
+            double commSlowdown = ranks < 2 ? 0 : commSlowdown(rt, ranks, l, weights);
             return new HardwareProfile("host", "this machine's host backend, measured (" + ranks + " devices x "
                     + computeThreads + " threads), emulated link " + l.bandwidthGBps() + " GB/s + "
                     + l.latencyMicros() + " us", Map.of("f32", peakFlopsPerNano / 1e3, "bf16", peakFlopsPerNano / 1e3),
                     1.0, halfRows, bytesPerNano, 1.0, Runtime.getRuntime().maxMemory() / (double) (1L << 30),
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
-                    launchMicros, 0, 0, Math.max(ranks, 1) * 1024, wakeMicros, streamWakeMicros,
+                    launchMicros, commSlowdown, 0, Math.max(ranks, 1) * 1024, wakeMicros, streamWakeMicros,
                     Map.of("swiglu", swigluBytesPerNano));
         }
     }
@@ -107,14 +109,8 @@ public final class HostProfile {
         }
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
             List<Runnable> products = new ArrayList<>();
-            Kernels ker = dev.kernels();
             for (int[] w : weights) {
-                Tensor a = Tensor.allocate(dev, s, DType.F32, m, w[0]);
-                Tensor b = Tensor.allocate(dev, s, DType.F32, w[1], w[0]);
-                Tensor c = Tensor.allocate(dev, s, DType.F32, m, w[1]);
-                ker.fill(s, a, 0.5);
-                ker.fill(s, b, 0.25);
-                products.add(() -> ker.linear(s, a, b, c));     // x W^T, as the layers call it
+                products.add(linearLayer(dev, s, m, w));
             }
             s.synchronize();
             return () -> {
@@ -210,23 +206,18 @@ public final class HostProfile {
             int rank = r;
             all.add(CompletableFuture.runAsync(() -> {
                 Device dev = rt.device(rank);
-                Kernels ker = dev.kernels();
                 try (Stream compute = dev.createStream("measure-compute");
                      Stream side = dev.createStream("measure-counts")) {
-                    Tensor a = Tensor.allocate(dev, compute, DType.F32, rows, wk[0]);
-                    Tensor b = Tensor.allocate(dev, compute, DType.F32, wk[1], wk[0]);
-                    Tensor c = Tensor.allocate(dev, compute, DType.F32, rows, wk[1]);
+                    Runnable product = linearLayer(dev, compute, rows, wk);
                     Tensor mine = Tensor.allocate(dev, side, DType.I32, width);
                     Tensor gathered = Tensor.allocate(dev, side, DType.I32, (long) width * ranks);
                     int[] counts = new int[width * ranks];
-                    ker.fill(compute, a, 0.5);
-                    ker.fill(compute, b, 0.25);
                     comms.get(rank).allGather(side, mine, gathered);   // first rendezvous: not timed
                     side.download(gathered, counts);
                     side.synchronize();
                     compute.synchronize();
                     for (int i = 0; i < gemms; i++) {
-                        ker.linear(compute, a, b, c);
+                        product.run();
                     }
                     for (int i = 0; i < iterations; i++) {
                         long t0 = System.nanoTime();
@@ -270,25 +261,20 @@ public final class HostProfile {
             String producer = "measure-wake-producer-" + rank;
             producers.add(producer);
             all.add(CompletableFuture.runAsync(() -> {
-                Kernels ker = dev.kernels();
                 try (Stream compute = dev.createStream(producer);
                      Stream waiting = dev.createStream("measure-wake-waiter-" + rank)) {
-                    Tensor a = Tensor.allocate(dev, compute, DType.F32, rows, w[0]);
-                    Tensor b = Tensor.allocate(dev, compute, DType.F32, w[1], w[0]);
-                    Tensor c = Tensor.allocate(dev, compute, DType.F32, rows, w[1]);
-                    ker.fill(compute, a, 0.5);
-                    ker.fill(compute, b, 0.25);
+                    Runnable product = linearLayer(dev, compute, rows, w);
                     compute.synchronize();
                     List<Event> events = new ArrayList<>();
                     try {
                         for (int i = 0; i < products; i++) {
-                            ker.linear(compute, a, b, c);
+                            product.run();
                             Event e = dev.createEvent();
                             events.add(e);
                             compute.record(e);
                             waiting.waitEvent(e);
-                            int product = i;
-                            waiting.hostCallback(() -> woke[rank][product] = System.nanoTime());
+                            int index = i;
+                            waiting.hostCallback(() -> woke[rank][index] = System.nanoTime());
                         }
                         compute.synchronize();
                         waiting.synchronize();
@@ -316,6 +302,110 @@ public final class HostProfile {
         }
         gaps.sort(Double::compare);
         return gaps.get(gaps.size() / 2);
+    }
+
+    /**
+     * How much the devices' compute slows while their communication runs, as in dual-batch overlap: every device
+     * runs the same linear layers (the largest measured shape) once alone and once while a second stream on each
+     * device keeps exchanging over the emulated link as an MoE layer does (an all-gather of counts, their download,
+     * which the host waits for, then an all-to-all-v), issued by another host thread. On a CPU the communication's
+     * threads (stream workers, the host thread, the copies) take cores from the compute threads. Returns
+     * {@code k} = time with communication / time alone - 1 (0 when not slower), the median of three alternations.
+     */
+    private static double commSlowdown(TandemRuntime rt, int ranks, LinkEmulation link, int[][] weights) {
+        int[] w = largest(weights);
+        int rows = 128;
+        int products = 24;
+        int exchangeRows = 64;
+        var comms = rt.createCommunicators(rt.devices().subList(0, ranks), CommunicatorOptions.defaults().withLink(link));
+        try {
+            double[] ratios = new double[3];
+            for (int round = 0; round < ratios.length; round++) {
+                double alone = computeWhile(rt, ranks, w, rows, products, null, exchangeRows);
+                double busy = computeWhile(rt, ranks, w, rows, products, comms, exchangeRows);
+                ratios[round] = busy / alone;
+            }
+            Arrays.sort(ratios);
+            return Math.max(0, ratios[1] - 1);
+        } finally {
+            comms.forEach(Communicator::close);
+        }
+    }
+
+    /** Nanoseconds until every device ran {@code products} linear layers, with {@code comms} exchanging meanwhile. */
+    private static double computeWhile(TandemRuntime rt, int ranks, int[] w, int rows, int products,
+                                       List<Communicator> comms, int exchangeRows) {
+        AtomicInteger computing = new AtomicInteger(ranks);
+        long[] took = new long[ranks];
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int r = 0; r < ranks; r++) {
+            int rank = r;
+            Device dev = rt.device(rank);
+            all.add(CompletableFuture.runAsync(() -> {
+                try (Stream compute = dev.createStream("measure-contention-compute");
+                     Stream comm = dev.createStream("measure-contention-comm")) {
+                    Runnable product = linearLayer(dev, compute, rows, w);
+                    compute.synchronize();
+                    CompletableFuture<Void> exchanging = comms == null ? CompletableFuture.completedFuture(null)
+                            : CompletableFuture.runAsync(() -> exchange(dev, comm, comms.get(rank), ranks, exchangeRows,
+                            w[0], computing), task -> Thread.ofPlatform().name("tandem-measure-comm-" + rank).start(task));
+                    long start = System.nanoTime();
+                    for (int i = 0; i < products; i++) {
+                        product.run();
+                    }
+                    compute.synchronize();
+                    took[rank] = System.nanoTime() - start;
+                    computing.decrementAndGet();
+                    exchanging.join();
+                }
+            }, task -> Thread.ofPlatform().name("tandem-measure-" + rank).start(task)));
+        }
+        all.forEach(CompletableFuture::join);
+        return Arrays.stream(took).max().orElse(0);
+    }
+
+    /** An MoE layer's exchanges, round after round, until no device computes any more (every rank the same count). */
+    private static void exchange(Device dev, Stream comm, Communicator communicator, int ranks, int rows, int width,
+                                 AtomicInteger computing) {
+        Tensor mine = Tensor.allocate(dev, comm, DType.I32, 16);
+        Tensor gathered = Tensor.allocate(dev, comm, DType.I32, 16L * ranks);
+        Tensor send = Tensor.allocate(dev, comm, DType.F32, (long) rows * ranks, width);
+        Tensor recv = Tensor.allocate(dev, comm, DType.F32, (long) rows * ranks, width);
+        long[] counts = new long[ranks];
+        long[] offsets = new long[ranks];
+        for (int q = 0; q < ranks; q++) {
+            counts[q] = (long) rows * width;
+            offsets[q] = q * counts[q];
+        }
+        int[] host = new int[16 * ranks];
+        // Every rank runs the same number of rounds (a collective needs all of them): the decision to stop is
+        // itself gathered, so all ranks see the same "someone still computes" flag.
+        while (true) {
+            int[] flag = {computing.get() > 0 ? 1 : 0};
+            comm.upload(flag, mine.slice(0, 0, 1));
+            communicator.allGather(comm, mine, gathered);
+            comm.download(gathered, host);
+            comm.synchronize();
+            boolean any = false;
+            for (int q = 0; q < ranks; q++) {
+                any |= host[q * 16] != 0;
+            }
+            if (!any) {
+                return;
+            }
+            communicator.allToAllV(comm, send, counts, offsets, recv, counts, offsets);
+        }
+    }
+
+    /** A filled linear layer x [rows, k] times W [n, k]^T on {@code s}, as the layers call it; run() enqueues it. */
+    private static Runnable linearLayer(Device dev, Stream s, int rows, int[] w) {
+        Tensor a = Tensor.allocate(dev, s, DType.F32, rows, w[0]);
+        Tensor b = Tensor.allocate(dev, s, DType.F32, w[1], w[0]);
+        Tensor c = Tensor.allocate(dev, s, DType.F32, rows, w[1]);
+        Kernels ker = dev.kernels();
+        ker.fill(s, a, 0.5);
+        ker.fill(s, b, 0.25);
+        return () -> ker.linear(s, a, b, c);
     }
 
     private static int[] largest(int[][] weights) {

@@ -154,12 +154,7 @@ class VirtualTimeTest {
     /** host.wake.us: a host that really blocked issues again only after waking up; one that did not wait pays nothing. */
     @Test
     void aHostThatBlockedWakesUpBeforeItIssuesAgain() {
-        HardwareProfile round = TestProfiles.round(1, 0);
-        HardwareProfile waking = new HardwareProfile(round.name(), round.description(), round.peakTflops(),
-                round.gemmEfficiency(), round.gemmHalfRows(), round.hbmGBps(), round.hbmEfficiency(), round.memoryGiB(),
-                round.intraGBps(), round.intraLatencyMicros(), round.interGBps(), round.interLatencyMicros(),
-                round.allToAllGBps(), round.launchMicros(), round.commSlowdown(), round.activationBytes(),
-                round.devicesPerNode(), 50, 0, Map.of());
+        HardwareProfile waking = waking(TestProfiles.round(1, 0), 50, 0);
         try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
                 SimSettings.of(waking))) {
             Device dev = rt.device(0);
@@ -179,12 +174,7 @@ class VirtualTimeTest {
     /** stream.wake.us: a stream that really waited for another runs again only after waking up; one that did not, at once. */
     @Test
     void aStreamThatWaitedForAnotherWakesUpBeforeItRunsAgain() {
-        HardwareProfile round = TestProfiles.round(0, 0);
-        HardwareProfile waking = new HardwareProfile(round.name(), round.description(), round.peakTflops(),
-                round.gemmEfficiency(), round.gemmHalfRows(), round.hbmGBps(), round.hbmEfficiency(), round.memoryGiB(),
-                round.intraGBps(), round.intraLatencyMicros(), round.interGBps(), round.interLatencyMicros(),
-                round.allToAllGBps(), round.launchMicros(), round.commSlowdown(), round.activationBytes(),
-                round.devicesPerNode(), 0, 20, Map.of());
+        HardwareProfile waking = waking(TestProfiles.round(0, 0), 0, 20);
         try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
                 SimSettings.of(waking))) {
             Device dev = rt.device(0);
@@ -208,6 +198,15 @@ class VirtualTimeTest {
             assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(0L, 52000L);
             e.close();
         }
+    }
+
+    /** {@code round} with the given host and stream wake-ups. */
+    private static HardwareProfile waking(HardwareProfile round, double hostWakeMicros, double streamWakeMicros) {
+        return new HardwareProfile(round.name(), round.description(), round.peakTflops(), round.gemmEfficiency(),
+                round.gemmHalfRows(), round.hbmGBps(), round.hbmEfficiency(), round.memoryGiB(), round.intraGBps(),
+                round.intraLatencyMicros(), round.interGBps(), round.interLatencyMicros(), round.allToAllGBps(),
+                round.launchMicros(), round.commSlowdown(), round.activationBytes(), round.devicesPerNode(),
+                hostWakeMicros, streamWakeMicros, Map.of());
     }
 
     @Test
