@@ -128,7 +128,7 @@ final class Contention {
     void hostWaited(Thread thread, long time) {
         for (SimDevice d : runtime.simDevices()) {
             if (d.issuer() == thread) {
-                d.hostWaitedUntil(time);
+                d.hostWaitedUntil(time, null);
             }
         }
     }

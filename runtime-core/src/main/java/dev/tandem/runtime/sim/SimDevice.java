@@ -43,6 +43,9 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     private long used;
     private long peak;
     private long hostClock;
+    /** The stream issued to since the host last really waited, and whether others were too (runtime lock held). */
+    private SimStream issuedSinceWait;
+    private boolean severalIssuedSinceWait;
     private Thread issuer;
     private final List<SimStream> engineStreams = new ArrayList<>();   // every stream ever created, lock held
     private final CommActivity commActivity = new CommActivity();
@@ -196,8 +199,15 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
         return hostClock;
     }
 
-    /** Charges one operation issue to the host and returns the time the operation becomes available. */
-    long issue(boolean charged) {
+    /**
+     * Charges one operation issue on {@code stream} to the host and returns the time the operation becomes available.
+     */
+    long issue(SimStream stream, boolean charged) {
+        if (issuedSinceWait == null) {
+            issuedSinceWait = stream;
+        } else if (issuedSinceWait != stream) {
+            severalIssuedSinceWait = true;
+        }
         issuer = Thread.currentThread();
         if (charged) {
             hostClock += Math.round(runtime.settings().profile().launchMicros() * 1e3);
@@ -226,12 +236,19 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     }
 
     /**
-     * The host blocked until {@code time}; when it really waited (the time is past its clock), it issues again only
-     * after waking up ({@link HardwareProfile#hostWakeMicros()}).
+     * The host blocked until {@code time} for a position of {@code waited} (null: of another device). When it really
+     * waited (the time is past its clock) while the device had work on other streams, it issues again only after
+     * waking up ({@link HardwareProfile#hostWakeMicros()}): the wake-up is the host thread waiting for a core the
+     * device's concurrent work occupies (it is measured with every rank computing), which a host that waited for the
+     * device's only busy stream does not. "Other streams" are those issued to since the host last really waited:
+     * the host's own program order, so the charge does not depend on thread timing.
      */
-    void hostWaitedUntil(long time) {
+    void hostWaitedUntil(long time, SimStream waited) {
         if (time > hostClock) {
-            hostClock = time + Math.round(runtime.settings().profile().hostWakeMicros() * 1e3);
+            boolean concurrent = severalIssuedSinceWait || (issuedSinceWait != null && issuedSinceWait != waited);
+            hostClock = time + (concurrent ? Math.round(runtime.settings().profile().hostWakeMicros() * 1e3) : 0);
+            issuedSinceWait = null;
+            severalIssuedSinceWait = false;
         }
     }
 

@@ -112,7 +112,7 @@ final class SimStream extends StreamHandle {
     void enqueueWork(String name, double costNanos, Runnable action, int role) {
         synchronized (runtime.lock()) {
             checkUsable(name);
-            Op op = new Op(WORK, name, tag(), device.issue(true), costNanos, action);
+            Op op = new Op(WORK, name, tag(), device.issue(this, true), costNanos, action);
             op.role = role;
             add(op);
         }
@@ -122,7 +122,7 @@ final class SimStream extends StreamHandle {
     void enqueueCollective(String name, SimGroup.Round round, int rank, double costNanos) {
         synchronized (runtime.lock()) {
             checkUsable(name);
-            Op op = new Op(COLLECTIVE, name, tag(), device.issue(true), costNanos, null);
+            Op op = new Op(COLLECTIVE, name, tag(), device.issue(this, true), costNanos, null);
             op.round = round;
             op.rank = rank;
             op.role = COMM;
@@ -133,7 +133,7 @@ final class SimStream extends StreamHandle {
     private void enqueueWait(String name, SimStream target, long position) {
         synchronized (runtime.lock()) {
             checkUsable(name);
-            Op op = new Op(WAIT, name, tag(), device.issue(false), 0, null);
+            Op op = new Op(WAIT, name, tag(), device.issue(this, false), 0, null);
             op.target = target;
             op.position = position;
             add(op);
@@ -379,7 +379,7 @@ final class SimStream extends StreamHandle {
                 contention.unblock(self);
             }
             if (completed >= position) {
-                device.hostWaitedUntil(timeAt(position));
+                device.hostWaitedUntil(timeAt(position), this);
                 contention.hostWaited(self, timeAt(position));
                 return true;
             }
@@ -404,7 +404,7 @@ final class SimStream extends StreamHandle {
                     contention.unblock(self);
                 }
             }
-            device.hostWaitedUntil(timeAt(position));
+            device.hostWaitedUntil(timeAt(position), this);
             if (contention != null) {
                 contention.hostWaited(self, timeAt(position));
             }
@@ -617,7 +617,7 @@ final class SimStream extends StreamHandle {
         Objects.requireNonNull(callback, "callback");
         synchronized (runtime.lock()) {
             checkUsable("hostCallback");
-            add(new Op(WORK, "hostCallback", tag(), device.issue(false), 0, callback));
+            add(new Op(WORK, "hostCallback", tag(), device.issue(this, false), 0, callback));
         }
     }
 

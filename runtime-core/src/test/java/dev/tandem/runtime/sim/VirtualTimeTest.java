@@ -151,21 +151,30 @@ class VirtualTimeTest {
         }
     }
 
-    /** host.wake.us: a host that really blocked issues again only after waking up; one that did not wait pays nothing. */
+    /**
+     * host.wake.us: a host that really blocked while the device had work on other streams issues again only after
+     * waking up; one that waited for the device's only busy stream, or did not wait, pays nothing.
+     */
     @Test
-    void aHostThatBlockedWakesUpBeforeItIssuesAgain() {
+    void aHostThatBlockedWhileTheDeviceWorkedElsewhereWakesUpBeforeItIssuesAgain() {
         HardwareProfile waking = waking(TestProfiles.round(1, 0), 50, 0);
         try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
                 SimSettings.of(waking))) {
             Device dev = rt.device(0);
             Stream a = dev.createStream("a");
+            Stream b = dev.createStream("b");
             Tensor x = big(dev, a);
+            Tensor y = big(dev, b);
             dev.kernels().add(a, x, x, x);      // issued at 1000 ns, ends 7000
-            a.synchronize();                    // blocked until 7000, wakes at 57000
-            a.synchronize();                    // nothing left to wait for: no wake-up
-            dev.kernels().add(a, x, x, x);      // issued at 58000
+            a.synchronize();                    // a was the only stream with work: host at 7000, no wake-up
+            a.synchronize();                    // nothing left to wait for
+            dev.kernels().add(a, x, x, x);      // issued at 8000, ends 14000
+            dev.kernels().add(b, y, y, y);      // issued at 9000, ends 15000
+            a.synchronize();                    // blocked until 14000 while b worked: wakes at 64000
+            dev.kernels().add(a, x, x, x);      // issued at 65000
             a.synchronize();
-            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(1000L, 58000L);
+            b.synchronize();
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(1000L, 8000L, 65000L);
         }
         assertThatThrownBy(() -> new HardwareProfile("w", "w", Map.of("bf16", 1.0), 1, 0, 1, 1, 1, 1, 1, 1, 1, Map.of(),
                 0, 0, 2, 1, -1, 0, Map.of())).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("host.wake.us");
