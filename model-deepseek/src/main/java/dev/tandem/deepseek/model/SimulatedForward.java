@@ -16,6 +16,7 @@ import dev.tandem.runtime.sim.SimRuntime;
 import dev.tandem.runtime.spi.Closer;
 import dev.tandem.runtime.trace.TraceSpan;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -58,6 +59,9 @@ public final class SimulatedForward implements AutoCloseable {
      */
     public record Step(long wallNanos, List<TraceSpan> spans) {
     }
+
+    /** Real time a simulated rank may wait at a collective for the others before the step fails. */
+    static final Duration RENDEZVOUS_TIMEOUT = Duration.ofMinutes(30);
 
     private final SimRuntime runtime;
     private final DeepSeekConfig config;
@@ -119,7 +123,11 @@ public final class SimulatedForward implements AutoCloseable {
             throw new ConfigException("the " + simulatedRanks + " simulated ranks must divide the group's " + ranks);
         }
         List<Device> devices = runtime.devices().subList(0, simulatedRanks);
-        this.comms = runtime.createCommunicators(devices, CommunicatorOptions.defaults(), ranks);
+        // The rendezvous timeout counts real time: every rank here is driven by this class, so only a bug leaves one
+        // behind, while simulating hundreds of ranks of a large decode step can legitimately take minutes between
+        // two collectives on a slow machine (the default minute failed such a step spuriously).
+        this.comms = runtime.createCommunicators(devices, CommunicatorOptions.defaults()
+                .withTimeout(RENDEZVOUS_TIMEOUT), ranks);
         try {
             for (int r = 0; r < simulatedRanks; r++) {
                 RankContext rc = new RankContext(config, attention, comms.get(r), DType.BF16, MlaMode.AUTO);
