@@ -48,18 +48,17 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@code RoutingModel.replay}). Each prediction must be within 15% of its measurement (median of alternating
  * forwards after a warm-up).
  *
- * <p>Skipped, with the reason, when the machine is too loaded to measure, by two objective rules: the one-minute load
- * average exceeds the number of cores, or the sequential forward's median moved by more than 5% between the first
- * and the second half of the measured forwards. {@code -Dtandem.prediction.force=true} ignores both;
- * {@code -Dtandem.prediction.debug=true} prints per-operation totals and overlap reports of both runs and writes
- * their Perfetto traces to {@code target/host-prediction-*.json}.
+ * <p>Skipped, with the reason, when the machine is too noisy to measure, by three objective rules: the one-minute
+ * load average exceeds the number of cores; the sequential forward's median moved by more than 5% between the
+ * first and the second half of the measured forwards; or the machine's GEMM rate moved by more than 5% between
+ * the host profile measured before the forwards and the one measured after them (the prediction uses their mean).
+ * {@code -Dtandem.prediction.force=true} ignores all three; {@code -Dtandem.prediction.debug=true} prints every
+ * timed forward, per-operation totals and overlap reports of both runs and writes their Perfetto traces to
+ * {@code target/host-prediction-*.json}.
  *
- * <p>Opt-in ({@code -Dtandem.prediction.check=true}), because on the 2-core VM it was developed on it does not pass
- * reliably: in the last five quiet forced runs DBO was within 10% every time, sequential was predicted 6-22% slower
- * than measured, failing twice. Those were the runs whose host wake-up came out near 4 ms (it is bimodal: a scheduler
- * tick on a saturated CPU, or a fraction of a millisecond). It is measured with every rank computing, as during
- * overlap, and charged on every blocking wait, but a sequential forward waits for its counts while its compute stream
- * is idle and wakes onto a free core. The README has the runs.
+ * <p>Opt-in ({@code -Dtandem.prediction.check=true}): on the shared 2-core VM it was developed on, the machine's own
+ * GEMM rate moved by 6-37% within one check even with no other process running, so the rules skip it there and no
+ * run could demonstrate the 15%. Forced runs landed between -17% and +22% (the README lists them).
  */
 class HostPredictionTest {
     /** The main job's configuration: its defaults (preset, MoE layers, tokens, requests, ranks, link, seed). */
@@ -72,9 +71,9 @@ class HostPredictionTest {
     @Test
     void hostProfilePredictsTheDemoWithin15Percent() {
         Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.check") || Boolean.getBoolean("tandem.prediction.force"),
-                "the host prediction check is opt-in (-Dtandem.prediction.check=true): on this 2-core VM the sequential "
-                        + "prediction lands within 15% in most quiet runs but dual-batch overlap is predicted 10-30% "
-                        + "faster than measured (see the class comment and the README)");
+                "the host prediction check is opt-in (-Dtandem.prediction.check=true): on the shared 2-core VM it was "
+                        + "developed on, the machine's own speed moved too much within one check to demonstrate 15% "
+                        + "(see the class comment and the README)");
         double load = loadAverage();
         int cores = Runtime.getRuntime().availableProcessors();
         Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.force") || load <= cores,
@@ -90,6 +89,9 @@ class HostPredictionTest {
         DecoderRunner.Options options = DecoderRunner.Options.defaults(DEMO.ranks()).withMla(MlaMode.NAIVE)
                 .withCommunicatorOptions(CommunicatorOptions.defaults().withLink(LINK));
 
+        // The host profile is measured before and after the forwards: if the machine's speed moved in between (a
+        // shared VM's neighbours), neither measurement describes the forwards and the check is skipped.
+        HardwareProfile before = PlanSetup.hostProfile(config, AttentionMode.DP, DEMO.ranks(), 1, LINK);
         long[] measured = new long[2];
         double[] driftOut = new double[1];
         List<List<int[]>> recorded = new ArrayList<>();
@@ -163,7 +165,12 @@ class HostPredictionTest {
                         + OverlapReport.of(host.tracer().spans()).describe());
             }
         }
-        HardwareProfile profile = PlanSetup.hostProfile(config, AttentionMode.DP, DEMO.ranks(), 1, LINK);
+        HardwareProfile after = PlanSetup.hostProfile(config, AttentionMode.DP, DEMO.ranks(), 1, LINK);
+        double speedDrift = Math.abs(after.peak("f32") / before.peak("f32") - 1);
+        Assumptions.assumeTrue(Boolean.getBoolean("tandem.prediction.force") || speedDrift <= 0.05,
+                String.format(Locale.ROOT, "machine too noisy to measure: its GEMM rate moved from %.1f to %.1f GFLOPS "
+                        + "during the check", before.peak("f32") * 1e3, after.peak("f32") * 1e3));
+        HardwareProfile profile = averaged(before, after);
         long[] predicted = new long[2];
         try (SimRuntime sim = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(DEMO.ranks()), SimSettings.of(profile).withRouting(RoutingModel.replay(recorded)));
              DecoderRunner runner = new DecoderRunner(sim, config, WeightSource.random(config, DEMO.seed()), first,
@@ -190,15 +197,29 @@ class HostPredictionTest {
         }
         String report = String.format(Locale.ROOT, "sequential measured %.2f ms, predicted %.2f ms (%+.1f%%); "
                         + "dbo measured %.2f ms, predicted %.2f ms (%+.1f%%); profile %s: %.1f GFLOPS peak, half at %.0f "
-                        + "rows, %.1f GB/s, %.1f us per op, %.0f us host and %.0f us stream wake-up, comm slow-down %.2f; repeat drift %.1f%%",
+                        + "rows, %.1f GB/s, %.1f us per op, %.0f us host and %.0f us stream wake-up, comm slow-down %.2f; repeat drift %.1f%%, GEMM rate drift %.1f%%",
                 measured[0] / 1e6, predicted[0] / 1e6, 100.0 * (predicted[0] - measured[0]) / measured[0],
                 measured[1] / 1e6, predicted[1] / 1e6, 100.0 * (predicted[1] - measured[1]) / measured[1],
                 profile.name(), profile.peak("f32") * 1e3, profile.gemmHalfRows(), profile.hbmGBps(),
-                profile.launchMicros(), profile.hostWakeMicros(), profile.streamWakeMicros(), profile.commSlowdown(), 100 * driftOut[0]);
+                profile.launchMicros(), profile.hostWakeMicros(), profile.streamWakeMicros(), profile.commSlowdown(), 100 * driftOut[0], 100 * speedDrift);
         System.out.println("host prediction check: " + report);
         for (int i = 0; i < 2; i++) {
             assertThat((double) predicted[i]).as(report).isBetween(0.85 * measured[i], 1.15 * measured[i]);
         }
+    }
+
+    /** The mean of two measurements of the same machine, figure by figure. */
+    private static HardwareProfile averaged(HardwareProfile a, HardwareProfile b) {
+        Map<String, Double> peaks = new TreeMap<>();
+        a.peakTflops().forEach((k, v) -> peaks.put(k, (v + b.peak(k)) / 2));
+        Map<String, Double> kernels = new TreeMap<>();
+        a.kernelGBps().forEach((k, v) -> kernels.put(k, (v + b.kernelGBps().get(k)) / 2));
+        return new HardwareProfile(a.name(), a.description(), peaks, a.gemmEfficiency(),
+                (a.gemmHalfRows() + b.gemmHalfRows()) / 2, (a.hbmGBps() + b.hbmGBps()) / 2, a.hbmEfficiency(),
+                a.memoryGiB(), a.intraGBps(), a.intraLatencyMicros(), a.interGBps(), a.interLatencyMicros(),
+                a.allToAllGBps(), (a.launchMicros() + b.launchMicros()) / 2, (a.commSlowdown() + b.commSlowdown()) / 2,
+                a.activationBytes(), a.devicesPerNode(), (a.hostWakeMicros() + b.hostWakeMicros()) / 2,
+                (a.streamWakeMicros() + b.streamWakeMicros()) / 2, kernels);
     }
 
     /** Writes the spans as a Perfetto trace under target/, to lay the host's and the sim's timelines side by side. */

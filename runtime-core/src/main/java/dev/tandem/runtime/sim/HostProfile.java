@@ -184,7 +184,7 @@ public final class HostProfile {
      * its routed counts: each rank keeps its compute stream busy with linear layers of the largest measured shape,
      * and its host thread repeatedly all-gathers a small I32 tensor over the emulated link on a second stream,
      * downloads it and waits. An iteration's time beyond the link's charge is the stream and host threads waking
-     * up, the rendezvous, and the peers' skew on a CPU the compute threads keep busy: median over ranks and
+     * up, the rendezvous, and the peers' skew on a CPU the compute threads keep busy: mean over ranks and
      * iterations, in microseconds.
      */
     private static double wakeMicros(TandemRuntime rt, int ranks, LinkEmulation link, int[][] weights,
@@ -235,8 +235,9 @@ public final class HostProfile {
         } finally {
             comms.forEach(Communicator::close);
         }
-        Arrays.sort(overhead);
-        return Math.max(0, overhead[overhead.length / 2] / 1e3);
+        // the mean, not the median: wake-ups are bimodal (a free core at once, or the next scheduler tick), and the
+        // median flips between the modes from one measurement to the next
+        return Math.max(0, Arrays.stream(overhead).average().orElse(0) / 1e3);
     }
 
     /**
@@ -244,7 +245,7 @@ public final class HostProfile {
      * streams wait for each other: on each device, one stream runs linear layers of the largest measured shape and
      * records an event after each; a second stream waits for each event and then runs a host callback. The time
      * from the end of a product (its trace span) to the callback is the waiting stream's thread waking up and being
-     * scheduled while the compute threads keep the CPU busy: median over devices and products, in microseconds.
+     * scheduled while the compute threads keep the CPU busy: mean over devices and products, in microseconds.
      */
     private static double streamWakeMicros(TandemRuntime rt, int ranks, int[][] weights, double gemmFlopsPerNano) {
         int[] w = largest(weights);
@@ -300,8 +301,8 @@ public final class HostProfile {
         if (gaps.isEmpty()) {
             return 0;
         }
-        gaps.sort(Double::compare);
-        return gaps.get(gaps.size() / 2);
+        // the mean, as for the host's wake-up: the gaps are bimodal
+        return gaps.stream().mapToDouble(Double::doubleValue).average().orElse(0);
     }
 
     /**
