@@ -83,7 +83,7 @@ public final class HostProfile {
             double launchMicros = overheadMicros(rt, ranks);
             double swigluBytesPerNano = swigluRate(rt, ranks);
             double wakeMicros = ranks < 2 ? 0 : LoadedHostMeasurements.hostWakeMicros(rt, ranks, l, weights, large);
-            double streamWakeMicros = LoadedHostMeasurements.streamWakeMicros(rt, ranks, weights, large);
+            double streamWakeMicros = LoadedHostMeasurements.streamWakeMicros(rt, ranks, weights);
             double commSlowdown = ranks < 2 ? 0 : LoadedHostMeasurements.commSlowdown(rt, ranks, l, weights);
             return new HardwareProfile("host", "this machine's host backend, measured (" + ranks + " devices x "
                     + computeThreads + " threads), emulated link " + l.bandwidthGBps() + " GB/s + "

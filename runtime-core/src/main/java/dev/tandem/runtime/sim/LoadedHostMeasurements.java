@@ -96,7 +96,7 @@ final class LoadedHostMeasurements {
      * from the end of a product (its trace span) to the callback is the waiting stream's thread waking up and being
      * scheduled while the compute threads keep the CPU busy: mean over devices and products, in microseconds.
      */
-    static double streamWakeMicros(TandemRuntime rt, int ranks, int[][] weights, double gemmFlopsPerNano) {
+    static double streamWakeMicros(TandemRuntime rt, int ranks, int[][] weights) {
         int[] w = largest(weights);
         int rows = 128;
         int products = 12;
