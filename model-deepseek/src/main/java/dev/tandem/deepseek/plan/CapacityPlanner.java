@@ -269,26 +269,30 @@ public final class CapacityPlanner {
         int devices = ranks.simulated();
         for (Step step : steps) {
             int n = step.parts().getFirst().size();
-            long[] before = new long[devices];
-            long[] stretchBefore = new long[devices];
-            for (int d = 0; d < devices; d++) {
-                before[d] = rt.usedBytes(d);
-                stretchBefore[d] = rt.contentionNanos(d);
-            }
-            // a subset runs the first ranks' parts: under the symmetry it requires, every rank's are the same
-            SimulatedForward.Step result = forward.run(step.parts().subList(0, devices), step.ids().subList(0, devices),
-                    n > 1);
-            long peak = 0;
-            long activations = 0;
-            long[] stretch = new long[devices];
-            for (int d = 0; d < devices; d++) {
-                peak = Math.max(peak, rt.peakBytes(d));
-                activations = Math.max(activations, rt.peakBytes(d) - before[d]);
-                stretch[d] = rt.contentionNanos(d) - stretchBefore[d];
-            }
-            predictions.add(predict(n == 1 ? "sequential" : n == 2 ? "dbo" : "overlap x" + n, n, result, stretch,
-                    peak, activations));
-            spans.add(result.spans());
+            // devices that share compute (the host profile) run the step twice: see SimRuntime.rehearseAndRun
+            Simulated simulated = rt.rehearseAndRun(() -> {
+                long[] before = new long[devices];
+                long[] stretchBefore = new long[devices];
+                for (int d = 0; d < devices; d++) {
+                    before[d] = rt.usedBytes(d);
+                    stretchBefore[d] = rt.contentionNanos(d);
+                }
+                // a subset runs the first ranks' parts: under the symmetry it requires, every rank's are the same
+                SimulatedForward.Step result = forward.run(step.parts().subList(0, devices),
+                        step.ids().subList(0, devices), n > 1);
+                long peak = 0;
+                long activations = 0;
+                long[] stretch = new long[devices];
+                for (int d = 0; d < devices; d++) {
+                    peak = Math.max(peak, rt.peakBytes(d));
+                    activations = Math.max(activations, rt.peakBytes(d) - before[d]);
+                    stretch[d] = rt.contentionNanos(d) - stretchBefore[d];
+                }
+                return new Simulated(predict(n == 1 ? "sequential" : n == 2 ? "dbo" : "overlap x" + n, n, result,
+                        stretch, peak, activations), result.spans());
+            });
+            predictions.add(simulated.prediction());
+            spans.add(simulated.spans());
         }
         Prediction sequential = predictions.getFirst();
         Prediction best = sequential;
@@ -321,6 +325,10 @@ public final class CapacityPlanner {
         double imbalance = setup.routing().rankImbalance(setup.model().nRoutedExperts(), setup.ep());
         return new Plan(setup, predictions, best, reason, imbalance, (System.nanoTime() - t0) / 1_000_000,
                 spans.get(bestIndex), ranks);
+    }
+
+    /** One simulated step: its prediction and its trace. */
+    private record Simulated(Prediction prediction, List<TraceSpan> spans) {
     }
 
     private static Prediction bestOverlap(List<Prediction> predictions) {

@@ -50,6 +50,46 @@ class RoutingReplayTest {
         assertThat(uneven).isTrue();
     }
 
+    @Test
+    void aRehearsedForwardRoutesTheSameTokensInBothRuns() {
+        List<Map<Long, int[]>> host = routing(TandemRuntime.open(RuntimeOptions.defaults().withBackend("host")
+                .withDeviceCount(2)));
+        List<List<int[]>> recorded = new ArrayList<>();
+        host.forEach(calls -> recorded.add(List.copyOf(calls.values())));
+        // devices that share compute run each step twice (SimRuntime.rehearseAndRun): the routing is rewound
+        List<Map<Long, int[]>> heard = List.of(new TreeMap<>(), new TreeMap<>());
+        int[] firstForward = new int[2];
+        try (SimRuntime sim = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(2), SimSettings.of(
+                HardwareProfile.load("910b2").withAloneSpeedup(1)).withRouting(RoutingModel.replay(recorded)));
+             DecoderRunner runner = new DecoderRunner(sim, CONFIG, WeightSource.random(CONFIG, 7), 0, 3,
+                     DecoderRunner.Options.defaults(2).withScheduling(DecoderRunner.Scheduling.OVERLAPPED))) {
+            runner.expertLoadListener((rank, layer, microBatch, sequence, counts) -> {
+                synchronized (heard) {
+                    heard.get(rank).put(sequence, counts);
+                }
+            });
+            sim.rehearseAndRun(() -> runner.forward(requests(0, 2)));
+            firstForward[0] = heard.get(0).size() / 2;
+            firstForward[1] = heard.get(1).size() / 2;
+            sim.rehearseAndRun(() -> runner.forward(requests(10, 1)));
+        }
+        for (int r = 0; r < 2; r++) {
+            List<int[]> calls = recorded.get(r);
+            List<int[]> overlapped = calls.subList(0, firstForward[r]);
+            List<int[]> sequential = calls.subList(firstForward[r], calls.size());
+            List<int[]> expected = new ArrayList<>();
+            expected.addAll(overlapped);
+            expected.addAll(overlapped);
+            expected.addAll(sequential);
+            expected.addAll(sequential);
+            List<int[]> replayed = List.copyOf(heard.get(r).values());
+            assertThat(replayed).as("rank %d", r).hasSameSizeAs(expected);
+            for (int i = 0; i < expected.size(); i++) {
+                assertThat(replayed.get(i)).as("rank %d call %d", r, i).containsExactly(expected.get(i));
+            }
+        }
+    }
+
     /** Per rank, the routing calls of one overlapped and one sequential forward, by call number. */
     private static List<Map<Long, int[]>> routing(TandemRuntime rt) {
         List<Map<Long, int[]>> calls = List.of(new TreeMap<>(), new TreeMap<>());

@@ -69,6 +69,31 @@ class CapacityPlannerTest {
     }
 
     /**
+     * Devices that share compute (the host profile's {@code host.alone.speedup}): with balanced routing every rank
+     * computes at the same virtual times, so nothing changes; with skewed routing the busiest ranks compute on while
+     * the others wait in the all-to-all, faster for it, so the step shortens, but by less than the speed-up.
+     */
+    @Test
+    void devicesThatShareComputeSpeedUpWhileOthersWait() {
+        HardwareProfile h800 = HardwareProfile.load("h800").withCommSlowdown(0);
+        HardwareProfile shared = h800.withAloneSpeedup(1);
+        CapacityPlanner.Plan balanced = CapacityPlanner.plan(v2lite(h800, 8, 1024), false);
+        CapacityPlanner.Plan balancedShared = CapacityPlanner.plan(v2lite(shared, 8, 1024), false);
+        assertThat(balancedShared.sequential().stepNanos()).isEqualTo(balanced.sequential().stepNanos());
+
+        RoutingModel skew = RoutingModel.zipf(1.2, 1);
+        PlanSetup alone = new PlanSetup("deepseek-v2-lite", DeepSeekConfig.preset("deepseek-v2-lite"), 3, h800, 1,
+                AttentionMode.DP, 1, 8, "bf16", 8, 1024, 0, 0, 2, skew);
+        PlanSetup sharing = new PlanSetup("deepseek-v2-lite", DeepSeekConfig.preset("deepseek-v2-lite"), 3, shared, 1,
+                AttentionMode.DP, 1, 8, "bf16", 8, 1024, 0, 0, 2, skew);
+        long own = CapacityPlanner.plan(alone, false).sequential().stepNanos();
+        long shares = CapacityPlanner.plan(sharing, false).sequential().stepNanos();
+        assertThat(shares).isLessThan(own).isGreaterThan(own / 2);
+        // deterministic like every plan
+        assertThat(CapacityPlanner.plan(sharing, false).sequential().stepNanos()).isEqualTo(shares);
+    }
+
+    /**
      * The all-to-all-v sizes come from an all-gather of every rank's per-expert counts, which outgrows the sim's
      * data limit at large EP (256 experts x 128 ranks x 4 bytes = 128 KiB): the gathered counts must still carry
      * data, or the step routes no tokens. Same tokens per device, so per-device traffic barely changes with EP.

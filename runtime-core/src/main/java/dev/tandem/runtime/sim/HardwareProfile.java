@@ -52,13 +52,19 @@ import java.util.TreeMap;
  *                          memory bandwidth (keys {@code kernel.NAME.gbps}, optional): the host profile measures its
  *                          exponential-bound {@code swiglu}; kernels not listed move their bytes at
  *                          {@code hbmGBps x hbmEfficiency}
+ * @param aloneSpeedup      {@code s}: the devices share compute units (the host's devices share the CPU's cores),
+ *                          and a kernel runs {@code 1 + s} times faster while no other device computes than while
+ *                          all of them do (the rates above are those with all devices busy). Key
+ *                          {@code host.alone.speedup}, optional (0: each device computes on its own units, as every
+ *                          accelerator does); the {@code host} profile measures it. The simulation charges it through
+ *                          {@link SimRuntime#rehearse(Runnable)}
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
                               double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
                               Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
                               int activationBytes, int devicesPerNode, double hostWakeMicros,
-                              double streamWakeMicros, Map<String, Double> kernelGBps) {
+                              double streamWakeMicros, Map<String, Double> kernelGBps, double aloneSpeedup) {
 
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
@@ -86,11 +92,47 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         }
         nonNegative("host.wake.us", hostWakeMicros);
         nonNegative("stream.wake.us", streamWakeMicros);
+        nonNegative("host.alone.speedup", aloneSpeedup);
+    }
+
+    /**
+     * A profile whose devices do not share compute units ({@code aloneSpeedup} 0).
+     *
+     * @param name               profile name
+     * @param description        one line: what device, and how its figures were obtained
+     * @param peakTflops         dense peak per compute dtype
+     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
+     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
+     * @param hbmGBps            memory bandwidth, GB/s
+     * @param hbmEfficiency      fraction of it element-wise kernels reach
+     * @param memoryGiB          device memory capacity, GiB
+     * @param intraGBps          per-device link bandwidth inside a node, GB/s
+     * @param intraLatencyMicros latency of one collective inside a node
+     * @param interGBps          per-device bandwidth to other nodes, GB/s
+     * @param interLatencyMicros latency of one collective across nodes
+     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
+     * @param launchMicros       host time to issue one operation
+     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
+     * @param activationBytes    bytes per activation element (0: as stored)
+     * @param devicesPerNode     devices in one node
+     * @param hostWakeMicros     the host thread's wake-up after a blocking wait
+     * @param streamWakeMicros   a stream's wake-up after waiting for another
+     * @param kernelGBps         own rates of named element-wise kernels, GB/s
+     */
+    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
+                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
+                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
+                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
+                           int activationBytes, int devicesPerNode, double hostWakeMicros, double streamWakeMicros,
+                           Map<String, Double> kernelGBps) {
+        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
+                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
+                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, 0);
     }
 
     /**
      * A profile that does not model the host's or the streams' wake-ups ({@code hostWakeMicros} and
-     * {@code streamWakeMicros} 0) and gives no kernel its own rate.
+     * {@code streamWakeMicros} 0), gives no kernel its own rate and whose devices do not share compute units.
      *
      * @param name               profile name
      * @param description        one line: what device, and how its figures were obtained
@@ -117,7 +159,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                            int activationBytes, int devicesPerNode) {
         this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
                 intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
-                activationBytes, devicesPerNode, 0, 0, Map.of());
+                activationBytes, devicesPerNode, 0, 0, Map.of(), 0);
     }
 
     private static void nonNegative(String key, double v) {
@@ -193,7 +235,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 number(p, "memory.gib"), number(p, "link.intra.gbps"), number(p, "link.intra.latency.us"),
                 number(p, "link.inter.gbps"), number(p, "link.inter.latency.us"), a2a, number(p, "launch.us"),
                 number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"),
-                optional(p, "host.wake.us"), optional(p, "stream.wake.us"), kernels);
+                optional(p, "host.wake.us"), optional(p, "stream.wake.us"), kernels, optional(p, "host.alone.speedup"));
     }
 
     private static double optional(Properties p, String key) {
@@ -223,7 +265,23 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile withCommSlowdown(double slowdown) {
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
-                launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps);
+                launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps,
+                aloneSpeedup);
+    }
+
+    /**
+     * This profile with devices that share compute units (0: they do not), e.g. to see what sharing costs a
+     * schedule.
+     *
+     * @param speedup {@code s} (see {@link #aloneSpeedup()}), at least 0
+     * @return a copy with that speed-up
+     * @throws InvalidArgumentException if {@code speedup} is negative or not finite
+     */
+    public HardwareProfile withAloneSpeedup(double speedup) {
+        return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
+                hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
+                launchMicros, commSlowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros,
+                kernelGBps, speedup);
     }
 
     /**
@@ -235,6 +293,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile withDevicesPerNode(int devices) {
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
-                launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros, streamWakeMicros, kernelGBps);
+                launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros, streamWakeMicros, kernelGBps,
+                aloneSpeedup);
     }
 }

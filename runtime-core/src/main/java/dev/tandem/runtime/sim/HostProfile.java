@@ -22,7 +22,9 @@ import java.util.concurrent.CompletableFuture;
  * exponentials on a CPU) and per-operation overhead, each measured with {@code ranks} devices busy at once (they
  * share the CPU, as they do in a host run); the host's wake-up after a blocking count exchange and a stream's after
  * waiting for another, while the devices compute ({@link HardwareProfile#hostWakeMicros()},
- * {@link HardwareProfile#streamWakeMicros()}); and the emulated {@link LinkEmulation} as the interconnect.
+ * {@link HardwareProfile#streamWakeMicros()}); how much faster the GEMMs run on one device while the others idle
+ * ({@link HardwareProfile#aloneSpeedup()}: the devices share the CPU's cores); and the emulated
+ * {@link LinkEmulation} as the interconnect.
  * Never fitted to an overlap result.
  */
 public final class HostProfile {
@@ -85,13 +87,15 @@ public final class HostProfile {
             double wakeMicros = ranks < 2 ? 0 : LoadedHostMeasurements.hostWakeMicros(rt, ranks, l, weights, large);
             double streamWakeMicros = LoadedHostMeasurements.streamWakeMicros(rt, ranks, weights);
             double commSlowdown = ranks < 2 ? 0 : LoadedHostMeasurements.commSlowdown(rt, ranks, l, weights);
+            // the same products on one device while the others idle: how much the devices share the cores
+            double aloneSpeedup = ranks < 2 ? 0 : Math.max(0, gemmFlopsPerNano(rt, 1, 256, weights) / large - 1);
             return new HardwareProfile("host", "this machine's host backend, measured (" + ranks + " devices x "
                     + computeThreads + " threads), emulated link " + l.bandwidthGBps() + " GB/s + "
                     + l.latencyMicros() + " us", Map.of("f32", peakFlopsPerNano / 1e3, "bf16", peakFlopsPerNano / 1e3),
                     1.0, halfRows, bytesPerNano, 1.0, Runtime.getRuntime().maxMemory() / (double) (1L << 30),
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
                     launchMicros, commSlowdown, 0, Math.max(ranks, 1) * 1024, wakeMicros, streamWakeMicros,
-                    Map.of("swiglu", swigluBytesPerNano));
+                    Map.of("swiglu", swigluBytesPerNano), aloneSpeedup);
         }
     }
 

@@ -202,6 +202,15 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     /**
      * Charges one operation issue on {@code stream} to the host and returns the time the operation becomes available.
      */
+    /** Routing calls issued so far (a rehearsal rewinds them, so the run after it routes the same tokens). */
+    long routingCalls() {
+        return routingCalls.get();
+    }
+
+    void rewindRoutingCalls(long calls) {
+        routingCalls.set(calls);
+    }
+
     long issue(SimStream stream, boolean charged) {
         if (issuedSinceWait == null) {
             issuedSinceWait = stream;

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
  * A simulated machine: devices whose operations take virtual time from a {@link CostModel}. Operations resolve
@@ -49,6 +50,7 @@ public final class SimRuntime extends Handle implements TandemRuntime {
     private final List<SimGroup> groups = new ArrayList<>();
     private boolean wake;   // guarded by the lock: a stream reached a position a host thread waits for
     private final Contention contention;   // null when the profile's comm.slowdown is 0
+    private final ComputeSharing sharing;   // null when the devices do not share compute (or there is one)
     private int pumping;   // guarded by the lock: nesting of pump on the thread holding it
     private long activity;   // guarded by the lock: issues, waits and polls so far
 
@@ -70,6 +72,8 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         for (int i = 0; i < count; i++) {
             devices.add(new SimDevice(this, i, capacity));
         }
+        double alone = settings.profile().aloneSpeedup();
+        this.sharing = alone > 0 && count > 1 ? new ComputeSharing(alone, count) : null;
     }
 
     @Override
@@ -220,6 +224,58 @@ public final class SimRuntime extends Handle implements TandemRuntime {
         }
     }
 
+    /**
+     * Runs {@code step} as devices that share compute units run it ({@link HardwareProfile#aloneSpeedup()} above 0,
+     * as the host's devices share the CPU), and returns what it returns. Such a device's kernel runs faster while
+     * fewer other devices compute, which its own timeline cannot know when it resolves, so the step runs twice: a
+     * rehearsal at the all-busy rates records when each device computes, then the step runs again and each kernel,
+     * matched by its order of issue on its device, costs what its rehearsed interval costs at the shared rates (see
+     * {@link HardwareProfile#aloneSpeedup()}). Both runs take virtual time, memory and trace spans; the routing model
+     * is rewound after the rehearsal, so the second run routes the same tokens. {@code step} must issue the same
+     * kernels each time and wait for its devices before it returns. Without sharing (or with one device) it runs
+     * {@code step} once.
+     *
+     * @param step the work, e.g. a forward that synchronizes its devices at the end
+     * @param <T>  what it returns
+     * @return the second run's result (the only one without sharing)
+     */
+    public <T> T rehearseAndRun(Supplier<T> step) {
+        Objects.requireNonNull(step, "step");
+        if (sharing == null) {
+            return step.get();
+        }
+        long[] calls = new long[devices.size()];
+        synchronized (lock) {
+            for (int d = 0; d < calls.length; d++) {
+                calls[d] = devices.get(d).routingCalls();
+            }
+            sharing.beginRehearsal();
+        }
+        boolean rehearsed = false;
+        try {
+            step.get();
+            rehearsed = true;
+        } finally {
+            synchronized (lock) {
+                if (rehearsed) {
+                    sharing.endRehearsal();
+                } else {
+                    sharing.disarm();
+                }
+                for (int d = 0; d < calls.length; d++) {
+                    devices.get(d).rewindRoutingCalls(calls[d]);
+                }
+            }
+        }
+        try {
+            return step.get();
+        } finally {
+            synchronized (lock) {
+                sharing.disarm();
+            }
+        }
+    }
+
     /** Restarts peak-memory tracking on every device at the current use. */
     public void resetPeaks() {
         devices.forEach(SimDevice::resetPeak);
@@ -264,6 +320,11 @@ public final class SimRuntime extends Handle implements TandemRuntime {
 
     void register(SimStream s) {
         streams.add(s);
+    }
+
+    /** Compute shared between devices, or null when they do not share it. */
+    ComputeSharing computeSharing() {
+        return sharing;
     }
 
     /** The contention model, or null when compute is not slowed by communication. */

@@ -60,6 +60,8 @@ final class SimStream extends StreamHandle {
         final double cost;
         final Runnable action;
         int role;
+        /** A kernel's issue index on its device (see {@link ComputeSharing}); -1 for other operations. */
+        int kernelIndex = -1;
         /** A kernel whose end waits for the device's communication to be known (counted once in the runtime). */
         boolean deferred;
         SimStream target;
@@ -112,8 +114,16 @@ final class SimStream extends StreamHandle {
     void enqueueWork(String name, double costNanos, Runnable action, int role) {
         synchronized (runtime.lock()) {
             checkUsable(name);
-            Op op = new Op(WORK, name, tag(), device.issue(this, true), costNanos, action);
+            ComputeSharing sharing = runtime.computeSharing();
+            int index = -1;
+            double cost = costNanos;
+            if (sharing != null && role == COMPUTE) {
+                index = sharing.issue(device.id());
+                cost *= sharing.factor(device.id(), index);   // 1 for index -1
+            }
+            Op op = new Op(WORK, name, tag(), device.issue(this, true), cost, action);
             op.role = role;
+            op.kernelIndex = index;
             add(op);
         }
     }
@@ -219,6 +229,9 @@ final class SimStream extends StreamHandle {
                             device.commActivity().stretched(end - start - Math.round(op.cost));
                         } else {
                             end = start + Math.round(op.cost);
+                        }
+                        if (op.kernelIndex >= 0) {
+                            runtime.computeSharing().resolved(device.id(), op.kernelIndex, start, end);
                         }
                         if (op.action != null) {
                             try {
