@@ -54,6 +54,20 @@ class CapacityPlannerTest {
         assertThat(dbo.stepNanos() - dboFree.stepNanos()).isLessThanOrEqualTo(dbo.contentionNanos());
     }
 
+    /**
+     * Peak memory is taken in virtual time ({@code MemoryTimeline}): with compute slowed by communication the engine
+     * defers kernels and resolves frees later in real time, after the host issued further allocations. Sequential's
+     * timeline does not change with the slow-down, so neither may its memory.
+     */
+    @Test
+    void peakActivationMemoryDoesNotDependOnWhenTheEngineResolvesFrees() {
+        HardwareProfile h800 = HardwareProfile.load("h800");
+        CapacityPlanner.Plan contended = CapacityPlanner.plan(v2lite(h800, 8, 2048));
+        CapacityPlanner.Plan free = CapacityPlanner.plan(v2lite(h800.withCommSlowdown(0), 8, 2048));
+        assertThat(contended.sequential().activationBytes()).isEqualTo(free.sequential().activationBytes());
+        assertThat(contended.sequential().peakBytes()).isEqualTo(free.sequential().peakBytes());
+    }
+
     private static PlanSetup v2lite(HardwareProfile hardware, int count, int length) {
         return new PlanSetup("deepseek-v2-lite", DeepSeekConfig.preset("deepseek-v2-lite"), 3, hardware, 1,
                 AttentionMode.DP, 1, 8, "bf16", count, length, 0, 0, 2, RoutingModel.balanced());

@@ -35,8 +35,9 @@ import java.util.Map;
  * or wait for {@link #STALL_NANOS} (real time) while a thread waits, its earliest deferred kernel ends with what is
  * known, so it cannot hang; only such a program's times may depend on thread timing.
  *
- * <p>Memory is counted when the engine resolves frees (stream-ordered releases in host callbacks), so with
- * deferred kernels the host issues further ahead of those frees, as it does on a device.
+ * <p>Frees (stream-ordered releases in host callbacks) resolve late in real time while kernels are deferred, so the
+ * host issues further allocations first; the peak memory is therefore taken in virtual time
+ * ({@link MemoryTimeline}), where each free counts at the virtual time it took effect.
  */
 final class Contention {
     /** Real time without any activity in the engine after which a waiting thread ends a deferred kernel anyway. */
@@ -72,21 +73,10 @@ final class Contention {
         }
         CommActivity activity = device.commActivity();
         if (activity.size() > 256) {
-            activity.forgetBefore(floor(device));
+            activity.forgetBefore(device.floor());
         }
         long end = activity.end(start, cost, slow, open[0]);
         return force || known >= end ? end : -1;
-    }
-
-    /** No kernel of {@code device} can start before this: its host clock and its busy streams' clocks. */
-    private static long floor(SimDevice device) {
-        long floor = device.hostClock();
-        for (SimStream s : device.engineStreams()) {
-            if (!s.isEmptyQueue()) {
-                floor = Math.min(floor, s.clock());
-            }
-        }
-        return floor;
     }
 
     /** The earliest time the host can issue more for {@code device}. */

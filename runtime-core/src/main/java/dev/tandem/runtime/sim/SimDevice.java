@@ -41,7 +41,7 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     private final List<SimCommunicator> communicators = new CopyOnWriteArrayList<>();
     private SimBuffer buffers;   // head of the open buffers' list, guarded by the runtime lock
     private long used;
-    private long peak;
+    private final MemoryTimeline memory = new MemoryTimeline();
     private long hostClock;
     /** The stream issued to since the host last really waited, and whether others were too (runtime lock held). */
     private SimStream issuedSinceWait;
@@ -117,7 +117,7 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
                         + (capacity - used) + " of " + capacity + " bytes free");
             }
             used += bytes;
-            peak = Math.max(peak, used);
+            memory.add(hostClock, bytes, floor());
             SimBuffer buffer = new SimBuffer(this, owner, bytes, bytes <= runtime.settings().dataBytesLimit());
             buffer.next = buffers;
             if (buffers != null) {
@@ -144,12 +144,27 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
             buffer.previous = null;
             buffer.next = null;
             used -= buffer.byteSize();
+            // a stream-ordered release takes effect when the engine resolves it, a direct one on the host's clock
+            long at = runtime.resolvingAt();
+            memory.add(at >= 0 ? at : hostClock, -buffer.byteSize(), floor());
         }
     }
 
+    /** No operation of this device can start before this: its host clock and its busy streams' clocks. */
+    long floor() {
+        long floor = hostClock;
+        for (SimStream s : engineStreams) {
+            if (!s.isEmptyQueue()) {
+                floor = Math.min(floor, s.clock());
+            }
+        }
+        return floor;
+    }
+
+    /** The peak of allocated bytes over virtual time since the last reset (see {@link MemoryTimeline}). */
     long peakBytes() {
         synchronized (runtime.lock()) {
-            return peak;
+            return memory.peak();
         }
     }
 
@@ -161,7 +176,7 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
 
     void resetPeak() {
         synchronized (runtime.lock()) {
-            peak = used;
+            memory.reset();
         }
     }
 
@@ -192,6 +207,15 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
         ensureOpen("device " + name());
     }
 
+    /** Routing calls issued so far (a rehearsal rewinds them, so the run after it routes the same tokens). */
+    long routingCalls() {
+        return routingCalls.get();
+    }
+
+    void rewindRoutingCalls(long calls) {
+        routingCalls.set(calls);
+    }
+
     // ---- host clock (guarded by the runtime lock) ----
 
     /** The host's virtual time for the thread driving this device. */
@@ -202,15 +226,6 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     /**
      * Charges one operation issue on {@code stream} to the host and returns the time the operation becomes available.
      */
-    /** Routing calls issued so far (a rehearsal rewinds them, so the run after it routes the same tokens). */
-    long routingCalls() {
-        return routingCalls.get();
-    }
-
-    void rewindRoutingCalls(long calls) {
-        routingCalls.set(calls);
-    }
-
     long issue(SimStream stream, boolean charged) {
         if (issuedSinceWait == null) {
             issuedSinceWait = stream;

@@ -53,6 +53,7 @@ public final class SimRuntime extends Handle implements TandemRuntime {
     private final ComputeSharing sharing;   // null when the devices do not share compute (or there is one)
     private int pumping;   // guarded by the lock: nesting of pump on the thread holding it
     private long activity;   // guarded by the lock: issues, waits and polls so far
+    private long resolvingAt = -1;   // guarded by the lock: virtual time of the operation whose action runs now
 
     /**
      * Opens {@code options.deviceCount()} simulated devices (default: one node of the profile).
@@ -320,6 +321,16 @@ public final class SimRuntime extends Handle implements TandemRuntime {
 
     void register(SimStream s) {
         streams.add(s);
+    }
+
+    /** The virtual time of the operation whose action the engine runs now, or -1 outside one; lock held. */
+    long resolvingAt() {
+        return resolvingAt;
+    }
+
+    /** The engine runs the action of an operation that resolved at {@code time} (-1: none); lock held. */
+    void resolving(long time) {
+        resolvingAt = time;
     }
 
     /** Compute shared between devices, or null when they do not share it. */

@@ -234,10 +234,14 @@ final class SimStream extends StreamHandle {
                             runtime.computeSharing().resolved(device.id(), op.kernelIndex, start, end);
                         }
                         if (op.action != null) {
+                            long outer = runtime.resolvingAt();
+                            runtime.resolving(end);
                             try {
                                 op.action.run();
                             } catch (RuntimeException | Error e) {
                                 fail(op.name, e);
+                            } finally {
+                                runtime.resolving(outer);
                             }
                         }
                     }
