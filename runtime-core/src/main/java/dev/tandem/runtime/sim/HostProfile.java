@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A {@link HardwareProfile} for the running machine, measured from the host backend's own kernels: F32 GEMM rate
@@ -182,7 +181,10 @@ public final class HostProfile {
         Runnable prepare(Device device, Stream stream);
     }
 
-    /** Median of three timed runs of the prepared work on all devices at once, nanoseconds. */
+    /**
+     * Median of three timed runs of the prepared work on all devices at once (a thread per device, released
+     * together), nanoseconds.
+     */
     private static double timeOnAll(TandemRuntime rt, int ranks, Setup setup) {
         List<Stream> streams = new ArrayList<>();
         List<Runnable> work = new ArrayList<>();
@@ -194,19 +196,12 @@ public final class HostProfile {
         }
         double[] times = new double[3];
         for (int rep = -1; rep < 3; rep++) {
-            long start = System.nanoTime();
-            List<CompletableFuture<Void>> all = new ArrayList<>();
-            for (int r = 0; r < ranks; r++) {
-                Runnable w = work.get(r);
-                Stream s = streams.get(r);
-                all.add(CompletableFuture.runAsync(() -> {
-                    w.run();
-                    s.synchronize();
-                }));
-            }
-            all.forEach(CompletableFuture::join);
+            long took = RankThreads.together(ranks, "tandem-measure", r -> {
+                work.get(r).run();
+                streams.get(r).synchronize();
+            });
             if (rep >= 0) {
-                times[rep] = System.nanoTime() - start;
+                times[rep] = took;
             }
         }
         Arrays.sort(times);
