@@ -27,10 +27,8 @@ class RoutingReplayTest {
 
     @Test
     void aSimulatedForwardReplaysTheHostsRoutingCallForCall() {
-        List<Map<Long, int[]>> host = routing(TandemRuntime.open(RuntimeOptions.defaults().withBackend("host")
-                .withDeviceCount(2)));
-        List<List<int[]>> recorded = new ArrayList<>();
-        host.forEach(calls -> recorded.add(List.copyOf(calls.values())));
+        List<Map<Long, int[]>> host = hostRouting();
+        List<List<int[]>> recorded = inCallOrder(host);
         SimRuntime sim = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(2).withTracing(true),
                 SimSettings.of(HardwareProfile.load("910b2")).withRouting(RoutingModel.replay(recorded)));
         List<Map<Long, int[]>> replayed = routing(sim);
@@ -52,10 +50,7 @@ class RoutingReplayTest {
 
     @Test
     void aRehearsedForwardRoutesTheSameTokensInBothRuns() {
-        List<Map<Long, int[]>> host = routing(TandemRuntime.open(RuntimeOptions.defaults().withBackend("host")
-                .withDeviceCount(2)));
-        List<List<int[]>> recorded = new ArrayList<>();
-        host.forEach(calls -> recorded.add(List.copyOf(calls.values())));
+        List<List<int[]>> recorded = inCallOrder(hostRouting());
         // devices that share compute run each step twice (SimRuntime.rehearseAndRun): the routing is rewound
         List<Map<Long, int[]>> heard = List.of(new TreeMap<>(), new TreeMap<>());
         int[] firstForward = new int[2];
@@ -88,6 +83,18 @@ class RoutingReplayTest {
                 assertThat(replayed.get(i)).as("rank %d call %d", r, i).containsExactly(expected.get(i));
             }
         }
+    }
+
+    /** The routing of two host ranks (one overlapped and one sequential forward). */
+    private static List<Map<Long, int[]>> hostRouting() {
+        return routing(TandemRuntime.open(RuntimeOptions.defaults().withBackend("host").withDeviceCount(2)));
+    }
+
+    /** Per rank, the calls' counts in call order, as {@link RoutingModel#replay} takes them. */
+    private static List<List<int[]>> inCallOrder(List<Map<Long, int[]>> routing) {
+        List<List<int[]>> out = new ArrayList<>();
+        routing.forEach(calls -> out.add(List.copyOf(calls.values())));
+        return out;
     }
 
     /** Per rank, the routing calls of one overlapped and one sequential forward, by call number. */
