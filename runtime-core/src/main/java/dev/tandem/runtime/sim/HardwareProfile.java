@@ -57,7 +57,7 @@ import java.util.TreeMap;
  *                          all of them do (the rates above are those with all devices busy). Key
  *                          {@code host.alone.speedup}, optional (0: each device computes on its own units, as every
  *                          accelerator does); the {@code host} profile measures it. The simulation charges it through
- *                          {@link SimRuntime#rehearse(Runnable)}
+ *                          {@link SimRuntime#rehearseAndRun(java.util.function.Supplier)}
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
