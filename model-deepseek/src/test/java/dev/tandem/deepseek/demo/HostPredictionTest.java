@@ -313,17 +313,19 @@ class HostPredictionTest {
         return b.toString();
     }
 
-    /** Per-operation totals of each rank (device), e.g. {@code d1 compute:allToAllV}. */
+    /** Per-operation totals of each rank (device) and stage, e.g. {@code d1 compute:matmul experts}. */
     private static String totals(List<TraceSpan> spans) {
         Map<String, Long> sum = new TreeMap<>();
         Map<String, Integer> count = new TreeMap<>();
         for (var s : spans) {
-            String key = "d" + s.device() + " " + s.stream().replaceFirst("^rank\\d+-", "") + ":" + s.name();
+            // the stage tag without layer and micro-batch numbers: expert GEMMs apart from attention's
+            String stage = s.tag() == null || s.tag().isEmpty() ? "" : " " + s.tag().replaceAll("^mb\\d+/L\\d+/", "");
+            String key = "d" + s.device() + " " + s.stream().replaceFirst("^rank\\d+-", "") + ":" + s.name() + stage;
             sum.merge(key, s.durationNanos(), Long::sum);
             count.merge(key, 1, Integer::sum);
         }
         StringBuilder b = new StringBuilder();
-        sum.forEach((k, v) -> b.append(String.format(Locale.ROOT, "%n  %-40s %5d ops %9.2f ms", k, count.get(k),
+        sum.forEach((k, v) -> b.append(String.format(Locale.ROOT, "%n  %-52s %5d ops %9.2f ms", k, count.get(k),
                 v / 1e6)));
         return b.toString();
     }
