@@ -50,10 +50,8 @@ final class LoadedHostMeasurements {
                 CommunicatorOptions.defaults().withLink(link));
         double[] overhead = new double[ranks * iterations];
         int[] wk = w;
-        List<CompletableFuture<Void>> all = new ArrayList<>();
-        for (int r = 0; r < ranks; r++) {
-            int rank = r;
-            all.add(CompletableFuture.runAsync(() -> {
+        try {
+            RankThreads.together(ranks, "tandem-measure", rank -> {
                 Device dev = rt.device(rank);
                 try (Stream compute = dev.createStream("measure-compute");
                      Stream side = dev.createStream("measure-counts")) {
@@ -77,10 +75,7 @@ final class LoadedHostMeasurements {
                     }
                     compute.synchronize();
                 }
-            }, task -> Thread.ofPlatform().name("tandem-measure-" + rank).start(task)));
-        }
-        try {
-            all.forEach(CompletableFuture::join);
+            });
         } finally {
             comms.forEach(Communicator::close);
         }
@@ -103,38 +98,34 @@ final class LoadedHostMeasurements {
         long[][] woke = new long[ranks][products];
         rt.tracer().clear();
         rt.tracer().enable();
-        List<CompletableFuture<Void>> all = new ArrayList<>();
         List<String> producers = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
-            int rank = r;
-            Device dev = rt.device(rank);
-            String producer = "measure-wake-producer-" + rank;
-            producers.add(producer);
-            all.add(CompletableFuture.runAsync(() -> {
-                try (Stream compute = dev.createStream(producer);
-                     Stream waiting = dev.createStream("measure-wake-waiter-" + rank)) {
-                    Runnable product = linearLayer(dev, compute, rows, w);
-                    compute.synchronize();
-                    List<Event> events = new ArrayList<>();
-                    try {
-                        for (int i = 0; i < products; i++) {
-                            product.run();
-                            Event e = dev.createEvent();
-                            events.add(e);
-                            compute.record(e);
-                            waiting.waitEvent(e);
-                            int index = i;
-                            waiting.hostCallback(() -> woke[rank][index] = System.nanoTime());
-                        }
-                        compute.synchronize();
-                        waiting.synchronize();
-                    } finally {
-                        events.forEach(Event::close);
-                    }
-                }
-            }, task -> Thread.ofPlatform().name("tandem-measure-" + rank).start(task)));
+            producers.add("measure-wake-producer-" + r);
         }
-        all.forEach(CompletableFuture::join);
+        RankThreads.together(ranks, "tandem-measure", rank -> {
+            Device dev = rt.device(rank);
+            try (Stream compute = dev.createStream(producers.get(rank));
+                 Stream waiting = dev.createStream("measure-wake-waiter-" + rank)) {
+                Runnable product = linearLayer(dev, compute, rows, w);
+                compute.synchronize();
+                List<Event> events = new ArrayList<>();
+                try {
+                    for (int i = 0; i < products; i++) {
+                        product.run();
+                        Event e = dev.createEvent();
+                        events.add(e);
+                        compute.record(e);
+                        waiting.waitEvent(e);
+                        int index = i;
+                        waiting.hostCallback(() -> woke[rank][index] = System.nanoTime());
+                    }
+                    compute.synchronize();
+                    waiting.synchronize();
+                } finally {
+                    events.forEach(Event::close);
+                }
+            }
+        });
         rt.tracer().disable();
         List<Double> gaps = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
@@ -187,30 +178,25 @@ final class LoadedHostMeasurements {
                                        List<Communicator> comms, int exchangeRows) {
         AtomicInteger computing = new AtomicInteger(ranks);
         long[] took = new long[ranks];
-        List<CompletableFuture<Void>> all = new ArrayList<>();
-        for (int r = 0; r < ranks; r++) {
-            int rank = r;
+        RankThreads.together(ranks, "tandem-measure", rank -> {
             Device dev = rt.device(rank);
-            all.add(CompletableFuture.runAsync(() -> {
-                try (Stream compute = dev.createStream("measure-contention-compute");
-                     Stream comm = dev.createStream("measure-contention-comm")) {
-                    Runnable product = linearLayer(dev, compute, rows, w);
-                    compute.synchronize();
-                    CompletableFuture<Void> exchanging = comms == null ? CompletableFuture.completedFuture(null)
-                            : CompletableFuture.runAsync(() -> exchange(dev, comm, comms.get(rank), ranks, exchangeRows,
-                            w[0], computing), task -> Thread.ofPlatform().name("tandem-measure-comm-" + rank).start(task));
-                    long start = System.nanoTime();
-                    for (int i = 0; i < products; i++) {
-                        product.run();
-                    }
-                    compute.synchronize();
-                    took[rank] = System.nanoTime() - start;
-                    computing.decrementAndGet();
-                    exchanging.join();
+            try (Stream compute = dev.createStream("measure-contention-compute");
+                 Stream comm = dev.createStream("measure-contention-comm")) {
+                Runnable product = linearLayer(dev, compute, rows, w);
+                compute.synchronize();
+                CompletableFuture<Void> exchanging = comms == null ? CompletableFuture.completedFuture(null)
+                        : CompletableFuture.runAsync(() -> exchange(dev, comm, comms.get(rank), ranks, exchangeRows,
+                        w[0], computing), task -> Thread.ofPlatform().name("tandem-measure-comm-" + rank).start(task));
+                long start = System.nanoTime();
+                for (int i = 0; i < products; i++) {
+                    product.run();
                 }
-            }, task -> Thread.ofPlatform().name("tandem-measure-" + rank).start(task)));
-        }
-        all.forEach(CompletableFuture::join);
+                compute.synchronize();
+                took[rank] = System.nanoTime() - start;
+                computing.decrementAndGet();
+                exchanging.join();
+            }
+        });
         return Arrays.stream(took).max().orElse(0);
     }
 
