@@ -3,7 +3,6 @@ package dev.tandem.runtime.host;
 import dev.tandem.runtime.DeviceBuffer;
 import dev.tandem.runtime.spi.Handle;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.HashMap;
 import java.util.Map;
@@ -19,17 +18,17 @@ final class HostBuffer extends Handle implements DeviceBuffer {
     private final HostDevice device;
     private final HostStream allocationStream;
     private final long bytes;
-    private final Arena arena;
+    private final HostMemoryCache.Block block;
     private final MemorySegment segment;
     private final Map<HostStream, Long> lastUse = new ConcurrentHashMap<>();
 
-    HostBuffer(HostDevice device, HostStream allocationStream, long bytes) {
+    HostBuffer(HostDevice device, HostStream allocationStream, long bytes, HostMemoryCache.Block block) {
         super(bytes + "-byte buffer on " + device.name());
         this.device = device;
         this.allocationStream = allocationStream;
         this.bytes = bytes;
-        this.arena = Arena.ofShared();
-        this.segment = arena.allocate(bytes, 64);
+        this.block = block;
+        this.segment = block.segment().asSlice(0, bytes);
     }
 
     @Override
@@ -67,10 +66,7 @@ final class HostBuffer extends Handle implements DeviceBuffer {
         Map<HostStream, Long> waits = new HashMap<>(lastUse);
         waits.merge(allocationStream, allocationStream.position(), Math::max);
         AtomicInteger pending = new AtomicInteger(waits.size());
-        Runnable free = () -> {
-            arena.close();
-            device.release(bytes);
-        };
+        Runnable free = () -> device.release(bytes, block);
         Runnable release = () -> {
             try {
                 device.releaser().execute(free);

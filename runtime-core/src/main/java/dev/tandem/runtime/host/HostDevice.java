@@ -45,6 +45,7 @@ final class HostDevice extends Handle implements Device, KernelLauncher {
     private final List<HostCommunicator> communicators = new CopyOnWriteArrayList<>();
     private volatile int rank = -1;
     private final ExecutorService releaser;
+    private final HostMemoryCache cache = new HostMemoryCache();
 
     HostDevice(HostRuntime runtime, int id, int computeThreads, long capacity) {
         super("host:" + id);
@@ -53,7 +54,7 @@ final class HostDevice extends Handle implements Device, KernelLauncher {
         this.capacity = capacity;
         this.pool = new ComputePool("tandem-host" + id + "-compute", computeThreads);
         this.kernels = KernelContract.wrap(new HostKernels(this, runtime.gemm()));
-        // Closing an arena costs a handshake with every thread; do it off the streams' threads.
+        // Frees wait for their streams off the streams' threads.
         this.releaser = Executors.newSingleThreadExecutor(
                 r -> Thread.ofPlatform().name("tandem-host" + id + "-release").daemon(true).unstarted(r));
     }
@@ -113,7 +114,7 @@ final class HostDevice extends Handle implements Device, KernelLauncher {
             }
         } while (!used.compareAndSet(now, now + bytes));
         try {
-            HostBuffer buffer = new HostBuffer(this, owner, bytes);
+            HostBuffer buffer = new HostBuffer(this, owner, bytes, cache.take(bytes, capacity));
             buffers.add(buffer);
             return buffer;
         } catch (OutOfMemoryError e) {
@@ -141,6 +142,7 @@ final class HostDevice extends Handle implements Device, KernelLauncher {
         List<Runnable> closes = Closer.deviceChildren(communicators, buffers, events, streams);
         closes.add(pool::close);
         closes.add(this::stopReleaser);
+        closes.add(cache::close);
         Closer.runAll(closes);
     }
 
@@ -182,8 +184,15 @@ final class HostDevice extends Handle implements Device, KernelLauncher {
         communicators.remove(communicator);
     }
 
-    void release(long bytes) {
+    /** A buffer's memory is free: its block goes to the cache for the next allocation of its size class. */
+    void release(long bytes, HostMemoryCache.Block block) {
+        cache.give(block);
         used.addAndGet(-bytes);
+    }
+
+    /** Bytes of freed memory kept for reuse (tests). */
+    long cachedBytes() {
+        return cache.cachedBytes();
     }
 
     /** Where buffers whose uses have all finished give their memory back. */
