@@ -6,6 +6,7 @@ import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.LinkEmulation;
 import dev.tandem.runtime.sim.HardwareProfile;
 import dev.tandem.runtime.sim.HostProfile;
+import dev.tandem.runtime.sim.HostWorkload;
 import dev.tandem.runtime.sim.RoutingModel;
 
 import java.util.Objects;
@@ -113,8 +114,9 @@ public record PlanSetup(String modelName, DeepSeekConfig model, int layers, Hard
 
     /**
      * A {@link HostProfile} for an engine on this machine's host backend: measured with {@code ranks} devices of
-     * {@code computeThreads} threads busy at once, the GEMM rate taken at {@code model}'s own linear-layer weight
-     * shapes ({@link #linearWeightShapes}), and the emulated {@code link}. Takes from a fraction of a second (small
+     * {@code computeThreads} threads busy at once, every kernel at {@code model}'s own shapes (the GEMM rate at its
+     * linear-layer weight shapes, {@link #linearWeightShapes}; element-wise kernels at its hidden width; attention at
+     * its heads and head dimensions), and the emulated {@code link}. Takes from a fraction of a second (small
      * models) to tens of seconds (full-size layers: the GEMMs run at their real size).
      *
      * @param model          the engine's model
@@ -129,8 +131,10 @@ public record PlanSetup(String modelName, DeepSeekConfig model, int layers, Hard
         // 0 means what the host backend makes of it: the cores shared by the ranks
         int threads = computeThreads > 0 ? computeThreads
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / ranks);
-        return HostProfile.measure(link, ranks, threads, linearWeightShapes(model, attention, ranks))
-                .withDevicesPerNode(ranks);
+        int heads = attention == AttentionMode.TP ? model.numAttentionHeads() / ranks : model.numAttentionHeads();
+        HostWorkload job = new HostWorkload(linearWeightShapes(model, attention, ranks), model.hiddenSize(),
+                Math.max(1, heads), model.qkHeadDim(), model.vHeadDim());
+        return HostProfile.measure(link, ranks, threads, job).withDevicesPerNode(ranks);
     }
 
     /**

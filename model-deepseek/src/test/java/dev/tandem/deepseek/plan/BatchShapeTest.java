@@ -81,6 +81,13 @@ class BatchShapeTest {
         assertThat(host.name()).isEqualTo("host");
         assertThat(host.devicesPerNode()).isEqualTo(2);
         assertThat(host.intraGBps()).isEqualTo(0.1);
+        // every kernel the layers run is measured at their shapes: the GEMM by rows, element-wise kernels, attention
+        assertThat(host.gemmRowsEfficiency()).containsKeys(8, 16, 32, 64, 128, 256);
+        assertThat(host.gemmRowsEfficiency().values()).allSatisfy(e -> assertThat(e).isPositive().isLessThanOrEqualTo(1))
+                .contains(1.0);
+        assertThat(host.kernelGBps()).containsOnlyKeys("add", "copy", "rmsNorm", "rope", "swiglu", "indexSelect");
+        assertThat(host.kernelMicros()).containsKeys("attention", "add");
+        assertThat(host.attentionEfficiency()).isPositive();
         PlannedScheduleAdvisor advisor = new PlannedScheduleAdvisor(PlanSetup.engine(tiny, 1, 3, 2, AttentionMode.DP,
                 host));
         var advice = advisor.advise(List.of(new RequestShape(64, 0), new RequestShape(64, 0)), 2);

@@ -7,6 +7,8 @@ import dev.tandem.runtime.Tensor;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.NavigableMap;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Costs of operations on a {@link HardwareProfile}, in nanoseconds:
@@ -16,7 +18,8 @@ import java.util.Map;
  *       products with a rank-2 right operand are linear layers and use the quantisation dtype
  *       ({@code bf16}, {@code int8} for W8A8, {@code fp8}); batched products (attention) use BF16.</li>
  *   <li>Every other kernel: bytes moved / (HBM bandwidth x hbm.efficiency), or / the kernel's own measured rate
- *       where the profile has one ({@code kernel.NAME.gbps}: the host's exponential-bound {@code swiglu}).</li>
+ *       where the profile has one ({@code kernel.NAME.gbps}: the host measures the kernels the layers call), plus
+ *       the kernel's measured fixed time per call ({@code kernel.NAME.us}) where the profile has one.</li>
  *   <li>Collectives: latency + bytes / bandwidth, with the bytes each rank puts on the wire for the algorithm
  *       (ring all-gather/all-reduce/reduce-scatter, direct all-to-all), the node-local link when the group fits
  *       in a node and the inter-node link otherwise, and the measured all-to-all bandwidth by EP size where the
@@ -82,21 +85,46 @@ public final class CostModel {
         if (name.equals("attention")) {
             return attentionNanos(reads, writes.get(0));
         }
+        double bytes = bytesMoved(name, reads, writes);
+        Double measured = profile.kernelGBps().get(name);
+        return fixedNanos(name) + (measured != null ? bytes / measured : memoryNanos(bytes));
+    }
+
+    /**
+     * The bytes an element-wise kernel moves, as its cost counts them: everything it reads and writes, except that
+     * a gather ({@code indexSelect}) and a scatter-add ({@code indexAdd}) count the rows they touch.
+     *
+     * @param name   the kernel's name
+     * @param reads  the tensors the kernel reads
+     * @param writes the tensors the kernel writes
+     * @return bytes in the modelled deployment
+     */
+    double bytesMoved(String name, List<Tensor> reads, List<Tensor> writes) {
+        return bytesMoved(name, reads, writes, this::bytes);
+    }
+
+    /** {@link #bytesMoved(String, List, List)} with each tensor's size given by {@code size}. */
+    static double bytesMoved(String name, List<Tensor> reads, List<Tensor> writes, ToDoubleFunction<Tensor> size) {
         double bytes = 0;
         switch (name) {
-            case "indexSelect" -> bytes = 2 * bytes(writes.get(0)) + bytes(reads.get(1));
-            case "indexAdd" -> bytes = 3 * bytes(reads.get(1)) + bytes(reads.get(0));
+            case "indexSelect" -> bytes = 2 * size.applyAsDouble(writes.get(0)) + size.applyAsDouble(reads.get(1));
+            case "indexAdd" -> bytes = 3 * size.applyAsDouble(reads.get(1)) + size.applyAsDouble(reads.get(0));
             default -> {
                 for (Tensor t : reads) {
-                    bytes += bytes(t);
+                    bytes += size.applyAsDouble(t);
                 }
                 for (Tensor t : writes) {
-                    bytes += bytes(t);
+                    bytes += size.applyAsDouble(t);
                 }
             }
         }
-        Double measured = profile.kernelGBps().get(name);
-        return measured != null ? bytes / measured : memoryNanos(bytes);
+        return bytes;
+    }
+
+    /** A kernel's measured fixed time per call ({@code kernel.NAME.us}), nanoseconds; 0 where not measured. */
+    private double fixedNanos(String name) {
+        Double micros = profile.kernelMicros().get(name);
+        return micros == null ? 0 : micros * 1e3;
     }
 
     /**
@@ -123,12 +151,12 @@ public final class CostModel {
         if (Double.isNaN(profile.peak(dtype))) {
             dtype = "bf16";
         }
-        double computeNanos = flops / (profile.peak(dtype) * 1e3 * gemmEfficiency(n));
+        double computeNanos = flops / (profile.peak(dtype) * 1e3 * gemmEfficiency(n) * profile.attentionEfficiency());
         double bytes = bytes(out);
         for (Tensor t : reads) {
             bytes += bytes(t);
         }
-        return Math.max(computeNanos, memoryNanos(bytes));
+        return fixedNanos("attention") + Math.max(computeNanos, memoryNanos(bytes));
     }
 
     /**
@@ -160,13 +188,30 @@ public final class CostModel {
     }
 
     /**
-     * Fraction of peak a GEMM with {@code m} rows reaches.
+     * Fraction of peak a GEMM with {@code m} rows reaches: the profile's measured row table where it has one, else
+     * its curve {@code gemm.efficiency x m / (m + gemm.half.rows)}.
      *
      * @param m rows of the GEMM
      * @return a fraction between 0 and the profile's GEMM efficiency
      */
     public double gemmEfficiency(long m) {
-        return profile.gemmEfficiency() * m / (m + profile.gemmHalfRows());
+        var measured = (NavigableMap<Integer, Double>) profile.gemmRowsEfficiency();
+        if (measured.isEmpty()) {
+            return profile.gemmEfficiency() * m / (m + profile.gemmHalfRows());
+        }
+        var lo = measured.floorEntry((int) Math.min(m, Integer.MAX_VALUE));
+        var hi = measured.ceilingEntry((int) Math.min(m, Integer.MAX_VALUE));
+        if (lo == null) {
+            return hi.getValue() * m / hi.getKey();   // fewer rows than measured: about the smallest one's time
+        }
+        if (hi == null || lo.getKey().equals(hi.getKey())) {
+            return lo.getValue();
+        }
+        // interpolate the time per row, not the rate: between two measured row counts the GEMM's time grows linearly
+        double f = (double) (m - lo.getKey()) / (hi.getKey() - lo.getKey());
+        double timeLo = lo.getKey() / lo.getValue();
+        double timeHi = hi.getKey() / hi.getValue();
+        return m / (timeLo + f * (timeHi - timeLo));
     }
 
     private static double weightBytesPerElement(String dtype) {

@@ -5,6 +5,7 @@ import dev.tandem.runtime.InvalidArgumentException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -58,13 +59,30 @@ import java.util.TreeMap;
  *                          {@code host.alone.speedup}, optional (0: each device computes on its own units, as every
  *                          accelerator does); the {@code host} profile measures it. The simulation charges it through
  *                          {@link SimRuntime#rehearseAndRun(java.util.function.Supplier)}
+ * @param gemmRowsEfficiency measured fraction of peak a GEMM reaches at a given row count m (keys
+ *                          {@code gemm.efficiency.rows.M}, optional): where present it replaces the curve
+ *                          {@code gemm.efficiency x m / (m + gemm.half.rows)}, interpolated linearly in m between
+ *                          the measured row counts, constant above the largest and proportional to m below the
+ *                          smallest (a GEMM of few rows costs about what the smallest measured one does). The
+ *                          {@code host} profile measures it: a CPU's GEMM steps with its register blocking rather
+ *                          than following a smooth curve
+ * @param kernelMicros      fixed time per call of a named kernel, beyond its bytes at its rate (keys
+ *                          {@code kernel.NAME.us}, optional, including {@code attention}): the {@code host} profile
+ *                          measures each kernel at two sizes and splits its time into this and
+ *                          {@code kernel.NAME.gbps}
+ * @param attentionEfficiency fraction of the GEMM rate at the same rows that fused attention's two products reach
+ *                          (key {@code attention.efficiency}, optional, default 1: attention runs at the GEMM
+ *                          rate); the {@code host} profile measures it, since its attention multiplies small blocks
+ *                          with exponentials in between
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
                               double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
                               Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
                               int activationBytes, int devicesPerNode, double hostWakeMicros,
-                              double streamWakeMicros, Map<String, Double> kernelGBps, double aloneSpeedup) {
+                              double streamWakeMicros, Map<String, Double> kernelGBps, double aloneSpeedup,
+                              Map<Integer, Double> gemmRowsEfficiency, Map<String, Double> kernelMicros,
+                              double attentionEfficiency) {
 
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
@@ -75,6 +93,17 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         allToAllGBps = new TreeMap<>(allToAllGBps);
         kernelGBps = Map.copyOf(kernelGBps);
         kernelGBps.forEach((kernel, gbps) -> positive("kernel." + kernel + ".gbps", gbps));
+        gemmRowsEfficiency = Collections.unmodifiableNavigableMap(new TreeMap<>(gemmRowsEfficiency));
+        gemmRowsEfficiency.forEach((rows, e) -> {
+            if (rows < 1) {
+                throw new InvalidArgumentException("profile " + name + ": gemm.efficiency.rows." + rows
+                        + " names a row count below 1");
+            }
+            positive("gemm.efficiency.rows." + rows, e);
+        });
+        kernelMicros = Map.copyOf(kernelMicros);
+        kernelMicros.forEach((kernel, us) -> nonNegative("kernel." + kernel + ".us", us));
+        positive("attention.efficiency", attentionEfficiency);
         positive("gemm.efficiency", gemmEfficiency);
         positive("hbm.gbps", hbmGBps);
         positive("hbm.efficiency", hbmEfficiency);
@@ -93,6 +122,44 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         nonNegative("host.wake.us", hostWakeMicros);
         nonNegative("stream.wake.us", streamWakeMicros);
         nonNegative("host.alone.speedup", aloneSpeedup);
+    }
+
+    /**
+     * A profile without measured per-kernel figures: the GEMM curve, no fixed time per kernel call, attention at the
+     * GEMM rate.
+     *
+     * @param name               profile name
+     * @param description        one line: what device, and how its figures were obtained
+     * @param peakTflops         dense peak per compute dtype
+     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
+     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
+     * @param hbmGBps            memory bandwidth, GB/s
+     * @param hbmEfficiency      fraction of it element-wise kernels reach
+     * @param memoryGiB          device memory capacity, GiB
+     * @param intraGBps          per-device link bandwidth inside a node, GB/s
+     * @param intraLatencyMicros latency of one collective inside a node
+     * @param interGBps          per-device bandwidth to other nodes, GB/s
+     * @param interLatencyMicros latency of one collective across nodes
+     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
+     * @param launchMicros       host time to issue one operation
+     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
+     * @param activationBytes    bytes per activation element (0: as stored)
+     * @param devicesPerNode     devices in one node
+     * @param hostWakeMicros     the host thread's wake-up after a blocking wait
+     * @param streamWakeMicros   a stream's wake-up after waiting for another
+     * @param kernelGBps         own rates of named element-wise kernels, GB/s
+     * @param aloneSpeedup       how much faster a device computes while the others idle
+     */
+    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
+                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
+                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
+                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
+                           int activationBytes, int devicesPerNode, double hostWakeMicros, double streamWakeMicros,
+                           Map<String, Double> kernelGBps, double aloneSpeedup) {
+        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
+                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
+                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup, Map.of(),
+                Map.of(), 1);
     }
 
     /**
@@ -127,7 +194,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                            Map<String, Double> kernelGBps) {
         this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
                 intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
-                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, 0);
+                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, 0, Map.of(), Map.of(), 1);
     }
 
     /**
@@ -159,7 +226,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                            int activationBytes, int devicesPerNode) {
         this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
                 intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
-                activationBytes, devicesPerNode, 0, 0, Map.of(), 0);
+                activationBytes, devicesPerNode, 0, 0, Map.of(), 0, Map.of(), Map.of(), 1);
     }
 
     private static void nonNegative(String key, double v) {
@@ -221,11 +288,17 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         Map<String, Double> peaks = new TreeMap<>();
         Map<Integer, Double> a2a = new TreeMap<>();
         Map<String, Double> kernels = new TreeMap<>();
+        Map<String, Double> kernelMicros = new TreeMap<>();
+        Map<Integer, Double> rowsEfficiency = new TreeMap<>();
         for (String k : p.stringPropertyNames()) {
             if (k.startsWith("peak.tflops.")) {
                 peaks.put(k.substring("peak.tflops.".length()), number(p, k));
             } else if (k.startsWith("kernel.") && k.endsWith(".gbps")) {
                 kernels.put(k.substring("kernel.".length(), k.length() - ".gbps".length()), number(p, k));
+            } else if (k.startsWith("kernel.") && k.endsWith(".us")) {
+                kernelMicros.put(k.substring("kernel.".length(), k.length() - ".us".length()), number(p, k));
+            } else if (k.startsWith("gemm.efficiency.rows.")) {
+                rowsEfficiency.put(rowCount(k), number(p, k));
             } else if (k.startsWith("alltoall.gbps.ep")) {
                 a2a.put(Integer.parseInt(k.substring("alltoall.gbps.ep".length())), number(p, k));
             }
@@ -235,7 +308,19 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 number(p, "memory.gib"), number(p, "link.intra.gbps"), number(p, "link.intra.latency.us"),
                 number(p, "link.inter.gbps"), number(p, "link.inter.latency.us"), a2a, number(p, "launch.us"),
                 number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"),
-                optional(p, "host.wake.us"), optional(p, "stream.wake.us"), kernels, optional(p, "host.alone.speedup"));
+                optional(p, "host.wake.us"), optional(p, "stream.wake.us"), kernels, optional(p, "host.alone.speedup"),
+                rowsEfficiency, kernelMicros, p.getProperty("attention.efficiency") == null ? 1
+                        : number(p, "attention.efficiency"));
+    }
+
+    private static int rowCount(String key) {
+        String rows = key.substring("gemm.efficiency.rows.".length());
+        try {
+            return Integer.parseInt(rows);
+        } catch (NumberFormatException e) {
+            throw new InvalidArgumentException("hardware profile key '" + key + "' must end in a row count, got '"
+                    + rows + "'");
+        }
     }
 
     private static double optional(Properties p, String key) {
@@ -266,7 +351,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps,
-                aloneSpeedup);
+                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency);
     }
 
     /**
@@ -281,7 +366,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros,
-                kernelGBps, speedup);
+                kernelGBps, speedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency);
     }
 
     /**
@@ -294,6 +379,6 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros, streamWakeMicros, kernelGBps,
-                aloneSpeedup);
+                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency);
     }
 }

@@ -14,19 +14,27 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * A {@link HardwareProfile} for the running machine, measured from the host backend's own kernels: F32 GEMM rate
- * at two row counts (fitting peak and half-efficiency rows), element-wise bandwidth, SwiGLU's rate (bound by its
- * exponentials on a CPU) and per-operation overhead, each measured with {@code ranks} devices busy at once (they
- * share the CPU, as they do in a host run); the host's wake-up after a blocking count exchange and a stream's after
- * waiting for another, while the devices compute ({@link HardwareProfile#hostWakeMicros()},
+ * A {@link HardwareProfile} for the running machine, measured from the host backend's own kernels at a job's shapes
+ * ({@link HostWorkload}), each with {@code ranks} devices busy at once (they share the CPU, as they do in a host
+ * run): F32 GEMM efficiency by row count over the job's weight shapes; each element-wise kernel the layers call as a
+ * rate and a fixed time per call; fused attention's efficiency against the GEMM rate; memory bandwidth and
+ * per-operation overhead; the host's wake-up after a blocking count exchange and a stream's after waiting for
+ * another, while the devices compute ({@link HardwareProfile#hostWakeMicros()},
  * {@link HardwareProfile#streamWakeMicros()}); how much faster the GEMMs run on one device while the others idle
  * ({@link HardwareProfile#aloneSpeedup()}: the devices share the CPU's cores); and the emulated
- * {@link LinkEmulation} as the interconnect.
- * Never fitted to an overlap result.
+ * {@link LinkEmulation} as the interconnect. Never fitted to an overlap result.
  */
 public final class HostProfile {
+    /** Row counts the GEMM rate is measured at. */
+    static final int[] GEMM_ROWS = {8, 16, 32, 64, 128, 256};
+    /** Element-wise kernels measured at the job's width: those the decoder layers call on every token. */
+    static final List<String> ELEMENTWISE = List.of("add", "copy", "rmsNorm", "rope", "swiglu", "indexSelect");
+    /** Weight bytes a GEMM measurement streams through per device: more than a server CPU's last-level cache share. */
+    private static final long STREAMED_BYTES = 32L << 20;
+
     private HostProfile() {
     }
 
@@ -57,6 +65,8 @@ public final class HostProfile {
      * GEMM rate taken over the weight shapes {@code weights} (each {@code {k, n}}: a linear layer [m,k] x [n,k]^T)
      * with the host's own GEMM, so the profile reflects the products the measured job runs rather than one square
      * shape. Each shape counts equally: at each row count the rate is total flops / total time over the shapes.
+     * Element-wise kernels are measured at the largest weight's input width and attention at 64 features per head
+     * (use {@link #measure(LinkEmulation, int, int, HostWorkload)} to give the job's own).
      *
      * @param link    the emulated link the host run uses (null: 10 GB/s, 20 us)
      * @param weights the linear layers' weight shapes {k, n} to measure the GEMM rate at (at least one)
@@ -69,20 +79,68 @@ public final class HostProfile {
         if (weights.length == 0) {
             throw new InvalidArgumentException("HostProfile.measure needs at least one weight shape");
         }
+        int width = Math.max(64, LoadedHostMeasurements.largest(weights)[0]);
+        return measure(link, ranks, computeThreads, new HostWorkload(weights, width, Math.max(1, width / 64), 64, 64));
+    }
+
+    /**
+     * Measures the host backend with {@code ranks} devices of {@code computeThreads} threads running at once, every
+     * kernel at {@code job}'s shapes:
+     * <ul>
+     *   <li>the GEMM rate over {@code job}'s weight shapes (each counts equally: at each row count the rate is total
+     *       flops / total time) at {@link #GEMM_ROWS} rows, as a table of efficiencies
+     *       ({@link HardwareProfile#gemmRowsEfficiency()}); the weights rotate through copies larger than a CPU's
+     *       caches, as a job's layers stream theirs;</li>
+     *   <li>each element-wise kernel the layers call ({@link #ELEMENTWISE}) at two row counts of {@code job}'s
+     *       width, split into a rate ({@code kernel.NAME.gbps}) and a fixed time per call
+     *       ({@code kernel.NAME.us});</li>
+     *   <li>fused attention at two lengths of {@code job}'s heads, split into an efficiency relative to the GEMM rate
+     *       ({@link HardwareProfile#attentionEfficiency()}) and a fixed time per call;</li>
+     *   <li>memory bandwidth, per-operation overhead, the host's and a stream's wake-up after a wait, compute's
+     *       slow-down while communication runs, and how much faster one device computes alone.</li>
+     * </ul>
+     *
+     * @param link           the emulated link the host run uses (null: 10 GB/s, 20 us)
+     * @param ranks          devices measured at once
+     * @param computeThreads compute threads of each device
+     * @param job            the shapes the job runs
+     * @return the measured profile
+     */
+    public static HardwareProfile measure(LinkEmulation link, int ranks, int computeThreads, HostWorkload job) {
+        int[][] weights = job.linearWeights();
         LinkEmulation l = link != null ? link : new LinkEmulation(10, 20);
         RuntimeOptions options = RuntimeOptions.defaults().withBackend("host").withDeviceCount(ranks)
                 .withComputeThreads(computeThreads);
         try (TandemRuntime rt = TandemRuntime.open(options)) {
-            double small = gemmFlopsPerNano(rt, ranks, 16, weights);
-            double large = gemmFlopsPerNano(rt, ranks, 256, weights);
-            // rate(m) = P m / (m + h)  =>  1/rate = 1/P + (h/P) / m: a line in 1/m through the two measurements
+            Map<Integer, Double> rates = new TreeMap<>();
+            for (int rows : GEMM_ROWS) {
+                rates.put(rows, gemmFlopsPerNano(rt, ranks, rows, weights));
+            }
+            double small = rates.get(16);
+            double large = rates.get(256);
+            // rate(m) = P m / (m + h)  =>  1/rate = 1/P + (h/P) / m: a line in 1/m through two measurements, kept as
+            // the profile's curve (the table below is what the simulation costs with)
             double slope = (1 / small - 1 / large) / (1.0 / 16 - 1.0 / 256);
             double invPeak = Math.max(1e-9, 1 / large - slope / 256);
-            double peakFlopsPerNano = 1 / invPeak;
-            double halfRows = Math.max(0, slope * peakFlopsPerNano);
+            double halfRows = Math.max(0, slope / invPeak);
+            double peakFlopsPerNano = rates.values().stream().mapToDouble(Double::doubleValue).max().orElse(large);
+            Map<Integer, Double> efficiency = new TreeMap<>();
+            rates.forEach((rows, rate) -> efficiency.put(rows, rate / peakFlopsPerNano));
             double bytesPerNano = bandwidth(rt, ranks);
             double launchMicros = overheadMicros(rt, ranks);
-            double swigluBytesPerNano = swigluRate(rt, ranks);
+            Map<String, Double> kernelGBps = new TreeMap<>();
+            Map<String, Double> kernelMicros = new TreeMap<>();
+            for (String kernel : ELEMENTWISE) {
+                KernelFit fit = HostKernelRates.elementwise(rt, ranks, kernel, job.width());
+                kernelGBps.put(kernel, fit.rate());
+                kernelMicros.put(kernel, fit.fixedMicros());
+            }
+            // attention's products as the cost model prices them: 2 h n len (dq + dv) flops at the GEMM rate for n rows
+            CostModel atGemmRate = new CostModel(new HardwareProfile("host", "", Map.of("f32", peakFlopsPerNano / 1e3,
+                    "bf16", peakFlopsPerNano / 1e3), 1.0, halfRows, bytesPerNano, 1.0, 1, 1, 1, 1, 1, Map.of(), 0, 0, 0,
+                    1, 0, 0, Map.of(), 0, efficiency, Map.of(), 1), "f32");
+            KernelFit attention = HostKernelRates.attention(rt, ranks, job, atGemmRate);
+            kernelMicros.put("attention", attention.fixedMicros());
             double wakeMicros = ranks < 2 ? 0 : LoadedHostMeasurements.hostWakeMicros(rt, ranks, l, weights, large);
             double streamWakeMicros = LoadedHostMeasurements.streamWakeMicros(rt, ranks, weights);
             double commSlowdown = ranks < 2 ? 0 : LoadedHostMeasurements.commSlowdown(rt, ranks, l, weights);
@@ -94,26 +152,37 @@ public final class HostProfile {
                     1.0, halfRows, bytesPerNano, 1.0, Runtime.getRuntime().maxMemory() / (double) (1L << 30),
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
                     launchMicros, commSlowdown, 0, Math.max(ranks, 1) * 1024, wakeMicros, streamWakeMicros,
-                    Map.of("swiglu", swigluBytesPerNano), aloneSpeedup);
+                    kernelGBps, aloneSpeedup, efficiency, kernelMicros, attention.rate());
         }
     }
 
-    /** F32 linear layers [m,k] x [n,k]^T over all {@code weights}: flops per nanosecond per device, all devices at once. */
+    /**
+     * F32 linear layers [m,k] x [n,k]^T over all {@code weights}: flops per nanosecond per device, all devices at
+     * once. The weights rotate through enough copies to exceed a CPU's caches ({@link #STREAMED_BYTES}).
+     */
     private static double gemmFlopsPerNano(TandemRuntime rt, int ranks, int m, int[][] weights) {
         int reps = Math.max(2, 1024 / m);
         double flops = 0;
+        long weightBytes = 0;
         for (int[] w : weights) {
             flops += 2.0 * m * w[0] * w[1] * reps;
+            weightBytes += 4L * w[0] * w[1];
         }
+        int copies = (int) Math.max(1, Math.min(reps, STREAMED_BYTES / Math.max(1, weightBytes)));
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
             List<Runnable> products = new ArrayList<>();
-            for (int[] w : weights) {
-                products.add(LoadedHostMeasurements.linearLayer(dev, s, m, w));
+            for (int c = 0; c < copies; c++) {
+                for (int[] w : weights) {
+                    products.add(LoadedHostMeasurements.linearLayer(dev, s, m, w));
+                }
             }
             s.synchronize();
             return () -> {
                 for (int i = 0; i < reps; i++) {
-                    products.forEach(Runnable::run);
+                    int copy = i % copies;
+                    for (int w = 0; w < weights.length; w++) {
+                        products.get(copy * weights.length + w).run();
+                    }
                 }
             };
         });
@@ -140,29 +209,6 @@ public final class HostProfile {
         return 3.0 * 4 * n * reps / nanos;
     }
 
-    /**
-     * SwiGLU as the MoE layers call it ({@code [rows, 2 I] -> [rows, I]}): bound by its exponentials on a CPU, not
-     * by memory, so the bandwidth of {@code add} would cost it several times too cheap. Bytes moved per nanosecond.
-     */
-    private static double swigluRate(TandemRuntime rt, int ranks) {
-        int rows = 256;
-        int width = 512;
-        int reps = 8;
-        double nanos = timeOnAll(rt, ranks, (dev, s) -> {
-            Tensor x = Tensor.allocate(dev, s, DType.F32, rows, 2 * width);
-            Tensor y = Tensor.allocate(dev, s, DType.F32, rows, width);
-            Kernels ker = dev.kernels();
-            ker.fill(s, x, 0.5);
-            s.synchronize();
-            return () -> {
-                for (int i = 0; i < reps; i++) {
-                    ker.swiglu(s, x, -1, y);
-                }
-            };
-        });
-        return 3.0 * 4 * rows * width * reps / nanos;
-    }
-
     private static double overheadMicros(TandemRuntime rt, int ranks) {
         int reps = 400;
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
@@ -177,7 +223,8 @@ public final class HostProfile {
         return nanos / reps / 1e3;
     }
 
-    private interface Setup {
+    /** Prepares one device's work on its stream and returns what enqueues it. */
+    interface Setup {
         Runnable prepare(Device device, Stream stream);
     }
 
@@ -185,7 +232,7 @@ public final class HostProfile {
      * Median of three timed runs of the prepared work on all devices at once (a thread per device, released
      * together), nanoseconds.
      */
-    private static double timeOnAll(TandemRuntime rt, int ranks, Setup setup) {
+    static double timeOnAll(TandemRuntime rt, int ranks, Setup setup) {
         List<Stream> streams = new ArrayList<>();
         List<Runnable> work = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {

@@ -95,6 +95,75 @@ class CostModelTest {
                 .hasMessageContaining("kernel.swiglu.gbps");
     }
 
+    /** The round profile's figures as properties, to which a test adds the measured ones. */
+    private static Properties roundProperties() {
+        Properties p = new Properties();
+        p.putAll(Map.ofEntries(Map.entry("peak.tflops.bf16", "100"), Map.entry("gemm.efficiency", "1"),
+                Map.entry("gemm.half.rows", "0"), Map.entry("hbm.gbps", "1000"), Map.entry("hbm.efficiency", "1"),
+                Map.entry("memory.gib", "16"), Map.entry("link.intra.gbps", "100"),
+                Map.entry("link.intra.latency.us", "10"), Map.entry("link.inter.gbps", "10"),
+                Map.entry("link.inter.latency.us", "20"), Map.entry("launch.us", "0"), Map.entry("comm.slowdown", "0"),
+                Map.entry("activation.bytes", "2"), Map.entry("devices.per.node", "4")));
+        return p;
+    }
+
+    /**
+     * gemm.efficiency.rows.M: a measured table replaces the curve; between measured row counts the time grows
+     * linearly, above the largest the efficiency stays, below the smallest the time does.
+     */
+    @Test
+    void aMeasuredRowTableReplacesTheGemmCurve() {
+        Properties p = roundProperties();
+        p.setProperty("gemm.efficiency.rows.16", "0.25");
+        p.setProperty("gemm.efficiency.rows.64", "0.5");
+        p.setProperty("gemm.efficiency.rows.256", "1");
+        CostModel c = new CostModel(HardwareProfile.fromProperties("measured", p), "bf16");
+        assertThat(c.gemmEfficiency(64)).isCloseTo(0.5, within(1e-12));
+        assertThat(c.gemmEfficiency(1024)).isCloseTo(1, within(1e-12));
+        // 16 rows take as long as 64 rows per row at 0.25: time(m) = m / eff(m) is 64 at 16 rows and 128 at 64
+        assertThat(c.gemmEfficiency(40)).isCloseTo(40 / 96.0, within(1e-12));
+        // 4 rows cost as much as 16: efficiency 0.25 x 4/16
+        assertThat(c.gemmEfficiency(4)).isCloseTo(0.0625, within(1e-12));
+        assertThat(new CostModel(TestProfiles.round(0, 16), "bf16").gemmEfficiency(16)).isCloseTo(0.5, within(1e-12));
+        p.setProperty("gemm.efficiency.rows.0", "0.1");
+        assertThatThrownBy(() -> HardwareProfile.fromProperties("bad", p))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("gemm.efficiency.rows.0");
+        p.remove("gemm.efficiency.rows.0");
+        p.setProperty("gemm.efficiency.rows.many", "0.1");
+        assertThatThrownBy(() -> HardwareProfile.fromProperties("bad", p))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("gemm.efficiency.rows.many");
+    }
+
+    /** kernel.NAME.us and attention.efficiency: a fixed time per call, and attention slower than the GEMM rate. */
+    @Test
+    void measuredFixedTimesAndAttentionEfficiencyAddToTheCosts() {
+        Properties p = roundProperties();
+        p.setProperty("kernel.add.us", "3");
+        p.setProperty("kernel.attention.us", "5");
+        p.setProperty("attention.efficiency", "0.5");
+        HardwareProfile profile = HardwareProfile.fromProperties("measured", p);
+        assertThat(profile.kernelMicros()).containsOnly(Map.entry("add", 3.0), Map.entry("attention", 5.0));
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1), SimSettings.of(profile))) {
+            var dev = rt.device(0);
+            var s = dev.createStream("s");
+            Tensor a = Tensor.allocate(dev, s, DType.F32, 1000, 1000);
+            // 6 MB at 1000 GB/s, plus 3 us
+            assertThat(rt.costs().kernelNanos("add", List.of(a, a), List.of(a))).isCloseTo(9000, within(1e-6));
+            Tensor q = Tensor.allocate(dev, s, DType.BF16, 10, 1000, 100);
+            Tensor out = Tensor.allocate(dev, s, DType.BF16, 10, 1000, 100);
+            // 2 x 10 x 1000 x 1000 x 200 = 4 GFLOP at 100 TFLOPS x 0.5: 80 us, plus 5 us
+            assertThat(rt.costs().kernelNanos("attention", List.of(q, q, out), List.of(out)))
+                    .isCloseTo(85000, within(1e-6));
+        }
+        p.setProperty("attention.efficiency", "0");
+        assertThatThrownBy(() -> HardwareProfile.fromProperties("bad", p))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("attention.efficiency");
+        p.setProperty("attention.efficiency", "1");
+        p.setProperty("kernel.add.us", "-1");
+        assertThatThrownBy(() -> HardwareProfile.fromProperties("bad", p))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("kernel.add.us");
+    }
+
     @Test
     void collectivesUseTheNodeLinkInsideANodeAndTheSlowerLinkAcross() {
         CostModel c = new CostModel(TestProfiles.round(0, 0), "bf16");
