@@ -1,8 +1,10 @@
 package dev.tandem.runtime.sim;
 
 import dev.tandem.runtime.DType;
+import dev.tandem.runtime.Device;
 import dev.tandem.runtime.InvalidArgumentException;
 import dev.tandem.runtime.Kernels;
+import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Tensor;
 
@@ -33,31 +35,47 @@ final class HostKernelRates {
      * nanosecond as the cost model counts them, and the fixed time per call.
      */
     static KernelFit elementwise(TandemRuntime rt, int ranks, String kernel, int width) {
-        double[] small = timePerCall(rt, ranks, kernel, width, SMALL_ROWS);
-        double[] large = timePerCall(rt, ranks, kernel, width, LARGE_ROWS);
-        return KernelFit.through(small[0], small[1], large[0], large[1]);
+        return fit(perCall(rt, ranks, 64, (dev, s) -> withBytes(kernel, prepare(dev.kernels(), dev, s, kernel, width,
+                SMALL_ROWS))), perCall(rt, ranks, 16, (dev, s) -> withBytes(kernel, prepare(dev.kernels(), dev, s,
+                kernel, width, LARGE_ROWS))));
     }
 
-    /** {bytes moved, nanoseconds} of one call of {@code kernel} at {@code rows} rows, all devices at once. */
-    private static double[] timePerCall(TandemRuntime rt, int ranks, String kernel, int width, int rows) {
-        int reps = rows == SMALL_ROWS ? 64 : 16;
-        double[] bytes = new double[1];
+    /** The work of one call of a prepared kernel (bytes, or nanoseconds at another rate) and what enqueues it. */
+    private record Prepared(double work, Runnable enqueue) {
+    }
+
+    private interface Preparation {
+        Prepared on(Device device, Stream stream);
+    }
+
+    /** {work of one call, nanoseconds per call}: {@code reps} calls on every device at once. */
+    private static double[] perCall(TandemRuntime rt, int ranks, int reps, Preparation preparation) {
+        double[] work = new double[1];
         double nanos = HostProfile.timeOnAll(rt, ranks, (dev, s) -> {
-            Call call = prepare(dev.kernels(), dev, s, kernel, width, rows);
-            bytes[0] = CostModel.bytesMoved(kernel, call.reads(), call.writes(),
-                    t -> (double) t.numel() * t.dtype().byteSize());
+            Prepared prepared = preparation.on(dev, s);
+            work[0] = prepared.work();
             s.synchronize();
             return () -> {
                 for (int i = 0; i < reps; i++) {
-                    call.enqueue().run();
+                    prepared.enqueue().run();
                 }
             };
         });
-        return new double[] {bytes[0], nanos / reps};
+        return new double[] {work[0], nanos / reps};
     }
 
-    private static Call prepare(Kernels k, dev.tandem.runtime.Device dev, dev.tandem.runtime.Stream s, String kernel,
-                                int width, int rows) {
+    /** The line through a small and a large call, each {work, nanoseconds}. */
+    private static KernelFit fit(double[] small, double[] large) {
+        return KernelFit.through(small[0], small[1], large[0], large[1]);
+    }
+
+    /** A kernel's call with its work counted in bytes, as the cost model counts them for the host (stored bytes). */
+    private static Prepared withBytes(String kernel, Call call) {
+        return new Prepared(CostModel.bytesMoved(kernel, call.reads(), call.writes(),
+                t -> (double) t.numel() * t.dtype().byteSize()), call.enqueue());
+    }
+
+    private static Call prepare(Kernels k, Device dev, Stream s, String kernel, int width, int rows) {
         Tensor x = Tensor.allocate(dev, s, DType.F32, rows, width);
         k.fill(s, x, 0.5);
         return switch (kernel) {
@@ -113,38 +131,26 @@ final class HostKernelRates {
 
     /**
      * Fused causal attention of {@code job}'s heads over queries of {@link #SHORT} and {@link #LONG} tokens, each
-     * attending to its own: the efficiency relative to what {@code atGemmRate} charges for its products, and the
-     * fixed time per call.
+     * attending to its own: the efficiency relative to what {@code atGemmRate} charges for its products (the line's
+     * rate: time = fixed + nanoseconds at the GEMM rate / efficiency), and the fixed time per call.
      */
     static KernelFit attention(TandemRuntime rt, int ranks, HostWorkload job, CostModel atGemmRate) {
-        double[] shortCall = attentionCall(rt, ranks, job, SHORT, atGemmRate);
-        double[] longCall = attentionCall(rt, ranks, job, LONG, atGemmRate);
-        // time = fixed + (nanos at the GEMM rate) / efficiency: the "rate" of the fit is the efficiency
-        return KernelFit.through(shortCall[0], shortCall[1], longCall[0], longCall[1]);
+        return fit(perCall(rt, ranks, 16, (dev, s) -> attentionCall(dev, s, job, SHORT, atGemmRate)),
+                perCall(rt, ranks, 4, (dev, s) -> attentionCall(dev, s, job, LONG, atGemmRate)));
     }
 
-    /** {nanoseconds at the GEMM rate, measured nanoseconds} of one attention call over {@code n} tokens. */
-    private static double[] attentionCall(TandemRuntime rt, int ranks, HostWorkload job, int n, CostModel atGemmRate) {
-        int reps = n == SHORT ? 16 : 4;
-        double[] priced = new double[1];
-        double nanos = HostProfile.timeOnAll(rt, ranks, (dev, s) -> {
-            Kernels k = dev.kernels();
-            Tensor q = Tensor.allocate(dev, s, DType.F32, job.heads(), n, job.queryDim());
-            Tensor keys = Tensor.allocate(dev, s, DType.F32, job.heads(), n, job.queryDim());
-            Tensor v = Tensor.allocate(dev, s, DType.F32, job.heads(), n, job.valueDim());
-            Tensor out = Tensor.allocate(dev, s, DType.F32, job.heads(), n, job.valueDim());
-            k.fill(s, q, 0.01);
-            k.fill(s, keys, 0.02);
-            k.fill(s, v, 0.5);
-            priced[0] = atGemmRate.attentionNanos(List.of(q, keys, v), out);
-            float scale = (float) (1 / Math.sqrt(job.queryDim()));
-            s.synchronize();
-            return () -> {
-                for (int i = 0; i < reps; i++) {
-                    k.attention(s, q, keys, v, scale, 0, out);
-                }
-            };
-        });
-        return new double[] {priced[0], nanos / reps};
+    /** One attention call over {@code n} tokens, its work the nanoseconds {@code atGemmRate} charges for it. */
+    private static Prepared attentionCall(Device dev, Stream s, HostWorkload job, int n, CostModel atGemmRate) {
+        Kernels k = dev.kernels();
+        Tensor q = Tensor.allocate(dev, s, DType.F32, job.heads(), n, job.queryDim());
+        Tensor keys = Tensor.allocate(dev, s, DType.F32, job.heads(), n, job.queryDim());
+        Tensor v = Tensor.allocate(dev, s, DType.F32, job.heads(), n, job.valueDim());
+        Tensor out = Tensor.allocate(dev, s, DType.F32, job.heads(), n, job.valueDim());
+        k.fill(s, q, 0.01);
+        k.fill(s, keys, 0.02);
+        k.fill(s, v, 0.5);
+        float scale = (float) (1 / Math.sqrt(job.queryDim()));
+        return new Prepared(atGemmRate.attentionNanos(List.of(q, keys, v), out),
+                () -> k.attention(s, q, keys, v, scale, 0, out));
     }
 }

@@ -40,7 +40,7 @@ class HostMemoryCacheTest {
             var segment = ((HostBuffer) a.buffer()).segment();
             a.buffer().close();
             s.synchronize();
-            assertThat(dev.memoryInfo().freeBytes()).isEqualTo(dev.memoryInfo().totalBytes());
+            awaitAllFreed(dev);
             assertThat(dev.cachedBytes()).isEqualTo(HostMemoryCache.sizeClass(4000));
             Tensor b = Tensor.allocate(dev, s, DType.F32, 990);   // the same class
             assertThat(((HostBuffer) b.buffer()).segment().address()).isEqualTo(segment.address());
@@ -64,7 +64,7 @@ class HostMemoryCacheTest {
                 DeviceBuffer b = dev.allocate(40_000L + 3_000L * i, s);
                 b.close();
                 s.synchronize();
-                dev.memoryInfo();   // waits for the free to reach the cache
+                awaitAllFreed(dev);
                 assertThat(dev.cachedBytes()).isLessThanOrEqualTo(capacity);
             }
             // the whole device is still allocatable in one piece
@@ -81,9 +81,18 @@ class HostMemoryCacheTest {
             Stream s = dev.createStream("s");
             Tensor.allocate(dev, s, DType.F32, 4096).buffer().close();
             s.synchronize();
-            dev.memoryInfo();   // waits for the free to reach the cache
+            awaitAllFreed((HostDevice) dev);
             assertThat(((HostDevice) dev).cachedBytes()).isPositive();
         }
         assertThat(((HostDevice) dev).cachedBytes()).isZero();
+    }
+
+    /** Waits until every buffer's free has reached the device: a free follows its stream's progress asynchronously. */
+    private static void awaitAllFreed(HostDevice dev) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (dev.memoryInfo().freeBytes() != dev.memoryInfo().totalBytes()) {
+            assertThat(System.nanoTime()).as("frees did not arrive within 10 s").isLessThan(deadline);
+            Thread.onSpinWait();
+        }
     }
 }

@@ -71,14 +71,7 @@ class CostModelTest {
     /** kernel.NAME.gbps: a kernel bound by something else than memory moves its bytes at its own measured rate. */
     @Test
     void aKernelWithItsOwnMeasuredRateCostsItsBytesOverThatRate() {
-        Properties p = new Properties();
-        p.putAll(Map.ofEntries(Map.entry("peak.tflops.bf16", "100"), Map.entry("gemm.efficiency", "1"),
-                Map.entry("gemm.half.rows", "0"), Map.entry("hbm.gbps", "1000"), Map.entry("hbm.efficiency", "1"),
-                Map.entry("memory.gib", "16"), Map.entry("link.intra.gbps", "100"),
-                Map.entry("link.intra.latency.us", "10"), Map.entry("link.inter.gbps", "10"),
-                Map.entry("link.inter.latency.us", "20"), Map.entry("launch.us", "0"), Map.entry("comm.slowdown", "0"),
-                Map.entry("activation.bytes", "2"), Map.entry("devices.per.node", "4"),
-                Map.entry("kernel.swiglu.gbps", "100")));
+        Properties p = roundProperties("kernel.swiglu.gbps", "100");
         HardwareProfile profile = HardwareProfile.fromProperties("measured", p);
         assertThat(profile.kernelGBps()).containsExactly(Map.entry("swiglu", 100.0));
         try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1), SimSettings.of(profile))) {
@@ -95,8 +88,8 @@ class CostModelTest {
                 .hasMessageContaining("kernel.swiglu.gbps");
     }
 
-    /** The round profile's figures as properties, to which a test adds the measured ones. */
-    private static Properties roundProperties() {
+    /** The round profile's figures as properties, plus {@code measured} key-value pairs. */
+    private static Properties roundProperties(String... measured) {
         Properties p = new Properties();
         p.putAll(Map.ofEntries(Map.entry("peak.tflops.bf16", "100"), Map.entry("gemm.efficiency", "1"),
                 Map.entry("gemm.half.rows", "0"), Map.entry("hbm.gbps", "1000"), Map.entry("hbm.efficiency", "1"),
@@ -104,6 +97,9 @@ class CostModelTest {
                 Map.entry("link.intra.latency.us", "10"), Map.entry("link.inter.gbps", "10"),
                 Map.entry("link.inter.latency.us", "20"), Map.entry("launch.us", "0"), Map.entry("comm.slowdown", "0"),
                 Map.entry("activation.bytes", "2"), Map.entry("devices.per.node", "4")));
+        for (int i = 0; i < measured.length; i += 2) {
+            p.setProperty(measured[i], measured[i + 1]);
+        }
         return p;
     }
 
@@ -113,10 +109,8 @@ class CostModelTest {
      */
     @Test
     void aMeasuredRowTableReplacesTheGemmCurve() {
-        Properties p = roundProperties();
-        p.setProperty("gemm.efficiency.rows.16", "0.25");
-        p.setProperty("gemm.efficiency.rows.64", "0.5");
-        p.setProperty("gemm.efficiency.rows.256", "1");
+        Properties p = roundProperties("gemm.efficiency.rows.16", "0.25", "gemm.efficiency.rows.64", "0.5",
+                "gemm.efficiency.rows.256", "1");
         CostModel c = new CostModel(HardwareProfile.fromProperties("measured", p), "bf16");
         assertThat(c.gemmEfficiency(64)).isCloseTo(0.5, within(1e-12));
         assertThat(c.gemmEfficiency(1024)).isCloseTo(1, within(1e-12));
@@ -137,10 +131,7 @@ class CostModelTest {
     /** kernel.NAME.us and attention.efficiency: a fixed time per call, and attention slower than the GEMM rate. */
     @Test
     void measuredFixedTimesAndAttentionEfficiencyAddToTheCosts() {
-        Properties p = roundProperties();
-        p.setProperty("kernel.add.us", "3");
-        p.setProperty("kernel.attention.us", "5");
-        p.setProperty("attention.efficiency", "0.5");
+        Properties p = roundProperties("kernel.add.us", "3", "kernel.attention.us", "5", "attention.efficiency", "0.5");
         HardwareProfile profile = HardwareProfile.fromProperties("measured", p);
         assertThat(profile.kernelMicros()).containsOnly(Map.entry("add", 3.0), Map.entry("attention", 5.0));
         try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1), SimSettings.of(profile))) {
