@@ -12,6 +12,7 @@ import dev.tandem.runtime.Tensor;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -123,7 +124,7 @@ public final class HostProfile {
             double slope = (1 / small - 1 / large) / (1.0 / 16 - 1.0 / 256);
             double invPeak = Math.max(1e-9, 1 / large - slope / 256);
             double halfRows = Math.max(0, slope / invPeak);
-            double peakFlopsPerNano = rates.values().stream().mapToDouble(Double::doubleValue).max().orElse(large);
+            double peakFlopsPerNano = Collections.max(rates.values());
             Map<Integer, Double> efficiency = new TreeMap<>();
             rates.forEach((rows, rate) -> efficiency.put(rows, rate / peakFlopsPerNano));
             double bytesPerNano = bandwidth(rt, ranks);
