@@ -161,8 +161,9 @@ final class BlasGemm implements HostGemm {
     /** The logical [rows, cols] view converted to contiguous F32 scratch. */
     private static Operand packed(KernelLauncher launcher, Tensor view, Scratch scratch) {
         float[] values = Gemm.pack(launcher, view, false);
-        MemorySegment segment = scratch.allocate((long) values.length * Float.BYTES);
-        MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, values.length);
+        int count = view.size(0) * view.size(1);
+        MemorySegment segment = scratch.allocate((long) count * Float.BYTES);
+        MemorySegment.copy(values, 0, segment, ValueLayout.JAVA_FLOAT, 0, count);
         return new Operand(segment, false, Math.max(1, view.size(1)));
     }
 

@@ -31,9 +31,9 @@ final class Elementwise {
         long n = a.numel();
         long chunks = (n + CHUNK - 1) / CHUNK;
         ParallelRanges.run(launcher, chunks, CHUNK, (from, to) -> {
-            float[] x = new float[CHUNK];
-            float[] y = op.binary() ? new float[CHUNK] : null;
-            float[] result = new float[CHUNK];
+            float[] x = KernelScratch.floats(KernelScratch.Use.CHUNK_X, CHUNK);
+            float[] y = op.binary() ? KernelScratch.floats(KernelScratch.Use.CHUNK_Y, CHUNK) : null;
+            float[] result = KernelScratch.floats(KernelScratch.Use.CHUNK_RESULT, CHUNK);
             for (long chunk = from; chunk < to; chunk++) {
                 long start = chunk * CHUNK;
                 int count = (int) Math.min(CHUNK, n - start);

@@ -9,20 +9,24 @@ final class Gemm {
     private Gemm() {
     }
 
-    /** The rank-2 view {@code t} (transposed when asked) as a row-major {@code float[]}. */
+    /**
+     * The rank-2 view {@code t} (transposed when asked) as a row-major {@code float[]}: this thread's
+     * {@link KernelScratch.Use#PACKED} array, whose first rows x cols floats hold it.
+     */
     static float[] pack(KernelLauncher launcher, Tensor t, boolean transpose) {
         Tensor logical = transpose ? t.transpose(0, 1) : t;
         int rows = logical.size(0);
         int cols = logical.size(1);
-        float[] packed = new float[Math.multiplyExact(rows, cols)];
+        int count = Math.multiplyExact(rows, cols);
+        float[] packed = KernelScratch.floats(KernelScratch.Use.PACKED, count);
         if (rows > 1 && cols > 1 && logical.stride(1) != 1 && logical.stride(0) == 1) {
             // Column-major storage (a transposed view): read it in storage order, then transpose in
             // cache-sized blocks instead of striding through memory one element at a time.
-            float[] stored = new float[packed.length];
-            TensorAccess.of(launcher, logical.transpose(0, 1)).readFloats(0, stored, 0, stored.length);
+            float[] stored = KernelScratch.floats(KernelScratch.Use.STORED, count);
+            TensorAccess.of(launcher, logical.transpose(0, 1)).readFloats(0, stored, 0, count);
             transpose(stored, cols, rows, packed);
         } else {
-            TensorAccess.of(launcher, logical).readFloats(0, packed, 0, packed.length);
+            TensorAccess.of(launcher, logical).readFloats(0, packed, 0, count);
         }
         return packed;
     }

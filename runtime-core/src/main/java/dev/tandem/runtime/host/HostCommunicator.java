@@ -11,7 +11,6 @@ import dev.tandem.runtime.spi.CollectiveContract;
 import dev.tandem.runtime.spi.CommunicatorHandle;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
@@ -86,13 +85,13 @@ final class HostCommunicator extends CommunicatorHandle<HostDevice> {
         Region out = region(recv);
         collective(stream, "allGather", sig, List.of(send), List.of(recv), region(send), (round, mine) -> {
             Region[] all = regions(round);
-            byte[][] copies = new byte[size()][];
+            PeerCopies copies = new PeerCopies(size());
             for (int r = 0; r < size(); r++) {
-                copies[r] = bytesOf(all[r], 0, n);
+                read(copies, r, all[r], 0, n);
             }
             return () -> {
                 for (int r = 0; r < size(); r++) {
-                    writeBytes(out, (long) r * n, copies[r]);
+                    write(copies, r, out, (long) r * n);
                 }
             };
         }, (size() - 1L) * send.byteSize());
@@ -147,18 +146,18 @@ final class HostCommunicator extends CommunicatorHandle<HostDevice> {
         VPayload payload = new VPayload(region(send), sendCounts, sendDispls);
         Region target = region(recv);
         collective(stream, name, sig, List.of(send), List.of(recv), payload, (round, mine) -> {
-            byte[][] pieces = new byte[size()][];
+            PeerCopies pieces = new PeerCopies(size());
             for (int r = 0; r < size(); r++) {
                 VPayload peer = (VPayload) round.payloadOf(r);
                 if (peer.sendCounts()[rank()] != recvCounts[r]) {
                     throw new CollectiveException(name + " on rank " + rank() + ": expects " + recvCounts[r]
                             + " elements from rank " + r + " but rank " + r + " sends " + peer.sendCounts()[rank()]);
                 }
-                pieces[r] = bytesOf(peer.send(), peer.sendDispls()[rank()], Math.toIntExact(recvCounts[r]));
+                read(pieces, r, peer.send(), peer.sendDispls()[rank()], Math.toIntExact(recvCounts[r]));
             }
             return () -> {
                 for (int r = 0; r < size(); r++) {
-                    writeBytes(target, recvDispls[r], pieces[r]);
+                    write(pieces, r, target, recvDispls[r]);
                 }
             };
         }, bytes);
@@ -171,12 +170,11 @@ final class HostCommunicator extends CommunicatorHandle<HostDevice> {
         String sig = "broadcast(" + tensor.dtype() + " x" + n + ", root " + root + ")";
         Region out = region(tensor);
         collective(stream, "broadcast", sig, List.of(tensor), List.of(tensor), out, (round, mine) -> {
-            byte[] data = rank() == root ? null : bytesOf((Region) round.payloadOf(root), 0, n);
-            return () -> {
-                if (data != null) {
-                    writeBytes(out, 0, data);
-                }
-            };
+            PeerCopies data = new PeerCopies(1);
+            if (rank() != root) {
+                read(data, 0, (Region) round.payloadOf(root), 0, n);
+            }
+            return () -> write(data, 0, out, 0);
         }, tensor.byteSize());
     }
 
@@ -212,12 +210,15 @@ final class HostCommunicator extends CommunicatorHandle<HostDevice> {
         s.enqueue(name + "(peer " + peer + ")", touched, () -> {
             String description = name + " " + key;
             CollectiveGroup.Round round = group.arrive(key, ranks, rank(), sig, mine, description);
-            byte[] data = readOrAbort(round, description,
-                    () -> receiving ? bytesOf((Region) round.payloadOf(peer), 0, n) : null);
+            PeerCopies data = new PeerCopies(1);
+            readOrAbort(round, description, () -> {
+                if (receiving) {
+                    read(data, 0, (Region) round.payloadOf(peer), 0, n);
+                }
+                return data;
+            });
             group.finishReading(round, description);
-            if (data != null) {
-                writeBytes(mine, 0, data);
-            }
+            write(data, 0, mine, 0);
             group.emulateTransfer(round, tensor.byteSize(), description);
         });
     }
@@ -344,17 +345,13 @@ final class HostCommunicator extends CommunicatorHandle<HostDevice> {
         return acc;
     }
 
-    private static byte[] bytesOf(Region region, long elementOffset, int count) {
+    private static void read(PeerCopies copies, int piece, Region region, long elementOffset, int count) {
         int w = region.dtype().byteSize();
-        byte[] data = new byte[Math.multiplyExact(count, w)];
-        MemorySegment.copy(region.segment(), ValueLayout.JAVA_BYTE,
-                region.byteOffset() + elementOffset * w, data, 0, data.length);
-        return data;
+        copies.read(piece, region.segment(), region.byteOffset() + elementOffset * w, Math.multiplyExact(count, w));
     }
 
-    private static void writeBytes(Region region, long elementOffset, byte[] data) {
-        MemorySegment.copy(data, 0, region.segment(), ValueLayout.JAVA_BYTE,
-                region.byteOffset() + elementOffset * region.dtype().byteSize(), data.length);
+    private static void write(PeerCopies copies, int piece, Region region, long elementOffset) {
+        copies.write(piece, region.segment(), region.byteOffset() + elementOffset * region.dtype().byteSize());
     }
 
     private Region region(Tensor t) {

@@ -27,9 +27,11 @@ abstract class JavaGemm implements HostGemm {
         for (int batch = 0; batch < batches; batch++) {
             float[] packedA = Gemm.pack(launcher, batched ? a.select(0, batch) : a, transposeA);
             PanelReader bt = shared != null ? shared : new PanelReader(launcher, b.select(0, batch), transposeB);
-            float[] c = new float[Math.multiplyExact(m, n)];
+            int count = Math.multiplyExact(m, n);
+            float[] c = KernelScratch.floats(KernelScratch.Use.PRODUCT, count);
+            java.util.Arrays.fill(c, 0, count, 0f);
             multiply(launcher, packedA, bt, c, m, n, k);
-            outAccess.writeFloats((long) batch * m * n, c, 0, c.length);
+            outAccess.writeFloats((long) batch * m * n, c, 0, count);
         }
     }
 

@@ -180,6 +180,17 @@ final class TensorAccess {
             throw new IndexOutOfBoundsException("elements [" + start + ", " + (start + count) + ") of " + numel);
         }
         int last = shape.length - 1;
+        if (start % shape[last] + count <= shape[last]) {
+            // one run (a row, or part of one): the common case of GEMM panels, with nothing to allocate
+            long element = offset;
+            long rest = start;
+            for (int d = last; d >= 0; d--) {
+                element += (rest % shape[d]) * strides[d];
+                rest /= shape[d];
+            }
+            visitor.visit(element, strides[last], count, 0);
+            return;
+        }
         long[] index = new long[shape.length];
         long element = offset;
         long rest = start;

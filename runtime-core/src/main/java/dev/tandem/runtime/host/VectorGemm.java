@@ -59,7 +59,12 @@ final class VectorGemm extends JavaGemm {
 
     /** a [m,k] as k-blocks of KC, each holding panels of MR rows with the rows interleaved: (p, r) at p*MR + r. */
     private static float[] packA(float[] a, int m, int k, int mp) {
-        float[] pa = new float[Math.multiplyExact(mp, k)];
+        // padding rows must read as zeros: the micro-kernel multiplies them too
+        int count = Math.multiplyExact(mp, k);
+        float[] pa = KernelScratch.floats(KernelScratch.Use.PANELS_A, count);
+        if (mp > m) {
+            java.util.Arrays.fill(pa, 0, count, 0f);
+        }
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = Math.min(KC, k - p0);
             for (int i0 = 0; i0 < m; i0 += MR) {
@@ -82,9 +87,9 @@ final class VectorGemm extends JavaGemm {
         int width = j1 - j0;
         int microPanels = (width + NR - 1) / NR;
         int mp = ((m + MR - 1) / MR) * MR;
-        float[] line = new float[Math.max(Math.min(KC, k), width)];
-        float[] pb = new float[Math.min(KC, k) * microPanels * NR];
-        float[] tile = new float[MR * NR];
+        float[] line = KernelScratch.floats(KernelScratch.Use.LINE, Math.max(Math.min(KC, k), width));
+        float[] pb = KernelScratch.floats(KernelScratch.Use.PANELS_B, Math.min(KC, k) * microPanels * NR);
+        float[] tile = KernelScratch.floats(KernelScratch.Use.TILE, MR * NR);
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = Math.min(KC, k - p0);
             bt.readMicroPanels(j0, j1, p0, p0 + kc, NR, pb, line);
