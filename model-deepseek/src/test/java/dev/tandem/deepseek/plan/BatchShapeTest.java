@@ -88,6 +88,8 @@ class BatchShapeTest {
         assertThat(host.kernelGBps()).containsOnlyKeys("add", "copy", "rmsNorm", "rope", "swiglu", "indexSelect");
         assertThat(host.kernelMicros()).containsKeys("attention", "add");
         assertThat(host.attentionEfficiency()).isPositive();
+        // the share of the host's own work the devices lose is measured (about 1 where the ranks fill the cores)
+        assertThat(host.hostSteal()).isBetween(0.0, 1.0);
         PlannedScheduleAdvisor advisor = new PlannedScheduleAdvisor(PlanSetup.engine(tiny, 1, 3, 2, AttentionMode.DP,
                 host));
         var advice = advisor.advise(List.of(new RequestShape(64, 0), new RequestShape(64, 0)), 2);

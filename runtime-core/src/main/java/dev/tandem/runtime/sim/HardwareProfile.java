@@ -43,12 +43,14 @@ import java.util.TreeMap;
  * @param hostWakeMicros    host time from the end of what a blocking call (a download, a synchronize) waited for
  *                          until the host thread issues again: thread wake-up and scheduling. Key
  *                          {@code host.wake.us}, optional (0: not modelled, as in the shipped accelerator profiles,
- *                          where it is microseconds against millisecond steps); the {@code host} profile measures it
+ *                          where it is microseconds against millisecond steps); the {@code host} profile measures it.
+ *                          The simulation draws each wake-up from an exponential distribution of this mean, a sequence
+ *                          of its own per device and stream: ranks wake at different times, as on a busy CPU
  * @param streamWakeMicros  time from the end of what a stream waits for (an event recorded on another stream) until
  *                          the waiting stream runs its next operation, when it really had to wait. Key
  *                          {@code stream.wake.us}, optional (0: not modelled, as in the shipped accelerator profiles,
  *                          whose streams wait on hardware); the {@code host} profile measures its stream threads'
- *                          wake-up while the devices compute
+ *                          wake-up while the devices compute; drawn as {@code hostWakeMicros} is
  * @param kernelGBps        bytes per nanosecond (GB/s) a named element-wise kernel moves where it is not bound by
  *                          memory bandwidth (keys {@code kernel.NAME.gbps}, optional): the host profile measures its
  *                          exponential-bound {@code swiglu}; kernels not listed move their bytes at
@@ -74,6 +76,12 @@ import java.util.TreeMap;
  *                          (key {@code attention.efficiency}, optional, default 1: attention runs at the GEMM
  *                          rate); the {@code host} profile measures it, since its attention multiplies small blocks
  *                          with exponentials in between
+ * @param hostSteal         fraction of the host's own time (issuing operations at {@code launchMicros} each, zeroing
+ *                          new buffers at {@code hbmGBps}) that the issuing device's kernels lose to it, because the
+ *                          host threads and the devices' threads share CPU cores with none to spare (key
+ *                          {@code host.steal}, optional, 0 to 1, default 0: an accelerator computes on its own units
+ *                          whatever its host does); the {@code host} profile measures it, 1 on a machine with a core
+ *                          per device and no more
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
@@ -82,7 +90,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                               int activationBytes, int devicesPerNode, double hostWakeMicros,
                               double streamWakeMicros, Map<String, Double> kernelGBps, double aloneSpeedup,
                               Map<Integer, Double> gemmRowsEfficiency, Map<String, Double> kernelMicros,
-                              double attentionEfficiency) {
+                              double attentionEfficiency, double hostSteal) {
 
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
@@ -122,6 +130,51 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         nonNegative("host.wake.us", hostWakeMicros);
         nonNegative("stream.wake.us", streamWakeMicros);
         nonNegative("host.alone.speedup", aloneSpeedup);
+        if (!(hostSteal >= 0 && hostSteal <= 1)) {
+            throw new InvalidArgumentException("profile " + name + ": host.steal must be between 0 and 1, got "
+                    + hostSteal);
+        }
+    }
+
+    /**
+     * A profile whose host does not take time from the devices ({@code hostSteal} 0).
+     *
+     * @param name               profile name
+     * @param description        one line: what device, and how its figures were obtained
+     * @param peakTflops         dense peak per compute dtype
+     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
+     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
+     * @param hbmGBps            memory bandwidth, GB/s
+     * @param hbmEfficiency      fraction of it element-wise kernels reach
+     * @param memoryGiB          device memory capacity, GiB
+     * @param intraGBps          per-device link bandwidth inside a node, GB/s
+     * @param intraLatencyMicros latency of one collective inside a node
+     * @param interGBps          per-device bandwidth to other nodes, GB/s
+     * @param interLatencyMicros latency of one collective across nodes
+     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
+     * @param launchMicros       host time to issue one operation
+     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
+     * @param activationBytes    bytes per activation element (0: as stored)
+     * @param devicesPerNode     devices in one node
+     * @param hostWakeMicros     the host thread's wake-up after a blocking wait
+     * @param streamWakeMicros   a stream's wake-up after waiting for another
+     * @param kernelGBps         own rates of named element-wise kernels, GB/s
+     * @param aloneSpeedup       how much faster a device computes while the others idle
+     * @param gemmRowsEfficiency measured GEMM efficiency by row count
+     * @param kernelMicros       fixed time per call of named kernels
+     * @param attentionEfficiency fraction of the GEMM rate fused attention reaches
+     */
+    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
+                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
+                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
+                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
+                           int activationBytes, int devicesPerNode, double hostWakeMicros, double streamWakeMicros,
+                           Map<String, Double> kernelGBps, double aloneSpeedup, Map<Integer, Double> gemmRowsEfficiency,
+                           Map<String, Double> kernelMicros, double attentionEfficiency) {
+        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
+                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
+                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup,
+                gemmRowsEfficiency, kernelMicros, attentionEfficiency, 0);
     }
 
     /**
@@ -310,7 +363,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"),
                 optional(p, "host.wake.us"), optional(p, "stream.wake.us"), kernels, optional(p, "host.alone.speedup"),
                 rowsEfficiency, kernelMicros, p.getProperty("attention.efficiency") == null ? 1
-                        : number(p, "attention.efficiency"));
+                        : number(p, "attention.efficiency"), optional(p, "host.steal"));
     }
 
     private static int rowCount(String key) {
@@ -351,7 +404,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps,
-                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency);
+                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal);
     }
 
     /**
@@ -366,7 +419,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros,
-                kernelGBps, speedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency);
+                kernelGBps, speedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal);
     }
 
     /**
@@ -379,6 +432,6 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros, streamWakeMicros, kernelGBps,
-                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency);
+                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal);
     }
 }

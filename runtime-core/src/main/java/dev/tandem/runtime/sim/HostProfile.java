@@ -21,12 +21,13 @@ import java.util.TreeMap;
  * A {@link HardwareProfile} for the running machine, measured from the host backend's own kernels at a job's shapes
  * ({@link HostWorkload}), each with {@code ranks} devices busy at once (they share the CPU, as they do in a host
  * run): F32 GEMM efficiency by row count over the job's weight shapes; each element-wise kernel the layers call as a
- * rate and a fixed time per call; fused attention's efficiency against the GEMM rate; memory bandwidth and
- * per-operation overhead; the host's wake-up after a blocking count exchange and a stream's after waiting for
- * another, while the devices compute ({@link HardwareProfile#hostWakeMicros()},
- * {@link HardwareProfile#streamWakeMicros()}); how much faster the GEMMs run on one device while the others idle
- * ({@link HardwareProfile#aloneSpeedup()}: the devices share the CPU's cores); and the emulated
- * {@link LinkEmulation} as the interconnect. Never fitted to an overlap result.
+ * rate and a fixed time per call; fused attention's efficiency against the GEMM rate; memory bandwidth and the
+ * host's time per operation as layers issue them (each into a new temporary); the host's wake-up after a blocking
+ * count exchange and a stream's after waiting for another, while the devices compute
+ * ({@link HardwareProfile#hostWakeMicros()}, {@link HardwareProfile#streamWakeMicros()}); how much faster the GEMMs
+ * run on one device while the others idle ({@link HardwareProfile#aloneSpeedup()}: the devices share the CPU's
+ * cores); how much of the host's own work the devices' kernels lose to it ({@link HardwareProfile#hostSteal()}); and
+ * the emulated {@link LinkEmulation} as the interconnect. Never fitted to an overlap result.
  */
 public final class HostProfile {
     /** Row counts the GEMM rate is measured at. */
@@ -98,7 +99,8 @@ public final class HostProfile {
      *   <li>fused attention at two lengths of {@code job}'s heads, split into an efficiency relative to the GEMM rate
      *       ({@link HardwareProfile#attentionEfficiency()}) and a fixed time per call;</li>
      *   <li>memory bandwidth, per-operation overhead, the host's and a stream's wake-up after a wait, compute's
-     *       slow-down while communication runs, and how much faster one device computes alone.</li>
+     *       slow-down while communication runs, how much faster one device computes alone, and how much of the
+     *       host's own work the devices lose ({@link HardwareProfile#hostSteal()}).</li>
      * </ul>
      *
      * @param link           the emulated link the host run uses (null: 10 GB/s, 20 us)
@@ -147,13 +149,14 @@ public final class HostProfile {
             double commSlowdown = ranks < 2 ? 0 : LoadedHostMeasurements.commSlowdown(rt, ranks, l, weights);
             // the same products on one device while the others idle: how much the devices share the cores
             double aloneSpeedup = ranks < 2 ? 0 : Math.max(0, gemmFlopsPerNano(rt, 1, 256, weights) / large - 1);
+            double hostSteal = HostSteal.measure(rt, ranks, weights);
             return new HardwareProfile("host", "this machine's host backend, measured (" + ranks + " devices x "
                     + computeThreads + " threads), emulated link " + l.bandwidthGBps() + " GB/s + "
                     + l.latencyMicros() + " us", Map.of("f32", peakFlopsPerNano / 1e3, "bf16", peakFlopsPerNano / 1e3),
                     1.0, halfRows, bytesPerNano, 1.0, Runtime.getRuntime().maxMemory() / (double) (1L << 30),
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
                     launchMicros, commSlowdown, 0, Math.max(ranks, 1) * 1024, wakeMicros, streamWakeMicros,
-                    kernelGBps, aloneSpeedup, efficiency, kernelMicros, attention.rate());
+                    kernelGBps, aloneSpeedup, efficiency, kernelMicros, attention.rate(), hostSteal);
         }
     }
 
@@ -210,14 +213,20 @@ public final class HostProfile {
         return 3.0 * 4 * n * reps / nanos;
     }
 
+    /**
+     * Host time per operation as a layer issues them: each writes a new temporary, which is freed after use (its
+     * zeroing is charged apart, by size), on every device at once.
+     */
     private static double overheadMicros(TandemRuntime rt, int ranks) {
-        int reps = 400;
+        int reps = 2000;   // tens of milliseconds: one preemption of a few must not decide the figure
         double nanos = timeOnAll(rt, ranks, (dev, s) -> {
             Tensor a = Tensor.allocate(dev, s, DType.F32, 8);
             Kernels ker = dev.kernels();
             return () -> {
                 for (int i = 0; i < reps; i++) {
-                    ker.fill(s, a, i);
+                    Tensor out = Tensor.allocate(dev, s, DType.F32, 8);
+                    ker.add(s, a, a, out);
+                    out.buffer().close();
                 }
             };
         });

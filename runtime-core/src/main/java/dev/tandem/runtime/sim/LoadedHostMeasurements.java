@@ -40,7 +40,7 @@ final class LoadedHostMeasurements {
                                      double gemmFlopsPerNano) {
         int[] w = largest(weights);
         int rows = 256;
-        int iterations = 12;
+        int iterations = 24;
         int width = 16;
         double gemmNanos = 2.0 * rows * w[0] * w[1] / gemmFlopsPerNano;
         // enough queued work to keep the compute streams busy through every iteration (a few ms each)

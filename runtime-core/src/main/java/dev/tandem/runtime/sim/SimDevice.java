@@ -43,6 +43,10 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     private long used;
     private final MemoryTimeline memory = new MemoryTimeline();
     private long hostClock;
+    /** Host time this device's next kernel loses to the host ({@link HardwareProfile#hostSteal()}), lock held. */
+    private double stolenNanos;
+    /** The host thread's wake-ups, drawn in its program order (runtime lock held). */
+    private final WakeUps hostWakes;
     /** The stream issued to since the host last really waited, and whether others were too (runtime lock held). */
     private SimStream issuedSinceWait;
     private boolean severalIssuedSinceWait;
@@ -57,6 +61,7 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
         super("sim:" + id);
         this.runtime = runtime;
         this.id = id;
+        this.hostWakes = WakeUps.ofHost(id);
         this.capacity = capacity;
         this.kernels = KernelContract.wrap(new HostKernels(this));
     }
@@ -118,6 +123,12 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
             }
             used += bytes;
             memory.add(hostClock, bytes, floor());
+            HardwareProfile profile = runtime.settings().profile();
+            if (profile.hostSteal() > 0) {
+                // where the host's CPU runs the devices, the allocating thread zeroes the buffer in host memory
+                // (an accelerator's memset runs on the device: microseconds per step, not modelled)
+                chargeHost(bytes / profile.hbmGBps(), profile);
+            }
             SimBuffer buffer = new SimBuffer(this, owner, bytes, bytes <= runtime.settings().dataBytesLimit());
             buffer.next = buffers;
             if (buffers != null) {
@@ -234,9 +245,23 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
         }
         issuer = Thread.currentThread();
         if (charged) {
-            hostClock += Math.round(runtime.settings().profile().launchMicros() * 1e3);
+            HardwareProfile profile = runtime.settings().profile();
+            chargeHost(profile.launchMicros() * 1e3, profile);
         }
         return hostClock;
+    }
+
+    /** The host spends {@code nanos} on this device's behalf; its next kernel loses the profile's share of it. */
+    private void chargeHost(double nanos, HardwareProfile profile) {
+        hostClock += Math.round(nanos);
+        stolenNanos += nanos * profile.hostSteal();
+    }
+
+    /** The host time the next kernel loses, reset to none (runtime lock held). */
+    double takeStolenNanos() {
+        double stolen = stolenNanos;
+        stolenNanos = 0;
+        return stolen;
     }
 
     /** {@code thread} waits for this device: it is the one that issues next. */
@@ -270,7 +295,7 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     void hostWaitedUntil(long time, SimStream waited) {
         if (time > hostClock) {
             boolean concurrent = severalIssuedSinceWait || (issuedSinceWait != null && issuedSinceWait != waited);
-            hostClock = time + (concurrent ? Math.round(runtime.settings().profile().hostWakeMicros() * 1e3) : 0);
+            hostClock = time + (concurrent ? hostWakes.nanos(runtime.settings().profile().hostWakeMicros()) : 0);
             issuedSinceWait = null;
             severalIssuedSinceWait = false;
         }

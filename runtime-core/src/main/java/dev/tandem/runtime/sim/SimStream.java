@@ -85,10 +85,14 @@ final class SimStream extends StreamHandle {
     record Failure(long position, String operation, Throwable cause) {
     }
 
+    /** This stream's wake-ups after waiting for another, drawn in its own order (runtime lock held). */
+    private final WakeUps wakes;
+
     SimStream(SimDevice device, StreamOptions options) {
         super("sim stream '" + options.name() + "' on " + device.name(), options);
         this.device = device;
         this.runtime = device.simRuntime();
+        this.wakes = WakeUps.ofStream(device.id(), options.name());
     }
 
     @Override
@@ -121,7 +125,11 @@ final class SimStream extends StreamHandle {
                 index = sharing.issue(device.id());
                 cost *= sharing.factor(device.id(), index);   // 1 for index -1
             }
-            Op op = new Op(WORK, name, tag(), device.issue(this, true), cost, action);
+            long available = device.issue(this, true);
+            if (role == COMPUTE) {
+                cost += device.takeStolenNanos();   // the host's work since the last kernel, on shared cores
+            }
+            Op op = new Op(WORK, name, tag(), available, cost, action);
             op.role = role;
             op.kernelIndex = index;
             add(op);
@@ -361,7 +369,7 @@ final class SimStream extends StreamHandle {
     }
 
     private long streamWakeNanos() {
-        return Math.round(runtime.settings().profile().streamWakeMicros() * 1e3);
+        return wakes.nanos(runtime.settings().profile().streamWakeMicros());
     }
 
     private void fail(String operation, Throwable cause) {

@@ -88,6 +88,18 @@ class CostModelTest {
                 .hasMessageContaining("kernel.swiglu.gbps");
     }
 
+    /** host.steal: optional, 0 by default, and a share between 0 and 1. */
+    @Test
+    void theHostsShareOfStolenTimeIsAFractionAndOptional() {
+        assertThat(HardwareProfile.fromProperties("accelerator", roundProperties()).hostSteal()).isZero();
+        assertThat(HardwareProfile.fromProperties("host", roundProperties("host.steal", "0.25")).hostSteal())
+                .isEqualTo(0.25);
+        for (String bad : List.of("1.5", "-0.1", "NaN")) {
+            assertThatThrownBy(() -> HardwareProfile.fromProperties("bad", roundProperties("host.steal", bad)))
+                    .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("host.steal");
+        }
+    }
+
     /** The round profile's figures as properties, plus {@code measured} key-value pairs. */
     private static Properties roundProperties(String... measured) {
         Properties p = new Properties();

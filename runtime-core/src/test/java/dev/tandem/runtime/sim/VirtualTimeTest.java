@@ -29,6 +29,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 /**
  * Virtual time follows stream and event semantics: in-order streams, concurrent streams, waits on the record
@@ -170,11 +171,14 @@ class VirtualTimeTest {
             a.synchronize();                    // nothing left to wait for
             dev.kernels().add(a, x, x, x);      // issued at 8000, ends 14000
             dev.kernels().add(b, y, y, y);      // issued at 9000, ends 15000
-            a.synchronize();                    // blocked until 14000 while b worked: wakes at 64000
-            dev.kernels().add(a, x, x, x);      // issued at 65000
+            a.synchronize();                    // blocked until 14000 while b worked: wakes a draw of mean 50 us later
+            dev.kernels().add(a, x, x, x);      // issued 1000 after that
             a.synchronize();
             b.synchronize();
-            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(1000L, 8000L, 65000L);
+            long wake = WakeUps.ofHost(0).nanos(50);
+            assertThat(wake).isPositive();
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos)
+                    .containsExactly(1000L, 8000L, 14000L + wake + 1000L);
         }
         assertThatThrownBy(() -> new HardwareProfile("w", "w", Map.of("bf16", 1.0), 1, 0, 1, 1, 1, 1, 1, 1, 1, Map.of(),
                 0, 0, 2, 1, -1, 0, Map.of())).isInstanceOf(InvalidArgumentException.class).hasMessageContaining("host.wake.us");
@@ -194,18 +198,54 @@ class VirtualTimeTest {
             dev.kernels().add(a, x, x, x);      // a: 0..6000
             Event e = dev.createEvent();
             a.record(e);
-            b.waitEvent(e);                     // b idle at 0: really waits, wakes at 6000 + 20000
-            dev.kernels().add(b, y, y, y);      // b: 26000..32000
+            b.waitEvent(e);                     // b idle at 0: really waits, wakes at 6000 + its first draw
+            dev.kernels().add(b, y, y, y);      // b: wakeB..wakeB + 6000
             b.record(e);
-            dev.kernels().add(b, y, y, y);      // b: 32000..38000
-            a.waitEvent(e);                     // a (clock 6000) waits for the record at 32000: wakes at 52000
-            dev.kernels().add(a, x, x, x);      // a: 52000..58000
+            dev.kernels().add(b, y, y, y);      // b: wakeB + 6000..wakeB + 12000
+            a.waitEvent(e);                     // a (clock 6000) waits for the record at wakeB + 6000, then wakes
+            dev.kernels().add(a, x, x, x);
             b.waitEvent(e);                     // b waits for its own record: nothing
             a.synchronize();
             b.synchronize();
-            assertThat(on(rt, "b", "add")).extracting(TraceSpan::startNanos).containsExactly(26000L, 32000L);
-            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(0L, 52000L);
+            long wakeB = 6000 + WakeUps.ofStream(0, "b").nanos(20);
+            long wakeA = wakeB + 6000 + WakeUps.ofStream(0, "a").nanos(20);
+            assertThat(wakeB).isGreaterThan(6000);
+            assertThat(on(rt, "b", "add")).extracting(TraceSpan::startNanos).containsExactly(wakeB, wakeB + 6000);
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos).containsExactly(0L, wakeA);
             e.close();
+        }
+    }
+
+    /**
+     * host.steal: where the host's threads share the devices' cores, the host zeroes a new buffer (its bytes at the
+     * memory bandwidth) and issues operations on its clock, and the device's next kernel loses that share of it.
+     */
+    @Test
+    void theHostsOwnWorkDelaysTheIssuingDevicesNextKernelByItsShare() {
+        HardwareProfile r = TestProfiles.round(1, 0);
+        HardwareProfile stealing = new HardwareProfile(r.name(), r.description(), r.peakTflops(), r.gemmEfficiency(),
+                r.gemmHalfRows(), r.hbmGBps(), r.hbmEfficiency(), r.memoryGiB(), r.intraGBps(),
+                r.intraLatencyMicros(), r.interGBps(), r.interLatencyMicros(), r.allToAllGBps(), r.launchMicros(),
+                r.commSlowdown(), r.activationBytes(), r.devicesPerNode(), 0, 0, Map.of(), 0, Map.of(), Map.of(), 1,
+                0.5);
+        try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
+                SimSettings.of(stealing))) {
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Tensor x = big(dev, a);             // 4 MB zeroed on the host: clock 4000, 2000 to steal
+            dev.kernels().add(a, x, x, x);      // issued at 5000: 6000 + 2000 + half of its 1000 launch
+            dev.kernels().add(a, x, x, x);      // issued at 6000 after it: 6000 + 500
+            a.synchronize();
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos, TraceSpan::endNanos)
+                    .containsExactly(tuple(5000L, 13500L), tuple(13500L, 20000L));
+        }
+        try (SimRuntime rt = open(1, 1000)) {  // an accelerator's host takes nothing from it
+            Device dev = rt.device(0);
+            Stream a = dev.createStream("a");
+            Tensor x = big(dev, a);
+            dev.kernels().add(a, x, x, x);
+            a.synchronize();
+            assertThat(on(rt, "a", "add")).extracting(TraceSpan::durationNanos).containsExactly(6000L);
         }
     }
 
