@@ -76,10 +76,9 @@ final class HostKernelRates {
     }
 
     private static Call prepare(Kernels k, Device dev, Stream s, String kernel, int width, int rows) {
-        Tensor x = Tensor.allocate(dev, s, DType.F32, rows, width);
-        k.fill(s, x, 0.5);
         return switch (kernel) {
             case "add" -> {
+                Tensor x = input(k, dev, s, rows, width);
                 Tensor out = Tensor.allocate(dev, s, DType.F32, rows, width);
                 yield new Call(List.of(x, x), List.of(out), () -> k.add(s, x, x, out));
             }
@@ -93,6 +92,7 @@ final class HostKernelRates {
                 yield new Call(List.of(view), List.of(out), () -> k.copy(s, view, out));
             }
             case "rmsNorm" -> {
+                Tensor x = input(k, dev, s, rows, width);
                 Tensor weight = Tensor.allocate(dev, s, DType.F32, width);
                 k.fill(s, weight, 1);
                 Tensor out = Tensor.allocate(dev, s, DType.F32, rows, width);
@@ -100,7 +100,7 @@ final class HostKernelRates {
             }
             case "rope" -> {
                 int even = width - width % 2;
-                Tensor in = x.slice(1, 0, even);
+                Tensor in = input(k, dev, s, rows, width).slice(1, 0, even);
                 Tensor positions = Tensor.allocate(dev, s, DType.I32, rows);
                 Tensor frequencies = Tensor.allocate(dev, s, DType.F32, even / 2);
                 k.fill(s, positions, 7);
@@ -116,6 +116,7 @@ final class HostKernelRates {
                 yield new Call(List.of(both), List.of(out), () -> k.swiglu(s, both, -1, out));
             }
             case "indexSelect" -> {
+                Tensor x = input(k, dev, s, rows, width);
                 int[] reversed = new int[rows];
                 for (int i = 0; i < rows; i++) {
                     reversed[i] = rows - 1 - i;
@@ -127,6 +128,13 @@ final class HostKernelRates {
             }
             default -> throw new InvalidArgumentException("no host measurement for kernel '" + kernel + "'");
         };
+    }
+
+    /** A [rows, width] F32 input of halves. */
+    private static Tensor input(Kernels k, Device dev, Stream s, int rows, int width) {
+        Tensor x = Tensor.allocate(dev, s, DType.F32, rows, width);
+        k.fill(s, x, 0.5);
+        return x;
     }
 
     /**
