@@ -11,6 +11,15 @@ import dev.tandem.runtime.spi.Backend;
 public final class HostBackend implements Backend {
     public static final String NAME = "host";
 
+    /**
+     * How long an idle host stream's thread spins for work before it parks (and must be woken by the next enqueue).
+     *
+     * @return nanoseconds
+     */
+    public static long streamParkNanos() {
+        return HostStream.SPIN_NANOS;
+    }
+
     @Override
     public String name() {
         return NAME;

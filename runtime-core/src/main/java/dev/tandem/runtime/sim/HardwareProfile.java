@@ -82,6 +82,11 @@ import java.util.TreeMap;
  *                          {@code host.steal}, optional, 0 to 1, default 0: an accelerator computes on its own units
  *                          whatever its host does); the {@code host} profile measures it, 1 on a machine with a core
  *                          per device and no more
+ * @param streamParkMicros  how long a stream's thread that ran out of work waits for more before it parks; its next
+ *                          operation then waits for it to wake up ({@code streamWakeMicros}, drawn the same way) as
+ *                          well as for the host to issue it. Key {@code stream.park.us}, optional, default 0: streams
+ *                          never park (an accelerator's hardware queues); the {@code host} profile takes its streams'
+ *                          spin before parking
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
@@ -90,7 +95,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                               int activationBytes, int devicesPerNode, double hostWakeMicros,
                               double streamWakeMicros, Map<String, Double> kernelGBps, double aloneSpeedup,
                               Map<Integer, Double> gemmRowsEfficiency, Map<String, Double> kernelMicros,
-                              double attentionEfficiency, double hostSteal) {
+                              double attentionEfficiency, double hostSteal, double streamParkMicros) {
 
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
@@ -134,6 +139,49 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
             throw new InvalidArgumentException("profile " + name + ": host.steal must be between 0 and 1, got "
                     + hostSteal);
         }
+        nonNegative("stream.park.us", streamParkMicros);
+    }
+
+    /**
+     * A profile whose streams never park ({@code streamParkMicros} 0).
+     *
+     * @param name               profile name
+     * @param description        one line: what device, and how its figures were obtained
+     * @param peakTflops         dense peak per compute dtype
+     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
+     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
+     * @param hbmGBps            memory bandwidth, GB/s
+     * @param hbmEfficiency      fraction of it element-wise kernels reach
+     * @param memoryGiB          device memory capacity, GiB
+     * @param intraGBps          per-device link bandwidth inside a node, GB/s
+     * @param intraLatencyMicros latency of one collective inside a node
+     * @param interGBps          per-device bandwidth to other nodes, GB/s
+     * @param interLatencyMicros latency of one collective across nodes
+     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
+     * @param launchMicros       host time to issue one operation
+     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
+     * @param activationBytes    bytes per activation element (0: as stored)
+     * @param devicesPerNode     devices in one node
+     * @param hostWakeMicros     the host thread's wake-up after a blocking wait
+     * @param streamWakeMicros   a stream's wake-up after waiting for another
+     * @param kernelGBps         own rates of named element-wise kernels, GB/s
+     * @param aloneSpeedup       how much faster a device computes while the others idle
+     * @param gemmRowsEfficiency measured GEMM efficiency by row count
+     * @param kernelMicros       fixed time per call of named kernels
+     * @param attentionEfficiency fraction of the GEMM rate fused attention reaches
+     * @param hostSteal          share of the host's own work the devices lose to it
+     */
+    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
+                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
+                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
+                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
+                           int activationBytes, int devicesPerNode, double hostWakeMicros, double streamWakeMicros,
+                           Map<String, Double> kernelGBps, double aloneSpeedup, Map<Integer, Double> gemmRowsEfficiency,
+                           Map<String, Double> kernelMicros, double attentionEfficiency, double hostSteal) {
+        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
+                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
+                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup,
+                gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, 0);
     }
 
     /**
@@ -174,7 +222,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
                 intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
                 activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup,
-                gemmRowsEfficiency, kernelMicros, attentionEfficiency, 0);
+                gemmRowsEfficiency, kernelMicros, attentionEfficiency, 0, 0);
     }
 
     /**
@@ -363,7 +411,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"),
                 optional(p, "host.wake.us"), optional(p, "stream.wake.us"), kernels, optional(p, "host.alone.speedup"),
                 rowsEfficiency, kernelMicros, p.getProperty("attention.efficiency") == null ? 1
-                        : number(p, "attention.efficiency"), optional(p, "host.steal"));
+                        : number(p, "attention.efficiency"), optional(p, "host.steal"), optional(p, "stream.park.us"));
     }
 
     private static int rowCount(String key) {
@@ -404,7 +452,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps,
-                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal);
+                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros);
     }
 
     /**
@@ -419,7 +467,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros,
-                kernelGBps, speedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal);
+                kernelGBps, speedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros);
     }
 
     /**
@@ -432,6 +480,6 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros, streamWakeMicros, kernelGBps,
-                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal);
+                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros);
     }
 }

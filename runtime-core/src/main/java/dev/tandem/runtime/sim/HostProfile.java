@@ -9,6 +9,7 @@ import dev.tandem.runtime.RuntimeOptions;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.TandemRuntime;
 import dev.tandem.runtime.Tensor;
+import dev.tandem.runtime.host.HostBackend;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -156,7 +157,8 @@ public final class HostProfile {
                     1.0, halfRows, bytesPerNano, 1.0, Runtime.getRuntime().maxMemory() / (double) (1L << 30),
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
                     launchMicros, commSlowdown, 0, Math.max(ranks, 1) * 1024, wakeMicros, streamWakeMicros,
-                    kernelGBps, aloneSpeedup, efficiency, kernelMicros, attention.rate(), hostSteal);
+                    kernelGBps, aloneSpeedup, efficiency, kernelMicros, attention.rate(), hostSteal,
+                    HostBackend.streamParkNanos() / 1e3);
         }
     }
 

@@ -70,6 +70,8 @@ final class SimStream extends StreamHandle {
         int rank;
         boolean arrived;
         long arrival;
+        /** When the operation can start, its stream's wake-up included (drawn once); -1 until known. */
+        long ready = -1;
 
         Op(int kind, String name, String tag, long issue, double cost, Runnable action) {
             this.kind = kind;
@@ -186,7 +188,7 @@ final class SimStream extends StreamHandle {
         boolean any = false;
         while (!queue.isEmpty()) {
             Op op = queue.peekFirst();
-            long start = Math.max(clock, op.issue);
+            long start = startOf(op);
             long end = start;
             if (failure == null) {
                 switch (op.kind) {
@@ -309,8 +311,7 @@ final class SimStream extends StreamHandle {
 
     /** Start of the head operation as far as known now (its predecessor's end and its issue). */
     long headStart() {
-        Op h = queue.peekFirst();
-        return Math.max(clock, h.issue);
+        return startOf(queue.peekFirst());
     }
 
     /** Base cost of the head operation. */
@@ -336,7 +337,7 @@ final class SimStream extends StreamHandle {
             open[0] = Math.min(open[0], h.arrival);
             return h.arrival + Math.round(h.cost);
         }
-        long start = Math.max(clock, h.issue);
+        long start = startOf(h);
         return h.role == COMM ? start : headEnd(h, start, kernel, 0);
     }
 
@@ -355,7 +356,7 @@ final class SimStream extends StreamHandle {
         if (failure != null || h == null || depth > 8) {
             return clock;
         }
-        return headEnd(h, Math.max(clock, h.issue), kernel, depth);
+        return headEnd(h, startOf(h), kernel, depth);
     }
 
     private long headEnd(Op h, long start, SimStream kernel, int depth) {
@@ -366,6 +367,20 @@ final class SimStream extends StreamHandle {
             default -> h.role == COMPUTE ? device.commActivity().end(start, h.cost, runtime.contention().slow(),
                     Long.MAX_VALUE) : start + Math.round(h.cost);
         };
+    }
+
+    /**
+     * When head operation {@code op} can start: once the stream is free and the host issued it, and, where the
+     * profile's streams park ({@link HardwareProfile#streamParkMicros()}), after the stream's thread woke up if it had
+     * run out of work for longer than that (an event wait's wake-up is charged by the wait itself).
+     */
+    private long startOf(Op op) {
+        if (op.ready < 0) {
+            long park = Math.round(runtime.settings().profile().streamParkMicros() * 1e3);
+            boolean parked = park > 0 && op.kind != WAIT && op.issue - clock > park;
+            op.ready = parked ? op.issue + streamWakeNanos() : Math.max(clock, op.issue);
+        }
+        return op.ready;
     }
 
     private long streamWakeNanos() {

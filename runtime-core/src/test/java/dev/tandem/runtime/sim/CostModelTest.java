@@ -100,6 +100,16 @@ class CostModelTest {
         }
     }
 
+    /** stream.park.us: optional, 0 (streams never park) by default, not negative. */
+    @Test
+    void aStreamsSpinBeforeParkingIsOptionalAndNotNegative() {
+        assertThat(HardwareProfile.fromProperties("accelerator", roundProperties()).streamParkMicros()).isZero();
+        assertThat(HardwareProfile.fromProperties("host", roundProperties("stream.park.us", "20"))
+                .streamParkMicros()).isEqualTo(20);
+        assertThatThrownBy(() -> HardwareProfile.fromProperties("bad", roundProperties("stream.park.us", "-1")))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("stream.park.us");
+    }
+
     /** The round profile's figures as properties, plus {@code measured} key-value pairs. */
     private static Properties roundProperties(String... measured) {
         Properties p = new Properties();

@@ -249,6 +249,46 @@ class VirtualTimeTest {
         }
     }
 
+    /**
+     * stream.park.us: a stream that ran out of work for longer than that parked its thread, so its next operation
+     * also waits for it to wake up; one that had work again sooner runs it at once; an event wait's wake-up is the
+     * wait's own.
+     */
+    @Test
+    void aStreamThatRanDryLongerThanItsSpinWakesUpBeforeItsNextOperation() {
+        for (double launch : new double[] {20, 3}) {
+            HardwareProfile r = TestProfiles.round(launch, 0);
+            HardwareProfile parking = new HardwareProfile(r.name(), r.description(), r.peakTflops(),
+                    r.gemmEfficiency(), r.gemmHalfRows(), r.hbmGBps(), r.hbmEfficiency(), r.memoryGiB(),
+                    r.intraGBps(), r.intraLatencyMicros(), r.interGBps(), r.interLatencyMicros(), r.allToAllGBps(),
+                    r.launchMicros(), r.commSlowdown(), r.activationBytes(), r.devicesPerNode(), 0, 30, Map.of(), 0,
+                    Map.of(), Map.of(), 1, 0, 5);
+            try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
+                    SimSettings.of(parking))) {
+                Device dev = rt.device(0);
+                Stream a = dev.createStream("a");
+                Tensor x = big(dev, a);
+                dev.kernels().add(a, x, x, x);
+                dev.kernels().add(a, x, x, x);
+                a.synchronize();
+                long l = Math.round(launch * 1000);
+                List<Long> starts = on(rt, "a", "add").stream().map(TraceSpan::startNanos).toList();
+                if (launch == 20) {
+                    // issued at 20000 and 40000, each add 6000 long: a new stream's thread is parked, and after
+                    // the first add it is dry again for longer than its 5 us spin unless its wake-up ran late
+                    WakeUps wakes = WakeUps.ofStream(0, "a");
+                    long first = l + wakes.nanos(30);
+                    long dry = 2 * l - (first + 6000);
+                    long second = dry > 5000 ? 2 * l + wakes.nanos(30) : Math.max(first + 6000, 2 * l);
+                    assertThat(starts).containsExactly(first, second);
+                } else {
+                    // issued at 3000 and 6000: never dry for 5 us, so no wake-up at all
+                    assertThat(starts).containsExactly(l, l + 6000);
+                }
+            }
+        }
+    }
+
     /** {@code round} with the given host and stream wake-ups. */
     private static HardwareProfile waking(HardwareProfile round, double hostWakeMicros, double streamWakeMicros) {
         return new HardwareProfile(round.name(), round.description(), round.peakTflops(), round.gemmEfficiency(),
