@@ -143,49 +143,8 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     }
 
     /**
-     * A profile whose streams never park ({@code streamParkMicros} 0).
-     *
-     * @param name               profile name
-     * @param description        one line: what device, and how its figures were obtained
-     * @param peakTflops         dense peak per compute dtype
-     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
-     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
-     * @param hbmGBps            memory bandwidth, GB/s
-     * @param hbmEfficiency      fraction of it element-wise kernels reach
-     * @param memoryGiB          device memory capacity, GiB
-     * @param intraGBps          per-device link bandwidth inside a node, GB/s
-     * @param intraLatencyMicros latency of one collective inside a node
-     * @param interGBps          per-device bandwidth to other nodes, GB/s
-     * @param interLatencyMicros latency of one collective across nodes
-     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
-     * @param launchMicros       host time to issue one operation
-     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
-     * @param activationBytes    bytes per activation element (0: as stored)
-     * @param devicesPerNode     devices in one node
-     * @param hostWakeMicros     the host thread's wake-up after a blocking wait
-     * @param streamWakeMicros   a stream's wake-up after waiting for another
-     * @param kernelGBps         own rates of named element-wise kernels, GB/s
-     * @param aloneSpeedup       how much faster a device computes while the others idle
-     * @param gemmRowsEfficiency measured GEMM efficiency by row count
-     * @param kernelMicros       fixed time per call of named kernels
-     * @param attentionEfficiency fraction of the GEMM rate fused attention reaches
-     * @param hostSteal          share of the host's own work the devices lose to it
-     */
-    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
-                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
-                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
-                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
-                           int activationBytes, int devicesPerNode, double hostWakeMicros, double streamWakeMicros,
-                           Map<String, Double> kernelGBps, double aloneSpeedup, Map<Integer, Double> gemmRowsEfficiency,
-                           Map<String, Double> kernelMicros, double attentionEfficiency, double hostSteal) {
-        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
-                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
-                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup,
-                gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, 0);
-    }
-
-    /**
-     * A profile whose host does not take time from the devices ({@code hostSteal} 0).
+     * A profile whose host does not take time from the devices ({@code hostSteal} 0) and whose streams never park
+     * ({@code streamParkMicros} 0).
      *
      * @param name               profile name
      * @param description        one line: what device, and how its figures were obtained

@@ -227,7 +227,7 @@ class VirtualTimeTest {
                 r.gemmHalfRows(), r.hbmGBps(), r.hbmEfficiency(), r.memoryGiB(), r.intraGBps(),
                 r.intraLatencyMicros(), r.interGBps(), r.interLatencyMicros(), r.allToAllGBps(), r.launchMicros(),
                 r.commSlowdown(), r.activationBytes(), r.devicesPerNode(), 0, 0, Map.of(), 0, Map.of(), Map.of(), 1,
-                0.5);
+                0.5, 0);
         try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
                 SimSettings.of(stealing))) {
             Device dev = rt.device(0);
