@@ -4,8 +4,8 @@ package dev.tandem.runtime.host;
  * Float arrays a kernel reuses on the thread it runs on, one per {@link Use}. Kernels run on compute threads the
  * backend owns; before this, a forward's GEMMs packed their operands into hundreds of megabytes of fresh arrays,
  * which cost a young collection (every thread stopped) about once per forward and cold memory on every call.
- * Arrays above {@link #MAX_KEPT} floats are allocated per call and not kept, so an idle thread holds a few
- * megabytes at most per use.
+ * Arrays above {@link #MAX_KEPT} floats are allocated per call and not kept, so a thread holds at most 16 MiB per
+ * use, until it ends with its device.
  */
 final class KernelScratch {
     /** What an array is for: two uses never share an array, so a kernel may hold one while calling another. */

@@ -7,11 +7,12 @@ import java.util.Arrays;
 /**
  * What a collective reads from its peers before any rank writes (a rank's output may be a peer's input), one piece
  * per peer, in arrays the stream thread that runs the collective reuses: every collective used to copy each
- * payload into fresh arrays, a third of a forward's garbage. Pieces above {@link #MAX_KEPT} bytes are not kept.
- * The pieces stay valid until the next collective on the same thread, which is after this one has written them.
+ * payload into fresh arrays, a third of a forward's garbage. A thread keeps about {@link #MAX_KEPT} bytes at most
+ * (a piece above its share is allocated per call). The pieces stay valid until the next collective on the same
+ * thread, which is after this one has written them.
  */
 final class PeerCopies {
-    /** The largest piece kept for reuse: 16 MiB. */
+    /** The most a thread keeps for reuse, all pieces together: 16 MiB. */
     static final int MAX_KEPT = 1 << 24;
 
     private static final ThreadLocal<byte[][]> KEPT = ThreadLocal.withInitial(() -> new byte[0][]);
@@ -37,7 +38,7 @@ final class PeerCopies {
         byte[] array = kept[piece];
         if (array == null || array.length < bytes) {
             array = new byte[bytes];
-            if (bytes <= MAX_KEPT) {
+            if (bytes <= MAX_KEPT / kept.length) {
                 kept[piece] = array;
             }
         }
