@@ -57,6 +57,31 @@ record PredictionWindow(List<HardwareProfile> profiles, long[][] measured, doubl
         }
     }
 
+    /** What the check concludes from its windows. */
+    enum Outcome {
+        /** A window was judged and within the tolerance. */
+        PASSED,
+        /** No window passed, and a judged one missed: a later noisy window does not clear an earlier miss. */
+        FAILED,
+        /** Every window was too noisy to judge. */
+        TOO_NOISY
+    }
+
+    /**
+     * The check's conclusion from the verdicts on its windows, in the order they were measured (it stops measuring
+     * at the first that passes).
+     *
+     * @param judgements  the windows' verdicts, at least one
+     * @param ignoreNoise whether windows are judged whatever the noise rules say
+     * @return passed if any window passed, failed if another was judged and missed, too noisy otherwise
+     */
+    static Outcome outcome(List<Judgement> judgements, boolean ignoreNoise) {
+        if (judgements.stream().anyMatch(j -> j.passed(ignoreNoise))) {
+            return Outcome.PASSED;
+        }
+        return judgements.stream().anyMatch(j -> j.failed(ignoreNoise)) ? Outcome.FAILED : Outcome.TOO_NOISY;
+    }
+
     /**
      * Judges {@code predicted} (nanoseconds per schedule) against this window's median forwards, and whether the
      * machine was steady enough to tell: other processes' CPU, the spread of the profiles' GEMM rates, and each
