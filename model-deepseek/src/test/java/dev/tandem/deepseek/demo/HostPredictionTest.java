@@ -71,7 +71,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * missed (a later noisy window does not clear an earlier failure), and skips, with every window's figures, when every
  * window was too noisy. Each window's figures are printed.
  *
- * <p>{@code -Dtandem.prediction.check=false} skips the check (it takes about 45 seconds, 70 with a second window);
+ * <p>{@code -Dtandem.prediction.check=false} skips the check (it takes about 45 seconds, 80 with a second window);
  * {@code -Dtandem.prediction.force=true} judges windows whatever the noise rules say; {@code
  * -Dtandem.prediction.debug=true} prints every timed forward, every profile's figures and prediction, per-operation
  * totals and overlap reports of one traced forward of each schedule on both backends, and writes their Perfetto
@@ -96,7 +96,7 @@ class HostPredictionTest {
     private static final int WINDOWS = 2;
     /** Timed forwards per schedule after each profile measurement. */
     private static final int PAIRS = 4;
-    /** On unless {@code -Dtandem.prediction.check=false} (the check takes about a minute). */
+    /** On unless {@code -Dtandem.prediction.check=false} (the check takes about 45 s, 80 s with a second window). */
     private static final boolean CHECK = Boolean.parseBoolean(System.getProperty("tandem.prediction.check", "true"));
     private static final boolean FORCE = Boolean.getBoolean("tandem.prediction.force");
     private static final boolean DEBUG = Boolean.getBoolean("tandem.prediction.debug");
