@@ -57,29 +57,38 @@ record PredictionWindow(List<HardwareProfile> profiles, long[][] measured, doubl
         }
     }
 
+    /** Judged windows that must miss before the check fails: one miss alone may be the machine's noise. */
+    static final int CONFIRMING_MISSES = 2;
+
     /** What the check concludes from its windows. */
     enum Outcome {
         /** A window was judged and within the tolerance. */
         PASSED,
-        /** No window passed, and a judged one missed: a later noisy window does not clear an earlier miss. */
+        /** {@link #CONFIRMING_MISSES} windows were judged and missed, and none passed. */
         FAILED,
-        /** Every window was too noisy to judge. */
-        TOO_NOISY
+        /** Neither yet: every window so far was too noisy to judge, or one missed and none confirmed it. */
+        UNDECIDED
     }
 
     /**
-     * The check's conclusion from the verdicts on its windows, in the order they were measured (it stops measuring
-     * at the first that passes).
+     * The check's conclusion from the verdicts on its windows so far, in the order they were measured.
      *
-     * @param judgements  the windows' verdicts, at least one
+     * @param judgements  the windows' verdicts
      * @param ignoreNoise whether windows are judged whatever the noise rules say
-     * @return passed if any window passed, failed if another was judged and missed, too noisy otherwise
+     * @return passed if a window passed; failed if {@link #CONFIRMING_MISSES} were judged and missed before any
+     *         passed; undecided otherwise
      */
     static Outcome outcome(List<Judgement> judgements, boolean ignoreNoise) {
-        if (judgements.stream().anyMatch(j -> j.passed(ignoreNoise))) {
-            return Outcome.PASSED;
+        int misses = 0;
+        for (Judgement j : judgements) {
+            if (j.passed(ignoreNoise)) {
+                return Outcome.PASSED;
+            }
+            if (j.failed(ignoreNoise) && ++misses == CONFIRMING_MISSES) {
+                return Outcome.FAILED;
+            }
         }
-        return judgements.stream().anyMatch(j -> j.failed(ignoreNoise)) ? Outcome.FAILED : Outcome.TOO_NOISY;
+        return Outcome.UNDECIDED;
     }
 
     /**
