@@ -322,6 +322,10 @@ public final class PlanCommand {
                     plan.pick().peakBytes() / gib, capacity, s.profile().name(),
                     (plan.pick().peakBytes() - plan.pick().activationBytes()) / gib, plan.pick().activationBytes() / gib);
         }
+        String hostBound = CapacityPlanner.hostBound(plan);
+        if (hostBound != null) {
+            out.println("note: " + hostBound);
+        }
         out.println(plan.ranks().summary());
         out.printf(Locale.ROOT, "simulated %d layers, %d schedule(s), in %d ms%n", s.layers(), plan.predictions().size(),
                 plan.simMillis());

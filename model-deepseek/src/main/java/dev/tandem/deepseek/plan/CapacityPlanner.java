@@ -56,10 +56,16 @@ public final class CapacityPlanner {
      * @param peakBytes       peak memory of the busiest device (weights, KV cache, activations as Tandem allocates them)
      * @param activationBytes the largest growth over the step's starting memory on any device (activations and new
      *                        KV cache)
+     * @param operations      operations the host issued for the critical device in the step
+     * @param hostWorkNanos   the host's own time for the critical device in the step: issuing those operations at
+     *                        the profile's {@code launch.us} each, and zeroing new buffers where the profile's host
+     *                        does; a step whose host work nears its length is bound by the host, and overlapping the
+     *                        device's streams cannot shorten it
      */
     public record Prediction(String schedule, int microBatches, long stepNanos, long contentionNanos,
                              double computeNanos, double commNanos, double hiddenPercent, double exposedNanos,
-                             double bubbleNanos, long peakBytes, long activationBytes) {
+                             double bubbleNanos, long peakBytes, long activationBytes, long operations,
+                             long hostWorkNanos) {
         /**
          * Mean compute time over the step time.
          *
@@ -273,23 +279,29 @@ public final class CapacityPlanner {
             Simulated simulated = rt.rehearseAndRun(() -> {
                 long[] before = new long[devices];
                 long[] stretchBefore = new long[devices];
+                long[] operationsBefore = new long[devices];
+                long[] hostBefore = new long[devices];
                 for (int d = 0; d < devices; d++) {
                     before[d] = rt.usedBytes(d);
                     stretchBefore[d] = rt.contentionNanos(d);
+                    operationsBefore[d] = rt.issuedOperations(d);
+                    hostBefore[d] = rt.hostWorkNanos(d);
                 }
                 // a subset runs the first ranks' parts: under the symmetry it requires, every rank's are the same
                 SimulatedForward.Step result = forward.run(step.parts().subList(0, devices),
                         step.ids().subList(0, devices), n > 1);
                 long peak = 0;
                 long activations = 0;
-                long[] stretch = new long[devices];
+                long[][] perDevice = new long[3][devices];   // stretch, operations, host work
                 for (int d = 0; d < devices; d++) {
                     peak = Math.max(peak, rt.peakBytes(d));
                     activations = Math.max(activations, rt.peakBytes(d) - before[d]);
-                    stretch[d] = rt.contentionNanos(d) - stretchBefore[d];
+                    perDevice[0][d] = rt.contentionNanos(d) - stretchBefore[d];
+                    perDevice[1][d] = rt.issuedOperations(d) - operationsBefore[d];
+                    perDevice[2][d] = rt.hostWorkNanos(d) - hostBefore[d];
                 }
                 return new Simulated(predict(n == 1 ? "sequential" : n == 2 ? "dbo" : "overlap x" + n, n, result,
-                        stretch, peak, activations), result.spans());
+                        perDevice, peak, activations), result.spans());
             });
             predictions.add(simulated.prediction());
             spans.add(simulated.spans());
@@ -327,6 +339,29 @@ public final class CapacityPlanner {
                 spans.get(bestIndex), ranks);
     }
 
+    /** Host work from this share of the step on: the host, not the device, sets the step's length. */
+    static final double HOST_BOUND_SHARE = 0.5;
+
+    /**
+     * Why the picked schedule's step is bound by its host, or null when it is not: the host's own work for the
+     * critical device (issuing operations, zeroing buffers) takes at least {@link #HOST_BOUND_SHARE} of the step, so
+     * the device idles while it waits for operations, and overlapping its streams hides none of that.
+     *
+     * @param plan a plan
+     * @return one sentence, or null
+     */
+    public static String hostBound(Plan plan) {
+        Prediction p = plan.pick();
+        if (p.hostWorkNanos() < HOST_BOUND_SHARE * p.stepNanos()) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "the %s step is bound by the host: it issues %,d operations per device at "
+                        + "%.1f us each, %.1f ms of host work (%.0f%% of the step), while the device computes %.0f%% "
+                        + "of it; overlap cannot hide the host's own time", p.schedule(), p.operations(),
+                plan.setup().profile().launchMicros(), p.hostWorkNanos() / 1e6,
+                100.0 * p.hostWorkNanos() / p.stepNanos(), 100 * p.computeShare());
+    }
+
     /** One simulated step: its prediction and its trace. */
     private record Simulated(Prediction prediction, List<TraceSpan> spans) {
     }
@@ -341,8 +376,11 @@ public final class CapacityPlanner {
         return best;
     }
 
-    /** The step time is the simulated time; the stretch shown is the critical (last to finish) device's. */
-    private static Prediction predict(String name, int n, SimulatedForward.Step step, long[] stretch, long peak,
+    /**
+     * The step time is the simulated time; the stretch, operations and host work shown ({@code perDevice}, in that
+     * order) are the critical (last to finish) device's.
+     */
+    private static Prediction predict(String name, int n, SimulatedForward.Step step, long[][] perDevice, long peak,
                                       long activations) {
         OverlapReport report = OverlapReport.of(step.spans());
         OverlapMetrics critical = null;
@@ -351,9 +389,10 @@ public final class CapacityPlanner {
                 critical = m;
             }
         }
-        long contention = critical == null ? 0 : stretch[critical.device()];
-        return new Prediction(name, n, step.wallNanos(), contention, report.meanComputeNanos(), report.meanCommNanos(),
-                report.hiddenPercent(), report.meanExposedCommNanos(), report.meanBubbleNanos(), peak, activations);
+        int d = critical == null ? 0 : critical.device();
+        return new Prediction(name, n, step.wallNanos(), perDevice[0][d], report.meanComputeNanos(),
+                report.meanCommNanos(), report.hiddenPercent(), report.meanExposedCommNanos(), report.meanBubbleNanos(),
+                peak, activations, perDevice[1][d], perDevice[2][d]);
     }
 
     /** Whether every rank with tokens can be split into {@code n} non-empty micro-batches. */

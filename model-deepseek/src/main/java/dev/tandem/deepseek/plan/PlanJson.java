@@ -47,10 +47,12 @@ public final class PlanJson {
             sb.append(String.format(Locale.ROOT, "    {\"schedule\": %s, \"micro_batches\": %d, \"step_ms\": %.4f, "
                             + "\"speedup\": %.4f, \"compute_share\": %.4f, \"comm_share\": %.4f, \"hidden_percent\": %.2f, "
                             + "\"exposed_comm_ms\": %.4f, \"bubble_ms\": %.4f, \"contention_ms\": %.4f, "
-                            + "\"peak_bytes_per_device\": %d, \"activation_bytes_per_device\": %d}%s%n",
+                            + "\"peak_bytes_per_device\": %d, \"activation_bytes_per_device\": %d, "
+                            + "\"operations_per_device\": %d, \"host_work_ms\": %.4f}%s%n",
                     quote(p.schedule()), p.microBatches(), p.stepNanos() / 1e6, plan.speedup(p), p.computeShare(),
                     p.commShare(), p.hiddenPercent(), p.exposedNanos() / 1e6, p.bubbleNanos() / 1e6,
-                    p.contentionNanos() / 1e6, p.peakBytes(), p.activationBytes(), i + 1 < ps.size() ? "," : ""));
+                    p.contentionNanos() / 1e6, p.peakBytes(), p.activationBytes(), p.operations(),
+                    p.hostWorkNanos() / 1e6, i + 1 < ps.size() ? "," : ""));
         }
         sb.append("  ]\n}\n");
         return sb.toString();

@@ -114,7 +114,7 @@ public final class HostKernels implements Kernels {
     public void attention(Stream stream, Tensor q, Tensor k, Tensor qRope, Tensor kRope, Tensor v, float scale,
                           long causalOffset, Tensor out) {
         List<Tensor> reads = qRope == null ? List.of(q, k, v) : List.of(q, k, v, qRope, kRope);
-        launcher.launch(stream, "attention", reads, List.of(out),
+        launcher.launchAttention(stream, reads, List.of(out), causalOffset,
                 () -> Attention.attention(launcher, q, k, qRope, kRope, v, scale, causalOffset, out));
     }
 

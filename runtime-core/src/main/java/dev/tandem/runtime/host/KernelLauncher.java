@@ -21,6 +21,16 @@ public interface KernelLauncher {
      */
     void launch(Stream stream, String name, List<Tensor> reads, List<Tensor> writes, Runnable work);
 
+    /**
+     * Enqueues fused attention as {@link #launch} does. Its cost depends on more than its tensors' shapes: the
+     * causal mask ({@code causalOffset}, -1 for none) hides part of its (query, key) pairs, which a kernel skips, so
+     * a launcher that costs work instead of running it (the simulated backend) needs the offset.
+     */
+    default void launchAttention(Stream stream, List<Tensor> reads, List<Tensor> writes, long causalOffset,
+                                 Runnable work) {
+        launch(stream, "attention", reads, writes, work);
+    }
+
     /** The memory behind a host buffer; only valid inside launched work. */
     MemorySegment segment(DeviceBuffer buffer);
 

@@ -17,6 +17,8 @@ import java.util.function.ToDoubleFunction;
  *       with {@code efficiency(m) = gemm.efficiency x m / (m + gemm.half.rows)} (small m is inefficient). Rank-2
  *       products with a rank-2 right operand are linear layers and use the quantisation dtype
  *       ({@code bf16}, {@code int8} for W8A8, {@code fp8}); batched products (attention) use BF16.</li>
+ *   <li>Fused attention: its two products over the (query, key) pairs the causal mask leaves visible, at the GEMM
+ *       rate for its query rows (every head's, where heads share the keys and the kernel packs them).</li>
  *   <li>Every other kernel: bytes moved / (HBM bandwidth x hbm.efficiency), or / the kernel's own measured rate
  *       where the profile has one ({@code kernel.NAME.gbps}: the host measures the kernels the layers call), plus
  *       the kernel's measured fixed time per call ({@code kernel.NAME.us}) where the profile has one.</li>
@@ -128,35 +130,76 @@ public final class CostModel {
     }
 
     /**
-     * The cost of fused attention (reads q, k, v and optionally qRope, kRope; writes out [h, n, dv]): the two
-     * products {@code q k^T} and {@code p v} over every key, as the unfused matmuls cost them, at the GEMM rate for n
-     * rows, or the bytes of its operands (no score matrix goes to memory), whichever is longer.
+     * The cost of fused attention without a mask; see {@link #attentionNanos(List, Tensor, long)}.
      *
      * @param reads q, k, v, then optionally qRope and kRope
      * @param out   the output, shaped [h, n, dv]
      * @return estimated nanoseconds; 0 when there is nothing to compute
      */
     public double attentionNanos(List<Tensor> reads, Tensor out) {
+        return attentionNanos(reads, out, -1);
+    }
+
+    /**
+     * The cost of fused attention (reads q, k, v and optionally qRope, kRope; writes out [h, n, dv]): the two
+     * products {@code q k^T} and {@code p v} over the (query, key) pairs the causal mask leaves visible (fused
+     * kernels skip masked tiles: a prefill's queries see half of its keys on average), as the unfused matmuls
+     * cost them, or the bytes of its operands (no score matrix goes to memory, and keys that also serve as values
+     * are read once), whichever is longer. The products' rows are the queries, or every head's queries together
+     * where the keys are shared by all heads (rank 2: MLA's latent) and the profile's kernel packs them
+     * ({@link HardwareProfile#attentionPacksHeads()}).
+     *
+     * @param reads        q, k, v, then optionally qRope and kRope
+     * @param out          the output, shaped [h, n, dv]
+     * @param causalOffset query i sees keys {@code j <= i + causalOffset}; negative for no mask
+     * @return estimated nanoseconds; 0 when there is nothing to compute
+     */
+    public double attentionNanos(List<Tensor> reads, Tensor out, long causalOffset) {
         Tensor q = reads.get(0);
+        Tensor k = reads.get(1);
         long h = q.dim(0);
         long n = q.dim(1);
-        long len = reads.get(1).dim(-2);
+        long len = k.dim(-2);
         long dk = q.dim(2) + (reads.size() > 3 ? reads.get(3).dim(2) : 0);
         long dv = out.dim(2);
-        if (h * n * len == 0) {
+        double pairs = visiblePairs(n, len, causalOffset);
+        if (h * pairs == 0) {
             return 0;
         }
-        double flops = 2.0 * h * n * len * (dk + dv);
+        double flops = 2.0 * h * pairs * (dk + dv);
         String dtype = profile.activationBytes() == 0 ? "f32" : "bf16";
         if (Double.isNaN(profile.peak(dtype))) {
             dtype = "bf16";
         }
-        double computeNanos = flops / (profile.peak(dtype) * 1e3 * gemmEfficiency(n) * profile.attentionEfficiency());
+        long rows = k.rank() == 2 && profile.attentionPacksHeads() ? h * n : n;
+        double computeNanos = flops / (profile.peak(dtype) * 1e3 * gemmEfficiency(rows)
+                * profile.attentionEfficiency());
         double bytes = bytes(out);
-        for (Tensor t : reads) {
-            bytes += bytes(t);
+        for (int i = 0; i < reads.size(); i++) {
+            if (i != 2 || reads.get(2) != k) {
+                bytes += bytes(reads.get(i));
+            }
         }
         return fixedNanos("attention") + Math.max(computeNanos, memoryNanos(bytes));
+    }
+
+    /**
+     * How many (query, key) pairs of {@code n} queries over {@code len} keys a causal mask leaves visible: query i
+     * sees keys {@code j <= i + causalOffset}, or all {@code len} of them with a negative offset.
+     *
+     * @param n            queries
+     * @param len          keys
+     * @param causalOffset the mask's offset; negative for none
+     * @return the number of visible pairs
+     */
+    static double visiblePairs(long n, long len, long causalOffset) {
+        if (causalOffset < 0 || n == 0 || len == 0) {
+            return (double) n * len;
+        }
+        // query i sees min(len, i + offset + 1) keys: rising by one per query until every key is visible
+        long rising = Math.max(0, Math.min(n, len - causalOffset));   // queries that do not see every key yet
+        double risingPairs = rising * (double) (causalOffset + 1) + rising * (rising - 1) / 2.0;
+        return risingPairs + (double) (n - rising) * len;
     }
 
     /**

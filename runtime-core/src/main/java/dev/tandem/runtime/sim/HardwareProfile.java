@@ -87,6 +87,12 @@ import java.util.TreeMap;
  *                          well as for the host to issue it. Key {@code stream.park.us}, optional, default 0: streams
  *                          never park (an accelerator's hardware queues); the {@code host} profile takes its streams'
  *                          spin before parking
+ * @param attentionPacksHeads whether fused attention over keys and values that every head shares (MLA's absorbed
+ *                          latent) multiplies all heads' queries in one product of heads x queries rows, as FlashMLA
+ *                          and Ascend's incremental attention pack a shared key's heads: a decode step's 128 heads
+ *                          then fill a GEMM's rows where its single query would not. Key
+ *                          {@code attention.packs.heads}, optional, default true; the {@code host} profile says false
+ *                          (its kernel multiplies each head's queries on their own)
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
@@ -95,7 +101,8 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                               int activationBytes, int devicesPerNode, double hostWakeMicros,
                               double streamWakeMicros, Map<String, Double> kernelGBps, double aloneSpeedup,
                               Map<Integer, Double> gemmRowsEfficiency, Map<String, Double> kernelMicros,
-                              double attentionEfficiency, double hostSteal, double streamParkMicros) {
+                              double attentionEfficiency, double hostSteal, double streamParkMicros,
+                              boolean attentionPacksHeads) {
 
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
@@ -140,6 +147,51 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                     + hostSteal);
         }
         nonNegative("stream.park.us", streamParkMicros);
+    }
+
+    /**
+     * A profile whose attention packs the heads that share keys into one product ({@code attentionPacksHeads}
+     * true), as accelerators' attention kernels do.
+     *
+     * @param name               profile name
+     * @param description        one line: what device, and how its figures were obtained
+     * @param peakTflops         dense peak per compute dtype
+     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
+     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
+     * @param hbmGBps            memory bandwidth, GB/s
+     * @param hbmEfficiency      fraction of it element-wise kernels reach
+     * @param memoryGiB          device memory capacity, GiB
+     * @param intraGBps          per-device link bandwidth inside a node, GB/s
+     * @param intraLatencyMicros latency of one collective inside a node
+     * @param interGBps          per-device bandwidth to other nodes, GB/s
+     * @param interLatencyMicros latency of one collective across nodes
+     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
+     * @param launchMicros       host time to issue one operation
+     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
+     * @param activationBytes    bytes per activation element (0: as stored)
+     * @param devicesPerNode     devices in one node
+     * @param hostWakeMicros     the host thread's wake-up after a blocking wait
+     * @param streamWakeMicros   a stream's wake-up after waiting for another
+     * @param kernelGBps         own rates of named element-wise kernels, GB/s
+     * @param aloneSpeedup       how much faster a device computes while the others idle
+     * @param gemmRowsEfficiency measured GEMM efficiency by row count
+     * @param kernelMicros       fixed time per call of named kernels
+     * @param attentionEfficiency fraction of the GEMM rate fused attention reaches
+     * @param hostSteal          fraction of the host's own time the devices' kernels lose to it
+     * @param streamParkMicros   how long an idle stream's thread spins before it parks
+     */
+    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
+                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
+                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
+                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
+                           int activationBytes, int devicesPerNode, double hostWakeMicros, double streamWakeMicros,
+                           Map<String, Double> kernelGBps, double aloneSpeedup, Map<Integer, Double> gemmRowsEfficiency,
+                           Map<String, Double> kernelMicros, double attentionEfficiency, double hostSteal,
+                           double streamParkMicros) {
+        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
+                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
+                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup,
+                gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros, true);
     }
 
     /**
@@ -370,7 +422,8 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 number(p, "comm.slowdown"), (int) number(p, "activation.bytes"), (int) number(p, "devices.per.node"),
                 optional(p, "host.wake.us"), optional(p, "stream.wake.us"), kernels, optional(p, "host.alone.speedup"),
                 rowsEfficiency, kernelMicros, p.getProperty("attention.efficiency") == null ? 1
-                        : number(p, "attention.efficiency"), optional(p, "host.steal"), optional(p, "stream.park.us"));
+                        : number(p, "attention.efficiency"), optional(p, "host.steal"), optional(p, "stream.park.us"),
+                flag(p, "attention.packs.heads", true));
     }
 
     private static int rowCount(String key) {
@@ -381,6 +434,19 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
             throw new InvalidArgumentException("hardware profile key '" + key + "' must end in a row count, got '"
                     + rows + "'");
         }
+    }
+
+    private static boolean flag(Properties p, String key, boolean absent) {
+        String v = p.getProperty(key);
+        if (v == null) {
+            return absent;
+        }
+        return switch (v.trim().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new InvalidArgumentException("hardware profile flag '" + key + "' must be true or false: "
+                    + v);
+        };
     }
 
     private static double optional(Properties p, String key) {
@@ -411,7 +477,8 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps,
-                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros);
+                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros,
+                attentionPacksHeads);
     }
 
     /**
@@ -426,7 +493,8 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros,
-                kernelGBps, speedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros);
+                kernelGBps, speedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros,
+                attentionPacksHeads);
     }
 
     /**
@@ -439,6 +507,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros, streamWakeMicros, kernelGBps,
-                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros);
+                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros,
+                attentionPacksHeads);
     }
 }

@@ -158,7 +158,7 @@ final class HostKernelRates {
         k.fill(s, keys, 0.02);
         k.fill(s, v, 0.5);
         float scale = (float) (1 / Math.sqrt(job.queryDim()));
-        return new Prepared(atGemmRate.attentionNanos(List.of(q, keys, v), out),
+        return new Prepared(atGemmRate.attentionNanos(List.of(q, keys, v), out, 0),
                 () -> k.attention(s, q, keys, v, scale, 0, out));
     }
 }

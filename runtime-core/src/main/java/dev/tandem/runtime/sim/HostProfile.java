@@ -139,7 +139,8 @@ public final class HostProfile {
                 kernelGBps.put(kernel, fit.rate());
                 kernelMicros.put(kernel, fit.fixedMicros());
             }
-            // attention's products as the cost model prices them: 2 h n len (dq + dv) flops at the GEMM rate for n rows
+            // attention's products as the cost model prices them: 2 h (visible pairs) (dq + dv) flops at the GEMM
+            // rate for n rows
             CostModel atGemmRate = new CostModel(new HardwareProfile("host", "", Map.of("f32", peakFlopsPerNano / 1e3,
                     "bf16", peakFlopsPerNano / 1e3), 1.0, halfRows, bytesPerNano, 1.0, 1, 1, 1, 1, 1, Map.of(), 0, 0, 0,
                     1, 0, 0, Map.of(), 0, efficiency, Map.of(), 1), "f32");
@@ -158,7 +159,7 @@ public final class HostProfile {
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
                     launchMicros, commSlowdown, 0, Math.max(ranks, 1) * 1024, wakeMicros, streamWakeMicros,
                     kernelGBps, aloneSpeedup, efficiency, kernelMicros, attention.rate(), hostSteal,
-                    HostBackend.streamParkNanos() / 1e3);
+                    HostBackend.streamParkNanos() / 1e3, false);
         }
     }
 

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
 import java.util.function.IntConsumer;
 
 /**
@@ -45,6 +46,9 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     private long hostClock;
     /** Host time this device's next kernel loses to the host ({@link HardwareProfile#hostSteal()}), lock held. */
     private double stolenNanos;
+    /** Operations issued at the profile's launch time, and the host's own time spent for this device (launches, zeroing). */
+    private long issuedOperations;
+    private double hostWorkNanos;
     /** The host thread's wake-ups, drawn in its program order (runtime lock held). */
     private final WakeUps hostWakes;
     /** The stream issued to since the host last really waited, and whether others were too (runtime lock held). */
@@ -246,6 +250,7 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
         issuer = Thread.currentThread();
         if (charged) {
             HardwareProfile profile = runtime.settings().profile();
+            issuedOperations++;
             chargeHost(profile.launchMicros() * 1e3, profile);
         }
         return hostClock;
@@ -254,7 +259,18 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     /** The host spends {@code nanos} on this device's behalf; its next kernel loses the profile's share of it. */
     private void chargeHost(double nanos, HardwareProfile profile) {
         hostClock += Math.round(nanos);
+        hostWorkNanos += nanos;
         stolenNanos += nanos * profile.hostSteal();
+    }
+
+    /** Operations issued for this device so far (runtime lock held). */
+    long issuedOperations() {
+        return issuedOperations;
+    }
+
+    /** The host's own time spent for this device so far: issuing operations and zeroing new buffers (runtime lock held). */
+    double hostWorkNanos() {
+        return hostWorkNanos;
     }
 
     /** The host time the next kernel loses, reset to none (runtime lock held). */
@@ -341,6 +357,17 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
 
     @Override
     public void launch(Stream stream, String name, List<Tensor> reads, List<Tensor> writes, Runnable work) {
+        enqueue(stream, name, reads, writes, () -> runtime.costs().kernelNanos(name, reads, writes));
+    }
+
+    @Override
+    public void launchAttention(Stream stream, List<Tensor> reads, List<Tensor> writes, long causalOffset,
+                                Runnable work) {
+        enqueue(stream, "attention", reads, writes,
+                () -> runtime.costs().attentionNanos(reads, writes.get(0), causalOffset));
+    }
+
+    private void enqueue(Stream stream, String name, List<Tensor> reads, List<Tensor> writes, DoubleSupplier cost) {
         SimStream s = ownStream(stream, name);
         for (Tensor t : reads) {
             ownBuffer(t.buffer(), name);
@@ -348,8 +375,8 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
         for (Tensor t : writes) {
             ownBuffer(t.buffer(), name);
         }
-        s.enqueueWork(name, runtime.costs().kernelNanos(name, reads, writes),
-                name.equals("moeDispatch") ? routedCounts(reads, writes) : null, SimStream.COMPUTE);
+        s.enqueueWork(name, cost.getAsDouble(), name.equals("moeDispatch") ? routedCounts(reads, writes) : null,
+                SimStream.COMPUTE);
     }
 
     /**

@@ -226,6 +226,33 @@ public final class SimRuntime extends Handle implements TandemRuntime {
     }
 
     /**
+     * Operations the host issued for device {@code index} at the profile's launch time ({@code launch.us}), counted
+     * since the runtime opened. Read it before and after a step for that step's figure.
+     *
+     * @param index the device's index
+     * @return operations issued
+     */
+    public long issuedOperations(int index) {
+        synchronized (lock) {
+            return devices.get(index).issuedOperations();
+        }
+    }
+
+    /**
+     * Virtual time the host spent on its own work for device {@code index} since the runtime opened: issuing
+     * operations ({@code launch.us} each) and zeroing new buffers. A step whose host work approaches its length is
+     * bound by the host, which no overlap of device streams hides.
+     *
+     * @param index the device's index
+     * @return nanoseconds of host work
+     */
+    public long hostWorkNanos(int index) {
+        synchronized (lock) {
+            return Math.round(devices.get(index).hostWorkNanos());
+        }
+    }
+
+    /**
      * Runs {@code step} as devices that share compute units run it ({@link HardwareProfile#aloneSpeedup()} above 0,
      * as the host's devices share the CPU), and returns what it returns. Such a device's kernel runs faster while
      * fewer other devices compute, which its own timeline cannot know when it resolves, so the step runs twice: a

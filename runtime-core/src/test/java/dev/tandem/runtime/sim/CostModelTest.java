@@ -110,6 +110,17 @@ class CostModelTest {
                 .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("stream.park.us");
     }
 
+    /** attention.packs.heads: optional, true (accelerators' attention kernels) by default, a flag. */
+    @Test
+    void whetherAttentionPacksHeadsIsAnOptionalFlag() {
+        assertThat(HardwareProfile.fromProperties("accelerator", roundProperties()).attentionPacksHeads()).isTrue();
+        assertThat(HardwareProfile.fromProperties("host", roundProperties("attention.packs.heads", " False"))
+                .attentionPacksHeads()).isFalse();
+        assertThatThrownBy(() -> HardwareProfile.fromProperties("bad", roundProperties("attention.packs.heads", "1")))
+                .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("attention.packs.heads");
+        assertThat(HardwareProfile.load("910b2").attentionPacksHeads()).isTrue();
+    }
+
     /** The round profile's figures as properties, plus {@code measured} key-value pairs. */
     private static Properties roundProperties(String... measured) {
         Properties p = new Properties();

@@ -238,6 +238,9 @@ class VirtualTimeTest {
             a.synchronize();
             assertThat(on(rt, "a", "add")).extracting(TraceSpan::startNanos, TraceSpan::endNanos)
                     .containsExactly(tuple(5000L, 13500L), tuple(13500L, 20000L));
+            // the host's own work so far: the zeroing and two launches (the synchronize is a wait, not work)
+            assertThat(rt.issuedOperations(0)).isEqualTo(2);
+            assertThat(rt.hostWorkNanos(0)).isEqualTo(6000);
         }
         try (SimRuntime rt = open(1, 1000)) {  // an accelerator's host takes nothing from it
             Device dev = rt.device(0);
