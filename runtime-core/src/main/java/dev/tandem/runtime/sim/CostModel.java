@@ -25,7 +25,7 @@ import java.util.function.ToDoubleFunction;
  *   <li>Collectives: latency + bytes / bandwidth, with the bytes each rank puts on the wire for the algorithm
  *       (ring all-gather/all-reduce/reduce-scatter, direct all-to-all), the node-local link when the group fits
  *       in a node and the inter-node link otherwise, and the measured all-to-all bandwidth by EP size where the
- *       profile has it.</li>
+ *       profile has it (the issuing stage's own table where it has one: combine's differs from dispatch's).</li>
  * </ul>
  * Activations count {@code activation.bytes} per element (BF16 on accelerators), whatever dtype Tandem stores
  * them in; the host profile (0) counts stored bytes.
@@ -318,13 +318,30 @@ public final class CostModel {
      * @return estimated nanoseconds; 0 for a group of one
      */
     public double collectiveNanos(String kind, double wireBytes, int groupSize) {
+        return collectiveNanos(kind, wireBytes, groupSize, null);
+    }
+
+    /**
+     * Cost of one rank's part of a collective issued by a named stage: an all-to-all uses the stage's own measured
+     * table where the profile has one ({@link HardwareProfile#stageAllToAllGBps()}, e.g. {@code combine}).
+     *
+     * @param kind      {@code allToAll} (any all-to-all), or another collective's name
+     * @param wireBytes bytes this rank sends to (or receives from) the others for the algorithm
+     * @param groupSize ranks in the group
+     * @param stage     the issuing stage (the last part of the operation's trace tag), or null
+     * @return estimated nanoseconds; 0 for a group of one
+     */
+    public double collectiveNanos(String kind, double wireBytes, int groupSize, String stage) {
         if (groupSize < 2) {
             return 0;
         }
         boolean inNode = groupSize <= profile.devicesPerNode();
         double latency = 1e3 * (inNode ? profile.intraLatencyMicros() : profile.interLatencyMicros());
         double gbps;
-        if (kind.startsWith("allToAll") && !profile.allToAllGBps().isEmpty()) {
+        Map<Integer, Double> stageTable = stage == null ? null : profile.stageAllToAllGBps().get(stage);
+        if (kind.startsWith("allToAll") && stageTable != null) {
+            gbps = interpolate(stageTable, groupSize);
+        } else if (kind.startsWith("allToAll") && !profile.allToAllGBps().isEmpty()) {
             gbps = interpolate(profile.allToAllGBps(), groupSize);
         } else if (inNode) {
             gbps = profile.intraGBps();

@@ -30,7 +30,8 @@ import java.util.TreeMap;
  * @param intraLatencyMicros latency of one collective inside a node
  * @param interGBps         per-device bandwidth to other nodes, GB/s
  * @param interLatencyMicros latency of one collective across nodes
- * @param allToAllGBps      measured all-to-all (dispatch/combine) bandwidth per device by EP size; interpolated in
+ * @param allToAllGBps      measured all-to-all bandwidth per device by EP size (dispatch's, and every exchange's whose
+ *                          stage has no table in {@code stageAllToAllGBps}); interpolated in
  *                          log2(EP), falling back to the link bandwidths when empty
  * @param launchMicros      host time to issue one operation
  * @param commSlowdown      {@code k}: while communication (a collective from its arrival to its end, a transfer)
@@ -89,10 +90,15 @@ import java.util.TreeMap;
  *                          spin before parking
  * @param attentionPacksHeads whether fused attention over keys and values that every head shares (MLA's absorbed
  *                          latent) multiplies all heads' queries in one product of heads x queries rows, as FlashMLA
- *                          and Ascend's incremental attention pack a shared key's heads: a decode step's 128 heads
- *                          then fill a GEMM's rows where its single query would not. Key
- *                          {@code attention.packs.heads}, optional, default true; the {@code host} profile says false
- *                          (its kernel multiplies each head's queries on their own)
+ *                          packs a shared key's heads (assumed alike for Ascend): a decode step's 128 heads then fill
+ *                          a GEMM's rows where its single query would not. Key {@code attention.packs.heads},
+ *                          optional, default true; the {@code host} profile says false (its kernel multiplies each
+ *                          head's queries on their own)
+ * @param stageAllToAllGBps measured all-to-all bandwidth per device by EP size of the exchanges a named stage issues
+ *                          (keys {@code alltoall.STAGE.gbps.epN}, optional; e.g. {@code combine}, whose published
+ *                          tables differ from dispatch's): an all-to-all whose trace tag ends in {@code /STAGE} (the
+ *                          stage that {@link dev.tandem.runtime.schedule.ScheduleRunner} tags it with) uses that
+ *                          stage's table, every other one {@code allToAllGBps}
  */
 public record HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
                               double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
@@ -102,7 +108,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                               double streamWakeMicros, Map<String, Double> kernelGBps, double aloneSpeedup,
                               Map<Integer, Double> gemmRowsEfficiency, Map<String, Double> kernelMicros,
                               double attentionEfficiency, double hostSteal, double streamParkMicros,
-                              boolean attentionPacksHeads) {
+                              boolean attentionPacksHeads, Map<String, Map<Integer, Double>> stageAllToAllGBps) {
 
     /** The profiles shipped as resources, in the order the planner lists them. */
     public static final List<String> SHIPPED = List.of("910b2", "910b3", "910b4", "a3", "h800", "h100", "h20", "h200");
@@ -111,6 +117,13 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public HardwareProfile {
         peakTflops = Map.copyOf(peakTflops);
         allToAllGBps = new TreeMap<>(allToAllGBps);
+        allToAllGBps.forEach((ep, gbps) -> positive("alltoall.gbps.ep" + ep, gbps));
+        Map<String, Map<Integer, Double>> stageTables = new TreeMap<>();
+        stageAllToAllGBps.forEach((stage, table) -> {
+            table.forEach((ep, gbps) -> positive("alltoall." + stage + ".gbps.ep" + ep, gbps));
+            stageTables.put(stage, Collections.unmodifiableNavigableMap(new TreeMap<>(table)));
+        });
+        stageAllToAllGBps = Collections.unmodifiableMap(stageTables);
         kernelGBps = Map.copyOf(kernelGBps);
         kernelGBps.forEach((kernel, gbps) -> positive("kernel." + kernel + ".gbps", gbps));
         gemmRowsEfficiency = Collections.unmodifiableNavigableMap(new TreeMap<>(gemmRowsEfficiency));
@@ -147,6 +160,53 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                     + hostSteal);
         }
         nonNegative("stream.park.us", streamParkMicros);
+    }
+
+    /**
+     * A profile whose all-to-all bandwidth does not depend on the stage that issues it (no
+     * {@code stageAllToAllGBps}).
+     *
+     * @param name               profile name
+     * @param description        one line: what device, and how its figures were obtained
+     * @param peakTflops         dense peak per compute dtype
+     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
+     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
+     * @param hbmGBps            memory bandwidth, GB/s
+     * @param hbmEfficiency      fraction of it element-wise kernels reach
+     * @param memoryGiB          device memory capacity, GiB
+     * @param intraGBps          per-device link bandwidth inside a node, GB/s
+     * @param intraLatencyMicros latency of one collective inside a node
+     * @param interGBps          per-device bandwidth to other nodes, GB/s
+     * @param interLatencyMicros latency of one collective across nodes
+     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
+     * @param launchMicros       host time to issue one operation
+     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
+     * @param activationBytes    bytes per activation element (0: as stored)
+     * @param devicesPerNode     devices in one node
+     * @param hostWakeMicros     the host thread's wake-up after a blocking wait
+     * @param streamWakeMicros   a stream's wake-up after waiting for another
+     * @param kernelGBps         own rates of named element-wise kernels, GB/s
+     * @param aloneSpeedup       how much faster a device computes while the others idle
+     * @param gemmRowsEfficiency measured GEMM efficiency by row count
+     * @param kernelMicros       fixed time per call of named kernels
+     * @param attentionEfficiency fraction of the GEMM rate fused attention reaches
+     * @param hostSteal          fraction of the host's own time the devices' kernels lose to it
+     * @param streamParkMicros   how long an idle stream's thread spins before it parks
+     * @param attentionPacksHeads whether attention over keys every head shares packs the heads into one product
+     */
+    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
+                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
+                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
+                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
+                           int activationBytes, int devicesPerNode, double hostWakeMicros, double streamWakeMicros,
+                           Map<String, Double> kernelGBps, double aloneSpeedup, Map<Integer, Double> gemmRowsEfficiency,
+                           Map<String, Double> kernelMicros, double attentionEfficiency, double hostSteal,
+                           double streamParkMicros, boolean attentionPacksHeads) {
+        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
+                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
+                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup,
+                gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros, attentionPacksHeads,
+                Map.of());
     }
 
     /**
@@ -399,6 +459,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     public static HardwareProfile fromProperties(String name, Properties p) {
         Map<String, Double> peaks = new TreeMap<>();
         Map<Integer, Double> a2a = new TreeMap<>();
+        Map<String, Map<Integer, Double>> stageA2a = new TreeMap<>();
         Map<String, Double> kernels = new TreeMap<>();
         Map<String, Double> kernelMicros = new TreeMap<>();
         Map<Integer, Double> rowsEfficiency = new TreeMap<>();
@@ -412,7 +473,15 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
             } else if (k.startsWith("gemm.efficiency.rows.")) {
                 rowsEfficiency.put(rowCount(k), number(p, k));
             } else if (k.startsWith("alltoall.gbps.ep")) {
-                a2a.put(Integer.parseInt(k.substring("alltoall.gbps.ep".length())), number(p, k));
+                a2a.put(epSize(k, "alltoall.gbps.ep".length()), number(p, k));
+            } else if (k.startsWith("alltoall.") && k.contains(".gbps.ep")) {
+                String stage = k.substring("alltoall.".length(), k.indexOf(".gbps.ep"));
+                if (stage.isEmpty() || stage.contains(".")) {
+                    throw new InvalidArgumentException("hardware profile key '" + k + "' must name one stage: "
+                            + "alltoall.STAGE.gbps.epN");
+                }
+                stageA2a.computeIfAbsent(stage, x -> new TreeMap<>())
+                        .put(epSize(k, k.indexOf(".gbps.ep") + ".gbps.ep".length()), number(p, k));
             }
         }
         return new HardwareProfile(name, p.getProperty("description", name), peaks, number(p, "gemm.efficiency"),
@@ -423,7 +492,15 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 optional(p, "host.wake.us"), optional(p, "stream.wake.us"), kernels, optional(p, "host.alone.speedup"),
                 rowsEfficiency, kernelMicros, p.getProperty("attention.efficiency") == null ? 1
                         : number(p, "attention.efficiency"), optional(p, "host.steal"), optional(p, "stream.park.us"),
-                flag(p, "attention.packs.heads", true));
+                flag(p, "attention.packs.heads", true), stageA2a);
+    }
+
+    private static int epSize(String key, int from) {
+        try {
+            return Integer.parseInt(key.substring(from));
+        } catch (NumberFormatException e) {
+            throw new InvalidArgumentException("hardware profile key '" + key + "' must end in an EP size");
+        }
     }
 
     private static int rowCount(String key) {
@@ -478,7 +555,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps,
                 aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros,
-                attentionPacksHeads);
+                attentionPacksHeads, stageAllToAllGBps);
     }
 
     /**
@@ -494,7 +571,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros,
                 kernelGBps, speedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros,
-                attentionPacksHeads);
+                attentionPacksHeads, stageAllToAllGBps);
     }
 
     /**
@@ -508,6 +585,6 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
                 launchMicros, commSlowdown, activationBytes, devices, hostWakeMicros, streamWakeMicros, kernelGBps,
                 aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros,
-                attentionPacksHeads);
+                attentionPacksHeads, stageAllToAllGBps);
     }
 }

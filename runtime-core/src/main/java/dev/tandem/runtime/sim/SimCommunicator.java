@@ -160,7 +160,7 @@ final class SimCommunicator extends CommunicatorHandle<SimDevice> {
         synchronized (device().simRuntime().lock()) {
             s.checkUsable(name);
             SimGroup.Round round = group.round(sequence, signature, rank(), payload, exchange);
-            s.enqueueCollective(name, round, rank(), costs().collectiveNanos(name, wireBytes, size()));
+            s.enqueueCollective(name, round, rank(), costs().collectiveNanos(name, wireBytes, size(), s.stage()));
             sequence++;
         }
     }

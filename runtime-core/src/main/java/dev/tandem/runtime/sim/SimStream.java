@@ -138,6 +138,12 @@ final class SimStream extends StreamHandle {
         }
     }
 
+    /** The stage issuing operations now: the last part of the stream's trace tag ({@code mb0/L3/combine}), or null. */
+    String stage() {
+        String tag = tag();
+        return tag == null ? null : tag.substring(tag.lastIndexOf('/') + 1);
+    }
+
     /** Enqueues this rank's part of a collective round. */
     void enqueueCollective(String name, SimGroup.Round round, int rank, double costNanos) {
         synchronized (runtime.lock()) {
