@@ -22,12 +22,17 @@ final class MemoryTimeline {
     private final List<long[]> pending = new ArrayList<>();   // {virtual time, bytes (+ allocated, - freed)}
     private long used;
     private long peak;
+    /** Pending events at which the next fold is tried: twice what the last one left, so folds stay amortised. */
+    private int foldAt = FOLD_AT;
 
     /** {@code bytes} allocated (positive) or freed (negative) at virtual {@code time}; folds before {@code floor}. */
     void add(long time, long bytes, long floor) {
         pending.add(new long[] {time, bytes});
-        if (pending.size() > FOLD_AT) {
+        if (pending.size() > foldAt) {
             fold(floor);
+            // many events at the floor itself (a step's buffers all freed at one host time) cannot fold yet:
+            // sorting them again on every later event would cost quadratic time
+            foldAt = Math.max(FOLD_AT, 2 * pending.size());
         }
     }
 

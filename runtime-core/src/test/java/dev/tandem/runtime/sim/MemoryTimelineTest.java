@@ -51,4 +51,25 @@ class MemoryTimelineTest {
         m.add(t, 2_000, t);
         assertThat(m.peak()).isEqualTo(2_000);
     }
+
+    /**
+     * A step's many buffers freed at one host time (a decode step's KV caches) cannot fold until the floor passes
+     * them; they are still counted once each, and adding them sorts the pending events only as often as they
+     * double (it used to sort them on every event: minutes for a large decode step's frees).
+     */
+    @Test
+    void manyEventsAtTheFloorAreCountedAndDoNotFoldBeforeIt() {
+        MemoryTimeline m = new MemoryTimeline();
+        int buffers = 50_000;
+        for (int i = 0; i < buffers; i++) {
+            m.add(i, 10, 0);
+        }
+        for (int i = 0; i < buffers; i++) {
+            m.add(buffers, -10, buffers);
+        }
+        assertThat(m.peak()).isEqualTo(10L * buffers);
+        m.add(buffers, 30, buffers);
+        m.reset();
+        assertThat(m.peak()).isEqualTo(30);
+    }
 }
