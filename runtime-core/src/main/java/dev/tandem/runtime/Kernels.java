@@ -1,5 +1,7 @@
 package dev.tandem.runtime;
 
+import java.util.List;
+
 /**
  * The device operations a DeepSeek decoder layer needs. Every method validates shapes, dtypes, devices and
  * aliasing <em>before</em> it enqueues anything (throwing {@link ShapeException}, {@link WrongDeviceException}
@@ -217,8 +219,6 @@ public interface Kernels {
         }
     }
 
-    /** The shape rules of {@code attention}, for backends that compose it from other kernels. */
-
     /**
      * {@link #attention(Stream, Tensor, Tensor, Tensor, Tensor, Tensor, float, long, Tensor)} without rope parts.
      *
@@ -232,6 +232,69 @@ public interface Kernels {
      */
     default void attention(Stream stream, Tensor q, Tensor k, Tensor v, float scale, long causalOffset, Tensor out) {
         attention(stream, q, k, null, null, v, scale, causalOffset, out);
+    }
+
+    /**
+     * A decode step's attention for a batch of sequences in one operation: query {@code b} (one token per sequence)
+     * attends to every one of its own sequence's keys, as
+     * {@link #attention(Stream, Tensor, Tensor, Tensor, Tensor, Tensor, float, long, Tensor)} does for
+     * {@code q[:, b:b+1, :]} over {@code keys[b]}, {@code kRopes[b]} and {@code values[b]} without a mask, and writes
+     * {@code out[:, b, :]}. {@code q [h, B, d]} and {@code qRope [h, B, dr]} may be strided views; {@code out
+     * [h, B, dv]} is contiguous. Each sequence's keys are {@code [len_b, d]} (or {@code [h, len_b, d]}), its rope keys
+     * {@code [len_b, dr]} (or {@code [h, len_b, dr]}), its values {@code [len_b, dv]} (or {@code [h, len_b, dv]}):
+     * lengths differ between sequences, which is why they come as lists (one KV cache per sequence). A sequence
+     * without keys gives zeros. {@code qRope} and {@code kRopes} are both null or both given.
+     *
+     * <p>Serving stacks issue one such kernel per layer for all decoding sequences instead of one attention per
+     * sequence: a decode step of many short requests is otherwise bound by the host issuing operations. This
+     * default issues the per-sequence attentions (and one copy into {@code out}); backends may fuse them (the host
+     * backend runs them as one operation).
+     *
+     * @param stream the stream to enqueue on
+     * @param q      the queries, {@code [h, B, d]}: one per sequence
+     * @param qRope  the queries' rotary part, {@code [h, B, dr]}, or null
+     * @param keys   each sequence's keys
+     * @param kRopes each sequence's rotary keys, or null
+     * @param values each sequence's values
+     * @param scale  factor applied to the scores before the softmax
+     * @param out    receives the output, {@code [h, B, dv]}
+     */
+    default void decodeAttention(Stream stream, Tensor q, Tensor qRope, List<Tensor> keys,
+                                 List<Tensor> kRopes, List<Tensor> values, float scale,
+                                 Tensor out) {
+        int batch = Math.toIntExact(q.dim(1));
+        if (batch == 0) {
+            return;
+        }
+        long h = q.dim(0);
+        long dv = out.dim(2);
+        // per-sequence outputs must be contiguous: [B, h, 1, dv], then one copy of its [h, B, dv] view into out
+        Tensor each = Tensor.allocate(out.device(), stream, out.dtype(), batch, h, 1, dv);
+        try {
+            for (int b = 0; b < batch; b++) {
+                attention(stream, q.slice(1, b, b + 1), keys.get(b), qRope == null ? null : qRope.slice(1, b, b + 1),
+                        kRopes == null ? null : kRopes.get(b), values.get(b), scale, -1, each.select(0, b));
+            }
+            copy(stream, each.view(batch, h, dv).transpose(0, 1), out);
+        } finally {
+            each.buffer().close();
+        }
+    }
+
+    /**
+     * Copies {@code sources.get(i)} into {@code outs.get(i)} for every {@code i}, in list order, as one operation:
+     * each pair as {@link #copy(Stream, Tensor, Tensor)} takes it. A decode step appends each sequence's new key to
+     * its own cache with it. This default issues the copies one by one; backends may fuse them (the host backend
+     * runs them as one operation).
+     *
+     * @param stream  the stream to enqueue on
+     * @param sources the inputs, possibly strided
+     * @param outs    the contiguous outputs, one per input, each of its input's shape and dtype
+     */
+    default void copyEach(Stream stream, List<Tensor> sources, List<Tensor> outs) {
+        for (int i = 0; i < sources.size(); i++) {
+            copy(stream, sources.get(i), outs.get(i));
+        }
     }
 
     /**

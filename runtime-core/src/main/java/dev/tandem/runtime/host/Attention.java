@@ -49,6 +49,11 @@ final class Attention {
             return;
         }
         TensorAccess outAccess = TensorAccess.of(launcher, out);
+        if (len == 0) {
+            // no key to see: every row is zeros (and an empty per-head key tensor has no head to select)
+            outAccess.writeFloats(0, new float[heads * n * dv], 0, heads * n * dv);
+            return;
+        }
         JavaGemm gemm = HostGemms.javaEngine();
         long work = (long) Math.min(n, QUERY_BLOCK) * Math.max(1, len) * (d + dr + dv);
         ParallelRanges.run(launcher, (long) heads * queryBlocks, work, (from, to) -> {
@@ -60,6 +65,51 @@ final class Attention {
                 block(launcher, gemm, scratch, head, i0, i1, q, k, qRope, kRope, v, scale, causalOffset, len, d, dr, dv,
                         headCacheFloats);
                 outAccess.writeFloats(((long) head * n + i0) * dv, scratch.out, 0, (i1 - i0) * dv);
+            }
+        });
+    }
+
+    /**
+     * A decode step over a batch of sequences: query {@code b} of {@code q [h, B, d]} over sequence {@code b}'s keys,
+     * unmasked, into {@code out[:, b, :]}. Each (sequence, head) is computed exactly as {@link #attention} computes
+     * that sequence's single query on its own, so batching changes no bit of the result.
+     */
+    static void decode(KernelLauncher launcher, Tensor q, Tensor qRope, List<Tensor> keys, List<Tensor> kRopes,
+                       List<Tensor> values, float scale, Tensor out) {
+        int heads = q.size(0);
+        int batch = q.size(1);
+        if (batch == 0 || heads == 0) {
+            return;
+        }
+        int d = q.size(2);
+        int dr = qRope == null ? 0 : qRope.size(2);
+        int dv = out.size(2);
+        long longest = 1;
+        for (Tensor k : keys) {
+            longest = Math.max(longest, k.dim(-2));
+        }
+        TensorAccess outAccess = TensorAccess.of(launcher, out);
+        JavaGemm gemm = HostGemms.javaEngine();
+        ParallelRanges.run(launcher, (long) batch * heads, longest * (d + dr + dv), (from, to) -> {
+            Scratch scratch = null;
+            int sequence = -1;
+            for (long item = from; item < to; item++) {
+                int b = (int) (item / heads);
+                int head = (int) (item % heads);
+                int len = keys.get(b).size(-2);
+                if (len == 0) {
+                    outAccess.writeFloats(((long) head * batch + b) * dv, new float[dv], 0, dv);
+                    continue;
+                }
+                if (b != sequence) {
+                    // a sequence's own scratch, as its own attention call would make it: its cached keys are its own
+                    scratch = new Scratch(1, Math.min(Math.max(len, 1), KEY_BLOCK), d + dr, dv);
+                    sequence = b;
+                }
+                block(launcher, gemm, scratch, head, 0, 1, q.slice(1, b, b + 1), keys.get(b),
+                        qRope == null ? null : qRope.slice(1, b, b + 1), kRopes == null ? null : kRopes.get(b),
+                        values.get(b), scale, -1, len, d, dr, dv, HEAD_CACHE_FLOATS);
+                outAccess.writeFloats(((long) head * batch + b) * dv, scratch.out, 0, dv);
             }
         });
     }

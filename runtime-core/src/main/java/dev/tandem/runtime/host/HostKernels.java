@@ -119,6 +119,22 @@ public final class HostKernels implements Kernels {
     }
 
     @Override
+    public void decodeAttention(Stream stream, Tensor q, Tensor qRope, List<Tensor> keys, List<Tensor> kRopes,
+                                List<Tensor> values, float scale, Tensor out) {
+        launcher.launchDecodeAttention(stream, q, qRope, keys, kRopes, values, out,
+                () -> Attention.decode(launcher, q, qRope, keys, kRopes, values, scale, out));
+    }
+
+    @Override
+    public void copyEach(Stream stream, List<Tensor> sources, List<Tensor> outs) {
+        launcher.launch(stream, "copyEach", sources, outs, () -> {
+            for (int i = 0; i < sources.size(); i++) {
+                Casts.copy(launcher, sources.get(i), outs.get(i));
+            }
+        });
+    }
+
+    @Override
     public void rope(Stream stream, Tensor x, Tensor positions, Tensor frequencies, Tensor out) {
         launcher.launch(stream, "rope", List.of(x, positions, frequencies), List.of(out),
                 () -> Rope.rope(launcher, x, positions, frequencies, out));

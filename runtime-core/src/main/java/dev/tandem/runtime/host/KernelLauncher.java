@@ -31,6 +31,25 @@ public interface KernelLauncher {
         launch(stream, "attention", reads, writes, work);
     }
 
+    /**
+     * Enqueues a decode step's attention over a batch of sequences as {@link #launch} does, with its parts named:
+     * one query per sequence ({@code q [h, B, d]}, {@code qRope} or null) over that sequence's keys, rotary keys
+     * (or null) and values, into {@code out}. A launcher that costs work instead of running it needs each
+     * sequence's own length.
+     */
+    default void launchDecodeAttention(Stream stream, Tensor q, Tensor qRope, List<Tensor> keys, List<Tensor> kRopes,
+                                       List<Tensor> values, Tensor out, Runnable work) {
+        List<Tensor> reads = new java.util.ArrayList<>();
+        reads.add(q);
+        if (qRope != null) {
+            reads.add(qRope);
+            reads.addAll(kRopes);
+        }
+        reads.addAll(keys);
+        reads.addAll(values);
+        launch(stream, "decodeAttention", reads, List.of(out), work);
+    }
+
     /** The memory behind a host buffer; only valid inside launched work. */
     MemorySegment segment(DeviceBuffer buffer);
 

@@ -166,14 +166,8 @@ public final class CostModel {
         if (h * pairs == 0) {
             return 0;
         }
-        double flops = 2.0 * h * pairs * (dk + dv);
-        String dtype = profile.activationBytes() == 0 ? "f32" : "bf16";
-        if (Double.isNaN(profile.peak(dtype))) {
-            dtype = "bf16";
-        }
-        long rows = k.rank() == 2 && profile.attentionPacksHeads() ? h * n : n;
-        double computeNanos = flops / (profile.peak(dtype) * 1e3 * gemmEfficiency(rows)
-                * profile.attentionEfficiency());
+        double computeNanos = attentionProductNanos(2.0 * h * pairs * (dk + dv),
+                k.rank() == 2 && profile.attentionPacksHeads() ? h * n : n);
         double bytes = bytes(out);
         for (int i = 0; i < reads.size(); i++) {
             if (i != 2 || reads.get(2) != k) {
@@ -181,6 +175,53 @@ public final class CostModel {
             }
         }
         return fixedNanos("attention") + Math.max(computeNanos, memoryNanos(bytes));
+    }
+
+    /**
+     * The cost of a decode step's attention over a batch of sequences as one kernel: each sequence's one query over
+     * all of its keys (rows: its heads where they share the keys and the profile packs them, else one), the
+     * products summed over the sequences, against every operand's bytes read once, whichever is longer; one fixed
+     * time per call.
+     *
+     * @param q      the queries, {@code [h, B, d]}
+     * @param qRope  their rotary part, or null
+     * @param keys   each sequence's keys
+     * @param kRopes each sequence's rotary keys, or null
+     * @param values each sequence's values (the keys themselves where the latent serves as both)
+     * @param out    the output, {@code [h, B, dv]}
+     * @return estimated nanoseconds; 0 for an empty batch
+     */
+    public double decodeAttentionNanos(Tensor q, Tensor qRope, List<Tensor> keys, List<Tensor> kRopes,
+                                       List<Tensor> values, Tensor out) {
+        long h = q.dim(0);
+        if (keys.isEmpty() || h == 0) {
+            return 0;
+        }
+        long dk = q.dim(2) + (qRope == null ? 0 : qRope.dim(2));
+        long dv = out.dim(2);
+        double computeNanos = 0;
+        double bytes = bytes(q) + bytes(out) + (qRope == null ? 0 : bytes(qRope));
+        for (int b = 0; b < keys.size(); b++) {
+            Tensor k = keys.get(b);
+            long len = k.dim(-2);
+            computeNanos += attentionProductNanos(2.0 * h * len * (dk + dv),
+                    k.rank() == 2 && profile.attentionPacksHeads() ? h : 1);
+            bytes += bytes(k) + (values.get(b) == k ? 0 : bytes(values.get(b)))
+                    + (kRopes == null ? 0 : bytes(kRopes.get(b)));
+        }
+        return fixedNanos("attention") + Math.max(computeNanos, memoryNanos(bytes));
+    }
+
+    /** Attention's two products ({@code flops} of them) multiplying {@code rows} rows at a time. */
+    private double attentionProductNanos(double flops, long rows) {
+        if (flops == 0) {
+            return 0;
+        }
+        String dtype = profile.activationBytes() == 0 ? "f32" : "bf16";
+        if (Double.isNaN(profile.peak(dtype))) {
+            dtype = "bf16";
+        }
+        return flops / (profile.peak(dtype) * 1e3 * gemmEfficiency(rows) * profile.attentionEfficiency());
     }
 
     /**

@@ -367,6 +367,20 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
                 () -> runtime.costs().attentionNanos(reads, writes.get(0), causalOffset));
     }
 
+    @Override
+    public void launchDecodeAttention(Stream stream, Tensor q, Tensor qRope, List<Tensor> keys, List<Tensor> kRopes,
+                                      List<Tensor> values, Tensor out, Runnable work) {
+        List<Tensor> reads = new ArrayList<>(keys);
+        reads.addAll(values);
+        reads.add(q);
+        if (qRope != null) {
+            reads.add(qRope);
+            reads.addAll(kRopes);
+        }
+        enqueue(stream, "decodeAttention", reads, List.of(out),
+                () -> runtime.costs().decodeAttentionNanos(q, qRope, keys, kRopes, values, out));
+    }
+
     private void enqueue(Stream stream, String name, List<Tensor> reads, List<Tensor> writes, DoubleSupplier cost) {
         SimStream s = ownStream(stream, name);
         for (Tensor t : reads) {

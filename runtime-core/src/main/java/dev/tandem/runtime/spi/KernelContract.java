@@ -8,6 +8,7 @@ import dev.tandem.runtime.ShapeException;
 import dev.tandem.runtime.Stream;
 import dev.tandem.runtime.Tensor;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -369,6 +370,89 @@ public final class KernelContract implements Kernels {
             check.noOverlap("out", out, "kRope", kRope, false);
         }
         implementation.attention(stream, q, k, qRope, kRope, v, scale, causalOffset, out);
+    }
+
+    @Override
+    public void decodeAttention(Stream stream, Tensor q, Tensor qRope, List<Tensor> keys, List<Tensor> kRopes,
+                                List<Tensor> values, float scale, Tensor out) {
+        KernelChecks check = new KernelChecks("decodeAttention", stream);
+        Objects.requireNonNull(keys, "decodeAttention: keys");
+        Objects.requireNonNull(values, "decodeAttention: values");
+        if ((qRope == null) != (kRopes == null)) {
+            throw new ShapeException("decodeAttention: qRope and kRopes must both be given or both be null");
+        }
+        check.input("q", q);
+        check.floating("q", q);
+        check.rank("q", q, 3);
+        floatingOutput(check, out);
+        long h = q.dim(0);
+        long batch = q.dim(1);
+        long d = q.dim(2);
+        long dv = out.dim(-1);
+        check.shapeIs("out", out, h, batch, dv);
+        if (keys.size() != batch || values.size() != batch || (kRopes != null && kRopes.size() != batch)) {
+            throw new ShapeException("decodeAttention: q " + KernelChecks.shape(q) + " holds " + batch
+                    + " sequences but there are " + keys.size() + " keys, " + values.size() + " values"
+                    + (kRopes == null ? "" : " and " + kRopes.size() + " kRopes"));
+        }
+        long dr = 0;
+        if (qRope != null) {
+            check.input("qRope", qRope);
+            check.floating("qRope", qRope);
+            check.rank("qRope", qRope, 3);
+            dr = qRope.dim(2);
+            check.shapeIs("qRope", qRope, h, batch, dr);
+            check.noOverlap("out", out, "qRope", qRope, false);
+        }
+        check.noOverlap("out", out, "q", q, false);
+        check.fitsInt("heads x sequences x features", h * batch * Math.max(dv, d));
+        for (int b = 0; b < batch; b++) {
+            Tensor k = check.input("keys[" + b + "]", keys.get(b));
+            Tensor v = check.input("values[" + b + "]", values.get(b));
+            check.floating("keys[" + b + "]", k);
+            check.floating("values[" + b + "]", v);
+            check.rank("keys[" + b + "]", k, 2, 3);
+            check.rank("values[" + b + "]", v, 2, 3);
+            long len = k.dim(-2);
+            check.shapeIs("keys[" + b + "]", k, k.rank() == 3 ? new long[] {h, len, d} : new long[] {len, d});
+            check.shapeIs("values[" + b + "]", v, v.rank() == 3 ? new long[] {h, len, dv} : new long[] {len, dv});
+            check.fitsInt("keys x features", len * Math.max(dv, d));
+            check.noOverlap("out", out, "keys[" + b + "]", k, false);
+            check.noOverlap("out", out, "values[" + b + "]", v, false);
+            if (kRopes != null) {
+                Tensor kr = check.input("kRopes[" + b + "]", kRopes.get(b));
+                check.floating("kRopes[" + b + "]", kr);
+                check.rank("kRopes[" + b + "]", kr, 2, 3);
+                check.shapeIs("kRopes[" + b + "]", kr, kr.rank() == 3 ? new long[] {h, len, dr} : new long[] {len, dr});
+                check.noOverlap("out", out, "kRopes[" + b + "]", kr, false);
+            }
+        }
+        if (!Float.isFinite(scale)) {
+            throw new OutOfRangeException("decodeAttention: scale must be finite, got " + scale);
+        }
+        implementation.decodeAttention(stream, q, qRope, List.copyOf(keys), kRopes == null ? null : List.copyOf(kRopes),
+                List.copyOf(values), scale, out);
+    }
+
+    @Override
+    public void copyEach(Stream stream, List<Tensor> sources, List<Tensor> outs) {
+        KernelChecks check = new KernelChecks("copyEach", stream);
+        Objects.requireNonNull(sources, "copyEach: sources");
+        Objects.requireNonNull(outs, "copyEach: outs");
+        if (sources.size() != outs.size()) {
+            throw new ShapeException("copyEach: " + sources.size() + " sources but " + outs.size() + " outs");
+        }
+        for (int i = 0; i < sources.size(); i++) {
+            Tensor source = check.input("sources[" + i + "]", sources.get(i));
+            Tensor out = check.output("outs[" + i + "]", outs.get(i));
+            check.sameShape("outs[" + i + "]", out, "sources[" + i + "]", source);
+            if (out.dtype() != source.dtype()) {
+                throw new ShapeException("copyEach: outs[" + i + "] " + out + " must have sources[" + i + "]'s dtype "
+                        + source.dtype() + "; use cast to convert");
+            }
+            check.noOverlap("outs[" + i + "]", out, "sources[" + i + "]", source, true);
+        }
+        implementation.copyEach(stream, List.copyOf(sources), List.copyOf(outs));
     }
 
     @Override

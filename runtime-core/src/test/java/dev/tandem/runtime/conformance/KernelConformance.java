@@ -371,6 +371,109 @@ public abstract class KernelConformance extends ConformanceBase {
                 "attention", "out");
     }
 
+    /**
+     * decodeAttention: each sequence's query over its own keys (lengths 6, 1, 0 and 300, past the host kernel's
+     * 256-key block) gives exactly what attention over that sequence alone gives, shared latent or per-head keys,
+     * with rope parts or without, from q and qRope viewed as MLA makes them ([B, h, d] storage as [h, B, d]).
+     */
+    @Test
+    void decodeAttentionGivesEachSequenceItsOwnAttention() {
+        int h = 3;
+        int d = 5;
+        int dr = 4;
+        int dv = 5;
+        int[] lengths = {6, 1, 0, 300};
+        int batch = lengths.length;
+        for (boolean shared : new boolean[] {true, false}) {
+            for (boolean rope : new boolean[] {true, false}) {
+                Tensor q = random(DType.F32, batch, h, d).tensor().transpose(0, 1);
+                Tensor qr = rope ? random(DType.F32, batch, h, dr).tensor().transpose(0, 1) : null;
+                java.util.List<Tensor> keys = new java.util.ArrayList<>();
+                java.util.List<Tensor> kRopes = rope ? new java.util.ArrayList<>() : null;
+                java.util.List<Tensor> values = new java.util.ArrayList<>();
+                for (int len : lengths) {
+                    Tensor k = shared ? random(DType.F32, len, d).tensor() : random(DType.F32, h, len, d).tensor();
+                    keys.add(k);
+                    // MLA's latent is its keys and its values at once
+                    values.add(shared ? k : random(DType.F32, h, len, dv).tensor());
+                    if (rope) {
+                        kRopes.add(random(DType.F32, len, dr).tensor());
+                    }
+                }
+                Tensor out = tensor(DType.F32, h, batch, dv);
+                kernels.decodeAttention(stream, q, qr, keys, kRopes, values, 0.3f, out);
+                float[] batched = read(out);
+                for (int b = 0; b < batch; b++) {
+                    Tensor alone = tensor(DType.F32, h, 1, dv);
+                    kernels.attention(stream, q.slice(1, b, b + 1), keys.get(b), rope ? qr.slice(1, b, b + 1) : null,
+                            rope ? kRopes.get(b) : null, values.get(b), 0.3f, -1, alone);
+                    float[] expected = read(alone);
+                    float[] actual = new float[h * dv];
+                    for (int head = 0; head < h; head++) {
+                        System.arraycopy(batched, (head * batch + b) * dv, actual, head * dv, dv);
+                    }
+                    assertThat(actual).as("sequence %d of %d keys, shared %s, rope %s", b, lengths[b], shared, rope)
+                            .containsExactly(expected);
+                    if (lengths[b] == 0) {
+                        assertThat(actual).containsOnly(0f);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void copyEachCopiesEveryPairInOrder() {
+        Data a = random(DType.F32, 4, 3);
+        Data b = random(DType.BF16, 2, 5);
+        Tensor cache = tensor(DType.F32, 10, 4);
+        Tensor bOut = tensor(DType.BF16, 2, 5);
+        // a transposed view into rows 2..5 of a larger buffer (a KV cache's free slots), and a plain pair
+        kernels.copyEach(stream, java.util.List.of(a.tensor().transpose(0, 1), b.tensor()),
+                java.util.List.of(cache.slice(0, 2, 5), bOut));
+        float[] cached = read(cache.slice(0, 2, 5));
+        for (int r = 0; r < 3; r++) {
+            for (int c = 0; c < 4; c++) {
+                assertThat(cached[r * 4 + c]).isEqualTo(a.values()[c * 3 + r]);
+            }
+        }
+        assertThat(read(bOut)).containsExactly(b.values());
+    }
+
+    @Test
+    void decodeAttentionAndCopyEachRejectBadInputNamingIt() {
+        Tensor q = tensor(DType.F32, 2, 2, 4);
+        Tensor k0 = tensor(DType.F32, 3, 4);
+        Tensor k1 = tensor(DType.F32, 5, 4);
+        Tensor out = tensor(DType.F32, 2, 2, 4);
+        java.util.List<Tensor> one = java.util.List.of(k0);
+        java.util.List<Tensor> two = java.util.List.of(k0, k1);
+        assertRejected(ShapeException.class, out,
+                () -> kernels.decodeAttention(stream, q, null, one, null, one, 1f, out), "decodeAttention", "2 sequences");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.decodeAttention(stream, q, null, java.util.List.of(k0, tensor(DType.F32, 5, 3)), null,
+                        two, 1f, out), "decodeAttention", "keys[1]");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.decodeAttention(stream, q, tensor(DType.F32, 2, 2, 2), two, null, two, 1f, out),
+                "decodeAttention", "kRopes");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.decodeAttention(stream, q, null, two, null, two, 1f, tensor(DType.F32, 2, 4, 2)
+                        .transpose(1, 2)), "decodeAttention", "contiguous");
+        assertRejected(OutOfRangeException.class, out,
+                () -> kernels.decodeAttention(stream, q, null, two, null, two, Float.NaN, out), "decodeAttention", "scale");
+        assertThatThrownBy(() -> kernels.decodeAttention(stream, q, null, null, null, two, 1f, out))
+                .isInstanceOf(NullPointerException.class).hasMessageContaining("keys");
+        Tensor source = tensor(DType.F32, 3, 4);
+        assertRejected(ShapeException.class, out,
+                () -> kernels.copyEach(stream, java.util.List.of(source, source), java.util.List.of(out)),
+                "copyEach", "2 sources but 1 outs");
+        assertRejected(ShapeException.class, out,
+                () -> kernels.copyEach(stream, java.util.List.of(source), java.util.List.of(out)), "copyEach", "outs[0]");
+        assertRejected(ShapeException.class, source,
+                () -> kernels.copyEach(stream, java.util.List.of(out.view(4, 4).slice(0, 0, 3)),
+                        java.util.List.of(tensor(DType.BF16, 3, 4))), "copyEach", "dtype");
+    }
+
     @Test
     void batchedMatmulWithSharedAndPerBatchRightOperand() {
         for (DType dtype : FLOATS) {

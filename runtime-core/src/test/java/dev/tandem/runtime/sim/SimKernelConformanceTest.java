@@ -33,6 +33,8 @@ class SimKernelConformanceTest extends KernelConformance {
             Map.entry("attentionMatchesReferenceWithCausalOffsetsSharedKeysAndRopeParts", COMPUTES),
             Map.entry("attentionTakesTransposedQueryViewsAndRejectsBadShapes", COMPUTES
                     + " (its value check comes before its shape checks)"),
+            Map.entry("decodeAttentionGivesEachSequenceItsOwnAttention", COMPUTES),
+            Map.entry("copyEachCopiesEveryPairInOrder", COMPUTES),
             Map.entry("moeGatingTopKMatchesAPlainReference", COMPUTES),
             Map.entry("moeDispatchSortsAssignmentsByExpertStably", COMPUTES
                     + " (a simulated moeDispatch writes the routing model's counts, not the sorted rows)"),
