@@ -76,7 +76,16 @@ final class AttentionStages {
                 }
                 float scale = (float) c.softmaxScale();
                 Tensor attn = rc.temp(mb, s, t, hl, dv);
-                for (Chunk chunk : mb.chunks()) {
+                List<Chunk> chunks = mb.chunks();
+                for (int i = 0; i < chunks.size(); ) {
+                    int run = decodeRun(chunks, i);
+                    if (run > 1) {
+                        // single tokens (decode steps) attend as one batch: a handful of operations for all of them
+                        decodeBatch(mb, s, chunks.subList(i, i + run), q3, qpe, ckv, kpe, scale, attn);
+                        i += run;
+                        continue;
+                    }
+                    Chunk chunk = chunks.get(i++);
                     int n = chunk.length();
                     if (n == 0) {
                         continue;
@@ -123,6 +132,69 @@ final class AttentionStages {
             } else {
                 out(mb, ATTN_PARTIAL, out);
             }
+        }
+
+        /**
+         * How many chunks from {@code i} on attend as one decode batch: single tokens in consecutive rows, of
+         * distinct sequences, whose attention takes the absorbed form (keys are the latent shared by every head).
+         */
+        private int decodeRun(List<Chunk> chunks, int i) {
+            DeepSeekConfig c = rc.config();
+            java.util.Set<RankSequence> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            int run = 0;
+            while (i + run < chunks.size()) {
+                Chunk chunk = chunks.get(i + run);
+                if (chunk.length() != 1 || chunk.start() != chunks.get(i).start() + run || !seen.add(chunk.sequence())
+                        || !rc.mlaMode().absorb(1, chunk.sequence().cache(w.layer).length() + 1L, c.kvLoraRank(),
+                        c.qkNopeHeadDim(), c.qkRopeHeadDim(), c.vHeadDim())) {
+                    break;
+                }
+                run++;
+            }
+            return run;
+        }
+
+        /**
+         * The absorbed form of attention for a run of single tokens at rows {@code [s0, s0 + b)}: one copy appends
+         * every sequence's new latent and rope key to its cache, then one matmul, one {@link Kernels#decodeAttention}
+         * over the sequences' own caches, one matmul and one copy, whatever the batch size (one attention per
+         * sequence would issue six operations each, and a decode step would wait on its host).
+         */
+        private void decodeBatch(DecoderMicroBatch mb, Stream s, List<Chunk> run, Tensor q3, Tensor qpe, Tensor ckv,
+                                 Tensor kpe, float scale, Tensor attn) {
+            DeepSeekConfig c = rc.config();
+            Kernels k = rc.kernels();
+            int hl = rc.localHeads();
+            int dn = c.qkNopeHeadDim();
+            int dv = c.vHeadDim();
+            int rkv = c.kvLoraRank();
+            int b = run.size();
+            int s0 = run.getFirst().start();
+            List<Tensor> rows = new java.util.ArrayList<>(2 * b);
+            List<Tensor> slots = new java.util.ArrayList<>(2 * b);
+            List<Tensor> latents = new java.util.ArrayList<>(b);
+            List<Tensor> ropeKeys = new java.util.ArrayList<>(b);
+            for (Chunk chunk : run) {
+                KvCache kv = chunk.sequence().cache(w.layer);
+                KvCache.Slot slot = kv.appendSlot(k, s, 1);
+                int st = chunk.start();
+                rows.add(ckv.slice(0, st, st + 1));
+                slots.add(slot.latent());
+                rows.add(kpe.slice(0, st, st + 1));
+                slots.add(slot.ropeKey());
+                latents.add(kv.latent(slot.prior() + 1));
+                ropeKeys.add(kv.ropeKey(slot.prior() + 1));
+            }
+            k.copyEach(s, rows, slots);
+            Tensor wkv = w.kvB.view(hl, dn + dv, rkv);
+            Tensor qLat = rc.temp(mb, s, hl, b, rkv);
+            k.matmul(s, q3.slice(0, s0, s0 + b).slice(2, 0, dn).transpose(0, 1), false, wkv.slice(1, 0, dn), false,
+                    qLat);
+            Tensor ctx = rc.temp(mb, s, hl, b, rkv);
+            k.decodeAttention(s, qLat, qpe.slice(0, s0, s0 + b).transpose(0, 1), latents, ropeKeys, latents, scale, ctx);
+            Tensor o = rc.temp(mb, s, hl, b, dv);
+            k.matmul(s, ctx, false, wkv.slice(1, dn, dn + dv), true, o);
+            k.copy(s, o.transpose(0, 1), attn.slice(0, s0, s0 + b));
         }
     }
 

@@ -92,24 +92,44 @@ public final class KvCache implements AutoCloseable {
 
     /** Appends {@code n} rows of latent and rope key on {@code stream}; returns the previous length. */
     int append(Kernels k, Stream stream, Tensor newLatent, Tensor newRopeKey) {
-        int n = newLatent.size(0);
-        int prior = length;
-        grow(k, stream, prior + n);
-        if (n > 0) {
-            k.copy(stream, newLatent, latent.slice(0, prior, prior + n));
-            k.copy(stream, newRopeKey, ropeKey.slice(0, prior, prior + n));
+        if (newLatent.size(0) == 0) {
+            return length;
         }
-        length = prior + n;
-        return prior;
+        Slot slot = appendSlot(k, stream, newLatent.size(0));
+        k.copy(stream, newLatent, slot.latent());
+        k.copy(stream, newRopeKey, slot.ropeKey());
+        return slot.prior();
     }
 
     /**
-     * Counts {@code n} more tokens as cached without writing them, allocating room on {@code stream}: how a
-     * simulated device (shapes only) gets a decode request's context.
+     * Where {@code n} appended rows go: room is made on {@code stream} and the rows count as cached at once, so the
+     * caller must copy them in on {@code stream} before anything reads them (a decode step appends every
+     * sequence's new row in one {@link Kernels#copyEach}).
+     *
+     * @param prior   the length before the append
+     * @param latent  the rows' latent slots, {@code [n, kv_lora_rank]}
+     * @param ropeKey the rows' rope key slots, {@code [n, qk_rope_head_dim]}
      */
-    void assumeCached(Stream stream, int n) {
-        if (length + n > capacity()) {
-            int cap = Math.max(16, length + n);
+    record Slot(int prior, Tensor latent, Tensor ropeKey) {
+    }
+
+    /** Makes room for {@code n >= 1} more rows on {@code stream} and returns their slots, counted as cached. */
+    Slot appendSlot(Kernels k, Stream stream, int n) {
+        int prior = length;
+        grow(k, stream, prior + n);
+        length = prior + n;
+        return new Slot(prior, latent.slice(0, prior, prior + n), ropeKey.slice(0, prior, prior + n));
+    }
+
+    /**
+     * Counts {@code n} more tokens as cached without writing them, allocating room on {@code stream} for them and
+     * {@code extra} more: how a simulated device (shapes only) gets a decode request's context, with the room for
+     * the step's new tokens that a serving engine reserves before each step ({@link #reserve}), so the step appends
+     * without moving the cache.
+     */
+    void assumeCached(Stream stream, int n, int extra) {
+        if (length + n + extra > capacity()) {
+            int cap = Math.max(16, length + n + extra);
             Tensor l = Tensor.allocate(device, stream, DType.F32, cap, latentDim);
             Tensor r = Tensor.allocate(device, stream, DType.F32, cap, ropeDim);
             close();

@@ -220,6 +220,7 @@ public final class SimulatedForward implements AutoCloseable {
         int d = config.hiddenSize();
         List<DecoderMicroBatch> batches = new ArrayList<>();
         Map<Long, RankSequence> sequences = new HashMap<>();
+        Map<Long, int[]> cachedAndNew = new HashMap<>();
         try {
             for (int m = 0; m < microBatches.size(); m++) {
                 List<Chunk> chunks = new ArrayList<>();
@@ -231,12 +232,9 @@ public final class SimulatedForward implements AutoCloseable {
                     if (seq == null) {
                         seq = new RankSequence(id, rc.device(), config.kvLoraRank(), config.qkRopeHeadDim());
                         sequences.put(id, seq);
-                        if (part.cached() > 0) {
-                            for (int l = 0; l < layers.get(rank).size(); l++) {
-                                seq.cache(l).assumeCached(s, part.cached());
-                            }
-                        }
+                        cachedAndNew.put(id, new int[] {part.cached(), 0});
                     }
+                    cachedAndNew.get(id)[1] += part.tokens();
                     chunks.add(new Chunk(seq, t, part.tokens()));
                     t += part.tokens();
                 }
@@ -252,6 +250,13 @@ public final class SimulatedForward implements AutoCloseable {
                 batches.add(mb);
                 mb.putCarried(DecoderMicroBatch.HIDDEN, Tensor.allocate(rc.device(), s, DType.F32, t, d));
                 mb.putCarried(DecoderMicroBatch.POSITIONS, Tensor.allocate(rc.device(), s, DType.I32, t));
+            }
+            // the context as cached, with room for the step's new tokens, as the engine reserves before a step
+            for (var e : sequences.entrySet()) {
+                int[] tokens = cachedAndNew.get(e.getKey());
+                for (int l = 0; l < layers.get(rank).size(); l++) {
+                    e.getValue().cache(l).assumeCached(s, tokens[0], tokens[1]);
+                }
             }
             int count = batches.size();
             Schedule<DecoderMicroBatch> schedule = schedules.get(rank).computeIfAbsent(overlapped ? -count : count,

@@ -344,15 +344,16 @@ public final class CapacityPlanner {
 
     /**
      * Why the picked schedule's step is bound by its host, or null when it is not: the host's own work for the
-     * critical device (issuing operations, zeroing buffers) takes at least {@link #HOST_BOUND_SHARE} of the step, so
-     * the device idles while it waits for operations, and overlapping its streams hides none of that.
+     * critical device (issuing operations, zeroing buffers) takes at least {@link #HOST_BOUND_SHARE} of the step and
+     * more than the device computes, so the device idles while it waits for operations, and overlapping its streams
+     * hides none of that.
      *
      * @param plan a plan
      * @return one sentence, or null
      */
     public static String hostBound(Plan plan) {
         Prediction p = plan.pick();
-        if (p.hostWorkNanos() < HOST_BOUND_SHARE * p.stepNanos()) {
+        if (p.hostWorkNanos() < HOST_BOUND_SHARE * p.stepNanos() || p.hostWorkNanos() <= p.computeNanos()) {
             return null;
         }
         return String.format(Locale.ROOT, "the %s step is bound by the host: it issues %,d operations per device at "

@@ -36,26 +36,31 @@ class CapacityPlannerTest {
     }
 
     /**
-     * Each operation costs its host the profile's launch time. A decode step of many requests (Tandem issues decode
-     * attention per request) is bound by that: the plan says so; a long prefill is not.
+     * Each operation costs its host the profile's launch time. A decode step of a small model issues about as many
+     * operations as its device computes for (decode attention is one operation per layer, whatever the number of
+     * requests), so on an H800's 5 us launches it is bound by its host, and the plan says so; a long prefill is not.
      */
     @Test
     void aStepWhoseHostIssuesMostOfItsTimeIsReportedAsHostBound() {
         HardwareProfile h800 = HardwareProfile.load("h800");
-        CapacityPlanner.Plan decode = CapacityPlanner.plan(new PlanSetup("deepseek-v2-lite",
-                DeepSeekConfig.preset("deepseek-v2-lite"), 3, h800, 1, AttentionMode.DP, 1, 8, "bf16", 0, 0, 512, 1024,
-                2, RoutingModel.balanced()));
+        CapacityPlanner.Plan decode = CapacityPlanner.plan(decode(h800, 512), false);
         CapacityPlanner.Prediction step = decode.pick();
-        assertThat(step.operations()).isGreaterThan(64L * 3);      // 64 requests per device, 3 layers
         // h800 zeroes no buffers on its host: the host's work is its launches, 5 us each
         assertThat(step.hostWorkNanos()).isEqualTo(step.operations() * 5_000);
         assertThat(step.hostWorkNanos()).isGreaterThanOrEqualTo(step.stepNanos() / 2);
         assertThat(CapacityPlanner.hostBound(decode)).contains("bound by the host")
                 .contains(String.format(java.util.Locale.ROOT, "%,d operations", step.operations()));
+        // eight times the requests, the same operations: the requests of a micro-batch attend as one batch
+        assertThat(CapacityPlanner.plan(decode(h800, 64), false).pick().operations()).isEqualTo(step.operations());
         // a short step of a small model is nearly host-bound on an H800 too: 8192 tokens per device are not
         CapacityPlanner.Plan prefill = CapacityPlanner.plan(v2lite("h800", 8, 8192, RoutingModel.balanced()));
         assertThat(prefill.pick().hostWorkNanos()).isPositive().isLessThan(prefill.pick().stepNanos() / 2);
         assertThat(CapacityPlanner.hostBound(prefill)).isNull();
+    }
+
+    private static PlanSetup decode(HardwareProfile profile, int requests) {
+        return new PlanSetup("deepseek-v2-lite", DeepSeekConfig.preset("deepseek-v2-lite"), 3, profile, 1,
+                AttentionMode.DP, 1, 8, "bf16", 0, 0, requests, 1024, 2, RoutingModel.balanced());
     }
 
     @Test
