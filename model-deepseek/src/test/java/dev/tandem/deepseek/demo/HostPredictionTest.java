@@ -354,7 +354,7 @@ class HostPredictionTest {
                 medians(profiles, HardwareProfile::kernelGBps), median(profiles, HardwareProfile::aloneSpeedup),
                 medians(profiles, HardwareProfile::gemmRowsEfficiency), medians(profiles, HardwareProfile::kernelMicros),
                 median(profiles, HardwareProfile::attentionEfficiency), median(profiles, HardwareProfile::hostSteal),
-                first.streamParkMicros(), first.attentionPacksHeads());
+                first.streamParkMicros(), first.attentionPacksHeads(), first.stageAllToAllGBps());
     }
 
     private static double median(List<HardwareProfile> profiles, ToDoubleFunction<HardwareProfile> figure) {

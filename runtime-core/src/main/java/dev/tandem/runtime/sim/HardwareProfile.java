@@ -163,98 +163,6 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
     }
 
     /**
-     * A profile whose all-to-all bandwidth does not depend on the stage that issues it (no
-     * {@code stageAllToAllGBps}).
-     *
-     * @param name               profile name
-     * @param description        one line: what device, and how its figures were obtained
-     * @param peakTflops         dense peak per compute dtype
-     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
-     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
-     * @param hbmGBps            memory bandwidth, GB/s
-     * @param hbmEfficiency      fraction of it element-wise kernels reach
-     * @param memoryGiB          device memory capacity, GiB
-     * @param intraGBps          per-device link bandwidth inside a node, GB/s
-     * @param intraLatencyMicros latency of one collective inside a node
-     * @param interGBps          per-device bandwidth to other nodes, GB/s
-     * @param interLatencyMicros latency of one collective across nodes
-     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
-     * @param launchMicros       host time to issue one operation
-     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
-     * @param activationBytes    bytes per activation element (0: as stored)
-     * @param devicesPerNode     devices in one node
-     * @param hostWakeMicros     the host thread's wake-up after a blocking wait
-     * @param streamWakeMicros   a stream's wake-up after waiting for another
-     * @param kernelGBps         own rates of named element-wise kernels, GB/s
-     * @param aloneSpeedup       how much faster a device computes while the others idle
-     * @param gemmRowsEfficiency measured GEMM efficiency by row count
-     * @param kernelMicros       fixed time per call of named kernels
-     * @param attentionEfficiency fraction of the GEMM rate fused attention reaches
-     * @param hostSteal          fraction of the host's own time the devices' kernels lose to it
-     * @param streamParkMicros   how long an idle stream's thread spins before it parks
-     * @param attentionPacksHeads whether attention over keys every head shares packs the heads into one product
-     */
-    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
-                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
-                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
-                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
-                           int activationBytes, int devicesPerNode, double hostWakeMicros, double streamWakeMicros,
-                           Map<String, Double> kernelGBps, double aloneSpeedup, Map<Integer, Double> gemmRowsEfficiency,
-                           Map<String, Double> kernelMicros, double attentionEfficiency, double hostSteal,
-                           double streamParkMicros, boolean attentionPacksHeads) {
-        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
-                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
-                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup,
-                gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros, attentionPacksHeads,
-                Map.of());
-    }
-
-    /**
-     * A profile whose attention packs the heads that share keys into one product ({@code attentionPacksHeads}
-     * true), as accelerators' attention kernels do.
-     *
-     * @param name               profile name
-     * @param description        one line: what device, and how its figures were obtained
-     * @param peakTflops         dense peak per compute dtype
-     * @param gemmEfficiency     best fraction of peak a large GEMM reaches
-     * @param gemmHalfRows       the row count at which a GEMM reaches half of that
-     * @param hbmGBps            memory bandwidth, GB/s
-     * @param hbmEfficiency      fraction of it element-wise kernels reach
-     * @param memoryGiB          device memory capacity, GiB
-     * @param intraGBps          per-device link bandwidth inside a node, GB/s
-     * @param intraLatencyMicros latency of one collective inside a node
-     * @param interGBps          per-device bandwidth to other nodes, GB/s
-     * @param interLatencyMicros latency of one collective across nodes
-     * @param allToAllGBps       measured all-to-all bandwidth per device by EP size
-     * @param launchMicros       host time to issue one operation
-     * @param commSlowdown       fraction by which compute slows while communication runs on the same device
-     * @param activationBytes    bytes per activation element (0: as stored)
-     * @param devicesPerNode     devices in one node
-     * @param hostWakeMicros     the host thread's wake-up after a blocking wait
-     * @param streamWakeMicros   a stream's wake-up after waiting for another
-     * @param kernelGBps         own rates of named element-wise kernels, GB/s
-     * @param aloneSpeedup       how much faster a device computes while the others idle
-     * @param gemmRowsEfficiency measured GEMM efficiency by row count
-     * @param kernelMicros       fixed time per call of named kernels
-     * @param attentionEfficiency fraction of the GEMM rate fused attention reaches
-     * @param hostSteal          fraction of the host's own time the devices' kernels lose to it
-     * @param streamParkMicros   how long an idle stream's thread spins before it parks
-     */
-    public HardwareProfile(String name, String description, Map<String, Double> peakTflops, double gemmEfficiency,
-                           double gemmHalfRows, double hbmGBps, double hbmEfficiency, double memoryGiB,
-                           double intraGBps, double intraLatencyMicros, double interGBps, double interLatencyMicros,
-                           Map<Integer, Double> allToAllGBps, double launchMicros, double commSlowdown,
-                           int activationBytes, int devicesPerNode, double hostWakeMicros, double streamWakeMicros,
-                           Map<String, Double> kernelGBps, double aloneSpeedup, Map<Integer, Double> gemmRowsEfficiency,
-                           Map<String, Double> kernelMicros, double attentionEfficiency, double hostSteal,
-                           double streamParkMicros) {
-        this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
-                intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
-                activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup,
-                gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros, true);
-    }
-
-    /**
      * A profile whose host does not take time from the devices ({@code hostSteal} 0) and whose streams never park
      * ({@code streamParkMicros} 0).
      *
@@ -293,7 +201,7 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
         this(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps, hbmEfficiency, memoryGiB, intraGBps,
                 intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps, launchMicros, commSlowdown,
                 activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps, aloneSpeedup,
-                gemmRowsEfficiency, kernelMicros, attentionEfficiency, 0, 0);
+                gemmRowsEfficiency, kernelMicros, attentionEfficiency, 0, 0, true, Map.of());
     }
 
     /**
@@ -556,6 +464,21 @@ public record HardwareProfile(String name, String description, Map<String, Doubl
                 launchMicros, slowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps,
                 aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros,
                 attentionPacksHeads, stageAllToAllGBps);
+    }
+
+    /**
+     * This profile with attention that packs (or does not pack) the heads sharing keys into one product, e.g. to
+     * cost a kernel that multiplies each head on its own.
+     *
+     * @param packs whether the heads are packed (see {@link #attentionPacksHeads()})
+     * @return a copy with that kernel behaviour
+     */
+    public HardwareProfile withAttentionPacksHeads(boolean packs) {
+        return new HardwareProfile(name, description, peakTflops, gemmEfficiency, gemmHalfRows, hbmGBps,
+                hbmEfficiency, memoryGiB, intraGBps, intraLatencyMicros, interGBps, interLatencyMicros, allToAllGBps,
+                launchMicros, commSlowdown, activationBytes, devicesPerNode, hostWakeMicros, streamWakeMicros, kernelGBps,
+                aloneSpeedup, gemmRowsEfficiency, kernelMicros, attentionEfficiency, hostSteal, streamParkMicros, packs,
+                stageAllToAllGBps);
     }
 
     /**

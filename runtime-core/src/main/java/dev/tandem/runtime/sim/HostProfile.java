@@ -159,7 +159,7 @@ public final class HostProfile {
                     l.bandwidthGBps(), l.latencyMicros(), l.bandwidthGBps(), l.latencyMicros(), Map.of(),
                     launchMicros, commSlowdown, 0, Math.max(ranks, 1) * 1024, wakeMicros, streamWakeMicros,
                     kernelGBps, aloneSpeedup, efficiency, kernelMicros, attention.rate(), hostSteal,
-                    HostBackend.streamParkNanos() / 1e3, false);
+                    HostBackend.streamParkNanos() / 1e3, false, Map.of());
         }
     }
 

@@ -84,13 +84,7 @@ class AttentionCostTest {
     @Test
     void headsThatShareKeysFillTheProductsRowsWhereTheKernelPacksThem() {
         HardwareProfile round = TestProfiles.round(0, 128);
-        HardwareProfile perHead = new HardwareProfile(round.name(), round.description(), round.peakTflops(),
-                round.gemmEfficiency(), round.gemmHalfRows(), round.hbmGBps(), round.hbmEfficiency(),
-                round.memoryGiB(), round.intraGBps(), round.intraLatencyMicros(), round.interGBps(),
-                round.interLatencyMicros(), round.allToAllGBps(), round.launchMicros(), round.commSlowdown(),
-                round.activationBytes(), round.devicesPerNode(), round.hostWakeMicros(), round.streamWakeMicros(),
-                round.kernelGBps(), round.aloneSpeedup(), round.gemmRowsEfficiency(), round.kernelMicros(),
-                round.attentionEfficiency(), round.hostSteal(), round.streamParkMicros(), false);
+        HardwareProfile perHead = round.withAttentionPacksHeads(false);
         assertThat(round.attentionPacksHeads()).isTrue();
         int h = 128;
         int len = 4096;

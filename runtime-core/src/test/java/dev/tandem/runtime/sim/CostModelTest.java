@@ -122,7 +122,7 @@ class CostModelTest {
     }
 
     /** The round profile's figures as properties, plus {@code measured} key-value pairs. */
-    private static Properties roundProperties(String... measured) {
+    static Properties roundProperties(String... measured) {
         Properties p = new Properties();
         p.putAll(Map.ofEntries(Map.entry("peak.tflops.bf16", "100"), Map.entry("gemm.efficiency", "1"),
                 Map.entry("gemm.half.rows", "0"), Map.entry("hbm.gbps", "1000"), Map.entry("hbm.efficiency", "1"),

@@ -11,7 +11,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,16 +26,8 @@ class StageAllToAllTest {
 
     /** Round figures in a node of 4: 100 GB/s + 10 us; all-to-alls 50 GB/s, combines 25 GB/s at EP 2 and 4. */
     private static Properties properties() {
-        Properties p = new Properties();
-        p.putAll(Map.ofEntries(Map.entry("peak.tflops.bf16", "100"), Map.entry("gemm.efficiency", "1"),
-                Map.entry("gemm.half.rows", "0"), Map.entry("hbm.gbps", "1000"), Map.entry("hbm.efficiency", "1"),
-                Map.entry("memory.gib", "16"), Map.entry("link.intra.gbps", "100"),
-                Map.entry("link.intra.latency.us", "10"), Map.entry("link.inter.gbps", "10"),
-                Map.entry("link.inter.latency.us", "20"), Map.entry("launch.us", "0"), Map.entry("comm.slowdown", "0"),
-                Map.entry("activation.bytes", "2"), Map.entry("devices.per.node", "4"),
-                Map.entry("alltoall.gbps.ep2", "50"), Map.entry("alltoall.gbps.ep4", "50"),
-                Map.entry("alltoall.combine.gbps.ep2", "25"), Map.entry("alltoall.combine.gbps.ep4", "25")));
-        return p;
+        return CostModelTest.roundProperties("alltoall.gbps.ep2", "50", "alltoall.gbps.ep4", "50",
+                "alltoall.combine.gbps.ep2", "25", "alltoall.combine.gbps.ep4", "25");
     }
 
     @Test

@@ -227,7 +227,7 @@ class VirtualTimeTest {
                 r.gemmHalfRows(), r.hbmGBps(), r.hbmEfficiency(), r.memoryGiB(), r.intraGBps(),
                 r.intraLatencyMicros(), r.interGBps(), r.interLatencyMicros(), r.allToAllGBps(), r.launchMicros(),
                 r.commSlowdown(), r.activationBytes(), r.devicesPerNode(), 0, 0, Map.of(), 0, Map.of(), Map.of(), 1,
-                0.5, 0);
+                0.5, 0, true, Map.of());
         try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
                 SimSettings.of(stealing))) {
             Device dev = rt.device(0);
@@ -265,7 +265,7 @@ class VirtualTimeTest {
                     r.gemmEfficiency(), r.gemmHalfRows(), r.hbmGBps(), r.hbmEfficiency(), r.memoryGiB(),
                     r.intraGBps(), r.intraLatencyMicros(), r.interGBps(), r.interLatencyMicros(), r.allToAllGBps(),
                     r.launchMicros(), r.commSlowdown(), r.activationBytes(), r.devicesPerNode(), 0, 30, Map.of(), 0,
-                    Map.of(), Map.of(), 1, 0, 5);
+                    Map.of(), Map.of(), 1, 0, 5, true, Map.of());
             try (SimRuntime rt = new SimRuntime(RuntimeOptions.defaults().withDeviceCount(1).withTracing(true),
                     SimSettings.of(parking))) {
                 Device dev = rt.device(0);
