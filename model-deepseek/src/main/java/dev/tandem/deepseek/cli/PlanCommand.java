@@ -317,8 +317,8 @@ public final class PlanCommand {
         if (plan.pick().peakBytes() > capacity * (1L << 30)) {
             double gib = 1L << 30;
             out.printf(Locale.ROOT, "warning: the peak of %.1f GiB per device exceeds the %.0f GiB of %s: %.1f GiB resident "
-                            + "before the step (BF16 weights: Tandem stores no 8-bit weights) and %.1f GiB allocated during "
-                            + "the step (activations and new KV cache)%n",
+                            + "before the step (BF16 weights: Tandem stores no 8-bit weights; F32 KV cache of the cached "
+                            + "context) and %.1f GiB allocated during the step (activations and new KV cache)%n",
                     plan.pick().peakBytes() / gib, capacity, s.profile().name(),
                     (plan.pick().peakBytes() - plan.pick().activationBytes()) / gib, plan.pick().activationBytes() / gib);
         }

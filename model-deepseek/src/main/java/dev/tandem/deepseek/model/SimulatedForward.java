@@ -54,10 +54,17 @@ public final class SimulatedForward implements AutoCloseable {
     /**
      * One simulated step.
      *
-     * @param wallNanos virtual time from the step's first issue to the last device's end
-     * @param spans     the step's trace spans (virtual nanoseconds)
+     * @param wallNanos    virtual time from the step's first issue to the last device's end
+     * @param spans        the step's trace spans (virtual nanoseconds)
+     * @param contextBytes per simulated rank, the device bytes of its requests' cached context (the KV cache of the
+     *                     tokens before this step), which the simulation allocates when the step starts but a
+     *                     deployment holds before it
      */
-    public record Step(long wallNanos, List<TraceSpan> spans) {
+    public record Step(long wallNanos, List<TraceSpan> spans, List<Long> contextBytes) {
+        /** Copies the list. */
+        public Step {
+            contextBytes = List.copyOf(contextBytes);
+        }
     }
 
     /** Real time a simulated rank may wait at a collective for the others before the step fails. */
@@ -184,9 +191,12 @@ public final class SimulatedForward implements AutoCloseable {
         runtime.resetPeaks();
         runtime.tracer().enable();
         List<Future<?>> futures = new ArrayList<>();
+        long[] context = new long[ranks.size()];
         for (int r = 0; r < ranks.size(); r++) {
             int rank = r;
-            futures.add(threads.submit(() -> runRank(rank, perRank.get(rank), requestIds.get(rank), overlapped)));
+            futures.add(threads.submit(() -> {
+                context[rank] = runRank(rank, perRank.get(rank), requestIds.get(rank), overlapped);
+            }));
         }
         RuntimeException failure = null;
         for (Future<?> f : futures) {
@@ -211,10 +221,11 @@ public final class SimulatedForward implements AutoCloseable {
         }
         List<TraceSpan> spans = runtime.tracer().spans();
         runtime.tracer().clear();
-        return new Step(runtime.virtualNanos() - start, spans);
+        return new Step(runtime.virtualNanos() - start, spans, java.util.Arrays.stream(context).boxed().toList());
     }
 
-    private void runRank(int rank, List<List<Part>> microBatches, List<List<Long>> ids, boolean overlapped) {
+    /** Runs rank {@code rank}'s part of the step; returns the bytes of its requests' cached context. */
+    private long runRank(int rank, List<List<Part>> microBatches, List<List<Long>> ids, boolean overlapped) {
         RankContext rc = ranks.get(rank);
         Stream s = rc.computeStream();
         int d = config.hiddenSize();
@@ -252,11 +263,14 @@ public final class SimulatedForward implements AutoCloseable {
                 mb.putCarried(DecoderMicroBatch.POSITIONS, Tensor.allocate(rc.device(), s, DType.I32, t));
             }
             // the context as cached, with room for the step's new tokens, as the engine reserves before a step
+            long contextBytes = 0;
             for (var e : sequences.entrySet()) {
                 int[] tokens = cachedAndNew.get(e.getKey());
                 for (int l = 0; l < layers.get(rank).size(); l++) {
                     e.getValue().cache(l).assumeCached(s, tokens[0], tokens[1]);
                 }
+                contextBytes += (long) tokens[0] * layers.get(rank).size()
+                        * (config.kvLoraRank() + config.qkRopeHeadDim()) * Float.BYTES;
             }
             int count = batches.size();
             Schedule<DecoderMicroBatch> schedule = schedules.get(rank).computeIfAbsent(overlapped ? -count : count,
@@ -265,6 +279,7 @@ public final class SimulatedForward implements AutoCloseable {
             runners.get(rank).run(schedule, batches);
             s.synchronize();
             rc.commStream().synchronize();
+            return contextBytes;
         } finally {
             List<Runnable> closes = new ArrayList<>();
             batches.forEach(b -> closes.add(b::close));

@@ -55,7 +55,7 @@ public final class CapacityPlanner {
      * @param bubbleNanos     mean time the compute stream idled inside the step
      * @param peakBytes       peak memory of the busiest device (weights, KV cache, activations as Tandem allocates them)
      * @param activationBytes the largest growth over the step's starting memory on any device (activations and new
-     *                        KV cache)
+     *                        KV cache; the requests' cached context counts as resident before the step)
      * @param operations      operations the host issued for the critical device in the step
      * @param hostWorkNanos   the host's own time for the critical device in the step: issuing those operations at
      *                        the profile's {@code launch.us} each, and zeroing new buffers where the profile's host
@@ -295,7 +295,8 @@ public final class CapacityPlanner {
                 long[][] perDevice = new long[3][devices];   // stretch, operations, host work
                 for (int d = 0; d < devices; d++) {
                     peak = Math.max(peak, rt.peakBytes(d));
-                    activations = Math.max(activations, rt.peakBytes(d) - before[d]);
+                    // the cached context is resident before the step in a deployment, not allocated by it
+                    activations = Math.max(activations, rt.peakBytes(d) - before[d] - result.contextBytes().get(d));
                     perDevice[0][d] = rt.contentionNanos(d) - stretchBefore[d];
                     perDevice[1][d] = rt.issuedOperations(d) - operationsBefore[d];
                     perDevice[2][d] = rt.hostWorkNanos(d) - hostBefore[d];

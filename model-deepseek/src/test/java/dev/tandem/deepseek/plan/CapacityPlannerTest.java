@@ -58,6 +58,17 @@ class CapacityPlannerTest {
         assertThat(CapacityPlanner.hostBound(prefill)).isNull();
     }
 
+    /** A decode step's cached context is resident before the step: it counts in the peak, not as activations. */
+    @Test
+    void aDecodeStepsCachedContextIsResidentNotAllocatedByTheStep() {
+        DeepSeekConfig v2lite = DeepSeekConfig.preset("deepseek-v2-lite");
+        CapacityPlanner.Prediction step = CapacityPlanner.plan(decode(HardwareProfile.load("h800"), 512), false).pick();
+        // 64 requests per device, 1024 cached tokens, 3 layers, F32 latent and rope key
+        long context = 64L * 1024 * 3 * (v2lite.kvLoraRank() + v2lite.qkRopeHeadDim()) * Float.BYTES;
+        assertThat(step.peakBytes()).isGreaterThan(context);
+        assertThat(step.activationBytes()).isPositive().isLessThan(context / 10);
+    }
+
     private static PlanSetup decode(HardwareProfile profile, int requests) {
         return new PlanSetup("deepseek-v2-lite", DeepSeekConfig.preset("deepseek-v2-lite"), 3, profile, 1,
                 AttentionMode.DP, 1, 8, "bf16", 0, 0, requests, 1024, 2, RoutingModel.balanced());
