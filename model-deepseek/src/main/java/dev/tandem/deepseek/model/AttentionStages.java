@@ -139,6 +139,9 @@ final class AttentionStages {
          * distinct sequences, whose attention takes the absorbed form (keys are the latent shared by every head).
          */
         private int decodeRun(List<Chunk> chunks, int i) {
+            if (chunks.get(i).length() != 1) {
+                return 0;   // a prefill chunk never starts a decode batch
+            }
             DeepSeekConfig c = rc.config();
             java.util.Set<RankSequence> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             int run = 0;

@@ -39,7 +39,14 @@ public interface KernelLauncher {
      */
     default void launchDecodeAttention(Stream stream, Tensor q, Tensor qRope, List<Tensor> keys, List<Tensor> kRopes,
                                        List<Tensor> values, Tensor out, Runnable work) {
-        List<Tensor> reads = new java.util.ArrayList<>();
+        launch(stream, "decodeAttention", decodeAttentionReads(q, qRope, keys, kRopes, values), List.of(out), work);
+    }
+
+    /** Every tensor a decode attention reads: the queries, their rotary part and each sequence's keys and values. */
+    static List<Tensor> decodeAttentionReads(Tensor q, Tensor qRope, List<Tensor> keys, List<Tensor> kRopes,
+                                             List<Tensor> values) {
+        List<Tensor> reads = new java.util.ArrayList<>(2 + keys.size() + values.size()
+                + (kRopes == null ? 0 : kRopes.size()));
         reads.add(q);
         if (qRope != null) {
             reads.add(qRope);
@@ -47,7 +54,7 @@ public interface KernelLauncher {
         }
         reads.addAll(keys);
         reads.addAll(values);
-        launch(stream, "decodeAttention", reads, List.of(out), work);
+        return reads;
     }
 
     /** The memory behind a host buffer; only valid inside launched work. */

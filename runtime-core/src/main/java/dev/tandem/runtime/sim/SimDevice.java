@@ -370,14 +370,8 @@ final class SimDevice extends Handle implements Device, KernelLauncher {
     @Override
     public void launchDecodeAttention(Stream stream, Tensor q, Tensor qRope, List<Tensor> keys, List<Tensor> kRopes,
                                       List<Tensor> values, Tensor out, Runnable work) {
-        List<Tensor> reads = new ArrayList<>(keys);
-        reads.addAll(values);
-        reads.add(q);
-        if (qRope != null) {
-            reads.add(qRope);
-            reads.addAll(kRopes);
-        }
-        enqueue(stream, "decodeAttention", reads, List.of(out),
+        enqueue(stream, "decodeAttention", KernelLauncher.decodeAttentionReads(q, qRope, keys, kRopes, values),
+                List.of(out),
                 () -> runtime.costs().decodeAttentionNanos(q, qRope, keys, kRopes, values, out));
     }
 
